@@ -1,0 +1,135 @@
+"""Validating and preparing messages: characters, attributes, sizes, digests.
+
+Owns: the rules a message must satisfy before it is stored, and which attributes a receive returns.
+Must not know: storage, the wire.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+
+from densho.engine import errors
+from densho.engine.md5 import md5_of_attributes, md5_of_body
+from densho.engine.model import Attr
+
+MAX_ATTRIBUTES = 10
+# Characters SQS accepts in bodies and string attribute values (the XML 1.0 character set):
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ATTR_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
+_DATA_TYPE = re.compile(r"(String|Number|Binary)(\.[A-Za-z0-9_.\-]{1,})?")
+_RESERVED_PREFIXES = ("aws.", "amazon.")
+SYSTEM_ATTRIBUTES = frozenset({"AWSTraceHeader"})
+
+
+def check_text(text: str) -> None:
+    bad = _INVALID.search(text)
+    if bad is not None:
+        raise errors.InvalidMessageContents(bad.group())
+
+
+def check_attribute_name(name: str) -> None:
+    lowered = name.lower()
+    if (
+        not _ATTR_NAME.fullmatch(name)
+        or lowered.startswith(_RESERVED_PREFIXES)
+        or name.startswith(".")
+        or name.endswith(".")
+        or ".." in name
+    ):
+        raise errors.InvalidParameter(f"Message (user) attribute name '{name}' is invalid.")
+
+
+def check_attribute(name: str, attr: Attr) -> None:
+    if not _DATA_TYPE.fullmatch(attr.data_type) or len(attr.data_type) > 256:
+        raise errors.InvalidParameter(
+            f"The type of message (user) attribute '{name}' is invalid. You must use only the "
+            "following supported type prefixes: Binary, Number, String."
+        )
+    if attr.is_binary:
+        if attr.binary_value is None or attr.string_value is not None:
+            raise errors.InvalidParameter(
+                f"The message attribute '{name}' with type 'Binary' must use field 'Binary'."
+            )
+        if not attr.binary_value:
+            raise errors.InvalidParameter(
+                f"Message (user) attribute '{name}' must contain a non-empty value of type "
+                "'Binary'."
+            )
+        return
+    kind = "Number" if attr.data_type.startswith("Number") else "String"
+    if attr.string_value is None or attr.binary_value is not None:
+        raise errors.InvalidParameter(
+            f"The message attribute '{name}' with type '{kind}' must use field 'String'."
+        )
+    if attr.string_value == "":
+        raise errors.InvalidParameter(
+            f"Message (user) attribute '{name}' must contain a non-empty value of type '{kind}'."
+        )
+    check_text(attr.string_value)
+    if kind == "Number":
+        try:
+            number = Decimal(attr.string_value)
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            raise errors.InvalidParameter(
+                f"Can't cast the value of message (user) attribute '{name}' to a number."
+            )
+
+
+def check_attributes(attributes: Mapping[str, Attr]) -> None:
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise errors.TooManyAttributes(len(attributes))
+    for name, attr in attributes.items():
+        check_attribute_name(name)
+        check_attribute(name, attr)
+
+
+def check_system_attributes(attributes: Mapping[str, Attr]) -> None:
+    for name, attr in attributes.items():
+        if name not in SYSTEM_ATTRIBUTES:
+            raise errors.InvalidParameter(
+                f"Message system attribute name '{name}' is invalid."
+            )
+        if attr.data_type != "String" or not attr.string_value:
+            raise errors.InvalidParameter(
+                f"Message system attribute '{name}' must be of type 'String' with a value."
+            )
+
+
+def size_of(body: str, attributes: Mapping[str, Attr]) -> int:
+    """Message size as SQS counts it: body plus each attribute's name, type and value."""
+    size = len(body.encode("utf-8"))
+    for name, attr in attributes.items():
+        size += len(name.encode("utf-8")) + len(attr.data_type.encode("utf-8"))
+        if attr.binary_value is not None:
+            size += len(attr.binary_value)
+        elif attr.string_value is not None:
+            size += len(attr.string_value.encode("utf-8"))
+    return size
+
+
+def select(attributes: Mapping[str, Attr], names: Iterable[str]) -> dict[str, Attr]:
+    """The message attributes a receive returns for MessageAttributeNames.
+
+    ``All`` or ``.*`` selects everything; ``prefix.*`` selects by prefix; anything else by name.
+    """
+    wanted = list(names)
+    if not wanted or not attributes:
+        return {}
+    if "All" in wanted or ".*" in wanted:
+        return dict(attributes)
+    prefixes = tuple(n[:-1] for n in wanted if n.endswith(".*"))
+    exact = {n for n in wanted if not n.endswith(".*")}
+    return {
+        k: v for k, v in attributes.items() if k in exact or (prefixes and k.startswith(prefixes))
+    }
+
+
+def digests(
+    body: str, attributes: Mapping[str, Attr], system: Mapping[str, Attr]
+) -> tuple[str, str | None, str | None]:
+    return md5_of_body(body), md5_of_attributes(attributes), md5_of_attributes(system)

@@ -1,0 +1,95 @@
+"""Domain values of SQS: queues, message attributes, messages as stored and as received.
+
+Owns: the frozen dataclasses the engine and storage exchange.
+Must not know: wire shapes (PascalCase dicts), SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    """One message attribute (or system attribute): a data type and one value."""
+
+    data_type: str  # "String", "Number", "Binary", optionally with a ".custom" suffix
+    string_value: str | None = None
+    binary_value: bytes | None = None
+
+    @property
+    def is_binary(self) -> bool:
+        return self.data_type.startswith("Binary")
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    id: int
+    account: str
+    name: str
+    region: str
+    attributes: dict[str, str]  # the queue's stored attribute values, by AWS attribute name
+    tags: dict[str, str]
+    created_ms: int
+    modified_ms: int
+    purged_ms: int | None = None
+
+    @property
+    def is_fifo(self) -> bool:
+        return self.attributes.get("FifoQueue") == "true"
+
+    def int_attr(self, name: str) -> int:
+        return int(self.attributes[name])
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message ready to be stored (validated, digests computed)."""
+
+    message_id: str
+    body: str
+    attributes: dict[str, Attr]
+    system_attributes: dict[str, Attr]
+    md5_body: str
+    md5_attributes: str | None
+    md5_system_attributes: str | None
+    sent_ms: int
+    visible_ms: int  # sent_ms + delay
+    expires_ms: int  # sent_ms + retention period
+    sender_id: str
+    group_id: str | None = None
+    dedup_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    message_id: str
+    receipt_handle: str
+    body: str
+    md5_body: str
+    attributes: dict[str, Attr]
+    md5_attributes: str | None
+    system_attributes: dict[str, Attr]
+    md5_system_attributes: str | None
+    sent_ms: int
+    first_receive_ms: int
+    receive_count: int
+    sender_id: str
+    group_id: str | None = None
+    dedup_id: str | None = None
+    sequence_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    visible: int
+    in_flight: int
+    delayed: int
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """Per-entry results of a batch call: successes by entry id, failures as (id, error)."""
+
+    ok: dict[str, object] = field(default_factory=dict)
+    failed: list[tuple[str, Exception]] = field(default_factory=list)

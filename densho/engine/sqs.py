@@ -1,0 +1,541 @@
+"""SQS semantics: queues, sends, receives with long polling, deletes, visibility, permissions.
+
+Owns: every SQS rule that is not about the wire — limits, defaults, attribute semantics, the clock
+arithmetic of delay/visibility/retention, and when long polls wake. Time comes from the injected
+``Clock``; state lives in the injected ``Store``.
+Must not know: HTTP, botocore, wire dict shapes, SQL.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import orjson
+
+from densho.engine import attributes as qattrs
+from densho.engine import errors, handles, messages
+from densho.engine.clock import Clock
+from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
+from densho.engine.waiters import Waiters
+from densho.storage.base import Claim, Handle, Store
+
+PURGE_INTERVAL_MS = 60_000
+DELETED_NAME_HOLD_MS = 60_000  # AWS: wait 60 s before re-creating a deleted queue's name
+MAX_VISIBILITY_S = 43_200
+MAX_BATCH_BYTES = 1024 * 1024
+MAX_TAGS = 50
+_LABEL = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_PERMISSION_ACTIONS = frozenset(
+    {
+        "*",
+        "ChangeMessageVisibility",
+        "DeleteMessage",
+        "GetQueueAttributes",
+        "GetQueueUrl",
+        "ListDeadLetterSourceQueues",
+        "PurgeQueue",
+        "ReceiveMessage",
+        "SendMessage",
+        "ListQueueTags",
+        "CancelMessageMoveTask",
+        "ListMessageMoveTasks",
+        "StartMessageMoveTask",
+    }
+)
+
+
+def queue_arn(queue: Queue) -> str:
+    return f"arn:aws:sqs:{queue.region}:{queue.account}:{queue.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message a caller wants to send (already decoded from the wire)."""
+
+    body: str
+    attributes: dict[str, Attr] = field(default_factory=dict)
+    system_attributes: dict[str, Attr] = field(default_factory=dict)
+    delay_seconds: int | None = None
+    group_id: str | None = None
+    dedup_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_id: str
+    md5_body: str
+    md5_attributes: str | None
+    md5_system_attributes: str | None
+    sequence_number: int | None = None
+
+
+class SqsEngine:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._waiters = Waiters()
+        # A read-through cache of queue records. This process is the only writer of the embedded
+        # store, so the cache is kept exact by updating it on every queue write.
+        self._queues: dict[tuple[str, str], Queue] = {}
+        self._closing = False
+
+    def close(self) -> None:
+        """Shutting down: waiting long polls return empty now, new ones do not wait."""
+        self._closing = True
+        self._waiters.notify_all()
+
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
+
+    # --- queues ---
+
+    async def create_queue(
+        self,
+        account: str,
+        region: str,
+        name: str,
+        attributes: Mapping[str, str],
+        tags: Mapping[str, str],
+    ) -> Queue:
+        fifo = name.endswith(".fifo")
+        wants_fifo = attributes.get("FifoQueue", "false").lower() == "true"
+        if wants_fifo != fifo:
+            raise errors.InvalidQueueName(name)
+        qattrs.validate_queue_name(name, fifo)
+        given = qattrs.validate(attributes, fifo=fifo, creating=True)
+        self._check_tags(tags)
+        now = self._clock.now_ms()
+        existing = await self._lookup(account, name)
+        if existing is not None:
+            self._check_same(existing, given)
+            return existing
+        if await self._store.deleted_since(account, name, now - DELETED_NAME_HOLD_MS):
+            raise errors.QueueDeletedRecently(name)
+        stored = qattrs.with_defaults(given, fifo)
+        await self._check_redrive_target(account, stored)
+        queue, created = await self._store.create_queue(
+            account, name, region, stored, dict(tags), now
+        )
+        if not created:  # lost a race with a concurrent CreateQueue of the same name
+            self._check_same(queue, given)
+        self._queues[(account, name)] = queue
+        return queue
+
+    @staticmethod
+    def _check_same(existing: Queue, given: Mapping[str, str]) -> None:
+        for key, value in given.items():
+            if existing.attributes.get(key, qattrs.WRITABLE[key].default) != value:
+                raise errors.QueueNameExists(existing.name)
+
+    async def _lookup(self, account: str, name: str) -> Queue | None:
+        queue = self._queues.get((account, name))
+        if queue is None:
+            queue = await self._store.get_queue(account, name)
+            if queue is not None:
+                self._queues[(account, name)] = queue
+        return queue
+
+    async def get_queue(self, account: str, name: str) -> Queue:
+        queue = await self._lookup(account, name)
+        if queue is None:
+            raise errors.QueueNotFound(name)
+        return queue
+
+    async def list_queues(self, account: str, prefix: str) -> list[Queue]:
+        return await self._store.list_queues(account, prefix)
+
+    async def delete_queue(self, queue: Queue) -> None:
+        await self._store.delete_queue(queue.id, self._clock.now_ms())
+        self._queues.pop((queue.account, queue.name), None)
+        self._waiters.notify(queue.id)
+
+    async def _save(self, queue: Queue, attributes: dict[str, str], tags: dict[str, str]) -> Queue:
+        updated = await self._store.update_queue(queue.id, attributes, tags, self._clock.now_ms())
+        self._queues[(queue.account, queue.name)] = updated
+        return updated
+
+    async def get_attributes(self, queue: Queue, names: Sequence[str]) -> dict[str, str]:
+        wanted = set(names)
+        for name in wanted:
+            if name != "All" and name not in qattrs.KNOWN:
+                raise errors.InvalidAttributeName(name)
+        if "All" in wanted:
+            wanted = set(qattrs.ALL_ORDER)
+        out: dict[str, str] = {}
+        counts: QueueCounts | None = None
+        if wanted & {
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        }:
+            counts = await self.counts(queue)
+        for name in qattrs.ALL_ORDER:
+            if name not in wanted:
+                continue
+            value = self._attribute(queue, name, counts)
+            if value is not None:
+                out[name] = value
+        return out
+
+    @staticmethod
+    def _attribute(queue: Queue, name: str, counts: QueueCounts | None) -> str | None:
+        if name == "QueueArn":
+            return queue_arn(queue)
+        if name == "CreatedTimestamp":
+            return str(queue.created_ms // 1000)
+        if name == "LastModifiedTimestamp":
+            return str(queue.modified_ms // 1000)
+        if counts is not None:
+            if name == "ApproximateNumberOfMessages":
+                return str(counts.visible)
+            if name == "ApproximateNumberOfMessagesNotVisible":
+                return str(counts.in_flight)
+            if name == "ApproximateNumberOfMessagesDelayed":
+                return str(counts.delayed)
+        return queue.attributes.get(name) or None
+
+    async def set_attributes(self, queue: Queue, attributes: Mapping[str, str]) -> None:
+        given = qattrs.validate(attributes, fifo=queue.is_fifo, creating=False)
+        merged = dict(queue.attributes)
+        for key, value in given.items():
+            if value == "" and qattrs.WRITABLE[key].kind == "json":
+                merged.pop(key, None)  # an empty policy document removes the policy
+            else:
+                merged[key] = value
+        if given.get("KmsMasterKeyId"):
+            merged["SqsManagedSseEnabled"] = "false"
+            merged.setdefault("KmsDataKeyReusePeriodSeconds", "300")
+        await self._check_redrive_target(queue.account, given)
+        await self._save(queue, merged, queue.tags)
+
+    async def _check_redrive_target(self, account: str, attributes: Mapping[str, str]) -> None:
+        policy = attributes.get("RedrivePolicy")
+        if not policy:
+            return
+        arn = str(qattrs.check_redrive_policy(policy)["deadLetterTargetArn"])
+        parts = arn.split(":")
+        target = (
+            await self._lookup(parts[4], parts[5])
+            if len(parts) == 6 and parts[:3] == ["arn", "aws", "sqs"]
+            else None
+        )
+        if target is None:
+            raise errors.InvalidAttributeValue(
+                "RedrivePolicy", f"Dead letter target does not exist: {arn}"
+            )
+
+    async def purge(self, queue: Queue) -> None:
+        now = self._clock.now_ms()
+        if queue.purged_ms is not None and now - queue.purged_ms < PURGE_INTERVAL_MS:
+            raise errors.PurgeInProgress(queue.name)
+        await self._store.purge(queue.id, now)
+        self._queues[(queue.account, queue.name)] = _replace_purged(queue, now)
+
+    # --- tags ---
+
+    @staticmethod
+    def _check_tags(tags: Mapping[str, str]) -> None:
+        if len(tags) > MAX_TAGS:
+            raise errors.InvalidParameter(f"Too many tags. A queue can have up to {MAX_TAGS}.")
+        for key, value in tags.items():
+            if not 1 <= len(key) <= 128 or len(value) > 256:
+                raise errors.InvalidParameter("Tag keys must be 1 to 128 characters and values "
+                                              "at most 256 characters.")
+
+    async def tag(self, queue: Queue, tags: Mapping[str, str]) -> None:
+        merged = {**queue.tags, **tags}
+        self._check_tags(merged)
+        await self._save(queue, queue.attributes, merged)
+
+    async def untag(self, queue: Queue, keys: Sequence[str]) -> None:
+        await self._save(queue, queue.attributes, {k: v for k, v in queue.tags.items() if k not in keys})
+
+    # --- permissions ---
+
+    async def add_permission(
+        self, queue: Queue, label: str, accounts: Sequence[str], actions: Sequence[str]
+    ) -> None:
+        if not _LABEL.fullmatch(label):
+            raise errors.InvalidParameter(f"Value {label} for parameter Label is invalid. "
+                                          "Reason: Must be alphanumeric, hyphens or underscores.")
+        if not accounts or not actions:
+            raise errors.MissingParameter("AWSAccountId" if not accounts else "ActionName")
+        for action in actions:
+            if action not in _PERMISSION_ACTIONS:
+                raise errors.InvalidParameter(
+                    f"Value SQS:{action} for parameter ActionName is invalid. "
+                    "Reason: Only the queue owner is allowed to invoke this action."
+                )
+        policy = _policy(queue)
+        statements: list[dict[str, object]] = policy["Statement"]  # type: ignore[assignment]
+        if any(s.get("Sid") == label for s in statements):
+            raise errors.LabelExists(label)
+        principals = [f"arn:aws:iam::{a}:root" for a in accounts]
+        sqs_actions = [f"SQS:{a}" for a in actions]
+        statements.append(
+            {
+                "Sid": label,
+                "Effect": "Allow",
+                "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
+                "Action": sqs_actions[0] if len(sqs_actions) == 1 else sqs_actions,
+                "Resource": queue_arn(queue),
+            }
+        )
+        await self._save(queue, {**queue.attributes, "Policy": orjson.dumps(policy).decode()},
+                         queue.tags)
+
+    async def remove_permission(self, queue: Queue, label: str) -> None:
+        policy = _policy(queue)
+        statements: list[dict[str, object]] = policy["Statement"]  # type: ignore[assignment]
+        kept = [s for s in statements if s.get("Sid") != label]
+        if len(kept) == len(statements):
+            raise errors.LabelNotFound(label)
+        merged = dict(queue.attributes)
+        if kept:
+            policy["Statement"] = kept
+            merged["Policy"] = orjson.dumps(policy).decode()
+        else:
+            merged.pop("Policy", None)
+        await self._save(queue, merged, queue.tags)
+
+    async def dead_letter_sources(self, queue: Queue) -> list[Queue]:
+        arn = queue_arn(queue)
+        out = []
+        for candidate in await self._store.list_queues(queue.account, ""):
+            policy = candidate.attributes.get("RedrivePolicy")
+            if policy and orjson.loads(policy).get("deadLetterTargetArn") == arn:
+                out.append(candidate)
+        return out
+
+    # --- messages ---
+
+    def prepare(self, queue: Queue, out: Outgoing, sender_id: str, now: int) -> NewMessage:
+        """Validate one outgoing message against the queue and compute what is stored."""
+        if out.body == "":
+            raise errors.MissingParameter("MessageBody")
+        messages.check_text(out.body)
+        messages.check_attributes(out.attributes)
+        messages.check_system_attributes(out.system_attributes)
+        limit = queue.int_attr("MaximumMessageSize")
+        if messages.size_of(out.body, out.attributes) > limit:
+            raise errors.MessageTooLong(limit)
+        delay = out.delay_seconds
+        if delay is None:
+            delay = queue.int_attr("DelaySeconds")
+        elif not 0 <= delay <= 900:
+            raise errors.InvalidParameter(
+                f"Value {delay} for parameter DelaySeconds is invalid. "
+                "Reason: DelaySeconds must be >= 0 and <= 900."
+            )
+        md5_body, md5_attrs, md5_sys = messages.digests(
+            out.body, out.attributes, out.system_attributes
+        )
+        return NewMessage(
+            message_id=str(uuid.uuid4()),
+            body=out.body,
+            attributes=out.attributes,
+            system_attributes=out.system_attributes,
+            md5_body=md5_body,
+            md5_attributes=md5_attrs,
+            md5_system_attributes=md5_sys,
+            sent_ms=now,
+            visible_ms=now + delay * 1000,
+            expires_ms=now + queue.int_attr("MessageRetentionPeriod") * 1000,
+            sender_id=sender_id,
+            group_id=out.group_id,
+            dedup_id=out.dedup_id,
+        )
+
+    async def send(self, queue: Queue, prepared: list[NewMessage]) -> list[Sent]:
+        """Store prepared messages atomically (one commit) and wake long polls."""
+        seqs = await self._store.send(queue.id, prepared)
+        self._waiters.notify(queue.id)
+        return [
+            Sent(
+                m.message_id,
+                m.md5_body,
+                m.md5_attributes,
+                m.md5_system_attributes,
+                seq if queue.is_fifo else None,
+            )
+            for m, seq in zip(prepared, seqs, strict=True)
+        ]
+
+    @staticmethod
+    def check_batch(ids: Sequence[str], sizes: Sequence[int] | None = None) -> None:
+        if not ids:
+            raise errors.EmptyBatch()
+        if len(ids) > 10:
+            raise errors.TooManyEntries(len(ids))
+        seen: set[str] = set()
+        for entry_id in ids:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", entry_id):
+                raise errors.InvalidBatchEntryId(entry_id)
+            if entry_id in seen:
+                raise errors.BatchIdsNotDistinct(entry_id)
+            seen.add(entry_id)
+        if sizes is not None and sum(sizes) > MAX_BATCH_BYTES:
+            raise errors.BatchTooLong(sum(sizes), MAX_BATCH_BYTES)
+
+    async def receive(
+        self,
+        queue: Queue,
+        max_messages: int,
+        visibility_s: int | None,
+        wait_s: int | None,
+    ) -> list[ReceivedMessage]:
+        if not 1 <= max_messages <= 10:
+            raise errors.InvalidParameter(
+                f"Value {max_messages} for parameter MaxNumberOfMessages is invalid. "
+                "Reason: Must be between 1 and 10, if provided."
+            )
+        if visibility_s is None:
+            visibility_s = queue.int_attr("VisibilityTimeout")
+        elif not 0 <= visibility_s <= MAX_VISIBILITY_S:
+            raise errors.InvalidParameter(
+                f"Value {visibility_s} for parameter VisibilityTimeout is invalid. "
+                f"Reason: Must be >= 0 and <= {MAX_VISIBILITY_S}, if provided."
+            )
+        if wait_s is None:
+            wait_s = queue.int_attr("ReceiveMessageWaitTimeSeconds")
+        elif not 0 <= wait_s <= 20:
+            raise errors.InvalidParameter(
+                f"Value {wait_s} for parameter WaitTimeSeconds is invalid. "
+                "Reason: Must be >= 0 and <= 20, if provided."
+            )
+        retention_ms = queue.int_attr("MessageRetentionPeriod") * 1000
+        deadline = self._clock.now_ms() + wait_s * 1000
+        while True:
+            token = self._waiters.token(queue.id)
+            now = self._clock.now_ms()
+            claim = Claim(
+                queue_id=queue.id,
+                now_ms=now,
+                limit=max_messages,
+                visible_until_ms=now + visibility_s * 1000,
+                retention_cutoff_ms=now - retention_ms,
+                nonce=random.getrandbits(62),
+            )
+            rows, next_visible = await self._store.receive(claim)
+            if rows:
+                return [
+                    _with_handle(m, handles.encode(queue.id, m.sequence_number or 0, claim.nonce))
+                    for m in rows
+                ]
+            now = self._clock.now_ms()
+            if now >= deadline or self._closing:
+                return []
+            wake_at = deadline if next_visible is None else min(deadline, next_visible)
+            await self._waiters.wait(token, max(wake_at - now, 1) / 1000)
+            if (queue.account, queue.name) not in self._queues:  # deleted while we waited
+                raise errors.QueueNotFound(queue.name)
+
+    def _handle_for(self, queue: Queue, receipt_handle: str) -> Handle:
+        handle = handles.decode(receipt_handle)
+        if handle.queue_id != queue.id:
+            raise errors.ReceiptHandleInvalid(receipt_handle)
+        return handle
+
+    async def delete(self, queue: Queue, receipt_handles: Sequence[str]) -> list[Exception | None]:
+        """Delete by receipt handle; per handle, None or the error. A stale handle (the message
+        was received again, or is already gone) succeeds without effect, as on AWS."""
+        results: list[Exception | None] = []
+        valid: list[Handle] = []
+        for text in receipt_handles:
+            try:
+                valid.append(self._handle_for(queue, text))
+                results.append(None)
+            except errors.DomainError as exc:
+                results.append(exc)
+        if valid:
+            await self._store.delete_messages(valid)
+        return results
+
+    async def change_visibility(
+        self, queue: Queue, changes: Sequence[tuple[str, int]]
+    ) -> list[Exception | None]:
+        now = self._clock.now_ms()
+        results: list[Exception | None] = [None] * len(changes)
+        todo: list[tuple[int, Handle, int]] = []
+        for i, (text, timeout_s) in enumerate(changes):
+            try:
+                handle = self._handle_for(queue, text)
+                if not 0 <= timeout_s <= MAX_VISIBILITY_S:
+                    raise errors.InvalidParameter(
+                        f"Value {timeout_s} for parameter VisibilityTimeout is invalid. "
+                        f"Reason: Must be >= 0 and <= {MAX_VISIBILITY_S}, if provided."
+                    )
+                todo.append((i, handle, now + timeout_s * 1000))
+            except errors.DomainError as exc:
+                results[i] = exc
+        if todo:
+            outcomes = await self._store.change_visibility(
+                [(h, at) for _, h, at in todo], now, MAX_VISIBILITY_S * 1000
+            )
+            woke = False
+            for (i, _, at), outcome in zip(todo, outcomes, strict=True):
+                text, timeout_s = changes[i]
+                if outcome == "gone":
+                    results[i] = errors.MessageNotAvailable(text)
+                elif outcome == "not-inflight":
+                    results[i] = errors.MessageNotInflight()
+                elif outcome == "too-long":
+                    results[i] = errors.InvalidParameter(
+                        f"Value {timeout_s} for parameter VisibilityTimeout is invalid. Reason: "
+                        f"Total VisibilityTimeout for the message is beyond the limit "
+                        f"[{MAX_VISIBILITY_S} seconds]"
+                    )
+                elif at <= now:
+                    woke = True
+            if woke:
+                self._waiters.notify(queue.id)
+        return results
+
+    async def counts(self, queue: Queue) -> QueueCounts:
+        now = self._clock.now_ms()
+        cutoff = now - queue.int_attr("MessageRetentionPeriod") * 1000
+        return await self._store.counts(queue.id, now, cutoff)
+
+    async def expire_all(self) -> int:
+        """Delete messages past their queue's retention period (maintenance)."""
+        now = self._clock.now_ms()
+        removed = 0
+        for key, queue in list(self._queues.items()):
+            try:
+                removed += await self._store.expire(
+                    queue.id, now - queue.int_attr("MessageRetentionPeriod") * 1000
+                )
+            except Exception:
+                self._queues.pop(key, None)
+                raise
+        return removed
+
+    async def warm(self, account: str) -> None:
+        """Load the account's queues into the cache (so maintenance sees them after restart)."""
+        for queue in await self._store.list_queues(account, ""):
+            self._queues[(queue.account, queue.name)] = queue
+
+
+def _policy(queue: Queue) -> dict[str, object]:
+    text = queue.attributes.get("Policy")
+    if text:
+        doc = orjson.loads(text)
+        if isinstance(doc, dict) and isinstance(doc.get("Statement"), list):
+            return doc
+    return {
+        "Version": "2012-10-17",
+        "Id": f"{queue_arn(queue)}/SQSDefaultPolicy",
+        "Statement": [],
+    }
+
+
+def _with_handle(m: ReceivedMessage, handle: str) -> ReceivedMessage:
+    return replace(m, receipt_handle=handle)
+
+
+def _replace_purged(queue: Queue, now: int) -> Queue:
+    return replace(queue, purged_ms=now)

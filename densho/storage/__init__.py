@@ -1,0 +1,7 @@
+"""Durable state behind a narrow, transactional interface.
+
+Owns: the ``Store`` contract (``base``) and its backends (SQLite now; PostgreSQL later). Every
+method is one atomic transaction; a returned call means its effects are committed (durably, as the
+backend's configured synchronous mode promises).
+Must not know: HTTP, botocore, wire shapes, AWS error codes.
+"""

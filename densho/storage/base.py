@@ -1,0 +1,111 @@
+"""The storage contract every backend implements.
+
+Owns: the method list and each method's atomicity promise.
+Must not know: SQS semantics beyond what the methods state; the engine decides, storage applies.
+
+Times are epoch milliseconds passed in by the caller (never read from the database clock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from densho.engine.model import NewMessage, Queue, QueueCounts, ReceivedMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A receive request: claim up to ``limit`` visible, unexpired rows of one queue."""
+
+    queue_id: int
+    now_ms: int
+    limit: int
+    visible_until_ms: int  # the new visible_at of each claimed row
+    retention_cutoff_ms: int  # rows sent at or before this are expired
+    nonce: int  # stamped on each claimed row; part of its receipt handle
+
+
+@dataclass(frozen=True, slots=True)
+class Handle:
+    """A decoded receipt handle: which row, and which receive of it."""
+
+    queue_id: int
+    seq: int
+    nonce: int
+
+
+class Store(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    # --- queues (each call atomic) ---
+    async def create_queue(
+        self,
+        account: str,
+        name: str,
+        region: str,
+        attributes: dict[str, str],
+        tags: dict[str, str],
+        now_ms: int,
+    ) -> tuple[Queue, bool]:
+        """Insert the queue, or return the existing one of that name (created=False)."""
+        ...
+
+    async def get_queue(self, account: str, name: str) -> Queue | None: ...
+
+    async def list_queues(self, account: str, prefix: str) -> list[Queue]:
+        """All queues of the account whose name starts with ``prefix``, ordered by name."""
+        ...
+
+    async def delete_queue(self, queue_id: int, now_ms: int) -> None:
+        """Delete the queue and its messages; remember the name's deletion time."""
+        ...
+
+    async def deleted_since(self, account: str, name: str, since_ms: int) -> bool:
+        """Whether a queue of this name was deleted after ``since_ms``."""
+        ...
+
+    async def update_queue(
+        self, queue_id: int, attributes: dict[str, str], tags: dict[str, str], now_ms: int
+    ) -> Queue:
+        """Replace the queue's stored attributes and tags."""
+        ...
+
+    async def purge(self, queue_id: int, now_ms: int) -> None:
+        """Delete every message sent at or before ``now_ms``; record the purge time."""
+        ...
+
+    # --- messages (each call atomic) ---
+    async def send(self, queue_id: int, messages: list[NewMessage]) -> list[int]:
+        """Insert the messages; return their sequence numbers (strictly increasing)."""
+        ...
+
+    async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None]:
+        """Claim visible rows; when none, return the earliest future visible_at (or None).
+
+        The returned messages carry ``receipt_handle`` empty: the engine encodes handles.
+        Their ``sequence_number`` is the row's sequence number.
+        """
+        ...
+
+    async def delete_messages(self, handles: list[Handle]) -> list[bool]:
+        """Delete each row whose handle is current; True where a row was deleted."""
+        ...
+
+    async def change_visibility(
+        self, changes: list[tuple[Handle, int]], now_ms: int, max_ms: int
+    ) -> list[str]:
+        """Set visible_at of each in-flight row whose handle is current.
+
+        Per change: "ok", "gone" (no such row or a newer receive), "not-inflight" (visible now),
+        or "too-long" (beyond ``max_ms`` after its latest receive).
+        """
+        ...
+
+    async def counts(self, queue_id: int, now_ms: int, retention_cutoff_ms: int) -> QueueCounts: ...
+
+    async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
+        """Delete rows sent at or before the cutoff; return how many."""
+        ...

@@ -1,0 +1,84 @@
+-- Named queries shared by the backends. A backend overrides a name where its SQL differs.
+-- Parameters are named (:name); both sqlite3 and the PostgreSQL layer bind them by name.
+
+-- name: insert_queue
+INSERT INTO queues (account, name, region, attributes, tags, created_ms, modified_ms)
+VALUES (:account, :name, :region, :attributes, :tags, :now, :now)
+ON CONFLICT (account, name) DO NOTHING;
+
+-- name: get_queue
+SELECT id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms
+FROM queues WHERE account = :account AND name = :name;
+
+-- name: list_queues
+SELECT id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms
+FROM queues WHERE account = :account AND substr(name, 1, :plen) = :prefix ORDER BY name;
+
+-- name: delete_queue_messages
+DELETE FROM messages WHERE queue_id = :queue_id;
+
+-- name: delete_queue
+DELETE FROM queues WHERE id = :queue_id RETURNING account, name;
+
+-- name: remember_deleted
+INSERT INTO deleted_queues (account, name, deleted_ms) VALUES (:account, :name, :now)
+ON CONFLICT (account, name) DO UPDATE SET deleted_ms = excluded.deleted_ms;
+
+-- name: deleted_since
+SELECT 1 FROM deleted_queues WHERE account = :account AND name = :name AND deleted_ms > :since;
+
+-- name: update_queue
+UPDATE queues SET attributes = :attributes, tags = :tags, modified_ms = :now WHERE id = :queue_id
+RETURNING id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms;
+
+-- name: purge_messages
+DELETE FROM messages WHERE queue_id = :queue_id AND sent_ms <= :now;
+
+-- name: mark_purged
+UPDATE queues SET purged_ms = :now WHERE id = :queue_id;
+
+-- name: insert_message
+INSERT INTO messages (queue_id, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
+                      sender_id, sent_ms, visible_ms, group_id, dedup_id)
+VALUES (:queue_id, :message_id, :body, :attrs, :sys_attrs, :md5_body, :md5_attrs, :md5_sys,
+        :sender_id, :sent_ms, :visible_ms, :group_id, :dedup_id)
+RETURNING seq;
+
+-- name: claim
+UPDATE messages
+SET visible_ms = :visible_until,
+    receive_count = receive_count + 1,
+    first_receive_ms = COALESCE(first_receive_ms, :now),
+    last_receive_ms = :now,
+    nonce = :nonce
+WHERE seq IN (
+    SELECT seq FROM messages
+    WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+    ORDER BY visible_ms, seq
+    LIMIT :limit
+)
+RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
+          sent_ms, receive_count, first_receive_ms, group_id, dedup_id;
+
+-- name: next_visible
+SELECT min(visible_ms) FROM messages
+WHERE queue_id = :queue_id AND visible_ms > :now AND sent_ms > :cutoff;
+
+-- name: delete_message
+DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce;
+
+-- name: visibility_row
+SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id;
+
+-- name: set_visibility
+UPDATE messages SET visible_ms = :visible WHERE seq = :seq;
+
+-- name: counts
+SELECT
+    coalesce(sum(visible_ms <= :now), 0),
+    coalesce(sum(visible_ms > :now AND receive_count > 0), 0),
+    coalesce(sum(visible_ms > :now AND receive_count = 0), 0)
+FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
+
+-- name: expire
+DELETE FROM messages WHERE queue_id = :queue_id AND sent_ms <= :cutoff;

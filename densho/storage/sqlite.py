@@ -1,0 +1,411 @@
+"""The embedded SQLite store: WAL, synchronous=FULL by default, group commit.
+
+Owns: one writer thread that runs every job waiting at that moment in a single transaction (each in
+its own SAVEPOINT, so one failure does not undo the others), commits once — one fsync for all — and
+only then answers each caller. Reads go through the same thread: they are few on the hot path, and
+one connection keeps every answer consistent with every acknowledged write.
+Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
+from densho.storage import sql
+from densho.storage.base import Claim, Handle
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Job = Callable[[sqlite3.Connection], Any]
+
+_Q = sql.queries()
+_STOP = object()
+
+
+def _pack_attrs(attrs: dict[str, Attr]) -> bytes | None:
+    if not attrs:
+        return None
+    return orjson.dumps(
+        [
+            [
+                name,
+                a.data_type,
+                a.string_value,
+                None if a.binary_value is None else base64.b64encode(a.binary_value).decode(),
+            ]
+            for name, a in attrs.items()
+        ]
+    )
+
+
+def _unpack_attrs(blob: bytes | None) -> dict[str, Attr]:
+    if not blob:
+        return {}
+    return {
+        name: Attr(dtype, sval, None if bval is None else base64.b64decode(bval))
+        for name, dtype, sval, bval in orjson.loads(blob)
+    }
+
+
+def _queue(row: tuple[Any, ...]) -> Queue:
+    return Queue(
+        id=row[0],
+        account=row[1],
+        name=row[2],
+        region=row[3],
+        attributes=orjson.loads(row[4]),
+        tags=orjson.loads(row[5]),
+        created_ms=row[6],
+        modified_ms=row[7],
+        purged_ms=row[8],
+    )
+
+
+class SqliteStore:
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
+        self._path = path
+        self._synchronous = synchronous
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self._path}"
+
+    # --- lifecycle ---
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = self._loop.create_future()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="densho-sqlite-writer", daemon=True
+        )
+        self._thread.start()
+        await ready
+
+    async def close(self) -> None:
+        if self._thread is None:
+            return
+        self._jobs.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.executescript(sql.read("schema.sql"))
+        return conn
+
+    def _run(self, ready: asyncio.Future[None]) -> None:
+        loop = self._loop
+        assert loop is not None
+        try:
+            conn = self._connect()
+        except Exception as exc:  # surfaced to open()'s caller
+            loop.call_soon_threadsafe(ready.set_exception, exc)
+            return
+        loop.call_soon_threadsafe(ready.set_result, None)
+        try:
+            self._serve(conn, loop)
+        finally:
+            conn.close()
+
+    def _serve(self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            # Group commit: everything queued while the last transaction was committing rides
+            # in this one.
+            stop = False
+            while len(batch) < 512:
+                try:
+                    item = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
+            outcomes = self._execute(conn, batch)
+            loop.call_soon_threadsafe(_settle, outcomes)
+            if stop:
+                return
+
+    @staticmethod
+    def _execute(
+        conn: sqlite3.Connection, batch: list[tuple[Job, bool, asyncio.Future[Any]]]
+    ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
+        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job, single, fut in batch:
+                if single:
+                    # One write statement: SQLite undoes a failed statement by itself without
+                    # aborting the transaction, so no savepoint is needed.
+                    try:
+                        outcomes.append((fut, True, job(conn)))
+                    except sqlite3.DatabaseError as exc:
+                        if not conn.in_transaction:
+                            raise
+                        outcomes.append((fut, False, exc))
+                    continue
+                conn.execute("SAVEPOINT job")
+                try:
+                    result = job(conn)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    outcomes.append((fut, False, exc))
+                else:
+                    conn.execute("RELEASE job")
+                    outcomes.append((fut, True, result))
+            conn.execute("COMMIT")
+        except Exception as exc:  # the commit itself failed: nobody's write is acknowledged
+            log.exception("sqlite transaction failed")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return [(fut, False, exc) for _, _, fut in batch]
+        return outcomes
+
+    async def _call(self, job: Callable[[sqlite3.Connection], T], single: bool = False) -> T:
+        """Run ``job`` in the next group commit; ``single`` when it writes with at most one
+        statement (then it needs no savepoint of its own)."""
+        loop = self._loop
+        assert loop is not None, "store not open"
+        fut: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((job, single, fut))
+        return await fut
+
+    # --- queues ---
+
+    async def create_queue(
+        self,
+        account: str,
+        name: str,
+        region: str,
+        attributes: dict[str, str],
+        tags: dict[str, str],
+        now_ms: int,
+    ) -> tuple[Queue, bool]:
+        args = {
+            "account": account,
+            "name": name,
+            "region": region,
+            "attributes": orjson.dumps(attributes).decode(),
+            "tags": orjson.dumps(tags).decode(),
+            "now": now_ms,
+        }
+
+        def job(conn: sqlite3.Connection) -> tuple[Queue, bool]:
+            created = conn.execute(_Q["insert_queue"], args).rowcount == 1
+            row = conn.execute(_Q["get_queue"], args).fetchone()
+            return _queue(row), created
+
+        return await self._call(job)
+
+    async def get_queue(self, account: str, name: str) -> Queue | None:
+        def job(conn: sqlite3.Connection) -> Queue | None:
+            row = conn.execute(_Q["get_queue"], {"account": account, "name": name}).fetchone()
+            return None if row is None else _queue(row)
+
+        return await self._call(job, single=True)
+
+    async def list_queues(self, account: str, prefix: str) -> list[Queue]:
+        args = {"account": account, "prefix": prefix, "plen": len(prefix)}
+
+        def job(conn: sqlite3.Connection) -> list[Queue]:
+            return [_queue(r) for r in conn.execute(_Q["list_queues"], args)]
+
+        return await self._call(job)
+
+    async def delete_queue(self, queue_id: int, now_ms: int) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(_Q["delete_queue_messages"], {"queue_id": queue_id})
+            row = conn.execute(_Q["delete_queue"], {"queue_id": queue_id}).fetchone()
+            if row is not None:
+                conn.execute(
+                    _Q["remember_deleted"], {"account": row[0], "name": row[1], "now": now_ms}
+                )
+
+        await self._call(job)
+
+    async def deleted_since(self, account: str, name: str, since_ms: int) -> bool:
+        args = {"account": account, "name": name, "since": since_ms}
+
+        def job(conn: sqlite3.Connection) -> bool:
+            return conn.execute(_Q["deleted_since"], args).fetchone() is not None
+
+        return await self._call(job)
+
+    async def update_queue(
+        self, queue_id: int, attributes: dict[str, str], tags: dict[str, str], now_ms: int
+    ) -> Queue:
+        args = {
+            "queue_id": queue_id,
+            "attributes": orjson.dumps(attributes).decode(),
+            "tags": orjson.dumps(tags).decode(),
+            "now": now_ms,
+        }
+
+        def job(conn: sqlite3.Connection) -> Queue:
+            return _queue(conn.execute(_Q["update_queue"], args).fetchone())
+
+        return await self._call(job)
+
+    async def purge(self, queue_id: int, now_ms: int) -> None:
+        args = {"queue_id": queue_id, "now": now_ms}
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(_Q["purge_messages"], args)
+            conn.execute(_Q["mark_purged"], args)
+
+        await self._call(job)
+
+    # --- messages ---
+
+    async def send(self, queue_id: int, messages: list[NewMessage]) -> list[int]:
+        rows = [
+            {
+                "queue_id": queue_id,
+                "message_id": m.message_id,
+                "body": m.body,
+                "attrs": _pack_attrs(m.attributes),
+                "sys_attrs": _pack_attrs(m.system_attributes),
+                "md5_body": m.md5_body,
+                "md5_attrs": m.md5_attributes,
+                "md5_sys": m.md5_system_attributes,
+                "sender_id": m.sender_id,
+                "sent_ms": m.sent_ms,
+                "visible_ms": m.visible_ms,
+                "group_id": m.group_id,
+                "dedup_id": m.dedup_id,
+            }
+            for m in messages
+        ]
+        insert = _Q["insert_message"]
+
+        def job(conn: sqlite3.Connection) -> list[int]:
+            return [conn.execute(insert, row).fetchone()[0] for row in rows]
+
+        return await self._call(job, single=len(rows) == 1)
+
+    async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None]:
+        args = {
+            "queue_id": claim.queue_id,
+            "now": claim.now_ms,
+            "limit": claim.limit,
+            "visible_until": claim.visible_until_ms,
+            "cutoff": claim.retention_cutoff_ms,
+            "nonce": claim.nonce,
+        }
+
+        def job(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int | None]:
+            rows = conn.execute(_Q["claim"], args).fetchall()
+            if rows:
+                return rows, None
+            return rows, conn.execute(_Q["next_visible"], args).fetchone()[0]
+
+        rows, next_visible = await self._call(job, single=True)
+        rows.sort(key=lambda r: r[0])
+        return [
+            ReceivedMessage(
+                message_id=r[1],
+                receipt_handle="",
+                body=r[2],
+                md5_body=r[5],
+                attributes=_unpack_attrs(r[3]),
+                md5_attributes=r[6],
+                system_attributes=_unpack_attrs(r[4]),
+                md5_system_attributes=r[7],
+                sender_id=r[8],
+                sent_ms=r[9],
+                receive_count=r[10],
+                first_receive_ms=r[11],
+                group_id=r[12],
+                dedup_id=r[13],
+                sequence_number=r[0],
+            )
+            for r in rows
+        ], next_visible
+
+    async def delete_messages(self, handles: list[Handle]) -> list[bool]:
+        stmt = _Q["delete_message"]
+
+        def job(conn: sqlite3.Connection) -> list[bool]:
+            return [
+                conn.execute(
+                    stmt, {"seq": h.seq, "queue_id": h.queue_id, "nonce": h.nonce}
+                ).rowcount
+                == 1
+                for h in handles
+            ]
+
+        return await self._call(job, single=len(handles) == 1)
+
+    async def change_visibility(
+        self, changes: list[tuple[Handle, int]], now_ms: int, max_ms: int
+    ) -> list[str]:
+        def job(conn: sqlite3.Connection) -> list[str]:
+            out = []
+            for handle, visible_ms in changes:
+                row = conn.execute(
+                    _Q["visibility_row"], {"seq": handle.seq, "queue_id": handle.queue_id}
+                ).fetchone()
+                if row is None or row[0] != handle.nonce:
+                    out.append("gone")
+                elif row[1] <= now_ms:
+                    out.append("not-inflight")
+                elif visible_ms - (row[2] or now_ms) > max_ms:
+                    out.append("too-long")
+                else:
+                    conn.execute(_Q["set_visibility"], {"seq": handle.seq, "visible": visible_ms})
+                    out.append("ok")
+            return out
+
+        return await self._call(job)
+
+    async def counts(self, queue_id: int, now_ms: int, retention_cutoff_ms: int) -> QueueCounts:
+        args = {"queue_id": queue_id, "now": now_ms, "cutoff": retention_cutoff_ms}
+
+        def job(conn: sqlite3.Connection) -> QueueCounts:
+            visible, in_flight, delayed = conn.execute(_Q["counts"], args).fetchone()
+            return QueueCounts(visible, in_flight, delayed)
+
+        return await self._call(job, single=True)
+
+    async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
+        args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms}
+
+        def job(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(_Q["expire"], args).rowcount)
+
+        return await self._call(job, single=True)
+
+
+def _settle(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for fut, ok, value in outcomes:
+        if fut.done():  # the caller went away (cancelled); its write is committed regardless
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)

@@ -1,0 +1,93 @@
+"""Pure engine rules: attribute selection, sizes, receipt handles, queue attribute validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from densho.engine import attributes, errors, handles, messages
+from densho.engine.model import Attr
+
+
+def test_select_all_prefix_and_exact() -> None:
+    attrs = {
+        "order.id": Attr("String", "1"),
+        "order.total": Attr("Number", "2"),
+        "customer": Attr("String", "c"),
+    }
+    assert messages.select(attrs, ["All"]) == attrs
+    assert messages.select(attrs, [".*"]) == attrs
+    assert set(messages.select(attrs, ["order.*"])) == {"order.id", "order.total"}
+    assert set(messages.select(attrs, ["customer", "missing"])) == {"customer"}
+    assert messages.select(attrs, []) == {}
+
+
+def test_size_counts_body_names_types_and_values() -> None:
+    attrs = {"ab": Attr("String", "xyz"), "b": Attr("Binary", binary_value=b"\x00\x01")}
+    assert messages.size_of("héllo", attrs) == 6 + (2 + 6 + 3) + (1 + 6 + 2)
+
+
+@pytest.mark.parametrize("text", ["\x00", "a\x08b", "\ufffe", "\ud800"])
+def test_invalid_characters_rejected(text: str) -> None:
+    with pytest.raises(errors.InvalidMessageContents):
+        messages.check_text(text)
+
+
+def test_valid_characters_accepted() -> None:
+    messages.check_text("tab\tnl\ncr\r ok \ud7ff \ue000 \U0010ffff")
+
+
+@pytest.mark.parametrize("name", ["AWS.x", "amazon.y", ".a", "a.", "a..b", "sp ace", "x" * 257])
+def test_bad_attribute_names(name: str) -> None:
+    with pytest.raises(errors.InvalidParameter):
+        messages.check_attribute_name(name)
+
+
+def test_attribute_value_rules() -> None:
+    messages.check_attribute("n", Attr("Number.int", "1e5"))
+    with pytest.raises(errors.InvalidParameter):
+        messages.check_attribute("n", Attr("Number", "abc"))
+    with pytest.raises(errors.InvalidParameter):
+        messages.check_attribute("t", Attr("Strin", "x"))
+    with pytest.raises(errors.InvalidParameter):
+        messages.check_attribute("b", Attr("Binary", "x"))
+    with pytest.raises(errors.TooManyAttributes):
+        messages.check_attributes({f"a{i}": Attr("String", "v") for i in range(11)})
+
+
+def test_receipt_handle_round_trip_and_garbage() -> None:
+    handle = handles.encode(7, 123456789, 2**61 + 5)
+    decoded = handles.decode(handle)
+    assert (decoded.queue_id, decoded.seq, decoded.nonce) == (7, 123456789, 2**61 + 5)
+    for garbage in ["", "not-base64!", "YWJj", handle[:-4]]:
+        with pytest.raises(errors.ReceiptHandleInvalid):
+            handles.decode(garbage)
+
+
+def test_queue_attribute_validation() -> None:
+    assert attributes.validate({"VisibilityTimeout": "60"}, fifo=False, creating=True) == {
+        "VisibilityTimeout": "60"
+    }
+    with pytest.raises(errors.InvalidAttributeValue):
+        attributes.validate({"VisibilityTimeout": "43201"}, fifo=False, creating=True)
+    with pytest.raises(errors.InvalidAttributeValue):
+        attributes.validate({"DelaySeconds": "soon"}, fifo=False, creating=True)
+    with pytest.raises(errors.InvalidAttributeName):
+        attributes.validate({"Nope": "1"}, fifo=False, creating=True)
+    with pytest.raises(errors.InvalidAttributeName):
+        attributes.validate({"ContentBasedDeduplication": "true"}, fifo=False, creating=True)
+    with pytest.raises(errors.InvalidAttributeName):
+        attributes.validate({"FifoQueue": "true"}, fifo=True, creating=False)
+    with pytest.raises(errors.InvalidAttributeValue):
+        attributes.validate(
+            {"RedrivePolicy": '{"deadLetterTargetArn":"arn:aws:sqs:r:1:q","maxReceiveCount":0}'},
+            fifo=False,
+            creating=True,
+        )
+
+
+def test_queue_names() -> None:
+    attributes.validate_queue_name("a-b_C9", fifo=False)
+    attributes.validate_queue_name("x" * 75 + ".fifo", fifo=True)
+    for bad, fifo in [("", False), ("x" * 81, False), ("a.b", False), ("q", True)]:
+        with pytest.raises(errors.InvalidQueueName):
+            attributes.validate_queue_name(bad, fifo=fifo)
