@@ -408,6 +408,7 @@ class SqsEngine:
                 "Reason: Must be >= 0 and <= 20, if provided."
             )
         retention_ms = queue.int_attr("MessageRetentionPeriod") * 1000
+        dlq, max_receives = await self._redrive_target(queue)
         deadline = self._clock.now_ms() + wait_s * 1000
         while True:
             token = self._waiters.token(queue.id)
@@ -419,8 +420,12 @@ class SqsEngine:
                 visible_until_ms=now + visibility_s * 1000,
                 retention_cutoff_ms=now - retention_ms,
                 nonce=random.getrandbits(62),
+                dead_letter_queue_id=None if dlq is None else dlq.id,
+                max_receive_count=max_receives,
             )
-            rows, next_visible = await self._store.receive(claim)
+            rows, next_visible, moved = await self._store.receive(claim)
+            if moved and dlq is not None:
+                self._waiters.notify(dlq.id)
             if rows:
                 return [
                     _with_handle(m, handles.encode(queue.id, m.sequence_number or 0, claim.nonce))
@@ -433,6 +438,17 @@ class SqsEngine:
             await self._waiters.wait(token, max(wake_at - now, 1) / 1000)
             if (queue.account, queue.name) not in self._queues:  # deleted while we waited
                 raise errors.QueueNotFound(queue.name)
+
+    async def _redrive_target(self, queue: Queue) -> tuple[Queue | None, int]:
+        """The queue's dead-letter queue and maxReceiveCount, if it has a live one."""
+        policy = queue.attributes.get("RedrivePolicy")
+        if not policy:
+            return None, 0
+        doc = qattrs.check_redrive_policy(policy)
+        parts = str(doc["deadLetterTargetArn"]).split(":")
+        if len(parts) != 6:
+            return None, 0
+        return await self._lookup(parts[4], parts[5]), int(str(doc["maxReceiveCount"]))
 
     def _handle_for(self, queue: Queue, receipt_handle: str) -> Handle:
         handle = handles.decode(receipt_handle)

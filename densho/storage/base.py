@@ -24,6 +24,10 @@ class Claim:
     visible_until_ms: int  # the new visible_at of each claimed row
     retention_cutoff_ms: int  # rows sent at or before this are expired
     nonce: int  # stamped on each claimed row; part of its receipt handle
+    # Redrive: a row already received this many times moves to the dead-letter queue instead of
+    # being delivered, in the same transaction.
+    dead_letter_queue_id: int | None = None
+    max_receive_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +86,12 @@ class Store(Protocol):
         """Insert the messages; return their sequence numbers (strictly increasing)."""
         ...
 
-    async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None]:
-        """Claim visible rows; when none, return the earliest future visible_at (or None).
+    async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
+        """Claim visible rows; when none, also return the earliest future visible_at (or None).
 
-        The returned messages carry ``receipt_handle`` empty: the engine encodes handles.
-        Their ``sequence_number`` is the row's sequence number.
+        Returns (messages, next_visible_ms, moved): ``moved`` counts rows that went to the
+        dead-letter queue in this transaction. The returned messages carry ``receipt_handle``
+        empty (the engine encodes handles); their ``sequence_number`` is the row's.
         """
         ...
 

@@ -308,44 +308,59 @@ class SqliteStore:
 
         return await self._call(job, single=len(rows) == 1)
 
-    async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None]:
-        args = {
+    async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
+        args: dict[str, Any] = {
             "queue_id": claim.queue_id,
             "now": claim.now_ms,
             "limit": claim.limit,
             "visible_until": claim.visible_until_ms,
             "cutoff": claim.retention_cutoff_ms,
             "nonce": claim.nonce,
+            "target": claim.dead_letter_queue_id,
         }
-
-        def job(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int | None]:
-            rows = conn.execute(_Q["claim"], args).fetchall()
-            if rows:
-                return rows, None
-            return rows, conn.execute(_Q["next_visible"], args).fetchone()[0]
-
-        rows, next_visible = await self._call(job, single=True)
-        rows.sort(key=lambda r: r[0])
-        return [
-            ReceivedMessage(
-                message_id=r[1],
-                receipt_handle="",
-                body=r[2],
-                md5_body=r[5],
-                attributes=_unpack_attrs(r[3]),
-                md5_attributes=r[6],
-                system_attributes=_unpack_attrs(r[4]),
-                md5_system_attributes=r[7],
-                sender_id=r[8],
-                sent_ms=r[9],
-                receive_count=r[10],
-                first_receive_ms=r[11],
-                group_id=r[12],
-                dedup_id=r[13],
-                sequence_number=r[0],
+        if claim.dead_letter_queue_id is None:
+            rows, next_visible = await self._call(
+                lambda conn: self._claim_plain(conn, args), single=True
             )
-            for r in rows
-        ], next_visible
+            moved = 0
+        else:
+            rows, next_visible, moved = await self._call(
+                lambda conn: self._claim_redriving(conn, args, claim.max_receive_count)
+            )
+        rows.sort(key=lambda r: r[0])
+        return [_received(r) for r in rows], next_visible, moved
+
+    @staticmethod
+    def _claim_plain(
+        conn: sqlite3.Connection, args: dict[str, Any]
+    ) -> tuple[list[tuple[Any, ...]], int | None]:
+        rows = conn.execute(_Q["claim"], args).fetchall()
+        if rows:
+            return rows, None
+        return rows, conn.execute(_Q["next_visible"], args).fetchone()[0]
+
+    @staticmethod
+    def _claim_redriving(
+        conn: sqlite3.Connection, args: dict[str, Any], max_receive_count: int
+    ) -> tuple[list[tuple[Any, ...]], int | None, int]:
+        moved = 0
+        # Each round either claims or moves every candidate, so the candidates shrink; bounded
+        # anyway, because a receive must answer.
+        for _ in range(100):
+            candidates = conn.execute(_Q["claim_candidates"], args).fetchall()
+            if not candidates:
+                break
+            spent = [seq for seq, count in candidates if count >= max_receive_count]
+            fresh = [seq for seq, count in candidates if count < max_receive_count]
+            if spent:
+                conn.execute(_Q["move_to_queue"], {**args, "seqs": orjson.dumps(spent).decode()})
+                moved += len(spent)
+            if fresh:
+                rows = conn.execute(
+                    _Q["claim_rows"], {**args, "seqs": orjson.dumps(fresh).decode()}
+                ).fetchall()
+                return rows, None, moved
+        return [], conn.execute(_Q["next_visible"], args).fetchone()[0], moved
 
     async def delete_messages(self, handles: list[Handle]) -> list[bool]:
         stmt = _Q["delete_message"]
@@ -399,6 +414,26 @@ class SqliteStore:
             return int(conn.execute(_Q["expire"], args).rowcount)
 
         return await self._call(job, single=True)
+
+
+def _received(r: tuple[Any, ...]) -> ReceivedMessage:
+    return ReceivedMessage(
+        message_id=r[1],
+        receipt_handle="",
+        body=r[2],
+        md5_body=r[5],
+        attributes=_unpack_attrs(r[3]),
+        md5_attributes=r[6],
+        system_attributes=_unpack_attrs(r[4]),
+        md5_system_attributes=r[7],
+        sender_id=r[8],
+        sent_ms=r[9],
+        receive_count=r[10],
+        first_receive_ms=r[11],
+        group_id=r[12],
+        dedup_id=r[13],
+        sequence_number=r[0],
+    )
 
 
 def _settle(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:

@@ -82,3 +82,24 @@ FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
 
 -- name: expire
 DELETE FROM messages WHERE queue_id = :queue_id AND sent_ms <= :cutoff;
+
+-- name: claim_candidates
+SELECT seq, receive_count FROM messages
+WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+ORDER BY visible_ms, seq
+LIMIT :limit;
+
+-- name: move_to_queue
+UPDATE messages SET queue_id = :target, visible_ms = :now, nonce = 0
+WHERE seq IN (SELECT value FROM json_each(:seqs));
+
+-- name: claim_rows
+UPDATE messages
+SET visible_ms = :visible_until,
+    receive_count = receive_count + 1,
+    first_receive_ms = COALESCE(first_receive_ms, :now),
+    last_receive_ms = :now,
+    nonce = :nonce
+WHERE seq IN (SELECT value FROM json_each(:seqs))
+RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
+          sent_ms, receive_count, first_receive_ms, group_id, dedup_id;

@@ -1,0 +1,399 @@
+"""SQS operations: wire parameters in, engine calls, wire results out.
+
+Owns: one async function per SQS action, queue URL <-> (account, name), and the shaping of results
+(which attributes a receive returns, batch Successful/Failed lists).
+Must not know: HTTP, JSON vs Query, SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from densho.engine import errors, messages
+from densho.engine.md5 import md5_of_attributes
+from densho.engine.model import Attr, Queue, ReceivedMessage
+from densho.engine.sqs import Outgoing, SqsEngine, queue_arn
+from densho.protocol.call import Call
+from densho.providers.errors import batch_entry
+
+Params = dict[str, Any]
+Result = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    engine: SqsEngine
+    account: str  # the caller's account (queues it creates are owned by it)
+    call: Call
+
+
+Handler = Callable[[Context, Params], Awaitable[Result]]
+
+
+def queue_url(ctx: Context, queue: Queue) -> str:
+    return f"http://{ctx.call.host}/{queue.account}/{queue.name}"
+
+
+async def _queue(ctx: Context, p: Params) -> Queue:
+    """The queue a QueueUrl names: looked up by account + name, whatever host the URL has."""
+    url = p["QueueUrl"]
+    path = urlsplit(url).path if "://" in url else url
+    parts = [s for s in path.split("/") if s]
+    if not parts:
+        raise errors.QueueNotFound(url)
+    account = parts[-2] if len(parts) >= 2 else ctx.account
+    return await ctx.engine.get_queue(account, parts[-1])
+
+
+def _attrs_in(wire: dict[str, Any] | None) -> dict[str, Attr]:
+    if not wire:
+        return {}
+    return {
+        name: Attr(v.get("DataType", ""), v.get("StringValue"), v.get("BinaryValue"))
+        for name, v in wire.items()
+    }
+
+
+def _attrs_out(attrs: dict[str, Attr]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, a in attrs.items():
+        value: dict[str, Any] = {"DataType": a.data_type}
+        if a.binary_value is not None:
+            value["BinaryValue"] = a.binary_value
+        else:
+            value["StringValue"] = a.string_value
+        out[name] = value
+    return out
+
+
+def _outgoing(p: Params) -> Outgoing:
+    return Outgoing(
+        body=p.get("MessageBody", ""),
+        attributes=_attrs_in(p.get("MessageAttributes")),
+        system_attributes=_attrs_in(p.get("MessageSystemAttributes")),
+        delay_seconds=p.get("DelaySeconds"),
+        group_id=p.get("MessageGroupId"),
+        dedup_id=p.get("MessageDeduplicationId"),
+    )
+
+
+def _sender(ctx: Context) -> str:
+    return ctx.call.access_key or ctx.account
+
+
+# --- queues ---
+
+
+async def create_queue(ctx: Context, p: Params) -> Result:
+    queue = await ctx.engine.create_queue(
+        ctx.account,
+        ctx.call.region,
+        p["QueueName"],
+        p.get("Attributes") or {},
+        p.get("tags") or {},
+    )
+    return {"QueueUrl": queue_url(ctx, queue)}
+
+
+async def get_queue_url(ctx: Context, p: Params) -> Result:
+    account = p.get("QueueOwnerAWSAccountId") or ctx.account
+    queue = await ctx.engine.get_queue(account, p["QueueName"])
+    return {"QueueUrl": queue_url(ctx, queue)}
+
+
+async def delete_queue(ctx: Context, p: Params) -> Result:
+    await ctx.engine.delete_queue(await _queue(ctx, p))
+    return {}
+
+
+def _page(names: list[str], p: Params, key: str) -> tuple[list[str], str | None]:
+    """AWS pagination: NextToken only when MaxResults was given and more remain."""
+    start = 0
+    token = p.get("NextToken")
+    if token:
+        try:
+            after = base64.urlsafe_b64decode(token.encode()).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise errors.InvalidParameter("Invalid NextToken value.") from None
+        start = next((i for i, n in enumerate(names) if n > after), len(names))
+    limit = p.get("MaxResults")
+    if limit is None:
+        return names[start : start + 1000], None
+    if not 1 <= limit <= 1000:
+        raise errors.InvalidParameter(
+            f"Value {limit} for parameter MaxResults is invalid. "
+            "Reason: MaxResults must be an integer between 1 and 1000."
+        )
+    page = names[start : start + limit]
+    more = start + limit < len(names)
+    return page, base64.urlsafe_b64encode(page[-1].encode()).decode() if more and page else None
+
+
+async def list_queues(ctx: Context, p: Params) -> Result:
+    queues = await ctx.engine.list_queues(ctx.account, p.get("QueueNamePrefix", ""))
+    by_name = {q.name: q for q in queues}
+    page, token = _page(sorted(by_name), p, "QueueUrls")
+    out: Result = {}
+    if page:
+        out["QueueUrls"] = [queue_url(ctx, by_name[n]) for n in page]
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+async def get_queue_attributes(ctx: Context, p: Params) -> Result:
+    queue = await _queue(ctx, p)
+    attrs = await ctx.engine.get_attributes(queue, p.get("AttributeNames") or [])
+    return {"Attributes": attrs} if attrs else {}
+
+
+async def set_queue_attributes(ctx: Context, p: Params) -> Result:
+    await ctx.engine.set_attributes(await _queue(ctx, p), p.get("Attributes") or {})
+    return {}
+
+
+async def purge_queue(ctx: Context, p: Params) -> Result:
+    await ctx.engine.purge(await _queue(ctx, p))
+    return {}
+
+
+async def tag_queue(ctx: Context, p: Params) -> Result:
+    await ctx.engine.tag(await _queue(ctx, p), p.get("Tags") or {})
+    return {}
+
+
+async def untag_queue(ctx: Context, p: Params) -> Result:
+    await ctx.engine.untag(await _queue(ctx, p), p.get("TagKeys") or [])
+    return {}
+
+
+async def list_queue_tags(ctx: Context, p: Params) -> Result:
+    queue = await _queue(ctx, p)
+    return {"Tags": queue.tags} if queue.tags else {}
+
+
+async def add_permission(ctx: Context, p: Params) -> Result:
+    await ctx.engine.add_permission(
+        await _queue(ctx, p), p["Label"], p.get("AWSAccountIds") or [], p.get("Actions") or []
+    )
+    return {}
+
+
+async def remove_permission(ctx: Context, p: Params) -> Result:
+    await ctx.engine.remove_permission(await _queue(ctx, p), p["Label"])
+    return {}
+
+
+async def list_dead_letter_source_queues(ctx: Context, p: Params) -> Result:
+    sources = await ctx.engine.dead_letter_sources(await _queue(ctx, p))
+    by_name = {q.name: q for q in sources}
+    page, token = _page(sorted(by_name), p, "queueUrls")
+    out: Result = {"queueUrls": [queue_url(ctx, by_name[n]) for n in page]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+# --- messages ---
+
+
+def _sent(result: Any) -> Result:
+    out: Result = {"MD5OfMessageBody": result.md5_body, "MessageId": result.message_id}
+    if result.md5_attributes:
+        out["MD5OfMessageAttributes"] = result.md5_attributes
+    if result.md5_system_attributes:
+        out["MD5OfMessageSystemAttributes"] = result.md5_system_attributes
+    if result.sequence_number is not None:
+        out["SequenceNumber"] = str(result.sequence_number)
+    return out
+
+
+async def send_message(ctx: Context, p: Params) -> Result:
+    queue = await _queue(ctx, p)
+    now = ctx.engine.now_ms()
+    prepared = ctx.engine.prepare(queue, _outgoing(p), _sender(ctx), now)
+    (sent,) = await ctx.engine.send(queue, [prepared])
+    return _sent(sent)
+
+
+async def send_message_batch(ctx: Context, p: Params) -> Result:
+    queue = await _queue(ctx, p)
+    entries: list[Params] = p.get("Entries") or []
+    outgoing = [_outgoing(entry) for entry in entries]
+    ctx.engine.check_batch(
+        [entry.get("Id", "") for entry in entries],
+        [messages.size_of(o.body, o.attributes) for o in outgoing],
+    )
+    now = ctx.engine.now_ms()
+    failed: list[Result] = []
+    ready = []
+    for entry, out in zip(entries, outgoing, strict=True):
+        try:
+            ready.append((entry["Id"], ctx.engine.prepare(queue, out, _sender(ctx), now)))
+        except errors.DomainError as exc:
+            failed.append(_failure(entry["Id"], exc))
+    successful: list[Result] = []
+    if ready:
+        sent = await ctx.engine.send(queue, [m for _, m in ready])
+        successful = [{"Id": i, **_sent(s)} for (i, _), s in zip(ready, sent, strict=True)]
+    return {"Successful": successful, "Failed": failed}
+
+
+def _failure(entry_id: str, exc: Exception) -> Result:
+    code, message, sender = batch_entry(exc)
+    return {"Id": entry_id, "SenderFault": sender, "Code": code, "Message": message}
+
+
+_SYSTEM_NAMES = (
+    "SenderId",
+    "SentTimestamp",
+    "ApproximateReceiveCount",
+    "ApproximateFirstReceiveTimestamp",
+    "AWSTraceHeader",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "SequenceNumber",
+)
+
+
+def _system_attributes(m: ReceivedMessage, wanted: set[str]) -> dict[str, str]:
+    if not wanted:
+        return {}
+    every = "All" in wanted
+    values: dict[str, str | None] = {
+        "SenderId": m.sender_id,
+        "SentTimestamp": str(m.sent_ms),
+        "ApproximateReceiveCount": str(m.receive_count),
+        "ApproximateFirstReceiveTimestamp": str(m.first_receive_ms),
+        "AWSTraceHeader": (
+            m.system_attributes["AWSTraceHeader"].string_value
+            if "AWSTraceHeader" in m.system_attributes
+            else None
+        ),
+        "MessageGroupId": m.group_id,
+        "MessageDeduplicationId": m.dedup_id,
+        "SequenceNumber": str(m.sequence_number) if m.group_id is not None else None,
+    }
+    return {
+        name: value
+        for name in _SYSTEM_NAMES
+        if (every or name in wanted) and (value := values[name]) is not None
+    }
+
+
+async def receive_message(ctx: Context, p: Params) -> Result:
+    queue = await _queue(ctx, p)
+    received = await ctx.engine.receive(
+        queue,
+        p.get("MaxNumberOfMessages", 1),
+        p.get("VisibilityTimeout"),
+        p.get("WaitTimeSeconds"),
+    )
+    wanted_system = set(p.get("AttributeNames") or []) | set(
+        p.get("MessageSystemAttributeNames") or []
+    )
+    wanted_attrs = p.get("MessageAttributeNames") or []
+    out = []
+    for m in received:
+        msg: Result = {
+            "MessageId": m.message_id,
+            "ReceiptHandle": m.receipt_handle,
+            "MD5OfBody": m.md5_body,
+            "Body": m.body,
+        }
+        system = _system_attributes(m, wanted_system)
+        if system:
+            msg["Attributes"] = system
+        chosen = messages.select(m.attributes, wanted_attrs)
+        if chosen:
+            msg["MD5OfMessageAttributes"] = (
+                m.md5_attributes
+                if len(chosen) == len(m.attributes)
+                else md5_of_attributes(chosen)
+            )
+            msg["MessageAttributes"] = _attrs_out(chosen)
+        out.append(msg)
+    return {"Messages": out} if out else {}
+
+
+async def delete_message(ctx: Context, p: Params) -> Result:
+    queue = await _queue(ctx, p)
+    (problem,) = await ctx.engine.delete(queue, [p["ReceiptHandle"]])
+    if problem is not None:
+        raise problem
+    return {}
+
+
+async def delete_message_batch(ctx: Context, p: Params) -> Result:
+    queue = await _queue(ctx, p)
+    entries: list[Params] = p.get("Entries") or []
+    ctx.engine.check_batch([entry.get("Id", "") for entry in entries])
+    problems = await ctx.engine.delete(queue, [entry["ReceiptHandle"] for entry in entries])
+    return _batch_result(entries, problems)
+
+
+def _batch_result(entries: list[Params], problems: list[Exception | None]) -> Result:
+    successful, failed = [], []
+    for entry, problem in zip(entries, problems, strict=True):
+        if problem is None:
+            successful.append({"Id": entry["Id"]})
+        else:
+            failed.append(_failure(entry["Id"], problem))
+    return {"Successful": successful, "Failed": failed}
+
+
+async def change_message_visibility(ctx: Context, p: Params) -> Result:
+    queue = await _queue(ctx, p)
+    (problem,) = await ctx.engine.change_visibility(
+        queue, [(p["ReceiptHandle"], p["VisibilityTimeout"])]
+    )
+    if problem is not None:
+        raise problem
+    return {}
+
+
+async def change_message_visibility_batch(ctx: Context, p: Params) -> Result:
+    queue = await _queue(ctx, p)
+    entries: list[Params] = p.get("Entries") or []
+    ctx.engine.check_batch([entry.get("Id", "") for entry in entries])
+    problems = await ctx.engine.change_visibility(
+        queue, [(entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0)) for entry in entries]
+    )
+    return _batch_result(entries, problems)
+
+
+async def _not_yet(ctx: Context, p: Params) -> Result:
+    # Message move tasks arrive with the dead-letter work; until then AWS's own error for an
+    # operation a queue cannot perform.
+    raise errors.Unsupported("Message move tasks are not supported yet by densho.")
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreateQueue": create_queue,
+    "GetQueueUrl": get_queue_url,
+    "DeleteQueue": delete_queue,
+    "ListQueues": list_queues,
+    "GetQueueAttributes": get_queue_attributes,
+    "SetQueueAttributes": set_queue_attributes,
+    "PurgeQueue": purge_queue,
+    "TagQueue": tag_queue,
+    "UntagQueue": untag_queue,
+    "ListQueueTags": list_queue_tags,
+    "AddPermission": add_permission,
+    "RemovePermission": remove_permission,
+    "ListDeadLetterSourceQueues": list_dead_letter_source_queues,
+    "SendMessage": send_message,
+    "SendMessageBatch": send_message_batch,
+    "ReceiveMessage": receive_message,
+    "DeleteMessage": delete_message,
+    "DeleteMessageBatch": delete_message_batch,
+    "ChangeMessageVisibility": change_message_visibility,
+    "ChangeMessageVisibilityBatch": change_message_visibility_batch,
+    "StartMessageMoveTask": _not_yet,
+    "CancelMessageMoveTask": _not_yet,
+    "ListMessageMoveTasks": _not_yet,
+}

@@ -1,0 +1,161 @@
+"""The ASGI application: lifecycle (store, engine, maintenance) and the HTTP <-> wire hand-off.
+
+Owns: reading requests into ``HttpRequest``, writing ``HttpResponse``, routing a decoded ``Call``
+to its provider, start-up and graceful shutdown.
+Must not know: protocol details (the wire layer decodes) or SQL (the store does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from typing import Any
+
+from densho.config import Settings
+from densho.engine import errors
+from densho.engine.clock import SystemClock
+from densho.engine.sqs import SqsEngine
+from densho.protocol.call import Call
+from densho.protocol.errors import AwsError
+from densho.protocol.http import HttpRequest
+from densho.protocol.wire import Wire
+from densho.providers import sqs
+from densho.providers.errors import to_aws
+from densho.storage.sqlite import SqliteStore
+
+log = logging.getLogger("densho")
+
+MAX_BODY = 8 * 1024 * 1024
+MAINTENANCE_INTERVAL_S = 30.0
+
+
+class App:
+    def __init__(self, settings: Settings, endpoint: str) -> None:
+        self.settings = settings
+        self.endpoint = endpoint
+        self.store = SqliteStore(settings.database, settings.synchronous)
+        self.engine = SqsEngine(self.store, SystemClock())
+        self.wire = Wire(default_region=settings.region)
+        self._maintenance: asyncio.Task[None] | None = None
+
+    async def startup(self) -> None:
+        await self.store.open()
+        await self.engine.warm(self.settings.account_id)
+        self._maintenance = asyncio.create_task(self._maintain())
+        print(f"densho ready: {self.endpoint} (store: {self.store.url})", flush=True)
+
+    def begin_shutdown(self) -> None:
+        """Answer waiting long polls now (empty), so shutdown does not wait up to 20 s."""
+        self.engine.close()
+
+    async def shutdown(self) -> None:
+        self.engine.close()
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._maintenance
+        await self.store.close()
+
+    async def _maintain(self) -> None:
+        while True:
+            await asyncio.sleep(MAINTENANCE_INTERVAL_S)
+            try:
+                await self.engine.expire_all()
+            except Exception:
+                log.exception("maintenance failed")
+
+    async def dispatch(self, call: Call) -> dict[str, Any]:
+        if call.service != "sqs":
+            raise AwsError(
+                "InvalidAction", f"The action {call.operation} is not valid for this endpoint."
+            )
+        handler = sqs.HANDLERS[call.operation]
+        try:
+            return await handler(sqs.Context(self.engine, self.settings.account_id, call), call.params)
+        except errors.DomainError as exc:
+            raise to_aws(exc) from None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                await _send_plain(send, 413, b"Request entity too large")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        request = HttpRequest(
+            method=scope["method"],
+            path=scope["path"],
+            query_string=scope.get("query_string", b""),
+            headers=headers,
+            body=b"".join(chunks),
+        )
+        response = await self.wire.handle(request, self.dispatch)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    (b"content-type", response.content_type),
+                    (b"content-length", str(len(response.body)).encode()),
+                    *response.headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+
+async def _send_plain(send: Any, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
