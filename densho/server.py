@@ -73,7 +73,9 @@ class App:
             )
         handler = sqs.HANDLERS[call.operation]
         try:
-            return await handler(sqs.Context(self.engine, self.settings.account_id, call), call.params)
+            return await handler(
+                sqs.Context(self.engine, self.settings.account_id, call), call.params
+            )
         except errors.DomainError as exc:
             raise to_aws(exc) from None
 

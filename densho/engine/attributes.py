@@ -152,9 +152,7 @@ def check_redrive_policy(value: str) -> dict[str, object]:
     return {"deadLetterTargetArn": arn, "maxReceiveCount": receive_count}
 
 
-def validate(
-    given: Mapping[str, str], fifo: bool, creating: bool
-) -> dict[str, str]:
+def validate(given: Mapping[str, str], fifo: bool, creating: bool) -> dict[str, str]:
     """Validate user-supplied attribute values; return them normalised.
 
     Raises InvalidAttributeName for unknown, read-only or wrong-queue-type names and
@@ -168,7 +166,7 @@ def validate(
         if spec.create_only and not creating:
             raise errors.InvalidAttributeName(name)
         out[name] = _normalise(name, spec, value)
-    if "RedrivePolicy" in out and out["RedrivePolicy"]:
+    if out.get("RedrivePolicy"):
         check_redrive_policy(out["RedrivePolicy"])
     return out
 

@@ -23,7 +23,8 @@ Must not know: AWS error codes or HTTP.
     ├── OverLimit(reason)
     ├── LabelExists(label) / LabelNotFound(label)
     ├── Unsupported(reason)
-    └── batch errors: EmptyBatch, TooManyEntries, BatchIdsNotDistinct, InvalidBatchEntryId, BatchTooLong
+    └── batch errors: EmptyBatch, TooManyEntries, BatchIdsNotDistinct, InvalidBatchEntryId,
+        BatchTooLong
 """
 
 from __future__ import annotations

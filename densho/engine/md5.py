@@ -5,9 +5,9 @@ Must not know: wire shapes; attributes arrive as domain ``Attr`` values.
 
 The attribute digest follows AWS's documented encoding
 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html#sqs-attributes-md5-message-digest-calculation):
-attributes sorted by name; for each, the name, the data type (with any custom suffix) and the value
-are written as a 4-byte big-endian length followed by the UTF-8 bytes, with a one-byte transport type
-(1 for String/Number, 2 for Binary) before the value.
+attributes sorted by name; for each, the name, the data type (with any custom suffix) and the
+value are written as a 4-byte big-endian length followed by the UTF-8 bytes, with a one-byte
+transport type (1 for String/Number, 2 for Binary) before the value.
 """
 
 from __future__ import annotations

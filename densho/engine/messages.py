@@ -68,7 +68,14 @@ def check_attribute(name: str, attr: Attr) -> None:
         raise errors.InvalidParameter(
             f"Message (user) attribute '{name}' must contain a non-empty value of type '{kind}'."
         )
-    check_text(attr.string_value)
+    bad = _INVALID.search(attr.string_value)
+    if bad is not None:
+        # In attribute values SQS reports bad characters as an invalid parameter, not as
+        # InvalidMessageContents (which is for the body).
+        raise errors.InvalidParameter(
+            f"Invalid binary character '#x{ord(bad.group()):X}' was found in the value of "
+            f"message (user) attribute '{name}'."
+        )
     if kind == "Number":
         try:
             number = Decimal(attr.string_value)
@@ -91,9 +98,7 @@ def check_attributes(attributes: Mapping[str, Attr]) -> None:
 def check_system_attributes(attributes: Mapping[str, Attr]) -> None:
     for name, attr in attributes.items():
         if name not in SYSTEM_ATTRIBUTES:
-            raise errors.InvalidParameter(
-                f"Message system attribute name '{name}' is invalid."
-            )
+            raise errors.InvalidParameter(f"Message system attribute name '{name}' is invalid.")
         if attr.data_type != "String" or not attr.string_value:
             raise errors.InvalidParameter(
                 f"Message system attribute '{name}' must be of type 'String' with a value."
@@ -122,7 +127,7 @@ def select(attributes: Mapping[str, Attr], names: Iterable[str]) -> dict[str, At
         return {}
     if "All" in wanted or ".*" in wanted:
         return dict(attributes)
-    prefixes = tuple(n[:-1] for n in wanted if n.endswith(".*"))
+    prefixes = tuple(n[:-2] for n in wanted if n.endswith(".*"))
     exact = {n for n in wanted if not n.endswith(".*")}
     return {
         k: v for k, v in attributes.items() if k in exact or (prefixes and k.startswith(prefixes))

@@ -243,8 +243,9 @@ class SqsEngine:
             raise errors.InvalidParameter(f"Too many tags. A queue can have up to {MAX_TAGS}.")
         for key, value in tags.items():
             if not 1 <= len(key) <= 128 or len(value) > 256:
-                raise errors.InvalidParameter("Tag keys must be 1 to 128 characters and values "
-                                              "at most 256 characters.")
+                raise errors.InvalidParameter(
+                    "Tag keys must be 1 to 128 characters and values at most 256 characters."
+                )
 
     async def tag(self, queue: Queue, tags: Mapping[str, str]) -> None:
         merged = {**queue.tags, **tags}
@@ -252,7 +253,9 @@ class SqsEngine:
         await self._save(queue, queue.attributes, merged)
 
     async def untag(self, queue: Queue, keys: Sequence[str]) -> None:
-        await self._save(queue, queue.attributes, {k: v for k, v in queue.tags.items() if k not in keys})
+        await self._save(
+            queue, queue.attributes, {k: v for k, v in queue.tags.items() if k not in keys}
+        )
 
     # --- permissions ---
 
@@ -260,8 +263,10 @@ class SqsEngine:
         self, queue: Queue, label: str, accounts: Sequence[str], actions: Sequence[str]
     ) -> None:
         if not _LABEL.fullmatch(label):
-            raise errors.InvalidParameter(f"Value {label} for parameter Label is invalid. "
-                                          "Reason: Must be alphanumeric, hyphens or underscores.")
+            raise errors.InvalidParameter(
+                f"Value {label} for parameter Label is invalid. "
+                "Reason: Must be alphanumeric, hyphens or underscores."
+            )
         if not accounts or not actions:
             raise errors.MissingParameter("AWSAccountId" if not accounts else "ActionName")
         for action in actions:
@@ -285,8 +290,9 @@ class SqsEngine:
                 "Resource": queue_arn(queue),
             }
         )
-        await self._save(queue, {**queue.attributes, "Policy": orjson.dumps(policy).decode()},
-                         queue.tags)
+        await self._save(
+            queue, {**queue.attributes, "Policy": orjson.dumps(policy).decode()}, queue.tags
+        )
 
     async def remove_permission(self, queue: Queue, label: str) -> None:
         policy = _policy(queue)

@@ -23,26 +23,34 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
     ),
     e.QueueNameExists: (
         "QueueNameExists",
-        lambda x: "A queue already exists with the same name and a different value for attribute(s).",
+        lambda x: (
+            "A queue already exists with the same name and a different value for attribute(s)."
+        ),
     ),
     e.QueueDeletedRecently: (
         "QueueDeletedRecently",
-        lambda x: "You must wait 60 seconds after deleting a queue before you can create "
-        "another with the same name.",
+        lambda x: (
+            "You must wait 60 seconds after deleting a queue before you can create "
+            "another with the same name."
+        ),
     ),
     e.InvalidQueueName: (
         _INVALID,
-        lambda x: "The name of a FIFO queue can only include alphanumeric characters, hyphens, "
-        "or underscores, must end with .fifo suffix and be 1 to 80 in length."
-        if x.name.endswith(".fifo")
-        else "Can only include alphanumeric characters, hyphens, or underscores. "
-        "1 to 80 in length",
+        lambda x: (
+            "The name of a FIFO queue can only include alphanumeric characters, hyphens, "
+            "or underscores, must end with .fifo suffix and be 1 to 80 in length."
+            if x.name.endswith(".fifo")
+            else "Can only include alphanumeric characters, hyphens, or underscores. "
+            "1 to 80 in length"
+        ),
     ),
     e.InvalidAttributeName: ("InvalidAttributeName", lambda x: f"Unknown Attribute {x.name}."),
     e.InvalidAttributeValue: (
         "InvalidAttributeValue",
-        lambda x: f"Invalid value for the parameter {x.name}."
-        + (f" Reason: {x.reason}" if x.reason else ""),
+        lambda x: (
+            f"Invalid value for the parameter {x.name}."
+            + (f" Reason: {x.reason}" if x.reason else "")
+        ),
     ),
     e.InvalidParameter: (_INVALID, lambda x: x.reason),
     e.MissingParameter: (
@@ -51,14 +59,18 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
     ),
     e.InvalidMessageContents: (
         "InvalidMessageContents",
-        lambda x: f"Invalid binary character '#x{ord(x.char):X}' was found in the message body, "
-        "the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD "
-        "| #x10000 to #x10FFFF",
+        lambda x: (
+            f"Invalid binary character '#x{ord(x.char):X}' was found in the message body, "
+            "the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD "
+            "| #x10000 to #x10FFFF"
+        ),
     ),
     e.MessageTooLong: (
         _INVALID,
-        lambda x: f"One or more parameters are invalid. Reason: Message must be shorter than "
-        f"{x.limit} bytes.",
+        lambda x: (
+            f"One or more parameters are invalid. Reason: Message must be shorter than "
+            f"{x.limit} bytes."
+        ),
     ),
     e.ReceiptHandleInvalid: (
         "ReceiptHandleIsInvalid",
@@ -66,8 +78,10 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
     ),
     e.MessageNotAvailable: (
         _INVALID,
-        lambda x: f"Value {x.handle} for parameter ReceiptHandle is invalid. Reason: Message "
-        "does not exist or is not available for visibility timeout change.",
+        lambda x: (
+            f"Value {x.handle} for parameter ReceiptHandle is invalid. Reason: Message "
+            "does not exist or is not available for visibility timeout change."
+        ),
     ),
     e.MessageNotInflight: ("MessageNotInflight", lambda x: "The message is not in flight."),
     e.PurgeInProgress: (
@@ -85,8 +99,10 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
     ),
     e.LabelNotFound: (
         _INVALID,
-        lambda x: f"Value {x.label} for parameter Label is invalid. "
-        "Reason: can't find label on existing policy.",
+        lambda x: (
+            f"Value {x.label} for parameter Label is invalid. "
+            "Reason: can't find label on existing policy."
+        ),
     ),
     e.Unsupported: ("UnsupportedOperation", lambda x: x.reason),
     e.EmptyBatch: (
@@ -103,13 +119,16 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
     ),
     e.InvalidBatchEntryId: (
         "InvalidBatchEntryId",
-        lambda x: "A batch entry id can only contain alphanumeric characters, hyphens and "
-        "underscores. It can be at most 80 letters long.",
+        lambda x: (
+            "A batch entry id can only contain alphanumeric characters, hyphens and "
+            "underscores. It can be at most 80 letters long."
+        ),
     ),
     e.BatchTooLong: (
         "BatchRequestTooLong",
-        lambda x: f"Batch requests cannot be longer than {x.limit} bytes. You have sent "
-        f"{x.size} bytes.",
+        lambda x: (
+            f"Batch requests cannot be longer than {x.limit} bytes. You have sent {x.size} bytes."
+        ),
     ),
 }
 

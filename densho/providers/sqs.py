@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from densho.engine import errors, messages
 from densho.engine.md5 import md5_of_attributes
 from densho.engine.model import Attr, Queue, ReceivedMessage
-from densho.engine.sqs import Outgoing, SqsEngine, queue_arn
+from densho.engine.sqs import Outgoing, SqsEngine
 from densho.protocol.call import Call
 from densho.providers.errors import batch_entry
 
@@ -311,9 +311,7 @@ async def receive_message(ctx: Context, p: Params) -> Result:
         chosen = messages.select(m.attributes, wanted_attrs)
         if chosen:
             msg["MD5OfMessageAttributes"] = (
-                m.md5_attributes
-                if len(chosen) == len(m.attributes)
-                else md5_of_attributes(chosen)
+                m.md5_attributes if len(chosen) == len(m.attributes) else md5_of_attributes(chosen)
             )
             msg["MessageAttributes"] = _attrs_out(chosen)
         out.append(msg)

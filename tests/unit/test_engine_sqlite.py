@@ -1,4 +1,4 @@
-"""The SQS engine over the real SQLite store, with a fake clock: no sleeps, exact time arithmetic."""
+"""The SQS engine over the real SQLite store with a fake clock: no sleeps, exact time arithmetic."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MD5 digests as SQS computes them, checked against published vectors and an independent encoding."""
+"""MD5 digests as SQS computes them, checked against a published vector and a second encoding."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _independent(attrs: dict[str, tuple[str, str | bytes]]) -> str:
         buf += struct.pack(">I", len(name.encode())) + name.encode()
         buf += struct.pack(">I", len(dtype.encode())) + dtype.encode()
         raw = value if isinstance(value, bytes) else value.encode()
-        buf += (b"\x02" if isinstance(value, bytes) else b"\x01")
+        buf += b"\x02" if isinstance(value, bytes) else b"\x01"
         buf += struct.pack(">I", len(raw)) + raw
     return hashlib.md5(buf).hexdigest()
 
