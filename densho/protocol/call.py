@@ -1,0 +1,23 @@
+"""A decoded AWS API call: which service and operation, with validated parameters.
+
+Owns: the value the wire layer hands to the providers.
+Must not know: semantics of any operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class Call:
+    service: str  # "sqs" | "sns"
+    protocol: str  # "json" | "query"
+    operation: str  # botocore operation name, e.g. "SendMessage"
+    # Validated input in botocore's Python form: member names as keys, ints, bools, bytes for
+    # blobs, lists and dicts; absent members are absent (never None).
+    params: dict[str, Any]
+    region: str  # from the SigV4 credential scope, else the server's default region
+    host: str  # the request's Host header, used to build queue URLs
+    access_key: str | None  # from SigV4 (header or query string), if signed

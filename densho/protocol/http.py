@@ -1,0 +1,26 @@
+"""Plain HTTP request/response values passed between the ASGI app and the codecs.
+
+Owns: the minimal view of an HTTP exchange the wire layer needs.
+Must not know: ASGI, the server, or any AWS semantics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    method: str
+    path: str
+    query_string: bytes
+    headers: dict[str, str]  # names lower-cased; repeated headers joined with ","
+    body: bytes
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int
+    body: bytes
+    content_type: bytes
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
