@@ -93,6 +93,7 @@ def serve(settings: Settings) -> None:
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         lifespan="on",
         access_log=False,
+        proxy_headers=False,  # densho reads no X-Forwarded-* header; skip the middleware
         log_level=settings.log_level,
         timeout_graceful_shutdown=30,
         server_header=False,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -21,6 +20,7 @@ from densho.engine import errors, handles, messages
 from densho.engine.clock import Clock
 from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.engine.waiters import Waiters
+from densho.ids import uuid4
 from densho.storage.base import Claim, Handle, Store
 
 PURGE_INTERVAL_MS = 60_000
@@ -341,7 +341,7 @@ class SqsEngine:
             out.body, out.attributes, out.system_attributes
         )
         return NewMessage(
-            message_id=str(uuid.uuid4()),
+            message_id=uuid4(),
             body=out.body,
             attributes=out.attributes,
             system_attributes=out.system_attributes,

@@ -38,15 +38,30 @@ def queue_url(ctx: Context, queue: Queue) -> str:
     return f"http://{ctx.call.host}/{queue.account}/{queue.name}"
 
 
+_URL_MEMO: dict[tuple[str, str], tuple[str, str]] = {}
+_URL_MEMO_MAX = 10_000
+
+
+def _owner_and_name(url: str, default_account: str) -> tuple[str, str]:
+    """(account, queue name) from a queue URL, memoised: parsing is pure and on the hot path."""
+    key = (url, default_account)
+    found = _URL_MEMO.get(key)
+    if found is None:
+        path = urlsplit(url).path if "://" in url else url
+        parts = [s for s in path.split("/") if s]
+        if not parts:
+            raise errors.QueueNotFound(url)
+        found = (parts[-2] if len(parts) >= 2 else default_account, parts[-1])
+        if len(_URL_MEMO) >= _URL_MEMO_MAX:
+            _URL_MEMO.clear()
+        _URL_MEMO[key] = found
+    return found
+
+
 async def _queue(ctx: Context, p: Params) -> Queue:
     """The queue a QueueUrl names: looked up by account + name, whatever host the URL has."""
-    url = p["QueueUrl"]
-    path = urlsplit(url).path if "://" in url else url
-    parts = [s for s in path.split("/") if s]
-    if not parts:
-        raise errors.QueueNotFound(url)
-    account = parts[-2] if len(parts) >= 2 else ctx.account
-    return await ctx.engine.get_queue(account, parts[-1])
+    account, name = _owner_and_name(p["QueueUrl"], ctx.account)
+    return await ctx.engine.get_queue(account, name)
 
 
 def _attrs_in(wire: dict[str, Any] | None) -> dict[str, Attr]:

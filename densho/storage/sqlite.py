@@ -304,7 +304,7 @@ class SqliteStore:
         insert = _Q["insert_message"]
 
         def job(conn: sqlite3.Connection) -> list[int]:
-            return [conn.execute(insert, row).fetchone()[0] for row in rows]
+            return [conn.execute(insert, row).lastrowid or 0 for row in rows]
 
         return await self._call(job, single=len(rows) == 1)
 

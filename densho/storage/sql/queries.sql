@@ -41,8 +41,7 @@ UPDATE queues SET purged_ms = :now WHERE id = :queue_id;
 INSERT INTO messages (queue_id, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
                       sender_id, sent_ms, visible_ms, group_id, dedup_id)
 VALUES (:queue_id, :message_id, :body, :attrs, :sys_attrs, :md5_body, :md5_attrs, :md5_sys,
-        :sender_id, :sent_ms, :visible_ms, :group_id, :dedup_id)
-RETURNING seq;
+        :sender_id, :sent_ms, :visible_ms, :group_id, :dedup_id);
 
 -- name: claim
 UPDATE messages
