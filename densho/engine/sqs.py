@@ -548,8 +548,9 @@ def _policy(queue: Queue) -> dict[str, object]:
         doc = orjson.loads(text)
         if isinstance(doc, dict) and isinstance(doc.get("Statement"), list):
             return doc
+    # AddPermission writes the 2008-10-17 policy language version, as AWS does for queues.
     return {
-        "Version": "2012-10-17",
+        "Version": "2008-10-17",
         "Id": f"{queue_arn(queue)}/SQSDefaultPolicy",
         "Statement": [],
     }
