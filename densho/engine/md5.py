@@ -21,8 +21,9 @@ _STRING = b"\x01"
 _BINARY = b"\x02"
 
 
-def md5_of_body(body: str) -> str:
-    return hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest()
+def md5_of_body(body: str | bytes) -> str:
+    raw = body if isinstance(body, bytes) else body.encode("utf-8")
+    return hashlib.md5(raw, usedforsecurity=False).hexdigest()
 
 
 def _put(out: list[bytes], data: bytes) -> None:

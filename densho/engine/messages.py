@@ -24,10 +24,30 @@ _RESERVED_PREFIXES = ("aws.", "amazon.")
 SYSTEM_ATTRIBUTES = frozenset({"AWSTraceHeader"})
 
 
+# The only ASCII characters SQS rejects: C0 controls other than tab, newline, carriage return.
+_ASCII_CONTROLS = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
+
+
 def check_text(text: str) -> None:
     bad = _INVALID.search(text)
     if bad is not None:
         raise errors.InvalidMessageContents(bad.group())
+
+
+def encode_body(body: str) -> bytes:
+    """The body's UTF-8 bytes, after checking its characters (one pass over the common ASCII
+    case instead of a regex scan: this runs for every message)."""
+    try:
+        raw = body.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: let the full check name it
+        check_text(body)
+        raise
+    if len(raw) == len(body):
+        if len(raw.translate(None, _ASCII_CONTROLS)) != len(raw):
+            check_text(body)
+    else:
+        check_text(body)
+    return raw
 
 
 def check_attribute_name(name: str) -> None:
@@ -105,9 +125,9 @@ def check_system_attributes(attributes: Mapping[str, Attr]) -> None:
             )
 
 
-def size_of(body: str, attributes: Mapping[str, Attr]) -> int:
+def size_of(body: str | bytes, attributes: Mapping[str, Attr]) -> int:
     """Message size as SQS counts it: body plus each attribute's name, type and value."""
-    size = len(body.encode("utf-8"))
+    size = len(body if isinstance(body, bytes) else body.encode("utf-8"))
     for name, attr in attributes.items():
         size += len(name.encode("utf-8")) + len(attr.data_type.encode("utf-8"))
         if attr.binary_value is not None:
@@ -135,6 +155,6 @@ def select(attributes: Mapping[str, Attr], names: Iterable[str]) -> dict[str, At
 
 
 def digests(
-    body: str, attributes: Mapping[str, Attr], system: Mapping[str, Attr]
+    body: bytes, attributes: Mapping[str, Attr], system: Mapping[str, Attr]
 ) -> tuple[str, str | None, str | None]:
     return md5_of_body(body), md5_of_attributes(attributes), md5_of_attributes(system)

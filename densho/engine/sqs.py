@@ -52,7 +52,7 @@ def queue_arn(queue: Queue) -> str:
     return f"arn:aws:sqs:{queue.region}:{queue.account}:{queue.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outgoing:
     """One message a caller wants to send (already decoded from the wire)."""
 
@@ -64,7 +64,7 @@ class Outgoing:
     dedup_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sent:
     message_id: str
     md5_body: str
@@ -323,11 +323,13 @@ class SqsEngine:
         """Validate one outgoing message against the queue and compute what is stored."""
         if out.body == "":
             raise errors.MissingParameter("MessageBody")
-        messages.check_text(out.body)
-        messages.check_attributes(out.attributes)
-        messages.check_system_attributes(out.system_attributes)
+        raw = messages.encode_body(out.body)
+        if out.attributes:
+            messages.check_attributes(out.attributes)
+        if out.system_attributes:
+            messages.check_system_attributes(out.system_attributes)
         limit = queue.int_attr("MaximumMessageSize")
-        if messages.size_of(out.body, out.attributes) > limit:
+        if messages.size_of(raw, out.attributes) > limit:
             raise errors.MessageTooLong(limit)
         delay = out.delay_seconds
         if delay is None:
@@ -337,9 +339,7 @@ class SqsEngine:
                 f"Value {delay} for parameter DelaySeconds is invalid. "
                 "Reason: DelaySeconds must be >= 0 and <= 900."
             )
-        md5_body, md5_attrs, md5_sys = messages.digests(
-            out.body, out.attributes, out.system_attributes
-        )
+        md5_body, md5_attrs, md5_sys = messages.digests(raw, out.attributes, out.system_attributes)
         return NewMessage(
             message_id=uuid4(),
             body=out.body,

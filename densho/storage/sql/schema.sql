@@ -22,9 +22,9 @@ CREATE TABLE IF NOT EXISTS deleted_queues (
 );
 
 CREATE TABLE IF NOT EXISTS messages (
-    -- AUTOINCREMENT: a sequence number is never reused, so a stale receipt handle can never
-    -- name a newer message.
-    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- A row id may be reused after the newest row is deleted; a receipt handle also carries
+    -- the random 62-bit nonce of its receive, so a stale handle never matches a newer message.
+    seq              INTEGER PRIMARY KEY,
     queue_id         INTEGER NOT NULL,
     message_id       TEXT    NOT NULL,
     body             TEXT    NOT NULL,
@@ -45,4 +45,3 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue_id, visible_ms);
-CREATE INDEX IF NOT EXISTS messages_by_sent ON messages (queue_id, sent_ms);
