@@ -175,3 +175,20 @@ class BatchTooLong(DomainError):
         super().__init__(size, limit)
         self.size = size
         self.limit = limit
+
+
+# Message move tasks (densho.engine.moves):
+#     ├── ResourceNotFound(parameter)        — the queue an ARN parameter names does not exist
+#     └── MoveTaskNotFound(task_id)          — no running task with that handle
+
+
+class ResourceNotFound(DomainError):
+    def __init__(self, parameter: str) -> None:
+        super().__init__(parameter)
+        self.parameter = parameter
+
+
+class MoveTaskNotFound(DomainError):
+    def __init__(self, task_id: str) -> None:
+        super().__init__(task_id)
+        self.task_id = task_id

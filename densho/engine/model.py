@@ -79,7 +79,10 @@ class ReceivedMessage:
     sender_id: str
     group_id: str | None = None
     dedup_id: str | None = None
-    sequence_number: int | None = None
+    sequence_number: int | None = None  # FIFO queues only
+    row: int = 0  # the storage row and the nonce of this receive: the receipt handle names both
+    nonce: int = 0
+    dead_letter_source_id: int | None = None  # the queue redrive moved it from
 
 
 @dataclass(frozen=True, slots=True)

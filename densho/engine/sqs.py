@@ -8,6 +8,7 @@ Must not know: HTTP, botocore, wire dict shapes, SQL.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -21,9 +22,15 @@ from densho.engine.clock import Clock
 from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.engine.waiters import Waiters
 from densho.ids import uuid4
-from densho.storage.base import Claim, Handle, Store
+from densho.storage.base import Claim, FifoSend, Handle, Store
 
 PURGE_INTERVAL_MS = 60_000
+FIFO_WINDOW_MS = 300_000  # deduplication and ReceiveRequestAttemptId: 5 minutes
+# SequenceNumbers are large on AWS (20 digits); the stored per-queue counter is offset by this.
+SEQUENCE_BASE = 10**19
+# MessageGroupId, MessageDeduplicationId, ReceiveRequestAttemptId: 1-128 alphanumeric or
+# punctuation characters (!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~).
+_FIFO_ID = re.compile(r"[\x21-\x7e]{1,128}")
 DELETED_NAME_HOLD_MS = 60_000  # AWS: wait 60 s before re-creating a deleted queue's name
 MAX_VISIBILITY_S = 43_200
 MAX_BATCH_BYTES = 1024 * 1024
@@ -323,6 +330,17 @@ class SqsEngine:
         """Validate one outgoing message against the queue and compute what is stored."""
         if out.body == "":
             raise errors.MissingParameter("MessageBody")
+        dedup_id = out.dedup_id
+        if queue.is_fifo:
+            dedup_id = self._check_fifo(queue, out)
+        elif out.dedup_id is not None:
+            raise errors.InvalidParameter(
+                f"Value {out.dedup_id} for parameter MessageDeduplicationId is invalid. "
+                "Reason: The request includes a parameter that is not valid for this queue type."
+            )
+        elif out.group_id is not None:
+            # Standard queues accept MessageGroupId since fair queues (2025).
+            _check_fifo_id("MessageGroupId", out.group_id)
         raw = messages.encode_body(out.body)
         if out.attributes:
             messages.check_attributes(out.attributes)
@@ -332,7 +350,7 @@ class SqsEngine:
         if messages.size_of(raw, out.attributes) > limit:
             raise errors.MessageTooLong(limit)
         delay = out.delay_seconds
-        if delay is None:
+        if delay is None or queue.is_fifo:  # FIFO: _check_fifo rejected per-message delays
             delay = queue.int_attr("DelaySeconds")
         elif not 0 <= delay <= 900:
             raise errors.InvalidParameter(
@@ -353,22 +371,52 @@ class SqsEngine:
             expires_ms=now + queue.int_attr("MessageRetentionPeriod") * 1000,
             sender_id=sender_id,
             group_id=out.group_id,
-            dedup_id=out.dedup_id,
+            dedup_id=dedup_id,
         )
+
+    @staticmethod
+    def _check_fifo(queue: Queue, out: Outgoing) -> str:
+        """FIFO send rules; returns the deduplication id to use."""
+        if out.group_id is None:
+            raise errors.MissingParameter("MessageGroupId")
+        _check_fifo_id("MessageGroupId", out.group_id)
+        if out.delay_seconds is not None:
+            raise errors.InvalidParameter(
+                f"Value {out.delay_seconds} for parameter DelaySeconds is invalid. Reason: The "
+                "request include parameter that is not valid for this queue type."
+            )
+        if out.dedup_id is not None:
+            _check_fifo_id("MessageDeduplicationId", out.dedup_id)
+            return out.dedup_id
+        if queue.attributes.get("ContentBasedDeduplication") != "true":
+            raise errors.InvalidParameter(
+                "The queue should either have ContentBasedDeduplication enabled or "
+                "MessageDeduplicationId provided explicitly"
+            )
+        return hashlib.sha256(out.body.encode("utf-8")).hexdigest()
 
     async def send(self, queue: Queue, prepared: list[NewMessage]) -> list[Sent]:
         """Store prepared messages atomically (one commit) and wake long polls."""
-        seqs = await self._store.send(queue.id, prepared)
+        fifo = (
+            FifoSend(
+                now_ms=self._clock.now_ms(),
+                window_ms=FIFO_WINDOW_MS,
+                by_group=queue.attributes.get("DeduplicationScope") == "messageGroup",
+            )
+            if queue.is_fifo
+            else None
+        )
+        stored = await self._store.send(queue.id, prepared, fifo)
         self._waiters.notify(queue.id)
         return [
             Sent(
-                m.message_id,
+                message_id,
                 m.md5_body,
                 m.md5_attributes,
                 m.md5_system_attributes,
-                seq if queue.is_fifo else None,
+                SEQUENCE_BASE + seq if queue.is_fifo else None,
             )
-            for m, seq in zip(prepared, seqs, strict=True)
+            for m, (message_id, seq) in zip(prepared, stored, strict=True)
         ]
 
     @staticmethod
@@ -393,6 +441,7 @@ class SqsEngine:
         max_messages: int,
         visibility_s: int | None,
         wait_s: int | None,
+        attempt_id: str | None = None,
     ) -> list[ReceivedMessage]:
         if not 1 <= max_messages <= 10:
             raise errors.InvalidParameter(
@@ -413,6 +462,10 @@ class SqsEngine:
                 f"Value {wait_s} for parameter WaitTimeSeconds is invalid. "
                 "Reason: Must be >= 0 and <= 20, if provided."
             )
+        if attempt_id is not None:
+            _check_fifo_id("ReceiveRequestAttemptId", attempt_id)
+            if not queue.is_fifo:
+                attempt_id = None  # only FIFO queues honour it; standard queues ignore it
         retention_ms = queue.int_attr("MessageRetentionPeriod") * 1000
         dlq, max_receives = await self._redrive_target(queue)
         deadline = self._clock.now_ms() + wait_s * 1000
@@ -428,15 +481,15 @@ class SqsEngine:
                 nonce=random.getrandbits(62),
                 dead_letter_queue_id=None if dlq is None else dlq.id,
                 max_receive_count=max_receives,
+                fifo=queue.is_fifo,
+                attempt_id=attempt_id,
+                attempt_window_ms=FIFO_WINDOW_MS,
             )
             rows, next_visible, moved = await self._store.receive(claim)
             if moved and dlq is not None:
                 self._waiters.notify(dlq.id)
             if rows:
-                return [
-                    _with_handle(m, handles.encode(queue.id, m.sequence_number or 0, claim.nonce))
-                    for m in rows
-                ]
+                return [_with_handle(m, handles.encode(queue.id, m.row, m.nonce)) for m in rows]
             now = self._clock.now_ms()
             if now >= deadline or self._closing:
                 return []
@@ -523,8 +576,10 @@ class SqsEngine:
         return await self._store.counts(queue.id, now, cutoff)
 
     async def expire_all(self) -> int:
-        """Delete messages past their queue's retention period (maintenance)."""
+        """Delete messages past their queue's retention period and forget FIFO windows that
+        have passed (maintenance)."""
         now = self._clock.now_ms()
+        await self._store.expire_windows(now)
         removed = 0
         for key, queue in list(self._queues.items()):
             try:
@@ -540,6 +595,19 @@ class SqsEngine:
         """Load the account's queues into the cache (so maintenance sees them after restart)."""
         for queue in await self._store.list_queues(account, ""):
             self._queues[(queue.account, queue.name)] = queue
+
+    def notify(self, queue_id: int) -> None:
+        """Wake long polls on the queue: messages arrived by a path other than ``send``
+        (a message move task)."""
+        self._waiters.notify(queue_id)
+
+
+def _check_fifo_id(parameter: str, value: str) -> None:
+    if not _FIFO_ID.fullmatch(value):
+        raise errors.InvalidParameter(
+            f"Value {value} for parameter {parameter} is invalid. Reason: {parameter} can only "
+            "include alphanumeric and punctuation characters. 1 to 128 in length."
+        )
 
 
 def _policy(queue: Queue) -> dict[str, object]:
@@ -557,7 +625,10 @@ def _policy(queue: Queue) -> dict[str, object]:
 
 
 def _with_handle(m: ReceivedMessage, handle: str) -> ReceivedMessage:
-    return replace(m, receipt_handle=handle)
+    m.receipt_handle = handle
+    if m.sequence_number is not None:
+        m.sequence_number += SEQUENCE_BASE
+    return m
 
 
 def _replace_purged(queue: Queue, now: int) -> Queue:

@@ -291,7 +291,7 @@ def _system_attributes(m: ReceivedMessage, wanted: set[str]) -> dict[str, str]:
         ),
         "MessageGroupId": m.group_id,
         "MessageDeduplicationId": m.dedup_id,
-        "SequenceNumber": str(m.sequence_number) if m.group_id is not None else None,
+        "SequenceNumber": None if m.sequence_number is None else str(m.sequence_number),
     }
     return {
         name: value
@@ -307,6 +307,7 @@ async def receive_message(ctx: Context, p: Params) -> Result:
         p.get("MaxNumberOfMessages", 1),
         p.get("VisibilityTimeout"),
         p.get("WaitTimeSeconds"),
+        p.get("ReceiveRequestAttemptId"),
     )
     wanted_system = set(p.get("AttributeNames") or []) | set(
         p.get("MessageSystemAttributeNames") or []

@@ -28,6 +28,22 @@ class Claim:
     # being delivered, in the same transaction.
     dead_letter_queue_id: int | None = None
     max_receive_count: int = 0
+    # FIFO: deliver each group's messages in order, never past a message that is not visible
+    # (in flight or delayed).
+    fifo: bool = False
+    # FIFO ReceiveRequestAttemptId: a retry within ``attempt_window_ms`` returns the same
+    # messages with the same receipt handles (their visibility timeout restarts).
+    attempt_id: str | None = None
+    attempt_window_ms: int = 300_000
+
+
+@dataclass(frozen=True, slots=True)
+class FifoSend:
+    """FIFO rules for a send: deduplication within a window, per queue or per message group."""
+
+    now_ms: int
+    window_ms: int
+    by_group: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +94,20 @@ class Store(Protocol):
         ...
 
     async def purge(self, queue_id: int, now_ms: int) -> None:
-        """Delete every message sent at or before ``now_ms``; record the purge time."""
+        """Delete every message sent at or before ``now_ms`` and the queue's deduplication
+        window; record the purge time."""
         ...
 
     # --- messages (each call atomic) ---
-    async def send(self, queue_id: int, messages: list[NewMessage]) -> list[int]:
-        """Insert the messages; return their sequence numbers (strictly increasing)."""
+    async def send(
+        self, queue_id: int, messages: list[NewMessage], fifo: FifoSend | None = None
+    ) -> list[tuple[str, int]]:
+        """Insert the messages; return (message id, sequence) for each, in order.
+
+        Standard queues: the sequence is the row id. FIFO queues: the queue's next
+        SequenceNumber; a message whose deduplication id was seen within the window is not
+        inserted, and its entry returns the original message's id and SequenceNumber.
+        """
         ...
 
     async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
@@ -113,4 +137,8 @@ class Store(Protocol):
 
     async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
         """Delete rows sent at or before the cutoff; return how many."""
+        ...
+
+    async def expire_windows(self, now_ms: int) -> None:
+        """Forget deduplication ids and receive attempts whose 5-minute window has passed."""
         ...

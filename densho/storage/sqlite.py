@@ -24,7 +24,8 @@ import orjson
 
 from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.storage import sql
-from densho.storage.base import Claim, Handle
+from densho.storage.base import Claim, FifoSend, Handle
+from densho.storage.sqlite_moves import SqliteMoveTasks
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def _queue(row: tuple[Any, ...]) -> Queue:
     )
 
 
-class SqliteStore:
+class SqliteStore(SqliteMoveTasks):
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self._path = path
         self._synchronous = synchronous
@@ -296,6 +297,8 @@ class SqliteStore:
     async def delete_queue(self, queue_id: int, now_ms: int) -> None:
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(_Q["delete_queue_messages"], {"queue_id": queue_id})
+            conn.execute(_Q["forget_queue_windows"], {"queue_id": queue_id})
+            conn.execute(_Q["forget_queue_attempts"], {"queue_id": queue_id})
             row = conn.execute(_Q["delete_queue"], {"queue_id": queue_id}).fetchone()
             if row is not None:
                 conn.execute(
@@ -332,14 +335,17 @@ class SqliteStore:
 
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(_Q["purge_messages"], args)
+            conn.execute(_Q["purge_dedup"], args)
             conn.execute(_Q["mark_purged"], args)
 
         await self._call(job)
 
     # --- messages ---
 
-    async def send(self, queue_id: int, messages: list[NewMessage]) -> list[int]:
-        rows = [
+    async def send(
+        self, queue_id: int, messages: list[NewMessage], fifo: FifoSend | None = None
+    ) -> list[tuple[str, int]]:
+        rows: list[dict[str, Any]] = [
             {
                 "queue_id": queue_id,
                 "message_id": m.message_id,
@@ -354,20 +360,54 @@ class SqliteStore:
                 "visible_ms": m.visible_ms,
                 "group_id": m.group_id,
                 "dedup_id": m.dedup_id,
+                "fifo_seq": None,
             }
             for m in messages
         ]
         insert = _Q["insert_message"]
+        if fifo is not None:
+            return await self._call(lambda conn: self._send_fifo(conn, queue_id, rows, fifo))
 
-        def job(conn: sqlite3.Connection) -> list[int]:
+        def job(conn: sqlite3.Connection) -> list[tuple[str, int]]:
             if len(rows) == 1:
-                return [conn.execute(insert, rows[0]).lastrowid or 0]
+                return [(rows[0]["message_id"], conn.execute(insert, rows[0]).lastrowid or 0)]
             conn.executemany(insert, rows)
             # One connection writes, so the rows just inserted got consecutive row ids.
             last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
-            return list(range(last - len(rows) + 1, last + 1))
+            first = last - len(rows) + 1
+            return [(row["message_id"], first + i) for i, row in enumerate(rows)]
 
-        return await self._call(job)
+        return await self._call(job, single=len(rows) == 1)
+
+    @staticmethod
+    def _send_fifo(
+        conn: sqlite3.Connection, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend
+    ) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        for row in rows:
+            key = {
+                "queue_id": queue_id,
+                "scope": row["group_id"] if fifo.by_group else "",
+                "dedup_id": row["dedup_id"],
+                "now": fifo.now_ms,
+            }
+            duplicate = conn.execute(_Q["find_duplicate"], key).fetchone()
+            if duplicate is not None:  # accepted, not enqueued again: AWS answers as before
+                out.append((duplicate[0], duplicate[1]))
+                continue
+            (seq,) = conn.execute(_Q["next_fifo_seq"], {"queue_id": queue_id}).fetchone()
+            conn.execute(_Q["insert_message"], {**row, "fifo_seq": seq})
+            conn.execute(
+                _Q["remember_dedup"],
+                {
+                    **key,
+                    "message_id": row["message_id"],
+                    "fifo_seq": seq,
+                    "expires": fifo.now_ms + fifo.window_ms,
+                },
+            )
+            out.append((row["message_id"], seq))
+        return out
 
     async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
         args: dict[str, Any] = {
@@ -379,7 +419,11 @@ class SqliteStore:
             "nonce": claim.nonce,
             "target": claim.dead_letter_queue_id,
         }
-        if claim.dead_letter_queue_id is None:
+        if claim.fifo:
+            rows, next_visible, moved = await self._call(
+                lambda conn: self._claim_fifo(conn, args, claim)
+            )
+        elif claim.dead_letter_queue_id is None:
             rows, next_visible = await self._call(
                 lambda conn: self._claim_plain(conn, args), single=True
             )
@@ -388,7 +432,8 @@ class SqliteStore:
             rows, next_visible, moved = await self._call(
                 lambda conn: self._claim_redriving(conn, args, claim.max_receive_count)
             )
-        rows.sort(key=lambda r: r[0])
+        if not claim.fifo:
+            rows.sort(key=lambda r: r[0])
         return [_received(r) for r in rows], next_visible, moved
 
     @staticmethod
@@ -414,14 +459,74 @@ class SqliteStore:
             spent = [seq for seq, count in candidates if count >= max_receive_count]
             fresh = [seq for seq, count in candidates if count < max_receive_count]
             if spent:
-                conn.execute(_Q["move_to_queue"], {**args, "seqs": orjson.dumps(spent).decode()})
+                _move(conn, args, spent)
                 moved += len(spent)
             if fresh:
-                rows = conn.execute(
-                    _Q["claim_rows"], {**args, "seqs": orjson.dumps(fresh).decode()}
-                ).fetchall()
-                return rows, None, moved
+                return _claim_rows(conn, args, fresh), None, moved
         return [], conn.execute(_Q["next_visible"], args).fetchone()[0], moved
+
+    @staticmethod
+    def _claim_fifo(
+        conn: sqlite3.Connection, args: dict[str, Any], claim: Claim
+    ) -> tuple[list[tuple[Any, ...]], int | None, int]:
+        """FIFO: from each group's head, the prefix of messages that are visible now.
+
+        A group whose head is in flight or delayed gives nothing, so its order holds. Heads
+        received maxReceiveCount times go to the dead-letter queue first.
+        """
+        if claim.attempt_id is not None:
+            found = conn.execute(
+                _Q["find_attempt"], {**args, "attempt_id": claim.attempt_id}
+            ).fetchone()
+            if found is not None:  # a retry: the same messages and receipt handles again
+                nonce, seqs = found
+                rows = conn.execute(
+                    _Q["redeliver"], {**args, "nonce": nonce, "seqs": seqs}
+                ).fetchall()
+                order = {seq: i for i, seq in enumerate(orjson.loads(seqs))}
+                rows.sort(key=lambda r: order[r[0]])
+                return rows, None, 0
+        chosen: list[int] = []
+        skip: list[str] = []
+        moved = 0
+        for _ in range(50):  # rounds of candidate groups; bounded, a receive must answer
+            groups = list(
+                dict.fromkeys(
+                    g
+                    for (g,) in conn.execute(
+                        _Q["fifo_candidates"], {**args, "skip": orjson.dumps(skip).decode()}
+                    )
+                )
+            )
+            if not groups:
+                break
+            for group in groups:
+                skip.append(group)
+                take, spent = _walk_group(conn, args, claim, group, claim.limit - len(chosen))
+                chosen.extend(take)
+                if spent:
+                    _move(conn, args, spent)
+                    moved += len(spent)
+                if len(chosen) >= claim.limit:
+                    break
+            if len(chosen) >= claim.limit:
+                break
+        if not chosen:
+            return [], conn.execute(_Q["next_visible"], args).fetchone()[0], moved
+        rows = _claim_rows(conn, args, chosen)
+        order = {seq: i for i, seq in enumerate(chosen)}
+        rows.sort(key=lambda r: order[r[0]])
+        if claim.attempt_id is not None:
+            conn.execute(
+                _Q["remember_attempt"],
+                {
+                    **args,
+                    "attempt_id": claim.attempt_id,
+                    "seqs": orjson.dumps(chosen).decode(),
+                    "expires": claim.now_ms + claim.attempt_window_ms,
+                },
+            )
+        return rows, None, moved
 
     async def delete_messages(self, handles: list[Handle]) -> list[bool]:
         stmt = _Q["delete_message"]
@@ -476,6 +581,57 @@ class SqliteStore:
 
         return await self._call(job, single=True)
 
+    async def expire_windows(self, now_ms: int) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(_Q["expire_dedup"], {"now": now_ms})
+            conn.execute(_Q["expire_attempts"], {"now": now_ms})
+
+        await self._call(job)
+
+
+def _walk_group(
+    conn: sqlite3.Connection, args: dict[str, Any], claim: Claim, group: str, need: int
+) -> tuple[list[int], list[int]]:
+    """(rows to deliver, rows to dead-letter) of one FIFO group, in order.
+
+    Messages of a group are received in order, so the ones received before form a prefix of
+    the group. Any of them in flight locks the whole group. Otherwise deliver visible rows from
+    the head, stopping at the first delayed one, so the group's order holds.
+    """
+    take: list[int] = []
+    spent: list[int] = []
+    after = -1
+    redrive = claim.dead_letter_queue_id is not None
+    for _ in range(1000):  # pages of the group; bounded
+        page = conn.execute(
+            _Q["group_head"], {**args, "group_id": group, "after": after, "limit": need + 10}
+        ).fetchall()
+        for seq, visible_ms, receive_count in page:
+            after = seq
+            if visible_ms > claim.now_ms:
+                if receive_count > 0:  # in flight: the group is locked
+                    return [], []
+                return take, spent  # delayed: later messages wait behind it
+            if len(take) >= need and receive_count == 0:
+                return take, spent  # enough, and past every row that could be in flight
+            if redrive and receive_count >= claim.max_receive_count:
+                spent.append(seq)
+            elif len(take) < need:
+                take.append(seq)
+        if len(page) < need + 10:
+            break
+    return take, spent
+
+
+def _move(conn: sqlite3.Connection, args: dict[str, Any], seqs: list[int]) -> None:
+    conn.execute(_Q["move_to_queue"], {**args, "seqs": orjson.dumps(seqs).decode()})
+
+
+def _claim_rows(
+    conn: sqlite3.Connection, args: dict[str, Any], seqs: list[int]
+) -> list[tuple[Any, ...]]:
+    return conn.execute(_Q["claim_rows"], {**args, "seqs": orjson.dumps(seqs).decode()}).fetchall()
+
 
 def _received(r: tuple[Any, ...]) -> ReceivedMessage:
     return ReceivedMessage(
@@ -493,7 +649,10 @@ def _received(r: tuple[Any, ...]) -> ReceivedMessage:
         first_receive_ms=r[11],
         group_id=r[12],
         dedup_id=r[13],
-        sequence_number=r[0],
+        sequence_number=r[14],
+        row=r[0],
+        dead_letter_source_id=r[15],
+        nonce=r[16],
     )
 
 

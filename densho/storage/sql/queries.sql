@@ -34,14 +34,73 @@ RETURNING id, account, name, region, attributes, tags, created_ms, modified_ms, 
 -- name: purge_messages
 DELETE FROM messages WHERE queue_id = :queue_id AND sent_ms <= :now;
 
+-- name: purge_dedup
+DELETE FROM fifo_dedup WHERE queue_id = :queue_id;
+
 -- name: mark_purged
 UPDATE queues SET purged_ms = :now WHERE id = :queue_id;
 
 -- name: insert_message
 INSERT INTO messages (queue_id, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
-                      sender_id, sent_ms, visible_ms, group_id, dedup_id)
+                      sender_id, sent_ms, visible_ms, group_id, dedup_id, fifo_seq)
 VALUES (:queue_id, :message_id, :body, :attrs, :sys_attrs, :md5_body, :md5_attrs, :md5_sys,
-        :sender_id, :sent_ms, :visible_ms, :group_id, :dedup_id);
+        :sender_id, :sent_ms, :visible_ms, :group_id, :dedup_id, :fifo_seq);
+
+-- name: find_duplicate
+SELECT message_id, fifo_seq FROM fifo_dedup
+WHERE queue_id = :queue_id AND scope = :scope AND dedup_id = :dedup_id AND expires_ms > :now;
+
+-- name: remember_dedup
+INSERT INTO fifo_dedup (queue_id, scope, dedup_id, message_id, fifo_seq, expires_ms)
+VALUES (:queue_id, :scope, :dedup_id, :message_id, :fifo_seq, :expires)
+ON CONFLICT (queue_id, scope, dedup_id) DO UPDATE
+SET message_id = excluded.message_id, fifo_seq = excluded.fifo_seq,
+    expires_ms = excluded.expires_ms;
+
+-- name: next_fifo_seq
+UPDATE queues SET fifo_seq = fifo_seq + 1 WHERE id = :queue_id RETURNING fifo_seq;
+
+-- name: forget_queue_windows
+DELETE FROM fifo_dedup WHERE queue_id = :queue_id;
+
+-- name: forget_queue_attempts
+DELETE FROM receive_attempts WHERE queue_id = :queue_id;
+
+-- name: expire_dedup
+DELETE FROM fifo_dedup WHERE expires_ms <= :now;
+
+-- name: expire_attempts
+DELETE FROM receive_attempts WHERE expires_ms <= :now;
+
+-- name: find_attempt
+SELECT nonce, seqs FROM receive_attempts
+WHERE queue_id = :queue_id AND attempt_id = :attempt_id AND expires_ms > :now;
+
+-- name: remember_attempt
+INSERT INTO receive_attempts (queue_id, attempt_id, nonce, seqs, expires_ms)
+VALUES (:queue_id, :attempt_id, :nonce, :seqs, :expires)
+ON CONFLICT (queue_id, attempt_id) DO UPDATE
+SET nonce = excluded.nonce, seqs = excluded.seqs, expires_ms = excluded.expires_ms;
+
+-- name: redeliver
+UPDATE messages SET visible_ms = :visible_until
+WHERE seq IN (SELECT value FROM json_each(:seqs)) AND queue_id = :queue_id AND nonce = :nonce
+RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
+          sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
+          nonce;
+
+-- name: group_head
+SELECT seq, visible_ms, receive_count FROM messages
+WHERE queue_id = :queue_id AND group_id = :group_id AND sent_ms > :cutoff AND seq > :after
+ORDER BY seq
+LIMIT :limit;
+
+-- name: fifo_candidates
+SELECT group_id FROM messages
+WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND group_id NOT IN (SELECT value FROM json_each(:skip))
+ORDER BY visible_ms, seq
+LIMIT 64;
 
 -- name: claim
 UPDATE messages
@@ -57,7 +116,8 @@ WHERE seq IN (
     LIMIT :limit
 )
 RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
-          sent_ms, receive_count, first_receive_ms, group_id, dedup_id;
+          sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
+          nonce;
 
 -- name: next_visible
 SELECT min(visible_ms) FROM messages
@@ -89,7 +149,7 @@ ORDER BY visible_ms, seq
 LIMIT :limit;
 
 -- name: move_to_queue
-UPDATE messages SET queue_id = :target, visible_ms = :now, nonce = 0
+UPDATE messages SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0
 WHERE seq IN (SELECT value FROM json_each(:seqs));
 
 -- name: claim_rows
@@ -101,4 +161,5 @@ SET visible_ms = :visible_until,
     nonce = :nonce
 WHERE seq IN (SELECT value FROM json_each(:seqs))
 RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
-          sent_ms, receive_count, first_receive_ms, group_id, dedup_id;
+          sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
+          nonce;

@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS queues (
     created_ms  INTEGER NOT NULL,
     modified_ms INTEGER NOT NULL,
     purged_ms   INTEGER,
+    fifo_seq    INTEGER NOT NULL DEFAULT 0,  -- the last FIFO SequenceNumber handed out
     UNIQUE (account, name)
 );
 
@@ -41,7 +42,58 @@ CREATE TABLE IF NOT EXISTS messages (
     last_receive_ms  INTEGER,
     nonce            INTEGER NOT NULL DEFAULT 0,
     group_id         TEXT,
-    dedup_id         TEXT
+    dedup_id         TEXT,
+    -- Set when redrive moved the row to a dead-letter queue: the queue it came from.
+    origin_queue_id  INTEGER,
+    fifo_seq         INTEGER  -- FIFO queues: the message's SequenceNumber
 );
 
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue_id, visible_ms);
+-- FIFO: a group's messages in order. Partial, so standard queues pay nothing for it.
+CREATE INDEX IF NOT EXISTS messages_by_group ON messages (queue_id, group_id, seq)
+    WHERE group_id IS NOT NULL;
+
+-- FIFO deduplication: a deduplication id is remembered for 5 minutes, whether or not its
+-- message still exists. scope is the message group under DeduplicationScope=messageGroup,
+-- else ''.
+CREATE TABLE IF NOT EXISTS fifo_dedup (
+    queue_id   INTEGER NOT NULL,
+    scope      TEXT    NOT NULL,
+    dedup_id   TEXT    NOT NULL,
+    message_id TEXT    NOT NULL,
+    fifo_seq   INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (queue_id, scope, dedup_id)
+);
+
+-- FIFO ReceiveRequestAttemptId: what a receive returned, so a retry returns the same.
+CREATE TABLE IF NOT EXISTS receive_attempts (
+    queue_id   INTEGER NOT NULL,
+    attempt_id TEXT    NOT NULL,
+    nonce      INTEGER NOT NULL,
+    seqs       TEXT    NOT NULL,  -- JSON array of row ids, in delivery order
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (queue_id, attempt_id)
+);
+
+-- Message move tasks (dead-letter queue redrive), durable so a task resumes after a restart.
+CREATE TABLE IF NOT EXISTS move_tasks (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id              TEXT    NOT NULL UNIQUE,
+    source_queue_id      INTEGER NOT NULL,
+    source_arn           TEXT    NOT NULL,
+    destination_queue_id INTEGER,  -- NULL: each message back to the queue it was redriven from
+    destination_arn      TEXT,
+    max_per_second       INTEGER,  -- NULL: not given
+    status               TEXT    NOT NULL,  -- RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
+    to_move              INTEGER NOT NULL,
+    moved                INTEGER NOT NULL DEFAULT 0,
+    started_ms           INTEGER NOT NULL,
+    failure_reason       TEXT
+);
+
+CREATE INDEX IF NOT EXISTS move_tasks_by_source ON move_tasks (source_queue_id, id);
+-- One active task per source queue (AWS: "Only one active message movement task is supported
+-- per queue at any given time").
+CREATE UNIQUE INDEX IF NOT EXISTS move_tasks_one_active ON move_tasks (source_queue_id)
+    WHERE status IN ('RUNNING', 'CANCELLING');

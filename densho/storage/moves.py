@@ -1,0 +1,66 @@
+"""The storage contract of message move tasks, next to ``base.Store``.
+
+Owns: the method list for move tasks and each method's atomicity promise.
+Must not know: when a task may start or which errors AWS answers; the engine decides, storage
+applies.
+
+A message is moved by changing its row (queue, row id, message id, times) in place, inside the
+transaction that also advances the task's counter: a crash loses no message and moves none twice.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from densho.engine.move_model import MoveStep, MoveTask
+
+
+class MoveStore(Protocol):
+    async def start_move_task(
+        self, task: MoveTask, now_ms: int, retention_cutoff_ms: int
+    ) -> MoveTask | None:
+        """Insert ``task`` as RUNNING with ``to_move`` set to the source's visible, unexpired
+        messages now; None (and nothing written) when the source already has an active task.
+        Keeps the source's 10 most recent tasks."""
+        ...
+
+    async def list_move_tasks(self, source_queue_id: int, limit: int) -> list[MoveTask]:
+        """The source's tasks, most recent first."""
+        ...
+
+    async def get_move_task(self, task_id: str) -> MoveTask | None: ...
+
+    async def active_move_tasks(self) -> list[MoveTask]:
+        """Tasks still RUNNING or CANCELLING (to resume after a restart); forgets finished
+        tasks of deleted queues."""
+        ...
+
+    async def cancel_move_task(self, task_id: str) -> MoveTask | None:
+        """RUNNING -> CANCELLING; the task as it is after, or None if it was not RUNNING."""
+        ...
+
+    async def move_chunk(
+        self,
+        task_id: str,
+        now_ms: int,
+        limit: int,
+        retention_cutoff_ms: int,
+        message_ids: list[str],
+        fifo: bool,
+    ) -> MoveStep:
+        """One atomic step of a task.
+
+        A CANCELLING task becomes CANCELLED. A RUNNING task whose source or destination queue is
+        gone becomes FAILED. Otherwise up to ``limit`` visible, unexpired messages of the source
+        (oldest first, never past ``to_move`` in all) move to the destination — or each to the
+        queue it was redriven from, and the task FAILS at the first message whose origin is gone —
+        as new messages: a fresh id from ``message_ids``, a new row id (so a FIFO destination
+        orders them after its own), sent and visible now, never received, with a FIFO
+        SequenceNumber of the destination when ``fifo``. The task COMPLETES when it reaches
+        ``to_move`` or the source has no visible message left.
+        """
+        ...
+
+    async def fail_move_task(self, task_id: str, reason: str) -> None:
+        """Mark an active task FAILED with ``reason``."""
+        ...
