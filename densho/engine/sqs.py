@@ -146,6 +146,13 @@ class SqsEngine:
                 self._queues[(account, name)] = queue
         return queue
 
+    def arn_of(self, queue_id: int) -> str | None:
+        """The ARN of a known queue by id (e.g. a dead-letter message's source), if it exists."""
+        for queue in self._queues.values():
+            if queue.id == queue_id:
+                return queue_arn(queue)
+        return None
+
     async def get_queue(self, account: str, name: str) -> Queue:
         queue = await self._lookup(account, name)
         if queue is None:

@@ -272,10 +272,11 @@ _SYSTEM_NAMES = (
     "MessageGroupId",
     "MessageDeduplicationId",
     "SequenceNumber",
+    "DeadLetterQueueSourceArn",
 )
 
 
-def _system_attributes(m: ReceivedMessage, wanted: set[str]) -> dict[str, str]:
+def _system_attributes(ctx: Context, m: ReceivedMessage, wanted: set[str]) -> dict[str, str]:
     if not wanted:
         return {}
     every = "All" in wanted
@@ -292,6 +293,9 @@ def _system_attributes(m: ReceivedMessage, wanted: set[str]) -> dict[str, str]:
         "MessageGroupId": m.group_id,
         "MessageDeduplicationId": m.dedup_id,
         "SequenceNumber": None if m.sequence_number is None else str(m.sequence_number),
+        "DeadLetterQueueSourceArn": (
+            None if m.dead_letter_source_id is None else ctx.engine.arn_of(m.dead_letter_source_id)
+        ),
     }
     return {
         name: value
@@ -321,7 +325,7 @@ async def receive_message(ctx: Context, p: Params) -> Result:
             "MD5OfBody": m.md5_body,
             "Body": m.body,
         }
-        system = _system_attributes(m, wanted_system)
+        system = _system_attributes(ctx, m, wanted_system)
         if system:
             msg["Attributes"] = system
         chosen = messages.select(m.attributes, wanted_attrs)

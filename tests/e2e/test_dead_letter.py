@@ -13,6 +13,7 @@ from typing import Any
 
 from tests.conftest import QueueMaker
 from tests.e2e.helpers import (
+    attributes,
     counts,
     expect_error,
     queue_arn,
@@ -97,3 +98,14 @@ def test_message_below_max_receive_count_stays(sqs: Any, make_queue: QueueMaker)
         )
         assert msg["Attributes"]["ApproximateReceiveCount"] == expected
     assert counts(sqs, dlq) == (0, 0, 0)
+
+
+def test_dead_letter_message_names_its_source(sqs: Any, make_queue: QueueMaker) -> None:
+    dlq = make_queue()
+    source = make_queue(attributes=_redrive(dlq, 1))
+    sqs.send_message(QueueUrl=source, MessageBody="poison")
+    receive_one(sqs, source, VisibilityTimeout=0)
+    assert sqs.receive_message(QueueUrl=source, WaitTimeSeconds=1).get("Messages", []) == []
+    moved = receive_one(sqs, dlq, MessageSystemAttributeNames=["All"])
+    source_arn = attributes(sqs, source, "QueueArn")["QueueArn"]
+    assert moved["Attributes"]["DeadLetterQueueSourceArn"] == source_arn
