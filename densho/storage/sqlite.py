@@ -33,6 +33,9 @@ T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 
 _Q = sql.queries()
+# The schema's version, kept in SQLite's user_version. Bump it with every schema change, and add
+# the step that brings an older database up to it.
+SCHEMA_VERSION = 1
 _STOP = object()
 
 
@@ -115,7 +118,15 @@ class SqliteStore(SqliteMoveTasks):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=OFF")
         conn.execute("PRAGMA busy_timeout=5000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise RuntimeError(
+                f"{self._path} was written by a newer densho (schema {version}; this one knows "
+                f"{SCHEMA_VERSION}); refusing to open it"
+            )
         conn.executescript(sql.read("schema.sql"))
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return conn
 
     def _open_wal(self) -> int:

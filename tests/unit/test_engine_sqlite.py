@@ -132,3 +132,19 @@ def test_purge_once_a_minute(tmp_path: Path) -> None:
         await engine.purge(await engine.get_queue("0", "q"))
 
     run(tmp_path, scenario)
+
+
+def test_refuses_a_database_from_a_newer_schema(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version=99")
+    conn.close()
+
+    async def main() -> None:
+        store = SqliteStore(path)
+        with pytest.raises(RuntimeError, match="newer densho"):
+            await store.open()
+
+    asyncio.run(main())
