@@ -16,6 +16,7 @@ from typing import Any
 from densho.config import Settings
 from densho.engine import errors
 from densho.engine.clock import SystemClock
+from densho.engine.moves import MoveTasks
 from densho.engine.sqs import SqsEngine
 from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
@@ -37,12 +38,14 @@ class App:
         self.endpoint = endpoint
         self.store = SqliteStore(settings.database, settings.synchronous)
         self.engine = SqsEngine(self.store, SystemClock())
+        self.moves = MoveTasks(self.engine, self.store)
         self.wire = Wire(default_region=settings.region)
         self._maintenance: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
         await self.store.open()
         await self.engine.warm(self.settings.account_id)
+        await self.moves.resume()  # message move tasks a restart interrupted carry on
         self._maintenance = asyncio.create_task(self._maintain())
         print(f"densho ready: {self.endpoint} (store: {self.store.url})", flush=True)
 
@@ -52,6 +55,7 @@ class App:
 
     async def shutdown(self) -> None:
         self.engine.close()
+        await self.moves.close()  # before the store closes: runners write through it
         if self._maintenance is not None:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -74,7 +78,7 @@ class App:
         handler = sqs.HANDLERS[call.operation]
         try:
             return await handler(
-                sqs.Context(self.engine, self.settings.account_id, call), call.params
+                sqs.Context(self.engine, self.settings.account_id, call, self.moves), call.params
             )
         except errors.DomainError as exc:
             raise to_aws(exc) from None
@@ -92,6 +96,10 @@ class App:
             if message["type"] == "lifespan.startup":
                 try:
                     await self.startup()
+                except RuntimeError as exc:  # a reason a person can act on; no trace needed
+                    log.error("start-up failed: %s", exc)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 except Exception as exc:
                     log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})

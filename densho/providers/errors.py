@@ -144,3 +144,18 @@ def batch_entry(exc: Exception) -> tuple[str, str, bool]:
         err = to_aws(exc)
         return err.code, err.message, err.sender
     return "InternalError", "We encountered an internal error. Please try again.", False
+
+
+# Message move tasks. Messages as AWS answers them (recorded against AWS in LocalStack's
+# test_sqs_move_task snapshot); ResourceNotFoundException is a 404.
+_TABLE.update(
+    {
+        e.ResourceNotFound: (
+            "ResourceNotFoundException",
+            lambda x: (
+                f"The resource that you specified for the {x.parameter} parameter doesn't exist."
+            ),
+        ),
+        e.MoveTaskNotFound: ("ResourceNotFoundException", lambda x: "Task does not exist."),
+    }
+)

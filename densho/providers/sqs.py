@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 from densho.engine import errors, messages
 from densho.engine.md5 import md5_of_attributes
 from densho.engine.model import Attr, Queue, ReceivedMessage
+from densho.engine.moves import MoveTasks
 from densho.engine.sqs import Outgoing, SqsEngine
 from densho.protocol.call import Call
+from densho.providers import moves
 from densho.providers.errors import batch_entry
 
 Params = dict[str, Any]
@@ -29,6 +31,7 @@ class Context:
     engine: SqsEngine
     account: str  # the caller's account (queues it creates are owned by it)
     call: Call
+    moves: MoveTasks | None = None  # message move tasks (DLQ redrive), when the server runs them
 
 
 Handler = Callable[[Context, Params], Awaitable[Result]]
@@ -384,12 +387,6 @@ async def change_message_visibility_batch(ctx: Context, p: Params) -> Result:
     return _batch_result(entries, problems)
 
 
-async def _not_yet(ctx: Context, p: Params) -> Result:
-    # Message move tasks arrive with the dead-letter work; until then AWS's own error for an
-    # operation a queue cannot perform.
-    raise errors.Unsupported("Message move tasks are not supported yet by densho.")
-
-
 HANDLERS: dict[str, Handler] = {
     "CreateQueue": create_queue,
     "GetQueueUrl": get_queue_url,
@@ -411,7 +408,7 @@ HANDLERS: dict[str, Handler] = {
     "DeleteMessageBatch": delete_message_batch,
     "ChangeMessageVisibility": change_message_visibility,
     "ChangeMessageVisibilityBatch": change_message_visibility_batch,
-    "StartMessageMoveTask": _not_yet,
-    "CancelMessageMoveTask": _not_yet,
-    "ListMessageMoveTasks": _not_yet,
+    "StartMessageMoveTask": moves.start_message_move_task,
+    "CancelMessageMoveTask": moves.cancel_message_move_task,
+    "ListMessageMoveTasks": moves.list_message_move_tasks,
 }

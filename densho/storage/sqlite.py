@@ -1,9 +1,17 @@
-"""The embedded SQLite store: WAL, synchronous=FULL by default, group commit.
+"""The embedded SQLite store: WAL, pipelined group commit, fdatasync before every answer.
 
-Owns: one writer thread that runs every job waiting at that moment in a single transaction (each in
-its own SAVEPOINT, so one failure does not undo the others), commits once — one fsync for all — and
-only then answers each caller. Reads go through the same thread: they are few on the hot path, and
-one connection keeps every answer consistent with every acknowledged write.
+Owns: running every storage job submitted during one event-loop iteration in a single
+transaction on the loop thread (each in its own SAVEPOINT unless it is one statement, so one
+failure does not undo the others), committing without waiting for the disk, and answering the
+callers only after the WAL has been fdatasynced past that commit by the syncer process
+(``densho.storage.syncer``). While one fdatasync runs, the loop already executes and commits the
+next transactions; the next fdatasync covers them all. Syncs complete in commit order, so an
+answered commit implies every earlier one is durable.
+
+Why this shape: handing each job to a writer thread, or each sync to a syncer thread, cost more
+than the SQL and the sync themselves — every hand-off meant taking the GIL from the busy event
+loop. SQL now runs on the loop; the only wait on the disk happens in another process, and its
+answer arrives on a pipe the loop watches like a socket.
 Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.
 """
 
@@ -11,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
+import contextlib
 import logging
 import os
-import queue
 import sqlite3
-import threading
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,12 +41,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
+Outcome = tuple[asyncio.Future[Any], bool, Any]  # (caller, succeeded, result or exception)
 
 _Q = sql.queries()
 # The schema's version, kept in SQLite's user_version. Bump it with every schema change, and add
 # the step that brings an older database up to it.
 SCHEMA_VERSION = 1
-_STOP = object()
 
 
 def _pack_attrs(attrs: dict[str, Attr]) -> bytes | None:
@@ -82,8 +92,14 @@ class SqliteStore(SqliteMoveTasks):
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self._path = path
         self._synchronous = synchronous
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._pending: list[tuple[Job, bool, asyncio.Future[Any]]] = []
+        self._flush_scheduled = False
+        self._conn: sqlite3.Connection | None = None
+        self._wal_fd = -1
+        self._syncer: subprocess.Popen[bytes] | None = None
+        # Committed batches waiting for their fdatasync, oldest first; one token each.
+        self._unsynced: collections.deque[list[Outcome]] = collections.deque()
+        self._synced_all = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -95,22 +111,90 @@ class SqliteStore(SqliteMoveTasks):
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = self._loop.create_future()
-        self._thread = threading.Thread(
-            target=self._run, args=(ready,), name="densho-sqlite-writer", daemon=True
+        try:
+            self._conn = self._connect()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise RuntimeError(
+                    f"{self._path} is in use by another densho process (one server per data "
+                    "directory)"
+                ) from None
+            raise
+        self._wal_fd = self._open_wal()
+        if self._synchronous == "FULL":
+            self._start_syncer()
+
+    def _start_syncer(self) -> None:
+        assert self._loop is not None
+        self._syncer = subprocess.Popen(
+            [sys.executable, "-m", "densho.storage.syncer", str(self._wal_fd)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            pass_fds=(self._wal_fd,),
         )
-        self._thread.start()
-        await ready
+        assert self._syncer.stdout is not None
+        os.set_blocking(self._syncer.stdout.fileno(), False)
+        self._loop.add_reader(self._syncer.stdout.fileno(), self._on_synced)
+
+    def _on_synced(self) -> None:
+        """Tokens came back from the syncer: answer that many committed batches, in order."""
+        syncer = self._syncer
+        assert syncer is not None and syncer.stdout is not None
+        try:
+            tokens = os.read(syncer.stdout.fileno(), 65536)
+        except BlockingIOError:
+            return
+        if not tokens:  # the syncer died: nothing waiting can be called durable
+            self._syncer_lost()
+            return
+        for token in tokens:
+            outcomes = self._unsynced.popleft()
+            if token != ord("s"):
+                failure = OSError("fdatasync of the WAL failed")
+                outcomes = [(fut, False, failure) for fut, _, _ in outcomes]
+            _settle(outcomes)
+        if not self._unsynced:
+            self._synced_all.set()
+
+    def _syncer_lost(self) -> None:
+        log.error("the fdatasync process exited; restarting it")
+        assert self._loop is not None and self._syncer is not None
+        if self._syncer.stdout is not None:
+            self._loop.remove_reader(self._syncer.stdout.fileno())
+        failure = OSError("the WAL could not be synced")
+        while self._unsynced:
+            _settle([(fut, False, failure) for fut, _, _ in self._unsynced.popleft()])
+        self._synced_all.set()
+        self._syncer = None
+        self._start_syncer()
 
     async def close(self) -> None:
-        if self._thread is None:
+        if self._conn is None:
             return
-        self._jobs.put(_STOP)
-        await asyncio.to_thread(self._thread.join)
-        self._thread = None
+        if self._pending:
+            self._flush()
+        if self._unsynced:
+            self._synced_all.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._synced_all.wait(), timeout=10)
+        syncer = self._syncer
+        if syncer is not None and self._loop is not None:
+            assert syncer.stdin is not None and syncer.stdout is not None
+            self._loop.remove_reader(syncer.stdout.fileno())
+            syncer.stdin.close()
+            await asyncio.to_thread(syncer.wait, 10)
+            syncer.stdout.close()
+            self._syncer = None
+        self._conn.close()
+        os.close(self._wal_fd)
+        self._conn = None
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        # One densho process owns the database: no file locks per transaction, the WAL index in
+        # process memory, and a second server on the same data directory fails at start instead
+        # of sharing the file.
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
         conn.execute("PRAGMA journal_mode=WAL")
         # SQLite itself never waits for the disk on commit (NORMAL: it syncs the WAL only around
         # checkpoints). Durability of each acknowledged commit is the syncer thread's job: it
@@ -140,89 +224,30 @@ class SqliteStore(SqliteMoveTasks):
             os.close(dir_fd)
         return fd
 
-    def _run(self, ready: asyncio.Future[None]) -> None:
-        loop = self._loop
-        assert loop is not None
-        try:
-            conn = self._connect()
-            wal_fd = self._open_wal()
-        except Exception as exc:  # surfaced to open()'s caller
-            loop.call_soon_threadsafe(ready.set_exception, exc)
+    def _flush(self) -> None:
+        """Run every job submitted since the last flush in one transaction (on the loop)."""
+        self._flush_scheduled = False
+        batch, self._pending = self._pending, []
+        if not batch:
             return
-        synced: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        syncer = threading.Thread(
-            target=self._sync_loop,
-            args=(synced, wal_fd, loop),
-            name="densho-sqlite-syncer",
-            daemon=True,
-        )
-        syncer.start()
-        loop.call_soon_threadsafe(ready.set_result, None)
+        assert self._conn is not None
+        outcomes = self._execute(self._conn, batch)
+        syncer = self._syncer
+        if syncer is None:  # NORMAL: answer at commit; the WAL reaches the disk at a checkpoint
+            _settle(outcomes)
+            return
+        assert syncer.stdin is not None
+        self._unsynced.append(outcomes)
         try:
-            self._serve(conn, synced)
-        finally:
-            synced.put(_STOP)
-            syncer.join()
-            conn.close()
-            os.close(wal_fd)
-
-    def _serve(self, conn: sqlite3.Connection, synced: queue.SimpleQueue[Any]) -> None:
-        while True:
-            first = self._jobs.get()
-            if first is _STOP:
-                return
-            batch = [first]
-            # Group commit: everything queued while the last transaction ran rides in this one.
-            stop = False
-            while len(batch) < 512:
-                try:
-                    item = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop = True
-                    break
-                batch.append(item)
-            synced.put(self._execute(conn, batch))
-            if stop:
-                return
-
-    def _sync_loop(
-        self, synced: queue.SimpleQueue[Any], wal_fd: int, loop: asyncio.AbstractEventLoop
-    ) -> None:
-        """Pipelined group commit: one fdatasync covers every commit made before it started,
-        while the writer already runs the next transactions. Only then are callers answered."""
-        while True:
-            first = synced.get()
-            if first is _STOP:
-                return
-            outcomes = list(first)
-            stop = False
-            while True:
-                try:
-                    more = synced.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    stop = True
-                    break
-                outcomes.extend(more)
-            if self._synchronous == "FULL":
-                try:
-                    os.fdatasync(wal_fd)
-                except OSError as exc:
-                    log.exception("fdatasync of the WAL failed")
-                    # Not durable: nobody is told their write happened.
-                    outcomes = [(fut, False, exc) for fut, _, _ in outcomes]
-            loop.call_soon_threadsafe(_settle, outcomes)
-            if stop:
-                return
+            os.write(syncer.stdin.fileno(), b"s")  # one token: "this commit, and all before"
+        except OSError:
+            self._syncer_lost()
 
     @staticmethod
     def _execute(
         conn: sqlite3.Connection, batch: list[tuple[Job, bool, asyncio.Future[Any]]]
-    ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
-        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job, single, fut in batch:
@@ -260,7 +285,11 @@ class SqliteStore(SqliteMoveTasks):
         loop = self._loop
         assert loop is not None, "store not open"
         fut: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((job, single, fut))
+        self._pending.append((job, single, fut))
+        if not self._flush_scheduled:
+            # Group commit: every job submitted before this callback runs shares its transaction.
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
         return await fut
 
     # --- queues ---
@@ -667,7 +696,7 @@ def _received(r: tuple[Any, ...]) -> ReceivedMessage:
     )
 
 
-def _settle(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+def _settle(outcomes: list[Outcome]) -> None:
     for fut, ok, value in outcomes:
         if fut.done():  # the caller went away (cancelled); its write is committed regardless
             continue

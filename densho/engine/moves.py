@@ -1,0 +1,262 @@
+"""Message move tasks (dead-letter queue redrive): start, list, cancel, and the runners.
+
+Owns: the rules of a task — the source must be some queue's dead-letter queue, the destination
+(if given) must exist and be of the same type, one active task per source, a rate of 1 to 500
+messages a second — its handle, and its runner: one asyncio task per active move task that moves
+the source's messages chunk by chunk, each chunk one store transaction (rows move, the counter
+advances, both or neither), paced to the rate. Runners resume after a restart (``resume``) and
+stop between two transactions on shutdown (``close``).
+Must not know: HTTP, botocore, wire dict shapes, SQL.
+
+AWS references: API Reference, StartMessageMoveTask / ListMessageMoveTasks /
+CancelMessageMoveTask / ListMessageMoveTasksResultEntry; Developer Guide, "Learn how to configure
+a dead-letter queue redrive": redrive moves the oldest messages first, and "all redriven messages
+are considered new messages with a new messageID and enqueueTime" (the retention period restarts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+
+import orjson
+
+from densho.engine import errors
+from densho.engine.model import Queue
+from densho.engine.move_model import FAILED, QUEUE_GONE, RUNNING, MoveStep, MoveTask
+from densho.engine.sqs import SqsEngine, queue_arn
+from densho.ids import uuid4
+from densho.storage.moves import MoveStore
+
+log = logging.getLogger(__name__)
+
+MAX_RATE = 500  # MaxNumberOfMessagesPerSecond: "The maximum value is 500"
+MAX_RESULTS = 10  # ListMessageMoveTasks: "The default is 1 ... The upper limit is 10"
+DEFAULT_CHUNK = 100  # no rate given ("system optimized"): chunks of this many, back to back
+CHUNKS_PER_SECOND = 10  # with a rate, chunks of rate/10 messages, so the pace is smooth
+MAX_CONCURRENT_CHUNKS = 8  # chunks of all tasks in flight at once (the rest wait their turn)
+INTERNAL_FAILURE = "InternalError"
+
+_ARN_FORMAT = "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"
+
+
+def encode_handle(task_id: str, source_arn: str) -> str:
+    """A task handle as AWS shapes it: base64 of a JSON document naming task and source."""
+    return base64.b64encode(orjson.dumps({"taskId": task_id, "sourceArn": source_arn})).decode()
+
+
+def decode_handle(handle: str) -> tuple[str, str]:
+    """(task id, source ARN) of a handle; InvalidParameter if it is not one."""
+    try:
+        doc = orjson.loads(base64.b64decode(handle, validate=True))
+        task_id, source_arn = doc["taskId"], doc["sourceArn"]
+    except (ValueError, TypeError, KeyError):  # binascii.Error and JSONDecodeError included
+        raise errors.InvalidParameter("Value for parameter TaskHandle is invalid.") from None
+    if not isinstance(task_id, str) or not isinstance(source_arn, str):
+        raise errors.InvalidParameter("Value for parameter TaskHandle is invalid.")
+    return task_id, source_arn
+
+
+def _arn_parts(arn: str, parameter: str) -> tuple[str, str]:
+    """(account, queue name) of a queue ARN ``arn:<partition>:sqs:<region>:<account>:<name>``."""
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[0] != "arn" or not parts[4] or not parts[5]:
+        raise errors.InvalidParameter(
+            f"You must use this format to specify the {parameter}: {_ARN_FORMAT}"
+        )
+    if parts[2] != "sqs":
+        raise errors.ResourceNotFound(parameter)
+    return parts[4], parts[5]
+
+
+def _retention_cutoff(queue: Queue, now_ms: int) -> int:
+    return now_ms - queue.int_attr("MessageRetentionPeriod") * 1000
+
+
+class MoveTasks:
+    def __init__(self, engine: SqsEngine, store: MoveStore) -> None:
+        self._engine = engine  # queues, the injected clock, long-poll wake-ups
+        self._store = store
+        self._runners: dict[str, asyncio.Task[None]] = {}
+        self._wake: dict[str, asyncio.Event] = {}  # cuts a runner's pause short (cancel)
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_CHUNKS)
+        self._closing = False
+
+    # --- the three actions ---
+
+    async def start(
+        self, source_arn: str, destination_arn: str | None, max_per_second: int | None
+    ) -> MoveTask:
+        if max_per_second is not None and not 1 <= max_per_second <= MAX_RATE:
+            raise errors.InvalidParameter(
+                f"Value {max_per_second} for parameter MaxNumberOfMessagesPerSecond is invalid. "
+                f"Reason: Must be between 1 and {MAX_RATE}."
+            )
+        source = await self._queue(source_arn, "SourceArn")
+        if not await self._engine.dead_letter_sources(source):
+            raise errors.InvalidParameter("Source queue must be configured as a Dead Letter Queue.")
+        destination: Queue | None = None
+        if destination_arn:  # "If this field is left blank, the messages will be redriven back
+            # to their respective original source queues."
+            destination = await self._queue(destination_arn, "DestinationArn")
+            if destination.id == source.id:
+                raise errors.InvalidParameter(
+                    "Value for parameter DestinationArn is invalid. "
+                    "Reason: The destination queue must be different from the source queue."
+                )
+            if destination.is_fifo != source.is_fifo:
+                raise errors.InvalidParameter(
+                    "Value for parameter DestinationArn is invalid. Reason: The destination "
+                    "queue must be of the same type (standard or FIFO) as the source queue."
+                )
+        now = self._engine.now_ms()
+        task = MoveTask(
+            task_id=uuid4(),
+            source_queue_id=source.id,
+            source_arn=queue_arn(source),
+            destination_queue_id=None if destination is None else destination.id,
+            destination_arn=None if destination is None else queue_arn(destination),
+            max_per_second=max_per_second,
+            status=RUNNING,
+            to_move=0,
+            moved=0,
+            started_ms=now,
+        )
+        started = await self._store.start_move_task(task, now, _retention_cutoff(source, now))
+        if started is None:
+            raise errors.InvalidParameter(
+                "There is already a task running. Only one active task is allowed for a source "
+                "queue arn at a given time."
+            )
+        self._spawn(started)
+        return started
+
+    async def list_tasks(self, source_arn: str, max_results: int | None) -> list[MoveTask]:
+        """The source's most recent tasks, newest first (1 unless ``max_results`` says more)."""
+        if max_results is None:
+            max_results = 1
+        elif not 1 <= max_results <= MAX_RESULTS:
+            raise errors.InvalidParameter(
+                f"Value {max_results} for parameter MaxResults is invalid. "
+                f"Reason: Must be between 1 and {MAX_RESULTS}."
+            )
+        source = await self._queue(source_arn, "SourceArn")
+        return await self._store.list_move_tasks(source.id, max_results)
+
+    async def cancel(self, handle: str) -> int:
+        """Cancel a RUNNING task; the number of messages it had moved."""
+        task_id, source_arn = decode_handle(handle)
+        source = await self._queue(source_arn, "SourceArn")
+        task = await self._store.get_move_task(task_id)
+        if task is None or task.source_queue_id != source.id:
+            raise errors.MoveTaskNotFound(task_id)
+        # "A message movement can only be cancelled when the current status is RUNNING."
+        cancelling = await self._store.cancel_move_task(task_id)
+        if cancelling is None:
+            raise errors.MoveTaskNotFound(task_id)
+        wake = self._wake.get(task_id)
+        if wake is not None:
+            wake.set()  # the runner records CANCELLED now rather than after its pause
+        else:
+            self._spawn(cancelling)
+        return cancelling.moved
+
+    def handle(self, task: MoveTask) -> str:
+        return encode_handle(task.task_id, task.source_arn)
+
+    # --- lifecycle ---
+
+    async def resume(self) -> int:
+        """Start a runner for every task left active by the last run; how many."""
+        tasks = await self._store.active_move_tasks()
+        for task in tasks:
+            self._spawn(task)
+        return len(tasks)
+
+    async def close(self) -> None:
+        """Stop every runner. A chunk is one transaction, so each stops between two chunks
+        (a chunk already handed to the store still commits); ``resume`` carries on."""
+        self._closing = True
+        runners = list(self._runners.values())
+        for runner in runners:
+            runner.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+
+    # --- the runner ---
+
+    def _spawn(self, task: MoveTask) -> None:
+        if self._closing or task.task_id in self._runners:
+            return
+        self._wake[task.task_id] = asyncio.Event()
+        self._runners[task.task_id] = asyncio.create_task(
+            self._run(task), name=f"densho-move-{task.task_id}"
+        )
+
+    async def _run(self, task: MoveTask) -> None:
+        rate = task.max_per_second
+        chunk = DEFAULT_CHUNK if rate is None else -(-rate // CHUNKS_PER_SECOND)
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                began = loop.time()
+                async with self._slots:
+                    step = await self._step(task, chunk)
+                for queue_id in step.targets:
+                    self._engine.notify(queue_id)
+                if step.status != RUNNING:
+                    return
+                # Real-time pacing: this chunk's messages take moved/rate seconds of the budget.
+                pause = 0.0 if rate is None else step.moved / rate - (loop.time() - began)
+                await self._pause(task.task_id, pause)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("message move task %s failed", task.task_id)
+            with contextlib.suppress(Exception):
+                await self._store.fail_move_task(task.task_id, INTERNAL_FAILURE)
+        finally:
+            self._runners.pop(task.task_id, None)
+            self._wake.pop(task.task_id, None)
+
+    async def _step(self, task: MoveTask, limit: int) -> MoveStep:
+        source = await self._live_source(task)
+        if source is None:
+            await self._store.fail_move_task(task.task_id, QUEUE_GONE)
+            return MoveStep(FAILED, 0, ())
+        now = self._engine.now_ms()
+        return await self._store.move_chunk(
+            task.task_id,
+            now,
+            limit,
+            _retention_cutoff(source, now),
+            [uuid4() for _ in range(limit)],
+            source.is_fifo,
+        )
+
+    async def _pause(self, task_id: str, seconds: float) -> None:
+        wake = self._wake.get(task_id)
+        if seconds <= 0 or wake is None:
+            await asyncio.sleep(0)  # let requests in between back-to-back chunks
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), seconds)
+        wake.clear()
+
+    # --- queues ---
+
+    async def _queue(self, arn: str, parameter: str) -> Queue:
+        account, name = _arn_parts(arn, parameter)
+        try:
+            return await self._engine.get_queue(account, name)
+        except errors.QueueNotFound:
+            raise errors.ResourceNotFound(parameter) from None
+
+    async def _live_source(self, task: MoveTask) -> Queue | None:
+        """The task's source queue, or None if it was deleted (even if re-created since)."""
+        try:
+            queue = await self._queue(task.source_arn, "SourceArn")
+        except errors.DomainError:
+            return None
+        return queue if queue.id == task.source_queue_id else None

@@ -1,0 +1,67 @@
+"""Message move task operations: StartMessageMoveTask, ListMessageMoveTasks,
+CancelMessageMoveTask — wire parameters in, ``MoveTasks`` calls, wire results out.
+
+Owns: the shape of a ListMessageMoveTasksResultEntry (which fields AWS includes when).
+Must not know: HTTP, JSON vs Query, SQL.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from densho.engine import errors
+from densho.engine.move_model import FAILED, RUNNING, MoveTask
+from densho.engine.moves import MoveTasks
+
+if TYPE_CHECKING:  # providers.sqs imports this module for its handler table
+    from densho.providers.sqs import Context
+
+Params = dict[str, Any]
+Result = dict[str, Any]
+
+
+def _moves(ctx: Context) -> MoveTasks:
+    if ctx.moves is None:
+        raise errors.Unsupported("Message move tasks are not enabled on this server.")
+    return ctx.moves
+
+
+def _entry(moves: MoveTasks, task: MoveTask) -> Result:
+    """One ListMessageMoveTasksResultEntry. AWS omits DestinationArn and
+    MaxNumberOfMessagesPerSecond when the request did not give them, gives TaskHandle only for
+    RUNNING tasks and FailureReason only for FAILED ones (API Reference)."""
+    out: Result = {
+        "SourceArn": task.source_arn,
+        "Status": task.status,
+        "ApproximateNumberOfMessagesMoved": task.moved,
+        "ApproximateNumberOfMessagesToMove": task.to_move,
+        "StartedTimestamp": task.started_ms,
+    }
+    if task.destination_arn is not None:
+        out["DestinationArn"] = task.destination_arn
+    if task.max_per_second is not None:
+        out["MaxNumberOfMessagesPerSecond"] = task.max_per_second
+    if task.status == RUNNING:
+        out["TaskHandle"] = moves.handle(task)
+    if task.status == FAILED and task.failure_reason:
+        out["FailureReason"] = task.failure_reason
+    return out
+
+
+async def start_message_move_task(ctx: Context, p: Params) -> Result:
+    moves = _moves(ctx)
+    task = await moves.start(
+        p["SourceArn"], p.get("DestinationArn"), p.get("MaxNumberOfMessagesPerSecond")
+    )
+    return {"TaskHandle": moves.handle(task)}
+
+
+async def list_message_move_tasks(ctx: Context, p: Params) -> Result:
+    moves = _moves(ctx)
+    tasks = await moves.list_tasks(p["SourceArn"], p.get("MaxResults"))
+    return {"Results": [_entry(moves, t) for t in tasks]}
+
+
+async def cancel_message_move_task(ctx: Context, p: Params) -> Result:
+    moved = await _moves(ctx).cancel(p["TaskHandle"])
+    return {"ApproximateNumberOfMessagesMoved": moved}
