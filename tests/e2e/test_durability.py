@@ -190,3 +190,30 @@ def test_sigterm_during_long_poll_exits_zero(server: DenshoServer) -> None:
     assert time.monotonic() - start < 12
     assert done.wait(timeout=15)
     thread.join(timeout=5)
+
+
+def test_second_server_on_the_same_data_dir_refuses_to_start(server: DenshoServer) -> None:
+    import subprocess
+    import sys
+
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "densho",
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(server.data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert second.returncode != 0
+    assert "in use by another densho process" in second.stderr
+    assert "Traceback" not in second.stderr
+    # The first server is unharmed.
+    sqs = json_client(server.endpoint)
+    assert sqs.create_queue(QueueName="still-serving")["QueueUrl"]

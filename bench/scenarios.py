@@ -1,0 +1,662 @@
+"""The four measured scenarios and the drain that verifies each of them.
+
+Every scenario runs against one target on a fresh queue, returns an
+:class:`Outcome` with its rate, latencies and a PASS/FAIL verdict, and deletes
+its queue afterwards. Verification is by message identity: every body carries
+a run tag and a sequence id, so the set of ids the server acknowledged is
+compared with the set a full drain hands back (nothing lost, nothing
+duplicated, nothing foreign, every MD5 right, every delete accepted, queue
+empty at the end).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from bench.loadgen import (
+    Bodies,
+    Client,
+    ClientPool,
+    HttpError,
+    SendRequests,
+    SqsError,
+    closed_loop,
+    latency_ms,
+    run_workers,
+    sqs_call,
+)
+
+SCENARIOS = ("send", "batch", "drain", "pc")
+SCENARIO_TITLES = {
+    "send": "SendMessage",
+    "batch": "SendMessageBatch x10",
+    "drain": "drain (recv10+delbatch)",
+    "pc": "producers+consumers",
+}
+# Which targets take part in which scenario: the ceiling only knows SendMessage.
+SCENARIO_TARGETS = {
+    "send": ("densho", "moto", "ceiling"),
+    "batch": ("densho", "moto"),
+    "drain": ("densho", "moto"),
+    "pc": ("densho", "moto"),
+}
+VISIBILITY_TIMEOUT = 600  # long enough that nothing reappears during a run
+
+# () -> CPU seconds so far of (server under test, loader, idle servers, whole machine)
+# and the wall clock; sampled around the measured phase of a scenario.
+CpuSample = tuple[float, float, float, float, float]
+CpuProbe = Callable[[], CpuSample]
+FOREIGN_CPU_WARN_PCT = 20.0  # other processes using more than this: figures are suspect
+
+
+def no_probe() -> CpuSample:
+    return 0.0, time.process_time(), 0.0, 0.0, time.perf_counter()
+
+
+@dataclass
+class Settings:
+    client: str = "raw"
+    concurrency: int = 16
+    duration_s: float = 5.0
+    body_size: int = 1024
+    max_msgs: int = 2_000_000  # count bound on the duration-bounded send scenarios
+    drain_msgs: dict[str, int] = field(default_factory=lambda: {"densho": 20_000, "moto": 500})
+    pc_producers: int = 8
+    pc_consumers: int = 8
+    pc_wait_s: int = 1  # WaitTimeSeconds of the consumers' long polls
+    verify: str = "drain"  # or "count": compare ApproximateNumberOfMessages only
+    drain_timeout_s: float = 180.0  # hard bound on any single drain
+    max_errors: int = 100
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    target: str
+    round: int
+    msgs: int = 0
+    elapsed_s: float = 0.0
+    latencies_ns: list[int] = field(default_factory=list, repr=False)
+    latency_kind: str = "request"  # or "send-to-receive"
+    verdict: str = "FAIL"
+    problems: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.msgs / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def cpu(self, before: CpuSample, after: CpuSample) -> None:
+        """Record CPU use over the measured phase, in % of one core: the server under
+        test, the load generator, the idle servers (should be ~0) and everything else
+        on the machine ("foreign": other people's processes; should be ~0 too)."""
+        wall = after[4] - before[4]
+        if wall <= 0:
+            return
+        pct = [100 * (after[i] - before[i]) / wall for i in range(4)]
+        foreign = max(0.0, pct[3] - pct[0] - pct[1] - pct[2]) if pct[3] else 0.0
+        self.details["cpu_pct"] = {
+            "server": round(pct[0], 1),
+            "loader": round(pct[1], 1),
+            "idle_servers": round(pct[2], 1),
+            "foreign": round(foreign, 1),
+        }
+        if foreign > FOREIGN_CPU_WARN_PCT:
+            self.details["noisy"] = True
+
+    def judge(self, verified: bool = True) -> None:
+        self.verdict = "PASS" if verified and not self.problems else "FAIL"
+
+    def to_json(self) -> dict[str, Any]:
+        p50, p99 = latency_ms(self.latencies_ns)
+        return {
+            "scenario": self.scenario,
+            "target": self.target,
+            "round": self.round,
+            "msgs": self.msgs,
+            "elapsed_s": round(self.elapsed_s, 4),
+            "msgs_per_s": round(self.rate, 1),
+            "latency_kind": self.latency_kind,
+            "latency_samples": len(self.latencies_ns),
+            "p50_ms": None if p50 != p50 else round(p50, 3),
+            "p99_ms": None if p99 != p99 else round(p99, 3),
+            "verdict": self.verdict,
+            "problems": self.problems,
+            "details": self.details,
+        }
+
+
+# --------------------------------------------------------------------------- queue helpers
+
+
+@contextlib.asynccontextmanager
+async def fresh_queue(client: Client, target: str, name: str) -> AsyncIterator[str]:
+    """Create a standard queue, yield its URL, delete it afterwards (best effort)."""
+    if target == "ceiling":  # answers everything with a fixed SendMessage document
+        yield "http://127.0.0.1/000000000000/ceiling"
+        return
+    answer = await sqs_call(client, "CreateQueue", {"QueueName": name})
+    url: str = answer["QueueUrl"]
+    try:
+        yield url
+    finally:
+        with contextlib.suppress(HttpError, SqsError):
+            await sqs_call(client, "DeleteQueue", {"QueueUrl": url})
+
+
+async def queue_counts(client: Client, queue_url: str) -> dict[str, int]:
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    answer = await sqs_call(
+        client, "GetQueueAttributes", {"QueueUrl": queue_url, "AttributeNames": names}
+    )
+    attrs = answer.get("Attributes") or {}
+    return {name: int(attrs.get(name, 0)) for name in names}
+
+
+def queue_name(scenario: str, target: str, round_no: int) -> str:
+    return f"bench-{scenario}-{target}-r{round_no}-{os.urandom(4).hex()}"
+
+
+# --------------------------------------------------------------------------- consumer / drain
+
+
+@dataclass
+class Consumed:
+    seen: set[int] = field(default_factory=set)
+    received: int = 0
+    duplicates: int = 0
+    foreign: int = 0
+    bad_md5: int = 0
+    deleted: int = 0
+    delete_failures: int = 0
+    empty_receives: int = 0
+    errors: int = 0
+    first_error: str | None = None
+    latencies_ns: list[int] = field(default_factory=list)  # per request
+    e2e_ns: list[int] = field(default_factory=list)  # send-to-receive, first receipt only
+    started_ns: int = 0
+    last_delete_ns: int = 0
+    finished_ns: int = 0
+    stop_reason: str = ""
+    timed_out: bool = False
+
+    def error(self, message: str) -> None:
+        self.errors += 1
+        if self.first_error is None:
+            self.first_error = message
+
+    @property
+    def busy_s(self) -> float:
+        """Start to the last accepted delete: the time the consuming actually took."""
+        end = self.last_delete_ns or self.finished_ns
+        return max(0.0, (end - self.started_ns) / 1e9)
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.duplicates:
+            out.append(f"{self.duplicates} duplicate deliveries")
+        if self.foreign:
+            out.append(f"{self.foreign} foreign messages")
+        if self.bad_md5:
+            out.append(f"{self.bad_md5} MD5OfBody mismatches")
+        if self.delete_failures:
+            out.append(f"{self.delete_failures} deletes not accepted")
+        if self.errors:
+            out.append(f"{self.errors} consumer errors (first: {self.first_error})")
+        if self.timed_out:
+            out.append("consumers hit the hard time limit")
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "unique": len(self.seen),
+            "received": self.received,
+            "duplicates": self.duplicates,
+            "foreign": self.foreign,
+            "bad_md5": self.bad_md5,
+            "deleted": self.deleted,
+            "delete_failures": self.delete_failures,
+            "empty_receives": self.empty_receives,
+            "errors": self.errors,
+            "first_error": self.first_error,
+            "stop_reason": self.stop_reason,
+            "busy_s": round(self.busy_s, 4),
+        }
+
+
+async def consume(
+    clients: list[Client],
+    queue_url: str,
+    bodies: Bodies,
+    *,
+    expected: Callable[[], int | None],
+    wait_s: int,
+    timeout_s: float,
+    empty_limit: int,
+    max_errors: int = 100,
+    record_e2e: bool = False,
+) -> Consumed:
+    """Receive 10 + DeleteMessageBatch on every client until everything expected is in.
+
+    ``expected()`` is the number of unique messages to wait for, or ``None``
+    while producers are still running (then only the time limit stops us).
+    Once it is known, ``empty_limit`` consecutive empty receives across all
+    consumers also stop the drain (the rest is reported as lost).
+    """
+    out = Consumed()
+    seen = out.seen
+    clock = time.perf_counter_ns
+    md5 = Bodies.md5
+    parse = bodies.parse
+    receive_body = orjson.dumps(
+        {
+            "QueueUrl": queue_url,
+            "MaxNumberOfMessages": 10,
+            "VisibilityTimeout": VISIBILITY_TIMEOUT,
+            "WaitTimeSeconds": wait_s,
+        }
+    )
+    delete_head = b'{"QueueUrl":' + orjson.dumps(queue_url) + b',"Entries":'
+    empty_streak = 0
+    out.started_ns = clock()
+    deadline = out.started_ns + int(timeout_s * 1e9)
+
+    def should_stop() -> bool:
+        nonlocal empty_streak
+        want = expected()
+        if want is not None:
+            if len(seen) >= want:
+                out.stop_reason = out.stop_reason or "all expected messages consumed"
+                return True
+            if empty_streak >= empty_limit:
+                out.stop_reason = out.stop_reason or f"{empty_streak} empty receives in a row"
+                return True
+        if out.errors >= max_errors:
+            out.stop_reason = out.stop_reason or "too many errors"
+            return True
+        if clock() >= deadline:
+            out.stop_reason = out.stop_reason or "time limit"
+            return True
+        return False
+
+    async def worker(client: Client) -> None:
+        nonlocal empty_streak
+        while not should_stop():
+            t0 = clock()
+            try:
+                status, resp = await client.call("ReceiveMessage", receive_body)
+            except HttpError as exc:
+                out.error(str(exc))
+                continue
+            t1 = clock()
+            out.latencies_ns.append(t1 - t0)
+            if status != 200:
+                out.error(f"ReceiveMessage: HTTP {status}: {resp[:200]!r}")
+                continue
+            messages = orjson.loads(resp).get("Messages") or []
+            if not messages:
+                out.empty_receives += 1
+                empty_streak += 1
+                continue
+            empty_streak = 0
+            entries = []
+            for n, message in enumerate(messages):
+                body = message["Body"]
+                out.received += 1
+                parsed = parse(body)
+                if parsed is None:
+                    out.foreign += 1
+                else:
+                    seq, ts_ns = parsed
+                    if seq in seen:
+                        out.duplicates += 1
+                    else:
+                        seen.add(seq)
+                        if record_e2e:
+                            out.e2e_ns.append(t1 - ts_ns)
+                if message.get("MD5OfBody") != md5(body):
+                    out.bad_md5 += 1
+                entries.append({"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]})
+            t2 = clock()
+            try:
+                status, resp = await client.call(
+                    "DeleteMessageBatch", delete_head + orjson.dumps(entries) + b"}"
+                )
+            except HttpError as exc:
+                out.error(str(exc))
+                out.delete_failures += len(entries)
+                continue
+            t3 = clock()
+            out.latencies_ns.append(t3 - t2)
+            if status != 200:
+                out.error(f"DeleteMessageBatch: HTTP {status}: {resp[:200]!r}")
+                out.delete_failures += len(entries)
+                continue
+            answer = orjson.loads(resp)
+            accepted = len(answer.get("Successful") or [])
+            out.deleted += accepted
+            out.delete_failures += len(entries) - accepted
+            out.last_delete_ns = t3
+
+    if not await run_workers([worker(c) for c in clients], timeout_s + wait_s + 30):
+        out.timed_out = True
+        out.stop_reason = "requests still outstanding after the time limit"
+    out.finished_ns = clock()
+    return out
+
+
+async def verify_queue(
+    pool: ClientPool,
+    queue_url: str,
+    bodies: Bodies,
+    acked: set[int],
+    settings: Settings,
+    outcome: Outcome,
+) -> None:
+    """Check that the queue holds exactly the ``acked`` messages; records problems."""
+    client = pool.clients[0]
+    if settings.verify == "count":
+        counts = await queue_counts(client, queue_url)
+        outcome.details["verify"] = {"mode": "count", "counts": counts, "acked": len(acked)}
+        visible = counts["ApproximateNumberOfMessages"]
+        if visible != len(acked):
+            outcome.problems.append(f"queue holds {visible} messages, {len(acked)} acknowledged")
+        return
+    drained = await consume(
+        pool.clients,
+        queue_url,
+        bodies,
+        expected=lambda: len(acked),
+        wait_s=0,
+        timeout_s=settings.drain_timeout_s,
+        empty_limit=3 * len(pool.clients),
+        max_errors=settings.max_errors,
+    )
+    await check_drained(client, queue_url, acked, drained, outcome)
+    outcome.details["verify"] = {"mode": "drain", **drained.summary()}
+
+
+async def check_drained(
+    client: Client, queue_url: str, acked: set[int], drained: Consumed, outcome: Outcome
+) -> None:
+    lost = len(acked - drained.seen)
+    unexpected = len(drained.seen - acked)
+    if lost:
+        outcome.problems.append(f"{lost} acknowledged messages never delivered")
+    if unexpected:
+        outcome.problems.append(f"{unexpected} delivered messages never acknowledged")
+    outcome.problems.extend(drained.problems())
+    # One more look: nothing may be left behind, visible or in flight.
+    extra = await sqs_call(
+        client,
+        "ReceiveMessage",
+        {"QueueUrl": queue_url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 0},
+    )
+    if extra.get("Messages"):
+        outcome.problems.append("messages still receivable after the drain")
+    counts = await queue_counts(client, queue_url)
+    outcome.details["final_counts"] = counts
+    if any(counts.values()):
+        outcome.problems.append(f"queue not empty after the drain: {counts}")
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def _load_problems(result: Any, outcome: Outcome) -> None:
+    if result.errors:
+        outcome.problems.append(f"{result.errors} failed requests (first: {result.first_error})")
+    if result.timed_out:
+        outcome.problems.append("requests still outstanding after the time limit")
+
+
+async def scenario_send(
+    pool: ClientPool, target: str, round_no: int, settings: Settings, probe: CpuProbe = no_probe
+) -> Outcome:
+    outcome = Outcome("send", target, round_no)
+    bodies = Bodies(settings.body_size)
+    client = pool.clients[0]
+    async with fresh_queue(client, target, queue_name("send", target, round_no)) as url:
+        requests = SendRequests(url, bodies)
+        acked: set[int] = set()
+
+        def check(i: int, status: int, resp: bytes) -> bool:
+            if status == 200 and b"MessageId" in resp:
+                acked.add(i)
+                return True
+            return False
+
+        before = probe()
+        result = await closed_loop(
+            pool.clients,
+            "SendMessage",
+            requests.single,
+            check,
+            duration_s=settings.duration_s,
+            max_requests=settings.max_msgs,
+            max_errors=settings.max_errors,
+        )
+        outcome.msgs = result.ok
+        outcome.elapsed_s = result.elapsed_s
+        outcome.cpu(before, probe())
+        outcome.latencies_ns = result.latencies_ns
+        outcome.details["load"] = {"requests": result.requests, "errors": result.errors}
+        _load_problems(result, outcome)
+        if target == "ceiling":
+            outcome.details["verify"] = {"mode": "none: the ceiling stores nothing"}
+        else:
+            await verify_queue(pool, url, bodies, acked, settings, outcome)
+    outcome.judge()
+    return outcome
+
+
+async def scenario_batch(
+    pool: ClientPool, target: str, round_no: int, settings: Settings, probe: CpuProbe = no_probe
+) -> Outcome:
+    outcome = Outcome("batch", target, round_no)
+    bodies = Bodies(settings.body_size)
+    client = pool.clients[0]
+    async with fresh_queue(client, target, queue_name("batch", target, round_no)) as url:
+        requests = SendRequests(url, bodies)
+        acked: set[int] = set()
+        before = probe()
+        result = await closed_loop(
+            pool.clients,
+            "SendMessageBatch",
+            lambda i: requests.batch(i * 10, 10),
+            batch_checker(acked),
+            duration_s=settings.duration_s,
+            max_requests=max(1, settings.max_msgs // 10),
+            max_errors=settings.max_errors,
+        )
+        outcome.msgs = len(acked)
+        outcome.elapsed_s = result.elapsed_s
+        outcome.cpu(before, probe())
+        outcome.latencies_ns = result.latencies_ns
+        outcome.details["load"] = {"requests": result.requests, "errors": result.errors}
+        _load_problems(result, outcome)
+        await verify_queue(pool, url, bodies, acked, settings, outcome)
+    outcome.judge()
+    return outcome
+
+
+def batch_checker(
+    acked: set[int], size: Callable[[int], int] = lambda _i: 10
+) -> Callable[[int, int, bytes], bool]:
+    """Accept a SendMessageBatch answer only if all its entries succeeded; note which did.
+
+    Request ``i`` carries sequence ids ``10*i .. 10*i + size(i) - 1``.
+    """
+
+    def check(i: int, status: int, resp: bytes) -> bool:
+        if status != 200:
+            return False
+        answer = orjson.loads(resp)
+        ok = answer.get("Successful") or []
+        for entry in ok:
+            acked.add(i * 10 + int(entry["Id"]))
+        return len(ok) == size(i) and not answer.get("Failed")
+
+    return check
+
+
+async def prefill(
+    pool: ClientPool, url: str, bodies: Bodies, count: int, settings: Settings
+) -> tuple[set[int], list[str]]:
+    """Put exactly ``count`` messages in the queue with SendMessageBatch."""
+    requests = SendRequests(url, bodies)
+    acked: set[int] = set()
+    full, rest = divmod(count, 10)
+    n_requests = full + (1 if rest else 0)
+
+    def size(i: int) -> int:
+        return 10 if i < full else rest
+
+    result = await closed_loop(
+        pool.clients,
+        "SendMessageBatch",
+        lambda i: requests.batch(i * 10, size(i)),
+        batch_checker(acked, size),
+        duration_s=settings.drain_timeout_s,
+        max_requests=n_requests,
+        max_errors=settings.max_errors,
+    )
+    problems = []
+    if result.errors or len(acked) != count:
+        problems.append(
+            f"prefill: {len(acked)}/{count} messages accepted "
+            f"({result.errors} errors, first: {result.first_error})"
+        )
+    return acked, problems
+
+
+async def scenario_drain(
+    pool: ClientPool, target: str, round_no: int, settings: Settings, probe: CpuProbe = no_probe
+) -> Outcome:
+    outcome = Outcome("drain", target, round_no)
+    bodies = Bodies(settings.body_size)
+    count = settings.drain_msgs.get(target, 500)
+    client = pool.clients[0]
+    async with fresh_queue(client, target, queue_name("drain", target, round_no)) as url:
+        t0 = time.perf_counter()
+        acked, problems = await prefill(pool, url, bodies, count, settings)
+        outcome.details["prefill_s"] = round(time.perf_counter() - t0, 3)
+        outcome.problems.extend(problems)
+        before = probe()
+        drained = await consume(
+            pool.clients,
+            url,
+            bodies,
+            expected=lambda: len(acked),
+            wait_s=0,
+            timeout_s=settings.drain_timeout_s,
+            empty_limit=3 * len(pool.clients),
+            max_errors=settings.max_errors,
+        )
+        outcome.msgs = len(drained.seen & acked)
+        outcome.elapsed_s = drained.busy_s
+        outcome.cpu(before, probe())
+        outcome.latencies_ns = drained.latencies_ns
+        outcome.details["prefilled"] = len(acked)
+        outcome.details["drain"] = drained.summary()
+        await check_drained(client, url, acked, drained, outcome)
+    outcome.judge()
+    return outcome
+
+
+async def scenario_pc(
+    pool: ClientPool, target: str, round_no: int, settings: Settings, probe: CpuProbe = no_probe
+) -> Outcome:
+    """N producers (SendMessage) and M long-polling consumers on one queue at once."""
+    outcome = Outcome("pc", target, round_no, latency_kind="send-to-receive")
+    bodies = Bodies(settings.body_size)
+    producers = pool.clients[: settings.pc_producers]
+    consumers = pool.clients[settings.pc_producers :]
+    client = pool.clients[0]
+    async with fresh_queue(client, target, queue_name("pc", target, round_no)) as url:
+        requests = SendRequests(url, bodies)
+        acked: set[int] = set()
+        producing = True
+        clock = time.perf_counter_ns
+
+        def check(i: int, status: int, resp: bytes) -> bool:
+            if status == 200 and b"MessageId" in resp:
+                acked.add(i)
+                return True
+            return False
+
+        before = probe()
+        consumer_task = asyncio.ensure_future(
+            consume(
+                consumers,
+                url,
+                bodies,
+                expected=lambda: None if producing else len(acked),
+                wait_s=settings.pc_wait_s,
+                timeout_s=settings.duration_s + settings.drain_timeout_s,
+                empty_limit=2 * len(consumers),
+                max_errors=settings.max_errors,
+                record_e2e=True,
+            )
+        )
+        try:
+            result = await closed_loop(
+                producers,
+                "SendMessage",
+                lambda i: requests.single(i, clock()),
+                check,
+                duration_s=settings.duration_s,
+                max_requests=settings.max_msgs,
+                max_errors=settings.max_errors,
+            )
+        except BaseException:
+            consumer_task.cancel()
+            with contextlib.suppress(BaseException):
+                await consumer_task
+            raise
+        finally:
+            producing = False
+        consumed = await consumer_task
+        outcome.msgs = len(consumed.seen & acked)
+        outcome.elapsed_s = consumed.busy_s
+        outcome.cpu(before, probe())
+        outcome.latencies_ns = consumed.e2e_ns
+        outcome.details["producers"] = {
+            "clients": len(producers),
+            "sent": result.ok,
+            "errors": result.errors,
+            "elapsed_s": round(result.elapsed_s, 4),
+            "send_rate": round(result.ok / result.elapsed_s, 1) if result.elapsed_s else 0,
+            "request_p50_p99_ms": [round(v, 3) for v in latency_ms(result.latencies_ns)],
+        }
+        outcome.details["consumers"] = {"clients": len(consumers), **consumed.summary()}
+        _load_problems(result, outcome)
+        await check_drained(client, url, acked, consumed, outcome)
+    outcome.judge()
+    return outcome
+
+
+RUNNERS = {
+    "send": scenario_send,
+    "batch": scenario_batch,
+    "drain": scenario_drain,
+    "pc": scenario_pc,
+}
+
+
+def pool_size(scenario: str, settings: Settings) -> int:
+    if scenario == "pc":
+        return settings.pc_producers + settings.pc_consumers
+    return settings.concurrency

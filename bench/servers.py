@@ -1,0 +1,197 @@
+"""Start and stop the servers under test as subprocesses on loopback ports.
+
+Every server gets its own log directory; ``stop`` sends SIGTERM to the PID we
+started (never anything broader), waits, and only then SIGKILLs that PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+URL_RE = re.compile(rb"http://\S+")
+HOST = "127.0.0.1"
+
+
+class ServerError(Exception):
+    pass
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    proc: subprocess.Popen[bytes]
+    workdir: Path
+    argv: list[str] = field(default_factory=list)
+    data_dir: Path | None = None  # removed by stop()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log_tail(self, lines: int = 20) -> str:
+        out: list[str] = []
+        for name in ("stdout.log", "stderr.log"):
+            path = self.workdir / name
+            if path.exists():
+                text = path.read_text(errors="replace").splitlines()[-lines:]
+                if text:
+                    out.append(f"--- {self.name} {name} (last {len(text)} lines)")
+                    out.extend(text)
+        return "\n".join(out)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _connectable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _spawn(name: str, argv: list[str], workdir: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    with (
+        open(workdir / "stdout.log", "wb") as stdout,
+        open(workdir / "stderr.log", "wb") as stderr,
+    ):
+        return subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,  # a ^C at the terminal is ours to handle, not theirs
+        )
+
+
+def _wait_ready(
+    name: str, proc: subprocess.Popen[bytes], workdir: Path, url: str | None, timeout_s: float
+) -> str:
+    """Wait for the announced URL (when ``url`` is None) and for the port to accept."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerError(f"{name} exited with status {proc.returncode} during startup")
+        if url is None:
+            match = URL_RE.search((workdir / "stdout.log").read_bytes()[:4096])
+            if match:
+                url = match.group(0).decode().rstrip("/")
+        if url is not None:
+            host_port = url.removeprefix("http://").split("/", 1)[0]
+            host, _, port = host_port.rpartition(":")
+            if host not in (HOST, "localhost"):
+                raise ServerError(f"{name} announced a non-loopback URL {url!r}")
+            if _connectable(host, int(port)):
+                return url
+        time.sleep(0.05)
+    raise ServerError(f"{name} not ready within {timeout_s:.0f}s")
+
+
+def start(name: str, argv: list[str], *, url: str | None, timeout_s: float) -> Server:
+    workdir = Path(tempfile.mkdtemp(prefix=f"densho-bench-{name}-"))
+    proc = _spawn(name, argv, workdir)
+    server = Server(name, url or "", proc, workdir, argv)
+    try:
+        server.url = _wait_ready(name, proc, workdir, url, timeout_s)
+    except BaseException as exc:
+        tail = server.log_tail()
+        stop(server)
+        cleanup_logs(server)  # the tail goes into the error message
+        if isinstance(exc, ServerError):
+            raise ServerError(f"{exc}\n{tail}") from None
+        raise
+    return server
+
+
+def start_densho(timeout_s: float = 30.0, extra_args: Sequence[str] = ()) -> Server:
+    data_dir = tempfile.mkdtemp(prefix="densho-bench-data-")
+    argv = [
+        sys.executable,
+        "-m",
+        "densho",
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        "0",
+        "--data-dir",
+        data_dir,
+        *extra_args,
+    ]
+    try:
+        server = start("densho", argv, url=None, timeout_s=timeout_s)
+    except BaseException:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise
+    server.data_dir = Path(data_dir)
+    return server
+
+
+def _moto_argv(port: int) -> list[str]:
+    exe = Path(sys.executable).with_name("moto_server")
+    if exe.exists():
+        return [str(exe), "-H", HOST, "-p", str(port)]
+    return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+
+
+def start_moto(timeout_s: float = 60.0, attempts: int = 3) -> Server:
+    last: ServerError | None = None
+    for _ in range(attempts):  # the port may be taken between probing and binding
+        port = free_port()
+        try:
+            return start("moto", _moto_argv(port), url=f"http://{HOST}:{port}", timeout_s=timeout_s)
+        except ServerError as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def start_ceiling(timeout_s: float = 30.0) -> Server:
+    argv = [sys.executable, "-m", "bench.ceiling", "--host", HOST, "--port", "0"]
+    return start("ceiling", argv, url=None, timeout_s=timeout_s)
+
+
+def stop(server: Server, timeout_s: float = 10.0) -> int | None:
+    """SIGTERM the PID we started, then SIGKILL it if it lingers. Returns the exit status."""
+    proc = server.proc
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.wait(timeout=timeout_s)
+    if server.data_dir is not None:
+        shutil.rmtree(server.data_dir, ignore_errors=True)
+    return proc.returncode
+
+
+def cleanup_logs(server: Server) -> None:
+    shutil.rmtree(server.workdir, ignore_errors=True)
