@@ -341,10 +341,7 @@ class SqsEngine:
         if queue.is_fifo:
             dedup_id = self._check_fifo(queue, out)
         elif out.dedup_id is not None:
-            raise errors.InvalidParameter(
-                f"Value {out.dedup_id} for parameter MessageDeduplicationId is invalid. "
-                "Reason: The request includes a parameter that is not valid for this queue type."
-            )
+            raise _not_for_this_queue_type("MessageDeduplicationId", out.dedup_id)
         elif out.group_id is not None:
             # Standard queues accept MessageGroupId since fair queues (2025).
             _check_fifo_id("MessageGroupId", out.group_id)
@@ -388,10 +385,7 @@ class SqsEngine:
             raise errors.MissingParameter("MessageGroupId")
         _check_fifo_id("MessageGroupId", out.group_id)
         if out.delay_seconds is not None:
-            raise errors.InvalidParameter(
-                f"Value {out.delay_seconds} for parameter DelaySeconds is invalid. Reason: The "
-                "request include parameter that is not valid for this queue type."
-            )
+            raise _not_for_this_queue_type("DelaySeconds", out.delay_seconds)
         if out.dedup_id is not None:
             _check_fifo_id("MessageDeduplicationId", out.dedup_id)
             return out.dedup_id
@@ -607,6 +601,14 @@ class SqsEngine:
         """Wake long polls on the queue: messages arrived by a path other than ``send``
         (a message move task)."""
         self._waiters.notify(queue_id)
+
+
+def _not_for_this_queue_type(parameter: str, value: object) -> errors.InvalidParameter:
+    # AWS's own wording, grammar included.
+    return errors.InvalidParameter(
+        f"Value {value} for parameter {parameter} is invalid. Reason: The request include "
+        "parameter that is not valid for this queue type."
+    )
 
 
 def _check_fifo_id(parameter: str, value: str) -> None:

@@ -103,6 +103,25 @@ class Wire:
             return await self._handle_json(req, dispatch, rid)
         return await self._handle_query(req, dispatch, rid)
 
+    def _call(
+        self,
+        service: str,
+        protocol: str,
+        operation: str,
+        params: dict[str, Any],
+        req: HttpRequest,
+        scope: detect.Scope,
+    ) -> Call:
+        return Call(
+            service,
+            protocol,
+            operation,
+            params,
+            scope.region or self._region,
+            req.headers.get("host", ""),
+            scope.access_key,
+        )
+
     async def _handle_json(self, req: HttpRequest, dispatch: Dispatch, rid: str) -> HttpResponse:
         try:
             target = req.headers.get("x-amz-target", "")
@@ -116,15 +135,7 @@ class Wire:
             except DecodeError as err:
                 raise to_aws_error(err, "sqs", "json", op.name) from None
             scope = detect.header_scope(req.headers)
-            call = Call(
-                "sqs",
-                "json",
-                op.name,
-                params,
-                scope.region or self._region,
-                req.headers.get("host", ""),
-                scope.access_key,
-            )
+            call = self._call("sqs", "json", op.name, params, req, scope)
             result = await dispatch(call)
             body = op.encode(result or {}, rid)
             return HttpResponse(200, body, JSON_CONTENT_TYPE, [(b"x-amzn-requestid", rid.encode())])
@@ -156,15 +167,7 @@ class Wire:
                 params = op.decode(tree)
             except DecodeError as err:
                 raise to_aws_error(err, service, "query", op.name) from None
-            call = Call(
-                service,
-                "query",
-                op.name,
-                params,
-                scope.region or self._region,
-                req.headers.get("host", ""),
-                scope.access_key,
-            )
+            call = self._call(service, "query", op.name, params, req, scope)
             result = await dispatch(call)
             body = op.encode(result or {}, rid)
             return HttpResponse(200, body, XML_CONTENT_TYPE, [(b"x-amzn-requestid", rid.encode())])
