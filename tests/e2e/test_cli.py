@@ -102,3 +102,47 @@ def test_aws_cli_queue_lifecycle(endpoint: str, tmp_path: Path) -> None:
         _aws(endpoint, tmp_path, "sqs", "delete-queue", "--queue-url", url)
     listed = _aws(endpoint, tmp_path, "sqs", "list-queues", "--queue-name-prefix", name)
     assert not (listed or {}).get("QueueUrls")
+
+
+def test_server_configured_by_environment(tmp_path: Path) -> None:
+    """DENSHO_* variables alone configure `densho serve`; the ready line names the endpoint."""
+    import re
+
+    import boto3
+
+    env = {
+        **os.environ,
+        "DENSHO_PORT": "0",
+        "DENSHO_DATA_DIR": str(tmp_path / "data"),
+        "DENSHO_ACCOUNT_ID": "123456789012",
+    }
+    with subprocess.Popen(
+        [sys.executable, "-m", "densho", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            found = re.search(r"http://\S+", line)
+            assert found, line
+            assert str(tmp_path / "data") in line
+            sqs = boto3.client(
+                "sqs",
+                endpoint_url=found.group(),
+                region_name="eu-west-1",
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
+            )
+            url = sqs.create_queue(QueueName="from-env")["QueueUrl"]
+            assert url.endswith("/123456789012/from-env")
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            # The region comes from the request's SigV4 scope, the account from
+            # DENSHO_ACCOUNT_ID.
+            assert arn["Attributes"]["QueueArn"] == "arn:aws:sqs:eu-west-1:123456789012:from-env"
+            sqs.close()
+        finally:
+            proc.terminate()
+            assert proc.wait(timeout=30) == 0
