@@ -15,21 +15,16 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from . import quirks
-from .validate import DecodeError, int_checks, size_checks, string_checks
+from .shapes import Decoder, ShapeCompiler
+from .validate import DecodeError, int_checks, size_checks
 
-Decoder = Callable[[Any], Any]
 _UTC = dt.UTC
 
 
-class JsonDecoders:
+class JsonDecoders(ShapeCompiler):
     """Compiles input shapes of one service model into JSON decoders."""
-
-    def __init__(self, model: ServiceModel, service: str) -> None:
-        self._model = model
-        self._service = service
 
     def for_input(self, shape: StructureShape | None) -> Callable[[Any], dict[str, Any]]:
         if shape is None:
@@ -37,19 +32,7 @@ class JsonDecoders:
         decoder: Callable[[Any], dict[str, Any]] = self._structure(shape, top=True)
         return decoder
 
-    def _compile(self, shape: Shape, parent: str = "", member: str = "") -> Decoder:
-        kind = shape.type_name
-        if kind == "structure":
-            assert isinstance(shape, StructureShape)
-            return self._structure(shape)
-        if kind == "list":
-            assert isinstance(shape, ListShape)
-            return self._list(shape, parent, member)
-        if kind == "map":
-            assert isinstance(shape, MapShape)
-            return self._map(shape)
-        if kind == "string":
-            return self._string(shape, parent, member)
+    def _scalar(self, kind: str, shape: Shape) -> Decoder:
         if kind in ("integer", "long"):
             return _int(int_checks(shape))
         if kind == "boolean":
@@ -62,12 +45,7 @@ class JsonDecoders:
             return _float
         return _passthrough  # document / unknown types: accept as sent
 
-    def _string(self, shape: Shape, parent: str, member: str) -> Decoder:
-        extra = quirks.ENUM_EXTRA_VALUES.get((self._service, parent, member))
-        extra_values = (
-            list(self._model.shape_for(extra).metadata.get("enum", [])) if extra else None
-        )
-        check = string_checks(shape, extra_values)
+    def _string(self, check: Callable[[Any], None] | None) -> Decoder:
         if check is None:
             return _str
 
@@ -86,14 +64,7 @@ class JsonDecoders:
             name: self._compile(member, shape.name, name) for name, member in shape.members.items()
         }
         required = tuple(shape.required_members)
-        # Top-level required strings that AWS also refuses when empty (see quirks).
-        nonempty = tuple(
-            name
-            for name in required
-            if top
-            and self._service in quirks.EMPTY_STRING_IS_MISSING
-            and shape.members[name].type_name == "string"
-        )
+        nonempty = self._nonempty_required(shape, top)
         get = members.get
 
         def decode(value: Any) -> dict[str, Any]:

@@ -16,12 +16,11 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from . import quirks
-from .validate import DecodeError, int_checks, size_checks, string_checks
+from .shapes import Decoder, ShapeCompiler
+from .validate import DecodeError, int_checks, size_checks
 
-Decoder = Callable[[Any], Any]
 _INT = re.compile(r"-?[0-9]+").fullmatch
 _FLOAT = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?").fullmatch
 
@@ -46,12 +45,8 @@ def build_tree(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
-class QueryDecoders:
+class QueryDecoders(ShapeCompiler):
     """Compiles input shapes of one (Query-flavoured) service model into Query decoders."""
-
-    def __init__(self, model: ServiceModel, service: str) -> None:
-        self._model = model
-        self._service = service
 
     def for_input(self, shape: StructureShape | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
         if shape is None:
@@ -59,21 +54,10 @@ class QueryDecoders:
         decoder: Callable[[dict[str, Any]], dict[str, Any]] = self._structure(shape, top=True)
         return decoder
 
-    def _compile(self, shape: Shape, parent: str = "", member: str = "") -> Decoder:
-        kind = shape.type_name
-        if kind == "structure":
-            assert isinstance(shape, StructureShape)
-            return self._structure(shape)
-        if kind == "list":
-            assert isinstance(shape, ListShape)
-            return self._list(shape, parent, member)
-        if kind == "map":
-            assert isinstance(shape, MapShape)
-            return self._map(shape)
-        if kind == "string":
-            extra = quirks.ENUM_EXTRA_VALUES.get((self._service, parent, member))
-            values = list(self._model.shape_for(extra).metadata.get("enum", [])) if extra else None
-            return _scalar(_same, string_checks(shape, values))
+    def _string(self, check: Callable[[Any], None] | None) -> Decoder:
+        return _scalar(_same, check)
+
+    def _scalar(self, kind: str, shape: Shape) -> Decoder:
         if kind in ("integer", "long"):
             return _scalar(_to_int, int_checks(shape))
         if kind == "boolean":
@@ -102,13 +86,7 @@ class QueryDecoders:
             claimed.add(key)
             plan.append((name, key, wire, self._compile(member, shape.name, name)))
         required = tuple(shape.required_members)
-        nonempty = tuple(
-            n
-            for n in required
-            if top
-            and self._service in quirks.EMPTY_STRING_IS_MISSING
-            and shape.members[n].type_name == "string"
-        )
+        nonempty = self._nonempty_required(shape, top)
 
         def decode(node: Any) -> dict[str, Any]:
             if type(node) is not dict:
