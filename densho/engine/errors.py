@@ -8,9 +8,10 @@ Must not know: AWS error codes or HTTP.
     ├── QueueNotFound(name)
     ├── QueueNameExists(name)
     ├── QueueDeletedRecently(name)
-    ├── InvalidQueueName(name)
+    ├── InvalidQueueName(name, fifo)          — fifo: the queue type the name was checked for
     ├── InvalidAttributeName(name)
     ├── InvalidAttributeValue(name, reason)
+    ├── InvalidPolicyValue(parameter, value, reason) — a policy document (RedrivePolicy, …)
     ├── InvalidParameter(reason)            — a parameter value out of its domain
     ├── MissingParameter(name)
     ├── InvalidMessageContents(char)
@@ -54,9 +55,12 @@ class QueueDeletedRecently(DomainError):
 
 
 class InvalidQueueName(DomainError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
+    def __init__(self, name: str, fifo: bool | None = None) -> None:
+        super().__init__(name, fifo)
         self.name = name
+        # The queue type the name was checked for (the FifoQueue attribute decides it, not the
+        # name); None: infer it from the name's suffix.
+        self.fifo = name.endswith(".fifo") if fifo is None else fifo
 
 
 class InvalidAttributeName(DomainError):
@@ -69,6 +73,16 @@ class InvalidAttributeValue(DomainError):
     def __init__(self, name: str, reason: str = "") -> None:
         super().__init__(name, reason)
         self.name = name
+        self.reason = reason
+
+
+class InvalidPolicyValue(DomainError):
+    """A JSON policy attribute whose document is well-formed JSON but breaks a rule."""
+
+    def __init__(self, parameter: str, value: str, reason: str) -> None:
+        super().__init__(parameter, value, reason)
+        self.parameter = parameter
+        self.value = value
         self.reason = reason
 
 

@@ -108,12 +108,14 @@ class SqsEngine:
         attributes: Mapping[str, str],
         tags: Mapping[str, str],
     ) -> Queue:
-        fifo = name.endswith(".fifo")
-        wants_fifo = attributes.get("FifoQueue", "false").lower() == "true"
-        if wants_fifo != fifo:
-            raise errors.InvalidQueueName(name)
+        # The FifoQueue attribute decides the type and the name must follow that type's rules:
+        # a ".fifo" name without FifoQueue=true is an invalid standard queue name, and FifoQueue on
+        # a standard queue (even "false") is an unknown attribute, as on AWS.
+        fifo = attributes.get("FifoQueue", "false").lower() == "true"
         qattrs.validate_queue_name(name, fifo)
         given = qattrs.validate(attributes, fifo=fifo, creating=True)
+        if fifo:
+            qattrs.check_high_throughput(qattrs.with_defaults(given, fifo))
         self._check_tags(tags)
         now = self._clock.now_ms()
         existing = await self._lookup(account, name)
@@ -123,7 +125,7 @@ class SqsEngine:
         if await self._store.deleted_since(account, name, now - DELETED_NAME_HOLD_MS):
             raise errors.QueueDeletedRecently(name)
         stored = qattrs.with_defaults(given, fifo)
-        await self._check_redrive_target(account, stored)
+        await self._check_redrive_target(account, region, name, fifo, stored)
         queue, created = await self._store.create_queue(
             account, name, region, stored, dict(tags), now
         )
@@ -165,7 +167,7 @@ class SqsEngine:
     async def delete_queue(self, queue: Queue) -> None:
         await self._store.delete_queue(queue.id, self._clock.now_ms())
         self._queues.pop((queue.account, queue.name), None)
-        self._waiters.notify(queue.id)
+        self._waiters.notify_all(queue.id)
 
     async def _save(self, queue: Queue, attributes: dict[str, str], tags: dict[str, str]) -> Queue:
         updated = await self._store.update_queue(queue.id, attributes, tags, self._clock.now_ms())
@@ -223,23 +225,39 @@ class SqsEngine:
         if given.get("KmsMasterKeyId"):
             merged["SqsManagedSseEnabled"] = "false"
             merged.setdefault("KmsDataKeyReusePeriodSeconds", "300")
-        await self._check_redrive_target(queue.account, given)
+        if queue.is_fifo:
+            qattrs.check_high_throughput(merged)
+        await self._check_redrive_target(
+            queue.account, queue.region, queue.name, queue.is_fifo, given
+        )
         await self._save(queue, merged, queue.tags)
 
-    async def _check_redrive_target(self, account: str, attributes: Mapping[str, str]) -> None:
-        policy = attributes.get("RedrivePolicy")
-        if not policy:
+    async def _check_redrive_target(
+        self, account: str, region: str, name: str, fifo: bool, attributes: Mapping[str, str]
+    ) -> None:
+        """A source queue's RedrivePolicy (CreateQueue or SetQueueAttributes) must name an existing
+        queue of the same type, account and region whose RedriveAllowPolicy admits the source."""
+        text = attributes.get("RedrivePolicy")
+        if not text:
             return
-        arn = str(qattrs.check_redrive_policy(policy)["deadLetterTargetArn"])
-        parts = arn.split(":")
-        target = (
-            await self._lookup(parts[4], parts[5])
-            if len(parts) == 6 and parts[:3] == ["arn", "aws", "sqs"]
-            else None
-        )
-        if target is None:
-            raise errors.InvalidAttributeValue(
-                "RedrivePolicy", f"Dead letter target does not exist: {arn}"
+        policy = qattrs.check_redrive_policy(text)
+
+        def invalid(reason: str) -> errors.InvalidPolicyValue:
+            return errors.InvalidPolicyValue("RedrivePolicy", text, reason)
+
+        if policy.account != account:
+            raise invalid("Dead-letter target owner should be same as the source.")
+        target = await self._lookup(account, policy.name) if policy.region == region else None
+        if target is None or target.region != region:
+            raise invalid("Dead letter target does not exist.")
+        if target.is_fifo != fifo:
+            raise invalid("Dead-letter queue must be same type of queue as the source..")
+        source = f"arn:aws:sqs:{region}:{account}:{name}"
+        if not qattrs.redrive_allows(target.attributes.get("RedriveAllowPolicy"), source):
+            # AWS's text for this refusal is not documented; the code is the one of its siblings.
+            raise invalid(
+                f"The RedriveAllowPolicy of the dead-letter target {policy.target_arn} does not "
+                f"allow {source} to use it as its dead-letter queue."
             )
 
     async def purge(self, queue: Queue) -> None:
@@ -408,7 +426,7 @@ class SqsEngine:
             else None
         )
         stored = await self._store.send(queue.id, prepared, fifo)
-        self._waiters.notify(queue.id)
+        self._waiters.notify(queue.id, len(prepared))
         return [
             Sent(
                 message_id,
@@ -471,44 +489,73 @@ class SqsEngine:
         dlq, max_receives = await self._redrive_target(queue)
         deadline = self._clock.now_ms() + wait_s * 1000
         while True:
-            token = self._waiters.token(queue.id)
-            now = self._clock.now_ms()
-            claim = Claim(
-                queue_id=queue.id,
-                now_ms=now,
-                limit=max_messages,
-                visible_until_ms=now + visibility_s * 1000,
-                retention_cutoff_ms=now - retention_ms,
-                nonce=random.getrandbits(62),
-                dead_letter_queue_id=None if dlq is None else dlq.id,
-                max_receive_count=max_receives,
-                fifo=queue.is_fifo,
-                attempt_id=attempt_id,
-                attempt_window_ms=FIFO_WINDOW_MS,
-            )
-            rows, next_visible, moved = await self._store.receive(claim)
-            if moved and dlq is not None:
-                self._waiters.notify(dlq.id)
+            woken = self._waiters.register(queue.id)
+            try:
+                found = await self._claim_once(
+                    queue, max_messages, visibility_s, retention_ms, dlq, max_receives, attempt_id
+                )
+            except BaseException:
+                self._waiters.forget(queue.id, woken)
+                raise
+            rows, next_visible = found
             if rows:
-                return [_with_handle(m, handles.encode(queue.id, m.row, m.nonce)) for m in rows]
+                if woken.done():  # a wake-up meant for someone else: pass it on
+                    self._waiters.notify(queue.id)
+                else:
+                    self._waiters.forget(queue.id, woken)
+                return rows
             now = self._clock.now_ms()
             if now >= deadline or self._closing:
+                self._waiters.forget(queue.id, woken)
                 return []
             wake_at = deadline if next_visible is None else min(deadline, next_visible)
-            await self._waiters.wait(token, max(wake_at - now, 1) / 1000)
+            try:
+                await self._waiters.wait(woken, max(wake_at - now, 1) / 1000)
+            finally:
+                self._waiters.forget(queue.id, woken)
             if (queue.account, queue.name) not in self._queues:  # deleted while we waited
                 raise errors.QueueNotFound(queue.name)
+
+    async def _claim_once(
+        self,
+        queue: Queue,
+        max_messages: int,
+        visibility_s: int,
+        retention_ms: int,
+        dlq: Queue | None,
+        max_receives: int,
+        attempt_id: str | None,
+    ) -> tuple[list[ReceivedMessage], int | None]:
+        """One claim transaction: the messages (with receipt handles) or the next visible_at."""
+        now = self._clock.now_ms()
+        claim = Claim(
+            queue_id=queue.id,
+            now_ms=now,
+            limit=max_messages,
+            visible_until_ms=now + visibility_s * 1000,
+            retention_cutoff_ms=now - retention_ms,
+            nonce=random.getrandbits(62),
+            dead_letter_queue_id=None if dlq is None else dlq.id,
+            max_receive_count=max_receives,
+            fifo=queue.is_fifo,
+            attempt_id=attempt_id,
+            attempt_window_ms=FIFO_WINDOW_MS,
+        )
+        rows, next_visible, moved = await self._store.receive(claim)
+        if moved and dlq is not None:
+            self._waiters.notify(dlq.id, moved)
+        return [
+            _with_handle(m, handles.encode(queue.id, m.row, m.nonce)) for m in rows
+        ], next_visible
 
     async def _redrive_target(self, queue: Queue) -> tuple[Queue | None, int]:
         """The queue's dead-letter queue and maxReceiveCount, if it has a live one."""
         policy = queue.attributes.get("RedrivePolicy")
-        if not policy:
+        target = qattrs.redrive_target(policy) if policy else None
+        if target is None:
             return None, 0
-        doc = qattrs.check_redrive_policy(policy)
-        parts = str(doc["deadLetterTargetArn"]).split(":")
-        if len(parts) != 6:
-            return None, 0
-        return await self._lookup(parts[4], parts[5]), int(str(doc["maxReceiveCount"]))
+        account, name, max_receives = target
+        return await self._lookup(account, name), max_receives
 
     def _handle_for(self, queue: Queue, receipt_handle: str) -> Handle:
         handle = handles.decode(receipt_handle)
@@ -528,7 +575,11 @@ class SqsEngine:
             except errors.DomainError as exc:
                 results.append(exc)
         if valid:
-            await self._store.delete_messages(valid)
+            deleted = await self._store.delete_messages(valid)
+            if queue.is_fifo and any(deleted):
+                # Deleting a group's in-flight message unlocks the group: its next message may
+                # be deliverable now, so waiting long polls must look again.
+                self._waiters.notify(queue.id, sum(deleted))
         return results
 
     async def change_visibility(
@@ -552,7 +603,7 @@ class SqsEngine:
             outcomes = await self._store.change_visibility(
                 [(h, at) for _, h, at in todo], now, MAX_VISIBILITY_S * 1000
             )
-            woke = False
+            released = 0
             for (i, _, at), outcome in zip(todo, outcomes, strict=True):
                 text, timeout_s = changes[i]
                 if outcome == "gone":
@@ -566,9 +617,9 @@ class SqsEngine:
                         f"[{MAX_VISIBILITY_S} seconds]"
                     )
                 elif at <= now:
-                    woke = True
-            if woke:
-                self._waiters.notify(queue.id)
+                    released += 1
+            if released:
+                self._waiters.notify(queue.id, released)
         return results
 
     async def counts(self, queue: Queue) -> QueueCounts:
@@ -600,7 +651,7 @@ class SqsEngine:
     def notify(self, queue_id: int) -> None:
         """Wake long polls on the queue: messages arrived by a path other than ``send``
         (a message move task)."""
-        self._waiters.notify(queue_id)
+        self._waiters.notify_all(queue_id)
 
 
 def _not_for_this_queue_type(parameter: str, value: object) -> errors.InvalidParameter:

@@ -1,39 +1,56 @@
 """Long-poll wake-ups: a receive waiting on an empty queue sleeps until told something changed.
 
-Owns: one shared future per queue; a commit that may have made messages visible resolves it.
-A waiter takes the token *before* it looks at the queue, so a send that commits in between is
-never missed. No polling loops: the only timer is the waiter's own deadline (or the earliest
-known visible_at of a delayed or in-flight message).
+Owns: the waiting receives of each queue, in arrival order, and waking as many of them as there
+are new messages (one each), not all of them: waking every consumer for every send made each one
+run a claim transaction for a single message. A waiter registers *before* it looks at the queue,
+so a message committed in between is never missed; a waiter that was woken but leaves with
+messages it found on its own passes the wake-up on, so none is lost. No polling loops: the only
+timer is the waiter's own deadline (or the earliest known visible_at of a delayed or in-flight
+message).
 Must not know: storage, the wire.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 
 class Waiters:
     def __init__(self) -> None:
-        self._tokens: dict[int, asyncio.Future[None]] = {}
+        self._waiting: dict[int, deque[asyncio.Future[None]]] = {}
 
-    def token(self, key: int) -> asyncio.Future[None]:
-        fut = self._tokens.get(key)
-        if fut is None or fut.done():
-            fut = asyncio.get_running_loop().create_future()
-            self._tokens[key] = fut
+    def register(self, key: int) -> asyncio.Future[None]:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, deque()).append(fut)
         return fut
 
-    def notify(self, key: int) -> None:
-        fut = self._tokens.pop(key, None)
-        if fut is not None and not fut.done():
-            fut.set_result(None)
+    def forget(self, key: int, fut: asyncio.Future[None]) -> None:
+        """The waiter is done with ``fut`` (woken or not)."""
+        waiting = self._waiting.get(key)
+        if waiting is not None and not fut.done():
+            waiting.remove(fut)
+            if not waiting:
+                del self._waiting[key]
 
-    def notify_all(self) -> None:
-        for key in list(self._tokens):
-            self.notify(key)
+    def notify(self, key: int, count: int = 1) -> None:
+        """Wake up to ``count`` waiters of the queue, oldest first."""
+        waiting = self._waiting.get(key)
+        while waiting and count > 0:
+            fut = waiting.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                count -= 1
+        if waiting is not None and not waiting:
+            del self._waiting[key]
+
+    def notify_all(self, key: int | None = None) -> None:
+        """Wake every waiter of the queue (of every queue when ``key`` is None)."""
+        keys = list(self._waiting) if key is None else [key]
+        for k in keys:
+            self.notify(k, len(self._waiting.get(k, ())))
 
     @staticmethod
-    async def wait(token: asyncio.Future[None], timeout_s: float) -> None:
-        if timeout_s > 0 and not token.done():
-            # asyncio.wait never cancels the shared token, whatever happens to this waiter.
-            await asyncio.wait((token,), timeout=timeout_s)
+    async def wait(fut: asyncio.Future[None], timeout_s: float) -> None:
+        if timeout_s > 0 and not fut.done():
+            await asyncio.wait((fut,), timeout=timeout_s)

@@ -39,7 +39,7 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
         lambda x: (
             "The name of a FIFO queue can only include alphanumeric characters, hyphens, "
             "or underscores, must end with .fifo suffix and be 1 to 80 in length."
-            if x.name.endswith(".fifo")
+            if x.fifo
             else "Can only include alphanumeric characters, hyphens, or underscores. "
             "1 to 80 in length"
         ),
@@ -51,6 +51,12 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
             f"Invalid value for the parameter {x.name}."
             + (f" Reason: {x.reason}" if x.reason else "")
         ),
+    ),
+    # "Value <document> for parameter RedrivePolicy is invalid. Reason: ..." as AWS answers it for
+    # RedrivePolicy and RedriveAllowPolicy documents (reasons in densho.engine.attributes).
+    e.InvalidPolicyValue: (
+        _INVALID,
+        lambda x: f"Value {x.value} for parameter {x.parameter} is invalid. Reason: {x.reason}",
     ),
     e.InvalidParameter: (_INVALID, lambda x: x.reason),
     e.MissingParameter: (

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import QueueMaker
+from tests.conftest import QueueMaker, unique_name
 from tests.e2e.helpers import attributes, counts, expect_error, receive_n
 
 CBD = {"ContentBasedDeduplication": "true"}
@@ -204,3 +204,182 @@ def test_set_content_based_deduplication(sqs: Any, make_queue: QueueMaker) -> No
     assert attributes(sqs, url, "ContentBasedDeduplication") == {
         "ContentBasedDeduplication": "false"
     }
+
+
+# -- Queue type and high-throughput attributes ---------------------------------------------------
+# API Reference CreateQueue: FifoQueue "Valid values are true and false. If you don't specify the
+# FifoQueue attribute, Amazon SQS creates a standard queue. You can provide this attribute only
+# during queue creation." DeduplicationScope messageGroup | queue; FifoThroughputLimit perQueue |
+# perMessageGroupId — "The perMessageGroupId value is allowed only when the value for
+# DeduplicationScope is messageGroup". FIFO-only attributes on a standard queue are unknown
+# attributes (InvalidAttributeName), even FifoQueue=false (as aws-sdk-php#1331 and aws-cdk#31922
+# record from AWS).
+
+HIGH_THROUGHPUT = {"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+
+
+def test_create_high_throughput_queue(sqs: Any, make_queue: QueueMaker) -> None:
+    url = make_queue(fifo=True, attributes=HIGH_THROUGHPUT)
+    assert attributes(sqs, url, *HIGH_THROUGHPUT) == HIGH_THROUGHPUT
+    # Deduplication is per message group now.
+    for group in ("g1", "g2", "g1"):
+        sqs.send_message(
+            QueueUrl=url, MessageBody=group, MessageGroupId=group, MessageDeduplicationId="d"
+        )
+    assert counts(sqs, url) == (2, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"FifoThroughputLimit": "perMessageGroupId"},
+        {"FifoThroughputLimit": "perMessageGroupId", "DeduplicationScope": "queue"},
+    ],
+    ids=["default-scope", "queue-scope"],
+)
+def test_per_message_group_limit_needs_message_group_scope(sqs: Any, given: dict[str, str]) -> None:
+    expect_error(
+        sqs.create_queue,
+        QueueName=unique_name("ht", suffix=".fifo"),
+        Attributes={"FifoQueue": "true", **given},
+        code="InvalidParameterValue",
+    )
+
+
+def test_set_high_throughput_attributes(sqs: Any, make_queue: QueueMaker) -> None:
+    url = make_queue(fifo=True)
+    expect_error(
+        sqs.set_queue_attributes,
+        QueueUrl=url,
+        Attributes={"FifoThroughputLimit": "perMessageGroupId"},
+        code="InvalidParameterValue",
+    )
+    assert attributes(sqs, url, "FifoThroughputLimit") == {"FifoThroughputLimit": "perQueue"}
+    # Both in one request; then the limit alone once the scope allows it.
+    sqs.set_queue_attributes(QueueUrl=url, Attributes=HIGH_THROUGHPUT)
+    assert attributes(sqs, url, *HIGH_THROUGHPUT) == HIGH_THROUGHPUT
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"FifoThroughputLimit": "perQueue"})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"FifoThroughputLimit": "perMessageGroupId"})
+    # The scope cannot go back to queue while the limit is perMessageGroupId (the pair is
+    # checked as it would be stored)...
+    expect_error(
+        sqs.set_queue_attributes,
+        QueueUrl=url,
+        Attributes={"DeduplicationScope": "queue"},
+        code="InvalidParameterValue",
+    )
+    assert attributes(sqs, url, *HIGH_THROUGHPUT) == HIGH_THROUGHPUT
+    # ... but both can together.
+    normal = {"DeduplicationScope": "queue", "FifoThroughputLimit": "perQueue"}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes=normal)
+    assert attributes(sqs, url, *normal) == normal
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DeduplicationScope", "group"),
+        ("DeduplicationScope", "MessageGroup"),
+        ("FifoThroughputLimit", "perGroup"),
+        ("FifoThroughputLimit", ""),
+        ("ContentBasedDeduplication", "yes"),
+    ],
+)
+def test_invalid_fifo_attribute_value(
+    sqs: Any, make_queue: QueueMaker, name: str, value: str
+) -> None:
+    url = make_queue(fifo=True)
+    expect_error(
+        sqs.set_queue_attributes,
+        QueueUrl=url,
+        Attributes={name: value},
+        code="InvalidAttributeValue",
+    )
+    expect_error(
+        sqs.create_queue,
+        QueueName=unique_name("bad-fifo-attr", suffix=".fifo"),
+        Attributes={"FifoQueue": "true", name: value},
+        code="InvalidAttributeValue",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FifoQueue", "false"),
+        ("FifoQueue", "true"),
+        ("ContentBasedDeduplication", "false"),
+        ("DeduplicationScope", "queue"),
+        ("FifoThroughputLimit", "perQueue"),
+    ],
+)
+def test_fifo_only_attributes_on_a_standard_queue(
+    sqs: Any, queue: str, name: str, value: str
+) -> None:
+    expect_error(
+        sqs.set_queue_attributes,
+        QueueUrl=queue,
+        Attributes={name: value},
+        code="InvalidAttributeName",
+    )
+    if name != "FifoQueue" or value == "false":  # FifoQueue=true makes it a FIFO queue instead
+        expect_error(
+            sqs.create_queue,
+            QueueName=unique_name("std-fifo-attr"),
+            Attributes={name: value},
+            code="InvalidAttributeName",
+        )
+
+
+def test_fifo_queue_false_on_a_fifo_name(sqs: Any) -> None:
+    # FifoQueue=false asks for a standard queue, whose name cannot end in .fifo.
+    response = expect_error(
+        sqs.create_queue,
+        QueueName=unique_name("false", suffix=".fifo"),
+        Attributes={"FifoQueue": "false"},
+        code="InvalidParameterValue",
+    )
+    assert response["Error"]["Message"] == (
+        "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+    )
+
+
+def test_fifo_name_without_fifo_queue_attribute(sqs: Any) -> None:
+    response = expect_error(
+        sqs.create_queue,
+        QueueName=unique_name("noattr", suffix=".fifo"),
+        code="InvalidParameterValue",
+    )
+    assert response["Error"]["Message"] == (
+        "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+    )
+
+
+def test_fifo_queue_true_on_a_standard_name(sqs: Any) -> None:
+    response = expect_error(
+        sqs.create_queue,
+        QueueName=unique_name("nosuffix"),
+        Attributes={"FifoQueue": "true"},
+        code="InvalidParameterValue",
+    )
+    assert "must end with .fifo suffix" in response["Error"]["Message"]
+
+
+def test_set_fifo_queue_on_a_fifo_queue(sqs: Any, make_queue: QueueMaker) -> None:
+    url = make_queue(fifo=True)
+    # Restating the type is accepted; changing it is not.
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"FifoQueue": "true", "DelaySeconds": "1"})
+    assert attributes(sqs, url, "FifoQueue", "DelaySeconds") == {
+        "FifoQueue": "true",
+        "DelaySeconds": "1",
+    }
+    response = expect_error(
+        sqs.set_queue_attributes,
+        QueueUrl=url,
+        Attributes={"FifoQueue": "false"},
+        code="InvalidAttributeValue",
+    )
+    assert response["Error"]["Message"] == (
+        "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
+    )
+    assert attributes(sqs, url, "FifoQueue") == {"FifoQueue": "true"}

@@ -189,3 +189,31 @@ def test_wait_time_out_of_range(sqs: Any, queue: str, wait: int) -> None:
     expect_error(
         sqs.receive_message, QueueUrl=queue, WaitTimeSeconds=wait, code="InvalidParameterValue"
     )
+
+
+def test_long_poll_wakes_when_a_delete_unlocks_a_fifo_group(
+    sqs: Any, make_queue: QueueMaker, client_factory: ClientFactory
+) -> None:
+    url = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    for body in ("first", "second"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
+    held = sqs.receive_message(QueueUrl=url, VisibilityTimeout=300)["Messages"][0]
+    assert held["Body"] == "first"
+    other = client_factory()
+    deleted: dict[str, float] = {}
+
+    def delete() -> None:
+        time.sleep(0.5)
+        other.delete_message(QueueUrl=url, ReceiptHandle=held["ReceiptHandle"])
+        deleted["at"] = time.monotonic()
+
+    thread = threading.Thread(target=delete, name="deleter", daemon=True)
+    thread.start()
+    # The group is locked by "first" until the delete; then "second" is deliverable at once.
+    resp = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10)
+    returned = time.monotonic()
+    thread.join(timeout=15)
+    other.close()
+    assert "at" in deleted
+    assert [m["Body"] for m in resp.get("Messages", [])] == ["second"]
+    assert returned - deleted["at"] < 2.0

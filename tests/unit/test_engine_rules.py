@@ -75,9 +75,13 @@ def test_queue_attribute_validation() -> None:
         attributes.validate({"Nope": "1"}, fifo=False, creating=True)
     with pytest.raises(errors.InvalidAttributeName):
         attributes.validate({"ContentBasedDeduplication": "true"}, fifo=False, creating=True)
+    # SetQueueAttributes: FifoQueue=true restates a FIFO queue's type; false would change it.
+    assert attributes.validate({"FifoQueue": "true"}, fifo=True, creating=False) == {}
+    with pytest.raises(errors.InvalidAttributeValue, match="Modifying queue type"):
+        attributes.validate({"FifoQueue": "false"}, fifo=True, creating=False)
     with pytest.raises(errors.InvalidAttributeName):
-        attributes.validate({"FifoQueue": "true"}, fifo=True, creating=False)
-    with pytest.raises(errors.InvalidAttributeValue):
+        attributes.validate({"FifoQueue": "true"}, fifo=False, creating=False)
+    with pytest.raises(errors.InvalidPolicyValue, match="maxReceiveCount: 0"):
         attributes.validate(
             {"RedrivePolicy": '{"deadLetterTargetArn":"arn:aws:sqs:r:1:q","maxReceiveCount":0}'},
             fifo=False,

@@ -157,7 +157,10 @@ def test_back_to_the_original_sources(tmp_path: Path) -> None:
         _, dlq_arn = await w.pipe(4, "one")
         dlq = await w.engine.get_queue(ACCOUNT, "one-dlq")
         policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
-        two = await w.engine.create_queue(ACCOUNT, "r", "two", {"RedrivePolicy": policy}, {})
+        # Same region as its dead-letter queue: AWS refuses a DLQ in another region.
+        two = await w.engine.create_queue(
+            ACCOUNT, "us-east-1", "two", {"RedrivePolicy": policy}, {}
+        )
         await w.engine.send(two, [w.engine.prepare(two, Outgoing("x"), "s", w.clock.now_ms())])
         for _ in range(3):
             await w.engine.receive(two, 10, 0, 0)
