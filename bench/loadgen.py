@@ -353,6 +353,31 @@ class SendRequests:
     def single(self, seq: int, ts_ns: int = 0) -> bytes:
         return self._single_head + self.bodies.body(seq, ts_ns) + b'"}'
 
+    def grouped(self, seq: int, ts_ns: int, group_id: bytes, dedup_id: bytes) -> bytes:
+        """SendMessage for a FIFO queue; both ids must be JSON-safe ASCII (no escaping)."""
+        return b"".join(
+            (
+                self._single_head,
+                self.bodies.body(seq, ts_ns),
+                b'","MessageGroupId":"',
+                group_id,
+                b'","MessageDeduplicationId":"',
+                dedup_id,
+                b'"}',
+            )
+        )
+
+    def grouped_batch(self, entries: Sequence[tuple[int, bytes]], ts_ns: int = 0) -> bytes:
+        """SendMessageBatch for a FIFO queue: ``(seq, group_id)`` per entry, deduplication
+        id ``d<seq>``; the group ids must be JSON-safe ASCII."""
+        body = self.bodies.body
+        parts = b",".join(
+            b'{"Id":"%d","MessageBody":"%s","MessageGroupId":"%s","MessageDeduplicationId":"d%d"}'
+            % (i, body(seq, ts_ns), group_id, seq)
+            for i, (seq, group_id) in enumerate(entries)
+        )
+        return self._batch_head + parts + b"]}"
+
     def batch(self, first_seq: int, n: int, ts_ns: int = 0) -> bytes:
         body = self.bodies.body
         heads = self._entry_heads

@@ -55,6 +55,8 @@ GOAL_BATCH_RATE = 25_000
 GOAL_DRAIN_RATE = 15_000
 GOAL_PC_RATE = 3_000
 GOAL_PC_P50_MS = 5.0
+GOAL_FIFO_RATE = 3_000
+GOAL_FIFO_ORDER_VIOLATIONS = 0
 GOAL_VS_MOTO = 20.0
 
 
@@ -73,6 +75,34 @@ def process_cpu_s(pid: int | None) -> float:
         return 0.0
 
 
+def descendants(pid: int) -> list[int]:
+    """Child processes of ``pid``, recursively (densho's fdatasync helper, for one)."""
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children", "rb") as f:
+                    kids = [int(v) for v in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            out.extend(kids)
+            todo.extend(kids)
+    return out
+
+
+def tree_cpu_s(pid: int | None) -> float:
+    """CPU seconds of a process and its live descendants."""
+    if pid is None:
+        return 0.0
+    return process_cpu_s(pid) + sum(process_cpu_s(p) for p in descendants(pid))
+
+
 def machine_busy_s() -> float:
     """Non-idle CPU seconds of the whole machine (all cores), from /proc/stat."""
     try:
@@ -85,9 +115,9 @@ def machine_busy_s() -> float:
 
 def make_probe(pid: int | None, others: Sequence[int | None]) -> CpuProbe:
     def probe() -> tuple[float, float, float, float, float]:
-        idle = sum(process_cpu_s(p) for p in others)
+        idle = sum(tree_cpu_s(p) for p in others)
         loader = time.process_time()
-        return process_cpu_s(pid), loader, idle, machine_busy_s(), time.perf_counter()
+        return tree_cpu_s(pid), loader, idle, machine_busy_s(), time.perf_counter()
 
     return probe
 
@@ -197,6 +227,8 @@ def progress_line(o: Outcome) -> str:
         f"  r{o.round} {o.scenario:<5} {o.target:<8} {fmt_rate(o.rate):>9} msg/s"
         f"  p50 {fmt_ms(p50):>7} ms  p99 {fmt_ms(p99):>7} ms  {o.verdict}{cpu_text}"
     )
+    if o.scenario == "fifo" and "order_violations" in o.details:
+        line += f"  order violations {o.details['order_violations']}"
     if o.problems:
         line += "\n" + "\n".join(f"      ! {p}" for p in o.problems)
     return line
@@ -247,6 +279,12 @@ def aggregate(outcomes: list[Outcome]) -> dict[tuple[str, str], dict[str, Any]]:
             "verdict": "PASS" if all(o.verdict == "PASS" for o in group) else "FAIL",
             "noisy_rounds": sum(1 for o in group if o.details.get("noisy")),
         }
+        if key[0] == "fifo":
+            # None when a run ended before its order could be checked (it FAILed anyway).
+            counts = [o.details.get("order_violations") for o in group]
+            summary[key]["order_violations"] = (
+                None if any(c is None for c in counts) else sum(c for c in counts if c)
+            )
     return summary
 
 
@@ -279,6 +317,7 @@ def goals(
         "batch": "SendMessageBatch",
         "drain": "drain",
         "pc": "producers+consumers",
+        "fifo": "FIFO",
     }
     run_names = {first_words[s] for s in scenarios} | set(scenarios)
 
@@ -299,6 +338,15 @@ def goals(
         pc["p50_ms"] if pc else None,
         GOAL_PC_P50_MS,
         f"<= {GOAL_PC_P50_MS:g}",
+        lower=True,
+    )
+    add("FIFO msgs/s", rate("fifo"), GOAL_FIFO_RATE, f">= {GOAL_FIFO_RATE:,}")
+    fifo = summary.get(("fifo", "densho"))
+    add(
+        "FIFO order violations",
+        fifo.get("order_violations") if fifo else None,
+        GOAL_FIFO_ORDER_VIOLATIONS,
+        f"= {GOAL_FIFO_ORDER_VIOLATIONS}",
         lower=True,
     )
     for scenario in SCENARIOS:
@@ -336,7 +384,13 @@ def print_report(
                 f" {fmt_ms(row['p50_ms']):>8} {fmt_ms(row['p99_ms']):>8}  {row['verdict']}{mark}"
             )
     print("  msgs/s: median over rounds; p50/p99: per request over all rounds;")
-    print("  * producers+consumers latency is send-to-receive of each message.")
+    print("  * producers+consumers and FIFO latency is send-to-receive of each message.")
+    for target in TARGETS:
+        row = summary.get(("fifo", target))
+        if row is not None:
+            found = row.get("order_violations")
+            shown = "not checked (run aborted)" if found is None else f"{found:,}"
+            print(f"  FIFO order + group-lock violations, {target}, all rounds: {shown}")
     print()
     print(f"{'scenario':<24} {'densho/moto':>12} {'densho/ceiling':>15}")
     for scenario, row in ratio.items():
@@ -349,7 +403,12 @@ def print_report(
     for check in checks:
         status = {True: "met", False: "MISSED", None: "n/a"}[check["met"]]
         actual = check["actual"]
-        shown = "-" if actual is None else (f"{actual:,.2f}" if actual < 100 else f"{actual:,.0f}")
+        if actual is None:
+            shown = "-"
+        elif isinstance(actual, int):  # a count, e.g. order violations
+            shown = f"{actual:,}"
+        else:
+            shown = f"{actual:,.2f}" if actual < 100 else f"{actual:,.0f}"
         print(f"  {check['goal']:<30} {shown:>10}  (want {check['wanted']})  {status}")
     for name, why in unavailable.items():
         lines = why.splitlines()
@@ -391,7 +450,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--scenarios",
         type=lambda v: csv(v, SCENARIOS, "--scenarios"),
         default=list(SCENARIOS),
-        help="comma list of send,batch,drain,pc (default: all)",
+        help="comma list of send,batch,drain,pc,fifo (default: all)",
     )
     p.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     p.add_argument("--duration", type=float, default=5.0, help="seconds per timed run (5)")
@@ -402,9 +461,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-msgs", type=int, default=2_000_000, help="count bound per send run")
     p.add_argument("--drain-msgs", type=int, default=20_000, help="prefill for densho (20000)")
     p.add_argument("--moto-drain-msgs", type=int, default=500, help="prefill for moto (500)")
-    p.add_argument("--pc-producers", type=int, help="producers (default concurrency/2)")
-    p.add_argument("--pc-consumers", type=int, help="consumers (default concurrency/2)")
+    p.add_argument("--pc-producers", type=int, help="pc producers (default concurrency/2)")
+    p.add_argument("--pc-consumers", type=int, help="pc/fifo consumers (default concurrency/2)")
     p.add_argument("--pc-wait", type=int, default=1, help="consumers' WaitTimeSeconds (1)")
+    p.add_argument(
+        "--fifo-groups", type=int, default=10, help="message groups in the fifo scenario (10)"
+    )
+    p.add_argument(
+        "--fifo-backlog",
+        type=int,
+        default=100,
+        help="fifo: messages per group in the untimed backlog check, densho (100; 0: skip)",
+    )
+    p.add_argument(
+        "--moto-fifo-backlog", type=int, default=20, help="the same for moto (20; 0: skip)"
+    )
+    p.add_argument(
+        "--fifo-hold-ms",
+        type=float,
+        default=2.0,
+        help="fifo backlog check: consumers hold each answer this long before deleting (2)",
+    )
     p.add_argument(
         "--verify",
         choices=("drain", "count"),
@@ -430,8 +507,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     for name in ("rounds", "concurrency", "duration", "drain_msgs", "moto_drain_msgs"):
         if getattr(args, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive")
-    if args.concurrency < 2 and "pc" in args.scenarios:
-        p.error("producers+consumers needs --concurrency >= 2")
+    if args.concurrency < 2 and {"pc", "fifo"} & set(args.scenarios):
+        p.error("producers+consumers and fifo need --concurrency >= 2")
+    if not 1 <= args.fifo_groups <= 100:
+        p.error("--fifo-groups must be 1..100")
+    if min(args.fifo_backlog, args.moto_fifo_backlog, args.fifo_hold_ms) < 0:
+        p.error("--fifo-backlog, --moto-fifo-backlog and --fifo-hold-ms must be >= 0")
     return args
 
 
@@ -448,6 +529,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         pc_producers=producers,
         pc_consumers=consumers,
         pc_wait_s=args.pc_wait,
+        fifo_groups=args.fifo_groups,
+        fifo_backlog={"densho": args.fifo_backlog, "moto": args.moto_fifo_backlog},
+        fifo_hold_s=args.fifo_hold_ms / 1000,
         verify=args.verify,
         drain_timeout_s=args.drain_timeout,
     )

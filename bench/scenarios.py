@@ -1,4 +1,4 @@
-"""The four measured scenarios and the drain that verifies each of them.
+"""The five measured scenarios and the drain that verifies each of them.
 
 Every scenario runs against one target on a fresh queue, returns an
 :class:`Outcome` with its rate, latencies and a PASS/FAIL verdict, and deletes
@@ -6,7 +6,8 @@ its queue afterwards. Verification is by message identity: every body carries
 a run tag and a sequence id, so the set of ids the server acknowledged is
 compared with the set a full drain hands back (nothing lost, nothing
 duplicated, nothing foreign, every MD5 right, every delete accepted, queue
-empty at the end).
+empty at the end). The FIFO scenario also checks the order within each message
+group as the consumers saw it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bench.loadgen import (
     Client,
     ClientPool,
     HttpError,
+    LoadResult,
     SendRequests,
     SqsError,
     closed_loop,
@@ -34,12 +36,13 @@ from bench.loadgen import (
     sqs_call,
 )
 
-SCENARIOS = ("send", "batch", "drain", "pc")
+SCENARIOS = ("send", "batch", "drain", "pc", "fifo")
 SCENARIO_TITLES = {
     "send": "SendMessage",
     "batch": "SendMessageBatch x10",
     "drain": "drain (recv10+delbatch)",
     "pc": "producers+consumers",
+    "fifo": "FIFO prod+cons, groups",
 }
 # Which targets take part in which scenario: the ceiling only knows SendMessage.
 SCENARIO_TARGETS = {
@@ -47,6 +50,7 @@ SCENARIO_TARGETS = {
     "batch": ("densho", "moto"),
     "drain": ("densho", "moto"),
     "pc": ("densho", "moto"),
+    "fifo": ("densho", "moto"),
 }
 VISIBILITY_TIMEOUT = 600  # long enough that nothing reappears during a run
 
@@ -72,6 +76,13 @@ class Settings:
     pc_producers: int = 8
     pc_consumers: int = 8
     pc_wait_s: int = 1  # WaitTimeSeconds of the consumers' long polls
+    # Message groups of the FIFO scenario; each group has its own producer sending in order, as
+    # a FIFO user would (per-group order is defined by one sequential sender).
+    fifo_groups: int = 10
+    # FIFO: messages per group in the untimed backlog check after the timed phase (0: none),
+    # and how long its consumers hold each answer before deleting it.
+    fifo_backlog: dict[str, int] = field(default_factory=lambda: {"densho": 100, "moto": 20})
+    fifo_hold_s: float = 0.002
     verify: str = "drain"  # or "count": compare ApproximateNumberOfMessages only
     drain_timeout_s: float = 180.0  # hard bound on any single drain
     max_errors: int = 100
@@ -138,12 +149,18 @@ class Outcome:
 
 
 @contextlib.asynccontextmanager
-async def fresh_queue(client: Client, target: str, name: str) -> AsyncIterator[str]:
-    """Create a standard queue, yield its URL, delete it afterwards (best effort)."""
+async def fresh_queue(
+    client: Client, target: str, name: str, attributes: dict[str, str] | None = None
+) -> AsyncIterator[str]:
+    """Create a queue (standard unless ``attributes`` say otherwise), yield its URL,
+    delete it afterwards (best effort)."""
     if target == "ceiling":  # answers everything with a fixed SendMessage document
         yield "http://127.0.0.1/000000000000/ceiling"
         return
-    answer = await sqs_call(client, "CreateQueue", {"QueueName": name})
+    request: dict[str, Any] = {"QueueName": name}
+    if attributes:
+        request["Attributes"] = attributes
+    answer = await sqs_call(client, "CreateQueue", request)
     url: str = answer["QueueUrl"]
     try:
         yield url
@@ -175,6 +192,7 @@ def queue_name(scenario: str, target: str, round_no: int) -> str:
 @dataclass
 class Consumed:
     seen: set[int] = field(default_factory=set)
+    receives: int = 0  # answered ReceiveMessage calls that returned messages
     received: int = 0
     duplicates: int = 0
     foreign: int = 0
@@ -222,6 +240,7 @@ class Consumed:
     def summary(self) -> dict[str, Any]:
         return {
             "unique": len(self.seen),
+            "receives": self.receives,
             "received": self.received,
             "duplicates": self.duplicates,
             "foreign": self.foreign,
@@ -247,6 +266,9 @@ async def consume(
     empty_limit: int,
     max_errors: int = 100,
     record_e2e: bool = False,
+    observe: Callable[[list[int]], None] | None = None,
+    release: Callable[[list[int]], None] | None = None,
+    hold_s: float = 0.0,
 ) -> Consumed:
     """Receive 10 + DeleteMessageBatch on every client until everything expected is in.
 
@@ -254,6 +276,10 @@ async def consume(
     while producers are still running (then only the time limit stops us).
     Once it is known, ``empty_limit`` consecutive empty receives across all
     consumers also stop the drain (the rest is reported as lost).
+    ``observe(seqs)`` is called with the ids of this run's messages of every
+    answer (duplicates included, in the server's order) as the loader handles
+    it; the consumer then waits ``hold_s`` ("processing") and calls
+    ``release(seqs)`` just before it sends the DeleteMessageBatch.
     """
     out = Consumed()
     seen = out.seen
@@ -311,7 +337,9 @@ async def consume(
                 empty_streak += 1
                 continue
             empty_streak = 0
+            out.receives += 1
             entries = []
+            uids: list[int] = []
             for n, message in enumerate(messages):
                 body = message["Body"]
                 out.received += 1
@@ -320,6 +348,7 @@ async def consume(
                     out.foreign += 1
                 else:
                     seq, ts_ns = parsed
+                    uids.append(seq)
                     if seq in seen:
                         out.duplicates += 1
                     else:
@@ -329,6 +358,12 @@ async def consume(
                 if message.get("MD5OfBody") != md5(body):
                     out.bad_md5 += 1
                 entries.append({"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]})
+            if observe is not None:
+                observe(uids)
+            if hold_s > 0:
+                await asyncio.sleep(hold_s)
+            if release is not None:
+                release(uids)
             t2 = clock()
             try:
                 status, resp = await client.call(
@@ -648,15 +683,427 @@ async def scenario_pc(
     return outcome
 
 
+# FIFO: a message's id is ``group * GROUP_STRIDE + seq``, ``seq`` counting 0, 1, 2, ... per
+# group; in the body's 12-digit id field the first two digits are the group.
+GROUP_STRIDE = 10**10
+MAX_GROUPS = 100
+MAX_EXAMPLES = 5
+
+
+@dataclass
+class GroupOrder:
+    """Per-group receive order of a FIFO run, fed by the consumers as they handle answers.
+
+    Each group was sent by one producer, one message at a time, so its order is
+    ``start``, ``start + 1``, ... (a send that failed is retried with the same
+    seq and deduplication id before the group moves on). A message is *in
+    order* when its seq is exactly one more than the highest seq received so
+    far in its group; every other receipt is an order violation: a *gap* (seq
+    jumps ahead, something was skipped) or a *step back* (seq at or below one
+    already received: a late message, or a redelivery). For a correct server
+    this view is exact: a group stays locked while any of its messages is in
+    flight, so its next messages are received only after the loader has
+    handled the previous answer and sent its delete.
+
+    The same reasoning gives the *group lock* check: from the moment the loader
+    handles an answer until it sends that answer's delete, the answer's groups
+    are held; no other answer may contain a held group (the server cannot have
+    seen the delete yet). It can only fire when consumers hold messages for a
+    while (``consume(hold_s=...)``); with no hold the window is empty.
+    """
+
+    groups: int
+    acked: list[int]  # per group: sends acknowledged so far (the producers update it)
+    start: list[int] | None = None  # per group: the first seq to expect (default 0)
+    next_seq: list[int] = field(default_factory=list)
+    received: list[int] = field(default_factory=list)
+    gaps: int = 0
+    steps_back: int = 0
+    lock_violations: int = 0
+    examples: list[str] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)  # per group: answers holding it
+    # How much the order was put to the test: receipts while later messages of the
+    # same group were already acknowledged (a server ignoring the order could have
+    # handed out one of those instead), and the most such messages at once.
+    with_later_waiting: int = 0
+    most_later_waiting: int = 0
+
+    def __post_init__(self) -> None:
+        self.next_seq = list(self.start) if self.start else [0] * self.groups
+        self.received = [0] * self.groups
+        self.held = [0] * self.groups
+
+    @property
+    def violations(self) -> int:
+        return self.gaps + self.steps_back
+
+    def _example(self, text: str) -> None:
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(text)
+
+    def see(self, uids: list[int]) -> None:
+        """One answer's messages, in the server's order."""
+        mine: set[int] = set()
+        for uid in uids:
+            group, seq = divmod(uid, GROUP_STRIDE)
+            if group >= self.groups:
+                continue  # not one of ours: the identity check reports it
+            if group not in mine:
+                mine.add(group)
+                if self.held[group]:
+                    self.lock_violations += 1
+                    self._example(f"group {group}: seq {seq} handed out while the group was held")
+            self.received[group] += 1
+            later = self.acked[group] - seq - 1
+            if later > 0:
+                self.with_later_waiting += 1
+                if later > self.most_later_waiting:
+                    self.most_later_waiting = later
+            want = self.next_seq[group]
+            if seq == want:
+                self.next_seq[group] = seq + 1
+                continue
+            self._example(f"group {group}: seq {seq} after seq {want - 1}")
+            if seq > want:
+                self.gaps += 1
+                self.next_seq[group] = seq + 1
+            else:
+                self.steps_back += 1
+        for group in mine:
+            self.held[group] += 1
+
+    def release(self, uids: list[int]) -> None:
+        """The answer's delete is about to be sent."""
+        for group in {uid // GROUP_STRIDE for uid in uids}:
+            if group < self.groups and self.held[group]:
+                self.held[group] -= 1
+
+    def problems(self, phase: str) -> list[str]:
+        out = []
+        examples = "; ".join(self.examples)
+        if self.violations:
+            out.append(
+                f"{phase}: {self.violations} order violations ({self.gaps} gaps,"
+                f" {self.steps_back} steps back; e.g. {examples})"
+            )
+        if self.lock_violations:
+            out.append(
+                f"{phase}: {self.lock_violations} answers with a group another consumer still"
+                f" held (e.g. {examples})"
+            )
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "violations": self.violations,
+            "gaps": self.gaps,
+            "steps_back": self.steps_back,
+            "lock_violations": self.lock_violations,
+            "examples": self.examples,
+            "received_per_group": self.received,
+            "with_later_waiting": self.with_later_waiting,
+            "most_later_waiting": self.most_later_waiting,
+        }
+
+
+@dataclass
+class FifoSends:
+    """What the FIFO producers got back, beyond the plain load figures."""
+
+    acked_per_group: list[int]  # shared with GroupOrder.acked
+    owners: list[list[int]]  # groups of each producer
+    missing_sequence_numbers: int = 0  # a FIFO send's answer must carry one
+    sequence_number_steps_back: int = 0  # and it must grow within a group
+    last_sequence: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.last_sequence = [-1] * len(self.acked_per_group)
+
+    def sequence(self, group: int, sequence: Any) -> None:
+        if sequence is None:
+            self.missing_sequence_numbers += 1
+            return
+        number = int(sequence)
+        if number <= self.last_sequence[group]:
+            self.sequence_number_steps_back += 1
+        self.last_sequence[group] = number
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.missing_sequence_numbers:
+            out.append(
+                f"{self.missing_sequence_numbers} FIFO sends answered without SequenceNumber"
+            )
+        if self.sequence_number_steps_back:
+            out.append(
+                f"{self.sequence_number_steps_back} SequenceNumbers not greater than the"
+                " previous one of the same group"
+            )
+        return out
+
+
+def group_owners(producers: int, groups: int) -> list[list[int]]:
+    """Producer ``p`` owns the groups ``g`` with ``g % producers == p``."""
+    return [[g for g in range(groups) if g % producers == p] for p in range(producers)]
+
+
+async def fifo_produce(
+    clients: list[Client],
+    requests: SendRequests,
+    acked: set[int],
+    sends: FifoSends,
+    *,
+    duration_s: float,
+    max_msgs: int,
+    max_errors: int,
+    grace_s: float = 30.0,
+) -> LoadResult:
+    """Every producer sends to its groups round-robin, one SendMessage at a time, so
+    every group's send order is well defined.
+
+    Each message gets the next seq of its group, the send time in its body and a
+    unique MessageDeduplicationId; a failed send is retried unchanged (same body,
+    same deduplication id, so a send that was stored after all is not stored
+    twice) before that group goes on. Bounded like :func:`closed_loop`.
+    """
+    result = LoadResult()
+    lat = result.latencies_ns
+    clock = time.perf_counter_ns
+    per_group = sends.acked_per_group
+    group_ids = [b"g%02d" % g for g in range(len(per_group))]
+    issued = 0
+    start = clock()
+    deadline = start + int(duration_s * 1e9)
+
+    async def producer(client: Client, mine: list[int]) -> None:
+        nonlocal issued
+        pending: dict[int, bytes] = {}  # group -> request to retry unchanged
+        turn = 0
+        while issued < max_msgs and result.errors < max_errors and clock() < deadline:
+            group = mine[turn % len(mine)]
+            turn += 1
+            uid = group * GROUP_STRIDE + per_group[group]
+            body = pending.get(group)
+            if body is None:
+                issued += 1
+                body = requests.grouped(uid, clock(), group_ids[group], b"d%d" % uid)
+                pending[group] = body
+            t0 = clock()
+            try:
+                status, resp = await client.call("SendMessage", body)
+            except HttpError as exc:
+                result.error(f"SendMessage {uid}: {exc}")
+                continue
+            lat.append(clock() - t0)
+            result.requests += 1
+            if status != 200 or b"MessageId" not in resp:
+                result.error(f"SendMessage {uid}: HTTP {status}: {resp[:200]!r}")
+                continue
+            result.ok += 1
+            acked.add(uid)
+            per_group[group] += 1
+            del pending[group]
+            sends.sequence(group, orjson.loads(resp).get("SequenceNumber"))
+
+    workers = [producer(c, mine) for c, mine in zip(clients, sends.owners, strict=False)]
+    if not await run_workers(workers, duration_s + grace_s):
+        result.timed_out = True
+        result.error(f"SendMessage: requests still outstanding {grace_s:.0f}s after the deadline")
+    result.elapsed_s = (clock() - start) / 1e9
+    return result
+
+
+async def fifo_backlog_check(
+    pool: ClientPool,
+    url: str,
+    bodies: Bodies,
+    sends: FifoSends,
+    per_group: int,
+    consumers: list[Client],
+    settings: Settings,
+    outcome: Outcome,
+) -> GroupOrder:
+    """Untimed: give every group a backlog of ``per_group`` messages, then drain it with
+    the consumers holding each answer ``fifo_hold_s`` before its delete, checking
+    order and group locks. Under the timed load a group rarely has more than one
+    message waiting, so this is where the order is really put to the test.
+
+    The backlog goes out from one client in SendMessageBatch requests of 10, one
+    at a time, the groups interleaved (entry ``k`` belongs to group ``k %
+    groups``), so each group's order is well defined and a server that ignored
+    group locks would hand the same groups to several consumers at once."""
+    requests = SendRequests(url, bodies)
+    counts = sends.acked_per_group
+    groups = len(counts)
+    order = GroupOrder(groups, counts, start=list(counts))
+    acked: set[int] = set()
+    failures: list[str] = []
+    group_ids = [b"g%02d" % g for g in range(groups)]
+    stream = [k % groups for k in range(per_group * groups)]  # the group of each message
+    client = pool.clients[0]
+    deadline = time.perf_counter() + settings.drain_timeout_s
+    for first in range(0, len(stream), 10):
+        if time.perf_counter() > deadline:
+            failures.append("backlog not sent within the drain time limit")
+            break
+        entries: list[tuple[int, int]] = []  # (group, uid)
+        taken = [0] * groups
+        for group in stream[first : first + 10]:
+            entries.append((group, group * GROUP_STRIDE + counts[group] + taken[group]))
+            taken[group] += 1
+        body = requests.grouped_batch([(uid, group_ids[g]) for g, uid in entries])
+        try:
+            status, resp = await client.call("SendMessageBatch", body)
+        except HttpError as exc:
+            failures.append(f"SendMessageBatch: {exc}")
+            break
+        if status != 200:
+            failures.append(f"SendMessageBatch: HTTP {status}: {resp[:200]!r}")
+            break
+        answer = orjson.loads(resp)
+        ok = sorted(answer.get("Successful") or [], key=lambda e: int(e["Id"]))
+        for entry in ok:
+            group, uid = entries[int(entry["Id"])]
+            acked.add(uid)
+            sends.sequence(group, entry.get("SequenceNumber"))
+        if answer.get("Failed") or len(ok) != len(entries):
+            failures.append(f"SendMessageBatch: {len(ok)}/{len(entries)} entries accepted")
+            break
+        for group in range(groups):
+            counts[group] += taken[group]
+    drained = await consume(
+        consumers,
+        url,
+        bodies,
+        expected=lambda: len(acked),
+        wait_s=settings.pc_wait_s,
+        timeout_s=settings.drain_timeout_s,
+        empty_limit=2 * len(consumers),
+        max_errors=settings.max_errors,
+        observe=order.see,
+        release=order.release,
+        hold_s=settings.fifo_hold_s,
+    )
+    scratch = Outcome("fifo", outcome.target, outcome.round)
+    await check_drained(pool.clients[0], url, acked, drained, scratch)
+    outcome.problems.extend(f"backlog check: {p}" for p in failures + scratch.problems)
+    outcome.details["backlog_check"] = {
+        "per_group": per_group,
+        "sent": len(acked),
+        "hold_ms": settings.fifo_hold_s * 1000,
+        "consumers": drained.summary(),
+        "order": order.summary(),
+        "final_counts": scratch.details.get("final_counts"),
+    }
+    return order
+
+
+async def scenario_fifo(
+    pool: ClientPool, target: str, round_no: int, settings: Settings, probe: CpuProbe = no_probe
+) -> Outcome:
+    """Producers and long-polling consumers on a FIFO queue with ``fifo_groups`` groups;
+    besides identity, checks each group's order as the consumers received it, then
+    (untimed) the order and group locks under a deep backlog."""
+    outcome = Outcome("fifo", target, round_no, latency_kind="send-to-receive")
+    groups = settings.fifo_groups
+    if not 1 <= groups <= MAX_GROUPS:
+        raise ValueError(f"fifo_groups must be 1..{MAX_GROUPS}")
+    bodies = Bodies(settings.body_size)
+    producers = pool.clients[:groups]  # one sequential producer per message group
+    consumers = pool.clients[groups:]
+    client = pool.clients[0]
+    name = queue_name("fifo", target, round_no) + ".fifo"
+    async with fresh_queue(client, target, name, {"FifoQueue": "true"}) as url:
+        requests = SendRequests(url, bodies)
+        acked: set[int] = set()
+        sends = FifoSends([0] * groups, [o for o in group_owners(len(producers), groups) if o])
+        order = GroupOrder(groups, sends.acked_per_group)
+        producing = True
+
+        before = probe()
+        consumer_task = asyncio.ensure_future(
+            consume(
+                consumers,
+                url,
+                bodies,
+                expected=lambda: None if producing else len(acked),
+                wait_s=settings.pc_wait_s,
+                timeout_s=settings.duration_s + settings.drain_timeout_s,
+                empty_limit=2 * len(consumers),
+                max_errors=settings.max_errors,
+                record_e2e=True,
+                observe=order.see,
+                release=order.release,
+            )
+        )
+        try:
+            result = await fifo_produce(
+                producers,
+                requests,
+                acked,
+                sends,
+                duration_s=settings.duration_s,
+                max_msgs=settings.max_msgs,
+                max_errors=settings.max_errors,
+            )
+        except BaseException:
+            consumer_task.cancel()
+            with contextlib.suppress(BaseException):
+                await consumer_task
+            raise
+        finally:
+            producing = False
+        consumed = await consumer_task
+        outcome.msgs = len(consumed.seen & acked)
+        outcome.elapsed_s = consumed.busy_s
+        outcome.cpu(before, probe())
+        outcome.latencies_ns = consumed.e2e_ns
+        outcome.details["producers"] = {
+            "clients": len(sends.owners),
+            "groups": groups,
+            "groups_per_producer": sends.owners,
+            "sent": result.ok,
+            "sent_per_group": list(sends.acked_per_group),
+            "errors": result.errors,
+            "elapsed_s": round(result.elapsed_s, 4),
+            "send_rate": round(result.ok / result.elapsed_s, 1) if result.elapsed_s else 0,
+            "request_p50_p99_ms": [round(v, 3) for v in latency_ms(result.latencies_ns)],
+        }
+        outcome.details["consumers"] = {"clients": len(consumers), **consumed.summary()}
+        outcome.details["order"] = order.summary()
+        _load_problems(result, outcome)
+        outcome.problems.extend(order.problems("timed phase"))
+        await check_drained(client, url, acked, consumed, outcome)
+        backlog = settings.fifo_backlog.get(target, 0)
+        violations = order.violations + order.lock_violations
+        if backlog > 0:
+            checked = await fifo_backlog_check(
+                pool, url, bodies, sends, backlog, consumers, settings, outcome
+            )
+            outcome.problems.extend(checked.problems("backlog check"))
+            violations += checked.violations + checked.lock_violations
+        outcome.details["sequence_numbers"] = {
+            "missing": sends.missing_sequence_numbers,
+            "steps_back": sends.sequence_number_steps_back,
+        }
+        outcome.problems.extend(sends.problems())
+        outcome.details["order_violations"] = violations
+    outcome.judge()
+    return outcome
+
+
 RUNNERS = {
     "send": scenario_send,
     "batch": scenario_batch,
     "drain": scenario_drain,
     "pc": scenario_pc,
+    "fifo": scenario_fifo,
 }
 
 
 def pool_size(scenario: str, settings: Settings) -> int:
+    if scenario == "fifo":
+        return settings.fifo_groups + settings.pc_consumers
     if scenario == "pc":
         return settings.pc_producers + settings.pc_consumers
     return settings.concurrency
