@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import orjson
 
 from densho.engine import attributes as qattrs
-from densho.engine import errors, handles, messages
+from densho.engine import errors, handles, messages, redrive
 from densho.engine.clock import Clock
 from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.engine.waiters import Waiters
@@ -240,7 +240,7 @@ class SqsEngine:
         text = attributes.get("RedrivePolicy")
         if not text:
             return
-        policy = qattrs.check_redrive_policy(text)
+        policy = redrive.check_redrive_policy(text)
 
         def invalid(reason: str) -> errors.InvalidPolicyValue:
             return errors.InvalidPolicyValue("RedrivePolicy", text, reason)
@@ -253,7 +253,7 @@ class SqsEngine:
         if target.is_fifo != fifo:
             raise invalid("Dead-letter queue must be same type of queue as the source..")
         source = f"arn:aws:sqs:{region}:{account}:{name}"
-        if not qattrs.redrive_allows(target.attributes.get("RedriveAllowPolicy"), source):
+        if not redrive.redrive_allows(target.attributes.get("RedriveAllowPolicy"), source):
             # AWS's text for this refusal is not documented; the code is the one of its siblings.
             raise invalid(
                 f"The RedriveAllowPolicy of the dead-letter target {policy.target_arn} does not "
@@ -551,7 +551,7 @@ class SqsEngine:
     async def _redrive_target(self, queue: Queue) -> tuple[Queue | None, int]:
         """The queue's dead-letter queue and maxReceiveCount, if it has a live one."""
         policy = queue.attributes.get("RedrivePolicy")
-        target = qattrs.redrive_target(policy) if policy else None
+        target = redrive.redrive_target(policy) if policy else None
         if target is None:
             return None, 0
         account, name, max_receives = target

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from densho.engine import attributes, errors
+from densho.engine import attributes, errors, redrive
 from densho.providers.errors import to_aws
 
 DLQ = "arn:aws:sqs:us-east-1:000000000000:dlq"
@@ -25,12 +25,12 @@ def _redrive(**doc: object) -> str:
 
 
 def test_redrive_policy_parsed() -> None:
-    policy = attributes.check_redrive_policy(_redrive(deadLetterTargetArn=DLQ, maxReceiveCount="7"))
+    policy = redrive.check_redrive_policy(_redrive(deadLetterTargetArn=DLQ, maxReceiveCount="7"))
     assert (policy.region, policy.account, policy.name) == ("us-east-1", "000000000000", "dlq")
     assert policy.max_receive_count == 7
     for bound in (1, 1000):
         doc = _redrive(deadLetterTargetArn=DLQ, maxReceiveCount=bound)
-        assert attributes.check_redrive_policy(doc).max_receive_count == bound
+        assert redrive.check_redrive_policy(doc).max_receive_count == bound
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_redrive_policy_parsed() -> None:
 )
 def test_redrive_policy_rejected(doc: str, reason: str) -> None:
     with pytest.raises(errors.InvalidPolicyValue) as info:
-        attributes.check_redrive_policy(doc)
+        redrive.check_redrive_policy(doc)
     err = to_aws(info.value)
     assert err.code == "InvalidParameterValue"
     assert err.message.startswith(f"Value {doc} for parameter RedrivePolicy is invalid. Reason: ")
@@ -65,7 +65,7 @@ def test_redrive_policy_rejected(doc: str, reason: str) -> None:
 @pytest.mark.parametrize("doc", ["not json", "[]", '"text"', "5"])
 def test_redrive_policy_not_a_json_map(doc: str) -> None:
     with pytest.raises(errors.InvalidAttributeValue) as info:
-        attributes.check_redrive_policy(doc)
+        redrive.check_redrive_policy(doc)
     assert to_aws(info.value).message == (
         "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid "
         "JSON map."
@@ -74,15 +74,15 @@ def test_redrive_policy_not_a_json_map(doc: str) -> None:
 
 def test_redrive_target_is_lenient() -> None:
     # The receive path reads stored policies; it must never raise on one.
-    assert attributes.redrive_target(_redrive(deadLetterTargetArn=DLQ, maxReceiveCount=3)) == (
+    assert redrive.redrive_target(_redrive(deadLetterTargetArn=DLQ, maxReceiveCount=3)) == (
         "000000000000",
         "dlq",
         3,
     )
     lax = _redrive(deadLetterTargetArn=DLQ, maxReceiveCount="3", note="old")
-    assert attributes.redrive_target(lax) == ("000000000000", "dlq", 3)
+    assert redrive.redrive_target(lax) == ("000000000000", "dlq", 3)
     for broken in ("", "{", "{}", _redrive(deadLetterTargetArn="x", maxReceiveCount=1)):
-        assert attributes.redrive_target(broken) is None
+        assert redrive.redrive_target(broken) is None
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_redrive_target_is_lenient() -> None:
     ],
 )
 def test_redrive_allow_policy_accepted(doc: dict[str, object]) -> None:
-    attributes.check_redrive_allow_policy(json.dumps(doc))
+    redrive.check_redrive_allow_policy(json.dumps(doc))
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_redrive_allow_policy_accepted(doc: dict[str, object]) -> None:
 )
 def test_redrive_allow_policy_unsupported_format(doc: str) -> None:
     with pytest.raises(errors.InvalidAttributeValue) as info:
-        attributes.check_redrive_allow_policy(doc)
+        redrive.check_redrive_allow_policy(doc)
     assert to_aws(info.value).message == (
         "Invalid value for the parameter RedriveAllowPolicy. Reason: Amazon SQS can't create the "
         "redrive allow policy, as it\u2019s in an unsupported format."
@@ -147,7 +147,7 @@ def test_redrive_allow_policy_unsupported_format(doc: str) -> None:
 def test_redrive_allow_policy_rules(doc: dict[str, object], reason: str) -> None:
     text = json.dumps(doc)
     with pytest.raises(errors.InvalidPolicyValue) as info:
-        attributes.check_redrive_allow_policy(text)
+        redrive.check_redrive_allow_policy(text)
     err = to_aws(info.value)
     assert err.code == "InvalidParameterValue"
     assert err.message.startswith(
@@ -158,12 +158,12 @@ def test_redrive_allow_policy_rules(doc: dict[str, object], reason: str) -> None
 
 
 def test_redrive_allows() -> None:
-    assert attributes.redrive_allows(None, SOURCE)
-    assert attributes.redrive_allows(json.dumps({"redrivePermission": "allowAll"}), SOURCE)
-    assert not attributes.redrive_allows(json.dumps({"redrivePermission": "denyAll"}), SOURCE)
+    assert redrive.redrive_allows(None, SOURCE)
+    assert redrive.redrive_allows(json.dumps({"redrivePermission": "allowAll"}), SOURCE)
+    assert not redrive.redrive_allows(json.dumps({"redrivePermission": "denyAll"}), SOURCE)
     by_queue = json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [SOURCE]})
-    assert attributes.redrive_allows(by_queue, SOURCE)
-    assert not attributes.redrive_allows(by_queue, SOURCE + "-other")
+    assert redrive.redrive_allows(by_queue, SOURCE)
+    assert not redrive.redrive_allows(by_queue, SOURCE + "-other")
 
 
 def test_high_throughput_combination() -> None:
