@@ -1,0 +1,269 @@
+"""The JSON documents SNS delivers, written as AWS writes them, and the headers of an HTTP POST.
+
+Owns: the Notification envelope (the body of a non-raw SQS or HTTP/S delivery), the
+SubscriptionConfirmation and UnsubscribeConfirmation documents, their fixed Message texts, the
+SubscribeURL/UnsubscribeURL shapes, the ISO timestamp, and the ``x-amz-sns-*`` headers.
+Must not know: HTTP clients, storage, how ids, tokens and endpoint URLs are minted, the
+signature algorithm itself (``densho.sns.signing``).
+
+Formatting is AWS's, byte for byte, as seen in real deliveries and the developer guide
+(https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html): Jackson's
+pretty printer, i.e. ``{``, one ``  "Name" : value`` per line joined by ``,\\n``, then ``}``;
+MessageAttributes as a nested object whose entries are compact ``{"Type":…,"Value":…}``.
+Field order:
+
+    Notification               Type, MessageId, [SequenceNumber], TopicArn, [Subject], Message,
+                               Timestamp, [SignatureVersion, Signature, SigningCertURL],
+                               UnsubscribeURL, [MessageAttributes]
+    Subscription/Unsubscribe   Type, MessageId, Token, TopicArn, Message, SubscribeURL,
+      Confirmation             Timestamp, SignatureVersion, Signature, SigningCertURL
+
+FIFO topics (which deliver to SQS only) carry SequenceNumber and no signature fields; the
+MessageGroupId and MessageDeduplicationId become the SQS message's own, not body fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from densho.engine.model import Attr
+from densho.sns.signing import Signer
+
+NOTIFICATION = "Notification"
+SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
+UNSUBSCRIBE_CONFIRMATION = "UnsubscribeConfirmation"
+
+DEFAULT_CONTENT_TYPE = "text/plain; charset=UTF-8"
+USER_AGENT = "Amazon Simple Notification Service Agent"
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """How a document is signed: the key, the topic's SignatureVersion, where the cert is."""
+
+    signer: Signer
+    version: int  # the topic's SignatureVersion attribute: 1 (SHA1) or 2 (SHA256)
+    cert_url: str  # SigningCertURL
+
+
+# Jackson's default escaping: quote, backslash, the five short forms, other C0 controls as
+# \u00XX with upper-case hex; everything else (non-ASCII, '/', DEL) verbatim.
+_ESCAPES: dict[int, str] = {c: f"\\u{c:04X}" for c in range(0x20)}
+_ESCAPES.update(
+    {
+        ord('"'): '\\"',
+        ord("\\"): "\\\\",
+        ord("\b"): "\\b",
+        ord("\t"): "\\t",
+        ord("\n"): "\\n",
+        ord("\f"): "\\f",
+        ord("\r"): "\\r",
+    }
+)
+
+
+def _q(text: str) -> str:
+    return '"' + text.translate(_ESCAPES) + '"'
+
+
+def iso_timestamp(epoch_ms: int) -> str:
+    """``2012-05-02T00:54:06.655Z``: UTC, always three fractional digits."""
+    seconds, millis = divmod(epoch_ms, 1000)
+    moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
+
+
+def subscribe_url(endpoint: str, topic_arn: str, token: str) -> str:
+    """The SubscribeURL of a confirmation; ``endpoint`` is the service URL without a slash.
+
+    AWS writes the ARN and token unencoded; neither can hold ``&``, ``=`` or spaces.
+    """
+    return f"{endpoint}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}"
+
+
+def unsubscribe_url(endpoint: str, subscription_arn: str) -> str:
+    """The UnsubscribeURL of a notification (``endpoint`` as for ``subscribe_url``)."""
+    return f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
+
+
+def subscribe_message(topic_arn: str) -> str:
+    return (
+        f"You have chosen to subscribe to the topic {topic_arn}.\n"
+        "To confirm the subscription, visit the SubscribeURL included in this message."
+    )
+
+
+def unsubscribe_message(subscription_arn: str) -> str:
+    return (
+        f"You have chosen to deactivate subscription {subscription_arn}.\n"
+        "To cancel this operation and restore the subscription, visit the SubscribeURL "
+        "included in this message."
+    )
+
+
+def _attribute_value(attr: Attr) -> str:
+    if attr.is_binary:
+        return base64.b64encode(attr.binary_value or b"").decode("ascii")
+    return attr.string_value or ""
+
+
+def _render(fields: list[tuple[str, str]], attributes: Mapping[str, Attr] | None = None) -> str:
+    lines = [f"  {_q(name)} : {_q(value)}" for name, value in fields]
+    if attributes:
+        entries = ",\n".join(
+            f'    {_q(name)} : {{"Type":{_q(attr.data_type)},"Value":{_q(_attribute_value(attr))}}}'
+            for name, attr in attributes.items()
+        )
+        lines.append(f'  "MessageAttributes" : {{\n{entries}\n  }}')
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def _signature_fields(signing: Signing, signed: Mapping[str, str | None]) -> list[tuple[str, str]]:
+    return [
+        ("SignatureVersion", str(signing.version)),
+        ("Signature", signing.signer.sign(signed, signing.version)),
+        ("SigningCertURL", signing.cert_url),
+    ]
+
+
+def notification(
+    *,
+    message_id: str,
+    topic_arn: str,
+    message: str,
+    timestamp_ms: int,
+    unsubscribe_url: str,
+    signing: Signing | None,
+    subject: str | None = None,
+    attributes: Mapping[str, Attr] | None = None,
+    sequence_number: str | None = None,
+) -> str:
+    """The Notification document: the body of a non-raw delivery to SQS or HTTP/S.
+
+    ``signing`` None leaves out SignatureVersion, Signature and SigningCertURL, as AWS does for
+    FIFO topics; standard topics always sign. ``attributes`` keep the caller's order (AWS's
+    own order is not sorted). ``sequence_number`` is for FIFO topics.
+    """
+    timestamp = iso_timestamp(timestamp_ms)
+    fields = [("Type", NOTIFICATION), ("MessageId", message_id)]
+    if sequence_number is not None:
+        fields.append(("SequenceNumber", sequence_number))
+    fields.append(("TopicArn", topic_arn))
+    if subject is not None:
+        fields.append(("Subject", subject))
+    fields += [("Message", message), ("Timestamp", timestamp)]
+    if signing is not None:
+        signed = {
+            "Type": NOTIFICATION,
+            "MessageId": message_id,
+            "TopicArn": topic_arn,
+            "Subject": subject,
+            "Message": message,
+            "Timestamp": timestamp,
+        }
+        fields += _signature_fields(signing, signed)
+    fields.append(("UnsubscribeURL", unsubscribe_url))
+    return _render(fields, attributes)
+
+
+def _confirmation(
+    kind: str,
+    *,
+    message_id: str,
+    topic_arn: str,
+    token: str,
+    message: str,
+    subscribe_url: str,
+    timestamp_ms: int,
+    signing: Signing,
+) -> str:
+    timestamp = iso_timestamp(timestamp_ms)
+    fields = [
+        ("Type", kind),
+        ("MessageId", message_id),
+        ("Token", token),
+        ("TopicArn", topic_arn),
+        ("Message", message),
+        ("SubscribeURL", subscribe_url),
+        ("Timestamp", timestamp),
+    ]
+    return _render(fields + _signature_fields(signing, dict(fields)))
+
+
+def subscription_confirmation(
+    *,
+    message_id: str,
+    topic_arn: str,
+    token: str,
+    subscribe_url: str,
+    timestamp_ms: int,
+    signing: Signing,
+) -> str:
+    """The SubscriptionConfirmation document POSTed to a new HTTP/S subscription."""
+    return _confirmation(
+        SUBSCRIPTION_CONFIRMATION,
+        message_id=message_id,
+        topic_arn=topic_arn,
+        token=token,
+        message=subscribe_message(topic_arn),
+        subscribe_url=subscribe_url,
+        timestamp_ms=timestamp_ms,
+        signing=signing,
+    )
+
+
+def unsubscribe_confirmation(
+    *,
+    message_id: str,
+    topic_arn: str,
+    subscription_arn: str,
+    token: str,
+    subscribe_url: str,
+    timestamp_ms: int,
+    signing: Signing,
+) -> str:
+    """The UnsubscribeConfirmation document; its SubscribeURL re-confirms the subscription."""
+    return _confirmation(
+        UNSUBSCRIBE_CONFIRMATION,
+        message_id=message_id,
+        topic_arn=topic_arn,
+        token=token,
+        message=unsubscribe_message(subscription_arn),
+        subscribe_url=subscribe_url,
+        timestamp_ms=timestamp_ms,
+        signing=signing,
+    )
+
+
+def http_headers(
+    message_type: str,
+    message_id: str,
+    topic_arn: str,
+    subscription_arn: str | None = None,
+    *,
+    content_type: str = DEFAULT_CONTENT_TYPE,
+    raw: bool = False,
+) -> list[tuple[str, str]]:
+    """The headers of an HTTP/S delivery POST, in AWS's order (the client adds Host, length).
+
+    AWS sends ``x-amz-sns-subscription-arn`` with Notification and UnsubscribeConfirmation, not
+    with SubscriptionConfirmation: pass ``subscription_arn`` accordingly. ``content_type`` is
+    the effective DeliveryPolicy's headerContentType; ``raw`` marks a raw-delivery body
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html).
+    """
+    if message_type not in (NOTIFICATION, SUBSCRIPTION_CONFIRMATION, UNSUBSCRIBE_CONFIRMATION):
+        raise ValueError(f"unknown SNS message type {message_type!r}")
+    headers = [
+        ("x-amz-sns-message-type", message_type),
+        ("x-amz-sns-message-id", message_id),
+        ("x-amz-sns-topic-arn", topic_arn),
+    ]
+    if subscription_arn is not None:
+        headers.append(("x-amz-sns-subscription-arn", subscription_arn))
+    if raw:
+        headers.append(("x-amz-sns-rawdelivery", "true"))
+    headers += [("Content-Type", content_type), ("User-Agent", USER_AGENT)]
+    return headers
