@@ -1,0 +1,26 @@
+"""The one error a filter policy raises: a policy SNS would refuse, worded as AWS words it.
+
+Owns: the reason text and how it is prefixed. Must not know: the wire (the provider adds
+"Invalid parameter: " and, for Subscribe, "Attributes Reason: ").
+"""
+
+from __future__ import annotations
+
+
+class FilterPolicyError(ValueError):
+    """A refused filter policy (AWS answers ``InvalidParameter``, HTTP 400).
+
+    ``reason`` is AWS's own text, e.g. ``Filter policy is too complex``. ``message`` is what AWS
+    puts after ``Invalid parameter: ``: ``FilterPolicy: <reason>`` for almost every refusal, but
+    the nesting refusal names no field (``Filter policy scope MessageAttributes does not support
+    nested filter policy``) and a bad scope names ``FilterPolicyScope``.
+
+    AWS appends a Jackson parser location (``\\n at [Source: ...; line: 1, column: N]``) to the
+    refusals its JSON parser raises; densho leaves it out.
+    """
+
+    def __init__(self, reason: str, *, field: str | None = "FilterPolicy") -> None:
+        self.reason = reason
+        self.field = field
+        self.message = f"{field}: {reason}" if field else reason
+        super().__init__(self.message)
