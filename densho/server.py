@@ -22,8 +22,11 @@ from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
 from densho.protocol.wire import Wire
+from densho.providers import sns as sns_provider
 from densho.providers import sqs
 from densho.providers.errors import to_aws
+from densho.sns.engine import SnsEngine
+from densho.sns.signing import Signer
 from densho.storage.sqlite import SqliteStore
 
 log = logging.getLogger("densho")
@@ -39,6 +42,10 @@ class App:
         self.store = SqliteStore(settings.database, settings.synchronous)
         self.engine = SqsEngine(self.store, SystemClock())
         self.moves = MoveTasks(self.engine, self.store)
+        # The signing key is created on first use (the first signed notification).
+        self.sns = SnsEngine(
+            self.store, self.engine, SystemClock(), lambda: Signer.load_or_create(settings.data_dir)
+        )
         self.wire = Wire(default_region=settings.region)
         self._maintenance: asyncio.Task[None] | None = None
 
@@ -67,10 +74,13 @@ class App:
             await asyncio.sleep(MAINTENANCE_INTERVAL_S)
             try:
                 await self.engine.expire_all()
+                await self.sns.expire()
             except Exception:
                 log.exception("maintenance failed")
 
     async def dispatch(self, call: Call) -> dict[str, Any]:
+        if call.service == "sns":
+            return await self._dispatch_sns(call)
         if call.service != "sqs":
             raise AwsError(
                 "InvalidAction", f"The action {call.operation} is not valid for this endpoint."
@@ -79,6 +89,19 @@ class App:
         try:
             return await handler(
                 sqs.Context(self.engine, self.settings.account_id, call, self.moves), call.params
+            )
+        except errors.DomainError as exc:
+            raise to_aws(exc) from None
+
+    async def _dispatch_sns(self, call: Call) -> dict[str, Any]:
+        handler = sns_provider.HANDLERS.get(call.operation)
+        if handler is None:
+            raise AwsError(
+                "InvalidAction", f"The action {call.operation} is not valid for this endpoint."
+            )
+        try:
+            return await handler(
+                sns_provider.Context(self.sns, self.settings.account_id, call), call.params
             )
         except errors.DomainError as exc:
             raise to_aws(exc) from None

@@ -11,6 +11,7 @@ from typing import Any
 
 from densho.engine import errors as e
 from densho.protocol.errors import AwsError
+from densho.sns import errors as sns_e
 
 _INVALID = "InvalidParameterValue"
 
@@ -163,5 +164,46 @@ _TABLE.update(
             ),
         ),
         e.MoveTaskNotFound: ("ResourceNotFoundException", lambda x: "Task does not exist."),
+    }
+)
+
+
+# SNS. Codes are the SNS model's wire codes (the renderer takes each one's status from the
+# model: NotFound and ResourceNotFound are 404, AuthorizationError 403). Messages as the SNS API
+# Reference and AWS's answers have them: "Invalid parameter: <reason>".
+_TABLE.update(
+    {
+        sns_e.TopicNotFound: ("NotFound", lambda x: "Topic does not exist"),
+        sns_e.SubscriptionNotFound: ("NotFound", lambda x: "Subscription does not exist"),
+        sns_e.SnsResourceNotFound: ("ResourceNotFound", lambda x: "Resource does not exist"),
+        sns_e.SnsInvalidParameter: ("InvalidParameter", lambda x: f"Invalid parameter: {x.reason}"),
+        sns_e.SnsInvalidParameterValue: ("ParameterValueInvalid", lambda x: x.message),
+        sns_e.SnsAuthorizationError: ("AuthorizationError", lambda x: x.message),
+        sns_e.TagLimitExceeded: (
+            "TagLimitExceeded",
+            lambda x: "Could not complete request: tag quota of per resource exceeded",
+        ),
+        sns_e.SnsEmptyBatch: (
+            "EmptyBatchRequest",
+            lambda x: "The batch request doesn't contain any entries.",
+        ),
+        sns_e.SnsTooManyEntries: (
+            "TooManyEntriesInBatchRequest",
+            lambda x: "The batch request contains more entries than permissible.",
+        ),
+        sns_e.SnsBatchIdsNotDistinct: (
+            "BatchEntryIdsNotDistinct",
+            lambda x: "Two or more batch entries in the request have the same Id.",
+        ),
+        sns_e.SnsInvalidBatchEntryId: (
+            "InvalidBatchEntryId",
+            lambda x: (
+                "The Id of a batch entry in a batch request doesn't abide by the specification."
+            ),
+        ),
+        sns_e.SnsBatchTooLong: (
+            "BatchRequestTooLong",
+            lambda x: "The length of all the messages put together is more than the limit.",
+        ),
     }
 )

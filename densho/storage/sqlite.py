@@ -33,9 +33,11 @@ from typing import Any, TypeVar
 import orjson
 
 from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
-from densho.storage import sql
+from densho.engine.move_model import MoveStep
+from densho.storage import sql, sqlite_fair
 from densho.storage.base import Claim, FifoSend, Handle
 from densho.storage.sqlite_moves import SqliteMoveTasks
+from densho.storage.sqlite_sns import SqliteSns
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,9 @@ Outcome = tuple[asyncio.Future[Any], bool, Any]  # (caller, succeeded, result or
 _Q = sql.queries()
 # The schema's version, kept in SQLite's user_version. Bump it with every schema change, and add
 # the step that brings an older database up to it.
-SCHEMA_VERSION = 1
+# 2: fair queues — index messages_fair, created by schema.sql on open (the step from 1); ungrouped
+#    messages of a fair queue stored with group_id '', which an older densho would not read back.
+SCHEMA_VERSION = 2
 
 
 def _pack_attrs(attrs: dict[str, Attr]) -> bytes | None:
@@ -88,7 +92,7 @@ def _queue(row: tuple[Any, ...]) -> Queue:
     )
 
 
-class SqliteStore(SqliteMoveTasks):
+class SqliteStore(SqliteMoveTasks, SqliteSns):
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self._path = path
         self._synchronous = synchronous
@@ -101,6 +105,12 @@ class SqliteStore(SqliteMoveTasks):
         self._unsynced: collections.deque[list[Outcome]] = collections.deque()
         self._synced_all = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Fair queues (sqlite_fair): per standard queue, whether it holds message groups — False
+        # keeps its receives on the one-statement claim; missing means "look" (one index seek).
+        # Only a hint for scheduling: a stale value changes which messages come first, never
+        # whether a message is delivered. Set by sends with a group, dropped where rows move in.
+        self._grouped: dict[int, bool] = {}
+        self._fair_cursor: dict[int, str] = {}  # per fair queue: where the group scan resumes
 
     @property
     def url(self) -> str:
@@ -209,7 +219,7 @@ class SqliteStore(SqliteMoveTasks):
                 f"{self._path} was written by a newer densho (schema {version}; this one knows "
                 f"{SCHEMA_VERSION}); refusing to open it"
             )
-        conn.executescript(sql.read("schema.sql"))
+        conn.executescript(sql.schema())
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return conn
 
@@ -407,8 +417,19 @@ class SqliteStore(SqliteMoveTasks):
         insert = _Q["insert_message"]
         if fifo is not None:
             return await self._call(lambda conn: self._send_fifo(conn, queue_id, rows, fifo))
+        grouped = any(m.group_id is not None for m in messages)
 
         def job(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+            # Decided when the rows go in, so no receive that ran before can undo it.
+            fair = self._grouped.get(queue_id)
+            if grouped:
+                self._grouped[queue_id] = True
+            elif fair is None:  # once per queue and process: a read, before any write
+                fair = self._grouped[queue_id] = sqlite_fair.has_groups(conn, queue_id)
+            if fair:  # a fair queue keeps its ungrouped messages in the fair index, as group ''
+                for row in rows:
+                    if row["group_id"] is None:
+                        row["group_id"] = ""
             if len(rows) == 1:
                 return [(rows[0]["message_id"], conn.execute(insert, rows[0]).lastrowid or 0)]
             conn.executemany(insert, rows)
@@ -463,6 +484,10 @@ class SqliteStore(SqliteMoveTasks):
             rows, next_visible, moved = await self._call(
                 lambda conn: self._claim_fifo(conn, args, claim)
             )
+        elif self._grouped.get(claim.queue_id) is not False:
+            rows, next_visible, moved = await self._call(
+                lambda conn: self._claim_standard(conn, args, claim)
+            )
         elif claim.dead_letter_queue_id is None:
             rows, next_visible = await self._call(
                 lambda conn: self._claim_plain(conn, args), single=True
@@ -474,7 +499,63 @@ class SqliteStore(SqliteMoveTasks):
             )
         if not claim.fifo:
             rows.sort(key=lambda r: r[0])
+        if moved and claim.dead_letter_queue_id is not None:
+            self._grouped.pop(claim.dead_letter_queue_id, None)  # it may hold groups now
         return [_received(r) for r in rows], next_visible, moved
+
+    def _claim_standard(
+        self, conn: sqlite3.Connection, args: dict[str, Any], claim: Claim
+    ) -> tuple[list[tuple[Any, ...]], int | None, int]:
+        """A standard queue that holds message groups, or may: the fair claim, else the plain."""
+        queue_id = claim.queue_id
+        if self._grouped.get(queue_id) is None:
+            self._grouped[queue_id] = sqlite_fair.has_groups(conn, queue_id)
+        if self._grouped[queue_id]:
+            claimed = self._claim_fair(conn, args, claim)
+            if claimed is not None:
+                return claimed
+            self._grouped[queue_id] = False
+        if claim.dead_letter_queue_id is None:
+            rows, next_visible = self._claim_plain(conn, args)
+            return rows, next_visible, 0
+        return self._claim_redriving(conn, args, claim.max_receive_count)
+
+    def _claim_fair(
+        self, conn: sqlite3.Connection, args: dict[str, Any], claim: Claim
+    ) -> tuple[list[tuple[Any, ...]], int | None, int] | None:
+        """Fair queues: claim what ``sqlite_fair.pick`` chooses; None when the queue holds no
+        message group (any more)."""
+        rows: list[tuple[Any, ...]] = []
+        claimed: set[int] = set()
+        moved = 0
+        redrive = claim.dead_letter_queue_id is not None
+        cursor = self._fair_cursor.get(claim.queue_id, "")
+        # Each round claims or moves what it picked; another round only after moves, because
+        # they may have kept a tenant from its share. Bounded, because a receive must answer.
+        for round_no in range(10):
+            picked = sqlite_fair.pick(
+                conn,
+                args,
+                claim.limit - len(rows),
+                claim.max_receive_count if redrive else None,
+                cursor,
+                claimed,
+            )
+            if round_no == 0:
+                if not picked.grouped:
+                    return None
+                self._fair_cursor[claim.queue_id] = picked.cursor
+            if picked.spent:
+                _move(conn, args, picked.spent)
+                moved += len(picked.spent)
+            if picked.chosen:
+                claimed.update(picked.chosen)
+                rows.extend(_claim_rows(conn, args, picked.chosen))
+            if len(rows) >= claim.limit or not picked.spent:
+                break
+        if rows:
+            return rows, None, moved
+        return rows, conn.execute(_Q["next_visible"], args).fetchone()[0], moved
 
     @staticmethod
     def _claim_plain(
@@ -628,6 +709,22 @@ class SqliteStore(SqliteMoveTasks):
 
         await self._call(job)
 
+    async def move_chunk(
+        self,
+        task_id: str,
+        now_ms: int,
+        limit: int,
+        retention_cutoff_ms: int,
+        message_ids: list[str],
+        fifo: bool,
+    ) -> MoveStep:
+        step = await super().move_chunk(
+            task_id, now_ms, limit, retention_cutoff_ms, message_ids, fifo
+        )
+        for target in step.targets:
+            self._grouped.pop(target, None)  # it may hold message groups now
+        return step
+
 
 def _walk_group(
     conn: sqlite3.Connection, args: dict[str, Any], claim: Claim, group: str, need: int
@@ -687,7 +784,7 @@ def _received(r: tuple[Any, ...]) -> ReceivedMessage:
         sent_ms=r[9],
         receive_count=r[10],
         first_receive_ms=r[11],
-        group_id=r[12],
+        group_id=r[12] or None,  # '': a fair queue's message without a group
         dedup_id=r[13],
         sequence_number=r[14],
         row=r[0],

@@ -259,8 +259,8 @@ class ModelMachine(RuleBasedStateMachine):
                 f"m{receipt.key}: receive count {m.receive_count}, model {receipt.receive_no}"
             )
             assert m.body == expected.body
+            assert m.group_id == expected.group_id
             if self.FIFO:
-                assert m.group_id == expected.group_id
                 assert m.sequence_number == self.sequence[receipt.key]
             refs.append(Ref(m.receipt_handle, receipt))
         event(f"receive: {min(len(refs), 3)}{'+' if len(refs) >= 3 else ''} delivered")
@@ -344,6 +344,23 @@ class StandardMachine(ModelMachine):
         self.do_send(body, delay_s=delay_s)
 
 
+class StandardGroupsMachine(StandardMachine):
+    """A fair queue: a standard queue whose messages carry MessageGroupId, or not. Fair queues
+    change only which messages come first, so the standard rules of the model hold unchanged
+    (any visible message, never one in flight, nothing lost)."""
+
+    NAME = "standard-groups"
+
+    @rule(
+        body=st.sampled_from(BODIES),
+        group_id=st.sampled_from((None, *GROUPS)),
+        delay_s=st.sampled_from((None, None, 0, 1, 5)),
+    )
+    @_step
+    def send_grouped(self, body: str, group_id: str | None, delay_s: int | None) -> None:
+        self.do_send(body, group_id=group_id, delay_s=delay_s)
+
+
 class FifoMachine(ModelMachine):
     FIFO = True
     NAME = "fifo.fifo"
@@ -404,6 +421,10 @@ class FifoContentDedupMachine(FifoMachine):
 
 def test_standard_queue_matches_model() -> None:
     run_state_machine_as_test(StandardMachine, settings=SETTINGS)
+
+
+def test_standard_queue_with_groups_matches_model() -> None:
+    run_state_machine_as_test(StandardGroupsMachine, settings=SETTINGS)
 
 
 def test_fifo_queue_matches_model() -> None:

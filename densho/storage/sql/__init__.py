@@ -21,6 +21,17 @@ def read(filename: str) -> str:
     return resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
 
 
+def schema() -> str:
+    """The whole schema: ``schema.sql``, then every ``schema_*.sql`` (one per feature area)."""
+    folder = resources.files(__package__)
+    extra = sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name.startswith("schema_") and entry.name.endswith(".sql")
+    )
+    return "\n".join(read(name) for name in ["schema.sql", *extra])
+
+
 def queries(*override_files: str) -> dict[str, str]:
     """The shared queries, each overridden by the same name in ``override_files`` (in order)."""
     out = _parse(read("queries.sql"))

@@ -163,3 +163,54 @@ WHERE seq IN (SELECT value FROM json_each(:seqs))
 RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
+
+-- Fair queues (standard queues with message groups): see densho/storage/sqlite_fair.py. Every
+-- query tests "fifo_seq IS NULL" and a group_id comparison so SQLite uses the partial index
+-- messages_fair; '' is the ungrouped messages of a fair queue, so group scans start after it.
+
+-- name: fair_probe
+SELECT 1 FROM messages WHERE queue_id = :queue_id AND group_id > '' AND fifo_seq IS NULL LIMIT 1;
+
+-- name: fair_groups
+-- Skip-scan: up to :max_groups distinct groups after :after (one index seek each), with each
+-- group's visible messages (counted up to :need) and, when it has some, its messages in flight
+-- (counted up to :cap), both from the index alone.
+WITH RECURSIVE g(group_id, n) AS (
+    SELECT (SELECT group_id FROM messages
+            WHERE queue_id = :queue_id AND group_id > :after AND fifo_seq IS NULL
+            ORDER BY group_id LIMIT 1), 1
+    UNION ALL
+    SELECT (SELECT m.group_id FROM messages AS m
+            WHERE m.queue_id = :queue_id AND m.group_id > g.group_id AND m.fifo_seq IS NULL
+            ORDER BY m.group_id LIMIT 1), g.n + 1
+    FROM g WHERE g.group_id IS NOT NULL AND g.n < :max_groups
+),
+v(group_id, visible) AS (
+    SELECT g.group_id,
+           (SELECT count(*) FROM (
+                SELECT 1 FROM messages AS m
+                WHERE m.queue_id = :queue_id AND m.group_id = g.group_id AND m.fifo_seq IS NULL
+                  AND m.visible_ms <= :now
+                LIMIT :need))
+    FROM g WHERE g.group_id IS NOT NULL
+)
+SELECT v.group_id, v.visible,
+       CASE WHEN v.visible > 0 THEN (SELECT count(*) FROM (
+            SELECT 1 FROM messages AS m
+            WHERE m.queue_id = :queue_id AND m.group_id = v.group_id AND m.fifo_seq IS NULL
+              AND m.visible_ms > :now AND m.receive_count > 0
+            LIMIT :cap)) ELSE 0 END
+FROM v;
+
+-- name: fair_group_heads
+SELECT seq, visible_ms, receive_count FROM messages
+WHERE queue_id = :queue_id AND group_id = :group_id AND fifo_seq IS NULL
+  AND visible_ms <= :now AND sent_ms > :cutoff
+ORDER BY visible_ms
+LIMIT :limit;
+
+-- name: fair_window
+SELECT seq, visible_ms, receive_count, group_id FROM messages
+WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+ORDER BY visible_ms, seq
+LIMIT :window;

@@ -52,6 +52,17 @@ CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue_id, visible
 -- FIFO: a group's messages in order. Partial, so standard queues pay nothing for it.
 CREATE INDEX IF NOT EXISTS messages_by_group ON messages (queue_id, group_id, seq)
     WHERE group_id IS NOT NULL;
+-- Fair queues (standard queues whose messages carry MessageGroupId; densho/storage/sqlite_fair.py):
+-- each group's messages by visibility, so a receive finds a group's oldest visible message and
+-- counts its messages in flight from the index alone, without reading the group's backlog.
+-- Partial: only grouped rows of standard queues (FIFO rows carry fifo_seq), so plain standard
+-- queues and FIFO queues pay nothing for it. fifo_seq is always NULL here; it is a column only so
+-- that queries testing it are answered from the index. On a queue known to hold groups, a message
+-- sent without MessageGroupId is stored with group_id '' (never a valid group id): it is found
+-- here too, and read back as having no group.
+CREATE INDEX IF NOT EXISTS messages_fair
+    ON messages (queue_id, group_id, visible_ms, receive_count, fifo_seq)
+    WHERE group_id IS NOT NULL AND fifo_seq IS NULL;
 
 -- FIFO deduplication: a deduplication id is remembered for 5 minutes, whether or not its
 -- message still exists. scope is the message group under DeduplicationScope=messageGroup,

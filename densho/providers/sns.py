@@ -1,0 +1,257 @@
+"""SNS operations: wire parameters in, ``SnsEngine`` calls, wire results out.
+
+Owns: one async function per SNS action, pagination tokens, the shape of results
+(Topics / Subscriptions lists, PublishBatch Successful/Failed).
+Must not know: HTTP, the Query encoding, SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from densho.engine.model import Attr
+from densho.engine.sqs import SEQUENCE_BASE
+from densho.protocol.call import Call
+from densho.providers.errors import batch_entry
+from densho.sns import publish
+from densho.sns.engine import PENDING, BatchEntry, SnsEngine
+from densho.sns.errors import SnsInvalidParameter
+from densho.sns.model import Published, Subscription
+
+Params = dict[str, Any]
+Result = dict[str, Any]
+PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    engine: SnsEngine
+    account: str
+    call: Call
+
+    @property
+    def endpoint(self) -> str:
+        """The service URL the client used (UnsubscribeURL, SigningCertURL)."""
+        return f"http://{self.call.host}"
+
+
+Handler = Callable[[Context, Params], Awaitable[Result]]
+
+
+def _page(keys: Sequence[str], token: str | None) -> tuple[int, int, str | None]:
+    """(start, end, next token) of a page of ``PAGE`` among sorted ``keys``."""
+    start = 0
+    if token:
+        try:
+            after = base64.urlsafe_b64decode(token.encode()).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise SnsInvalidParameter("NextToken") from None
+        start = next((i for i, k in enumerate(keys) if k > after), len(keys))
+    end = min(start + PAGE, len(keys))
+    more = end < len(keys)
+    return start, end, base64.urlsafe_b64encode(keys[end - 1].encode()).decode() if more else None
+
+
+def _tags_in(wire: list[dict[str, str]] | None) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for tag in wire or []:
+        if tag["Key"] in tags:
+            raise SnsInvalidParameter("Duplicated keys are not allowed.")
+        tags[tag["Key"]] = tag["Value"]
+    return tags
+
+
+def _attrs_in(wire: dict[str, Any] | None) -> dict[str, Attr]:
+    return {
+        name: Attr(v.get("DataType", ""), v.get("StringValue"), v.get("BinaryValue"))
+        for name, v in (wire or {}).items()
+    }
+
+
+def _message(p: Params) -> publish.Message:
+    return publish.Message(
+        message=p["Message"],
+        subject=p.get("Subject"),
+        structure=p.get("MessageStructure"),
+        attributes=_attrs_in(p.get("MessageAttributes")),
+        group_id=p.get("MessageGroupId"),
+        dedup_id=p.get("MessageDeduplicationId"),
+    )
+
+
+def _published(result: Published) -> Result:
+    out: Result = {"MessageId": result.message_id}
+    if result.sequence is not None:
+        out["SequenceNumber"] = str(SEQUENCE_BASE + result.sequence)
+    return out
+
+
+def _sub_entry(sub: Subscription) -> Result:
+    return {
+        "SubscriptionArn": sub.arn if sub.confirmed else "PendingConfirmation",
+        "Owner": sub.owner,
+        "Protocol": sub.protocol,
+        "Endpoint": sub.endpoint,
+        "TopicArn": sub.topic_arn,
+    }
+
+
+# --- topics ---
+
+
+async def create_topic(ctx: Context, p: Params) -> Result:
+    attributes = dict(p.get("Attributes") or {})
+    if "DataProtectionPolicy" in p:
+        attributes["DataProtectionPolicy"] = p["DataProtectionPolicy"]
+    topic = await ctx.engine.create_topic(
+        ctx.account, ctx.call.region, p["Name"], attributes, _tags_in(p.get("Tags"))
+    )
+    return {"TopicArn": topic.arn}
+
+
+async def delete_topic(ctx: Context, p: Params) -> Result:
+    await ctx.engine.delete_topic(p["TopicArn"])
+    return {}
+
+
+async def list_topics(ctx: Context, p: Params) -> Result:
+    topics = await ctx.engine.list_topics(ctx.account)
+    arns = [t.arn for t in topics]
+    start, end, token = _page(arns, p.get("NextToken"))
+    out: Result = {"Topics": [{"TopicArn": arn} for arn in arns[start:end]]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+async def get_topic_attributes(ctx: Context, p: Params) -> Result:
+    topic = await ctx.engine.get_topic(p["TopicArn"])
+    return {"Attributes": await ctx.engine.topic_attributes(topic)}
+
+
+async def set_topic_attributes(ctx: Context, p: Params) -> Result:
+    topic = await ctx.engine.get_topic(p["TopicArn"])
+    await ctx.engine.set_topic_attribute(topic, p["AttributeName"], p.get("AttributeValue", ""))
+    return {}
+
+
+# --- subscriptions ---
+
+
+async def subscribe(ctx: Context, p: Params) -> Result:
+    sub = await ctx.engine.subscribe(
+        ctx.account, p["TopicArn"], p["Protocol"], p.get("Endpoint"), p.get("Attributes") or {}
+    )
+    if sub.confirmed or p.get("ReturnSubscriptionArn"):
+        return {"SubscriptionArn": sub.arn}
+    return {"SubscriptionArn": PENDING}
+
+
+async def unsubscribe(ctx: Context, p: Params) -> Result:
+    await ctx.engine.unsubscribe(p["SubscriptionArn"])
+    return {}
+
+
+def _subs_page(subs: list[Subscription], p: Params) -> Result:
+    start, end, token = _page([s.arn for s in subs], p.get("NextToken"))
+    out: Result = {"Subscriptions": [_sub_entry(s) for s in subs[start:end]]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+async def list_subscriptions(ctx: Context, p: Params) -> Result:
+    return _subs_page(await ctx.engine.list_subscriptions(ctx.account), p)
+
+
+async def list_subscriptions_by_topic(ctx: Context, p: Params) -> Result:
+    return _subs_page(await ctx.engine.topic_subscriptions(p["TopicArn"]), p)
+
+
+async def get_subscription_attributes(ctx: Context, p: Params) -> Result:
+    sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
+    return {"Attributes": ctx.engine.subscription_attributes(sub)}
+
+
+async def set_subscription_attributes(ctx: Context, p: Params) -> Result:
+    sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
+    await ctx.engine.set_subscription_attribute(
+        sub, p["AttributeName"], p.get("AttributeValue", "")
+    )
+    return {}
+
+
+# --- publishing ---
+
+
+def _target(p: Params) -> str:
+    topic, target = p.get("TopicArn"), p.get("TargetArn")
+    if p.get("PhoneNumber") is not None:
+        raise SnsInvalidParameter("PhoneNumber Reason: SMS publishing is not supported by densho")
+    if topic is None and target is None:
+        raise SnsInvalidParameter("TopicArn or TargetArn Reason: no value for required parameter")
+    if topic is not None and target is not None:
+        raise SnsInvalidParameter(
+            "TopicArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be specified"
+        )
+    return str(topic if topic is not None else target)
+
+
+async def publish_(ctx: Context, p: Params) -> Result:
+    result = await ctx.engine.publish(_target(p), _message(p), ctx.endpoint)
+    return _published(result)
+
+
+async def publish_batch(ctx: Context, p: Params) -> Result:
+    entries = [BatchEntry(e["Id"], _message(e)) for e in p.get("PublishBatchRequestEntries") or []]
+    outcomes = await ctx.engine.publish_batch(p["TopicArn"], entries, ctx.endpoint)
+    successful: list[Result] = []
+    failed: list[Result] = []
+    for entry_id, outcome in outcomes:
+        if isinstance(outcome, Exception):
+            code, message, sender = batch_entry(outcome)
+            failed.append({"Id": entry_id, "Code": code, "Message": message, "SenderFault": sender})
+        else:
+            successful.append({"Id": entry_id, **_published(outcome)})
+    return {"Successful": successful, "Failed": failed}
+
+
+# --- tags ---
+
+
+async def tag_resource(ctx: Context, p: Params) -> Result:
+    await ctx.engine.tag(p["ResourceArn"], _tags_in(p.get("Tags")))
+    return {}
+
+
+async def untag_resource(ctx: Context, p: Params) -> Result:
+    await ctx.engine.untag(p["ResourceArn"], p.get("TagKeys") or [])
+    return {}
+
+
+async def list_tags_for_resource(ctx: Context, p: Params) -> Result:
+    tags = await ctx.engine.tags(p["ResourceArn"])
+    return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreateTopic": create_topic,
+    "DeleteTopic": delete_topic,
+    "ListTopics": list_topics,
+    "GetTopicAttributes": get_topic_attributes,
+    "SetTopicAttributes": set_topic_attributes,
+    "Subscribe": subscribe,
+    "Unsubscribe": unsubscribe,
+    "ListSubscriptions": list_subscriptions,
+    "ListSubscriptionsByTopic": list_subscriptions_by_topic,
+    "GetSubscriptionAttributes": get_subscription_attributes,
+    "SetSubscriptionAttributes": set_subscription_attributes,
+    "Publish": publish_,
+    "PublishBatch": publish_batch,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsForResource": list_tags_for_resource,
+}
