@@ -53,6 +53,26 @@ _Q = sql.queries()
 SCHEMA_VERSION = 2
 
 
+def message_row(queue_id: int, m: NewMessage) -> dict[str, Any]:
+    """A message's row in ``messages``, as the named insert binds it."""
+    return {
+        "queue_id": queue_id,
+        "message_id": m.message_id,
+        "body": m.body,
+        "attrs": _pack_attrs(m.attributes),
+        "sys_attrs": _pack_attrs(m.system_attributes),
+        "md5_body": m.md5_body,
+        "md5_attrs": m.md5_attributes,
+        "md5_sys": m.md5_system_attributes,
+        "sender_id": m.sender_id,
+        "sent_ms": m.sent_ms,
+        "visible_ms": m.visible_ms,
+        "group_id": m.group_id,
+        "dedup_id": m.dedup_id,
+        "fifo_seq": None,
+    }
+
+
 def _pack_attrs(attrs: dict[str, Attr]) -> bytes | None:
     if not attrs:
         return None
@@ -395,50 +415,41 @@ class SqliteStore(SqliteMoveTasks, SqliteSns):
     async def send(
         self, queue_id: int, messages: list[NewMessage], fifo: FifoSend | None = None
     ) -> list[tuple[str, int]]:
-        rows: list[dict[str, Any]] = [
-            {
-                "queue_id": queue_id,
-                "message_id": m.message_id,
-                "body": m.body,
-                "attrs": _pack_attrs(m.attributes),
-                "sys_attrs": _pack_attrs(m.system_attributes),
-                "md5_body": m.md5_body,
-                "md5_attrs": m.md5_attributes,
-                "md5_sys": m.md5_system_attributes,
-                "sender_id": m.sender_id,
-                "sent_ms": m.sent_ms,
-                "visible_ms": m.visible_ms,
-                "group_id": m.group_id,
-                "dedup_id": m.dedup_id,
-                "fifo_seq": None,
-            }
-            for m in messages
-        ]
-        insert = _Q["insert_message"]
+        rows = [message_row(queue_id, m) for m in messages]
+        return await self._call(
+            lambda conn: self._insert_messages(conn, queue_id, rows, fifo),
+            single=fifo is None and len(rows) == 1,
+        )
+
+    def _insert_messages(
+        self,
+        conn: sqlite3.Connection,
+        queue_id: int,
+        rows: list[dict[str, Any]],
+        fifo: FifoSend | None,
+    ) -> list[tuple[str, int]]:
+        """Insert message rows into one queue (inside a job): the one way every message is
+        stored, by SendMessage, SendMessageBatch and SNS fan-out alike."""
         if fifo is not None:
-            return await self._call(lambda conn: self._send_fifo(conn, queue_id, rows, fifo))
-        grouped = any(m.group_id is not None for m in messages)
-
-        def job(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-            # Decided when the rows go in, so no receive that ran before can undo it.
-            fair = self._grouped.get(queue_id)
-            if grouped:
-                self._grouped[queue_id] = True
-            elif fair is None:  # once per queue and process: a read, before any write
-                fair = self._grouped[queue_id] = sqlite_fair.has_groups(conn, queue_id)
-            if fair:  # a fair queue keeps its ungrouped messages in the fair index, as group ''
-                for row in rows:
-                    if row["group_id"] is None:
-                        row["group_id"] = ""
-            if len(rows) == 1:
-                return [(rows[0]["message_id"], conn.execute(insert, rows[0]).lastrowid or 0)]
-            conn.executemany(insert, rows)
-            # One connection writes, so the rows just inserted got consecutive row ids.
-            last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
-            first = last - len(rows) + 1
-            return [(row["message_id"], first + i) for i, row in enumerate(rows)]
-
-        return await self._call(job, single=len(rows) == 1)
+            return self._send_fifo(conn, queue_id, rows, fifo)
+        # Fair queues: decided when the rows go in, so no receive that ran before can undo it.
+        fair = self._grouped.get(queue_id)
+        if any(row["group_id"] is not None for row in rows):
+            self._grouped[queue_id] = True
+        elif fair is None:  # once per queue and process: a read, before any write
+            fair = self._grouped[queue_id] = sqlite_fair.has_groups(conn, queue_id)
+        if fair:  # a fair queue keeps its ungrouped messages in the fair index, as group ''
+            for row in rows:
+                if row["group_id"] is None:
+                    row["group_id"] = ""
+        insert = _Q["insert_message"]
+        if len(rows) == 1:
+            return [(rows[0]["message_id"], conn.execute(insert, rows[0]).lastrowid or 0)]
+        conn.executemany(insert, rows)
+        # One connection writes, so the rows just inserted got consecutive row ids.
+        last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        first = last - len(rows) + 1
+        return [(row["message_id"], first + i) for i, row in enumerate(rows)]
 
     @staticmethod
     def _send_fifo(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
-from densho.storage import sql, sqlite_fair
+from densho.storage import sql
 from densho.storage.base import FifoSend
 
 T = TypeVar("T")
@@ -55,18 +55,20 @@ def _sub(row: tuple[Any, ...]) -> Subscription:
 
 
 class SqliteSns:
-    """The ``SnsStore`` methods; the class using it provides ``_call``, ``_send_fifo`` and the
-    fair-queue hint ``_grouped`` (``SqliteStore``)."""
+    """The ``SnsStore`` methods; the class using it provides ``_call`` and ``_insert_messages``
+    (``SqliteStore``)."""
 
     if TYPE_CHECKING:
-        _grouped: dict[int, bool]
 
         async def _call(self, job: Callable[[sqlite3.Connection], T], single: bool = False) -> T:
             raise NotImplementedError
 
-        @staticmethod
-        def _send_fifo(
-            conn: sqlite3.Connection, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend
+        def _insert_messages(
+            self,
+            conn: sqlite3.Connection,
+            queue_id: int,
+            rows: list[dict[str, Any]],
+            fifo: FifoSend | None,
         ) -> list[tuple[str, int]]:
             raise NotImplementedError
 
@@ -220,39 +222,10 @@ class SqliteSns:
 
     def _deliver(self, conn: sqlite3.Connection, delivery: Delivery) -> None:
         # Deferred: sqlite.py imports this module to build SqliteStore.
-        from densho.storage.sqlite import _pack_attrs
+        from densho.storage.sqlite import message_row
 
-        m = delivery.message
-        row: dict[str, Any] = {
-            "queue_id": delivery.queue_id,
-            "message_id": m.message_id,
-            "body": m.body,
-            "attrs": _pack_attrs(m.attributes),
-            "sys_attrs": _pack_attrs(m.system_attributes),
-            "md5_body": m.md5_body,
-            "md5_attrs": m.md5_attributes,
-            "md5_sys": m.md5_system_attributes,
-            "sender_id": m.sender_id,
-            "sent_ms": m.sent_ms,
-            "visible_ms": m.visible_ms,
-            "group_id": m.group_id,
-            "dedup_id": m.dedup_id,
-            "fifo_seq": None,
-        }
-        if delivery.fifo is not None:
-            self._send_fifo(conn, delivery.queue_id, [row], delivery.fifo)
-            return
-        # The standard-queue insert of SqliteStore.send (fair queues keep ungrouped messages as
-        # group ''); TODO: share one helper with send once the fair-queue work has settled.
-        queue_id = delivery.queue_id
-        fair = self._grouped.get(queue_id)
-        if m.group_id is not None:
-            self._grouped[queue_id] = True
-        elif fair is None:
-            fair = self._grouped[queue_id] = sqlite_fair.has_groups(conn, queue_id)
-        if fair and row["group_id"] is None:
-            row["group_id"] = ""
-        conn.execute(_S["insert_message"], row)
+        row = message_row(delivery.queue_id, delivery.message)
+        self._insert_messages(conn, delivery.queue_id, [row], delivery.fifo)
 
     async def expire_topic_windows(self, now_ms: int) -> None:
         def job(conn: sqlite3.Connection) -> None:
