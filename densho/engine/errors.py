@@ -21,7 +21,6 @@ Must not know: AWS error codes or HTTP.
     ├── MessageNotAvailable(handle)         — visibility change on a message that is gone
     ├── PurgeInProgress(queue_name)
     ├── TooManyAttributes(count)
-    ├── OverLimit(reason)
     ├── LabelExists(label) / LabelNotFound(label)
     ├── Unsupported(reason)
     └── batch errors: EmptyBatch, TooManyEntries, BatchIdsNotDistinct, InvalidBatchEntryId,
@@ -136,12 +135,6 @@ class TooManyAttributes(DomainError):
     def __init__(self, count: int) -> None:
         super().__init__(count)
         self.count = count
-
-
-class OverLimit(DomainError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class LabelExists(DomainError):

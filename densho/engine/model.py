@@ -8,7 +8,7 @@ Must not know: wire shapes (PascalCase dicts), SQL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(slots=True)
@@ -57,7 +57,6 @@ class NewMessage:
     md5_system_attributes: str | None
     sent_ms: int
     visible_ms: int  # sent_ms + delay
-    expires_ms: int  # sent_ms + retention period
     sender_id: str
     group_id: str | None = None
     dedup_id: str | None = None
@@ -90,11 +89,3 @@ class QueueCounts:
     visible: int
     in_flight: int
     delayed: int
-
-
-@dataclass(slots=True)
-class BatchOutcome:
-    """Per-entry results of a batch call: successes by entry id, failures as (id, error)."""
-
-    ok: dict[str, object] = field(default_factory=dict)
-    failed: list[tuple[str, Exception]] = field(default_factory=list)

@@ -265,7 +265,7 @@ class SqsEngine:
         if queue.purged_ms is not None and now - queue.purged_ms < PURGE_INTERVAL_MS:
             raise errors.PurgeInProgress(queue.name)
         await self._store.purge(queue.id, now)
-        self._queues[(queue.account, queue.name)] = _replace_purged(queue, now)
+        self._queues[(queue.account, queue.name)] = replace(queue, purged_ms=now)
 
     # --- tags ---
 
@@ -390,7 +390,6 @@ class SqsEngine:
             md5_system_attributes=md5_sys,
             sent_ms=now,
             visible_ms=now + delay * 1000,
-            expires_ms=now + queue.int_attr("MessageRetentionPeriod") * 1000,
             sender_id=sender_id,
             group_id=out.group_id,
             dedup_id=dedup_id,
@@ -689,7 +688,3 @@ def _with_handle(m: ReceivedMessage, handle: str) -> ReceivedMessage:
     if m.sequence_number is not None:
         m.sequence_number += SEQUENCE_BASE
     return m
-
-
-def _replace_purged(queue: Queue, now: int) -> Queue:
-    return replace(queue, purged_ms=now)

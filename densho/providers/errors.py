@@ -99,7 +99,6 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
         _INVALID,
         lambda x: f"Number of message attributes [{x.count}] exceeds the allowed maximum [10].",
     ),
-    e.OverLimit: ("OverLimit", lambda x: x.reason),
     e.LabelExists: (
         _INVALID,
         lambda x: f"Value {x.label} for parameter Label is invalid. Reason: Already exists.",

@@ -7,7 +7,6 @@ Must not know: HTTP, the Query encoding, SQL.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from densho.engine.model import Attr
 from densho.engine.sqs import SEQUENCE_BASE
 from densho.protocol.call import Call
+from densho.providers import paging
 from densho.providers.errors import batch_entry
 from densho.sns import publish
 from densho.sns.engine import PENDING, BatchEntry, SnsEngine
@@ -43,16 +43,12 @@ Handler = Callable[[Context, Params], Awaitable[Result]]
 
 def _page(keys: Sequence[str], token: str | None) -> tuple[int, int, str | None]:
     """(start, end, next token) of a page of ``PAGE`` among sorted ``keys``."""
-    start = 0
-    if token:
-        try:
-            after = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, UnicodeDecodeError):
-            raise SnsInvalidParameter("NextToken") from None
-        start = next((i for i, k in enumerate(keys) if k > after), len(keys))
+    try:
+        start = paging.start_after(keys, token)
+    except ValueError:
+        raise SnsInvalidParameter("NextToken") from None
     end = min(start + PAGE, len(keys))
-    more = end < len(keys)
-    return start, end, base64.urlsafe_b64encode(keys[end - 1].encode()).decode() if more else None
+    return start, end, paging.token_for(keys[end - 1]) if end < len(keys) else None
 
 
 def _tags_in(wire: list[dict[str, str]] | None) -> dict[str, str]:

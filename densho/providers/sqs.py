@@ -7,7 +7,6 @@ Must not know: HTTP, JSON vs Query, SQL.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from densho.engine.model import Attr, Queue, ReceivedMessage
 from densho.engine.moves import MoveTasks
 from densho.engine.sqs import Outgoing, SqsEngine
 from densho.protocol.call import Call
-from densho.providers import moves
+from densho.providers import moves, paging
 from densho.providers.errors import batch_entry
 
 Params = dict[str, Any]
@@ -128,16 +127,12 @@ async def delete_queue(ctx: Context, p: Params) -> Result:
     return {}
 
 
-def _page(names: list[str], p: Params, key: str) -> tuple[list[str], str | None]:
+def _page(names: list[str], p: Params) -> tuple[list[str], str | None]:
     """AWS pagination: NextToken only when MaxResults was given and more remain."""
-    start = 0
-    token = p.get("NextToken")
-    if token:
-        try:
-            after = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, UnicodeDecodeError):
-            raise errors.InvalidParameter("Invalid NextToken value.") from None
-        start = next((i for i, n in enumerate(names) if n > after), len(names))
+    try:
+        start = paging.start_after(names, p.get("NextToken"))
+    except ValueError:
+        raise errors.InvalidParameter("Invalid NextToken value.") from None
     limit = p.get("MaxResults")
     if limit is None:
         return names[start : start + 1000], None
@@ -148,13 +143,13 @@ def _page(names: list[str], p: Params, key: str) -> tuple[list[str], str | None]
         )
     page = names[start : start + limit]
     more = start + limit < len(names)
-    return page, base64.urlsafe_b64encode(page[-1].encode()).decode() if more and page else None
+    return page, paging.token_for(page[-1]) if more and page else None
 
 
 async def list_queues(ctx: Context, p: Params) -> Result:
     queues = await ctx.engine.list_queues(ctx.account, p.get("QueueNamePrefix", ""))
     by_name = {q.name: q for q in queues}
-    page, token = _page(sorted(by_name), p, "QueueUrls")
+    page, token = _page(sorted(by_name), p)
     out: Result = {}
     if page:
         out["QueueUrls"] = [queue_url(ctx, by_name[n]) for n in page]
@@ -209,7 +204,7 @@ async def remove_permission(ctx: Context, p: Params) -> Result:
 async def list_dead_letter_source_queues(ctx: Context, p: Params) -> Result:
     sources = await ctx.engine.dead_letter_sources(await _queue(ctx, p))
     by_name = {q.name: q for q in sources}
-    page, token = _page(sorted(by_name), p, "queueUrls")
+    page, token = _page(sorted(by_name), p)
     out: Result = {"queueUrls": [queue_url(ctx, by_name[n]) for n in page]}
     if token:
         out["NextToken"] = token
