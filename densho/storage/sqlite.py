@@ -457,27 +457,24 @@ class SqliteStore(SqliteMoveTasks, SqliteSns):
     ) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
         for row in rows:
+            # The sequence number is taken first, so the common case (a new id) costs two
+            # statements besides the insert; a duplicate leaves a gap, and gaps are allowed.
+            (seq,) = conn.execute(_Q["next_fifo_seq"], {"queue_id": queue_id}).fetchone()
             key = {
                 "queue_id": queue_id,
                 "scope": row["group_id"] if fifo.by_group else "",
                 "dedup_id": row["dedup_id"],
                 "now": fifo.now_ms,
+                "message_id": row["message_id"],
+                "fifo_seq": seq,
+                "expires": fifo.now_ms + fifo.window_ms,
             }
-            duplicate = conn.execute(_Q["find_duplicate"], key).fetchone()
-            if duplicate is not None:  # accepted, not enqueued again: AWS answers as before
+            if conn.execute(_Q["claim_dedup"], key).fetchone() is None:
+                # Seen within the window: accepted, not enqueued again; AWS answers as before.
+                duplicate = conn.execute(_Q["find_duplicate"], key).fetchone()
                 out.append((duplicate[0], duplicate[1]))
                 continue
-            (seq,) = conn.execute(_Q["next_fifo_seq"], {"queue_id": queue_id}).fetchone()
             conn.execute(_Q["insert_message"], {**row, "fifo_seq": seq})
-            conn.execute(
-                _Q["remember_dedup"],
-                {
-                    **key,
-                    "message_id": row["message_id"],
-                    "fifo_seq": seq,
-                    "expires": fifo.now_ms + fifo.window_ms,
-                },
-            )
             out.append((row["message_id"], seq))
         return out
 

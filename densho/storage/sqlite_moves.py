@@ -185,7 +185,7 @@ class SqliteMoveTasks:
                     failure = QUEUE_GONE
                     break
                 fifo_seq = (
-                    conn.execute(_M["move_next_fifo_seq"], {"queue_id": target}).fetchone()[0]
+                    conn.execute(_M["next_fifo_seq"], {"queue_id": target}).fetchone()[0]
                     if fifo
                     else None
                 )

@@ -66,9 +66,6 @@ LIMIT :limit;
 -- name: move_last_row
 SELECT coalesce(max(seq), 0) FROM messages;
 
--- name: move_next_fifo_seq
-UPDATE queues SET fifo_seq = fifo_seq + 1 WHERE id = :queue_id RETURNING fifo_seq;
-
 -- name: move_message
 -- The row itself moves (no copy): a new row id orders it after the destination's own messages.
 UPDATE messages

@@ -46,16 +46,20 @@ INSERT INTO messages (queue_id, message_id, body, attrs, sys_attrs, md5_body, md
 VALUES (:queue_id, :message_id, :body, :attrs, :sys_attrs, :md5_body, :md5_attrs, :md5_sys,
         :sender_id, :sent_ms, :visible_ms, :group_id, :dedup_id, :fifo_seq);
 
--- name: find_duplicate
-SELECT message_id, fifo_seq FROM fifo_dedup
-WHERE queue_id = :queue_id AND scope = :scope AND dedup_id = :dedup_id AND expires_ms > :now;
-
--- name: remember_dedup
+-- name: claim_dedup
+-- Remember a deduplication id for the window, unless it is remembered already and not expired:
+-- returns a row when this send is new, none when it is a duplicate (then find_duplicate).
 INSERT INTO fifo_dedup (queue_id, scope, dedup_id, message_id, fifo_seq, expires_ms)
 VALUES (:queue_id, :scope, :dedup_id, :message_id, :fifo_seq, :expires)
 ON CONFLICT (queue_id, scope, dedup_id) DO UPDATE
 SET message_id = excluded.message_id, fifo_seq = excluded.fifo_seq,
-    expires_ms = excluded.expires_ms;
+    expires_ms = excluded.expires_ms
+WHERE fifo_dedup.expires_ms <= :now
+RETURNING 1;
+
+-- name: find_duplicate
+SELECT message_id, fifo_seq FROM fifo_dedup
+WHERE queue_id = :queue_id AND scope = :scope AND dedup_id = :dedup_id;
 
 -- name: next_fifo_seq
 UPDATE queues SET fifo_seq = fifo_seq + 1 WHERE id = :queue_id RETURNING fifo_seq;
