@@ -23,12 +23,13 @@ import argparse
 import asyncio
 import hashlib
 import os
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httptools
 import orjson
@@ -38,6 +39,13 @@ AUTHORIZATION = (
     b"SignedHeaders=host, Signature=00"
 )
 CONTENT_TYPE = b"application/x-amz-json-1.0"
+# SNS speaks only the Query protocol; its credential scope tells a server which service is meant.
+SNS_PREFIX = "SNS."
+SNS_AUTHORIZATION = (
+    b"AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sns/aws4_request, "
+    b"SignedHeaders=host, Signature=00"
+)
+FORM_CONTENT_TYPE = b"application/x-www-form-urlencoded; charset=utf-8"
 CLIENT_KINDS = ("raw", "aiohttp")
 DEFAULT_CLIENT = "raw"
 
@@ -47,7 +55,7 @@ class HttpError(Exception):
 
 
 class SqsError(Exception):
-    """A non-200 answer from an SQS endpoint."""
+    """A non-200 answer from the endpoint (SQS, or SNS by :func:`sns_call`)."""
 
     def __init__(self, action: str, status: int, body: bytes) -> None:
         super().__init__(f"{action}: HTTP {status}: {body[:300]!r}")
@@ -91,7 +99,20 @@ class _HeaderCache:
 
     def head(self, action: str) -> bytes:
         head = self._heads.get(action)
-        if head is None:
+        if head is None and action.startswith(SNS_PREFIX):
+            head = b"".join(
+                (
+                    b"POST / HTTP/1.1\r\nHost: ",
+                    self._host,
+                    b"\r\nContent-Type: ",
+                    FORM_CONTENT_TYPE,
+                    b"\r\nAuthorization: ",
+                    SNS_AUTHORIZATION,
+                    b"\r\nContent-Length: ",
+                )
+            )
+            self._heads[action] = head
+        elif head is None:
             head = b"".join(
                 (
                     b"POST / HTTP/1.1\r\nHost: ",
@@ -235,7 +256,13 @@ class AiohttpClient:
         import aiohttp
 
         headers = self._headers.get(action)
-        if headers is None:
+        if headers is None and action.startswith(SNS_PREFIX):
+            headers = {
+                "Content-Type": FORM_CONTENT_TYPE.decode(),
+                "Authorization": SNS_AUTHORIZATION.decode(),
+            }
+            self._headers[action] = headers
+        elif headers is None:
             headers = {
                 "X-Amz-Target": f"AmazonSQS.{action}",
                 "Content-Type": CONTENT_TYPE.decode(),
@@ -295,6 +322,27 @@ async def sqs_call(client: Client, action: str, payload: dict[str, Any] | bytes)
     if status != 200:
         raise SqsError(action, status, resp)
     return orjson.loads(resp) if resp else {}
+
+
+def sns_form(action: str, params: dict[str, str]) -> bytes:
+    """A Query-protocol SNS request body."""
+    return urlencode({"Action": action, "Version": "2010-03-31", **params}).encode()
+
+
+async def sns_call(client: Client, action: str, params: dict[str, str]) -> str:
+    """One SNS Query call; returns the XML answer or raises :class:`SqsError`."""
+    status, resp = await client.call(SNS_PREFIX + action, sns_form(action, params))
+    if status != 200:
+        raise SqsError(action, status, resp)
+    return resp.decode()
+
+
+def xml_field(document: str, name: str) -> str:
+    """The text of the first ``<name>`` element (the answers are flat enough for this)."""
+    match = re.search(f"<{name}>([^<]*)</{name}>", document)
+    if match is None:
+        raise ValueError(f"no <{name}> in {document[:300]!r}")
+    return match.group(1)
 
 
 # --------------------------------------------------------------------------- bodies

@@ -57,6 +57,7 @@ GOAL_PC_RATE = 3_000
 GOAL_PC_P50_MS = 5.0
 GOAL_FIFO_RATE = 3_000
 GOAL_FIFO_ORDER_VIOLATIONS = 0
+GOAL_SNS_RATE = 2_000  # publishes/s to a topic with 3 SQS subscribers
 GOAL_VS_MOTO = 20.0
 
 
@@ -318,6 +319,7 @@ def goals(
         "drain": "drain",
         "pc": "producers+consumers",
         "fifo": "FIFO",
+        "sns": "SNS",
     }
     run_names = {first_words[s] for s in scenarios} | set(scenarios)
 
@@ -349,6 +351,7 @@ def goals(
         f"= {GOAL_FIFO_ORDER_VIOLATIONS}",
         lower=True,
     )
+    add("SNS publishes/s", rate("sns"), GOAL_SNS_RATE, f">= {GOAL_SNS_RATE:,}")
     for scenario in SCENARIOS:
         if scenario in ratio:
             add(
@@ -450,7 +453,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--scenarios",
         type=lambda v: csv(v, SCENARIOS, "--scenarios"),
         default=list(SCENARIOS),
-        help="comma list of send,batch,drain,pc,fifo (default: all)",
+        help="comma list of send,batch,drain,pc,fifo,sns (default: all)",
     )
     p.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     p.add_argument("--duration", type=float, default=5.0, help="seconds per timed run (5)")

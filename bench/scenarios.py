@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from bench.loadgen import (
+    SNS_PREFIX,
     Bodies,
     Client,
     ClientPool,
@@ -33,16 +34,20 @@ from bench.loadgen import (
     closed_loop,
     latency_ms,
     run_workers,
+    sns_call,
+    sns_form,
     sqs_call,
+    xml_field,
 )
 
-SCENARIOS = ("send", "batch", "drain", "pc", "fifo")
+SCENARIOS = ("send", "batch", "drain", "pc", "fifo", "sns")
 SCENARIO_TITLES = {
     "send": "SendMessage",
     "batch": "SendMessageBatch x10",
     "drain": "drain (recv10+delbatch)",
     "pc": "producers+consumers",
     "fifo": "FIFO prod+cons, groups",
+    "sns": "SNS Publish, 3 SQS subs",
 }
 # Which targets take part in which scenario: the ceiling only knows SendMessage.
 SCENARIO_TARGETS = {
@@ -51,6 +56,7 @@ SCENARIO_TARGETS = {
     "drain": ("densho", "moto"),
     "pc": ("densho", "moto"),
     "fifo": ("densho", "moto"),
+    "sns": ("densho", "moto"),
 }
 VISIBILITY_TIMEOUT = 600  # long enough that nothing reappears during a run
 
@@ -266,6 +272,7 @@ async def consume(
     empty_limit: int,
     max_errors: int = 100,
     record_e2e: bool = False,
+    unwrap: Callable[[str], str] | None = None,
     observe: Callable[[list[int]], None] | None = None,
     release: Callable[[list[int]], None] | None = None,
     hold_s: float = 0.0,
@@ -280,6 +287,7 @@ async def consume(
     answer (duplicates included, in the server's order) as the loader handles
     it; the consumer then waits ``hold_s`` ("processing") and calls
     ``release(seqs)`` just before it sends the DeleteMessageBatch.
+    ``unwrap(body)`` gives the run's body inside a delivered one (an SNS envelope).
     """
     out = Consumed()
     seen = out.seen
@@ -343,7 +351,7 @@ async def consume(
             for n, message in enumerate(messages):
                 body = message["Body"]
                 out.received += 1
-                parsed = parse(body)
+                parsed = parse(unwrap(body) if unwrap is not None else body)
                 if parsed is None:
                     out.foreign += 1
                 else:
@@ -1092,12 +1100,119 @@ async def scenario_fifo(
     return outcome
 
 
+# --------------------------------------------------------------------------- SNS fan-out
+
+SNS_SUBSCRIBERS = 3
+
+
+def envelope_message(topic_arn: str) -> Callable[[str], str]:
+    """The published message inside an SNS notification envelope of ``topic_arn``; '' (a
+    foreign body) for anything else."""
+
+    def unwrap(body: str) -> str:
+        try:
+            envelope = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return ""
+        if not isinstance(envelope, dict):
+            return ""
+        if envelope.get("Type") != "Notification" or envelope.get("TopicArn") != topic_arn:
+            return ""
+        if not envelope.get("Signature") or not envelope.get("MessageId"):
+            return ""
+        message = envelope.get("Message")
+        return message if isinstance(message, str) else ""
+
+    return unwrap
+
+
+async def scenario_sns(
+    pool: ClientPool, target: str, round_no: int, settings: Settings, probe: CpuProbe = no_probe
+) -> Outcome:
+    """Publish to a topic with three SQS subscriptions (default: signed JSON envelope); every
+    queue must then hold every acknowledged message exactly once."""
+    outcome = Outcome("sns", target, round_no)
+    bodies = Bodies(settings.body_size)
+    client = pool.clients[0]
+    name = queue_name("sns", target, round_no)
+    topic_arn = xml_field(await sns_call(client, "CreateTopic", {"Name": name}), "TopicArn")
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            urls = [
+                await stack.enter_async_context(fresh_queue(client, target, f"{name}-{n}"))
+                for n in range(SNS_SUBSCRIBERS)
+            ]
+            for url in urls:
+                answer = await sqs_call(
+                    client,
+                    "GetQueueAttributes",
+                    {"QueueUrl": url, "AttributeNames": ["QueueArn"]},
+                )
+                await sns_call(
+                    client,
+                    "Subscribe",
+                    {
+                        "TopicArn": topic_arn,
+                        "Protocol": "sqs",
+                        "Endpoint": answer["Attributes"]["QueueArn"],
+                    },
+                )
+            # Bodies are URL-safe ASCII (tag, digits, '-', 'x'), so they go in unescaped.
+            head = sns_form("Publish", {"TopicArn": topic_arn}) + b"&Message="
+            acked: set[int] = set()
+
+            def check(i: int, status: int, resp: bytes) -> bool:
+                if status == 200 and b"<MessageId>" in resp:
+                    acked.add(i)
+                    return True
+                return False
+
+            before = probe()
+            result = await closed_loop(
+                pool.clients,
+                SNS_PREFIX + "Publish",
+                lambda i: head + bodies.body(i),
+                check,
+                duration_s=settings.duration_s,
+                max_requests=settings.max_msgs,
+                max_errors=settings.max_errors,
+            )
+            outcome.msgs = result.ok
+            outcome.elapsed_s = result.elapsed_s
+            outcome.cpu(before, probe())
+            outcome.latencies_ns = result.latencies_ns
+            outcome.details["load"] = {"requests": result.requests, "errors": result.errors}
+            _load_problems(result, outcome)
+            drains = []
+            for url in urls:
+                drained = await consume(
+                    pool.clients,
+                    url,
+                    bodies,
+                    expected=lambda: len(acked),
+                    wait_s=0,
+                    timeout_s=settings.drain_timeout_s,
+                    empty_limit=3 * len(pool.clients),
+                    max_errors=settings.max_errors,
+                    unwrap=envelope_message(topic_arn),
+                )
+                await check_drained(client, url, acked, drained, outcome)
+                drains.append(drained.summary())
+            outcome.details["verify"] = {"mode": "drain every subscribed queue", "queues": drains}
+    finally:
+        with contextlib.suppress(HttpError, SqsError):
+            await sns_call(client, "DeleteTopic", {"TopicArn": topic_arn})
+    outcome.judge()
+    return outcome
+
+
 RUNNERS = {
     "send": scenario_send,
     "batch": scenario_batch,
     "drain": scenario_drain,
     "pc": scenario_pc,
     "fifo": scenario_fifo,
+    "sns": scenario_sns,
 }
 
 
