@@ -107,7 +107,7 @@ def _utc(epoch_ms: int) -> datetime.datetime:
 class Signer:
     """An RSA private key and the certificate that publishes its public key."""
 
-    __slots__ = ("_cert", "_cert_pem", "_key", "_key_id")
+    __slots__ = ("_cert", "_cert_pem", "_key", "_key_id", "_last")
 
     def __init__(self, key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> None:
         if certificate.public_key() != key.public_key():
@@ -121,6 +121,9 @@ class Signer:
         # Named after the key, not the certificate, so a renewed certificate keeps the URL
         # that earlier messages carry in SigningCertURL.
         self._key_id = hashlib.sha256(spki).hexdigest()[:32]
+        # The last signature made: a publish signs the same document once for every
+        # subscription it reaches, and an RSA signature costs far more than the comparison.
+        self._last: tuple[bytes, int, str] | None = None
 
     @classmethod
     def generate(cls, *, now_ms: int, common_name: str = COMMON_NAME) -> Signer:
@@ -165,9 +168,14 @@ class Signer:
 
     def sign(self, fields: Mapping[str, str | None], version: int) -> str:
         """The base64 ``Signature`` of a message's fields for SignatureVersion 1 or 2."""
-        algorithm = _hash_for(version)
-        signature = self._key.sign(string_to_sign(fields), padding.PKCS1v15(), algorithm)
-        return base64.b64encode(signature).decode("ascii")
+        data = string_to_sign(fields)
+        last = self._last
+        if last is not None and last[1] == version and last[0] == data:
+            return last[2]
+        signature = self._key.sign(data, padding.PKCS1v15(), _hash_for(version))
+        encoded = base64.b64encode(signature).decode("ascii")
+        self._last = (data, version, encoded)
+        return encoded
 
     def certificate_pem(self) -> bytes:
         """The certificate to serve at SigningCertURL (PEM, as AWS serves its own)."""
