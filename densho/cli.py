@@ -44,7 +44,39 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
         "survives process crashes only",
     )
     serve.add_argument("--log-level", default=_from_env("log_level", "warning"))
+    serve.add_argument(
+        "--smtp-relay",
+        default=_from_env("smtp_relay", None),
+        metavar="HOST:PORT",
+        help="send SNS email deliveries through this SMTP relay (default: record them)",
+    )
+    serve.add_argument(
+        "--store",
+        default=_from_env("store", ""),
+        metavar="URL",
+        help="sqlite:///path/densho.db (default: densho.db in --data-dir) or "
+        "postgresql://user@host:port/database",
+    )
+    serve.add_argument(
+        "--pg-pool-size",
+        type=int,
+        default=_from_env("pg_pool_size", 10),
+        help="PostgreSQL: connections per node (default 10)",
+    )
+    migrate = commands.add_parser(
+        "migrate", help="apply the PostgreSQL schema migrations, then exit"
+    )
+    migrate.add_argument(
+        "--store",
+        default=_from_env("store", ""),
+        metavar="URL",
+        help="postgresql://user@host:port/database",
+    )
     args = parser.parse_args(argv)
+    if args.command == "migrate":
+        if not args.store:
+            parser.error("migrate needs --store postgresql://... (or DENSHO_STORE)")
+        return args.command, Settings(store=args.store)
     settings = Settings(
         host=args.host,
         port=args.port,
@@ -53,6 +85,9 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
         region=args.region,
         synchronous=args.synchronous,
         log_level=args.log_level,
+        smtp_relay=args.smtp_relay,
+        store=args.store,
+        pg_pool_size=args.pg_pool_size,
     )
     return args.command, settings
 
@@ -106,6 +141,21 @@ def main(argv: list[str] | None = None) -> None:
     command, settings = parse(sys.argv[1:] if argv is None else argv)
     if command == "serve":
         serve(settings)
+    elif command == "migrate":
+        sys.exit(migrate(settings.store))
+
+
+def migrate(url: str) -> int:
+    """``densho migrate``: bring a PostgreSQL database up to this code's schema; exit status."""
+    from densho.storage.postgres_migrations import migrate_url
+
+    try:
+        applied = asyncio.run(migrate_url(url))
+    except (RuntimeError, ValueError) as exc:
+        print(f"densho migrate: {exc}", file=sys.stderr)
+        return 1
+    print(f"densho migrate: applied {applied}" if applied else "densho migrate: up to date")
+    return 0
 
 
 if __name__ == "__main__":

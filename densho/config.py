@@ -26,10 +26,23 @@ class Settings:
     # FULL: an acknowledged write survives power loss. NORMAL: survives a process crash only.
     synchronous: str = "FULL"
     log_level: str = "warning"
+    # SNS email / email-json deliveries go through this SMTP relay ("host:port"); None: they
+    # are recorded (GET /_densho/sns/recorded) instead of sent.
+    smtp_relay: str | None = None
+
+    # The store's URL: "" for SQLite in data_dir (densho.db), sqlite:///path, or
+    # postgresql://user@host:port/database. The PostgreSQL pool holds at most pg_pool_size
+    # connections (plus one that listens for other nodes' notifications).
+    store: str = ""
+    pg_pool_size: int = 10
 
     @property
     def database(self) -> Path:
         return self.data_dir / "densho.db"
+
+    @property
+    def store_url(self) -> str:
+        return self.store or f"sqlite:///{self.database}"
 
 
 # flag name -> (environment variable, type)
@@ -41,4 +54,7 @@ ENV = {
     "region": ("DENSHO_REGION", str),
     "synchronous": ("DENSHO_SYNCHRONOUS", str),
     "log_level": ("DENSHO_LOG_LEVEL", str),
+    "store": ("DENSHO_STORE", str),
+    "pg_pool_size": ("DENSHO_PG_POOL_SIZE", int),
+    "smtp_relay": ("DENSHO_SMTP_RELAY", str),
 }

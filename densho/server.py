@@ -14,6 +14,10 @@ import sys
 from typing import Any
 
 from densho.config import Settings
+from densho.delivery import admin as delivery_admin
+from densho.delivery.http import HttpSender
+from densho.delivery.smtp import SmtpSender
+from densho.delivery.worker import DeliveryWorker
 from densho.engine import errors
 from densho.engine.clock import SystemClock
 from densho.engine.moves import MoveTasks
@@ -25,9 +29,13 @@ from densho.protocol.wire import Wire
 from densho.providers import sns as sns_provider
 from densho.providers import sqs
 from densho.providers.errors import to_aws
+from densho.sns.delivery import Deliveries
 from densho.sns.engine import SnsEngine
+from densho.sns.manage_engine import SnsManage
 from densho.sns.signing import Signer
-from densho.storage.sqlite import SqliteStore
+from densho.storage.base import StoreUnavailable
+from densho.storage.open import from_url
+from densho.storage.postgres import PostgresStore
 
 log = logging.getLogger("densho")
 
@@ -39,13 +47,33 @@ class App:
     def __init__(self, settings: Settings, endpoint: str) -> None:
         self.settings = settings
         self.endpoint = endpoint
-        self.store = SqliteStore(settings.database, settings.synchronous)
+        self.store = from_url(
+            settings.store_url,
+            synchronous=settings.synchronous,
+            pg_pool_size=settings.pg_pool_size,
+        )
         self.engine = SqsEngine(self.store, SystemClock())
+        if isinstance(self.store, PostgresStore):
+            # Other nodes' commits wake this node's long polls, as this node's own sends do.
+            self.store.set_wake(self.engine.wake)
         self.moves = MoveTasks(self.engine, self.store)
         # The signing key is created on first use (the first signed notification).
         self.sns = SnsEngine(
-            self.store, self.engine, SystemClock(), lambda: Signer.load_or_create(settings.data_dir)
+            self.store,
+            self.engine,
+            SystemClock(),
+            lambda: Signer.load_or_create(settings.data_dir),
+            relay_email=settings.smtp_relay is not None,
         )
+        # SNS deliveries outside densho (HTTP/S, email) from the durable outbox.
+        self.deliveries = Deliveries(self.sns, self.store, SystemClock())
+        self.delivery = DeliveryWorker(
+            self.deliveries,
+            HttpSender(),
+            SmtpSender(settings.smtp_relay) if settings.smtp_relay else None,
+        )
+        self.sns.on_outbox = self.delivery.wake
+        self.sns_manage = SnsManage(self.store, self.sns, SystemClock())
         self.wire = Wire(default_region=settings.region)
         self._maintenance: asyncio.Task[None] | None = None
 
@@ -53,6 +81,7 @@ class App:
         await self.store.open()
         await self.engine.warm(self.settings.account_id)
         await self.moves.resume()  # message move tasks a restart interrupted carry on
+        self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
         self._maintenance = asyncio.create_task(self._maintain())
         print(f"densho ready: {self.endpoint} (store: {self.store.url})", flush=True)
 
@@ -63,6 +92,7 @@ class App:
     async def shutdown(self) -> None:
         self.engine.close()
         await self.moves.close()  # before the store closes: runners write through it
+        await self.delivery.close()  # likewise
         if self._maintenance is not None:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -92,6 +122,8 @@ class App:
             )
         except errors.DomainError as exc:
             raise to_aws(exc) from None
+        except StoreUnavailable:
+            raise _unavailable() from None
 
     async def _dispatch_sns(self, call: Call) -> dict[str, Any]:
         handler = sns_provider.HANDLERS.get(call.operation)
@@ -101,10 +133,13 @@ class App:
             )
         try:
             return await handler(
-                sns_provider.Context(self.sns, self.settings.account_id, call), call.params
+                sns_provider.Context(self.sns, self.settings.account_id, call, self.sns_manage),
+                call.params,
             )
         except errors.DomainError as exc:
             raise to_aws(exc) from None
+        except StoreUnavailable:
+            raise _unavailable() from None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -148,6 +183,26 @@ class App:
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
+        if scope["path"].startswith(delivery_admin.PREFIX):
+            status, content_type, body = await delivery_admin.handle(
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                self.sns,
+                self.deliveries,
+            )
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", content_type),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
             name = raw_name.decode("latin-1").lower()
@@ -173,6 +228,17 @@ class App:
             }
         )
         await send({"type": "http.response.body", "body": response.body})
+
+
+def _unavailable() -> AwsError:
+    # The database is unreachable (PostgreSQL store): AWS's 503 ServiceUnavailable, which every
+    # SDK retries. Nothing of the request was acknowledged.
+    return AwsError(
+        "ServiceUnavailable",
+        "The request has failed due to a temporary failure of the server.",
+        503,
+        sender=False,
+    )
 
 
 async def _send_plain(send: Any, status: int, body: bytes) -> None:

@@ -1,11 +1,15 @@
 """Shared fixtures: one real densho server per session, SQS clients for both wire protocols.
 
-The ``sqs`` fixture is parametrized over ``json`` (boto3's own client, AWS JSON 1.0) and
+The server is parametrized over stores (``sqlite``, ``postgresql``; ``DENSHO_TEST_STORES``
+chooses, see ``tests/support/pg.py``): every e2e test runs against each, and each PostgreSQL
+server gets a database of its own. The ``sqs`` fixture is parametrized over ``json`` (boto3's own
+client, AWS JSON 1.0) and
 ``query`` (a botocore client built from the Query overlay model in
 ``tests/support/query_client.py``). The Query client is imported lazily so the JSON half
 runs while it is being written; when it is missing the ``query`` cases *fail* (never skip).
 
-Tests that crash or restart a server start their own (see ``tests/e2e/test_durability.py``).
+Tests that crash or restart a server start their own through ``new_server`` (see
+``tests/e2e/test_durability.py``), on the store under test.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.support import pg
 from tests.support.server import DenshoServer
 
 REGION = "us-east-1"
@@ -69,16 +74,53 @@ def make_client(protocol: str, endpoint: str) -> SqsClient:
     raise ValueError(protocol)
 
 
-@pytest.fixture(scope="session")
-def densho_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DenshoServer]:
-    """The server shared by every ordinary e2e test of the session."""
-    base: Path = tmp_path_factory.mktemp("densho-session")
-    server = DenshoServer(base / "data", log_dir=base)
-    server.start()
+@pytest.fixture(scope="session", params=pg.test_stores())
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """The store the e2e servers of this half of the session use: sqlite or postgresql."""
+    return str(request.param)
+
+
+ServerFactory = Callable[..., DenshoServer]
+
+
+@contextlib.contextmanager
+def _servers(store_kind: str, base: Path) -> Iterator[ServerFactory]:
+    """Makes servers (not started) on the store under test, each with its own data directory
+    and, on PostgreSQL, its own database; closes them and drops their databases at the end."""
+    made: list[tuple[DenshoServer, str | None]] = []
+
+    def make(name: str = "data", **kwargs: Any) -> DenshoServer:
+        url = pg.create_database() if store_kind == "postgresql" else None
+        server = DenshoServer(base / name, log_dir=base, store=url, **kwargs)
+        made.append((server, url))
+        return server
+
     try:
-        yield server
+        yield make
     finally:
-        server.close()
+        for server, url in made:
+            server.close()
+            if url is not None:
+                pg.drop_database(url)
+
+
+@pytest.fixture
+def new_server(store_kind: str, tmp_path: Path) -> Iterator[ServerFactory]:
+    """``new_server()``: a server of this test's own (for crashes and restarts), not started."""
+    with _servers(store_kind, tmp_path) as make:
+        yield make
+
+
+@pytest.fixture(scope="session")
+def densho_server(
+    store_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DenshoServer]:
+    """The server shared by every ordinary e2e test of the session (one per store)."""
+    base: Path = tmp_path_factory.mktemp(f"densho-session-{store_kind}")
+    with _servers(store_kind, base) as make:
+        server = make()
+        server.start()
+        yield server
 
 
 @pytest.fixture(scope="session")

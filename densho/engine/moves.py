@@ -28,6 +28,7 @@ from densho.engine.model import Queue
 from densho.engine.move_model import FAILED, QUEUE_GONE, RUNNING, MoveStep, MoveTask
 from densho.engine.sqs import SqsEngine, queue_arn
 from densho.ids import uuid4
+from densho.storage.base import StoreUnavailable
 from densho.storage.moves import MoveStore
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ DEFAULT_CHUNK = 100  # no rate given ("system optimized"): chunks of this many, 
 CHUNKS_PER_SECOND = 10  # with a rate, chunks of rate/10 messages, so the pace is smooth
 MAX_CONCURRENT_CHUNKS = 8  # chunks of all tasks in flight at once (the rest wait their turn)
 INTERNAL_FAILURE = "InternalError"
+STORE_RETRY_S = 1.0  # pause before a chunk is tried again while the database is unreachable
 
 _ARN_FORMAT = "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"
 
@@ -201,8 +203,14 @@ class MoveTasks:
         try:
             while True:
                 began = loop.time()
-                async with self._slots:
-                    step = await self._step(task, chunk)
+                try:
+                    async with self._slots:
+                        step = await self._step(task, chunk)
+                except StoreUnavailable:
+                    # The database is unreachable (PostgreSQL): nothing of the chunk committed;
+                    # the task stays RUNNING and tries again, rather than failing.
+                    await asyncio.sleep(STORE_RETRY_S)
+                    continue
                 for queue_id in step.targets:
                     self._engine.notify(queue_id)
                 if step.status != RUNNING:

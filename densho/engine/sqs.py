@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import orjson
 
 from densho.engine import attributes as qattrs
-from densho.engine import errors, handles, messages, redrive
+from densho.engine import errors, handles, messages, policy_statements, redrive
 from densho.engine.clock import Clock
 from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.engine.waiters import Waiters
@@ -308,33 +308,19 @@ class SqsEngine:
                     "Reason: Only the queue owner is allowed to invoke this action."
                 )
         policy = _policy(queue)
-        statements: list[dict[str, object]] = policy["Statement"]  # type: ignore[assignment]
-        if any(s.get("Sid") == label for s in statements):
+        if policy_statements.has_label(policy, label):
             raise errors.LabelExists(label)
-        principals = [f"arn:aws:iam::{a}:root" for a in accounts]
-        sqs_actions = [f"SQS:{a}" for a in actions]
-        statements.append(
-            {
-                "Sid": label,
-                "Effect": "Allow",
-                "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
-                "Action": sqs_actions[0] if len(sqs_actions) == 1 else sqs_actions,
-                "Resource": queue_arn(queue),
-            }
-        )
+        policy_statements.grant(policy, label, accounts, actions, "SQS", queue_arn(queue))
         await self._save(
             queue, {**queue.attributes, "Policy": orjson.dumps(policy).decode()}, queue.tags
         )
 
     async def remove_permission(self, queue: Queue, label: str) -> None:
         policy = _policy(queue)
-        statements: list[dict[str, object]] = policy["Statement"]  # type: ignore[assignment]
-        kept = [s for s in statements if s.get("Sid") != label]
-        if len(kept) == len(statements):
+        if not policy_statements.revoke(policy, label):
             raise errors.LabelNotFound(label)
         merged = dict(queue.attributes)
-        if kept:
-            policy["Statement"] = kept
+        if policy_statements.statements(policy):
             merged["Policy"] = orjson.dumps(policy).decode()
         else:
             merged.pop("Policy", None)
@@ -651,6 +637,14 @@ class SqsEngine:
         """Wake long polls on the queue: messages arrived by a path other than ``send``
         (a message move task)."""
         self._waiters.notify_all(queue_id)
+
+    def wake(self, queue_id: int | None, count: int) -> None:
+        """Another node sharing the store made ``count`` messages of the queue available: wake
+        that many long polls. ``None``: wake every long poll (wake-ups may have been missed)."""
+        if queue_id is None:
+            self._waiters.notify_all()
+        else:
+            self._waiters.notify(queue_id, count)
 
 
 def _not_for_this_queue_type(parameter: str, value: object) -> errors.InvalidParameter:

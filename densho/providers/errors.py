@@ -204,5 +204,22 @@ _TABLE.update(
             "BatchRequestTooLong",
             lambda x: "The length of all the messages put together is more than the limit.",
         ),
+        # Mobile push and SMS management (densho.sns.mobile / densho.sns.sms).
+        sns_e.PlatformApplicationNotFound: (
+            "NotFound",
+            lambda x: "PlatformApplication does not exist",
+        ),
+        sns_e.EndpointNotFound: ("NotFound", lambda x: "Endpoint does not exist"),
+        sns_e.SnsEndpointDisabled: ("EndpointDisabled", lambda x: "Endpoint is disabled"),
+        sns_e.SnsPlatformApplicationDisabled: (
+            "PlatformApplicationDisabled",
+            lambda x: "Platform application is disabled",
+        ),
+        # Not modeled with an error trait: the code is the shape name, the status 400.
+        sns_e.SnsVerificationFailed: (
+            "VerificationException",
+            lambda x: "Invalid one-time password.",
+        ),
+        sns_e.SnsOptedOut: ("OptedOut", lambda x: "The phone number is opted out."),
     }
 )

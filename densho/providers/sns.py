@@ -14,11 +14,12 @@ from typing import Any
 from densho.engine.model import Attr
 from densho.engine.sqs import SEQUENCE_BASE
 from densho.protocol.call import Call
-from densho.providers import paging
+from densho.providers import paging, sns_manage
 from densho.providers.errors import batch_entry
 from densho.sns import publish
 from densho.sns.engine import PENDING, BatchEntry, SnsEngine
 from densho.sns.errors import SnsInvalidParameter
+from densho.sns.manage_engine import SnsManage
 from densho.sns.model import Published, Subscription
 
 Params = dict[str, Any]
@@ -31,6 +32,7 @@ class Context:
     engine: SnsEngine
     account: str
     call: Call
+    manage: SnsManage | None = None  # management actions (densho.providers.sns_manage)
 
     @property
     def endpoint(self) -> str:
@@ -139,15 +141,34 @@ async def set_topic_attributes(ctx: Context, p: Params) -> Result:
 
 async def subscribe(ctx: Context, p: Params) -> Result:
     sub = await ctx.engine.subscribe(
-        ctx.account, p["TopicArn"], p["Protocol"], p.get("Endpoint"), p.get("Attributes") or {}
+        ctx.account,
+        p["TopicArn"],
+        p["Protocol"],
+        p.get("Endpoint"),
+        p.get("Attributes") or {},
+        ctx.endpoint,
     )
     if sub.confirmed or p.get("ReturnSubscriptionArn"):
         return {"SubscriptionArn": sub.arn}
     return {"SubscriptionArn": PENDING}
 
 
+async def confirm_subscription(ctx: Context, p: Params) -> Result:
+    # Also reached by a GET of a confirmation's SubscribeURL (unsigned: not authenticated).
+    sub = await ctx.engine.confirm_subscription(
+        p["TopicArn"],
+        p["Token"],
+        authenticated=ctx.call.access_key is not None,
+        authenticate_on_unsubscribe=str(p.get("AuthenticateOnUnsubscribe", "")).lower() == "true",
+    )
+    return {"SubscriptionArn": sub.arn}
+
+
 async def unsubscribe(ctx: Context, p: Params) -> Result:
-    await ctx.engine.unsubscribe(p["SubscriptionArn"])
+    # Also reached by a GET of a notification's UnsubscribeURL (unsigned).
+    await ctx.engine.unsubscribe(
+        p["SubscriptionArn"], ctx.endpoint, authenticated=ctx.call.access_key is not None
+    )
     return {}
 
 
@@ -185,8 +206,6 @@ async def set_subscription_attributes(ctx: Context, p: Params) -> Result:
 
 def _target(p: Params) -> str:
     topic, target = p.get("TopicArn"), p.get("TargetArn")
-    if p.get("PhoneNumber") is not None:
-        raise SnsInvalidParameter("PhoneNumber Reason: SMS publishing is not supported by densho")
     if topic is None and target is None:
         raise SnsInvalidParameter("TopicArn or TargetArn Reason: no value for required parameter")
     if topic is not None and target is not None:
@@ -197,6 +216,8 @@ def _target(p: Params) -> str:
 
 
 async def publish_(ctx: Context, p: Params) -> Result:
+    if sns_manage.is_direct(p):  # a phone number or a platform endpoint: recorded, not sent
+        return await sns_manage.publish_direct(ctx, p, _message(p))
     result = await ctx.engine.publish(_target(p), _message(p), ctx.endpoint)
     return _published(result)
 
@@ -240,6 +261,7 @@ HANDLERS: dict[str, Handler] = {
     "GetTopicAttributes": get_topic_attributes,
     "SetTopicAttributes": set_topic_attributes,
     "Subscribe": subscribe,
+    "ConfirmSubscription": confirm_subscription,
     "Unsubscribe": unsubscribe,
     "ListSubscriptions": list_subscriptions,
     "ListSubscriptionsByTopic": list_subscriptions_by_topic,
@@ -251,3 +273,4 @@ HANDLERS: dict[str, Handler] = {
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,
 }
+HANDLERS.update(sns_manage.HANDLERS)

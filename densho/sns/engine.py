@@ -1,29 +1,34 @@
 """SNS semantics: topics, subscriptions, tags, and Publish / PublishBatch fan-out to the SQS
-queues of this densho.
+queues of this densho and, through the outbox, to every other kind of subscriber.
 
-Owns: topic and subscription rules (names, idempotent create, attributes, states), the choice of
-deliveries for a published message, and the promise that a publish's SQS deliveries commit in one
-storage job with it. Time comes from the injected ``Clock``; SNS state from the ``SnsStore``;
-queues and SQS message rules from the ``SqsEngine``.
-Must not know: HTTP, botocore, wire dict shapes, SQL.
+Owns: topic and subscription rules (names, idempotent create, attributes, states, confirmation
+by token), the choice of deliveries for a published message, and the promise that a publish's
+deliveries (SQS messages, outbox rows, recorded deliveries) commit in one storage job with it.
+Time comes from the injected ``Clock``; SNS state from the ``SnsStore``; queues and SQS message
+rules from the ``SqsEngine``.
+Must not know: HTTP, botocore, wire dict shapes, SQL, how the outbox is delivered.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from densho.engine import errors as sqs_errors
 from densho.engine.clock import Clock
-from densho.engine.model import Queue
+from densho.engine.model import Attr, Queue
 from densho.engine.sqs import FIFO_WINDOW_MS, SEQUENCE_BASE, Outgoing, SqsEngine
 from densho.ids import uuid4
 from densho.sns import attributes as sattrs
-from densho.sns import delivery_policy, envelope, filter_policy
+from densho.sns import delivery_policy, envelope, filter_policy, outbox, payloads
 from densho.sns import publish as pub
 from densho.sns.errors import (
+    SnsAuthorizationError,
     SnsBatchIdsNotDistinct,
     SnsBatchTooLong,
     SnsEmptyBatch,
@@ -53,6 +58,10 @@ _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 # The SenderId SQS shows for messages SNS delivers (the SNS service principal's id on AWS).
 SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
 PENDING = "pending confirmation"
+# Subscription state densho keeps among a subscription's attributes; never shown or writable.
+_AUTHENTICATED = "densho:ConfirmationWasAuthenticated"
+_AUTH_UNSUBSCRIBE = "densho:AuthenticateOnUnsubscribe"
+_INTERNAL_PREFIX = "densho:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,20 +77,34 @@ def topic_arn(region: str, account: str, name: str) -> str:
 def parse_arn(arn: str, parameter: str) -> tuple[str, str, str]:
     """(region, account, resource) of an SNS ARN; refuses a malformed one as AWS does."""
     parts = arn.split(":")
-    if len(parts) < 6 or parts[0] != "arn" or parts[2] != "sns" or not parts[5]:
+    if len(parts) < 6:  # AWS's text (recorded against AWS in LocalStack's SNS snapshots)
+        raise SnsInvalidParameter(
+            f"{parameter} Reason: An ARN must have at least 6 elements, not {len(parts)}"
+        )
+    if parts[0] != "arn" or parts[2] != "sns" or not parts[5]:
         raise SnsInvalidParameter(parameter)
     return parts[3], parts[4], ":".join(parts[5:])
 
 
 class SnsEngine:
     def __init__(
-        self, store: SnsStore, sqs: SqsEngine, clock: Clock, signer: Callable[[], Signer]
+        self,
+        store: SnsStore,
+        sqs: SqsEngine,
+        clock: Clock,
+        signer: Callable[[], Signer],
+        *,
+        relay_email: bool = False,
     ) -> None:
         self._store = store
         self._sqs = sqs
         self._clock = clock
         self._signer_factory = signer
         self._signer: Signer | None = None
+        # Whether emails are sent (through an SMTP relay) or recorded.
+        self.relay_email = relay_email
+        # Called after a commit that queued outbox rows (the delivery worker's wake-up).
+        self.on_outbox: Callable[[], None] | None = None
         # Read-through caches. This process is the only writer of the embedded store; a write
         # bumps the entry's generation and drops it, and a read installs what it loaded only if
         # no write happened meanwhile, so a cache never holds an older state than the store.
@@ -95,6 +118,14 @@ class SnsEngine:
         if self._signer is None:
             self._signer = self._signer_factory()
         return self._signer
+
+    def cert_url(self, endpoint: str) -> str:
+        """SigningCertURL: served by densho at this path (``endpoint`` as the client used it)."""
+        return f"{endpoint}/_densho/sns/cert/{self.signer().certificate_file_name}"
+
+    def _signing(self, topic: Topic, endpoint: str) -> envelope.Signing:
+        version = int(topic.attributes.get("SignatureVersion", "1"))
+        return envelope.Signing(self.signer(), version, self.cert_url(endpoint))
 
     def _written(self, key: str) -> None:
         self._gen[key] = self._gen.get(key, 0) + 1
@@ -204,6 +235,12 @@ class SnsEngine:
         await self._store.update_topic(topic.arn, merged, topic.tags)
         self._written(topic.arn)
 
+    async def store_topic_attributes(self, topic: Topic, attributes: dict[str, str]) -> None:
+        """Store ``attributes`` as the topic's, as given: the caller validated them
+        (``densho.sns.manage_engine``: AddPermission's Policy, PutDataProtectionPolicy)."""
+        await self._store.update_topic(topic.arn, attributes, topic.tags)
+        self._written(topic.arn)
+
     # --- tags ---
 
     @staticmethod
@@ -257,7 +294,10 @@ class SnsEngine:
         protocol: str,
         endpoint: str | None,
         attributes: Mapping[str, str],
+        endpoint_url: str = "",
     ) -> Subscription:
+        """Subscribe; ``endpoint_url`` is the service URL the client used (it goes into the
+        SubscribeURL of the confirmation an HTTP/S or email endpoint receives)."""
         topic = await self.get_topic(arn)
         if protocol not in PROTOCOLS:
             raise SnsInvalidParameter(
@@ -281,6 +321,12 @@ class SnsEngine:
             raise SnsInvalidParameter(
                 "Invalid parameter: Endpoint Reason: FIFO topic only supports SQS protocol"
             )
+        elif protocol in outbox.HTTP_PROTOCOLS and not endpoint.lower().startswith(
+            f"{protocol}://"
+        ):
+            raise SnsInvalidParameter("Endpoint Reason: Endpoint must match the specified protocol")
+        elif protocol in outbox.EMAIL_PROTOCOLS and "@" not in endpoint:
+            raise SnsInvalidParameter("Email address")
         given = sattrs.check_subscription_attributes(attributes, {}, subscribing=True)
         candidate = Subscription(
             arn=f"{arn}:{uuid4()}",
@@ -289,17 +335,100 @@ class SnsEngine:
             protocol=protocol,
             endpoint=endpoint,
             attributes=given,
-            # Subscriptions to densho's own queues need no confirmation; every other protocol
-            # waits for one (confirmation delivery is not implemented yet).
-            confirmed=protocol == "sqs",
+            # HTTP/S and email wait for their owner to confirm; AWS confirms the others at once.
+            confirmed=protocol in outbox.CONFIRMED_ON_SUBSCRIBE,
             created_ms=self._clock.now_ms(),
         )
-        sub, created = await self._store.create_subscription(candidate)
+        if candidate.confirmed:
+            sub, created = await self._store.create_subscription(candidate)
+        else:
+            sub, created = await self._subscribe_pending(topic, candidate, endpoint_url)
         self._written(arn)
         if not created and any(sub.attributes.get(k) != v for k, v in given.items()):
             raise SnsInvalidParameter(
                 "Attributes Reason: Subscription already exists with different attributes"
             )
+        return sub
+
+    async def _subscribe_pending(
+        self, topic: Topic, sub: Subscription, endpoint_url: str
+    ) -> tuple[Subscription, bool]:
+        """Store a subscription that waits for confirmation with a fresh token and its
+        SubscriptionConfirmation (re-sent when the same endpoint subscribes again while
+        pending, as AWS does)."""
+        now = self._clock.now_ms()
+        token = _mint_token()
+        entry = payloads.subscription_confirmation(
+            protocol=sub.protocol,
+            endpoint=sub.endpoint,
+            subscription_arn=sub.arn,
+            topic_arn=topic.arn,
+            message_id=uuid4(),
+            token=token,
+            subscribe_url=envelope.subscribe_url(endpoint_url, topic.arn, token),
+            timestamp_ms=now,
+            signing=self._signing(topic, endpoint_url),
+        )
+        send, keep = self._route([entry])
+        found, created = await self._store.subscribe_pending(
+            sub, outbox.Token(token, topic.arn, sub.arn, now + outbox.TOKEN_TTL_MS), send, keep
+        )
+        if send and not found.confirmed:
+            self._woken()
+        return found, created
+
+    def _route(
+        self, entries: list[outbox.OutboxEntry]
+    ) -> tuple[list[outbox.OutboxEntry], list[outbox.Recorded]]:
+        """Which entries go to the outbox and which are recorded instead (email without an
+        SMTP relay)."""
+        if self.relay_email:
+            return entries, []
+        send = [e for e in entries if e.protocol not in outbox.EMAIL_PROTOCOLS]
+        keep = [payloads.as_recorded(e) for e in entries if e.protocol in outbox.EMAIL_PROTOCOLS]
+        return send, keep
+
+    def _woken(self) -> None:
+        if self.on_outbox is not None:
+            self.on_outbox()
+
+    async def confirm_subscription(
+        self,
+        topic_arn_: str,
+        token: str,
+        *,
+        authenticated: bool,
+        authenticate_on_unsubscribe: bool,
+    ) -> Subscription:
+        """ConfirmSubscription (and a GET of the SubscribeURL): confirm the subscription the
+        token was issued for, or re-create the one an UnsubscribeConfirmation's token names.
+        Confirming twice answers the same subscription."""
+        topic = await self.get_topic(topic_arn_)
+        found = await self._store.get_token(token)
+        if (
+            found is None
+            or found.topic_arn != topic.arn
+            or found.expires_ms <= self._clock.now_ms()
+        ):
+            raise SnsInvalidParameter("Token")
+        marks = {_AUTHENTICATED: "true" if authenticated else "false"}
+        if authenticated and authenticate_on_unsubscribe:
+            marks[_AUTH_UNSUBSCRIBE] = "true"
+        sub = await self._store.get_subscription(found.subscription_arn)
+        if sub is None:
+            if found.snapshot is None:
+                raise SnsInvalidParameter("Token")
+            restored = replace(_from_snapshot(found.snapshot), confirmed=True)
+            restored = replace(restored, attributes={**restored.attributes, **marks})
+            sub, _ = await self._store.create_subscription(restored)
+        elif not sub.confirmed:
+            updated = await self._store.update_subscription(
+                sub.arn, {**sub.attributes, **marks}, True
+            )
+            if updated is None:
+                raise SnsInvalidParameter("Token")
+            sub = updated
+        self._written(topic.arn)
         return sub
 
     async def get_subscription(self, arn: str) -> Subscription:
@@ -310,12 +439,47 @@ class SnsEngine:
                 return sub
         raise SubscriptionNotFound()
 
-    async def unsubscribe(self, arn: str) -> None:
+    async def unsubscribe(
+        self, arn: str, endpoint_url: str = "", *, authenticated: bool = True
+    ) -> None:
+        """Delete a subscription. An unauthenticated request (the UnsubscribeURL) is refused
+        for a subscription confirmed with AuthenticateOnUnsubscribe; otherwise an HTTP/S
+        endpoint gets a final UnsubscribeConfirmation whose SubscribeURL restores it (AWS
+        sends it when the requester is not the owner, which an unsigned request cannot be)."""
         region, account, resource = parse_arn(arn, "SubscriptionArn")
         if ":" not in resource:
             raise SnsInvalidParameter("SubscriptionArn")
-        await self._store.delete_subscription(arn)  # a missing subscription is no error
-        self._written(topic_arn(region, account, resource.partition(":")[0]))
+        topic_key = topic_arn(region, account, resource.partition(":")[0])
+        sub = None if authenticated else await self._store.get_subscription(arn)
+        if sub is not None and sub.attributes.get(_AUTH_UNSUBSCRIBE) == "true":
+            raise SnsAuthorizationError("The subscription requires authentication to unsubscribe")
+        topic = None if sub is None else await self._find_topic(sub.topic_arn)
+        if sub is None or topic is None or not sub.confirmed:
+            await self._store.delete_subscription(arn)  # a missing subscription is no error
+        elif sub.protocol in outbox.HTTP_PROTOCOLS:
+            await self._unsubscribe_noting(topic, sub, endpoint_url)
+        else:
+            await self._store.delete_subscription(arn)
+        self._written(topic_key)
+
+    async def _unsubscribe_noting(self, topic: Topic, sub: Subscription, endpoint_url: str) -> None:
+        now = self._clock.now_ms()
+        token = _mint_token()
+        entry = payloads.unsubscribe_confirmation(
+            protocol=sub.protocol,
+            endpoint=sub.endpoint,
+            subscription_arn=sub.arn,
+            topic_arn=topic.arn,
+            message_id=uuid4(),
+            token=token,
+            subscribe_url=envelope.subscribe_url(endpoint_url, topic.arn, token),
+            timestamp_ms=now,
+            signing=self._signing(topic, endpoint_url),
+        )
+        snapshot = _to_snapshot(sub)
+        record = outbox.Token(token, topic.arn, sub.arn, now + outbox.TOKEN_TTL_MS, snapshot)
+        if await self._store.delete_subscription_noting(sub.arn, record, [entry]):
+            self._woken()
 
     async def list_subscriptions(self, owner: str) -> list[Subscription]:
         return await self._store.list_subscriptions(owner)
@@ -325,8 +489,9 @@ class SnsEngine:
         return await self._topic_subs(arn)
 
     def subscription_attributes(self, sub: Subscription) -> dict[str, str]:
+        authenticated = sub.attributes.get(_AUTHENTICATED, "true" if sub.confirmed else "false")
         out = {
-            "ConfirmationWasAuthenticated": "true" if sub.confirmed else "false",
+            "ConfirmationWasAuthenticated": authenticated,
             "PendingConfirmation": "false" if sub.confirmed else "true",
             "Owner": sub.owner,
             "RawMessageDelivery": "false",
@@ -346,7 +511,7 @@ class SnsEngine:
                     else None,
                 )
             )
-        out.update(sub.attributes)
+        out.update((k, v) for k, v in sub.attributes.items() if not k.startswith(_INTERNAL_PREFIX))
         return out
 
     async def set_subscription_attribute(self, sub: Subscription, name: str, value: str) -> None:
@@ -417,11 +582,15 @@ class SnsEngine:
     async def _commit(self, topic: Topic, items: list[PublishItem]) -> list[Published]:
         results = await self._store.publish(topic.arn, items)
         woken: set[int] = set()
+        queued = False
         for item, result in zip(items, results, strict=True):
             if result.delivered:
                 woken.update(d.queue_id for d in item.deliveries)
+                queued = queued or bool(item.outbox)
         for queue_id in woken:
             self._sqs.notify(queue_id)
+        if queued:
+            self._woken()
         return results
 
     async def _item(self, topic: Topic, message: pub.Message, endpoint: str) -> PublishItem:
@@ -444,20 +613,21 @@ class SnsEngine:
             )
         item = PublishItem(message_id, sequence, dedup)
         signing: envelope.Signing | None = None
-        for sub in await self._topic_subs(topic.arn):
-            if sub.protocol != "sqs" or not sub.confirmed:
-                continue  # other protocols: delivery is not implemented yet
-            if not pub.matches(self._filter(sub), checked):
+        subs = [
+            sub
+            for sub in await self._topic_subs(topic.arn)
+            if sub.confirmed and pub.matches(self._filter(sub), checked)
+        ]
+        if not topic.is_fifo and any(s.protocol == "sqs" and not s.raw for s in subs):
+            signing = self._signing(topic, endpoint)
+            await self._sign_ahead(signing, message_id, topic.arn, checked, now)
+        for sub in subs:
+            if signing is None and not topic.is_fifo and (sub.protocol != "sqs" or not sub.raw):
+                signing = self._signing(topic, endpoint)
+            if sub.protocol != "sqs":
+                assert signing is not None  # FIFO topics have SQS subscriptions only
+                self._outside(item, topic, sub, checked, now, endpoint, signing)
                 continue
-            queue = await self._queue(topic, sub.endpoint)
-            if queue is None:
-                continue  # AWS accepts the publish; the delivery fails on its side
-            if signing is None and not topic.is_fifo and not sub.raw:
-                signing = envelope.Signing(
-                    self.signer(),
-                    int(topic.attributes.get("SignatureVersion", "1")),
-                    f"{endpoint}/_densho/sns/cert/{self.signer().certificate_file_name}",
-                )
             rendered = pub.sqs_body(
                 checked,
                 raw=sub.raw,
@@ -469,6 +639,16 @@ class SnsEngine:
                 signing=signing,
                 sequence_number=None if sequence is None else str(SEQUENCE_BASE + sequence),
             )
+            queue = await self._queue(topic, sub.endpoint)
+            if queue is None:
+                # AWS accepts the publish; the delivery fails with a client error, which goes
+                # to the subscription's dead-letter queue when it has one.
+                dead = await self.dead_letter_delivery(
+                    sub, rendered.body, rendered.attributes, now, checked.group_id
+                )
+                if dead is not None:
+                    item.deliveries.append(dead)
+                continue
             out = Outgoing(
                 body=rendered.body,
                 attributes=rendered.attributes,
@@ -480,17 +660,112 @@ class SnsEngine:
             except sqs_errors.DomainError as exc:  # the queue refuses it; AWS drops it too
                 log.info("SNS delivery to %s refused: %s", sub.endpoint, exc)
                 continue
-            fifo = (
-                FifoSend(
-                    now,
-                    FIFO_WINDOW_MS,
-                    queue.attributes.get("DeduplicationScope") == "messageGroup",
-                )
-                if queue.is_fifo
-                else None
-            )
-            item.deliveries.append(Delivery(queue.id, prepared, fifo))
+            item.deliveries.append(Delivery(queue.id, prepared, _fifo_send(queue, now)))
         return item
+
+    @staticmethod
+    async def _sign_ahead(
+        signing: envelope.Signing, message_id: str, arn: str, checked: pub.Checked, now: int
+    ) -> None:
+        """Sign the SQS envelope on a worker thread (the RSA work releases the GIL, so it runs
+        beside the event loop), leaving the signature where rendering will find it."""
+        fields = envelope.notification_signed(
+            message_id,
+            arn,
+            checked.text_for("sqs"),
+            envelope.iso_timestamp(now),
+            checked.source.subject,
+        )
+        signer = signing.signer
+        signature = await asyncio.to_thread(signer.signature, fields, signing.version)
+        signer.remember(fields, signing.version, signature)
+
+    def _outside(
+        self,
+        item: PublishItem,
+        topic: Topic,
+        sub: Subscription,
+        checked: pub.Checked,
+        now: int,
+        endpoint: str,
+        signing: envelope.Signing,
+    ) -> None:
+        """The delivery of one message to a subscriber outside densho: an outbox row (HTTP/S,
+        email with a relay) or a recorded delivery (the rest)."""
+        to = payloads.Addressed(
+            protocol=sub.protocol,
+            endpoint=sub.endpoint,
+            subscription_arn=sub.arn,
+            topic_arn=topic.arn,
+            message_id=item.message_id,
+            timestamp_ms=now,
+            unsubscribe_url=envelope.unsubscribe_url(endpoint, sub.arn),
+            signing=signing,
+        )
+        if sub.protocol in outbox.HTTP_PROTOCOLS:
+            policy = self.effective_policy(topic, sub)
+            item.outbox.append(
+                payloads.http_notification(
+                    checked, to, raw=sub.raw, content_type=policy.header_content_type
+                )
+            )
+        elif sub.protocol in outbox.EMAIL_PROTOCOLS:
+            send, keep = self._route([payloads.email_notification(checked, to)])
+            item.outbox.extend(send)
+            item.recorded.extend(keep)
+        else:
+            item.recorded.append(payloads.recorded_notification(checked, to, raw=sub.raw))
+
+    def effective_policy(
+        self, topic: Topic | None, sub: Subscription
+    ) -> delivery_policy.EffectiveDeliveryPolicy:
+        """The DeliveryPolicy one HTTP/S subscription runs under (topic defaults merged)."""
+        topic_text = topic.attributes.get("DeliveryPolicy") if topic is not None else None
+        sub_text = sub.attributes.get("DeliveryPolicy")
+        return delivery_policy.effective_policy(
+            delivery_policy.parse_topic_policy(topic_text) if topic_text else None,
+            delivery_policy.parse_subscription_policy(sub_text) if sub_text else None,
+        )
+
+    async def dead_letter_delivery(
+        self,
+        sub: Subscription,
+        body: str,
+        attributes: Mapping[str, Attr],
+        now: int,
+        group_id: str | None = None,
+    ) -> Delivery | None:
+        """The SQS message a failed delivery leaves in the subscription's dead-letter queue
+        (RedrivePolicy deadLetterTargetArn): the body as it would have been delivered, with
+        the raw delivery's message attributes. None without a usable dead-letter queue."""
+        text = sub.attributes.get("RedrivePolicy")
+        if not text:
+            return None
+        target = json.loads(text).get("deadLetterTargetArn")
+        topic = await self._find_topic(sub.topic_arn)
+        queue = None
+        if topic is not None and isinstance(target, str) and sattrs.is_sqs_arn(target):
+            queue = await self._queue(topic, target)
+        if queue is None:
+            log.warning("dead-letter queue %s of %s does not exist", target, sub.arn)
+            return None
+        out = Outgoing(body=body, attributes=dict(attributes), group_id=group_id)
+        try:
+            prepared = self._sqs.prepare(queue, out, SNS_SENDER_ID, now)
+        except sqs_errors.DomainError as exc:
+            log.warning("dead-letter queue %s refused a message of %s: %s", target, sub.arn, exc)
+            return None
+        return Delivery(queue.id, prepared, _fifo_send(queue, now))
+
+    def notify_queue(self, queue_id: int) -> None:
+        """Wake long polls on a queue a dead-lettered message went to."""
+        self._sqs.notify(queue_id)
+
+    async def find_subscription(self, arn: str) -> tuple[Subscription | None, Topic | None]:
+        """The subscription and its topic as stored now (None where gone)."""
+        sub = await self._store.get_subscription(arn)
+        topic = None if sub is None else await self._find_topic(sub.topic_arn)
+        return sub, topic
 
     async def _queue(self, topic: Topic, queue_arn: str) -> Queue | None:
         _, _, _, region, account, name = queue_arn.split(":", 5)
@@ -501,4 +776,47 @@ class SnsEngine:
         return queue if queue.region == region else None
 
     async def expire(self) -> None:
-        await self._store.expire_topic_windows(self._clock.now_ms())
+        now = self._clock.now_ms()
+        await self._store.expire_topic_windows(now)
+        await self._store.forget_tokens(now)
+
+
+def _fifo_send(queue: Queue, now: int) -> FifoSend | None:
+    if not queue.is_fifo:
+        return None
+    return FifoSend(
+        now, FIFO_WINDOW_MS, queue.attributes.get("DeduplicationScope") == "messageGroup"
+    )
+
+
+def _mint_token() -> str:
+    # AWS's tokens are long hex strings; 128 random bytes make guessing one hopeless.
+    return secrets.token_hex(128)
+
+
+def _to_snapshot(sub: Subscription) -> str:
+    return json.dumps(
+        {
+            "arn": sub.arn,
+            "topic_arn": sub.topic_arn,
+            "owner": sub.owner,
+            "protocol": sub.protocol,
+            "endpoint": sub.endpoint,
+            "attributes": sub.attributes,
+            "created_ms": sub.created_ms,
+        }
+    )
+
+
+def _from_snapshot(text: str) -> Subscription:
+    doc = json.loads(text)
+    return Subscription(
+        arn=doc["arn"],
+        topic_arn=doc["topic_arn"],
+        owner=doc["owner"],
+        protocol=doc["protocol"],
+        endpoint=doc["endpoint"],
+        attributes=doc["attributes"],
+        confirmed=False,
+        created_ms=doc["created_ms"],
+    )

@@ -156,17 +156,24 @@ def notification(
         fields.append(("Subject", subject))
     fields += [("Message", message), ("Timestamp", timestamp)]
     if signing is not None:
-        signed = {
-            "Type": NOTIFICATION,
-            "MessageId": message_id,
-            "TopicArn": topic_arn,
-            "Subject": subject,
-            "Message": message,
-            "Timestamp": timestamp,
-        }
+        signed = notification_signed(message_id, topic_arn, message, timestamp, subject)
         fields += _signature_fields(signing, signed)
     fields.append(("UnsubscribeURL", unsubscribe_url))
     return _render(fields, attributes)
+
+
+def notification_signed(
+    message_id: str, topic_arn: str, message: str, timestamp: str, subject: str | None
+) -> dict[str, str | None]:
+    """The fields a Notification's signature covers (``timestamp`` as ``iso_timestamp``)."""
+    return {
+        "Type": NOTIFICATION,
+        "MessageId": message_id,
+        "TopicArn": topic_arn,
+        "Subject": subject,
+        "Message": message,
+        "Timestamp": timestamp,
+    }
 
 
 def _confirmation(

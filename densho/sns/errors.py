@@ -7,11 +7,15 @@ Must not know: AWS codes, HTTP statuses.
     DomainError
     ├── TopicNotFound()                       — NotFound 404, "Topic does not exist"
     ├── SubscriptionNotFound()                — NotFound 404, "Subscription does not exist"
-    ├── SnsResourceNotFound()                 — ResourceNotFound 404 (tags)
+    ├── SnsResourceNotFound()                 — ResourceNotFound 404 (tags, sandbox numbers)
     ├── SnsInvalidParameter(reason)           — InvalidParameter, "Invalid parameter: <reason>"
     ├── SnsInvalidParameterValue(message)     — ParameterValueInvalid (message attributes)
     ├── SnsAuthorizationError(message)        — AuthorizationError 403
     ├── TagLimitExceeded()
+    ├── mobile push and SMS (densho.sns.mobile / densho.sns.sms):
+    │   PlatformApplicationNotFound(), EndpointNotFound() — NotFound 404
+    │   SnsEndpointDisabled(), SnsPlatformApplicationDisabled() — publishing to a disabled target
+    │   SnsVerificationFailed() — a wrong sandbox OTP; SnsOptedOut() — an opted-out number
     └── batch: SnsEmptyBatch, SnsTooManyEntries, SnsBatchIdsNotDistinct, SnsInvalidBatchEntryId,
         SnsBatchTooLong
 """
@@ -72,4 +76,28 @@ class SnsInvalidBatchEntryId(DomainError):
 
 
 class SnsBatchTooLong(DomainError):
+    pass
+
+
+class PlatformApplicationNotFound(DomainError):
+    pass
+
+
+class EndpointNotFound(DomainError):
+    pass
+
+
+class SnsEndpointDisabled(DomainError):
+    pass
+
+
+class SnsPlatformApplicationDisabled(DomainError):
+    pass
+
+
+class SnsVerificationFailed(DomainError):
+    pass
+
+
+class SnsOptedOut(DomainError):
     pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from densho.engine.model import NewMessage
+from densho.sns.outbox import OutboxEntry, Recorded
 from densho.storage.base import FifoSend
 
 
@@ -71,6 +72,8 @@ class PublishItem:
     sequence: int | None  # FIFO topics: the topic's SequenceNumber (stored form)
     dedup: TopicDedup | None
     deliveries: list[Delivery] = field(default_factory=list)
+    outbox: list[OutboxEntry] = field(default_factory=list)  # HTTP/S and email, sent later
+    recorded: list[Recorded] = field(default_factory=list)  # SMS, Lambda, ...: kept, not sent
 
 
 @dataclass(frozen=True, slots=True)

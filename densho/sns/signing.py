@@ -59,6 +59,7 @@ SIGNATURE_VERSIONS = (1, 2)
 
 COMMON_NAME = "sns.amazonaws.com"
 KEY_SIZE = 2048
+_MEMO_SIZE = 256  # signatures kept: enough for the publishes in flight at once
 KEY_FILE = "sns-signing-key.pem"
 CERT_FILE = "sns-signing-cert.pem"
 
@@ -107,7 +108,7 @@ def _utc(epoch_ms: int) -> datetime.datetime:
 class Signer:
     """An RSA private key and the certificate that publishes its public key."""
 
-    __slots__ = ("_cert", "_cert_pem", "_key", "_key_id", "_last")
+    __slots__ = ("_cert", "_cert_pem", "_key", "_key_id", "_memo")
 
     def __init__(self, key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> None:
         if certificate.public_key() != key.public_key():
@@ -121,9 +122,9 @@ class Signer:
         # Named after the key, not the certificate, so a renewed certificate keeps the URL
         # that earlier messages carry in SigningCertURL.
         self._key_id = hashlib.sha256(spki).hexdigest()[:32]
-        # The last signature made: a publish signs the same document once for every
-        # subscription it reaches, and an RSA signature costs far more than the comparison.
-        self._last: tuple[bytes, int, str] | None = None
+        # Recent signatures: a publish signs the same document for every subscription it
+        # reaches, and may have it signed ahead on another thread (``signature``/``remember``).
+        self._memo: dict[tuple[bytes, int], str] = {}
 
     @classmethod
     def generate(cls, *, now_ms: int, common_name: str = COMMON_NAME) -> Signer:
@@ -168,14 +169,30 @@ class Signer:
 
     def sign(self, fields: Mapping[str, str | None], version: int) -> str:
         """The base64 ``Signature`` of a message's fields for SignatureVersion 1 or 2."""
-        data = string_to_sign(fields)
-        last = self._last
-        if last is not None and last[1] == version and last[0] == data:
-            return last[2]
+        _hash_for(version)  # refuses any other version before the memo is consulted
+        key = (string_to_sign(fields), version)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._signature(*key)
+            self._keep(key, found)
+        return found
+
+    def signature(self, fields: Mapping[str, str | None], version: int) -> str:
+        """``sign`` without the memo, for another thread: the RSA work releases the GIL."""
+        return self._signature(string_to_sign(fields), version)
+
+    def remember(self, fields: Mapping[str, str | None], version: int, signature: str) -> None:
+        """Keep a ``signature`` made elsewhere, so ``sign`` of the same fields finds it."""
+        self._keep((string_to_sign(fields), version), signature)
+
+    def _signature(self, data: bytes, version: int) -> str:
         signature = self._key.sign(data, padding.PKCS1v15(), _hash_for(version))
-        encoded = base64.b64encode(signature).decode("ascii")
-        self._last = (data, version, encoded)
-        return encoded
+        return base64.b64encode(signature).decode("ascii")
+
+    def _keep(self, key: tuple[bytes, int], signature: str) -> None:
+        if len(self._memo) >= _MEMO_SIZE:
+            del self._memo[next(iter(self._memo))]  # the oldest
+        self._memo[key] = signature
 
     def certificate_pem(self) -> bytes:
         """The certificate to serve at SigningCertURL (PEM, as AWS serves its own)."""

@@ -14,6 +14,12 @@ from typing import Protocol
 from densho.engine.model import NewMessage, Queue, QueueCounts, ReceivedMessage
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached right now (connection lost, server restarting, too many
+    connections). Nothing of the failed call is acknowledged; the caller may retry. Raised by
+    backends on a network (PostgreSQL); the server answers it as a retryable AWS error."""
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A receive request: claim up to ``limit`` visible, unexpired rows of one queue."""

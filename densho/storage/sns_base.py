@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from densho.sns.model import Published, PublishItem, Subscription, Topic
+from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
+from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
 
 
 class SnsStore(Protocol):
@@ -64,10 +65,31 @@ class SnsStore(Protocol):
         """Delete the subscription; whether it existed."""
         ...
 
+    async def subscribe_pending(
+        self,
+        sub: Subscription,
+        token: Token,
+        outbox: list[OutboxEntry],
+        recorded: list[Recorded],
+    ) -> tuple[Subscription, bool]:
+        """Insert a subscription that waits for confirmation (or find the topic's one with the
+        same protocol and endpoint, created=False) and, unless the one found is confirmed
+        already, store the token and the confirmation message (``outbox`` to send, or
+        ``recorded``) bound to its ARN — all in one atomic job."""
+        ...
+
+    async def delete_subscription_noting(
+        self, arn: str, token: Token, outbox: list[OutboxEntry]
+    ) -> bool:
+        """Delete the subscription and, if it existed, store ``token`` and queue ``outbox``
+        (its UnsubscribeConfirmation) in the same atomic job; whether it existed."""
+        ...
+
     # --- publishing ---
     async def publish(self, topic_arn: str, items: list[PublishItem]) -> list[Published]:
-        """Write every item's deliveries (SQS messages) in ONE atomic job: when this returns,
-        every delivery of every item is committed (durably), or none is and it raises.
+        """Write every item's deliveries (SQS messages, outbox rows for HTTP/S and email,
+        recorded deliveries) in ONE atomic job: when this returns, every delivery of every item
+        is committed (durably), or none is and it raises.
 
         A FIFO item (``dedup`` set) whose deduplication id was seen within the window is not
         delivered again: it answers the original's message id and sequence. Otherwise its id is
@@ -78,4 +100,58 @@ class SnsStore(Protocol):
 
     async def expire_topic_windows(self, now_ms: int) -> None:
         """Forget FIFO topic deduplication ids whose window has passed."""
+        ...
+
+    # --- delivery outside densho: the outbox (each call atomic) ---
+    async def outbox_claim(
+        self, now_ms: int, lease: str, lease_until_ms: int, limit: int
+    ) -> list[Claimed]:
+        """Claim up to ``limit`` rows due at ``now_ms`` for one attempt each: stamp ``lease``,
+        count the attempt, and make each due again at ``lease_until_ms`` (so a row whose
+        claimer dies is retried). Safe with several claimers on one database."""
+        ...
+
+    async def outbox_done(self, row_id: int, lease: str) -> bool:
+        """Delete the row if ``lease`` still holds it (delivered, or given up)."""
+        ...
+
+    async def outbox_retry(self, row_id: int, lease: str, due_ms: int, error: str) -> bool:
+        """Release the row held by ``lease``, due again at ``due_ms``."""
+        ...
+
+    async def outbox_dead_letter(self, row_id: int, lease: str, delivery: Delivery) -> bool:
+        """Delete the row held by ``lease`` and send ``delivery`` to its SQS queue, together."""
+        ...
+
+    async def outbox_record(self, row_id: int, lease: str, recorded: Recorded, now_ms: int) -> bool:
+        """Delete the row held by ``lease`` and append ``recorded`` to the log, together."""
+        ...
+
+    async def outbox_next_due(self) -> int | None:
+        """The earliest due time of any row (claimed rows: their lease's end), or None."""
+        ...
+
+    async def outbox_recover(self, now_ms: int) -> int:
+        """At start-up: make rows claimed by a process that is gone due now. A backend shared
+        by several nodes cannot tell, and returns 0 (their leases run out instead)."""
+        ...
+
+    async def recorded(
+        self,
+        protocol: str | None = None,
+        endpoint: str | None = None,
+        topic_arn: str | None = None,
+        limit: int = 1000,
+    ) -> list[RecordedRow]:
+        """The newest ``limit`` recorded deliveries matching the filters, oldest first."""
+        ...
+
+    async def clear_recorded(self) -> int:
+        """Forget every recorded delivery; how many there were."""
+        ...
+
+    async def get_token(self, token: str) -> Token | None: ...
+
+    async def forget_tokens(self, now_ms: int) -> None:
+        """Delete confirmation tokens that expired at or before ``now_ms``."""
         ...

@@ -37,7 +37,9 @@ from densho.engine.move_model import MoveStep
 from densho.storage import sql, sqlite_fair
 from densho.storage.base import Claim, FifoSend, Handle
 from densho.storage.sqlite_moves import SqliteMoveTasks
+from densho.storage.sqlite_outbox import SqliteOutbox
 from densho.storage.sqlite_sns import SqliteSns
+from densho.storage.sqlite_sns_manage import SqliteSnsManage
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,11 @@ _Q = sql.queries()
 # the step that brings an older database up to it.
 # 2: fair queues — index messages_fair, created by schema.sql on open (the step from 1); ungrouped
 #    messages of a fair queue stored with group_id '', which an older densho would not read back.
-SCHEMA_VERSION = 2
+# 3: SNS delivery — tables sns_outbox, sns_recorded, sns_tokens (schema_sns_outbox.sql, created on
+#    open: the step from 2).
+# 4: SNS management — tables sns_platform_apps, sns_platform_endpoints, sns_sms_attributes,
+#    sns_opted_out, sns_sandbox_numbers (schema_sns_manage.sql, created on open: the step from 3).
+SCHEMA_VERSION = 4
 
 
 def message_row(queue_id: int, m: NewMessage) -> dict[str, Any]:
@@ -112,7 +118,7 @@ def _queue(row: tuple[Any, ...]) -> Queue:
     )
 
 
-class SqliteStore(SqliteMoveTasks, SqliteSns):
+class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self._path = path
         self._synchronous = synchronous

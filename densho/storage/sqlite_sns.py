@@ -1,9 +1,9 @@
 """SNS on the embedded SQLite store (``SnsStore``), mixed into ``SqliteStore``.
 
 Owns: the SNS jobs. Each runs as one job of the store's group commit (``SqliteStore._call``):
-a publish's SQS deliveries to every matching queue, its FIFO deduplication record and the topic's
-sequence commit together or not at all, and the caller hears back only after the commit is
-durable.
+a publish's SQS deliveries to every matching queue, its outbox rows (HTTP/S, email) and recorded
+deliveries, its FIFO deduplication record and the topic's sequence commit together or not at
+all, and the caller hears back only after the commit is durable.
 Must not know: SNS rules beyond the ``SnsStore`` contract; HTTP; AWS errors.
 """
 
@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
+from densho.sns.outbox import OutboxEntry, Recorded, Token
 from densho.storage import sql
 from densho.storage.base import FifoSend
+from densho.storage.sqlite_outbox import insert_outbox, insert_recorded, insert_token
 
 T = TypeVar("T")
 
@@ -181,6 +183,51 @@ class SqliteSns:
 
         return await self._call(job, single=True)
 
+    async def subscribe_pending(
+        self,
+        sub: Subscription,
+        token: Token,
+        outbox: list[OutboxEntry],
+        recorded: list[Recorded],
+    ) -> tuple[Subscription, bool]:
+        args = {
+            "arn": sub.arn,
+            "topic_arn": sub.topic_arn,
+            "owner": sub.owner,
+            "protocol": sub.protocol,
+            "endpoint": sub.endpoint,
+            "attributes": _dumps(sub.attributes),
+            "confirmed": int(sub.confirmed),
+            "created_ms": sub.created_ms,
+        }
+
+        def job(conn: sqlite3.Connection) -> tuple[Subscription, bool]:
+            row = conn.execute(_S["sns_sub_find"], args).fetchone()
+            found = None if row is None else _sub(row)
+            if found is not None and found.confirmed:
+                return found, False  # nothing to confirm: no new token, no message
+            if found is None:
+                conn.execute(_S["sns_sub_insert"], args)
+            arn = sub.arn if found is None else found.arn
+            insert_token(conn, token, arn)
+            insert_outbox(conn, outbox, arn)
+            insert_recorded(conn, recorded, subscription_arn=arn)
+            return (sub, True) if found is None else (found, False)
+
+        return await self._call(job)
+
+    async def delete_subscription_noting(
+        self, arn: str, token: Token, outbox: list[OutboxEntry]
+    ) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            if conn.execute(_S["sns_sub_delete"], {"arn": arn}).rowcount != 1:
+                return False
+            insert_token(conn, token)
+            insert_outbox(conn, outbox)
+            return True
+
+        return await self._call(job)
+
     # --- publishing ---
 
     async def publish(self, topic_arn: str, items: list[PublishItem]) -> list[Published]:
@@ -211,6 +258,8 @@ class SqliteSns:
                     )
                 for delivery in item.deliveries:
                     self._deliver(conn, delivery)
+                insert_outbox(conn, item.outbox)
+                insert_recorded(conn, item.recorded)
                 if item.sequence is not None:
                     top_seq = max(top_seq, item.sequence)
                 out.append(Published(item.message_id, item.sequence, True))

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.conftest import json_client
+from tests.conftest import ServerFactory, json_client
 from tests.e2e.helpers import ALL_TYPES_ATTRIBUTES, counts, md5_of_attributes
 from tests.support.server import DenshoServer
 
@@ -29,13 +29,9 @@ SEND_FOR_S = 2.0
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[DenshoServer]:
-    srv = DenshoServer(tmp_path / "data", log_dir=tmp_path)
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.close()
+def server(new_server: ServerFactory) -> DenshoServer:
+    """A server of the test's own, on the store under test (closed by ``new_server``)."""
+    return new_server().start()
 
 
 def _crash_client(endpoint: str) -> Any:
@@ -192,9 +188,25 @@ def test_sigterm_during_long_poll_exits_zero(server: DenshoServer) -> None:
     thread.join(timeout=5)
 
 
-def test_second_server_on_the_same_data_dir_refuses_to_start(server: DenshoServer) -> None:
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[DenshoServer]:
+    srv = DenshoServer(tmp_path / "data", log_dir=tmp_path)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+def test_second_server_on_the_same_data_dir_refuses_to_start(
+    sqlite_server: DenshoServer,
+) -> None:
+    # SQLite only: one server owns a data directory. (Several servers on one PostgreSQL
+    # database is the point of that store.)
     import subprocess
     import sys
+
+    server = sqlite_server
 
     second = subprocess.run(
         [

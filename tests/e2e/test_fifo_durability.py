@@ -12,13 +12,11 @@ visibility timeout, and the receipt handle that deletes it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import json_client
+from tests.conftest import ServerFactory, json_client
 from tests.e2e.helpers import counts
 from tests.support.server import DenshoServer
 
@@ -29,13 +27,9 @@ LOCK_S = 8
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[DenshoServer]:
-    srv = DenshoServer(tmp_path / "data", log_dir=tmp_path)
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.close()
+def server(new_server: ServerFactory) -> DenshoServer:
+    """A server of the test's own, on the store under test (closed by ``new_server``)."""
+    return new_server().start()
 
 
 def _send(sqs: Any, url: str, body: str, group: str, dedup: str) -> dict[str, Any]:

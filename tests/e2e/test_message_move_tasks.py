@@ -13,13 +13,11 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import QueueMaker, json_client
+from tests.conftest import QueueMaker, ServerFactory, json_client
 from tests.e2e.helpers import counts, expect_error, queue_arn, queue_name_of, wait_until
 from tests.support.server import DenshoServer
 
@@ -199,13 +197,9 @@ def test_list_most_recent_first(sqs: Any, make_queue: QueueMaker) -> None:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[DenshoServer]:
-    srv = DenshoServer(tmp_path / "data", log_dir=tmp_path)
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.close()
+def server(new_server: ServerFactory) -> DenshoServer:
+    """A server of the test's own, on the store under test (closed by ``new_server``)."""
+    return new_server().start()
 
 
 def _own_pipe(sqs: Any, n: int) -> tuple[str, str, str]:

@@ -283,7 +283,8 @@ def test_subscribe_errors_and_pending_protocols(sns: Client, make: Maker) -> Non
         Attributes={"FilterPolicy": "[1]"},
         code="InvalidParameter",
     )
-    pending = sns.subscribe(TopicArn=topic, Protocol="https", Endpoint="https://example.com/x")
+    # A loopback endpoint nothing listens on: densho really POSTs the confirmation.
+    pending = sns.subscribe(TopicArn=topic, Protocol="https", Endpoint="https://127.0.0.1:9/x")
     assert pending["SubscriptionArn"] == "pending confirmation"
     real = sns.subscribe(
         TopicArn=topic, Protocol="email", Endpoint="a@example.com", ReturnSubscriptionArn=True

@@ -48,12 +48,16 @@ class DenshoServer:
         log_dir: Path | None = None,
         extra_args: tuple[str, ...] = (),
         ready_timeout: float = READY_TIMEOUT_S,
+        store: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir = Path(log_dir) if log_dir is not None else self.data_dir.parent
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.extra_args = extra_args
+        # None: SQLite in data_dir. A postgresql:// URL: that database (kept across restarts,
+        # like the data directory).
+        self.store = store
         self.ready_timeout = ready_timeout
         self._proc: subprocess.Popen[str] | None = None
         self._endpoint: str | None = None
@@ -96,6 +100,7 @@ class DenshoServer:
             "000000000000",
             "--region",
             "us-east-1",
+            *(("--store", self.store, "--pg-pool-size", "4") if self.store else ()),
             *self.extra_args,
         ]
 

@@ -1,0 +1,83 @@
+"""densho's own HTTP endpoints for SNS delivery, under ``/_densho/sns/``.
+
+Owns: ``GET /_densho/sns/cert/<SigningCertURL file name>`` (the signing certificate, PEM, so
+standard SNS message validators can fetch it), ``GET /_densho/sns/recorded`` (deliveries densho
+recorded instead of sending, as a JSON list, oldest first; filters ``protocol``, ``endpoint``,
+``topic_arn``; ``limit``, default 1000, keeps the newest) and ``DELETE /_densho/sns/recorded``
+(forget them).
+Must not know: ASGI, SQL, the AWS wire protocols.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from densho.sns import envelope
+from densho.sns.delivery import Deliveries
+from densho.sns.engine import SnsEngine
+from densho.sns.outbox import RecordedRow
+
+PREFIX = "/_densho/sns/"
+CERT_PREFIX = PREFIX + "cert/"
+RECORDED = PREFIX + "recorded"
+MAX_LIMIT = 100_000
+
+JSON = b"application/json"
+TEXT = b"text/plain; charset=utf-8"
+PEM = b"application/x-pem-file"
+
+Answer = tuple[int, bytes, bytes]  # status, content type, body
+
+
+def _json(status: int, document: Any) -> Answer:
+    return status, JSON, orjson.dumps(document)
+
+
+def _row(row: RecordedRow) -> dict[str, Any]:
+    d = row.delivery
+    return {
+        "id": row.row_id,
+        "protocol": d.protocol,
+        "endpoint": d.endpoint,
+        "topicArn": d.topic_arn,
+        "subscriptionArn": d.subscription_arn,
+        "type": d.kind,
+        "messageId": d.message_id,
+        "subject": d.subject,
+        "payload": d.payload,
+        "timestamp": envelope.iso_timestamp(d.created_ms),
+        "timestampMs": d.created_ms,
+        "recordedMs": row.recorded_ms,
+    }
+
+
+async def handle(
+    method: str, path: str, query: bytes, engine: SnsEngine, deliveries: Deliveries
+) -> Answer:
+    if path.startswith(CERT_PREFIX):
+        if method not in ("GET", "HEAD"):
+            return 405, TEXT, b"Method not allowed"
+        signer = engine.signer()
+        if path[len(CERT_PREFIX) :] != signer.certificate_file_name:
+            return 404, TEXT, b"No such certificate"
+        return 200, PEM, signer.certificate_pem()
+    if path == RECORDED:
+        if method == "DELETE":
+            return _json(200, {"deleted": await deliveries.clear_recorded()})
+        if method != "GET":
+            return 405, TEXT, b"Method not allowed"
+        try:
+            params = {k: v[-1] for k, v in parse_qs(query.decode("utf-8")).items()}
+            limit = int(params.get("limit", "1000"))
+        except (UnicodeDecodeError, ValueError):
+            return 400, TEXT, b"Bad query string"
+        if not 1 <= limit <= MAX_LIMIT:
+            return 400, TEXT, b"limit must be between 1 and 100000"
+        rows = await deliveries.recorded(
+            params.get("protocol"), params.get("endpoint"), params.get("topic_arn"), limit
+        )
+        return _json(200, [_row(r) for r in rows])
+    return 404, TEXT, b"Not found"

@@ -1,0 +1,145 @@
+"""The SNS delivery outbox: what densho still has to deliver outside itself, and what happens
+after each attempt.
+
+Owns: the values kept in the outbox (``OutboxEntry``, ``Claimed``), in the log of deliveries
+densho records instead of sending (``Recorded``) and in the confirmation-token table
+(``Token``); how one attempt's result is classified; and the decision after a failed attempt:
+try again at a given time, or give up (the caller dead-letters or drops the message).
+Must not know: HTTP clients, SMTP, SQL, the wire.
+
+Why an outbox: a Publish is acknowledged once its storage job commits, so every delivery it
+owes to an HTTP/S or email subscriber is written in that same job; a worker delivers from the
+table later and deletes a row only after success or a final failure. A row being delivered is
+*claimed*: its due time is pushed to the end of a lease, so if the node dies mid-attempt the
+row becomes due again when the lease ends (at-least-once, as AWS).
+
+Retry rules (https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html and
+the HTTP/S fan-out page): 2xx is delivered; 5xx, 429, timeouts and connection failures are
+retried per the subscription's effective healthyRetryPolicy, within one hour of the publish;
+every other status (3xx, other 4xx) is a permanent failure, not retried. ``throttlePolicy``
+(maxReceivesPerSecond) is validated and reported but not enforced.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from densho.engine.model import Attr
+from densho.sns.delivery_policy import MAX_RETRY_WINDOW_MS, RetryPolicy, next_delay_ms
+
+# How long a claimed row stays invisible to other claims. Longer than one attempt can take
+# (HTTP: ATTEMPT_TIMEOUT_S; SMTP: the same), so a live worker never loses its row.
+LEASE_MS = 60_000
+ATTEMPT_TIMEOUT_S = 15.0  # AWS's HTTP/S delivery timeout
+TOKEN_TTL_MS = 2 * 86_400_000  # "Confirmation tokens are valid for two days" (Subscribe)
+
+# Protocols whose subscriptions AWS confirms at Subscribe (same account), and those that wait
+# for ConfirmSubscription.
+CONFIRMED_ON_SUBSCRIBE = frozenset({"sqs", "sms", "lambda", "firehose", "application"})
+NEEDS_CONFIRMATION = frozenset({"http", "https", "email", "email-json"})
+HTTP_PROTOCOLS = frozenset({"http", "https"})
+EMAIL_PROTOCOLS = frozenset({"email", "email-json"})
+# Protocols densho never sends anywhere: each delivery is recorded for users to read.
+RECORDED_PROTOCOLS = frozenset({"sms", "lambda", "firehose", "application"})
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One message owed to one subscriber, exactly as it will be sent (rendered at publish, so
+    every attempt sends the same bytes with the same MessageId and signature)."""
+
+    subscription_arn: str
+    topic_arn: str
+    protocol: str  # http, https, email, email-json
+    endpoint: str
+    kind: str  # envelope.NOTIFICATION, SUBSCRIPTION_CONFIRMATION or UNSUBSCRIBE_CONFIRMATION
+    message_id: str
+    body: str
+    created_ms: int  # the publish (or Subscribe / Unsubscribe) time
+    headers: list[tuple[str, str]] = field(default_factory=list)  # HTTP/S
+    subject: str | None = None  # email
+    # Raw deliveries: the message attributes a dead-letter queue copy carries.
+    attributes: dict[str, Attr] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An outbox row taken for one attempt."""
+
+    row_id: int
+    lease: str  # the claim's token; only its holder may finish or reschedule the row
+    attempts: int  # attempts made so far, counting this one
+    entry: OutboxEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A delivery densho keeps instead of sending (SMS, Lambda, Firehose, mobile push, email
+    without an SMTP relay): the payload that would have been sent."""
+
+    protocol: str
+    endpoint: str
+    topic_arn: str
+    subscription_arn: str
+    kind: str
+    message_id: str
+    payload: str
+    created_ms: int  # when SNS produced it (the publish)
+    subject: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRow:
+    """A ``Recorded`` as read back: its position in the log and when it was written."""
+
+    row_id: int
+    recorded_ms: int
+    delivery: Recorded
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A confirmation token: which subscription it confirms, until when. ``snapshot`` is set
+    for the token of an UnsubscribeConfirmation: the deleted subscription, re-created when the
+    token is used (that message's SubscribeURL restores the subscription)."""
+
+    token: str
+    topic_arn: str
+    subscription_arn: str
+    expires_ms: int
+    snapshot: str | None = None  # JSON of the subscription (engine-defined)
+
+
+class Result(enum.Enum):
+    DELIVERED = "delivered"
+    RETRYABLE = "retryable"  # server-side: retried per the policy
+    PERMANENT = "permanent"  # client-side: not retried
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    result: Result
+    detail: str  # what happened, for logs and the row's last_error ("HTTP 500", "timeout")
+
+
+def classify_http(status: int) -> Result:
+    """AWS: 5XX and 429 are retryable; any other non-2xx status is a permanent failure."""
+    if 200 <= status < 300:
+        return Result.DELIVERED
+    if status == 429 or status >= 500:
+        return Result.RETRYABLE
+    return Result.PERMANENT
+
+
+def next_attempt_ms(policy: RetryPolicy, attempts: int, created_ms: int, now_ms: int) -> int | None:
+    """When to try again after failed attempt number ``attempts`` (1 = the first delivery),
+    or None when the policy has no retry left or the retry would fall outside the hour AWS
+    gives a message. Delays count from the end of the failed attempt (``now_ms``)."""
+    delay = next_delay_ms(policy, attempts)
+    if delay is None:
+        return None
+    due = now_ms + delay
+    if due - created_ms > MAX_RETRY_WINDOW_MS:
+        return None
+    return due

@@ -1,0 +1,663 @@
+"""The PostgreSQL store: several densho nodes on one database, each method one transaction.
+
+Owns: the pool (asyncpg), migrations at open, the SQS queue and message methods of ``Store`` on
+PostgreSQL, and which commits tell the other nodes that messages may be available
+(``postgres_notify``). Move tasks, fair-queue picks and SNS live in the ``postgres_*`` mixins.
+Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.
+
+Concurrency, since other nodes write the same rows at the same time (READ COMMITTED):
+- claims lock the rows they take with ``FOR UPDATE SKIP LOCKED``: concurrent receivers on any
+  node never get the same message, and never wait for each other;
+- a FIFO send holds its queue's row (``lock_fifo_queue``) until it commits, so a FIFO queue's
+  sends take turns: deduplication sees every earlier send, the SequenceNumber counter in that row
+  advances without gaps, and rows commit in row-id order (a receive never sees a later message of
+  a group before an earlier one);
+- a FIFO receive takes a transaction-scoped advisory lock per message group before looking at
+  the group (``lock_fifo_group``), and passes over a group another receiver holds;
+- an acknowledged write is a committed PostgreSQL transaction (``synchronous_commit`` as the
+  server is configured; on by default: flushed to its WAL). A lost connection raises
+  ``StoreUnavailable`` and nothing is acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import urllib.parse
+from typing import Any
+
+import asyncpg
+import orjson
+
+from densho.engine.model import NewMessage, Queue, QueueCounts, ReceivedMessage
+from densho.engine.move_model import MoveStep
+from densho.storage import postgres_fair, postgres_migrations, sql
+from densho.storage.base import Claim, FifoSend, Handle
+from densho.storage.postgres_moves import PgMoveTasks
+from densho.storage.postgres_notify import Notifications, Wake
+from densho.storage.postgres_outbox import PgOutbox
+from densho.storage.postgres_sns import PgSns
+from densho.storage.postgres_sns_manage import PgSnsManage
+from densho.storage.postgres_sql import Conn, Db, compile_all
+from densho.storage.sqlite import _queue, _received, message_row
+
+log = logging.getLogger(__name__)
+
+_Q = compile_all(sql.queries("pg_queries.sql"))
+_Stored = list[tuple[str, int]]
+_Send = tuple[int, list[dict[str, Any]], "asyncio.Future[_Stored]"]
+DEFAULT_POOL_SIZE = 10
+
+
+def redact(dsn: str) -> str:
+    """The URL without its password, for logs and the ready line."""
+    parts = urllib.parse.urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
+    def __init__(self, dsn: str, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        self._dsn = dsn
+        self._pool_size = pool_size
+        self._db: Db | None = None
+        self._notes = Notifications(dsn)
+        # Fair queues, as in SqliteStore: per standard queue, whether it holds message groups
+        # (a scheduling hint only). Several nodes: another node's first grouped send is not seen
+        # here until this node sends grouped messages itself or restarts.
+        self._grouped: dict[int, bool] = {}
+        self._fair_cursor: dict[int, str] = {}
+        # Group commit of standard sends: every send of one event-loop turn goes into one
+        # multi-row INSERT (one round trip, one commit, one WAL flush).
+        self._sends: list[_Send] = []
+        self._sends_scheduled = False
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        return redact(self._dsn)
+
+    @property
+    def db(self) -> Db:
+        assert self._db is not None, "store not open"
+        return self._db
+
+    def set_wake(self, wake: Wake) -> None:
+        """``wake(queue_id, count)`` is called when another node made messages of the queue
+        available; ``wake(None, 0)`` when notifications may have been missed (look again)."""
+        self._notes.set_wake(wake)
+
+    # --- lifecycle ---
+
+    async def open(self) -> None:
+        applied = await postgres_migrations.migrate_url(self._dsn)
+        if applied:
+            log.warning("applied schema migrations %s to %s", applied, self.url)
+        pool = await asyncpg.create_pool(
+            self._dsn,
+            min_size=min(2, self._pool_size),
+            max_size=self._pool_size,
+            timeout=5,  # connecting
+            command_timeout=60,
+            statement_cache_size=256,
+            server_settings={"application_name": "densho"},
+        )
+        assert pool is not None
+        self._db = Db(pool)
+        await self._notes.start()
+
+    async def close(self) -> None:
+        if self._flushes:  # sends already submitted get their answer before the pool closes
+            await asyncio.wait(list(self._flushes), timeout=5)
+        await self._notes.close()
+        if self._db is not None:
+            try:
+                await asyncpg_close(self._db.pool)
+            finally:
+                self._db = None
+
+    def _available(self, queue_id: int, count: int) -> None:
+        """Committed: ``count`` messages of the queue may be available — tell the other nodes."""
+        if count > 0:
+            self._notes.publish(queue_id, count)
+
+    # --- queues ---
+
+    async def create_queue(
+        self,
+        account: str,
+        name: str,
+        region: str,
+        attributes: dict[str, str],
+        tags: dict[str, str],
+        now_ms: int,
+    ) -> tuple[Queue, bool]:
+        args = {
+            "account": account,
+            "name": name,
+            "region": region,
+            "attributes": orjson.dumps(attributes).decode(),
+            "tags": orjson.dumps(tags).decode(),
+            "now": now_ms,
+        }
+        async with self.db.tx() as c:
+            created = await c.execute(_Q["insert_queue"], args) == 1
+            row = await c.fetchrow(_Q["get_queue"], args)
+        assert row is not None
+        return _queue(tuple(row)), created
+
+    async def get_queue(self, account: str, name: str) -> Queue | None:
+        async with self.db.one() as c:
+            row = await c.fetchrow(_Q["get_queue"], {"account": account, "name": name})
+        return None if row is None else _queue(tuple(row))
+
+    async def list_queues(self, account: str, prefix: str) -> list[Queue]:
+        args = {"account": account, "prefix": prefix, "plen": len(prefix)}
+        async with self.db.one() as c:
+            return [_queue(tuple(r)) for r in await c.fetch(_Q["list_queues"], args)]
+
+    async def delete_queue(self, queue_id: int, now_ms: int) -> None:
+        args = {"queue_id": queue_id}
+        async with self.db.tx() as c:
+            await c.execute(_Q["delete_queue_messages"], args)
+            await c.execute(_Q["forget_queue_windows"], args)
+            await c.execute(_Q["forget_queue_attempts"], args)
+            row = await c.fetchrow(_Q["delete_queue"], args)
+            if row is not None:
+                await c.execute(
+                    _Q["remember_deleted"], {"account": row[0], "name": row[1], "now": now_ms}
+                )
+        self._grouped.pop(queue_id, None)
+        self._fair_cursor.pop(queue_id, None)
+
+    async def deleted_since(self, account: str, name: str, since_ms: int) -> bool:
+        args = {"account": account, "name": name, "since": since_ms}
+        async with self.db.one() as c:
+            return await c.fetchrow(_Q["deleted_since"], args) is not None
+
+    async def update_queue(
+        self, queue_id: int, attributes: dict[str, str], tags: dict[str, str], now_ms: int
+    ) -> Queue:
+        args = {
+            "queue_id": queue_id,
+            "attributes": orjson.dumps(attributes).decode(),
+            "tags": orjson.dumps(tags).decode(),
+            "now": now_ms,
+        }
+        async with self.db.one() as c:
+            row = await c.fetchrow(_Q["update_queue"], args)
+        assert row is not None
+        return _queue(tuple(row))
+
+    async def purge(self, queue_id: int, now_ms: int) -> None:
+        args = {"queue_id": queue_id, "now": now_ms}
+        async with self.db.tx() as c:
+            await c.execute(_Q["purge_messages"], args)
+            await c.execute(_Q["purge_dedup"], args)
+            await c.execute(_Q["mark_purged"], args)
+
+    # --- messages ---
+
+    async def send(
+        self, queue_id: int, messages: list[NewMessage], fifo: FifoSend | None = None
+    ) -> list[tuple[str, int]]:
+        rows = [message_row(queue_id, m) for m in messages]
+        if fifo is None:
+            return await self._send_together(queue_id, rows)
+        async with self.db.tx() as c:
+            out = await self._insert_messages(c, queue_id, rows, fifo)
+        self._available(queue_id, len(rows))
+        return out
+
+    def _send_together(self, queue_id: int, rows: list[dict[str, Any]]) -> asyncio.Future[_Stored]:
+        """Queue a standard send for this loop turn's shared INSERT; its future answers after
+        that INSERT committed (or raises, and then none of the turn's sends is acknowledged)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[_Stored] = loop.create_future()
+        self._sends.append((queue_id, rows, fut))
+        if not self._sends_scheduled:
+            self._sends_scheduled = True
+            loop.call_soon(self._flush_sends)
+        return fut
+
+    def _flush_sends(self) -> None:
+        self._sends_scheduled = False
+        batch, self._sends = self._sends, []
+        task = asyncio.get_running_loop().create_task(self._insert_sends(batch))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _insert_sends(self, batch: list[_Send]) -> None:
+        try:
+            async with self.db.one() as c:  # one INSERT statement: atomic by itself
+                rows: list[dict[str, Any]] = []
+                for queue_id, queue_rows, _ in batch:
+                    await self._prepare_standard(c, queue_id, queue_rows)
+                    rows.extend(queue_rows)
+                if len(rows) == 1:
+                    seq = await c.fetchval(_Q["insert_message"], rows[0])
+                    stored = [(rows[0]["message_id"], int(seq))]
+                else:
+                    stored = await _insert_many(c, rows, [None] * len(rows))
+        except BaseException as exc:
+            for _, _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        start = 0
+        for queue_id, queue_rows, fut in batch:
+            if not fut.done():  # a cancelled caller's write is committed regardless
+                fut.set_result(stored[start : start + len(queue_rows)])
+            start += len(queue_rows)
+            self._available(queue_id, len(queue_rows))
+
+    async def _insert_messages(
+        self, c: Conn, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend | None
+    ) -> list[tuple[str, int]]:
+        """Insert message rows into one queue: the one way every message is stored, by
+        SendMessage, SendMessageBatch and SNS fan-out alike. Several statements only for FIFO
+        queues, which the caller runs in a transaction."""
+        if fifo is not None:
+            return await self._send_fifo(c, queue_id, rows, fifo)
+        await self._prepare_standard(c, queue_id, rows)
+        if len(rows) == 1:
+            seq = await c.fetchval(_Q["insert_message"], rows[0])
+            return [(rows[0]["message_id"], int(seq))]
+        return await _insert_many(c, rows, [None] * len(rows))
+
+    async def _prepare_standard(self, c: Conn, queue_id: int, rows: list[dict[str, Any]]) -> None:
+        """Fair queues, as in SqliteStore: decided when the rows go in."""
+        fair = self._grouped.get(queue_id)
+        if any(row["group_id"] is not None for row in rows):
+            self._grouped[queue_id] = True
+        elif fair is None:  # once per queue and process
+            fair = self._grouped[queue_id] = await postgres_fair.has_groups(c, queue_id)
+        if fair:  # a fair queue keeps its ungrouped messages in the fair index, as group ''
+            for row in rows:
+                if row["group_id"] is None:
+                    row["group_id"] = ""
+
+    @staticmethod
+    async def _send_fifo(
+        c: Conn, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend
+    ) -> list[tuple[str, int]]:
+        counter = await c.fetchval(_Q["lock_fifo_queue"], {"queue_id": queue_id})
+        if counter is None:
+            raise LookupError(f"queue {queue_id} is gone")
+        scopes = [row["group_id"] if fifo.by_group else "" for row in rows]
+        found: dict[tuple[str, str], tuple[str, int]] = {
+            (r[0], r[1]): (r[2], r[3])
+            for r in await c.fetch(
+                _Q["fifo_find_duplicates"],
+                {
+                    "queue_id": queue_id,
+                    "scopes": scopes,
+                    "dedup_ids": [row["dedup_id"] for row in rows],
+                    "now": fifo.now_ms,
+                },
+            )
+        }
+        out: list[tuple[str, int]] = []
+        new: list[dict[str, Any]] = []
+        seqs: list[int] = []
+        for row, scope in zip(rows, scopes, strict=True):
+            key = (scope, row["dedup_id"])
+            duplicate = found.get(key)
+            if duplicate is not None:  # accepted, not enqueued again: AWS answers as before
+                out.append(duplicate)
+                continue
+            counter += 1
+            found[key] = (row["message_id"], counter)  # a later entry of this batch repeats it
+            new.append(row)
+            seqs.append(counter)
+            out.append((row["message_id"], counter))
+        if new:
+            await _insert_many(c, new, seqs)
+            await c.execute(
+                _Q["fifo_remember_dedups"],
+                {
+                    "queue_id": queue_id,
+                    "scopes": [row["group_id"] if fifo.by_group else "" for row in new],
+                    "dedup_ids": [row["dedup_id"] for row in new],
+                    "message_ids": [row["message_id"] for row in new],
+                    "fifo_seqs": seqs,
+                    "expires": fifo.now_ms + fifo.window_ms,
+                },
+            )
+            await c.execute(_Q["set_fifo_seq"], {"queue_id": queue_id, "fifo_seq": counter})
+        return out
+
+    async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
+        args: dict[str, Any] = {
+            "queue_id": claim.queue_id,
+            "now": claim.now_ms,
+            "limit": claim.limit,
+            "visible_until": claim.visible_until_ms,
+            "cutoff": claim.retention_cutoff_ms,
+            "nonce": claim.nonce,
+            "target": claim.dead_letter_queue_id,
+        }
+        if claim.fifo:
+            async with self.db.tx() as c:
+                rows, next_visible, moved = await _claim_fifo(c, args, claim)
+        elif self._grouped.get(claim.queue_id) is not False:
+            async with self.db.tx() as c:
+                rows, next_visible, moved = await self._claim_standard(c, args, claim)
+        elif claim.dead_letter_queue_id is None:
+            async with self.db.one() as c:  # one UPDATE: atomic by itself
+                rows, next_visible = await _claim_plain(c, args)
+            moved = 0
+        else:
+            async with self.db.tx() as c:
+                rows, next_visible, moved = await _claim_redriving(c, args, claim.max_receive_count)
+        if not claim.fifo:
+            rows.sort(key=lambda r: r[0])
+        if moved and claim.dead_letter_queue_id is not None:
+            self._grouped.pop(claim.dead_letter_queue_id, None)  # it may hold groups now
+            self._available(claim.dead_letter_queue_id, moved)
+        return [_received(r) for r in rows], next_visible, moved
+
+    async def _claim_standard(
+        self, c: Conn, args: dict[str, Any], claim: Claim
+    ) -> tuple[list[Any], int | None, int]:
+        """A standard queue that holds message groups, or may: the fair claim, else the plain."""
+        queue_id = claim.queue_id
+        if self._grouped.get(queue_id) is None:
+            self._grouped[queue_id] = await postgres_fair.has_groups(c, queue_id)
+        if self._grouped[queue_id]:
+            claimed = await self._claim_fair(c, args, claim)
+            if claimed is not None:
+                return claimed
+            self._grouped[queue_id] = False
+        if claim.dead_letter_queue_id is None:
+            rows, next_visible = await _claim_plain(c, args)
+            return rows, next_visible, 0
+        return await _claim_redriving(c, args, claim.max_receive_count)
+
+    async def _claim_fair(
+        self, c: Conn, args: dict[str, Any], claim: Claim
+    ) -> tuple[list[Any], int | None, int] | None:
+        """Fair queues: claim what ``postgres_fair.pick`` chooses; None when the queue holds no
+        message group (any more). As SqliteStore._claim_fair."""
+        rows: list[Any] = []
+        claimed: set[int] = set()
+        moved = 0
+        redrive = claim.dead_letter_queue_id is not None
+        cursor = self._fair_cursor.get(claim.queue_id, "")
+        for round_no in range(10):
+            picked = await postgres_fair.pick(
+                c,
+                args,
+                claim.limit - len(rows),
+                claim.max_receive_count if redrive else None,
+                cursor,
+                claimed,
+            )
+            if round_no == 0:
+                if not picked.grouped:
+                    return None
+                self._fair_cursor[claim.queue_id] = picked.cursor
+            if picked.spent:
+                await _move(c, args, picked.spent)
+                moved += len(picked.spent)
+            if picked.chosen:
+                claimed.update(picked.chosen)
+                rows.extend(await _claim_rows(c, args, picked.chosen))
+            if len(rows) >= claim.limit or not picked.spent:
+                break
+        if rows:
+            return rows, None, moved
+        return rows, await c.fetchval(_Q["next_visible"], args), moved
+
+    async def delete_messages(self, handles: list[Handle]) -> list[bool]:
+        if len(handles) == 1:
+            h = handles[0]
+            async with self.db.one() as c:
+                fifo = await c.fetchval(
+                    _Q["delete_message"], {"seq": h.seq, "queue_id": h.queue_id, "nonce": h.nonce}
+                )
+            if fifo:  # a FIFO group may be unlocked now
+                self._available(h.queue_id, 1)
+            return [fifo is not None]
+        out = [False] * len(handles)
+        by_queue: dict[int, list[int]] = {}
+        for i, h in enumerate(handles):
+            by_queue.setdefault(h.queue_id, []).append(i)
+        async with self.db.one() as c:  # one DELETE per queue (the engine sends one queue)
+            for queue_id, indexes in by_queue.items():
+                rows = await c.fetch(
+                    _Q["delete_messages"],
+                    {
+                        "queue_id": queue_id,
+                        "seqs": [handles[i].seq for i in indexes],
+                        "nonces": [handles[i].nonce for i in indexes],
+                    },
+                )
+                deleted = {r[0]: r[1] for r in rows}
+                for i in indexes:
+                    if handles[i].seq in deleted:
+                        out[i] = True
+                        fifo = deleted.pop(handles[i].seq)  # a repeated handle deletes once
+                        if fifo:
+                            self._available(queue_id, 1)
+        return out
+
+    async def change_visibility(
+        self, changes: list[tuple[Handle, int]], now_ms: int, max_ms: int
+    ) -> list[str]:
+        out = []
+        released: dict[int, int] = {}
+        async with self.db.tx() as c:
+            for handle, visible_ms in changes:
+                row = await c.fetchrow(
+                    _Q["visibility_row"], {"seq": handle.seq, "queue_id": handle.queue_id}
+                )
+                if row is None or row[0] != handle.nonce:
+                    out.append("gone")
+                elif row[1] <= now_ms:
+                    out.append("not-inflight")
+                elif visible_ms - (row[2] or now_ms) > max_ms:
+                    out.append("too-long")
+                else:
+                    await c.execute(
+                        _Q["set_visibility"], {"seq": handle.seq, "visible": visible_ms}
+                    )
+                    out.append("ok")
+                    if visible_ms <= now_ms:
+                        released[handle.queue_id] = released.get(handle.queue_id, 0) + 1
+        for queue_id, count in released.items():
+            self._available(queue_id, count)
+        return out
+
+    async def counts(self, queue_id: int, now_ms: int, retention_cutoff_ms: int) -> QueueCounts:
+        args = {"queue_id": queue_id, "now": now_ms, "cutoff": retention_cutoff_ms}
+        async with self.db.one() as c:
+            row = await c.fetchrow(_Q["counts"], args)
+        assert row is not None
+        return QueueCounts(row[0], row[1], row[2])
+
+    async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
+        args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms}
+        async with self.db.one() as c:
+            return await c.execute(_Q["expire"], args)
+
+    async def expire_windows(self, now_ms: int) -> None:
+        async with self.db.tx() as c:
+            await c.execute(_Q["expire_dedup"], {"now": now_ms})
+            await c.execute(_Q["expire_attempts"], {"now": now_ms})
+
+    async def move_chunk(
+        self,
+        task_id: str,
+        now_ms: int,
+        limit: int,
+        retention_cutoff_ms: int,
+        message_ids: list[str],
+        fifo: bool,
+    ) -> MoveStep:
+        step = await super().move_chunk(
+            task_id, now_ms, limit, retention_cutoff_ms, message_ids, fifo
+        )
+        for target in step.targets:
+            self._grouped.pop(target, None)  # it may hold message groups now
+            self._available(target, step.moved)
+        return step
+
+
+async def asyncpg_close(pool: asyncpg.Pool) -> None:
+    """Close the pool, giving in-flight statements a moment; never hang shutdown."""
+    try:
+        await asyncio.wait_for(pool.close(), 5)
+    except TimeoutError:
+        pool.terminate()
+
+
+async def _insert_many(
+    c: Conn, rows: list[dict[str, Any]], fifo_seqs: list[Any]
+) -> list[tuple[str, int]]:
+    """Many rows in one INSERT; (message id, row id) of each, in the order given."""
+    got = await c.fetch(
+        _Q["insert_messages"],
+        {
+            "queue_ids": [r["queue_id"] for r in rows],
+            "message_ids": [r["message_id"] for r in rows],
+            "bodies": [r["body"] for r in rows],
+            "attrs": [r["attrs"] for r in rows],
+            "sys_attrs": [r["sys_attrs"] for r in rows],
+            "md5_bodies": [r["md5_body"] for r in rows],
+            "md5_attrs": [r["md5_attrs"] for r in rows],
+            "md5_sys": [r["md5_sys"] for r in rows],
+            "sender_ids": [r["sender_id"] for r in rows],
+            "sent": [r["sent_ms"] for r in rows],
+            "visible": [r["visible_ms"] for r in rows],
+            "group_ids": [r["group_id"] for r in rows],
+            "dedup_ids": [r["dedup_id"] for r in rows],
+            "fifo_seqs": fifo_seqs,
+        },
+    )
+    seq_of = {r[0]: int(r[1]) for r in got}  # message ids are unique (uuid4)
+    return [(r["message_id"], seq_of[r["message_id"]]) for r in rows]
+
+
+async def _claim_plain(c: Conn, args: dict[str, Any]) -> tuple[list[Any], int | None]:
+    rows = await c.fetch(_Q["claim"], args)
+    if rows:
+        return list(rows), None
+    return [], await c.fetchval(_Q["next_visible"], args)
+
+
+async def _claim_redriving(
+    c: Conn, args: dict[str, Any], max_receive_count: int
+) -> tuple[list[Any], int | None, int]:
+    moved = 0
+    for _ in range(100):  # each round claims or moves every candidate; bounded anyway
+        candidates = await c.fetch(_Q["claim_candidates"], args)
+        if not candidates:
+            break
+        spent = [seq for seq, count in candidates if count >= max_receive_count]
+        fresh = [seq for seq, count in candidates if count < max_receive_count]
+        if spent:
+            await _move(c, args, spent)
+            moved += len(spent)
+        if fresh:
+            return await _claim_rows(c, args, fresh), None, moved
+    return [], await c.fetchval(_Q["next_visible"], args), moved
+
+
+async def _claim_fifo(
+    c: Conn, args: dict[str, Any], claim: Claim
+) -> tuple[list[Any], int | None, int]:
+    """FIFO: from each group's head, the prefix of messages that are visible now (as
+    SqliteStore._claim_fifo), each group looked at only under its advisory lock."""
+    if claim.attempt_id is not None:
+        found = await c.fetchrow(_Q["find_attempt"], {**args, "attempt_id": claim.attempt_id})
+        if found is not None:  # a retry: the same messages and receipt handles again
+            nonce, seqs = found[0], list(found[1])
+            rows = list(await c.fetch(_Q["redeliver"], {**args, "nonce": nonce, "seqs": seqs}))
+            order = {seq: i for i, seq in enumerate(seqs)}
+            rows.sort(key=lambda r: order[r[0]])
+            return rows, None, 0
+    chosen: list[int] = []
+    skip: list[str] = []
+    moved = 0
+    for _ in range(50):  # rounds of candidate groups; bounded, a receive must answer
+        groups = list(
+            dict.fromkeys(
+                r[0] for r in await c.fetch(_Q["fifo_candidates"], {**args, "skip": skip})
+            )
+        )
+        if not groups:
+            break
+        for group in groups:
+            skip.append(group)
+            held = await c.fetchval(
+                _Q["lock_fifo_group"], {"queue_id": claim.queue_id, "group_id": group}
+            )
+            if not held:  # another receiver is delivering from this group right now
+                continue
+            take, spent = await _walk_group(c, args, claim, group, claim.limit - len(chosen))
+            chosen.extend(take)
+            if spent:
+                await _move(c, args, spent)
+                moved += len(spent)
+            if len(chosen) >= claim.limit:
+                break
+        if len(chosen) >= claim.limit:
+            break
+    if not chosen:
+        return [], await c.fetchval(_Q["next_visible"], args), moved
+    rows = list(await c.fetch(_Q["claim_fifo_rows"], {**args, "seqs": chosen}))
+    order = {seq: i for i, seq in enumerate(chosen)}
+    rows.sort(key=lambda r: order[r[0]])
+    if claim.attempt_id is not None:
+        await c.execute(
+            _Q["remember_attempt"],
+            {
+                **args,
+                "attempt_id": claim.attempt_id,
+                "seqs": [r[0] for r in rows],
+                "expires": claim.now_ms + claim.attempt_window_ms,
+            },
+        )
+    return rows, None, moved
+
+
+async def _walk_group(
+    c: Conn, args: dict[str, Any], claim: Claim, group: str, need: int
+) -> tuple[list[int], list[int]]:
+    """(rows to deliver, rows to dead-letter) of one FIFO group, in order (as in sqlite.py)."""
+    take: list[int] = []
+    spent: list[int] = []
+    after = -1
+    redrive = claim.dead_letter_queue_id is not None
+    for _ in range(1000):  # pages of the group; bounded
+        page = await c.fetch(
+            _Q["group_head"], {**args, "group_id": group, "after": after, "limit": need + 10}
+        )
+        for seq, visible_ms, receive_count in page:
+            after = seq
+            if visible_ms > claim.now_ms:
+                if receive_count > 0:  # in flight: the group is locked
+                    return [], []
+                return take, spent  # delayed: later messages wait behind it
+            if len(take) >= need and receive_count == 0:
+                return take, spent
+            if redrive and receive_count >= claim.max_receive_count:
+                spent.append(seq)
+            elif len(take) < need:
+                take.append(seq)
+        if len(page) < need + 10:
+            break
+    return take, spent
+
+
+async def _move(c: Conn, args: dict[str, Any], seqs: list[int]) -> None:
+    await c.execute(_Q["move_to_queue"], {**args, "seqs": seqs})
+
+
+async def _claim_rows(c: Conn, args: dict[str, Any], seqs: list[int]) -> list[Any]:
+    return list(await c.fetch(_Q["claim_rows"], {**args, "seqs": seqs}))

@@ -1,0 +1,175 @@
+"""Wake-ups across nodes for the PostgreSQL store: LISTEN/NOTIFY on one dedicated connection.
+
+Owns: telling the other densho nodes sharing the database that a queue got messages that may be
+available (after the commit that made them so), and hearing what they tell, as ``wake(queue_id,
+count)`` calls — the same hook the engine's own sends drive for this node's long polls. Also: the
+connection's upkeep — reconnecting with backoff when it is lost, and then waking every waiter
+(``wake(None, 0)``), because notifications sent meanwhile are gone.
+Must not know: the engine, waiters, SQS.
+
+Why notifications leave after the commit and on their own connection, rather than as NOTIFY
+inside each writing transaction: PostgreSQL serializes the commits of all transactions that
+NOTIFY (one global lock, held through the commit's WAL flush), which would undo the group commit
+the server does for concurrent writers. Here the notifications of one event-loop turn go out
+together as one NOTIFY, from a session whose commits do not wait for the disk (they carry
+nothing durable). The price: if a node dies between a commit and its notification, long polls
+elsewhere find those messages at their next look (their deadline, at most 20 s), not at once.
+Each payload carries the sending node's id, so a node ignores its own (its engine already woke
+its own waiters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "densho_messages"
+MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes
+PING_EVERY_S = 15.0  # an idle listening connection is checked this often
+MAX_BACKOFF_S = 2.0
+
+Wake = Callable[[int | None, int], None]
+
+
+class Notifications:
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self.node = uuid.uuid4().hex[:12]
+        self._wake: Wake | None = None
+        self._conn: asyncpg.Connection | None = None
+        self._pending: dict[int, int] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._closing = False
+        self._busy = asyncio.Lock()  # one statement at a time on the connection
+
+    def set_wake(self, wake: Wake) -> None:
+        self._wake = wake
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def start(self) -> None:
+        """Connect and listen; returns once listening (raises if the first connect fails)."""
+        conn = await self._connect()
+        self._supervisor = asyncio.create_task(self._supervise(conn))
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._flusher is not None and not self._flusher.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._flusher), 2)
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2)
+
+    # --- sending ---
+
+    def publish(self, queue_id: int, count: int) -> None:
+        """After a commit: ``count`` messages of the queue may be available (to other nodes)."""
+        self._pending[queue_id] = self._pending.get(queue_id, 0) + count
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let the other commits of this loop turn add theirs
+        while self._pending:
+            batch, self._pending = self._pending, {}
+            conn = self._conn
+            if conn is None or conn.is_closed():
+                continue  # no connection: the others find these at their next look
+            try:
+                async with self._busy:
+                    for payload in _payloads(self.node, batch):
+                        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+            except Exception as exc:  # the supervisor reconnects; these are lost
+                log.warning("NOTIFY failed: %s: %s", type(exc).__name__, exc)
+
+    # --- receiving ---
+
+    def _on_notify(self, conn: Any, pid: int, channel: str, payload: str) -> None:
+        node, _, entries = payload.partition(" ")
+        wake = self._wake
+        if node == self.node or wake is None:
+            return
+        for entry in entries.split():
+            queue_id, _, count = entry.partition(":")
+            with contextlib.suppress(ValueError):
+                wake(int(queue_id), int(count))
+
+    async def _connect(self) -> asyncpg.Connection:
+        conn = await asyncpg.connect(
+            self._dsn,
+            timeout=5,
+            # Notifications carry nothing durable: their transactions need not wait for the disk.
+            server_settings={"synchronous_commit": "off", "application_name": "densho-listen"},
+        )
+        try:
+            await conn.add_listener(CHANNEL, self._on_notify)
+        except BaseException:
+            conn.terminate()
+            raise
+        self._conn = conn
+        return conn
+
+    async def _supervise(self, conn: asyncpg.Connection | None) -> None:
+        delay = 0.1
+        while not self._closing:
+            if conn is None:
+                try:
+                    conn = await self._connect()
+                except Exception as exc:
+                    log.warning("LISTEN connection failed: %s: %s", type(exc).__name__, exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, MAX_BACKOFF_S)
+                    continue
+                log.warning("LISTEN connection re-established")
+                if self._wake is not None:
+                    self._wake(None, 0)  # notifications sent while away are lost: look again
+            delay = 0.1
+            await self._watch(conn)
+            self._conn = None
+            conn.terminate()
+            conn = None
+
+    async def _watch(self, conn: asyncpg.Connection) -> None:
+        """Return when the connection is lost (the server closed it, or a ping failed)."""
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _: lost.set())
+        while not lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), PING_EVERY_S)
+                return
+            try:
+                async with self._busy:
+                    await asyncio.wait_for(conn.execute("SELECT 1"), 5)
+            except Exception:
+                return
+
+
+def _payloads(node: str, batch: dict[int, int]) -> list[str]:
+    """``node q:n q:n ...``, split so that none exceeds PostgreSQL's payload limit."""
+    out: list[str] = []
+    line = node
+    for queue_id, count in batch.items():
+        entry = f" {queue_id}:{count}"
+        if len(line) + len(entry) > MAX_PAYLOAD:
+            out.append(line)
+            line = node
+        line += entry
+    out.append(line)
+    return out

@@ -1,0 +1,178 @@
+"""SNS delivery outside densho on the PostgreSQL store, mixed into ``PostgresStore``.
+
+Owns: the outbox rows (insert, claim with a lease, finish, reschedule, dead-letter, record), the
+log of recorded deliveries and the confirmation tokens on PostgreSQL. Several nodes deliver from
+one outbox: a claim locks the rows it takes with ``FOR UPDATE SKIP LOCKED`` and pushes their due
+time to the end of its lease, so no two nodes attempt a row at once, and a row whose node died is
+due again when the lease ends (``outbox_recover`` releases nothing: a lease found at start-up may
+belong to a live node).
+Must not know: SNS rules (which rows to write, when to retry); HTTP; SMTP.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from densho.sns.model import Delivery
+from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
+from densho.storage import sql
+from densho.storage.postgres_sql import Conn, compile_all
+from densho.storage.sqlite_outbox import _entry, _payload, _recorded_row
+
+if TYPE_CHECKING:
+    from densho.storage.postgres_sql import Db
+
+_O = compile_all(sql.queries("sns_outbox.sql", "pg_sns_outbox.sql"))
+
+
+async def insert_outbox(
+    c: Conn, entries: list[OutboxEntry], subscription_arn: str | None = None
+) -> None:
+    """Write ``entries``, each due at its creation; ``subscription_arn`` overrides theirs."""
+    if not entries:
+        return
+    await c.executemany(
+        _O["sns_outbox_insert"],
+        [
+            {
+                "subscription_arn": subscription_arn or e.subscription_arn,
+                "topic_arn": e.topic_arn,
+                "protocol": e.protocol,
+                "endpoint": e.endpoint,
+                "kind": e.kind,
+                "message_id": e.message_id,
+                "payload": _payload(e),
+                "created_ms": e.created_ms,
+                "due_ms": e.created_ms,
+            }
+            for e in entries
+        ],
+    )
+
+
+async def insert_recorded(
+    c: Conn,
+    recorded: list[Recorded],
+    now_ms: int | None = None,
+    subscription_arn: str | None = None,
+) -> None:
+    """Append to the recorded log; ``now_ms`` None records each at its creation time."""
+    if not recorded:
+        return
+    await c.executemany(
+        _O["sns_recorded_insert"],
+        [
+            {
+                "protocol": r.protocol,
+                "endpoint": r.endpoint,
+                "topic_arn": r.topic_arn,
+                "subscription_arn": subscription_arn or r.subscription_arn,
+                "kind": r.kind,
+                "message_id": r.message_id,
+                "subject": r.subject,
+                "payload": r.payload,
+                "created_ms": r.created_ms,
+                "recorded_ms": r.created_ms if now_ms is None else now_ms,
+            }
+            for r in recorded
+        ],
+    )
+
+
+async def insert_token(c: Conn, token: Token, subscription_arn: str | None = None) -> None:
+    await c.execute(
+        _O["sns_token_insert"],
+        {
+            "token": token.token,
+            "topic_arn": token.topic_arn,
+            "subscription_arn": subscription_arn or token.subscription_arn,
+            "snapshot": token.snapshot,
+            "expires_ms": token.expires_ms,
+        },
+    )
+
+
+class PgOutbox:
+    """The outbox methods of ``SnsStore``; the class using it provides ``db`` and ``_deliver``
+    (``PostgresStore`` through ``PgSns``)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def db(self) -> Db:
+            raise NotImplementedError
+
+        async def _deliver(self, c: Conn, delivery: Delivery) -> None:
+            raise NotImplementedError
+
+        def _available(self, queue_id: int, count: int) -> None:
+            raise NotImplementedError
+
+    async def outbox_claim(
+        self, now_ms: int, lease: str, lease_until_ms: int, limit: int
+    ) -> list[Claimed]:
+        args = {"now": now_ms, "lease": lease, "lease_until": lease_until_ms, "limit": limit}
+        async with self.db.one() as c:
+            rows = await c.fetch(_O["sns_outbox_claim"], args)
+        claimed = [Claimed(r[0], lease, r[1], _entry(tuple(r)[2:])) for r in rows]
+        claimed.sort(key=lambda x: x.row_id)
+        return claimed
+
+    async def outbox_done(self, row_id: int, lease: str) -> bool:
+        async with self.db.one() as c:
+            return await c.execute(_O["sns_outbox_done"], {"id": row_id, "lease": lease}) == 1
+
+    async def outbox_retry(self, row_id: int, lease: str, due_ms: int, error: str) -> bool:
+        args = {"id": row_id, "lease": lease, "due": due_ms, "error": error}
+        async with self.db.one() as c:
+            return await c.execute(_O["sns_outbox_retry"], args) == 1
+
+    async def outbox_dead_letter(self, row_id: int, lease: str, delivery: Delivery) -> bool:
+        async with self.db.tx() as c:
+            if await c.execute(_O["sns_outbox_done"], {"id": row_id, "lease": lease}) != 1:
+                return False  # the lease was lost: whoever holds the row now decides
+            await self._deliver(c, delivery)
+        self._available(delivery.queue_id, 1)
+        return True
+
+    async def outbox_record(self, row_id: int, lease: str, recorded: Recorded, now_ms: int) -> bool:
+        async with self.db.tx() as c:
+            if await c.execute(_O["sns_outbox_done"], {"id": row_id, "lease": lease}) != 1:
+                return False
+            await insert_recorded(c, [recorded], now_ms)
+            return True
+
+    async def outbox_next_due(self) -> int | None:
+        async with self.db.one() as c:
+            value = await c.fetchval(_O["sns_outbox_next_due"], {})
+        return None if value is None else int(value)
+
+    async def outbox_recover(self, now_ms: int) -> int:
+        # Shared by several nodes: a lease found at start-up may be a live node's. Leases run
+        # out instead (the contract allows this backend to return 0).
+        return 0
+
+    async def recorded(
+        self,
+        protocol: str | None = None,
+        endpoint: str | None = None,
+        topic_arn: str | None = None,
+        limit: int = 1000,
+    ) -> list[RecordedRow]:
+        args = {"protocol": protocol, "endpoint": endpoint, "topic_arn": topic_arn, "limit": limit}
+        async with self.db.one() as c:
+            rows = await c.fetch(_O["sns_recorded_list"], args)
+        return [_recorded_row(tuple(r)) for r in reversed(rows)]
+
+    async def clear_recorded(self) -> int:
+        async with self.db.one() as c:
+            return await c.execute(_O["sns_recorded_clear"], {})
+
+    async def get_token(self, token: str) -> Token | None:
+        async with self.db.one() as c:
+            row = await c.fetchrow(_O["sns_token_get"], {"token": token})
+        return None if row is None else Token(row[0], row[1], row[2], row[4], row[3])
+
+    async def forget_tokens(self, now_ms: int) -> None:
+        async with self.db.one() as c:
+            await c.execute(_O["sns_token_expire"], {"now": now_ms})

@@ -1,0 +1,244 @@
+"""SNS on the PostgreSQL store (``SnsStore``), mixed into ``PostgresStore``.
+
+Owns: the SNS transactions on PostgreSQL. A publish's SQS deliveries to every matching queue, its
+FIFO deduplication record and the topic's sequence commit together or not at all. Several nodes
+publish at once: a FIFO topic's deduplication id is claimed with INSERT ... ON CONFLICT (the
+second publisher waits for the first and then sees its record); the FIFO queues a publish
+delivers to are locked in id order before any delivery, so two publishes never deadlock on them;
+subscribing takes a per-topic advisory lock, so a find-or-insert cannot insert twice.
+Must not know: SNS rules beyond the ``SnsStore`` contract; HTTP; AWS errors.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
+from densho.sns.outbox import OutboxEntry, Recorded, Token
+from densho.storage import sql
+from densho.storage.base import FifoSend
+from densho.storage.postgres_outbox import insert_outbox, insert_recorded, insert_token
+from densho.storage.postgres_sql import Conn, compile_all
+from densho.storage.sqlite_sns import _dumps, _sub, _topic
+
+if TYPE_CHECKING:
+    from densho.storage.postgres_sql import Db
+
+_S = compile_all(sql.queries("sns.sql", "pg_sns.sql"))
+_Q = compile_all(sql.queries("pg_queries.sql"))
+
+
+class PgSns:
+    """The ``SnsStore`` methods; the class using it provides ``db``, ``_insert_messages`` and
+    ``_available`` (``PostgresStore``)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def db(self) -> Db:
+            raise NotImplementedError
+
+        async def _insert_messages(
+            self, c: Conn, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend | None
+        ) -> list[tuple[str, int]]:
+            raise NotImplementedError
+
+        def _available(self, queue_id: int, count: int) -> None:
+            raise NotImplementedError
+
+    # --- topics ---
+
+    async def create_topic(self, topic: Topic) -> tuple[Topic, bool]:
+        args = {
+            "arn": topic.arn,
+            "account": topic.account,
+            "region": topic.region,
+            "name": topic.name,
+            "attributes": _dumps(topic.attributes),
+            "tags": _dumps(topic.tags),
+            "created_ms": topic.created_ms,
+        }
+        async with self.db.tx() as c:
+            created = await c.execute(_S["sns_topic_insert"], args) == 1
+            row = await c.fetchrow(_S["sns_topic_get"], args)
+        assert row is not None
+        return _topic(tuple(row)), created
+
+    async def get_topic(self, arn: str) -> Topic | None:
+        async with self.db.one() as c:
+            row = await c.fetchrow(_S["sns_topic_get"], {"arn": arn})
+        return None if row is None else _topic(tuple(row))
+
+    async def list_topics(self, account: str) -> list[Topic]:
+        async with self.db.one() as c:
+            return [
+                _topic(tuple(r)) for r in await c.fetch(_S["sns_topic_list"], {"account": account})
+            ]
+
+    async def update_topic(
+        self, arn: str, attributes: dict[str, str], tags: dict[str, str]
+    ) -> Topic:
+        args = {"arn": arn, "attributes": _dumps(attributes), "tags": _dumps(tags)}
+        async with self.db.one() as c:
+            row = await c.fetchrow(_S["sns_topic_update"], args)
+        assert row is not None
+        return _topic(tuple(row))
+
+    async def delete_topic(self, arn: str) -> list[str]:
+        async with self.db.tx() as c:
+            await c.execute(_S["sns_topic_delete"], {"arn": arn})
+            await c.execute(_S["sns_topic_dedup_forget"], {"arn": arn})
+            return [r[0] for r in await c.fetch(_S["sns_topic_subscriptions_delete"], {"arn": arn})]
+
+    # --- subscriptions ---
+
+    async def create_subscription(self, sub: Subscription) -> tuple[Subscription, bool]:
+        args = _sub_args(sub)
+        async with self.db.tx() as c:
+            await c.execute(_S["sns_sub_lock_topic"], args)
+            row = await c.fetchrow(_S["sns_sub_find"], args)
+            if row is not None:
+                return _sub(tuple(row)), False
+            await c.execute(_S["sns_sub_insert"], args)
+        return sub, True
+
+    async def get_subscription(self, arn: str) -> Subscription | None:
+        async with self.db.one() as c:
+            row = await c.fetchrow(_S["sns_sub_get"], {"arn": arn})
+        return None if row is None else _sub(tuple(row))
+
+    async def list_subscriptions(self, owner: str) -> list[Subscription]:
+        async with self.db.one() as c:
+            return [_sub(tuple(r)) for r in await c.fetch(_S["sns_sub_list"], {"owner": owner})]
+
+    async def topic_subscriptions(self, topic_arn: str) -> list[Subscription]:
+        async with self.db.one() as c:
+            rows = await c.fetch(_S["sns_sub_by_topic"], {"topic_arn": topic_arn})
+        return [_sub(tuple(r)) for r in rows]
+
+    async def update_subscription(
+        self, arn: str, attributes: dict[str, str], confirmed: bool
+    ) -> Subscription | None:
+        args = {"arn": arn, "attributes": _dumps(attributes), "confirmed": int(confirmed)}
+        async with self.db.one() as c:
+            row = await c.fetchrow(_S["sns_sub_update"], args)
+        return None if row is None else _sub(tuple(row))
+
+    async def delete_subscription(self, arn: str) -> bool:
+        async with self.db.one() as c:
+            return await c.execute(_S["sns_sub_delete"], {"arn": arn}) == 1
+
+    async def subscribe_pending(
+        self,
+        sub: Subscription,
+        token: Token,
+        outbox: list[OutboxEntry],
+        recorded: list[Recorded],
+    ) -> tuple[Subscription, bool]:
+        args = _sub_args(sub)
+        async with self.db.tx() as c:
+            await c.execute(_S["sns_sub_lock_topic"], args)
+            row = await c.fetchrow(_S["sns_sub_find"], args)
+            found = None if row is None else _sub(tuple(row))
+            if found is not None and found.confirmed:
+                return found, False  # nothing to confirm: no new token, no message
+            if found is None:
+                await c.execute(_S["sns_sub_insert"], args)
+            arn = sub.arn if found is None else found.arn
+            await insert_token(c, token, arn)
+            await insert_outbox(c, outbox, arn)
+            await insert_recorded(c, recorded, subscription_arn=arn)
+        return (sub, True) if found is None else (found, False)
+
+    async def delete_subscription_noting(
+        self, arn: str, token: Token, outbox: list[OutboxEntry]
+    ) -> bool:
+        async with self.db.tx() as c:
+            if await c.execute(_S["sns_sub_delete"], {"arn": arn}) != 1:
+                return False
+            await insert_token(c, token)
+            await insert_outbox(c, outbox)
+        return True
+
+    # --- publishing ---
+
+    async def publish(self, topic_arn: str, items: list[PublishItem]) -> list[Published]:
+        delivered: dict[int, int] = {}
+        async with self.db.tx() as c:
+            fifo_queues = sorted(
+                {d.queue_id for item in items for d in item.deliveries if d.fifo is not None}
+            )
+            if fifo_queues:  # in id order, before any delivery: no deadlock between publishes
+                await c.fetch(_Q["lock_fifo_queues"], {"ids": fifo_queues})
+            out: list[Published] = []
+            top_seq = 0
+            for item in items:
+                if item.dedup is not None:
+                    first = await self._claim_dedup(c, topic_arn, item)
+                    if first is not None:
+                        out.append(first)
+                        continue
+                for delivery in item.deliveries:
+                    await self._deliver(c, delivery)
+                    delivered[delivery.queue_id] = delivered.get(delivery.queue_id, 0) + 1
+                await insert_outbox(c, item.outbox)
+                await insert_recorded(c, item.recorded)
+                if item.sequence is not None:
+                    top_seq = max(top_seq, item.sequence)
+                out.append(Published(item.message_id, item.sequence, True))
+            if top_seq:
+                await c.execute(_S["sns_topic_seq"], {"arn": topic_arn, "seq": top_seq})
+        for queue_id, count in delivered.items():
+            self._available(queue_id, count)
+        return out
+
+    async def _deliver(self, c: Conn, delivery: Delivery) -> None:
+        # Deferred: sqlite.py imports sqlite_sns, whose helpers this module uses.
+        from densho.storage.sqlite import message_row
+
+        row = message_row(delivery.queue_id, delivery.message)
+        await self._insert_messages(c, delivery.queue_id, [row], delivery.fifo)
+
+    @staticmethod
+    async def _claim_dedup(c: Conn, topic_arn: str, item: PublishItem) -> Published | None:
+        """None when the item is the first with its deduplication id within the window (its
+        id is remembered now); else the original's answer."""
+        dedup = item.dedup
+        assert dedup is not None
+        key = {
+            "topic_arn": topic_arn,
+            "scope": dedup.scope,
+            "dedup_id": dedup.dedup_id,
+            "now": dedup.now_ms,
+        }
+        claimed = await c.fetchrow(
+            _S["sns_dedup_claim"],
+            {
+                **key,
+                "message_id": item.message_id,
+                "seq": item.sequence,
+                "expires": dedup.now_ms + dedup.window_ms,
+            },
+        )
+        if claimed is not None:
+            return None
+        found = await c.fetchrow(_S["sns_dedup_find"], key)
+        assert found is not None  # the conflicting row is live (and locked by this statement)
+        return Published(found[0], found[1], False)
+
+    async def expire_topic_windows(self, now_ms: int) -> None:
+        async with self.db.one() as c:
+            await c.execute(_S["sns_dedup_expire"], {"now": now_ms})
+
+
+def _sub_args(sub: Subscription) -> dict[str, Any]:
+    return {
+        "arn": sub.arn,
+        "topic_arn": sub.topic_arn,
+        "owner": sub.owner,
+        "protocol": sub.protocol,
+        "endpoint": sub.endpoint,
+        "attributes": _dumps(sub.attributes),
+        "confirmed": int(sub.confirmed),
+        "created_ms": sub.created_ms,
+    }

@@ -1,0 +1,40 @@
+-- PostgreSQL overrides of moves.sql (by name).
+
+-- name: move_task_insert
+-- The partial unique index move_tasks_one_active turns a concurrent second start into no row.
+INSERT INTO move_tasks (task_id, source_queue_id, source_arn, destination_queue_id,
+                        destination_arn, max_per_second, status, to_move, moved, started_ms)
+VALUES (:task_id, :source_queue_id, :source_arn, :destination_queue_id, :destination_arn,
+        :max_per_second, :status, :to_move, 0, :started_ms)
+ON CONFLICT DO NOTHING;
+
+-- name: move_task_lock
+-- A chunk holds its task's row, so chunks of one task never run at once (several nodes).
+SELECT task_id, source_queue_id, source_arn, destination_queue_id, destination_arn,
+       max_per_second, status, to_move, moved, started_ms, failure_reason
+FROM move_tasks WHERE task_id = :task_id FOR UPDATE;
+
+-- name: move_candidates
+SELECT m.seq, m.origin_queue_id, q.id IS NOT NULL
+FROM messages AS m LEFT JOIN queues AS q ON q.id = m.origin_queue_id
+WHERE m.queue_id = :queue_id AND m.visible_ms <= :now AND m.sent_ms > :cutoff
+ORDER BY m.visible_ms, m.seq
+LIMIT :limit
+FOR UPDATE OF m SKIP LOCKED;
+
+-- name: move_message
+-- The row itself moves (no copy): a new row id from the sequence orders it after the
+-- destination's own messages.
+UPDATE messages
+SET seq = nextval(pg_get_serial_sequence('messages', 'seq')),
+    queue_id = :target,
+    message_id = :message_id,
+    sent_ms = :now,
+    visible_ms = :now,
+    receive_count = 0,
+    first_receive_ms = NULL,
+    last_receive_ms = NULL,
+    nonce = 0,
+    origin_queue_id = NULL,
+    fifo_seq = :fifo_seq
+WHERE seq = :seq;

@@ -1,0 +1,185 @@
+-- PostgreSQL overrides of queries.sql (by name), and queries only the PostgreSQL store runs.
+-- Why they differ: lists of row ids are arrays (not JSON), claims lock with FOR UPDATE SKIP
+-- LOCKED so receivers on several nodes never claim the same row, row ids come back through
+-- RETURNING, and booleans are not numbers.
+
+-- name: insert_message
+INSERT INTO messages (queue_id, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
+                      sender_id, sent_ms, visible_ms, group_id, dedup_id, fifo_seq)
+VALUES (:queue_id, :message_id, :body, :attrs, :sys_attrs, :md5_body, :md5_attrs, :md5_sys,
+        :sender_id, :sent_ms, :visible_ms, :group_id, :dedup_id, :fifo_seq)
+RETURNING seq;
+
+-- name: insert_messages
+-- Many rows in one statement (one round trip, one commit): one array per column. Rows are
+-- inserted in array order, so their row ids increase in that order.
+INSERT INTO messages (queue_id, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
+                      sender_id, sent_ms, visible_ms, group_id, dedup_id, fifo_seq)
+SELECT * FROM unnest(:queue_ids::bigint[], :message_ids::text[], :bodies::text[],
+                     :attrs::bytea[], :sys_attrs::bytea[], :md5_bodies::text[],
+                     :md5_attrs::text[], :md5_sys::text[], :sender_ids::text[],
+                     :sent::bigint[], :visible::bigint[], :group_ids::text[], :dedup_ids::text[],
+                     :fifo_seqs::bigint[])
+RETURNING message_id, seq;
+
+-- name: fifo_find_duplicates
+-- The batch's deduplication ids still remembered: (scope, dedup id, message id, sequence).
+SELECT d.scope, d.dedup_id, d.message_id, d.fifo_seq
+FROM fifo_dedup AS d
+JOIN unnest(:scopes::text[], :dedup_ids::text[]) AS k(scope, dedup_id)
+  ON d.scope = k.scope AND d.dedup_id = k.dedup_id
+WHERE d.queue_id = :queue_id AND d.expires_ms > :now;
+
+-- name: fifo_remember_dedups
+INSERT INTO fifo_dedup (queue_id, scope, dedup_id, message_id, fifo_seq, expires_ms)
+SELECT :queue_id, k.scope, k.dedup_id, k.message_id, k.fifo_seq, :expires
+FROM unnest(:scopes::text[], :dedup_ids::text[], :message_ids::text[], :fifo_seqs::bigint[])
+     AS k(scope, dedup_id, message_id, fifo_seq)
+ON CONFLICT (queue_id, scope, dedup_id) DO UPDATE
+SET message_id = excluded.message_id, fifo_seq = excluded.fifo_seq,
+    expires_ms = excluded.expires_ms;
+
+-- name: lock_fifo_queue
+-- A FIFO send holds its queue's row until it commits: sends to one FIFO queue take turns, so
+-- their rows commit in the order of their row ids and SequenceNumbers.
+SELECT fifo_seq FROM queues WHERE id = :queue_id FOR UPDATE;
+
+-- name: lock_fifo_queues
+SELECT id FROM queues WHERE id = ANY(:ids::bigint[]) ORDER BY id FOR UPDATE;
+
+-- name: set_fifo_seq
+UPDATE queues SET fifo_seq = :fifo_seq WHERE id = :queue_id;
+
+-- name: lock_fifo_group
+-- A FIFO receive works on a message group only while it holds this lock (until it commits), so
+-- two receivers never deliver from one group at once; a group another receiver holds is passed
+-- over, as if locked by a message in flight.
+SELECT pg_try_advisory_xact_lock(:queue_id::integer, hashtext(:group_id));
+
+-- name: redeliver
+UPDATE messages SET visible_ms = :visible_until
+WHERE seq = ANY(:seqs::bigint[]) AND queue_id = :queue_id AND nonce = :nonce
+RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
+          sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
+          nonce;
+
+-- name: fifo_candidates
+SELECT group_id FROM messages
+WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND group_id <> ALL(:skip::text[])
+ORDER BY visible_ms, seq
+LIMIT 64;
+
+-- name: claim
+UPDATE messages AS m
+SET visible_ms = :visible_until,
+    receive_count = m.receive_count + 1,
+    first_receive_ms = COALESCE(m.first_receive_ms, :now),
+    last_receive_ms = :now,
+    nonce = :nonce
+FROM (
+    SELECT seq FROM messages
+    WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+    ORDER BY visible_ms, seq
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+) AS c
+WHERE m.seq = c.seq
+RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_attrs, m.md5_sys,
+          m.sender_id, m.sent_ms, m.receive_count, m.first_receive_ms, m.group_id, m.dedup_id,
+          m.fifo_seq, m.origin_queue_id, m.nonce;
+
+-- name: claim_candidates
+SELECT seq, receive_count FROM messages
+WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+ORDER BY visible_ms, seq
+LIMIT :limit
+FOR UPDATE SKIP LOCKED;
+
+-- name: claim_rows
+-- Rows picked by an earlier read of this transaction: claimed only if no other receiver holds
+-- or took them meanwhile (standard and fair queues; a row skipped here is simply not delivered).
+UPDATE messages AS m
+SET visible_ms = :visible_until,
+    receive_count = m.receive_count + 1,
+    first_receive_ms = COALESCE(m.first_receive_ms, :now),
+    last_receive_ms = :now,
+    nonce = :nonce
+FROM (
+    SELECT seq FROM messages
+    WHERE seq = ANY(:seqs::bigint[]) AND queue_id = :queue_id AND visible_ms <= :now
+    FOR UPDATE SKIP LOCKED
+) AS c
+WHERE m.seq = c.seq
+RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_attrs, m.md5_sys,
+          m.sender_id, m.sent_ms, m.receive_count, m.first_receive_ms, m.group_id, m.dedup_id,
+          m.fifo_seq, m.origin_queue_id, m.nonce;
+
+-- name: claim_fifo_rows
+-- FIFO: the group is held (lock_fifo_group), so these rows wait for any other writer rather
+-- than being skipped, which would deliver a group out of order.
+UPDATE messages
+SET visible_ms = :visible_until,
+    receive_count = receive_count + 1,
+    first_receive_ms = COALESCE(first_receive_ms, :now),
+    last_receive_ms = :now,
+    nonce = :nonce
+WHERE seq = ANY(:seqs::bigint[]) AND queue_id = :queue_id AND visible_ms <= :now
+RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
+          sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
+          nonce;
+
+-- name: move_to_queue
+UPDATE messages SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0
+WHERE seq = ANY(:seqs::bigint[]);
+
+-- name: delete_message
+DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce
+RETURNING fifo_seq IS NOT NULL;
+
+-- name: delete_messages
+-- Several handles at once: the row ids of those that were current.
+DELETE FROM messages AS m
+USING unnest(:seqs::bigint[], :nonces::bigint[]) AS h(seq, nonce)
+WHERE m.seq = h.seq AND m.nonce = h.nonce AND m.queue_id = :queue_id
+RETURNING m.seq, m.fifo_seq IS NOT NULL;
+
+-- name: visibility_row
+SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id
+FOR UPDATE;
+
+-- name: counts
+SELECT
+    count(*) FILTER (WHERE visible_ms <= :now),
+    count(*) FILTER (WHERE visible_ms > :now AND receive_count > 0),
+    count(*) FILTER (WHERE visible_ms > :now AND receive_count = 0)
+FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
+
+-- name: fair_groups
+-- As in queries.sql; PostgreSQL 15 wants every subquery in FROM named.
+WITH RECURSIVE g(group_id, n) AS (
+    SELECT (SELECT group_id FROM messages
+            WHERE queue_id = :queue_id AND group_id > :after AND fifo_seq IS NULL
+            ORDER BY group_id LIMIT 1), 1
+    UNION ALL
+    SELECT (SELECT m.group_id FROM messages AS m
+            WHERE m.queue_id = :queue_id AND m.group_id > g.group_id AND m.fifo_seq IS NULL
+            ORDER BY m.group_id LIMIT 1), g.n + 1
+    FROM g WHERE g.group_id IS NOT NULL AND g.n < :max_groups
+),
+v(group_id, visible) AS (
+    SELECT g.group_id,
+           (SELECT count(*) FROM (
+                SELECT 1 FROM messages AS m
+                WHERE m.queue_id = :queue_id AND m.group_id = g.group_id AND m.fifo_seq IS NULL
+                  AND m.visible_ms <= :now
+                LIMIT :need) AS s)
+    FROM g WHERE g.group_id IS NOT NULL
+)
+SELECT v.group_id, v.visible,
+       CASE WHEN v.visible > 0 THEN (SELECT count(*) FROM (
+            SELECT 1 FROM messages AS m
+            WHERE m.queue_id = :queue_id AND m.group_id = v.group_id AND m.fifo_seq IS NULL
+              AND m.visible_ms > :now AND m.receive_count > 0
+            LIMIT :cap) AS s) ELSE 0 END
+FROM v;

@@ -1,0 +1,253 @@
+"""SNS delivery outside densho on the embedded SQLite store, mixed into ``SqliteStore``.
+
+Owns: the outbox rows (insert, claim with a lease, finish, reschedule, dead-letter, record), the
+log of recorded deliveries and the confirmation tokens, each call one job of the store's group
+commit (``SqliteStore._call``). The publish job (``sqlite_sns``) writes outbox and recorded rows
+through ``insert_outbox`` / ``insert_recorded`` inside its own transaction.
+Must not know: SNS rules (which rows to write, when to retry); HTTP; SMTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
+
+from densho.engine.model import Attr
+from densho.sns.model import Delivery
+from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
+from densho.storage import sql
+
+T = TypeVar("T")
+
+_O = sql.queries("sns_outbox.sql")
+
+
+def _payload(entry: OutboxEntry) -> str:
+    document: dict[str, Any] = {"body": entry.body}
+    if entry.headers:
+        document["headers"] = [list(h) for h in entry.headers]
+    if entry.subject is not None:
+        document["subject"] = entry.subject
+    if entry.attributes:
+        document["attributes"] = [
+            [
+                name,
+                a.data_type,
+                a.string_value,
+                None if a.binary_value is None else base64.b64encode(a.binary_value).decode(),
+            ]
+            for name, a in entry.attributes.items()
+        ]
+    return orjson.dumps(document).decode()
+
+
+def _entry(row: tuple[Any, ...]) -> OutboxEntry:
+    # row: subscription_arn, topic_arn, protocol, endpoint, kind, message_id, payload, created_ms
+    document = orjson.loads(row[6])
+    return OutboxEntry(
+        subscription_arn=row[0],
+        topic_arn=row[1],
+        protocol=row[2],
+        endpoint=row[3],
+        kind=row[4],
+        message_id=row[5],
+        body=document["body"],
+        created_ms=row[7],
+        headers=[(k, v) for k, v in document.get("headers", [])],
+        subject=document.get("subject"),
+        attributes={
+            name: Attr(dtype, sval, None if bval is None else base64.b64decode(bval))
+            for name, dtype, sval, bval in document.get("attributes", [])
+        },
+    )
+
+
+def insert_outbox(
+    conn: sqlite3.Connection, entries: list[OutboxEntry], subscription_arn: str | None = None
+) -> None:
+    """Write ``entries``, each due at its creation; ``subscription_arn`` overrides theirs."""
+    for e in entries:
+        conn.execute(
+            _O["sns_outbox_insert"],
+            {
+                "subscription_arn": subscription_arn or e.subscription_arn,
+                "topic_arn": e.topic_arn,
+                "protocol": e.protocol,
+                "endpoint": e.endpoint,
+                "kind": e.kind,
+                "message_id": e.message_id,
+                "payload": _payload(e),
+                "created_ms": e.created_ms,
+                "due_ms": e.created_ms,
+            },
+        )
+
+
+def insert_recorded(
+    conn: sqlite3.Connection,
+    recorded: list[Recorded],
+    now_ms: int | None = None,
+    subscription_arn: str | None = None,
+) -> None:
+    """Append to the recorded log; ``now_ms`` None records each at its creation time."""
+    for r in recorded:
+        conn.execute(
+            _O["sns_recorded_insert"],
+            {
+                "protocol": r.protocol,
+                "endpoint": r.endpoint,
+                "topic_arn": r.topic_arn,
+                "subscription_arn": subscription_arn or r.subscription_arn,
+                "kind": r.kind,
+                "message_id": r.message_id,
+                "subject": r.subject,
+                "payload": r.payload,
+                "created_ms": r.created_ms,
+                "recorded_ms": r.created_ms if now_ms is None else now_ms,
+            },
+        )
+
+
+def insert_token(
+    conn: sqlite3.Connection, token: Token, subscription_arn: str | None = None
+) -> None:
+    conn.execute(
+        _O["sns_token_insert"],
+        {
+            "token": token.token,
+            "topic_arn": token.topic_arn,
+            "subscription_arn": subscription_arn or token.subscription_arn,
+            "snapshot": token.snapshot,
+            "expires_ms": token.expires_ms,
+        },
+    )
+
+
+def _recorded_row(row: tuple[Any, ...]) -> RecordedRow:
+    return RecordedRow(
+        row_id=row[0],
+        recorded_ms=row[10],
+        delivery=Recorded(
+            protocol=row[1],
+            endpoint=row[2],
+            topic_arn=row[3],
+            subscription_arn=row[4],
+            kind=row[5],
+            message_id=row[6],
+            subject=row[7],
+            payload=row[8],
+            created_ms=row[9],
+        ),
+    )
+
+
+class SqliteOutbox:
+    """The outbox methods of ``SnsStore``; the class using it provides ``_call`` and
+    ``_deliver`` (``SqliteStore`` through ``SqliteSns``)."""
+
+    if TYPE_CHECKING:
+
+        async def _call(self, job: Callable[[sqlite3.Connection], T], single: bool = False) -> T:
+            raise NotImplementedError
+
+        def _deliver(self, conn: sqlite3.Connection, delivery: Delivery) -> None:
+            raise NotImplementedError
+
+    async def outbox_claim(
+        self, now_ms: int, lease: str, lease_until_ms: int, limit: int
+    ) -> list[Claimed]:
+        args = {"now": now_ms, "lease": lease, "lease_until": lease_until_ms, "limit": limit}
+
+        def job(conn: sqlite3.Connection) -> list[Claimed]:
+            rows = conn.execute(_O["sns_outbox_claim"], args).fetchall()
+            return [Claimed(r[0], lease, r[1], _entry(r[2:])) for r in rows]
+
+        claimed = await self._call(job, single=True)
+        claimed.sort(key=lambda c: c.row_id)
+        return claimed
+
+    async def outbox_done(self, row_id: int, lease: str) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            return conn.execute(_O["sns_outbox_done"], {"id": row_id, "lease": lease}).rowcount == 1
+
+        return await self._call(job, single=True)
+
+    async def outbox_retry(self, row_id: int, lease: str, due_ms: int, error: str) -> bool:
+        args = {"id": row_id, "lease": lease, "due": due_ms, "error": error}
+
+        def job(conn: sqlite3.Connection) -> bool:
+            return conn.execute(_O["sns_outbox_retry"], args).rowcount == 1
+
+        return await self._call(job, single=True)
+
+    async def outbox_dead_letter(self, row_id: int, lease: str, delivery: Delivery) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            if conn.execute(_O["sns_outbox_done"], {"id": row_id, "lease": lease}).rowcount != 1:
+                return False  # the lease was lost: whoever holds the row now decides
+            self._deliver(conn, delivery)
+            return True
+
+        return await self._call(job)
+
+    async def outbox_record(self, row_id: int, lease: str, recorded: Recorded, now_ms: int) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            if conn.execute(_O["sns_outbox_done"], {"id": row_id, "lease": lease}).rowcount != 1:
+                return False
+            insert_recorded(conn, [recorded], now_ms)
+            return True
+
+        return await self._call(job)
+
+    async def outbox_next_due(self) -> int | None:
+        def job(conn: sqlite3.Connection) -> int | None:
+            value = conn.execute(_O["sns_outbox_next_due"]).fetchone()[0]
+            return None if value is None else int(value)
+
+        return await self._call(job, single=True)
+
+    async def outbox_recover(self, now_ms: int) -> int:
+        # This store is owned by one process (PRAGMA locking_mode=EXCLUSIVE), so a lease found
+        # at start-up belongs to a process that died: its rows are due again now, not when the
+        # lease would have ended.
+        def job(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(_O["sns_outbox_release"], {"now": now_ms}).rowcount)
+
+        return await self._call(job, single=True)
+
+    async def recorded(
+        self,
+        protocol: str | None = None,
+        endpoint: str | None = None,
+        topic_arn: str | None = None,
+        limit: int = 1000,
+    ) -> list[RecordedRow]:
+        args = {"protocol": protocol, "endpoint": endpoint, "topic_arn": topic_arn, "limit": limit}
+
+        def job(conn: sqlite3.Connection) -> list[RecordedRow]:
+            rows = conn.execute(_O["sns_recorded_list"], args).fetchall()
+            return [_recorded_row(r) for r in reversed(rows)]
+
+        return await self._call(job, single=True)
+
+    async def clear_recorded(self) -> int:
+        def job(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(_O["sns_recorded_clear"]).rowcount)
+
+        return await self._call(job, single=True)
+
+    async def get_token(self, token: str) -> Token | None:
+        def job(conn: sqlite3.Connection) -> Token | None:
+            row = conn.execute(_O["sns_token_get"], {"token": token}).fetchone()
+            return None if row is None else Token(row[0], row[1], row[2], row[4], row[3])
+
+        return await self._call(job, single=True)
+
+    async def forget_tokens(self, now_ms: int) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(_O["sns_token_expire"], {"now": now_ms})
+
+        await self._call(job, single=True)

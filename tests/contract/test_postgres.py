@@ -1,0 +1,256 @@
+"""What only the PostgreSQL store promises: migrations (from empty to the committed schema, safe
+from several nodes at once, refusing a newer schema), wake-ups across nodes (LISTEN/NOTIFY), and
+behaviour while the database is unreachable (StoreUnavailable, reconnection, no acknowledged
+write lost). Runs when ``postgresql`` is among ``DENSHO_TEST_STORES``; fails, never skips, when
+PostgreSQL is unreachable.
+
+To accept a deliberate schema change: ``DENSHO_WRITE_SCHEMA_SNAPSHOT=1 pytest
+tests/contract/test_postgres.py -k snapshot`` rewrites ``densho/storage/sql/pg/schema.snapshot``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import os
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Iterator
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from densho.storage import postgres_migrations
+from densho.storage.base import StoreUnavailable
+from densho.storage.postgres import PostgresStore
+from tests.contract.test_store_contract import claim, msg
+from tests.support import pg
+
+pytestmark = [
+    pytest.mark.timeout(90),
+    pytest.mark.skipif(
+        "postgresql" not in pg.test_stores(), reason="DENSHO_TEST_STORES excludes postgresql"
+    ),
+]
+
+SNAPSHOT = Path(str(resources.files("densho.storage.sql").joinpath("pg", "schema.snapshot")))
+
+
+@pytest.fixture
+def fresh_db() -> Iterator[str]:
+    url = pg.create_database()
+    try:
+        yield url
+    finally:
+        pg.drop_database(url)
+
+
+async def _describe(url: str) -> str:
+    conn = await asyncpg.connect(url)
+    try:
+        return await postgres_migrations.describe(conn)
+    finally:
+        await conn.close()
+
+
+# --- migrations ---
+
+
+def test_migrations_from_empty_yield_the_committed_schema(fresh_db: str) -> None:
+    async def main() -> str:
+        assert await postgres_migrations.migrate_url(fresh_db) == list(
+            range(1, postgres_migrations.latest() + 1)
+        )
+        assert await postgres_migrations.migrate_url(fresh_db) == []  # idempotent
+        return await _describe(fresh_db)
+
+    got = asyncio.run(main())
+    if os.environ.get("DENSHO_WRITE_SCHEMA_SNAPSHOT"):
+        SNAPSHOT.write_text(got, encoding="utf-8")
+    want = SNAPSHOT.read_text(encoding="utf-8")
+    assert got == want, "schema differs from schema.snapshot:\n" + "".join(
+        difflib.unified_diff(want.splitlines(True), got.splitlines(True), "snapshot", "migrated")
+    )
+
+
+def test_migrations_from_several_nodes_at_once_apply_each_once(fresh_db: str) -> None:
+    async def main() -> None:
+        results = await asyncio.gather(
+            *(postgres_migrations.migrate_url(fresh_db) for _ in range(4))
+        )
+        applied = sorted(v for r in results for v in r)
+        assert applied == list(range(1, postgres_migrations.latest() + 1))
+        conn = await asyncpg.connect(fresh_db)
+        try:
+            rows = await conn.fetch("SELECT version FROM densho_schema_migrations ORDER BY 1")
+        finally:
+            await conn.close()
+        assert [r[0] for r in rows] == applied
+
+    asyncio.run(main())
+
+
+def test_a_schema_newer_than_the_code_is_refused(fresh_db: str) -> None:
+    async def main() -> None:
+        await postgres_migrations.migrate_url(fresh_db)
+        conn = await asyncpg.connect(fresh_db)
+        try:
+            await conn.execute("INSERT INTO densho_schema_migrations VALUES (999, 'future', 0)")
+        finally:
+            await conn.close()
+        with pytest.raises(RuntimeError, match="newer densho"):
+            await postgres_migrations.migrate_url(fresh_db)
+        with pytest.raises(RuntimeError, match="newer densho"):
+            await PostgresStore(fresh_db).open()
+
+    asyncio.run(main())
+
+
+# --- wake-ups across nodes ---
+
+
+def test_a_send_on_one_node_wakes_the_other(fresh_db: str) -> None:
+    async def main() -> None:
+        a, b = PostgresStore(fresh_db, 2), PostgresStore(fresh_db, 2)
+        await a.open()
+        await b.open()
+        woken: asyncio.Queue[tuple[int | None, int]] = asyncio.Queue()
+        own: list[tuple[int | None, int]] = []
+        b.set_wake(lambda q, n: woken.put_nowait((q, n)))
+        a.set_wake(lambda q, n: own.append((q, n)))
+        try:
+            queue, _ = await a.create_queue("acct", "q", "r", {}, {}, 0)
+            await a.send(queue.id, [msg("one"), msg("two")])
+            assert await asyncio.wait_for(woken.get(), 5) == (queue.id, 2)
+            got, _, _ = await b.receive(claim(queue.id))
+            h = [(m.row, m.nonce) for m in got]
+            assert len(h) == 2
+            # A visibility change to 0 on b releases a message: a's node hears of it.
+            b.set_wake(lambda q, n: None)
+            a.set_wake(lambda q, n: woken.put_nowait((q, n)))
+            from densho.storage.base import Handle
+
+            now = got[0].first_receive_ms
+            assert await b.change_visibility(
+                [(Handle(queue.id, h[0][0], h[0][1]), now)], now, 43_200_000
+            ) == ["ok"]
+            assert await asyncio.wait_for(woken.get(), 5) == (queue.id, 1)
+            assert own == []  # a node never hears its own notifications
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(main())
+
+
+# --- an unreachable database ---
+
+
+class Proxy:
+    """A TCP proxy in front of PostgreSQL that the test can cut and restore."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.links: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        """Refuse new connections and drop every open one (the database 'goes away')."""
+        assert self.server is not None
+        self.server.close()
+        for w in list(self.links):
+            w.transport.abort()
+        await self.server.wait_closed()
+        self.server = None
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.links.update((writer, up_writer))
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+        self.links.difference_update((writer, up_writer))
+
+
+@contextlib.asynccontextmanager
+async def proxied(url: str) -> AsyncIterator[tuple[Proxy, str]]:
+    parts = urllib.parse.urlsplit(url)
+    proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.start()
+    netloc = (
+        f"{parts.username}@127.0.0.1:{proxy.port}" if parts.username else f"127.0.0.1:{proxy.port}"
+    )
+    try:
+        yield proxy, urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    finally:
+        if proxy.server is not None:
+            await proxy.cut()
+
+
+def test_outage_answers_unavailable_then_recovers_by_itself(fresh_db: str) -> None:
+    async def main() -> None:
+        async with proxied(fresh_db) as (proxy, url):
+            store = PostgresStore(url, 3)
+            await store.open()
+            watcher = PostgresStore(fresh_db, 2)  # another node, not behind the proxy
+            await watcher.open()
+            woken: asyncio.Queue[tuple[int | None, int]] = asyncio.Queue()
+            store.set_wake(lambda q, n: woken.put_nowait((q, n)))
+            try:
+                queue, _ = await store.create_queue("acct", "q", "r", {}, {}, 0)
+                acked = await store.send(queue.id, [msg("before")])
+                await proxy.cut()
+                for _ in range(3):  # every call fails fast and cleanly while it is down
+                    started = time.monotonic()
+                    with pytest.raises(StoreUnavailable):
+                        await store.send(queue.id, [msg("during")])
+                    with pytest.raises(StoreUnavailable):
+                        await store.receive(claim(queue.id))
+                    assert time.monotonic() - started < 12
+                await proxy.start()  # the database is back (same port)
+                deadline = time.monotonic() + 15
+                while True:
+                    try:
+                        await store.send(queue.id, [msg("after")])
+                        break
+                    except StoreUnavailable:
+                        assert time.monotonic() < deadline, "the pool did not reconnect"
+                        await asyncio.sleep(0.2)
+                # The LISTEN connection came back too: a missed-notifications wake, then
+                # notifications from other nodes again.
+                deadline = time.monotonic() + 15
+                while not store._notes.connected:
+                    assert time.monotonic() < deadline, "LISTEN was not re-established"
+                    await asyncio.sleep(0.1)
+                while not woken.empty():
+                    woken.get_nowait()
+                await watcher.send(queue.id, [msg("from the other node")])
+                assert await asyncio.wait_for(woken.get(), 5) == (queue.id, 1)
+                got, _, _ = await store.receive(claim(queue.id))
+                bodies = sorted(m.body for m in got)
+                # Every acknowledged write is there; refused ones never were acknowledged.
+                assert "before" in bodies and "after" in bodies
+                assert acked[0][0] in {m.message_id for m in got}
+            finally:
+                await store.close()
+                await watcher.close()
+
+    asyncio.run(main())

@@ -1,0 +1,140 @@
+"""The server on PostgreSQL while the database is unreachable: requests answer AWS's retryable
+503 ServiceUnavailable (JSON and Query), nothing unacknowledged is claimed as written, and the
+server recovers by itself when the database is back. Also ``densho migrate``.
+
+The database "goes away" behind a TCP proxy this test runs (the shared PostgreSQL server itself
+is never stopped). Runs when ``postgresql`` is among ``DENSHO_TEST_STORES``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import json_client, make_client
+from tests.contract.test_postgres import Proxy
+from tests.support import pg
+from tests.support.server import DenshoServer
+
+pytestmark = [
+    pytest.mark.timeout(120),
+    pytest.mark.skipif(
+        "postgresql" not in pg.test_stores(), reason="DENSHO_TEST_STORES excludes postgresql"
+    ),
+]
+
+
+class ProxyThread:
+    """``Proxy`` on an event loop of its own thread, driven from the (synchronous) test."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+        self.call(self.proxy.start())
+        user = f"{parts.username}@" if parts.username else ""
+        netloc = f"{user}127.0.0.1:{self.proxy.port}"
+        self.url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+    def call(self, coro: object) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if self.proxy.server is not None:
+            self.call(self.proxy.cut())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    url = pg.create_database()
+    try:
+        yield url
+    finally:
+        pg.drop_database(url)
+
+
+def test_unreachable_database_answers_503_and_recovers(database: str, tmp_path: Path) -> None:
+    proxy = ProxyThread(database)
+    server = DenshoServer(tmp_path / "data", log_dir=tmp_path, store=proxy.url)
+    try:
+        server.start()
+        sqs = json_client(server.endpoint)
+        query = make_client("query", server.endpoint)
+        url = sqs.create_queue(QueueName="outage")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="before")
+        proxy.call(proxy.proxy.cut())
+        for client in (sqs, query):
+            for call in (
+                lambda c=client: c.send_message(QueueUrl=url, MessageBody="during"),
+                lambda c=client: c.receive_message(QueueUrl=url),
+                lambda c=client: c.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]),
+            ):
+                with pytest.raises(ClientError) as err:
+                    call()
+                assert err.value.response["Error"]["Code"] == "ServiceUnavailable"
+                assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        proxy.call(proxy.proxy.start())
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                sqs.send_message(QueueUrl=url, MessageBody="after")
+                break
+            except ClientError as exc:
+                assert exc.response["Error"]["Code"] == "ServiceUnavailable"
+                assert time.monotonic() < deadline, "the server did not recover"
+                time.sleep(0.2)
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert sorted(m["Body"] for m in got) == ["after", "before"]
+    finally:
+        server.close()
+        proxy.close()
+
+
+def test_migrate_command_and_a_newer_schema(database: str) -> None:
+    def migrate() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "densho", "migrate", "--store", database],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    first = migrate()
+    assert first.returncode == 0 and "applied [1" in first.stdout, first.stderr
+    again = migrate()
+    assert again.returncode == 0 and "up to date" in again.stdout
+
+    async def bump() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(database)
+        try:
+            await conn.execute("INSERT INTO densho_schema_migrations VALUES (999, 'future', 0)")
+        finally:
+            await conn.close()
+
+    asyncio.run(bump())
+    newer = migrate()
+    assert newer.returncode == 1 and "newer densho" in newer.stderr
+    assert "Traceback" not in newer.stderr
+    unreachable = subprocess.run(
+        [sys.executable, "-m", "densho", "migrate", "--store", "postgresql://x@127.0.0.1:1/db"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unreachable.returncode == 1 and "cannot connect" in unreachable.stderr
