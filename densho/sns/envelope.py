@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -65,15 +66,28 @@ _ESCAPES.update(
 )
 
 
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
+
+
 def _q(text: str) -> str:
+    # Most texts need no escaping; finding that out in C is far cheaper than translating.
+    if _NEEDS_ESCAPE.search(text) is None:
+        return '"' + text + '"'
     return '"' + text.translate(_ESCAPES) + '"'
+
+
+_last_second: list[tuple[int, str]] = [(-1, "")]  # the last second formatted, and its text
 
 
 def iso_timestamp(epoch_ms: int) -> str:
     """``2012-05-02T00:54:06.655Z``: UTC, always three fractional digits."""
     seconds, millis = divmod(epoch_ms, 1000)
-    moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
+    last, text = _last_second[0]
+    if seconds != last:  # a publish formats the same second several times
+        moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+        text = f"{moment:%Y-%m-%dT%H:%M:%S}"
+        _last_second[0] = (seconds, text)
+    return f"{text}.{millis:03d}Z"
 
 
 def subscribe_url(endpoint: str, topic_arn: str, token: str) -> str:
