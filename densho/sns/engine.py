@@ -621,6 +621,7 @@ class SnsEngine:
         if not topic.is_fifo and any(s.protocol == "sqs" and not s.raw for s in subs):
             signing = self._signing(topic, endpoint)
             await self._sign_ahead(signing, message_id, topic.arn, checked, now)
+        template: envelope.Notification | None = None  # the SQS envelope, rendered once
         for sub in subs:
             if signing is None and not topic.is_fifo and (sub.protocol != "sqs" or not sub.raw):
                 signing = self._signing(topic, endpoint)
@@ -628,17 +629,21 @@ class SnsEngine:
                 assert signing is not None  # FIFO topics have SQS subscriptions only
                 self._outside(item, topic, sub, checked, now, endpoint, signing)
                 continue
-            rendered = pub.sqs_body(
-                checked,
-                raw=sub.raw,
-                message_id=message_id,
-                topic_arn=topic.arn,
-                subscription_arn=sub.arn,
-                timestamp_ms=now,
-                unsubscribe_url=envelope.unsubscribe_url(endpoint, sub.arn),
-                signing=signing,
-                sequence_number=None if sequence is None else str(SEQUENCE_BASE + sequence),
-            )
+            if sub.raw:
+                rendered = pub.sqs_raw(checked)
+            else:
+                if template is None:
+                    number = None if sequence is None else str(SEQUENCE_BASE + sequence)
+                    template = pub.sqs_notification(
+                        checked,
+                        message_id=message_id,
+                        topic_arn=topic.arn,
+                        timestamp_ms=now,
+                        signing=signing,
+                        sequence_number=number,
+                    )
+                unsubscribe = envelope.unsubscribe_url(endpoint, sub.arn)
+                rendered = pub.SqsBody(template.for_subscription(unsubscribe), {})
             queue = await self._queue(topic, sub.endpoint)
             if queue is None:
                 # AWS accepts the publish; the delivery fails with a client error, which goes

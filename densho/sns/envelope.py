@@ -124,14 +124,22 @@ def _attribute_value(attr: Attr) -> str:
     return attr.string_value or ""
 
 
+def _lines(fields: list[tuple[str, str]]) -> list[str]:
+    return [f"  {_q(name)} : {_q(value)}" for name, value in fields]
+
+
+def _attributes_line(attributes: Mapping[str, Attr]) -> str:
+    entries = ",\n".join(
+        f'    {_q(name)} : {{"Type":{_q(attr.data_type)},"Value":{_q(_attribute_value(attr))}}}'
+        for name, attr in attributes.items()
+    )
+    return f'  "MessageAttributes" : {{\n{entries}\n  }}'
+
+
 def _render(fields: list[tuple[str, str]], attributes: Mapping[str, Attr] | None = None) -> str:
-    lines = [f"  {_q(name)} : {_q(value)}" for name, value in fields]
+    lines = _lines(fields)
     if attributes:
-        entries = ",\n".join(
-            f'    {_q(name)} : {{"Type":{_q(attr.data_type)},"Value":{_q(_attribute_value(attr))}}}'
-            for name, attr in attributes.items()
-        )
-        lines.append(f'  "MessageAttributes" : {{\n{entries}\n  }}')
+        lines.append(_attributes_line(attributes))
     return "{\n" + ",\n".join(lines) + "\n}"
 
 
@@ -141,6 +149,18 @@ def _signature_fields(signing: Signing, signed: Mapping[str, str | None]) -> lis
         ("Signature", signing.signer.sign(signed, signing.version)),
         ("SigningCertURL", signing.cert_url),
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A rendered Notification document but for its UnsubscribeURL, the one field that differs
+    between the subscriptions one publish reaches: rendered (and signed) once per publish."""
+
+    head: str
+    tail: str
+
+    def for_subscription(self, unsubscribe_url: str) -> str:
+        return self.head + _q(unsubscribe_url) + self.tail
 
 
 def notification(
@@ -161,6 +181,30 @@ def notification(
     FIFO topics; standard topics always sign. ``attributes`` keep the caller's order (AWS's
     own order is not sorted). ``sequence_number`` is for FIFO topics.
     """
+    return notification_template(
+        message_id=message_id,
+        topic_arn=topic_arn,
+        message=message,
+        timestamp_ms=timestamp_ms,
+        signing=signing,
+        subject=subject,
+        attributes=attributes,
+        sequence_number=sequence_number,
+    ).for_subscription(unsubscribe_url)
+
+
+def notification_template(
+    *,
+    message_id: str,
+    topic_arn: str,
+    message: str,
+    timestamp_ms: int,
+    signing: Signing | None,
+    subject: str | None = None,
+    attributes: Mapping[str, Attr] | None = None,
+    sequence_number: str | None = None,
+) -> Notification:
+    """``notification`` without its UnsubscribeURL yet (the same arguments otherwise)."""
     timestamp = iso_timestamp(timestamp_ms)
     fields = [("Type", NOTIFICATION), ("MessageId", message_id)]
     if sequence_number is not None:
@@ -172,8 +216,9 @@ def notification(
     if signing is not None:
         signed = notification_signed(message_id, topic_arn, message, timestamp, subject)
         fields += _signature_fields(signing, signed)
-    fields.append(("UnsubscribeURL", unsubscribe_url))
-    return _render(fields, attributes)
+    head = "{\n" + ",\n".join(_lines(fields)) + ',\n  "UnsubscribeURL" : '
+    tail = (",\n" + _attributes_line(attributes) if attributes else "") + "\n}"
+    return Notification(head, tail)
 
 
 def notification_signed(

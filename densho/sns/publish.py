@@ -248,31 +248,29 @@ class SqsBody:
     attributes: dict[str, Attr]
 
 
-def sqs_body(
+def sqs_raw(c: Checked) -> SqsBody:
+    """What a raw ``sqs`` subscription receives: the message itself, its SNS message
+    attributes as SQS message attributes."""
+    return SqsBody(c.text_for("sqs"), dict(c.source.attributes))
+
+
+def sqs_notification(
     c: Checked,
     *,
-    raw: bool,
     message_id: str,
     topic_arn: str,
-    subscription_arn: str,
     timestamp_ms: int,
-    unsubscribe_url: str,
     signing: envelope.Signing | None,
     sequence_number: str | None,
-) -> SqsBody:
-    """The SQS message one ``sqs`` subscription receives."""
-    text = c.text_for("sqs")
-    if raw:  # the message itself; SNS message attributes become SQS message attributes
-        return SqsBody(text, dict(c.source.attributes))
-    body = envelope.notification(
+) -> envelope.Notification:
+    """The envelope every non-raw ``sqs`` subscription receives, but for its UnsubscribeURL."""
+    return envelope.notification_template(
         message_id=message_id,
         topic_arn=topic_arn,
-        message=text,
+        message=c.text_for("sqs"),
         timestamp_ms=timestamp_ms,
-        unsubscribe_url=unsubscribe_url,
         signing=signing,
         subject=c.source.subject,
         attributes=c.source.attributes or None,
         sequence_number=sequence_number,
     )
-    return SqsBody(body, {})
