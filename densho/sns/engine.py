@@ -17,6 +17,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from densho.engine import errors as sqs_errors
@@ -58,6 +59,9 @@ _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 # The SenderId SQS shows for messages SNS delivers (the SNS service principal's id on AWS).
 SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
 PENDING = "pending confirmation"
+# One thread signs: it keeps RSA work to one core at most, so the event loop keeps the other
+# (several signing threads would take the loop's core too, and slow every request).
+_SIGNING_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="densho-sign")
 # Subscription state densho keeps among a subscription's attributes; never shown or writable.
 _AUTHENTICATED = "densho:ConfirmationWasAuthenticated"
 _AUTH_UNSUBSCRIBE = "densho:AuthenticateOnUnsubscribe"
@@ -308,10 +312,8 @@ class SnsEngine:
         if protocol == "sqs":
             if not sattrs.is_sqs_arn(endpoint):
                 raise SnsInvalidParameter("SQS endpoint ARN")
-            if topic.is_fifo and not endpoint.endswith(".fifo"):
-                raise SnsInvalidParameter(
-                    "Invalid parameter: Endpoint Reason: Please use FIFO SQS queue"
-                )
+            # A FIFO topic may feed a standard queue too (AWS's FIFO example subscribes one for
+            # analytics); a standard topic may not feed a FIFO queue.
             if not topic.is_fifo and endpoint.endswith(".fifo"):
                 raise SnsInvalidParameter(
                     "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed "
@@ -668,11 +670,15 @@ class SnsEngine:
             item.deliveries.append(Delivery(queue.id, prepared, _fifo_send(queue, now)))
         return item
 
-    @staticmethod
     async def _sign_ahead(
-        signing: envelope.Signing, message_id: str, arn: str, checked: pub.Checked, now: int
+        self,
+        signing: envelope.Signing,
+        message_id: str,
+        arn: str,
+        checked: pub.Checked,
+        now: int,
     ) -> None:
-        """Sign the SQS envelope on a worker thread (the RSA work releases the GIL, so it runs
+        """Sign the SQS envelope on the signing thread (the RSA work releases the GIL, so it runs
         beside the event loop), leaving the signature where rendering will find it."""
         fields = envelope.notification_signed(
             message_id,
@@ -682,7 +688,9 @@ class SnsEngine:
             checked.source.subject,
         )
         signer = signing.signer
-        signature = await asyncio.to_thread(signer.signature, fields, signing.version)
+        signature = await asyncio.get_running_loop().run_in_executor(
+            _SIGNING_THREAD, signer.signature, fields, signing.version
+        )
         signer.remember(fields, signing.version, signature)
 
     def _outside(

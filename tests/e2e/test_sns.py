@@ -266,15 +266,7 @@ def test_subscribe_errors_and_pending_protocols(sns: Client, make: Maker) -> Non
         Endpoint=fifo_queue,
         code="InvalidParameter",
     )
-    fifo_topic = make.topic(fifo=True)
     _, std_queue = make.queue()
-    expect_error(
-        sns.subscribe,
-        TopicArn=fifo_topic,
-        Protocol="sqs",
-        Endpoint=std_queue,
-        code="InvalidParameter",
-    )
     expect_error(
         sns.subscribe,
         TopicArn=topic,
@@ -476,6 +468,24 @@ def test_fifo_topic_to_fifo_queue_keeps_order_and_groups(
     expect_error(
         sns.publish, TopicArn=plain, Message="x", MessageGroupId="g", code="InvalidParameter"
     )
+
+
+def test_fifo_topic_feeds_a_standard_queue_too(sns: Client, sqs: Client, make: Maker) -> None:
+    # AWS's FIFO topic example subscribes a standard queue (for analytics) beside FIFO ones.
+    topic = make.topic(fifo=True, ContentBasedDeduplication="true")
+    url, _ = make.subscribed_queue(topic, RawMessageDelivery="true")
+    for i in range(3):
+        sns.publish(TopicArn=topic, Message=f"m{i}", MessageGroupId="g")
+    sns.publish(TopicArn=topic, Message="m0", MessageGroupId="g")  # a duplicate: dropped
+    bodies: list[str] = []
+    for _ in range(10):
+        batch = _receive(sqs, url)
+        if not batch:
+            break
+        bodies += [m["Body"] for m in batch]
+        for m in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    assert sorted(bodies) == ["m0", "m1", "m2"]
 
 
 def test_publish_batch_with_partial_failures(sns: Client, sqs: Client, make: Maker) -> None:
