@@ -20,7 +20,7 @@ from densho.delivery.smtp import SmtpSender
 from densho.delivery.worker import DeliveryWorker
 from densho.engine import errors
 from densho.engine.clock import SystemClock
-from densho.engine.moves import MoveTasks
+from densho.engine.moves import ADOPT_EVERY_S, MoveTasks
 from densho.engine.sqs import SqsEngine
 from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
@@ -33,13 +33,17 @@ from densho.sns.delivery import Deliveries
 from densho.sns.engine import SnsEngine
 from densho.sns.manage_engine import SnsManage
 from densho.sns.signing import Signer
-from densho.storage.base import StoreUnavailable
+from densho.sns.signing_keys import shared_signer
+from densho.storage.base import QUEUE, TOPIC, StoreUnavailable
 from densho.storage.open import from_url
 from densho.storage.postgres import PostgresStore
 
 log = logging.getLogger("densho")
 
 MAX_BODY = 8 * 1024 * 1024
+# Retention, deduplication windows, tokens. Every node sharing a store runs this: each step
+# deletes what has expired, which is the same whichever node does it first (the DLQ moves of
+# redrive are no maintenance: they happen inside the receive's own transaction).
 MAINTENANCE_INTERVAL_S = 30.0
 
 
@@ -53,18 +57,20 @@ class App:
             pg_pool_size=settings.pg_pool_size,
         )
         self.engine = SqsEngine(self.store, SystemClock())
-        if isinstance(self.store, PostgresStore):
-            # Other nodes' commits wake this node's long polls, as this node's own sends do.
-            self.store.set_wake(self.engine.wake)
         self.moves = MoveTasks(self.engine, self.store)
-        # The signing key is created on first use (the first signed notification).
+        self._shared_signer: Signer | None = None  # several nodes: loaded at start-up
         self.sns = SnsEngine(
             self.store,
             self.engine,
             SystemClock(),
-            lambda: Signer.load_or_create(settings.data_dir),
+            self._signer,
             relay_email=settings.smtp_relay is not None,
         )
+        if isinstance(self.store, PostgresStore):
+            # Other nodes' commits wake this node's long polls, as this node's own sends do,
+            # and their changes to queues and topics drop this node's cached copies.
+            self.store.set_wake(self.engine.wake)
+            self.store.set_forget(self._forget)
         # SNS deliveries outside densho (HTTP/S, email) from the durable outbox.
         self.deliveries = Deliveries(self.sns, self.store, SystemClock())
         self.delivery = DeliveryWorker(
@@ -77,10 +83,29 @@ class App:
         self.wire = Wire(default_region=settings.region)
         self._maintenance: asyncio.Task[None] | None = None
 
+    def _signer(self) -> Signer:
+        """The SNS signing key: the one the nodes sharing the database keep there, or this
+        node's own in its data directory, created on first use (the first signed message)."""
+        if self._shared_signer is not None:
+            return self._shared_signer
+        return Signer.load_or_create(self.settings.data_dir)
+
+    def _forget(self, kind: str | None, key: str) -> None:
+        """Another node changed a queue or a topic (``kind`` None: changes may have been
+        missed)."""
+        if kind is None:
+            self.engine.forget_all()
+            self.sns.forget_all()
+        elif kind == QUEUE:
+            self.engine.forget_queue(int(key))
+        elif kind == TOPIC:
+            self.sns.forget_topic(key)
+
     async def startup(self) -> None:
         await self.store.open()
-        await self.engine.warm(self.settings.account_id)
-        await self.moves.resume()  # message move tasks a restart interrupted carry on
+        if isinstance(self.store, PostgresStore):
+            self._shared_signer = await shared_signer(self.store, SystemClock().now_ms())
+        await self.moves.adopt()  # message move tasks a restart interrupted carry on
         self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
         self._maintenance = asyncio.create_task(self._maintain())
         print(f"densho ready: {self.endpoint} (store: {self.store.url})", flush=True)
@@ -100,11 +125,21 @@ class App:
         await self.store.close()
 
     async def _maintain(self) -> None:
+        loop = asyncio.get_running_loop()
+        # Several nodes: move tasks whose node died are looked for more often than expiry runs.
+        tick = ADOPT_EVERY_S if self.engine.shared else MAINTENANCE_INTERVAL_S
+        expire_at = loop.time() + MAINTENANCE_INTERVAL_S
         while True:
-            await asyncio.sleep(MAINTENANCE_INTERVAL_S)
+            await asyncio.sleep(tick)
             try:
-                await self.engine.expire_all()
-                await self.sns.expire()
+                if self.engine.shared:
+                    await self.moves.adopt()
+                if loop.time() >= expire_at:
+                    expire_at = loop.time() + MAINTENANCE_INTERVAL_S
+                    await self.engine.expire_all()
+                    await self.sns.expire()
+            except StoreUnavailable as exc:  # logged by the store; the next tick tries again
+                log.warning("maintenance skipped: %s", exc)
             except Exception:
                 log.exception("maintenance failed")
 

@@ -8,7 +8,11 @@ Must not know: SQL, retry policies (``densho.sns.delivery`` decides), the wire.
 
 Several nodes may run this loop on one shared outbox: a claim stamps a lease, so each row is
 attempted by one node at a time, and a node that dies mid-attempt only delays its rows until
-their lease ends.
+their lease ends. Wake-ups stay within a node: a publish wakes the worker of the node that took
+it (which then delivers), and a node's own attempts wake it to schedule their retries. Rows of
+other nodes are found by the sleep itself — until the earliest due time of any row in the outbox
+(a claimed row's: its lease's end), at most ``IDLE_S`` — so a row whose node died is retried by
+another node when its lease ends, or at most ``IDLE_S`` after it was written.
 """
 
 from __future__ import annotations

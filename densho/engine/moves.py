@@ -4,8 +4,13 @@ Owns: the rules of a task — the source must be some queue's dead-letter queue,
 (if given) must exist and be of the same type, one active task per source, a rate of 1 to 500
 messages a second — its handle, and its runner: one asyncio task per active move task that moves
 the source's messages chunk by chunk, each chunk one store transaction (rows move, the counter
-advances, both or neither), paced to the rate. Runners resume after a restart (``resume``) and
+advances, both or neither), paced to the rate. Runners resume after a restart (``adopt``) and
 stop between two transactions on shutdown (``close``).
+Several nodes on one store: each task runs on one node at a time, the holder of its lease
+(``LEASE_MS``; taken at start, renewed by every chunk, so at most about a second apart). A chunk
+under another node's live lease does nothing and its runner stops; a task whose node stopped
+renewing (it died) is adopted by another node's ``adopt``, which the maintenance loop calls every
+``ADOPT_EVERY_S``. One runner per task, so MaxNumberOfMessagesPerSecond holds across nodes.
 Must not know: HTTP, botocore, wire dict shapes, SQL.
 
 AWS references: API Reference, StartMessageMoveTask / ListMessageMoveTasks /
@@ -29,7 +34,7 @@ from densho.engine.move_model import FAILED, QUEUE_GONE, RUNNING, MoveStep, Move
 from densho.engine.sqs import SqsEngine, queue_arn
 from densho.ids import uuid4
 from densho.storage.base import StoreUnavailable
-from densho.storage.moves import MoveStore
+from densho.storage.moves import Lease, MoveStore
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,11 @@ CHUNKS_PER_SECOND = 10  # with a rate, chunks of rate/10 messages, so the pace i
 MAX_CONCURRENT_CHUNKS = 8  # chunks of all tasks in flight at once (the rest wait their turn)
 INTERNAL_FAILURE = "InternalError"
 STORE_RETRY_S = 1.0  # pause before a chunk is tried again while the database is unreachable
+# A node runs a task for this long after its last chunk. Chunks come at most ~1 s apart (the
+# pause of the slowest rate), so a live runner renews it several times over; a dead node's
+# tasks wait this long (plus up to ADOPT_EVERY_S) before another node carries them on.
+LEASE_MS = 5_000
+ADOPT_EVERY_S = 2.0  # shared stores: how often a node looks for tasks nobody runs
 
 _ARN_FORMAT = "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"
 
@@ -85,6 +95,10 @@ class MoveTasks:
         self._wake: dict[str, asyncio.Event] = {}  # cuts a runner's pause short (cancel)
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_CHUNKS)
         self._closing = False
+        self._node = uuid4()  # this node's name on the leases it holds
+
+    def _lease(self) -> Lease:
+        return Lease(self._node, self._engine.now_ms() + LEASE_MS)
 
     # --- the three actions ---
 
@@ -126,7 +140,9 @@ class MoveTasks:
             moved=0,
             started_ms=now,
         )
-        started = await self._store.start_move_task(task, now, _retention_cutoff(source, now))
+        started = await self._store.start_move_task(
+            task, now, _retention_cutoff(source, now), self._lease()
+        )
         if started is None:
             raise errors.InvalidParameter(
                 "There is already a task running. Only one active task is allowed for a source "
@@ -161,7 +177,7 @@ class MoveTasks:
         wake = self._wake.get(task_id)
         if wake is not None:
             wake.set()  # the runner records CANCELLED now rather than after its pause
-        else:
+        else:  # records CANCELLED, unless another node runs the task (then that one does)
             self._spawn(cancelling)
         return cancelling.moved
 
@@ -170,16 +186,18 @@ class MoveTasks:
 
     # --- lifecycle ---
 
-    async def resume(self) -> int:
-        """Start a runner for every task left active by the last run; how many."""
-        tasks = await self._store.active_move_tasks()
+    async def adopt(self) -> int:
+        """Start a runner for every active task no node runs — at start-up, those a restart
+        interrupted; on a shared store, also those whose node stopped renewing its lease (the
+        maintenance loop calls this every ``ADOPT_EVERY_S``). How many."""
+        tasks = await self._store.adopt_move_tasks(self._lease(), self._engine.now_ms())
         for task in tasks:
             self._spawn(task)
         return len(tasks)
 
     async def close(self) -> None:
         """Stop every runner. A chunk is one transaction, so each stops between two chunks
-        (a chunk already handed to the store still commits); ``resume`` carries on."""
+        (a chunk already handed to the store still commits); ``adopt`` carries on."""
         self._closing = True
         runners = list(self._runners.values())
         for runner in runners:
@@ -211,6 +229,8 @@ class MoveTasks:
                     # the task stays RUNNING and tries again, rather than failing.
                     await asyncio.sleep(STORE_RETRY_S)
                     continue
+                if step is None:  # another node holds the task's lease: it runs the task
+                    return
                 for queue_id in step.targets:
                     self._engine.notify(queue_id)
                 if step.status != RUNNING:
@@ -228,7 +248,7 @@ class MoveTasks:
             self._runners.pop(task.task_id, None)
             self._wake.pop(task.task_id, None)
 
-    async def _step(self, task: MoveTask, limit: int) -> MoveStep:
+    async def _step(self, task: MoveTask, limit: int) -> MoveStep | None:
         source = await self._live_source(task)
         if source is None:
             await self._store.fail_move_task(task.task_id, QUEUE_GONE)
@@ -241,6 +261,7 @@ class MoveTasks:
             _retention_cutoff(source, now),
             [uuid4() for _ in range(limit)],
             source.is_fifo,
+            self._lease(),
         )
 
     async def _pause(self, task_id: str, seconds: float) -> None:

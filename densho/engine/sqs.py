@@ -18,11 +18,12 @@ import orjson
 
 from densho.engine import attributes as qattrs
 from densho.engine import errors, handles, messages, policy_statements, redrive
+from densho.engine.cache import SHARED_TTL_MS, ReadThrough
 from densho.engine.clock import Clock
 from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.engine.waiters import Waiters
 from densho.ids import uuid4
-from densho.storage.base import Claim, FifoSend, Handle, Store
+from densho.storage.base import QUEUE, Claim, FifoSend, Handle, QueueGone, Store
 
 PURGE_INTERVAL_MS = 60_000
 FIFO_WINDOW_MS = 300_000  # deduplication and ReceiveRequestAttemptId: 5 minutes
@@ -85,9 +86,14 @@ class SqsEngine:
         self._store = store
         self._clock = clock
         self._waiters = Waiters()
-        # A read-through cache of queue records. This process is the only writer of the embedded
-        # store, so the cache is kept exact by updating it on every queue write.
-        self._queues: dict[tuple[str, str], Queue] = {}
+        # A read-through cache of queue records, updated by this process's own queue writes.
+        # Alone on its store, that keeps it exact; on a shared store other nodes' writes arrive
+        # as ``forget_queue`` (their notifications), and entries are reloaded after a second in
+        # case one was lost.
+        self._queues: ReadThrough[tuple[str, str], Queue] = ReadThrough(
+            clock, SHARED_TTL_MS if store.shared else None
+        )
+        self._ids: dict[int, tuple[str, str]] = {}  # queue id -> its cache key (forget by id)
         self._closing = False
 
     def close(self) -> None:
@@ -97,6 +103,11 @@ class SqsEngine:
 
     def now_ms(self) -> int:
         return self._clock.now_ms()
+
+    @property
+    def shared(self) -> bool:
+        """Whether other nodes write the same store (then they run maintenance work too)."""
+        return self._store.shared
 
     # --- queues ---
 
@@ -131,7 +142,7 @@ class SqsEngine:
         )
         if not created:  # lost a race with a concurrent CreateQueue of the same name
             self._check_same(queue, given)
-        self._queues[(account, name)] = queue
+        self._put(queue)
         return queue
 
     @staticmethod
@@ -141,19 +152,49 @@ class SqsEngine:
                 raise errors.QueueNameExists(existing.name)
 
     async def _lookup(self, account: str, name: str) -> Queue | None:
-        queue = self._queues.get((account, name))
+        key = (account, name)
+        queue = self._queues.get(key)
         if queue is None:
+            began = self._queues.begin()
             queue = await self._store.get_queue(account, name)
             if queue is not None:
-                self._queues[(account, name)] = queue
+                self._ids[queue.id] = key
+                self._queues.loaded(key, queue, began)
         return queue
 
-    def arn_of(self, queue_id: int) -> str | None:
-        """The ARN of a known queue by id (e.g. a dead-letter message's source), if it exists."""
-        for queue in self._queues.values():
-            if queue.id == queue_id:
-                return queue_arn(queue)
-        return None
+    def _put(self, queue: Queue) -> None:
+        """This node wrote the queue: cache what the store answered."""
+        key = (queue.account, queue.name)
+        self._ids[queue.id] = key
+        self._queues.put(key, queue)
+
+    def _drop(self, queue: Queue) -> None:
+        """The queue is gone (deleted here, or found gone on a shared store)."""
+        self._ids.pop(queue.id, None)
+        self._queues.forget((queue.account, queue.name))
+
+    def forget_queue(self, queue_id: int) -> None:
+        """Another node changed or deleted the queue: drop its record, and let long polls on it
+        look again (each checks that its queue still exists)."""
+        key = self._ids.pop(queue_id, None)
+        if key is not None:
+            self._queues.forget(key)
+        self._waiters.notify_all(queue_id)
+
+    def forget_all(self) -> None:
+        """Other nodes' changes may have been missed: drop every cached queue record."""
+        self._ids.clear()
+        self._queues.forget_all()
+
+    async def arn_of(self, queue_id: int, account: str) -> str | None:
+        """The ARN of a queue of ``account`` by id (a dead-letter message's source), if it
+        still exists."""
+        key = self._ids.get(queue_id)
+        queue = None if key is None else self._queues.peek(key)  # an ARN never changes
+        if queue is None or queue.id != queue_id:
+            listed = await self._store.list_queues(account, "")
+            queue = next((q for q in listed if q.id == queue_id), None)
+        return None if queue is None else queue_arn(queue)
 
     async def get_queue(self, account: str, name: str) -> Queue:
         queue = await self._lookup(account, name)
@@ -166,13 +207,25 @@ class SqsEngine:
 
     async def delete_queue(self, queue: Queue) -> None:
         await self._store.delete_queue(queue.id, self._clock.now_ms())
-        self._queues.pop((queue.account, queue.name), None)
+        self._drop(queue)
+        self._store.changed(QUEUE, str(queue.id))
         self._waiters.notify_all(queue.id)
 
     async def _save(self, queue: Queue, attributes: dict[str, str], tags: dict[str, str]) -> Queue:
-        updated = await self._store.update_queue(queue.id, attributes, tags, self._clock.now_ms())
-        self._queues[(queue.account, queue.name)] = updated
+        try:
+            updated = await self._store.update_queue(
+                queue.id, attributes, tags, self._clock.now_ms()
+            )
+        except QueueGone:
+            raise self._gone(queue) from None
+        self._put(updated)
+        self._store.changed(QUEUE, str(queue.id))
         return updated
+
+    def _gone(self, queue: Queue) -> errors.QueueNotFound:
+        """The store found the queue deleted (by another node, after this one looked it up)."""
+        self._drop(queue)
+        return errors.QueueNotFound(queue.name)
 
     async def get_attributes(self, queue: Queue, names: Sequence[str]) -> dict[str, str]:
         wanted = set(names)
@@ -263,9 +316,16 @@ class SqsEngine:
     async def purge(self, queue: Queue) -> None:
         now = self._clock.now_ms()
         if queue.purged_ms is not None and now - queue.purged_ms < PURGE_INTERVAL_MS:
+            raise errors.PurgeInProgress(queue.name)  # known here: no need to ask the store
+        try:
+            purged = await self._store.purge(queue.id, now, PURGE_INTERVAL_MS)
+        except QueueGone:
+            raise self._gone(queue) from None
+        if not purged:  # purged meanwhile, by another node: reload its purge time next time
+            self._drop(queue)
             raise errors.PurgeInProgress(queue.name)
-        await self._store.purge(queue.id, now)
-        self._queues[(queue.account, queue.name)] = replace(queue, purged_ms=now)
+        self._put(replace(queue, purged_ms=now))
+        self._store.changed(QUEUE, str(queue.id))
 
     # --- tags ---
 
@@ -410,7 +470,10 @@ class SqsEngine:
             if queue.is_fifo
             else None
         )
-        stored = await self._store.send(queue.id, prepared, fifo)
+        try:
+            stored = await self._store.send(queue.id, prepared, fifo)
+        except QueueGone:
+            raise self._gone(queue) from None
         self._waiters.notify(queue.id, len(prepared))
         return [
             Sent(
@@ -498,7 +561,8 @@ class SqsEngine:
                 await self._waiters.wait(woken, max(wake_at - now, 1) / 1000)
             finally:
                 self._waiters.forget(queue.id, woken)
-            if (queue.account, queue.name) not in self._queues:  # deleted while we waited
+            current = await self._lookup(queue.account, queue.name)
+            if current is None or current.id != queue.id:  # deleted while we waited
                 raise errors.QueueNotFound(queue.name)
 
     async def _claim_once(
@@ -614,24 +678,17 @@ class SqsEngine:
 
     async def expire_all(self) -> int:
         """Delete messages past their queue's retention period and forget FIFO windows that
-        have passed (maintenance)."""
+        have passed (maintenance). Every queue in the store, as stored now (not this node's
+        cache): each node sharing a store runs this, and deleting what is expired is the same
+        whoever does it first."""
         now = self._clock.now_ms()
         await self._store.expire_windows(now)
         removed = 0
-        for key, queue in list(self._queues.items()):
-            try:
-                removed += await self._store.expire(
-                    queue.id, now - queue.int_attr("MessageRetentionPeriod") * 1000
-                )
-            except Exception:
-                self._queues.pop(key, None)
-                raise
+        for queue in await self._store.all_queues():
+            removed += await self._store.expire(
+                queue.id, now - queue.int_attr("MessageRetentionPeriod") * 1000
+            )
         return removed
-
-    async def warm(self, account: str) -> None:
-        """Load the account's queues into the cache (so maintenance sees them after restart)."""
-        for queue in await self._store.list_queues(account, ""):
-            self._queues[(queue.account, queue.name)] = queue
 
     def notify(self, queue_id: int) -> None:
         """Wake long polls on the queue: messages arrived by a path other than ``send``

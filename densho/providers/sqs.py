@@ -274,7 +274,9 @@ _SYSTEM_NAMES = (
 )
 
 
-def _system_attributes(ctx: Context, m: ReceivedMessage, wanted: set[str]) -> dict[str, str]:
+def _system_attributes(
+    m: ReceivedMessage, wanted: set[str], source_arns: dict[int, str | None]
+) -> dict[str, str]:
     if not wanted:
         return {}
     every = "All" in wanted
@@ -292,7 +294,7 @@ def _system_attributes(ctx: Context, m: ReceivedMessage, wanted: set[str]) -> di
         "MessageDeduplicationId": m.dedup_id,
         "SequenceNumber": None if m.sequence_number is None else str(m.sequence_number),
         "DeadLetterQueueSourceArn": (
-            None if m.dead_letter_source_id is None else ctx.engine.arn_of(m.dead_letter_source_id)
+            None if m.dead_letter_source_id is None else source_arns[m.dead_letter_source_id]
         ),
     }
     return {
@@ -315,6 +317,12 @@ async def receive_message(ctx: Context, p: Params) -> Result:
         p.get("MessageSystemAttributeNames") or []
     )
     wanted_attrs = p.get("MessageAttributeNames") or []
+    source_arns: dict[int, str | None] = {}
+    if wanted_system:
+        for m in received:  # dead-letter messages' sources: ids in the store, ARNs on the wire
+            source = m.dead_letter_source_id
+            if source is not None and source not in source_arns:
+                source_arns[source] = await ctx.engine.arn_of(source, queue.account)
     out = []
     for m in received:
         msg: Result = {
@@ -323,7 +331,7 @@ async def receive_message(ctx: Context, p: Params) -> Result:
             "MD5OfBody": m.md5_body,
             "Body": m.body,
         }
-        system = _system_attributes(ctx, m, wanted_system)
+        system = _system_attributes(m, wanted_system, source_arns)
         if system:
             msg["Attributes"] = system
         chosen = messages.select(m.attributes, wanted_attrs)

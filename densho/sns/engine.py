@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from densho.engine import errors as sqs_errors
+from densho.engine.cache import SHARED_TTL_MS, ReadThrough
 from densho.engine.clock import Clock
 from densho.engine.model import Attr, Queue
 from densho.engine.sqs import FIFO_WINDOW_MS, SEQUENCE_BASE, Outgoing, SqsEngine
@@ -43,7 +44,7 @@ from densho.sns.errors import (
 )
 from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic, TopicDedup
 from densho.sns.signing import Signer
-from densho.storage.base import FifoSend
+from densho.storage.base import TOPIC, FifoSend
 from densho.storage.sns_base import SnsStore
 
 log = logging.getLogger(__name__)
@@ -109,13 +110,16 @@ class SnsEngine:
         self.relay_email = relay_email
         # Called after a commit that queued outbox rows (the delivery worker's wake-up).
         self.on_outbox: Callable[[], None] | None = None
-        # Read-through caches. This process is the only writer of the embedded store; a write
-        # bumps the entry's generation and drops it, and a read installs what it loaded only if
-        # no write happened meanwhile, so a cache never holds an older state than the store.
-        self._topics: dict[str, Topic] = {}
-        self._subs: dict[str, list[Subscription]] = {}
-        self._gen: dict[str, int] = {}
-        self._seq: dict[str, int] = {}  # FIFO topics: the last SequenceNumber handed out
+        # Read-through caches by topic ARN: a write drops the topic's entries (``_written``),
+        # and a read installs what it loaded only if no write happened meanwhile. On a shared
+        # store other nodes' writes arrive as ``forget_topic`` (their notifications), and
+        # entries are reloaded after a second in case one was lost.
+        ttl = SHARED_TTL_MS if store.shared else None
+        self._topics: ReadThrough[str, Topic] = ReadThrough(clock, ttl)
+        self._subs: ReadThrough[str, list[Subscription]] = ReadThrough(clock, ttl)
+        # FIFO topics: the last SequenceNumber handed out, when this process is the only writer
+        # (several nodes reserve theirs in the store: ``_next_sequence``).
+        self._seq: dict[str, int] = {}
         self._filters: dict[tuple[str, str, str], filter_policy.FilterPolicy] = {}
 
     def signer(self) -> Signer:
@@ -132,21 +136,29 @@ class SnsEngine:
         return envelope.Signing(self.signer(), version, self.cert_url(endpoint))
 
     def _written(self, key: str) -> None:
-        self._gen[key] = self._gen.get(key, 0) + 1
-        self._topics.pop(key, None)
-        self._subs.pop(key, None)
+        """This node changed the topic or its subscriptions: drop them here and elsewhere."""
+        self.forget_topic(key)
+        self._store.changed(TOPIC, key)
+
+    def forget_topic(self, arn: str) -> None:
+        """The topic or its subscriptions changed (here, or on another node)."""
+        self._topics.forget(arn)
+        self._subs.forget(arn)
+
+    def forget_all(self) -> None:
+        """Other nodes' changes may have been missed: drop every cached topic."""
+        self._topics.forget_all()
+        self._subs.forget_all()
 
     # --- topics ---
 
     async def _find_topic(self, arn: str) -> Topic | None:
         topic = self._topics.get(arn)
         if topic is None:
-            gen = self._gen.get(arn, 0)
+            began = self._topics.begin()
             topic = await self._store.get_topic(arn)
-            if topic is not None and self._gen.get(arn, 0) == gen:
-                self._topics[arn] = topic
-        if topic is not None and topic.arn not in self._seq:
-            self._seq[topic.arn] = topic.seq
+            if topic is not None:
+                self._topics.loaded(arn, topic, began)
         return topic
 
     async def get_topic(self, arn: str) -> Topic:
@@ -236,13 +248,27 @@ class SnsEngine:
                 merged.pop(key, None)
             else:
                 merged[key] = val
-        await self._store.update_topic(topic.arn, merged, topic.tags)
-        self._written(topic.arn)
+        await self._update_topic(topic, merged, topic.tags, TopicNotFound)
 
     async def store_topic_attributes(self, topic: Topic, attributes: dict[str, str]) -> None:
         """Store ``attributes`` as the topic's, as given: the caller validated them
         (``densho.sns.manage_engine``: AddPermission's Policy, PutDataProtectionPolicy)."""
-        await self._store.update_topic(topic.arn, attributes, topic.tags)
+        await self._update_topic(topic, attributes, topic.tags, TopicNotFound)
+
+    async def _update_topic(
+        self,
+        topic: Topic,
+        attributes: dict[str, str],
+        tags: dict[str, str],
+        missing: Callable[[], Exception],
+    ) -> None:
+        """Store the topic's attributes and tags; ``missing()`` is raised when the topic is gone
+        (deleted on another node since this one looked it up)."""
+        try:
+            await self._store.update_topic(topic.arn, attributes, tags)
+        except LookupError:
+            self.forget_topic(topic.arn)
+            raise missing() from None
         self._written(topic.arn)
 
     # --- tags ---
@@ -271,24 +297,21 @@ class SnsEngine:
         topic = await self._tag_target(arn)
         merged = {**topic.tags, **tags}
         self._check_tags(merged)
-        await self._store.update_topic(arn, topic.attributes, merged)
-        self._written(arn)
+        await self._update_topic(topic, topic.attributes, merged, SnsResourceNotFound)
 
     async def untag(self, arn: str, keys: Sequence[str]) -> None:
         topic = await self._tag_target(arn)
         kept = {k: v for k, v in topic.tags.items() if k not in set(keys)}
-        await self._store.update_topic(arn, topic.attributes, kept)
-        self._written(arn)
+        await self._update_topic(topic, topic.attributes, kept, SnsResourceNotFound)
 
     # --- subscriptions ---
 
     async def _topic_subs(self, arn: str) -> list[Subscription]:
         subs = self._subs.get(arn)
         if subs is None:
-            gen = self._gen.get(arn, 0)
+            began = self._subs.begin()
             subs = await self._store.topic_subscriptions(arn)
-            if self._gen.get(arn, 0) == gen:
-                self._subs[arn] = subs
+            self._subs.loaded(arn, subs, began)
         return subs
 
     async def subscribe(
@@ -503,7 +526,7 @@ class SnsEngine:
             "SubscriptionArn": sub.arn,
         }
         if sub.protocol in ("http", "https"):
-            topic = self._topics.get(sub.topic_arn)
+            topic = self._topics.peek(sub.topic_arn)
             text = topic.attributes.get("DeliveryPolicy") if topic else None
             out["EffectiveDeliveryPolicy"] = delivery_policy.subscription_effective_json(
                 delivery_policy.effective_policy(
@@ -606,8 +629,7 @@ class SnsEngine:
         sequence: int | None = None
         dedup: TopicDedup | None = None
         if topic.is_fifo:
-            sequence = self._seq.get(topic.arn, topic.seq) + 1
-            self._seq[topic.arn] = sequence
+            sequence = await self._next_sequence(topic)
             assert checked.dedup_id is not None and checked.group_id is not None
             by_group = topic.attributes.get("FifoThroughputScope") == "MessageGroup"
             dedup = TopicDedup(
@@ -669,6 +691,20 @@ class SnsEngine:
                 continue
             item.deliveries.append(Delivery(queue.id, prepared, _fifo_send(queue, now)))
         return item
+
+    async def _next_sequence(self, topic: Topic) -> int:
+        """A FIFO topic's next SequenceNumber, larger than every one handed out before. Alone
+        on the store, this process counts in memory (the publish stores the highest); nodes
+        sharing a store reserve each number there, so no two hand out the same."""
+        if not self._store.shared:
+            sequence = self._seq.get(topic.arn, topic.seq) + 1
+            self._seq[topic.arn] = sequence
+            return sequence
+        reserved = await self._store.reserve_topic_seq(topic.arn, 1)
+        if reserved is None:  # deleted on another node since it was looked up
+            self.forget_topic(topic.arn)
+            raise TopicNotFound()
+        return reserved
 
     async def _sign_ahead(
         self,

@@ -2,7 +2,8 @@
 
 Owns: the string to sign for each message type, the SignatureVersion → hash mapping, and the
 ``Signer`` (an RSA key plus its self-signed X.509 certificate, kept in the data directory so a
-signature stays verifiable across restarts).
+signature stays verifiable across restarts, or made from stored PEM — ``from_pem``; nodes
+sharing a database keep theirs there, see ``densho.sns.signing_keys``).
 Must not know: HTTP, the JSON layout of the messages (``densho.sns.envelope``), where the
 certificate is served, storage.
 
@@ -153,19 +154,43 @@ class Signer:
         key_path = directory / KEY_FILE
         cert_path = directory / CERT_FILE
         if not key_path.exists():
-            fresh = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
-            pem = fresh.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            _create(key_path, pem, 0o600)  # False: another process won; read its key below
-        key = _load_key(key_path)
-        cert = _load_cert(cert_path)
-        if cert is None or not _fits(cert, key, now, common_name):
-            cert = issue_certificate(key, now_ms=now, common_name=common_name)
-            _replace(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
-        return cls(key, cert)
+            _create(key_path, new_key_pem(), 0o600)  # False: another process won; read its key
+        # A key someone made readable to others is tightened back: it signs as "SNS".
+        if os.name == "posix" and key_path.stat().st_mode & 0o077:
+            key_path.chmod(0o600)
+        try:
+            cert_pem: bytes | None = cert_path.read_bytes()
+        except FileNotFoundError:
+            cert_pem = None
+        signer, renewed = cls.from_pem(
+            key_path.read_bytes(), cert_pem, now_ms=now, common_name=common_name, where=key_path
+        )
+        if renewed is not None:
+            _replace(cert_path, renewed, 0o644)
+        return signer
+
+    @classmethod
+    def from_pem(
+        cls,
+        key_pem: bytes,
+        cert_pem: bytes | None,
+        *,
+        now_ms: int,
+        common_name: str = COMMON_NAME,
+        where: object = "the stored key",
+    ) -> tuple[Signer, bytes | None]:
+        """The signer of a stored key (PKCS#8 PEM) and certificate (PEM), and — when the
+        certificate was missing, unreadable, foreign or nearly expired — the PEM of the one
+        re-issued for the key, for the caller to store (else None). ``where`` names the key in
+        the error for a key that is not RSA of at least ``KEY_SIZE`` bits."""
+        key = serialization.load_pem_private_key(key_pem, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < KEY_SIZE:
+            raise ValueError(f"{where} must hold an RSA private key of at least {KEY_SIZE} bits")
+        cert = _parse_cert(cert_pem)
+        if cert is not None and _fits(cert, key, now_ms, common_name):
+            return cls(key, cert), None
+        cert = issue_certificate(key, now_ms=now_ms, common_name=common_name)
+        return cls(key, cert), cert.public_bytes(serialization.Encoding.PEM)
 
     def sign(self, fields: Mapping[str, str | None], version: int) -> str:
         """The base64 ``Signature`` of a message's fields for SignatureVersion 1 or 2."""
@@ -266,21 +291,23 @@ def _fits(cert: x509.Certificate, key: rsa.RSAPrivateKey, now_ms: int, common_na
     return start_ms <= now_ms < end_ms - _RENEW_BEFORE_MS
 
 
-def _load_key(path: Path) -> rsa.RSAPrivateKey:
-    # A key someone made readable to others is tightened back: it signs as "SNS".
-    if os.name == "posix" and path.stat().st_mode & 0o077:
-        path.chmod(0o600)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < KEY_SIZE:
-        raise ValueError(f"{path} must hold an RSA private key of at least {KEY_SIZE} bits")
-    return key
+def new_key_pem() -> bytes:
+    """A fresh RSA key of ``KEY_SIZE`` bits, as unencrypted PKCS#8 PEM."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
 
-def _load_cert(path: Path) -> x509.Certificate | None:
+def _parse_cert(pem: bytes | None) -> x509.Certificate | None:
+    if pem is None:
+        return None
     try:
-        return x509.load_pem_x509_certificate(path.read_bytes())
-    except (FileNotFoundError, ValueError):
-        return None  # missing or unreadable: issue a new one for the key
+        return x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        return None  # unreadable: issue a new one for the key
 
 
 def _write_temp(path: Path, data: bytes, mode: int) -> Path:

@@ -20,6 +20,21 @@ class StoreUnavailable(Exception):
     backends on a network (PostgreSQL); the server answers it as a retryable AWS error."""
 
 
+class QueueGone(LookupError):
+    """The queue a call names no longer exists (deleted by another node sharing the store, after
+    this one looked it up). Nothing of the call was written."""
+
+    def __init__(self, queue_id: int) -> None:
+        super().__init__(f"queue {queue_id} is gone")
+        self.queue_id = queue_id
+
+
+# What ``Sharing.changed`` names: a queue (its id) or an SNS topic (its ARN), whose cached
+# records — the queue's, or the topic's and its subscriptions' — other nodes should forget.
+QUEUE = "queue"
+TOPIC = "topic"
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A receive request: claim up to ``limit`` visible, unexpired rows of one queue."""
@@ -63,7 +78,21 @@ class Handle:
     nonce: int
 
 
-class Store(Protocol):
+class Sharing(Protocol):
+    """What a store tells the engines about other processes writing the same data."""
+
+    # Whether other processes (densho nodes) may write this store. False: this process is the
+    # only writer, so caches kept exact by its own writes stay exact.
+    shared: bool
+
+    def changed(self, kind: str, key: str) -> None:
+        """After a commit that changed a record the engines cache (``QUEUE`` and the queue's
+        id, or ``TOPIC`` and the topic's ARN): tell the other nodes to forget their copy. A
+        store that is not ``shared`` does nothing."""
+        ...
+
+
+class Store(Sharing, Protocol):
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -87,6 +116,10 @@ class Store(Protocol):
         """All queues of the account whose name starts with ``prefix``, ordered by name."""
         ...
 
+    async def all_queues(self) -> list[Queue]:
+        """Every queue of every account, ordered by id (maintenance)."""
+        ...
+
     async def delete_queue(self, queue_id: int, now_ms: int) -> None:
         """Delete the queue and its messages; remember the name's deletion time."""
         ...
@@ -98,12 +131,14 @@ class Store(Protocol):
     async def update_queue(
         self, queue_id: int, attributes: dict[str, str], tags: dict[str, str], now_ms: int
     ) -> Queue:
-        """Replace the queue's stored attributes and tags."""
+        """Replace the queue's stored attributes and tags; QueueGone if it no longer exists."""
         ...
 
-    async def purge(self, queue_id: int, now_ms: int) -> None:
-        """Delete every message sent at or before ``now_ms`` and the queue's deduplication
-        window; record the purge time."""
+    async def purge(self, queue_id: int, now_ms: int, interval_ms: int) -> bool:
+        """Unless the queue was purged after ``now_ms - interval_ms`` (then False, nothing
+        changed): delete every message sent at or before ``now_ms`` and the queue's
+        deduplication window, and record the purge time — all atomically, so of concurrent
+        purges on several nodes one wins. QueueGone if the queue no longer exists."""
         ...
 
     # --- messages (each call atomic) ---
@@ -115,6 +150,7 @@ class Store(Protocol):
         Standard queues: the sequence is the row id. FIFO queues: the queue's next
         SequenceNumber; a message whose deduplication id was seen within the window is not
         inserted, and its entry returns the original message's id and SequenceNumber.
+        A ``shared`` store raises QueueGone (and inserts nothing) if the queue no longer exists.
         """
         ...
 
@@ -122,8 +158,10 @@ class Store(Protocol):
         """Claim visible rows; when none, also return the earliest future visible_at (or None).
 
         Returns (messages, next_visible_ms, moved): ``moved`` counts rows that went to the
-        dead-letter queue in this transaction. The returned messages carry ``receipt_handle``
-        empty (the engine encodes handles); their ``sequence_number`` is the row's.
+        dead-letter queue in this transaction (none if that queue no longer exists: its rows
+        are then delivered, as without a dead-letter queue). The returned messages carry
+        ``receipt_handle`` empty (the engine encodes handles); their ``sequence_number`` is the
+        row's.
         """
         ...
 

@@ -6,22 +6,37 @@ applies.
 
 A message is moved by changing its row (queue, row id, message id, times) in place, inside the
 transaction that also advances the task's counter: a crash loses no message and moves none twice.
+
+Several nodes on one store run each task on one node at a time: a task is held under a
+``Lease`` (the node, and until when), taken when it starts or is adopted and renewed by each
+chunk; a chunk under someone else's live lease does nothing, and a lease its node stopped
+renewing (the node died) lets another node adopt the task. A store that is not ``shared`` (one
+process) keeps no leases: every call acts as if the lease were the caller's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from densho.engine.move_model import MoveStep, MoveTask
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A node's hold on a move task: ``owner`` (the node's id) runs it until ``until_ms``."""
+
+    owner: str
+    until_ms: int
+
+
 class MoveStore(Protocol):
     async def start_move_task(
-        self, task: MoveTask, now_ms: int, retention_cutoff_ms: int
+        self, task: MoveTask, now_ms: int, retention_cutoff_ms: int, lease: Lease
     ) -> MoveTask | None:
-        """Insert ``task`` as RUNNING with ``to_move`` set to the source's visible, unexpired
-        messages now; None (and nothing written) when the source already has an active task.
-        Keeps the source's 10 most recent tasks."""
+        """Insert ``task`` as RUNNING, held by ``lease``, with ``to_move`` set to the source's
+        visible, unexpired messages now; None (and nothing written) when the source already has
+        an active task. Keeps the source's 10 most recent tasks."""
         ...
 
     async def list_move_tasks(self, source_queue_id: int, limit: int) -> list[MoveTask]:
@@ -30,9 +45,11 @@ class MoveStore(Protocol):
 
     async def get_move_task(self, task_id: str) -> MoveTask | None: ...
 
-    async def active_move_tasks(self) -> list[MoveTask]:
-        """Tasks still RUNNING or CANCELLING (to resume after a restart); forgets finished
-        tasks of deleted queues."""
+    async def adopt_move_tasks(self, lease: Lease, now_ms: int) -> list[MoveTask]:
+        """Tasks still RUNNING or CANCELLING that no node holds (never leased, or the lease
+        ended at or before ``now_ms``), now held by ``lease``: of concurrent adopters, one gets
+        each task. Without leases (a store that is not shared): every active task — those a
+        restart interrupted. Forgets finished tasks of deleted queues."""
         ...
 
     async def cancel_move_task(self, task_id: str) -> MoveTask | None:
@@ -47,8 +64,10 @@ class MoveStore(Protocol):
         retention_cutoff_ms: int,
         message_ids: list[str],
         fifo: bool,
-    ) -> MoveStep:
-        """One atomic step of a task.
+        lease: Lease,
+    ) -> MoveStep | None:
+        """One atomic step of a task, renewing its ``lease``; None (and nothing done) when
+        another node's lease on the task is live at ``now_ms``.
 
         A CANCELLING task becomes CANCELLED. A RUNNING task whose source or destination queue is
         gone becomes FAILED. Otherwise up to ``limit`` visible, unexpired messages of the source

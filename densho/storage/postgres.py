@@ -1,8 +1,9 @@
 """The PostgreSQL store: several densho nodes on one database, each method one transaction.
 
 Owns: the pool (asyncpg), migrations at open, the SQS queue and message methods of ``Store`` on
-PostgreSQL, and which commits tell the other nodes that messages may be available
-(``postgres_notify``). Move tasks, fair-queue picks and SNS live in the ``postgres_*`` mixins.
+PostgreSQL, which commits tell the other nodes that messages may be available, and passing on
+the engines' word that a cached record changed (``changed``; both through ``postgres_notify``).
+Move tasks, fair-queue picks and SNS live in the ``postgres_*`` mixins.
 Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.
 
 Concurrency, since other nodes write the same rows at the same time (READ COMMITTED):
@@ -16,7 +17,11 @@ Concurrency, since other nodes write the same rows at the same time (READ COMMIT
   the group (``lock_fifo_group``), and passes over a group another receiver holds;
 - an acknowledged write is a committed PostgreSQL transaction (``synchronous_commit`` as the
   server is configured; on by default: flushed to its WAL). A lost connection raises
-  ``StoreUnavailable`` and nothing is acknowledged.
+  ``StoreUnavailable`` and nothing is acknowledged;
+- a message row references its queue (a foreign key, ``ON DELETE CASCADE``): a send racing a
+  DeleteQueue on another node either commits first (and its rows go with the queue) or finds the
+  queue gone (``QueueGone``) — never leaves rows behind. The insert's key check takes a KEY SHARE
+  lock on the queue's row, which only a DeleteQueue conflicts with.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -32,9 +38,10 @@ import orjson
 from densho.engine.model import NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.engine.move_model import MoveStep
 from densho.storage import postgres_fair, postgres_migrations, sql
-from densho.storage.base import Claim, FifoSend, Handle
+from densho.storage.base import Claim, FifoSend, Handle, QueueGone
+from densho.storage.moves import Lease
 from densho.storage.postgres_moves import PgMoveTasks
-from densho.storage.postgres_notify import Notifications, Wake
+from densho.storage.postgres_notify import Forget, Notifications, Wake
 from densho.storage.postgres_outbox import PgOutbox
 from densho.storage.postgres_sns import PgSns
 from densho.storage.postgres_sns_manage import PgSnsManage
@@ -47,6 +54,9 @@ _Q = compile_all(sql.queries("pg_queries.sql"))
 _Stored = list[tuple[str, int]]
 _Send = tuple[int, list[dict[str, Any]], "asyncio.Future[_Stored]"]
 DEFAULT_POOL_SIZE = 10
+# Fair queues: how long a queue found without message groups keeps the one-statement claim
+# before it is looked at again (another node's first grouped send is not told to this one).
+UNGROUPED_RECHECK_S = 2.0
 
 
 def redact(dsn: str) -> str:
@@ -59,15 +69,18 @@ def redact(dsn: str) -> str:
 
 
 class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
+    shared = True  # several densho nodes may share the database
+
     def __init__(self, dsn: str, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self._dsn = dsn
         self._pool_size = pool_size
         self._db: Db | None = None
         self._notes = Notifications(dsn)
         # Fair queues, as in SqliteStore: per standard queue, whether it holds message groups
-        # (a scheduling hint only). Several nodes: another node's first grouped send is not seen
-        # here until this node sends grouped messages itself or restarts.
+        # (a scheduling hint only). Several nodes: another node's first grouped send is not told
+        # to this one, so "no groups" is believed for UNGROUPED_RECHECK_S only (``_plain``).
         self._grouped: dict[int, bool] = {}
+        self._ungrouped_at: dict[int, float] = {}  # when "no groups" was last decided
         self._fair_cursor: dict[int, str] = {}
         # Group commit of standard sends: every send of one event-loop turn goes into one
         # multi-row INSERT (one round trip, one commit, one WAL flush).
@@ -88,6 +101,15 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         """``wake(queue_id, count)`` is called when another node made messages of the queue
         available; ``wake(None, 0)`` when notifications may have been missed (look again)."""
         self._notes.set_wake(wake)
+
+    def set_forget(self, forget: Forget) -> None:
+        """``forget(kind, key)`` is called when another node changed a record the engines
+        cache (``base.QUEUE``/``base.TOPIC``); ``forget(None, "")`` when changes may have been
+        missed (drop every cached record)."""
+        self._notes.set_forget(forget)
+
+    def changed(self, kind: str, key: str) -> None:
+        self._notes.changed(kind, key)
 
     # --- lifecycle ---
 
@@ -158,6 +180,10 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         async with self.db.one() as c:
             return [_queue(tuple(r)) for r in await c.fetch(_Q["list_queues"], args)]
 
+    async def all_queues(self) -> list[Queue]:
+        async with self.db.one() as c:
+            return [_queue(tuple(r)) for r in await c.fetch(_Q["all_queues"], {})]
+
     async def delete_queue(self, queue_id: int, now_ms: int) -> None:
         args = {"queue_id": queue_id}
         async with self.db.tx() as c:
@@ -170,6 +196,7 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
                     _Q["remember_deleted"], {"account": row[0], "name": row[1], "now": now_ms}
                 )
         self._grouped.pop(queue_id, None)
+        self._ungrouped_at.pop(queue_id, None)
         self._fair_cursor.pop(queue_id, None)
 
     async def deleted_since(self, account: str, name: str, since_ms: int) -> bool:
@@ -188,15 +215,22 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         }
         async with self.db.one() as c:
             row = await c.fetchrow(_Q["update_queue"], args)
-        assert row is not None
+        if row is None:
+            raise QueueGone(queue_id)
         return _queue(tuple(row))
 
-    async def purge(self, queue_id: int, now_ms: int) -> None:
+    async def purge(self, queue_id: int, now_ms: int, interval_ms: int) -> bool:
         args = {"queue_id": queue_id, "now": now_ms}
         async with self.db.tx() as c:
+            last = await c.fetchrow(_Q["purge_last"], args)
+            if last is None:
+                raise QueueGone(queue_id)
+            if last[0] is not None and last[0] > now_ms - interval_ms:
+                return False
             await c.execute(_Q["purge_messages"], args)
             await c.execute(_Q["purge_dedup"], args)
             await c.execute(_Q["mark_purged"], args)
+        return True
 
     # --- messages ---
 
@@ -232,15 +266,19 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
     async def _insert_sends(self, batch: list[_Send]) -> None:
         try:
             async with self.db.one() as c:  # one INSERT statement: atomic by itself
-                rows: list[dict[str, Any]] = []
                 for queue_id, queue_rows, _ in batch:
                     await self._prepare_standard(c, queue_id, queue_rows)
-                    rows.extend(queue_rows)
-                if len(rows) == 1:
-                    seq = await c.fetchval(_Q["insert_message"], rows[0])
-                    stored = [(rows[0]["message_id"], int(seq))]
-                else:
-                    stored = await _insert_many(c, rows, [None] * len(rows))
+                try:
+                    stored = await _insert_rows(c, [r for _, rows, _ in batch for r in rows])
+                except asyncpg.ForeignKeyViolationError:
+                    # A queue of this turn was deleted on another node: its sends fail, the
+                    # others' go in (nothing was inserted by the failed statement).
+                    live = await _live_queues(c, {queue_id for queue_id, _, _ in batch})
+                    for queue_id, _, fut in batch:
+                        if queue_id not in live and not fut.done():
+                            fut.set_exception(QueueGone(queue_id))
+                    batch = [entry for entry in batch if entry[0] in live]
+                    stored = await _insert_rows(c, [r for _, rows, _ in batch for r in rows])
         except BaseException as exc:
             for _, _, fut in batch:
                 if not fut.done():
@@ -264,22 +302,36 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         if fifo is not None:
             return await self._send_fifo(c, queue_id, rows, fifo)
         await self._prepare_standard(c, queue_id, rows)
-        if len(rows) == 1:
-            seq = await c.fetchval(_Q["insert_message"], rows[0])
-            return [(rows[0]["message_id"], int(seq))]
-        return await _insert_many(c, rows, [None] * len(rows))
+        return await _insert_rows(c, rows)
 
     async def _prepare_standard(self, c: Conn, queue_id: int, rows: list[dict[str, Any]]) -> None:
         """Fair queues, as in SqliteStore: decided when the rows go in."""
         fair = self._grouped.get(queue_id)
         if any(row["group_id"] is not None for row in rows):
             self._grouped[queue_id] = True
-        elif fair is None:  # once per queue and process
-            fair = self._grouped[queue_id] = await postgres_fair.has_groups(c, queue_id)
+        elif fair is None or (fair is False and not self._plain(queue_id)):
+            fair = await postgres_fair.has_groups(c, queue_id)
+            self._set_grouped(queue_id, fair)
         if fair:  # a fair queue keeps its ungrouped messages in the fair index, as group ''
             for row in rows:
                 if row["group_id"] is None:
                     row["group_id"] = ""
+
+    def _set_grouped(self, queue_id: int, grouped: bool) -> None:
+        self._grouped[queue_id] = grouped
+        if not grouped:
+            self._ungrouped_at[queue_id] = asyncio.get_running_loop().time()
+
+    def _plain(self, queue_id: int) -> bool:
+        """Whether the queue was recently found without message groups (the one-statement claim
+        will do). Only for a while: another node may have sent grouped messages since."""
+        if self._grouped.get(queue_id) is not False:
+            return False
+        found = self._ungrouped_at.get(queue_id, 0.0)
+        if asyncio.get_running_loop().time() - found < UNGROUPED_RECHECK_S:
+            return True
+        del self._grouped[queue_id]  # look again
+        return False
 
     @staticmethod
     async def _send_fifo(
@@ -287,7 +339,7 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
     ) -> list[tuple[str, int]]:
         counter = await c.fetchval(_Q["lock_fifo_queue"], {"queue_id": queue_id})
         if counter is None:
-            raise LookupError(f"queue {queue_id} is gone")
+            raise QueueGone(queue_id)
         scopes = [row["group_id"] if fifo.by_group else "" for row in rows]
         found: dict[tuple[str, str], tuple[str, int]] = {
             (r[0], r[1]): (r[2], r[3])
@@ -332,6 +384,14 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         return out
 
     async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
+        try:
+            return await self._receive(claim)
+        except asyncpg.ForeignKeyViolationError:
+            # The dead-letter queue was deleted (on another node) after the engine looked it up:
+            # the move failed and nothing was claimed. Claim again as without one.
+            return await self._receive(replace(claim, dead_letter_queue_id=None))
+
+    async def _receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
         args: dict[str, Any] = {
             "queue_id": claim.queue_id,
             "now": claim.now_ms,
@@ -344,7 +404,7 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         if claim.fifo:
             async with self.db.tx() as c:
                 rows, next_visible, moved = await _claim_fifo(c, args, claim)
-        elif self._grouped.get(claim.queue_id) is not False:
+        elif not self._plain(claim.queue_id):
             async with self.db.tx() as c:
                 rows, next_visible, moved = await self._claim_standard(c, args, claim)
         elif claim.dead_letter_queue_id is None:
@@ -367,12 +427,12 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         """A standard queue that holds message groups, or may: the fair claim, else the plain."""
         queue_id = claim.queue_id
         if self._grouped.get(queue_id) is None:
-            self._grouped[queue_id] = await postgres_fair.has_groups(c, queue_id)
+            self._set_grouped(queue_id, await postgres_fair.has_groups(c, queue_id))
         if self._grouped[queue_id]:
             claimed = await self._claim_fair(c, args, claim)
             if claimed is not None:
                 return claimed
-            self._grouped[queue_id] = False
+            self._set_grouped(queue_id, False)
         if claim.dead_letter_queue_id is None:
             rows, next_visible = await _claim_plain(c, args)
             return rows, next_visible, 0
@@ -498,13 +558,15 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         retention_cutoff_ms: int,
         message_ids: list[str],
         fifo: bool,
-    ) -> MoveStep:
+        lease: Lease,
+    ) -> MoveStep | None:
         step = await super().move_chunk(
-            task_id, now_ms, limit, retention_cutoff_ms, message_ids, fifo
+            task_id, now_ms, limit, retention_cutoff_ms, message_ids, fifo, lease
         )
-        for target in step.targets:
-            self._grouped.pop(target, None)  # it may hold message groups now
-            self._available(target, step.moved)
+        if step is not None:
+            for target in step.targets:
+                self._grouped.pop(target, None)  # it may hold message groups now
+                self._available(target, step.moved)
         return step
 
 
@@ -514,6 +576,21 @@ async def asyncpg_close(pool: asyncpg.Pool) -> None:
         await asyncio.wait_for(pool.close(), 5)
     except TimeoutError:
         pool.terminate()
+
+
+async def _live_queues(c: Conn, queue_ids: set[int]) -> set[int]:
+    """Which of these queues still exist."""
+    return {r[0] for r in await c.fetch(_Q["live_queues"], {"ids": sorted(queue_ids)})}
+
+
+async def _insert_rows(c: Conn, rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Standard rows (no SequenceNumber) in one statement; (message id, row id) of each."""
+    if not rows:
+        return []
+    if len(rows) == 1:
+        seq = await c.fetchval(_Q["insert_message"], rows[0])
+        return [(rows[0]["message_id"], int(seq))]
+    return await _insert_many(c, rows, [None] * len(rows))
 
 
 async def _insert_many(

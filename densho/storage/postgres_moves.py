@@ -1,15 +1,20 @@
 """Message move tasks on the PostgreSQL store (``MoveStore``), mixed into ``PostgresStore``.
 
-Owns: the move-task transactions on PostgreSQL. A chunk holds its task's row (``FOR UPDATE``)
-for its whole transaction, so two nodes running the same task take turns and its counter stays
-exact; the messages it moves are locked with ``SKIP LOCKED`` (a message a receiver holds right
-now is left for the next chunk); moved rows get fresh row ids from the table's sequence.
+Owns: the move-task transactions on PostgreSQL and the tasks' leases (columns ``owner``,
+``lease_until_ms``). A chunk holds its task's row (``FOR UPDATE``) for its whole transaction and
+checks and renews the lease in it, so only the lease holder's chunks move messages and the
+counter stays exact; the messages it moves are locked with ``SKIP LOCKED`` (a message a receiver
+holds right now is left for the next chunk); moved rows get fresh row ids from the table's
+sequence. A destination deleted on another node mid-chunk fails the task (the foreign key of
+``messages`` refuses the move; nothing of the chunk is written).
 Must not know: SQS semantics beyond the ``MoveStore`` contract; HTTP; AWS errors.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import asyncpg
 
 from densho.engine.move_model import (
     CANCELLED,
@@ -22,6 +27,7 @@ from densho.engine.move_model import (
     MoveTask,
 )
 from densho.storage import sql
+from densho.storage.moves import Lease
 from densho.storage.postgres_sql import Conn, compile_all
 from densho.storage.sqlite_moves import KEEP_TASKS, _task
 
@@ -54,7 +60,7 @@ class PgMoveTasks:
             raise NotImplementedError
 
     async def start_move_task(
-        self, task: MoveTask, now_ms: int, retention_cutoff_ms: int
+        self, task: MoveTask, now_ms: int, retention_cutoff_ms: int, lease: Lease
     ) -> MoveTask | None:
         source = {"source_queue_id": task.source_queue_id}
         async with self.db.tx() as c:
@@ -76,6 +82,8 @@ class PgMoveTasks:
                     "status": RUNNING,
                     "to_move": int(to_move),
                     "started_ms": task.started_ms,
+                    "owner": lease.owner,
+                    "lease_until": lease.until_ms,
                 },
             )
             if inserted != 1:  # another node started one for this source meanwhile
@@ -95,10 +103,12 @@ class PgMoveTasks:
             row = await c.fetchrow(_M["move_task_get"], {"task_id": task_id})
         return None if row is None else _task(tuple(row))
 
-    async def active_move_tasks(self) -> list[MoveTask]:
+    async def adopt_move_tasks(self, lease: Lease, now_ms: int) -> list[MoveTask]:
+        args = {"owner": lease.owner, "lease_until": lease.until_ms, "now": now_ms}
         async with self.db.tx() as c:
             await c.execute(_M["move_task_forget_orphans"], {})
-            return [_task(tuple(r)) for r in await c.fetch(_M["move_task_active"], {})]
+            tasks = [_task(tuple(r)) for r in await c.fetch(_M["move_task_adopt"], args)]
+        return sorted(tasks, key=lambda t: t.started_ms)
 
     async def cancel_move_task(self, task_id: str) -> MoveTask | None:
         async with self.db.tx() as c:
@@ -122,9 +132,18 @@ class PgMoveTasks:
         retention_cutoff_ms: int,
         message_ids: list[str],
         fifo: bool,
-    ) -> MoveStep:
-        async with self.db.tx() as c:
-            return await _chunk(c, task_id, now_ms, limit, retention_cutoff_ms, message_ids, fifo)
+        lease: Lease,
+    ) -> MoveStep | None:
+        try:
+            async with self.db.tx() as c:
+                return await _chunk(
+                    c, task_id, now_ms, limit, retention_cutoff_ms, message_ids, fifo, lease
+                )
+        except asyncpg.ForeignKeyViolationError:
+            # A queue this chunk moved messages to was deleted meanwhile (another node): the
+            # chunk rolled back, and the task ends as with a queue found gone.
+            await self.fail_move_task(task_id, QUEUE_GONE)
+            return MoveStep(FAILED, 0, ())
 
 
 async def _chunk(
@@ -135,11 +154,19 @@ async def _chunk(
     retention_cutoff_ms: int,
     message_ids: list[str],
     fifo: bool,
-) -> MoveStep:
+    lease: Lease,
+) -> MoveStep | None:
     """One step of a task, as SqliteMoveTasks.move_chunk (see ``MoveStore.move_chunk``)."""
     row = await c.fetchrow(_M["move_task_lock"], {"task_id": task_id})
     if row is None:
         return MoveStep(FAILED, 0, ())
+    owner, lease_until = row[11], row[12]
+    if owner != lease.owner and lease_until is not None and lease_until > now_ms:
+        return None  # another node runs this task
+    await c.execute(
+        _M["move_task_renew"],
+        {"task_id": task_id, "owner": lease.owner, "lease_until": lease.until_ms},
+    )
     task = _task(tuple(row))
     if task.status == CANCELLING:
         await _finish(c, task, CANCELLED, task.moved)
@@ -174,9 +201,7 @@ async def _chunk(
         if target is None:  # redriven from a queue that is gone, or sent directly
             failure = QUEUE_GONE
             break
-        fifo_seq = (
-            await c.fetchval(_M["move_next_fifo_seq"], {"queue_id": target}) if fifo else None
-        )
+        fifo_seq = await c.fetchval(_M["next_fifo_seq"], {"queue_id": target}) if fifo else None
         await c.execute(
             _M["move_message"],
             {

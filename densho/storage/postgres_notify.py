@@ -2,10 +2,13 @@
 
 Owns: telling the other densho nodes sharing the database that a queue got messages that may be
 available (after the commit that made them so), and hearing what they tell, as ``wake(queue_id,
-count)`` calls — the same hook the engine's own sends drive for this node's long polls. Also: the
-connection's upkeep — reconnecting with backoff when it is lost, and then waking every waiter
-(``wake(None, 0)``), because notifications sent meanwhile are gone.
-Must not know: the engine, waiters, SQS.
+count)`` calls — the same hook the engine's own sends drive for this node's long polls (channel
+``densho_messages``). Likewise that a cached record changed — a queue's attributes, tags, purge
+time or existence; a topic or its subscriptions — as ``forget(kind, key)`` calls that drop the
+other nodes' copies (channel ``densho_changes``). Also: the connection's upkeep — reconnecting
+with backoff when it is lost, and then waking every waiter (``wake(None, 0)``) and dropping every
+cached record (``forget(None, "")``), because notifications sent meanwhile are gone.
+Must not know: the engine, waiters, caches, SQS.
 
 Why notifications leave after the commit and on their own connection, rather than as NOTIFY
 inside each writing transaction: PostgreSQL serializes the commits of all transactions that
@@ -31,12 +34,14 @@ import asyncpg
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "densho_messages"
+CHANNEL = "densho_messages"  # payload: "<node> <queue id>:<count> ..."
+CHANGES = "densho_changes"  # payload: "<node> <kind>:<key> ..." (an ARN key holds colons)
 MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes
 PING_EVERY_S = 15.0  # an idle listening connection is checked this often
 MAX_BACKOFF_S = 2.0
 
 Wake = Callable[[int | None, int], None]
+Forget = Callable[[str | None, str], None]
 
 
 class Notifications:
@@ -44,8 +49,10 @@ class Notifications:
         self._dsn = dsn
         self.node = uuid.uuid4().hex[:12]
         self._wake: Wake | None = None
+        self._forget: Forget | None = None
         self._conn: asyncpg.Connection | None = None
         self._pending: dict[int, int] = {}
+        self._changes: dict[str, None] = {}  # "kind:key" entries, in order, each once
         self._flusher: asyncio.Task[None] | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
@@ -53,6 +60,9 @@ class Notifications:
 
     def set_wake(self, wake: Wake) -> None:
         self._wake = wake
+
+    def set_forget(self, forget: Forget) -> None:
+        self._forget = forget
 
     @property
     def connected(self) -> bool:
@@ -82,20 +92,37 @@ class Notifications:
     def publish(self, queue_id: int, count: int) -> None:
         """After a commit: ``count`` messages of the queue may be available (to other nodes)."""
         self._pending[queue_id] = self._pending.get(queue_id, 0) + count
+        self._schedule()
+
+    def changed(self, kind: str, key: str) -> None:
+        """After a commit: the record ``kind``/``key`` changed (other nodes forget theirs)."""
+        self._changes[f"{kind}:{key}"] = None
+        self._schedule()
+
+    def _schedule(self) -> None:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush())
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # let the other commits of this loop turn add theirs
-        while self._pending:
+        while self._pending or self._changes:
             batch, self._pending = self._pending, {}
+            changes, self._changes = self._changes, {}
             conn = self._conn
             if conn is None or conn.is_closed():
-                continue  # no connection: the others find these at their next look
+                # No connection: the others find messages at their next look, and drop their
+                # cached records when their own caches' time-to-live runs out.
+                continue
+            payloads = (
+                [(CHANGES, p) for p in _payloads(self.node, list(changes))] if changes else []
+            )
+            if batch:
+                entries = [f"{queue_id}:{count}" for queue_id, count in batch.items()]
+                payloads.extend((CHANNEL, p) for p in _payloads(self.node, entries))
             try:
                 async with self._busy:
-                    for payload in _payloads(self.node, batch):
-                        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                    for channel, payload in payloads:
+                        await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
             except Exception as exc:  # the supervisor reconnects; these are lost
                 log.warning("NOTIFY failed: %s: %s", type(exc).__name__, exc)
 
@@ -111,6 +138,15 @@ class Notifications:
             with contextlib.suppress(ValueError):
                 wake(int(queue_id), int(count))
 
+    def _on_change(self, conn: Any, pid: int, channel: str, payload: str) -> None:
+        node, _, entries = payload.partition(" ")
+        forget = self._forget
+        if node == self.node or forget is None:
+            return
+        for entry in entries.split():
+            kind, _, key = entry.partition(":")
+            forget(kind, key)
+
     async def _connect(self) -> asyncpg.Connection:
         conn = await asyncpg.connect(
             self._dsn,
@@ -120,6 +156,7 @@ class Notifications:
         )
         try:
             await conn.add_listener(CHANNEL, self._on_notify)
+            await conn.add_listener(CHANGES, self._on_change)
         except BaseException:
             conn.terminate()
             raise
@@ -138,8 +175,11 @@ class Notifications:
                     delay = min(delay * 2, MAX_BACKOFF_S)
                     continue
                 log.warning("LISTEN connection re-established")
+                # Notifications sent while away are lost: look again, load again.
+                if self._forget is not None:
+                    self._forget(None, "")
                 if self._wake is not None:
-                    self._wake(None, 0)  # notifications sent while away are lost: look again
+                    self._wake(None, 0)
             delay = 0.1
             await self._watch(conn)
             self._conn = None
@@ -161,15 +201,14 @@ class Notifications:
                 return
 
 
-def _payloads(node: str, batch: dict[int, int]) -> list[str]:
-    """``node q:n q:n ...``, split so that none exceeds PostgreSQL's payload limit."""
+def _payloads(node: str, entries: list[str]) -> list[str]:
+    """``node entry entry ...``, split so that none exceeds PostgreSQL's payload limit."""
     out: list[str] = []
     line = node
-    for queue_id, count in batch.items():
-        entry = f" {queue_id}:{count}"
-        if len(line) + len(entry) > MAX_PAYLOAD:
+    for entry in entries:
+        if len(line) + len(entry) + 1 > MAX_PAYLOAD and line != node:
             out.append(line)
             line = node
-        line += entry
+        line += f" {entry}"
     out.append(line)
     return out

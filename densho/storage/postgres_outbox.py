@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from densho.sns.model import Delivery
 from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
 from densho.storage import sql
+from densho.storage.base import QueueGone
 from densho.storage.postgres_sql import Conn, compile_all
 from densho.storage.sqlite_outbox import _entry, _payload, _recorded_row
 
@@ -128,10 +129,16 @@ class PgOutbox:
             return await c.execute(_O["sns_outbox_retry"], args) == 1
 
     async def outbox_dead_letter(self, row_id: int, lease: str, delivery: Delivery) -> bool:
-        async with self.db.tx() as c:
-            if await c.execute(_O["sns_outbox_done"], {"id": row_id, "lease": lease}) != 1:
-                return False  # the lease was lost: whoever holds the row now decides
-            await self._deliver(c, delivery)
+        try:
+            async with self.db.tx() as c:
+                if await c.execute(_O["sns_outbox_done"], {"id": row_id, "lease": lease}) != 1:
+                    return False  # the lease was lost: whoever holds the row now decides
+                await self._deliver(c, delivery)
+        except QueueGone:
+            # The dead-letter queue was deleted (on another node) since it was looked up: the
+            # delivery is dropped, as when it is found gone before.
+            async with self.db.one() as c:
+                return await c.execute(_O["sns_outbox_done"], {"id": row_id, "lease": lease}) == 1
         self._available(delivery.queue_id, 1)
         return True
 

@@ -1,6 +1,7 @@
 """SNS on the PostgreSQL store (``SnsStore``), mixed into ``PostgresStore``.
 
-Owns: the SNS transactions on PostgreSQL. A publish's SQS deliveries to every matching queue, its
+Owns: the SNS transactions on PostgreSQL, and the signing key the nodes share (``SigningStore``,
+table ``sns_signing``). A publish's SQS deliveries to every matching queue, its
 FIFO deduplication record and the topic's sequence commit together or not at all. Several nodes
 publish at once: a FIFO topic's deduplication id is claimed with INSERT ... ON CONFLICT (the
 second publisher waits for the first and then sees its record); the FIFO queues a publish
@@ -11,12 +12,15 @@ Must not know: SNS rules beyond the ``SnsStore`` contract; HTTP; AWS errors.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+import asyncpg
 
 from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
 from densho.sns.outbox import OutboxEntry, Recorded, Token
 from densho.storage import sql
-from densho.storage.base import FifoSend
+from densho.storage.base import FifoSend, QueueGone
 from densho.storage.postgres_outbox import insert_outbox, insert_recorded, insert_token
 from densho.storage.postgres_sql import Conn, compile_all
 from densho.storage.sqlite_sns import _dumps, _sub, _topic
@@ -81,8 +85,14 @@ class PgSns:
         args = {"arn": arn, "attributes": _dumps(attributes), "tags": _dumps(tags)}
         async with self.db.one() as c:
             row = await c.fetchrow(_S["sns_topic_update"], args)
-        assert row is not None
+        if row is None:
+            raise LookupError(arn)
         return _topic(tuple(row))
+
+    async def reserve_topic_seq(self, arn: str, count: int) -> int | None:
+        async with self.db.one() as c:
+            seq = await c.fetchval(_S["sns_topic_reserve"], {"arn": arn, "count": count})
+        return None if seq is None else int(seq)
 
     async def delete_topic(self, arn: str) -> list[str]:
         async with self.db.tx() as c:
@@ -163,6 +173,26 @@ class PgSns:
     # --- publishing ---
 
     async def publish(self, topic_arn: str, items: list[PublishItem]) -> list[Published]:
+        while True:
+            try:
+                return await self._publish(topic_arn, items)
+            except QueueGone as gone:
+                # A queue subscribed to the topic was deleted on another node after the engine
+                # looked it up; the transaction rolled back. AWS drops a delivery to a queue
+                # that is gone and accepts the publish: again, without that queue.
+                kept = [
+                    replace(
+                        item, deliveries=[d for d in item.deliveries if d.queue_id != gone.queue_id]
+                    )
+                    for item in items
+                ]
+                if sum(map(len, (i.deliveries for i in kept))) == sum(
+                    map(len, (i.deliveries for i in items))
+                ):
+                    raise
+                items = kept
+
+    async def _publish(self, topic_arn: str, items: list[PublishItem]) -> list[Published]:
         delivered: dict[int, int] = {}
         async with self.db.tx() as c:
             fifo_queues = sorted(
@@ -197,7 +227,10 @@ class PgSns:
         from densho.storage.sqlite import message_row
 
         row = message_row(delivery.queue_id, delivery.message)
-        await self._insert_messages(c, delivery.queue_id, [row], delivery.fifo)
+        try:
+            await self._insert_messages(c, delivery.queue_id, [row], delivery.fifo)
+        except asyncpg.ForeignKeyViolationError:
+            raise QueueGone(delivery.queue_id) from None
 
     @staticmethod
     async def _claim_dedup(c: Conn, topic_arn: str, item: PublishItem) -> Published | None:
@@ -229,6 +262,31 @@ class PgSns:
     async def expire_topic_windows(self, now_ms: int) -> None:
         async with self.db.one() as c:
             await c.execute(_S["sns_dedup_expire"], {"now": now_ms})
+
+    # --- the signing key every node shares (``SigningStore``) ---
+
+    async def signing_material(self) -> tuple[bytes, bytes] | None:
+        async with self.db.one() as c:
+            row = await c.fetchrow(_S["sns_signing_get"], {})
+        return None if row is None else (row[0].encode(), row[1].encode())
+
+    async def keep_signing_material(
+        self, key_pem: bytes, cert_pem: bytes, now_ms: int
+    ) -> tuple[bytes, bytes]:
+        args = {"key_pem": key_pem.decode(), "cert_pem": cert_pem.decode(), "now": now_ms}
+        async with self.db.one() as c:
+            await c.execute(_S["sns_signing_insert"], args)  # ON CONFLICT DO NOTHING
+            row = await c.fetchrow(_S["sns_signing_get"], {})
+        assert row is not None  # inserted now, or by the node that was first
+        return row[0].encode(), row[1].encode()
+
+    async def renew_signing_certificate(self, old_pem: bytes, new_pem: bytes) -> bytes:
+        args = {"old_pem": old_pem.decode(), "new_pem": new_pem.decode()}
+        async with self.db.one() as c:
+            await c.execute(_S["sns_signing_renew"], args)
+            row = await c.fetchrow(_S["sns_signing_get"], {})
+        assert row is not None  # never deleted
+        return str(row[1]).encode()
 
 
 def _sub_args(sub: Subscription) -> dict[str, Any]:

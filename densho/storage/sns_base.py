@@ -14,9 +14,10 @@ from typing import Protocol
 
 from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
 from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
+from densho.storage.base import Sharing
 
 
-class SnsStore(Protocol):
+class SnsStore(Sharing, Protocol):
     # --- topics (each call atomic) ---
     async def create_topic(self, topic: Topic) -> tuple[Topic, bool]:
         """Insert the topic, or return the existing one of that ARN (created=False)."""
@@ -31,7 +32,13 @@ class SnsStore(Protocol):
     async def update_topic(
         self, arn: str, attributes: dict[str, str], tags: dict[str, str]
     ) -> Topic:
-        """Replace the topic's stored attributes and tags."""
+        """Replace the topic's stored attributes and tags; LookupError if it is gone."""
+        ...
+
+    async def reserve_topic_seq(self, arn: str, count: int) -> int | None:
+        """Advance the topic's stored sequence by ``count``; the last number reserved (the
+        caller's are the ``count`` up to it), or None when the topic is gone. Concurrent callers
+        (several nodes) never get the same number."""
         ...
 
     async def delete_topic(self, arn: str) -> list[str]:
@@ -154,4 +161,25 @@ class SnsStore(Protocol):
 
     async def forget_tokens(self, now_ms: int) -> None:
         """Delete confirmation tokens that expired at or before ``now_ms``."""
+        ...
+
+
+class SigningStore(Protocol):
+    """Where the nodes sharing a database keep the one SNS signing key they all sign with, so
+    that every node's signatures verify against the certificate any node serves."""
+
+    async def signing_material(self) -> tuple[bytes, bytes] | None:
+        """The stored (key PEM, certificate PEM), or None before any node stored one."""
+        ...
+
+    async def keep_signing_material(
+        self, key_pem: bytes, cert_pem: bytes, now_ms: int
+    ) -> tuple[bytes, bytes]:
+        """Store this key and certificate unless a pair is stored already (another node was
+        first); the stored pair either way."""
+        ...
+
+    async def renew_signing_certificate(self, old_pem: bytes, new_pem: bytes) -> bytes:
+        """Replace the stored certificate with ``new_pem`` if it is still ``old_pem`` (of
+        nodes renewing at once, the first wins); the stored certificate after."""
         ...

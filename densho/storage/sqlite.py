@@ -35,7 +35,8 @@ import orjson
 from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.engine.move_model import MoveStep
 from densho.storage import sql, sqlite_fair
-from densho.storage.base import Claim, FifoSend, Handle
+from densho.storage.base import Claim, FifoSend, Handle, QueueGone
+from densho.storage.moves import Lease
 from densho.storage.sqlite_moves import SqliteMoveTasks
 from densho.storage.sqlite_outbox import SqliteOutbox
 from densho.storage.sqlite_sns import SqliteSns
@@ -119,6 +120,9 @@ def _queue(row: tuple[Any, ...]) -> Queue:
 
 
 class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
+    # One process owns the file (``open`` refuses a second): its caches are exact.
+    shared = False
+
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self._path = path
         self._synchronous = synchronous
@@ -141,6 +145,9 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
     @property
     def url(self) -> str:
         return f"sqlite:///{self._path}"
+
+    def changed(self, kind: str, key: str) -> None:
+        """No other node shares this store: nobody to tell."""
 
     # --- lifecycle ---
 
@@ -370,6 +377,12 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
 
         return await self._call(job)
 
+    async def all_queues(self) -> list[Queue]:
+        def job(conn: sqlite3.Connection) -> list[Queue]:
+            return [_queue(r) for r in conn.execute(_Q["all_queues"])]
+
+        return await self._call(job)
+
     async def delete_queue(self, queue_id: int, now_ms: int) -> None:
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(_Q["delete_queue_messages"], {"queue_id": queue_id})
@@ -402,19 +415,28 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         }
 
         def job(conn: sqlite3.Connection) -> Queue:
-            return _queue(conn.execute(_Q["update_queue"], args).fetchone())
+            row = conn.execute(_Q["update_queue"], args).fetchone()
+            if row is None:
+                raise QueueGone(queue_id)
+            return _queue(row)
 
         return await self._call(job)
 
-    async def purge(self, queue_id: int, now_ms: int) -> None:
+    async def purge(self, queue_id: int, now_ms: int, interval_ms: int) -> bool:
         args = {"queue_id": queue_id, "now": now_ms}
 
-        def job(conn: sqlite3.Connection) -> None:
+        def job(conn: sqlite3.Connection) -> bool:
+            last = conn.execute(_Q["purge_last"], args).fetchone()
+            if last is None:
+                raise QueueGone(queue_id)
+            if last[0] is not None and last[0] > now_ms - interval_ms:
+                return False
             conn.execute(_Q["purge_messages"], args)
             conn.execute(_Q["purge_dedup"], args)
             conn.execute(_Q["mark_purged"], args)
+            return True
 
-        await self._call(job)
+        return await self._call(job)
 
     # --- messages ---
 
@@ -465,7 +487,10 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         for row in rows:
             # The sequence number is taken first, so the common case (a new id) costs two
             # statements besides the insert; a duplicate leaves a gap, and gaps are allowed.
-            (seq,) = conn.execute(_Q["next_fifo_seq"], {"queue_id": queue_id}).fetchone()
+            counter = conn.execute(_Q["next_fifo_seq"], {"queue_id": queue_id}).fetchone()
+            if counter is None:
+                raise QueueGone(queue_id)
+            seq = counter[0]
             key = {
                 "queue_id": queue_id,
                 "scope": row["group_id"] if fifo.by_group else "",
@@ -731,12 +756,14 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         retention_cutoff_ms: int,
         message_ids: list[str],
         fifo: bool,
-    ) -> MoveStep:
+        lease: Lease,
+    ) -> MoveStep | None:
         step = await super().move_chunk(
-            task_id, now_ms, limit, retention_cutoff_ms, message_ids, fifo
+            task_id, now_ms, limit, retention_cutoff_ms, message_ids, fifo, lease
         )
-        for target in step.targets:
-            self._grouped.pop(target, None)  # it may hold message groups now
+        if step is not None:
+            for target in step.targets:
+                self._grouped.pop(target, None)  # it may hold message groups now
         return step
 
 

@@ -2,6 +2,7 @@
 
 Owns: the move-task jobs; each runs on the store's writer thread as one transaction of the group
 commit (``SqliteStore._call``), so a chunk's moved rows and the task's counter commit together.
+One process owns the file, so there are no leases to keep: ``Lease`` arguments are ignored.
 Must not know: SQS semantics beyond the ``MoveStore`` contract; HTTP; AWS errors.
 """
 
@@ -22,6 +23,7 @@ from densho.engine.move_model import (
     MoveTask,
 )
 from densho.storage import sql
+from densho.storage.moves import Lease
 
 T = TypeVar("T")
 
@@ -67,7 +69,7 @@ class SqliteMoveTasks:
             raise NotImplementedError
 
     async def start_move_task(
-        self, task: MoveTask, now_ms: int, retention_cutoff_ms: int
+        self, task: MoveTask, now_ms: int, retention_cutoff_ms: int, lease: Lease
     ) -> MoveTask | None:
         source = {"source_queue_id": task.source_queue_id}
 
@@ -112,7 +114,7 @@ class SqliteMoveTasks:
 
         return await self._call(job, single=True)
 
-    async def active_move_tasks(self) -> list[MoveTask]:
+    async def adopt_move_tasks(self, lease: Lease, now_ms: int) -> list[MoveTask]:
         def job(conn: sqlite3.Connection) -> list[MoveTask]:
             conn.execute(_M["move_task_forget_orphans"])
             return [_task(r) for r in conn.execute(_M["move_task_active"])]
@@ -144,7 +146,8 @@ class SqliteMoveTasks:
         retention_cutoff_ms: int,
         message_ids: list[str],
         fifo: bool,
-    ) -> MoveStep:
+        lease: Lease,
+    ) -> MoveStep | None:
         def job(conn: sqlite3.Connection) -> MoveStep:
             row = conn.execute(_M["move_task_get"], {"task_id": task_id}).fetchone()
             if row is None:

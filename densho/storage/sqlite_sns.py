@@ -112,9 +112,19 @@ class SqliteSns:
         args = {"arn": arn, "attributes": _dumps(attributes), "tags": _dumps(tags)}
 
         def job(conn: sqlite3.Connection) -> Topic:
-            return _topic(conn.execute(_S["sns_topic_update"], args).fetchone())
+            row = conn.execute(_S["sns_topic_update"], args).fetchone()
+            if row is None:
+                raise LookupError(arn)
+            return _topic(row)
 
         return await self._call(job)
+
+    async def reserve_topic_seq(self, arn: str, count: int) -> int | None:
+        def job(conn: sqlite3.Connection) -> int | None:
+            row = conn.execute(_S["sns_topic_reserve"], {"arn": arn, "count": count}).fetchone()
+            return None if row is None else int(row[0])
+
+        return await self._call(job, single=True)
 
     async def delete_topic(self, arn: str) -> list[str]:
         def job(conn: sqlite3.Connection) -> list[str]:

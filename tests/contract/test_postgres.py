@@ -1,8 +1,9 @@
 """What only the PostgreSQL store promises: migrations (from empty to the committed schema, safe
-from several nodes at once, refusing a newer schema), wake-ups across nodes (LISTEN/NOTIFY), and
-behaviour while the database is unreachable (StoreUnavailable, reconnection, no acknowledged
-write lost). Runs when ``postgresql`` is among ``DENSHO_TEST_STORES``; fails, never skips, when
-PostgreSQL is unreachable.
+from several nodes at once, refusing a newer schema), wake-ups and cache invalidations across
+nodes (LISTEN/NOTIFY), no message rows for a queue another node deleted, one signing key for
+every node, and behaviour while the database is unreachable (StoreUnavailable, reconnection, no
+acknowledged write lost). Runs when ``postgresql`` is among ``DENSHO_TEST_STORES``; fails,
+never skips, when PostgreSQL is unreachable.
 
 To accept a deliberate schema change: ``DENSHO_WRITE_SCHEMA_SNAPSHOT=1 pytest
 tests/contract/test_postgres.py -k snapshot`` rewrites ``densho/storage/sql/pg/schema.snapshot``.
@@ -11,6 +12,7 @@ tests/contract/test_postgres.py -k snapshot`` rewrites ``densho/storage/sql/pg/s
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import difflib
 import os
@@ -22,11 +24,16 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from densho.sns.model import Delivery, PublishItem, Topic
+from densho.sns.signing import string_to_sign
+from densho.sns.signing_keys import shared_signer
 from densho.storage import postgres_migrations
-from densho.storage.base import StoreUnavailable
+from densho.storage.base import QUEUE, TOPIC, QueueGone, StoreUnavailable
 from densho.storage.postgres import PostgresStore
-from tests.contract.test_store_contract import claim, msg
+from tests.contract.test_store_contract import T0, claim, fifo_send, msg
 from tests.support import pg
 
 pytestmark = [
@@ -252,5 +259,115 @@ def test_outage_answers_unavailable_then_recovers_by_itself(fresh_db: str) -> No
             finally:
                 await store.close()
                 await watcher.close()
+
+    asyncio.run(main())
+
+
+# --- several nodes: what the in-process pieces rely on ---
+
+
+def test_a_queue_deleted_on_another_node_takes_no_more_rows(fresh_db: str) -> None:
+    async def main() -> None:
+        a, b = PostgresStore(fresh_db, 3), PostgresStore(fresh_db, 2)
+        await a.open()
+        await b.open()
+        try:
+            gone, _ = await a.create_queue("acct", "gone", "r", {}, {}, 0)
+            live, _ = await a.create_queue("acct", "live", "r", {}, {}, 0)
+            fifo, _ = await a.create_queue("acct", "gone.fifo", "r", {}, {}, 0)
+            await b.delete_queue(gone.id, 1)
+            await b.delete_queue(fifo.id, 1)
+            # Sends of one loop turn share an INSERT: the gone queue's fail, the others' commit.
+            results = await asyncio.gather(
+                a.send(gone.id, [msg("lost")]),
+                a.send(live.id, [msg("kept"), msg("kept too")]),
+                return_exceptions=True,
+            )
+            assert isinstance(results[0], QueueGone) and results[0].queue_id == gone.id
+            assert isinstance(results[1], list) and len(results[1]) == 2
+            with pytest.raises(QueueGone):
+                await a.send(fifo.id, [msg("x", group_id="g", dedup_id="d")], fifo_send())
+            # A publish delivering to it (the engine's cached subscription) still publishes.
+            topic = Topic("arn:aws:sns:r:acct:t", "acct", "r", "t", {}, {}, 0)
+            await a.create_topic(topic)
+            item = PublishItem("m", None, None, [Delivery(gone.id, msg("p"), None)])
+            item.deliveries.append(Delivery(live.id, msg("p"), None))
+            (published,) = await a.publish(topic.arn, [item])
+            assert published.delivered
+            # A receive whose dead-letter queue is gone delivers instead of moving.
+            await a.send(live.id, [msg("spent")])
+            spent, _, _ = await a.receive(claim(live.id, limit=10, vis_ms=0))
+            assert len(spent) == 4
+            got, _, moved = await a.receive(
+                claim(live.id, now=T0 + 1, dead_letter_queue_id=gone.id, max_receive_count=1)
+            )
+            assert (len(got), moved) == (4, 0)
+            with pytest.raises(QueueGone):
+                await a.update_queue(gone.id, {}, {}, 2)
+            conn = await asyncpg.connect(fresh_db)
+            try:
+                orphans = await conn.fetchval(
+                    "SELECT count(*) FROM messages WHERE queue_id NOT IN (SELECT id FROM queues)"
+                )
+            finally:
+                await conn.close()
+            assert orphans == 0
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(main())
+
+
+def test_a_change_on_one_node_drops_the_others_copy(fresh_db: str) -> None:
+    async def main() -> None:
+        a, b = PostgresStore(fresh_db, 2), PostgresStore(fresh_db, 2)
+        await a.open()
+        await b.open()
+        heard: asyncio.Queue[tuple[str | None, str]] = asyncio.Queue()
+        own: list[tuple[str | None, str]] = []
+        b.set_forget(lambda kind, key: heard.put_nowait((kind, key)))
+        a.set_forget(lambda kind, key: own.append((kind, key)))
+        try:
+            a.changed(QUEUE, "7")
+            a.changed(TOPIC, "arn:aws:sns:us-east-1:000000000000:t")
+            got = {await asyncio.wait_for(heard.get(), 5) for _ in range(2)}
+            assert got == {(QUEUE, "7"), (TOPIC, "arn:aws:sns:us-east-1:000000000000:t")}
+            assert own == []  # a node never hears its own
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(main())
+
+
+def test_nodes_sign_with_one_key(fresh_db: str) -> None:
+    async def main() -> None:
+        nodes = [PostgresStore(fresh_db, 2) for _ in range(3)]
+        for node in nodes:
+            await node.open()
+        try:
+            signers = await asyncio.gather(*(shared_signer(n, 1_700_000_000_000) for n in nodes))
+            pems = {s.certificate_pem() for s in signers}
+            assert len(pems) == 1  # every node serves the same certificate
+            names = {s.certificate_file_name for s in signers}
+            assert len(names) == 1  # ... at the same SigningCertURL
+            fields = {
+                "Type": "Notification",
+                "MessageId": "m",
+                "TopicArn": "arn",
+                "Message": "hello",
+                "Timestamp": "2024-01-01T00:00:00.000Z",
+            }
+            signature = base64.b64decode(signers[0].sign(fields, 2))
+            public = signers[1].certificate.public_key()
+            assert isinstance(public, rsa.RSAPublicKey)
+            public.verify(signature, string_to_sign(fields), padding.PKCS1v15(), hashes.SHA256())
+            # A restart finds the stored key.
+            again = await shared_signer(nodes[2], 1_700_000_001_000)
+            assert again.certificate_pem() in pems
+        finally:
+            for node in nodes:
+                await node.close()
 
     asyncio.run(main())

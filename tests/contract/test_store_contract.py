@@ -18,7 +18,8 @@ import pytest
 from densho.engine.model import Attr, NewMessage
 from densho.engine.move_model import CANCELLED, COMPLETED, RUNNING, MoveTask
 from densho.sns.model import Delivery, PublishItem, Subscription, Topic, TopicDedup
-from densho.storage.base import Claim, FifoSend, Handle
+from densho.storage.base import Claim, FifoSend, Handle, QueueGone
+from densho.storage.moves import Lease
 from densho.storage.open import AnyStore
 from tests.contract.conftest import Backend
 
@@ -216,10 +217,21 @@ def test_retention_expire_and_purge(backend: Backend) -> None:
         assert await store.expire(qid, T0) == 1
         assert await store.expire(qid, T0) == 0
         await store.send(qid, [msg("later", now=T0 + 7_000)])
-        await store.purge(qid, T0 + 6_000)
+        assert await store.purge(qid, T0 + 6_000, 60_000)
         assert (await store.counts(qid, T0 + 8_000, 0)).visible == 1  # sent after the purge
         queue = await store.get_queue("acct", "q")
         assert queue is not None and queue.purged_ms == T0 + 6_000
+        # Once a minute: refused (nothing deleted) within the interval, atomically.
+        assert not await store.purge(qid, T0 + 65_999, 60_000)
+        assert (await store.counts(qid, T0 + 66_000, 0)).visible == 1
+        assert await store.purge(qid, T0 + 66_000, 60_000)
+        assert (await store.counts(qid, T0 + 67_000, 0)).visible == 0
+        await store.delete_queue(qid, T0 + 70_000)
+        with pytest.raises(QueueGone):
+            await store.purge(qid, T0 + 200_000, 60_000)
+        with pytest.raises(QueueGone):
+            await store.update_queue(qid, {}, {}, T0 + 200_000)
+        assert [q.name for q in await store.all_queues()] == []
 
     run(backend, scenario)
 
@@ -283,7 +295,7 @@ def test_fifo_dedup_sequence_and_scope(backend: Backend) -> None:
             gq, [msg("x2", group_id="g1", dedup_id="d")], fifo_send(by_group=True)
         )
         assert again[0][0] != one[0][0]
-        await store.purge(qid, T0 + 300_001)
+        assert await store.purge(qid, T0 + 300_001, 60_000)
         fresh = await store.send(
             qid, [msg("z", group_id="g", dedup_id="d1")], fifo_send(T0 + 300_002)
         )
@@ -469,35 +481,131 @@ def test_move_task_lifecycle(backend: Backend) -> None:
         def task(task_id: str) -> MoveTask:
             return MoveTask(task_id, src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
 
-        started = await store.start_move_task(task("t1"), T0, 0)
+        lease = Lease("node", T0 + 5_000)
+        started = await store.start_move_task(task("t1"), T0, 0, lease)
         assert started is not None and started.to_move == 5 and started.status == RUNNING
-        assert await store.start_move_task(task("t2"), T0, 0) is None  # one active per source
-        assert [t.task_id for t in await store.active_move_tasks()] == ["t1"]
+        assert await store.start_move_task(task("t2"), T0, 0, lease) is None  # one per source
+        # Adopted when its lease has ended (at a restart, without leases: at once).
+        assert [t.task_id for t in await store.adopt_move_tasks(lease, T0 + 5_000)] == ["t1"]
         ids = [str(uuid.uuid4()) for _ in range(3)]
-        step = await store.move_chunk("t1", T0 + 1, 3, 0, ids, False)
+        step = await store.move_chunk("t1", T0 + 1, 3, 0, ids, False, lease)
+        assert step is not None
         assert (step.status, step.moved, step.targets) == (RUNNING, 3, (dest,))
         got, _, _ = await store.receive(claim(dest, now=T0 + 1))
         assert sorted(m.message_id for m in got) == sorted(ids)
         assert all(m.receive_count == 1 and m.sent_ms == T0 + 1 for m in got)
         step = await store.move_chunk(
-            "t1", T0 + 2, 10, 0, [str(uuid.uuid4()) for _ in range(10)], False
+            "t1", T0 + 2, 10, 0, [str(uuid.uuid4()) for _ in range(10)], False, lease
         )
-        assert (step.status, step.moved) == (COMPLETED, 2)
+        assert step is not None and (step.status, step.moved) == (COMPLETED, 2)
         got_task = await store.get_move_task("t1")
         assert got_task is not None and got_task.moved == 5
         # Cancel: RUNNING -> CANCELLING -> (next chunk) CANCELLED.
         await store.send(src, [msg("x")])
-        assert await store.start_move_task(task("t3"), T0 + 3, 0) is not None
+        assert await store.start_move_task(task("t3"), T0 + 3, 0, lease) is not None
         cancelling = await store.cancel_move_task("t3")
         assert cancelling is not None and cancelling.status == "CANCELLING"
         assert await store.cancel_move_task("t3") is None
-        assert (await store.move_chunk("t3", T0 + 4, 10, 0, ["id"], False)).status == CANCELLED
+        step = await store.move_chunk("t3", T0 + 4, 10, 0, ["id"], False, lease)
+        assert step is not None and step.status == CANCELLED
         assert [t.task_id for t in await store.list_move_tasks(src, 10)] == ["t3", "t1"]
         await store.fail_move_task("t1", "nope")  # not active: unchanged
         t1 = await store.get_move_task("t1")
         assert t1 is not None and t1.status == COMPLETED
 
     run(backend, scenario)
+
+
+def test_move_task_into_a_fifo_queue_numbers_the_messages(backend: Backend) -> None:
+    async def scenario(store: AnyStore) -> None:
+        src = await new_queue(store, "dlq.fifo", fifo=True)
+        dest = await new_queue(store, "dest.fifo", fifo=True)
+        await store.send(dest, [msg("own", group_id="g", dedup_id="own")], fifo_send())
+        for i in range(3):
+            await store.send(src, [msg(f"m{i}", group_id="g", dedup_id=f"d{i}")], fifo_send())
+        task = MoveTask("t", src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
+        lease = Lease("node", T0 + 5_000)
+        assert await store.start_move_task(task, T0, 0, lease) is not None
+        step = await store.move_chunk("t", T0 + 1, 10, 0, [f"id{i}" for i in range(3)], True, lease)
+        assert step is not None and (step.status, step.moved) == (COMPLETED, 3)
+        got, _, _ = await store.receive(claim(dest, now=T0 + 1, fifo=True))
+        assert [m.body for m in got] == ["own", "m0", "m1", "m2"]
+        numbers = [m.sequence_number or 0 for m in got]
+        assert numbers == sorted(set(numbers))  # after the queue's own, in order
+
+    run(backend, scenario)
+
+
+def test_move_task_runs_under_one_lease_at_a_time_two_nodes(backend: Backend) -> None:
+    async def scenario(store: AnyStore) -> None:
+        src = await new_queue(store, "dlq")
+        dest = await new_queue(store, "dest")
+        await store.send(src, [msg(f"m{i}") for i in range(5)])
+        task = MoveTask("t", src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
+
+        def ids() -> list[str]:
+            return [str(uuid.uuid4())]
+
+        assert await store.start_move_task(task, T0, 0, Lease("a", T0 + 5_000)) is not None
+        if not store.shared:  # one process: no leases, every call acts for the caller
+            assert [t.task_id for t in await store.adopt_move_tasks(Lease("b", 0), T0)] == ["t"]
+            assert await store.move_chunk("t", T0, 1, 0, ids(), False, Lease("b", 0)) is not None
+            return
+        other = backend.store()
+        await other.open()
+        try:
+            b = Lease("b", T0 + 11_000)
+            assert await other.adopt_move_tasks(b, T0 + 1_000) == []  # a's lease is live
+            assert await other.move_chunk("t", T0 + 1_000, 1, 0, ids(), False, b) is None
+            step = await store.move_chunk(
+                "t", T0 + 2_000, 1, 0, ids(), False, Lease("a", T0 + 7_000)
+            )
+            assert step is not None and step.moved == 1  # and a's lease now ends at T0 + 7 s
+            assert await other.adopt_move_tasks(b, T0 + 6_999) == []
+            # a stopped renewing: of two adopters at once, one gets the task.
+            got = await asyncio.gather(
+                other.adopt_move_tasks(b, T0 + 7_000),
+                store.adopt_move_tasks(Lease("c", T0 + 11_000), T0 + 7_000),
+            )
+            assert sorted(len(g) for g in got) == [0, 1]
+            holder, lease = (other, b) if got[0] else (store, Lease("c", T0 + 11_000))
+            lost = await store.move_chunk("t", T0 + 7_001, 1, 0, ids(), False, Lease("a", T0))
+            assert lost is None  # a's runner finds the task taken and stops
+            step = await holder.move_chunk("t", T0 + 7_002, 1, 0, ids(), False, lease)
+            assert step is not None and step.moved == 1
+            moved = await store.get_move_task("t")
+            assert moved is not None and moved.moved == 2
+        finally:
+            await other.close()
+
+    run(backend, scenario)
+
+
+def test_topic_sequence_reservations_never_repeat_two_nodes(backend: Backend) -> None:
+    async def scenario(store: AnyStore) -> None:
+        topic = Topic("arn:aws:sns:r:a:s.fifo", "a", "r", "s.fifo", {"FifoTopic": "true"}, {}, T0)
+        await store.create_topic(topic)
+        other = backend.store() if backend.kind == "postgresql" else None
+        nodes = [store] if other is None else [store, other]
+        if other is not None:
+            await other.open()
+        try:
+            got = await asyncio.gather(
+                *(nodes[i % len(nodes)].reserve_topic_seq(topic.arn, 1 + i % 3) for i in range(30))
+            )
+        finally:
+            if other is not None:
+                await other.close()
+        numbers = [n for last, i in zip(got, range(30), strict=True) for n in _reserved(last, i)]
+        assert sorted(numbers) == list(range(1, sum(1 + i % 3 for i in range(30)) + 1))
+        assert await store.reserve_topic_seq("arn:aws:sns:r:a:gone", 1) is None
+
+    run(backend, scenario)
+
+
+def _reserved(last: int | None, i: int) -> list[int]:
+    assert last is not None
+    return list(range(last - i % 3, last + 1))
 
 
 # --- SNS ---

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -299,9 +300,12 @@ def _string_to_sign(doc: dict[str, str]) -> bytes:
 
 
 def _verify(doc: dict[str, str], server: DenshoServer) -> None:
-    cert_name = doc["SigningCertURL"].rsplit("/", 1)[-1]
+    cert_url = doc["SigningCertURL"]
+    cert_name = cert_url.rsplit("/", 1)[-1]
     assert cert_name.startswith("SimpleNotificationService-") and cert_name.endswith(".pem")
-    pem = (server.data_dir / "sns-signing-cert.pem").read_bytes()
+    assert cert_url.startswith(server.endpoint)
+    with urllib.request.urlopen(cert_url, timeout=10) as response:  # as a subscriber fetches it
+        pem = response.read()
     key = x509.load_pem_x509_certificate(pem).public_key()
     assert isinstance(key, rsa.RSAPublicKey)
     algorithm = hashes.SHA1() if doc["SignatureVersion"] == "1" else hashes.SHA256()

@@ -274,7 +274,7 @@ def test_restart_resumes_without_loss_or_duplicate(tmp_path: Path) -> None:
         await w.reopen()
         (interrupted,) = await w.moves.list_tasks(dlq_arn, 1)
         assert interrupted.status == RUNNING and 5 <= interrupted.moved < 40
-        assert await w.moves.resume() == 1
+        assert await w.moves.adopt() == 1
         done = await w.wait_status(dlq_arn, COMPLETED)
         assert done.moved == 40
         bodies = await w.bodies("dest")

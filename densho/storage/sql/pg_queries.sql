@@ -41,11 +41,32 @@ SET message_id = excluded.message_id, fifo_seq = excluded.fifo_seq,
 
 -- name: lock_fifo_queue
 -- A FIFO send holds its queue's row until it commits: sends to one FIFO queue take turns, so
--- their rows commit in the order of their row ids and SequenceNumbers.
-SELECT fifo_seq FROM queues WHERE id = :queue_id FOR UPDATE;
+-- their rows commit in the order of their row ids and SequenceNumbers. NO KEY UPDATE, not
+-- UPDATE: the foreign key checks of other transactions' inserts into the queue (a dead-letter
+-- move in a receive) need not wait for it; a DeleteQueue does.
+SELECT fifo_seq FROM queues WHERE id = :queue_id FOR NO KEY UPDATE;
 
 -- name: lock_fifo_queues
-SELECT id FROM queues WHERE id = ANY(:ids::bigint[]) ORDER BY id FOR UPDATE;
+SELECT id FROM queues WHERE id = ANY(:ids::bigint[]) ORDER BY id FOR NO KEY UPDATE;
+
+-- name: live_queues
+-- Which of these queues still exist (after an insert found one gone: deleted by another node).
+SELECT id FROM queues WHERE id = ANY(:ids::bigint[]);
+
+-- name: purge_last
+-- Concurrent purges of one queue (several nodes) take turns on its row, so the 60-second rule
+-- sees the purge before.
+SELECT purged_ms FROM queues WHERE id = :queue_id FOR NO KEY UPDATE;
+
+-- name: expire
+-- Maintenance runs on every node: rows another transaction holds (a receive, a delete, another
+-- node's expiry) are left for the next round rather than waited for (no lock waits, no
+-- deadlocks with requests).
+DELETE FROM messages WHERE seq IN (
+    SELECT seq FROM messages
+    WHERE queue_id = :queue_id AND sent_ms <= :cutoff
+    FOR UPDATE SKIP LOCKED
+);
 
 -- name: set_fifo_seq
 UPDATE queues SET fifo_seq = :fifo_seq WHERE id = :queue_id;

@@ -21,3 +21,14 @@ ON CONFLICT (topic_arn, scope, dedup_id) DO UPDATE
 SET message_id = excluded.message_id, seq = excluded.seq, expires_ms = excluded.expires_ms
 WHERE sns_dedup.expires_ms <= :now
 RETURNING message_id;
+
+-- name: sns_signing_get
+SELECT key_pem, cert_pem FROM sns_signing WHERE id = 1;
+
+-- name: sns_signing_insert
+-- The first node to store a key wins; the others read it back and sign with it.
+INSERT INTO sns_signing (id, key_pem, cert_pem, created_ms) VALUES (1, :key_pem, :cert_pem, :now)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: sns_signing_renew
+UPDATE sns_signing SET cert_pem = :new_pem WHERE id = 1 AND cert_pem = :old_pem;

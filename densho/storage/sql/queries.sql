@@ -14,6 +14,10 @@ FROM queues WHERE account = :account AND name = :name;
 SELECT id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms
 FROM queues WHERE account = :account AND substr(name, 1, :plen) = :prefix ORDER BY name;
 
+-- name: all_queues
+SELECT id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms
+FROM queues ORDER BY id;
+
 -- name: delete_queue_messages
 DELETE FROM messages WHERE queue_id = :queue_id;
 
@@ -30,6 +34,10 @@ SELECT 1 FROM deleted_queues WHERE account = :account AND name = :name AND delet
 -- name: update_queue
 UPDATE queues SET attributes = :attributes, tags = :tags, modified_ms = :now WHERE id = :queue_id
 RETURNING id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms;
+
+-- name: purge_last
+-- The queue's last purge time (a row with NULL: never purged; no row: the queue is gone).
+SELECT purged_ms FROM queues WHERE id = :queue_id;
 
 -- name: purge_messages
 DELETE FROM messages WHERE queue_id = :queue_id AND sent_ms <= :now;

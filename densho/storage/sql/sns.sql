@@ -28,6 +28,10 @@ DELETE FROM sns_dedup WHERE topic_arn = :arn;
 -- name: sns_topic_seq
 UPDATE sns_topics SET seq = max(seq, :seq) WHERE arn = :arn;
 
+-- name: sns_topic_reserve
+-- Several nodes: the row lock makes concurrent reservations take turns (no number twice).
+UPDATE sns_topics SET seq = seq + :count WHERE arn = :arn RETURNING seq;
+
 -- name: sns_sub_insert
 INSERT INTO sns_subscriptions (arn, topic_arn, owner, protocol, endpoint, attributes, confirmed,
                                created_ms)
