@@ -280,7 +280,7 @@ class AiohttpClient:
 
 
 class ClientPool:
-    """``n`` clients of one kind against one endpoint; ``aclose`` releases them all."""
+    """Clients of one kind, each against its endpoint; ``aclose`` releases them all."""
 
     def __init__(self, clients: list[Client], session: Any = None) -> None:
         self.clients = clients
@@ -288,10 +288,17 @@ class ClientPool:
 
     @classmethod
     def open(cls, url: str, kind: str, n: int) -> ClientPool:
-        endpoint = Endpoint.parse(url)
+        """``n`` clients against one endpoint."""
+        return cls.open_spread([url] * n, kind)
+
+    @classmethod
+    def open_spread(cls, urls: Sequence[str], kind: str) -> ClientPool:
+        """One client per entry of ``urls`` (the nodes of a server may repeat in it)."""
+        endpoints = {url: Endpoint.parse(url) for url in urls}
+        n = len(urls)
         if kind == "raw":
-            heads = _HeaderCache(endpoint)
-            return cls([RawClient(endpoint, heads) for _ in range(n)])
+            heads = {url: _HeaderCache(endpoint) for url, endpoint in endpoints.items()}
+            return cls([RawClient(endpoints[url], heads[url]) for url in urls])
         if kind == "aiohttp":
             import aiohttp
 
@@ -305,7 +312,7 @@ class ClientPool:
                 auto_decompress=False,
                 timeout=aiohttp.ClientTimeout(total=None),
             )
-            return cls([AiohttpClient(session, endpoint) for _ in range(n)], session)
+            return cls([AiohttpClient(session, endpoints[url]) for url in urls], session)
         raise ValueError(f"unknown client kind {kind!r} (choose from {CLIENT_KINDS})")
 
     async def aclose(self) -> None:

@@ -1,13 +1,18 @@
 """densho benchmark: densho vs moto vs a bare-ASGI ceiling, in one run.
 
     scripts/bench [--rounds 2] [--duration 5] [--targets densho,moto,ceiling] ...
+    scripts/bench --targets densho --densho-store postgresql://postgres@127.0.0.1/postgres \
+        --densho-nodes 1,2
 
 Starts every target as a subprocess on a free 127.0.0.1 port, then for each
 round runs every scenario against every target in turn (densho, moto,
 ceiling, densho, moto, ...), verifies each run (PASS/FAIL), prints a table
 with the ratios densho/moto and densho/ceiling and the performance targets,
 writes the full results as JSON under bench/results/, and stops the servers
-by PID, also on error or ^C. See bench/README.md.
+by PID, also on error or ^C. With ``--densho-store`` densho runs on
+PostgreSQL instead of SQLite, once per ``--densho-nodes`` count (N nodes on a
+fresh database of their own, the load spread over them), and the table shows
+the scaling N nodes / 1 node. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import contextlib
 import datetime as dt
 import os
 import platform
+import re
 import shlex
 import signal
 import statistics
@@ -25,7 +31,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -40,9 +46,10 @@ from bench.scenarios import (
     SCENARIO_TITLES,
     SCENARIOS,
     CpuProbe,
+    CpuSample,
     Outcome,
     Settings,
-    pool_size,
+    client_nodes,
 )
 
 TARGETS = ("densho", "moto", "ceiling")
@@ -114,11 +121,44 @@ def machine_busy_s() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / CLK_TCK  # minus idle and iowait
 
 
-def make_probe(pid: int | None, others: Sequence[int | None]) -> CpuProbe:
-    def probe() -> tuple[float, float, float, float, float]:
+# A PostgreSQL backend's process title: "postgres: [cluster: ]USER DATABASE HOST(PORT) STATE".
+PG_BACKEND_TITLE = re.compile(r"(?:^|: )\S+ (\S+) (?:\S+\(\d+\)|\[local\])(?: |$)")
+
+
+def postgres_cpu_s(databases: Collection[str]) -> float:
+    """CPU seconds of this machine's PostgreSQL processes that work for the bench: the
+    postmaster, its background processes (WAL writer, checkpointer, ...) and the backends
+    connected to ``databases``. Backends of other databases are someone else's work (they
+    count as foreign)."""
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/comm", "rb") as f:
+                if f.read().strip() != b"postgres":
+                    continue
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                title = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        backend = PG_BACKEND_TITLE.search(title.removeprefix("postgres: "))
+        if title.startswith("postgres: ") and backend and backend.group(1) not in databases:
+            continue
+        total += process_cpu_s(int(entry.name))
+    return total
+
+
+def make_probe(pids: Sequence[int], others: Sequence[int], databases: Collection[str]) -> CpuProbe:
+    """CPU use of the target's nodes, the loader, the idle targets and, when any target uses
+    PostgreSQL, its server's processes that serve the bench databases."""
+
+    def probe() -> CpuSample:
         idle = sum(tree_cpu_s(p) for p in others)
         loader = time.process_time()
-        return tree_cpu_s(pid), loader, idle, machine_busy_s(), time.perf_counter()
+        server = sum(tree_cpu_s(p) for p in pids)
+        db = postgres_cpu_s(databases) if databases else 0.0
+        return server, loader, idle, db, machine_busy_s(), time.perf_counter()
 
     return probe
 
@@ -135,6 +175,23 @@ def loopback_url(value: str) -> str:
     if not value.startswith(("http://127.0.0.1:", "http://localhost:")):
         raise argparse.ArgumentTypeError("only loopback URLs (http://127.0.0.1:PORT)")
     return value.rstrip("/")
+
+
+def pg_store(value: str) -> str:
+    try:
+        return servers.check_pg_url(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def node_counts(value: str) -> list[int]:
+    try:
+        counts = sorted({int(v) for v in value.split(",") if v.strip()})
+    except ValueError:
+        counts = []
+    if not counts or not all(1 <= n <= 16 for n in counts):
+        raise argparse.ArgumentTypeError("--densho-nodes: a comma list of counts 1..16, e.g. 1,2")
+    return counts
 
 
 def git_commit() -> str | None:
@@ -168,17 +225,32 @@ def fmt_ratio(value: float | None) -> str:
 
 
 class Target:
-    def __init__(self, name: str, url: str, server: servers.Server | None) -> None:
-        self.name = name
-        self.url = url
-        self.server = server  # None when --NAME-url pointed at a server we did not start
+    """One server under test: one process, or several densho nodes on one database."""
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        urls: list[str],
+        procs: list[servers.Server],
+        database: str | None = None,
+    ) -> None:
+        self.name = name  # its label in the table: densho, moto, ceiling, pg-1node, ...
+        self.kind = kind  # what the scenarios are told: densho, moto or ceiling
+        self.urls = urls  # one per node
+        self.procs = procs  # empty when --NAME-url pointed at a server we did not start
+        self.database = database  # the PostgreSQL database its nodes share (dropped at the end)
 
     @property
-    def pid(self) -> int | None:
-        return self.server.pid if self.server else None
+    def url(self) -> str:
+        return self.urls[0]
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
 
     def dead(self) -> bool:
-        return self.server is not None and not self.server.alive()
+        return any(not p.alive() for p in self.procs)
 
 
 async def run_one(
@@ -187,21 +259,23 @@ async def run_one(
     round_no: int,
     settings: Settings,
     client_kind: str,
-    others: Sequence[int | None] = (),
+    others: Sequence[int] = (),
+    databases: Collection[str] = (),
 ) -> Outcome:
     if target.dead():
         outcome = Outcome(scenario, target.name, round_no)
         outcome.problems.append("server is no longer running")
         return outcome
-    pool = loadgen.ClientPool.open(target.url, client_kind, pool_size(scenario, settings))
+    nodes = client_nodes(scenario, settings, len(target.urls))
+    pool = loadgen.ClientPool.open_spread([target.urls[n] for n in nodes], client_kind)
     bound = settings.duration_s + 3 * settings.drain_timeout_s + 120
+    probe = make_probe(target.pids, others, databases)
     try:
-        return await asyncio.wait_for(
-            RUNNERS[scenario](
-                pool, target.name, round_no, settings, make_probe(target.pid, others)
-            ),
-            timeout=bound,
+        outcome = await asyncio.wait_for(
+            RUNNERS[scenario](pool, target.kind, round_no, settings, probe), timeout=bound
         )
+        outcome.target = target.name
+        return outcome
     except Exception as exc:  # one broken run must not stop the others
         outcome = Outcome(scenario, target.name, round_no)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -216,12 +290,13 @@ async def run_one(
 def progress_line(o: Outcome) -> str:
     p50, p99 = loadgen.latency_ms(o.latencies_ns)
     cpu = o.details.get("cpu_pct") or {}
-    cpu_text = (
-        f"  cpu: server {cpu['server']:.0f}% loader {cpu['loader']:.0f}%"
-        f" other {cpu['idle_servers'] + cpu['foreign']:.0f}%"
-        if cpu
-        else ""
-    )
+    cpu_text = ""
+    if cpu:
+        db = f" db {cpu['db']:.0f}%" if cpu.get("db") else ""  # PostgreSQL's processes
+        cpu_text = (
+            f"  cpu: server {cpu['server']:.0f}%{db} loader {cpu['loader']:.0f}%"
+            f" other {cpu['idle_servers'] + cpu['foreign']:.0f}%"
+        )
     if o.details.get("noisy"):
         cpu_text += "  (busy machine: figures suspect)"
     line = (
@@ -243,15 +318,17 @@ async def run_all(
     client_kind: str,
     outcomes: list[Outcome],
 ) -> None:
+    databases = [servers.database_name(t.database) for t in targets.values() if t.database]
     for round_no in range(1, rounds + 1):
         print(f"round {round_no}/{rounds}", flush=True)
         for scenario in scenarios:
-            for name in SCENARIO_TARGETS[scenario]:
-                target = targets.get(name)
-                if target is None:
+            for target in targets.values():
+                if target.kind not in SCENARIO_TARGETS[scenario]:
                     continue
-                others = [t.pid for t in targets.values() if t is not target]
-                outcome = await run_one(scenario, target, round_no, settings, client_kind, others)
+                others = [p for t in targets.values() if t is not target for p in t.pids]
+                outcome = await run_one(
+                    scenario, target, round_no, settings, client_kind, others, databases
+                )
                 outcomes.append(outcome)
                 print(progress_line(outcome), flush=True)
 
@@ -289,16 +366,32 @@ def aggregate(outcomes: list[Outcome]) -> dict[tuple[str, str], dict[str, Any]]:
     return summary
 
 
-def ratios(summary: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+def _ratio(row: dict[str, Any] | None, ref: dict[str, Any] | None) -> float | None:
+    if row is None or ref is None or ref["msgs_per_s"] <= 0:
+        return None
+    return float(row["msgs_per_s"] / ref["msgs_per_s"])
+
+
+def ratios(
+    summary: dict[tuple[str, str], dict[str, Any]], labels: dict[str, str], nodes: dict[str, int]
+) -> dict[str, dict[str, float | None]]:
+    """Per scenario: densho/moto and densho/ceiling (densho: the first densho target) and, for
+    densho on N > 1 nodes, "N nodes/1 node" (against the 1-node densho on the same store)."""
+    densho = [label for label, kind in labels.items() if kind == "densho"]
+    primary = densho[0] if densho else "densho"
+    one = next((label for label in densho if nodes.get(label) == 1), None)
     out: dict[str, dict[str, float | None]] = {}
     for scenario in SCENARIOS:
-        densho = summary.get((scenario, "densho"))
+        base = summary.get((scenario, primary))
         row: dict[str, float | None] = {}
         for other in ("moto", "ceiling"):
-            ref = summary.get((scenario, other))
-            ok = densho and ref and ref["msgs_per_s"] > 0
-            row[f"densho/{other}"] = densho["msgs_per_s"] / ref["msgs_per_s"] if ok else None
-        if densho or any((scenario, t) in summary for t in TARGETS):
+            row[f"densho/{other}"] = _ratio(base, summary.get((scenario, other)))
+        for label in densho:
+            if one is not None and nodes.get(label, 1) > 1:
+                row[f"{nodes[label]} nodes/1 node"] = _ratio(
+                    summary.get((scenario, label)), summary.get((scenario, one))
+                )
+        if any((scenario, label) in summary for label in labels):
             out[scenario] = row
     return out
 
@@ -307,9 +400,12 @@ def goals(
     summary: dict[tuple[str, str], dict[str, Any]],
     ratio: dict[str, dict[str, float | None]],
     scenarios: Sequence[str] = SCENARIOS,
+    densho: str = "densho",
 ) -> list[dict[str, Any]]:
+    """The goals, checked on the ``densho`` target (the first densho configuration)."""
+
     def rate(scenario: str) -> float | None:
-        row = summary.get((scenario, "densho"))
+        row = summary.get((scenario, densho))
         return row["msgs_per_s"] if row else None
 
     checks: list[dict[str, Any]] = []
@@ -334,7 +430,7 @@ def goals(
     add("SendMessageBatch msgs/s", rate("batch"), GOAL_BATCH_RATE, f">= {GOAL_BATCH_RATE:,}")
     add("drain msgs/s", rate("drain"), GOAL_DRAIN_RATE, f">= {GOAL_DRAIN_RATE:,}")
     add("producers+consumers msgs/s", rate("pc"), GOAL_PC_RATE, f">= {GOAL_PC_RATE:,}")
-    pc = summary.get(("pc", "densho"))
+    pc = summary.get(("pc", densho))
     add(
         "producers+consumers p50 ms",
         pc["p50_ms"] if pc else None,
@@ -343,7 +439,7 @@ def goals(
         lower=True,
     )
     add("FIFO msgs/s", rate("fifo"), GOAL_FIFO_RATE, f">= {GOAL_FIFO_RATE:,}")
-    fifo = summary.get(("fifo", "densho"))
+    fifo = summary.get(("fifo", densho))
     add(
         "FIFO order violations",
         fifo.get("order_violations") if fifo else None,
@@ -369,16 +465,21 @@ def print_report(
     checks: list[dict[str, Any]],
     unavailable: dict[str, str],
     scenarios: Sequence[str] = SCENARIOS,
+    labels: dict[str, str] | None = None,
+    densho: str = "densho",
 ) -> None:
+    """``labels``: every target's label and kind (densho, moto, ceiling), in table order;
+    ``densho``: the label the goals were checked on."""
+    labels = labels or {t: t for t in TARGETS}
     print()
     header = f"{'scenario':<24} {'target':<8} {'msgs/s':>10} {'p50 ms':>8} {'p99 ms':>8}  verify"
     print(header)
     print("-" * len(header))
     for scenario in scenarios:
-        for target in TARGETS:
+        for target, kind in labels.items():
             row = summary.get((scenario, target))
             if row is None:
-                if target in unavailable and target in SCENARIO_TARGETS[scenario]:
+                if target in unavailable and kind in SCENARIO_TARGETS[scenario]:
                     print(f"{SCENARIO_TITLES[scenario]:<24} {target:<8} {'unavailable':>10}")
                 continue
             mark = "" if row["latency_kind"] == "request" else " *"
@@ -388,21 +489,26 @@ def print_report(
             )
     print("  msgs/s: median over rounds; p50/p99: per request over all rounds;")
     print("  * producers+consumers and FIFO latency is send-to-receive of each message.")
-    for target in TARGETS:
+    for target in labels:
         row = summary.get(("fifo", target))
         if row is not None:
             found = row.get("order_violations")
             shown = "not checked (run aborted)" if found is None else f"{found:,}"
             print(f"  FIFO order + group-lock violations, {target}, all rounds: {shown}")
     print()
-    print(f"{'scenario':<24} {'densho/moto':>12} {'densho/ceiling':>15}")
-    for scenario, row in ratio.items():
-        print(
-            f"{SCENARIO_TITLES[scenario]:<24} {fmt_ratio(row['densho/moto']):>12}"
-            f" {fmt_ratio(row['densho/ceiling']):>15}"
-        )
-    print()
-    print("goals (densho):")
+    # Only the ratios this run can give (no moto target: no densho/moto column, ...).
+    columns = [
+        c
+        for c in dict.fromkeys(c for row in ratio.values() for c in row)
+        if any(row.get(c) is not None for row in ratio.values())
+    ]
+    if columns:
+        print(f"{'scenario':<24}" + "".join(f" {c:>15}" for c in columns))
+        for scenario, row in ratio.items():
+            cells = "".join(f" {fmt_ratio(row.get(c)):>15}" for c in columns)
+            print(f"{SCENARIO_TITLES[scenario]:<24}{cells}")
+        print()
+    print(f"goals ({densho}):")
     for check in checks:
         status = {True: "met", False: "MISSED", None: "n/a"}[check["met"]]
         actual = check["actual"]
@@ -498,6 +604,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=[],
         help='extra "densho serve" flags, e.g. --densho-args="--synchronous NORMAL"',
     )
+    p.add_argument(
+        "--densho-store",
+        type=pg_store,
+        help="run densho on PostgreSQL: postgresql://[user@]127.0.0.1[:port][/db] of a server on"
+        " this machine; each --densho-nodes count gets a fresh database there (db only serves"
+        " to create and drop them; default postgres), dropped at the end",
+    )
+    p.add_argument(
+        "--densho-nodes",
+        type=node_counts,
+        default=[1],
+        help="with --densho-store: comma list of node counts, e.g. 1,2 (default 1); each count"
+        " is a target pg-Nnode whose clients are spread over its N nodes",
+    )
     p.add_argument("--densho-url", type=loopback_url, help="use this running densho")
     p.add_argument("--moto-url", type=loopback_url, help="use this running moto")
     p.add_argument("--ceiling-url", type=loopback_url, help="use this running ceiling")
@@ -516,6 +636,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--fifo-groups must be 1..100")
     if min(args.fifo_backlog, args.moto_fifo_backlog, args.fifo_hold_ms) < 0:
         p.error("--fifo-backlog, --moto-fifo-backlog and --fifo-hold-ms must be >= 0")
+    if args.densho_store and args.densho_url:
+        p.error("--densho-store starts densho nodes of its own: not with --densho-url")
+    if args.densho_nodes != [1] and not args.densho_store:
+        p.error("several densho nodes share a PostgreSQL database: give --densho-store")
     return args
 
 
@@ -547,6 +671,46 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def densho_configs(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """(label, nodes) of each densho configuration to run: one SQLite densho, or one
+    PostgreSQL configuration per ``--densho-nodes`` count."""
+    if args.densho_store is None:
+        return [("densho", 1)]
+    return [(f"pg-{n}node", n) for n in args.densho_nodes]
+
+
+def start_densho_target(label: str, nodes: int, args: argparse.Namespace) -> Target:
+    """One densho configuration: a node on SQLite, or ``nodes`` nodes sharing a PostgreSQL
+    database made for them here (dropped by :func:`stop_target`)."""
+    if args.densho_store is None:
+        server = servers.start_densho(args.startup_timeout, args.densho_args)
+        return Target(label, "densho", [server.url], [server])
+    database = servers.create_database(args.densho_store)
+    target = Target(label, "densho", [], [], database)
+    try:
+        for _ in range(nodes):
+            server = servers.start_densho(args.startup_timeout, args.densho_args, database)
+            target.procs.append(server)
+            target.urls.append(server.url)
+    except BaseException:
+        stop_target(target, args.densho_store)
+        for server in target.procs:
+            servers.cleanup_logs(server)
+        raise
+    return target
+
+
+def stop_target(target: Target, pg_server: str | None) -> list[int | None]:
+    """Stop the target's processes (by PID), then drop its database; their exit statuses."""
+    exits = [servers.stop(proc) for proc in target.procs]
+    if target.database is not None and pg_server is not None:
+        try:
+            servers.drop_database(pg_server, target.database)
+        except Exception as exc:
+            print(f"could not drop {target.database}: {exc!r}", file=sys.stderr)
+    return exits
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     settings = settings_from(args)
@@ -556,27 +720,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     wanted = [t for t in args.targets if any(t in SCENARIO_TARGETS[s] for s in args.scenarios)]
 
     targets: dict[str, Target] = {}
+    labels: dict[str, str] = {}  # every target's label -> kind, in table order
+    nodes: dict[str, int] = {}  # label -> densho nodes
     unavailable: dict[str, str] = {}
     outcomes: list[Outcome] = []
+    exits: dict[str, list[int | None]] = {}
     interrupted = False
     try:
         for name in wanted:
             given = getattr(args, f"{name}_url")
             if given:
-                targets[name] = Target(name, given, None)
+                labels[name], nodes[name] = name, 1
+                targets[name] = Target(name, name, [given], [])
                 print(f"{name:<8} {given} (already running)", flush=True)
                 continue
-            try:
-                if name == "densho":
-                    server = servers.start_densho(args.startup_timeout, args.densho_args)
-                else:
-                    server = STARTERS[name](timeout_s=args.startup_timeout)
-            except servers.ServerError as exc:
-                unavailable[name] = str(exc)
-                print(f"{name:<8} UNAVAILABLE: {exc}", flush=True)
-                continue
-            targets[name] = Target(name, server.url, server)
-            print(f"{name:<8} {server.url} (pid {server.pid})", flush=True)
+            for label, count in densho_configs(args) if name == "densho" else [(name, 1)]:
+                labels[label], nodes[label] = name, count
+                try:
+                    if name == "densho":
+                        target = start_densho_target(label, count, args)
+                    else:
+                        server = STARTERS[name](timeout_s=args.startup_timeout)
+                        target = Target(label, name, [server.url], [server])
+                except servers.ServerError as exc:
+                    unavailable[label] = str(exc)
+                    print(f"{label:<8} UNAVAILABLE: {exc}", flush=True)
+                    continue
+                targets[label] = target
+                pids = ", ".join(str(pid) for pid in target.pids)
+                where = ""
+                if target.database:
+                    where = f" on database {servers.database_name(target.database)}"
+                print(f"{label:<8} {' '.join(target.urls)} (pid {pids}){where}", flush=True)
         print(
             f"client={args.client} loop={args.loop} concurrency={args.concurrency} "
             f"duration={args.duration}s rounds={args.rounds} body={args.body_size}B "
@@ -592,15 +767,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         interrupted = True
         print("\ninterrupted: stopping servers", file=sys.stderr)
     finally:
-        exits = {}
         for target in targets.values():
-            if target.server is not None:
-                exits[target.name] = servers.stop(target.server)
+            exits[target.name] = stop_target(target, args.densho_store)
 
+    densho = next((label for label, kind in labels.items() if kind == "densho"), "densho")
     summary = aggregate(outcomes)
-    ratio = ratios(summary)
-    checks = goals(summary, ratio, args.scenarios)
-    print_report(summary, ratio, checks, unavailable, args.scenarios)
+    ratio = ratios(summary, labels, nodes)
+    checks = goals(summary, ratio, args.scenarios, densho)
+    print_report(summary, ratio, checks, unavailable, args.scenarios, labels, densho)
     print_failures(outcomes)
     noisy = sum(1 for o in outcomes if o.details.get("noisy"))
     if noisy:
@@ -610,27 +784,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     failed = [o for o in outcomes if o.verdict != "PASS"]
     # moto is only a yardstick: its own bugs are reported but do not fail the run.
-    blocking = [o for o in failed if o.target != "moto"]
+    blocking = [o for o in failed if labels.get(o.target) != "moto"]
     if failed and not blocking:
         print("  (only the moto reference failed: exit status unaffected)")
 
     for target in targets.values():
-        server = target.server
-        if server is None:
-            continue
-        crashed = exits.get(target.name) not in (0, -signal.SIGTERM)
-        if crashed:
-            print(f"\n{target.name} exited with status {exits.get(target.name)}")
-            print(server.log_tail())
-        if (
-            crashed
-            or interrupted
-            or args.keep_logs
-            or any(o.target == target.name for o in blocking)
-        ):
-            print(f"{target.name} logs kept in {server.workdir}")
-        else:
-            servers.cleanup_logs(server)
+        failed_here = any(o.target == target.name for o in blocking)
+        for server, code in zip(target.procs, exits.get(target.name, []), strict=False):
+            crashed = code not in (0, -signal.SIGTERM)
+            if crashed:
+                print(f"\n{target.name} (pid {server.pid}) exited with status {code}")
+                print(server.log_tail())
+            if crashed or interrupted or args.keep_logs or failed_here:
+                print(f"{target.name} logs kept in {server.workdir}")
+            else:
+                servers.cleanup_logs(server)
 
     if not args.no_json and outcomes:
         payload = {
@@ -647,7 +815,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "loop": args.loop,
             "densho_args": args.densho_args,
             "targets": {
-                n: {"url": t.url, "pid": t.pid, "exit": exits.get(n)} for n, t in targets.items()
+                n: {
+                    "kind": t.kind,
+                    "urls": t.urls,
+                    "pids": t.pids,
+                    "exit": exits.get(n),
+                    "store": "postgresql"
+                    if t.database
+                    else "sqlite"
+                    if t.kind == "densho"
+                    else None,
+                    "database": servers.database_name(t.database) if t.database else None,
+                    "nodes": len(t.urls),
+                }
+                for n, t in targets.items()
             },
             "unavailable": unavailable,
             "summary": list(summary.values()),

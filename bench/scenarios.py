@@ -60,15 +60,15 @@ SCENARIO_TARGETS = {
 }
 VISIBILITY_TIMEOUT = 600  # long enough that nothing reappears during a run
 
-# () -> CPU seconds so far of (server under test, loader, idle servers, whole machine)
-# and the wall clock; sampled around the measured phase of a scenario.
-CpuSample = tuple[float, float, float, float, float]
+# () -> CPU seconds so far of (server under test, loader, idle servers, database server,
+# whole machine) and the wall clock; sampled around the measured phase of a scenario.
+CpuSample = tuple[float, float, float, float, float, float]
 CpuProbe = Callable[[], CpuSample]
 FOREIGN_CPU_WARN_PCT = 20.0  # other processes using more than this: figures are suspect
 
 
 def no_probe() -> CpuSample:
-    return 0.0, time.process_time(), 0.0, 0.0, time.perf_counter()
+    return 0.0, time.process_time(), 0.0, 0.0, 0.0, time.perf_counter()
 
 
 @dataclass
@@ -113,17 +113,20 @@ class Outcome:
 
     def cpu(self, before: CpuSample, after: CpuSample) -> None:
         """Record CPU use over the measured phase, in % of one core: the server under
-        test, the load generator, the idle servers (should be ~0) and everything else
-        on the machine ("foreign": other people's processes; should be ~0 too)."""
-        wall = after[4] - before[4]
+        test (all its nodes), the load generator, the idle servers (should be ~0), the
+        database server (PostgreSQL, when the server uses it) and everything else on the
+        machine ("foreign": other people's processes; should be ~0 too)."""
+        wall = after[5] - before[5]
         if wall <= 0:
             return
-        pct = [100 * (after[i] - before[i]) / wall for i in range(4)]
-        foreign = max(0.0, pct[3] - pct[0] - pct[1] - pct[2]) if pct[3] else 0.0
+        # A process that ended during the run takes its CPU time with it: never below 0.
+        pct = [max(0.0, 100 * (after[i] - before[i]) / wall) for i in range(5)]
+        foreign = max(0.0, pct[4] - sum(pct[:4])) if pct[4] else 0.0
         self.details["cpu_pct"] = {
             "server": round(pct[0], 1),
             "loader": round(pct[1], 1),
             "idle_servers": round(pct[2], 1),
+            "db": round(pct[3], 1),
             "foreign": round(foreign, 1),
         }
         if foreign > FOREIGN_CPU_WARN_PCT:
@@ -1222,3 +1225,20 @@ def pool_size(scenario: str, settings: Settings) -> int:
     if scenario == "pc":
         return settings.pc_producers + settings.pc_consumers
     return settings.concurrency
+
+
+def client_nodes(scenario: str, settings: Settings, nodes: int) -> list[int]:
+    """The node (0 .. nodes-1) each of a scenario's clients talks to, for a server of several
+    nodes on one database. The clients go round-robin over the nodes, except that in the
+    scenarios with producers and consumers (``pc``, ``fifo``: producers are the first clients)
+    the producers go round-robin over the first half of the nodes and the consumers over the
+    rest: every message then crosses from one node to another, and the consumers' long polls
+    are woken by another node's notification, the path a multi-node deployment adds."""
+    size = pool_size(scenario, settings)
+    if nodes < 2 or scenario not in ("pc", "fifo"):
+        return [i % nodes for i in range(size)]
+    producers = settings.fifo_groups if scenario == "fifo" else settings.pc_producers
+    split = nodes // 2
+    return [i % split for i in range(producers)] + [
+        split + i % (nodes - split) for i in range(size - producers)
+    ]

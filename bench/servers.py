@@ -2,10 +2,13 @@
 
 Every server gets its own log directory; ``stop`` sends SIGTERM to the PID we
 started (never anything broader), waits, and only then SIGKILLs that PID.
+For densho on PostgreSQL it also creates the fresh database its nodes share
+and drops it afterwards (``create_database`` / ``drop_database``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -16,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +133,10 @@ def start(name: str, argv: list[str], *, url: str | None, timeout_s: float) -> S
     return server
 
 
-def start_densho(timeout_s: float = 30.0, extra_args: Sequence[str] = ()) -> Server:
+def start_densho(
+    timeout_s: float = 30.0, extra_args: Sequence[str] = (), store: str | None = None
+) -> Server:
+    """densho on a fresh data dir; on SQLite there, or on the ``store`` database URL."""
     data_dir = tempfile.mkdtemp(prefix="densho-bench-data-")
     argv = [
         sys.executable,
@@ -141,6 +149,7 @@ def start_densho(timeout_s: float = 30.0, extra_args: Sequence[str] = ()) -> Ser
         "0",
         "--data-dir",
         data_dir,
+        *(("--store", store) if store else ()),
         *extra_args,
     ]
     try:
@@ -195,3 +204,63 @@ def stop(server: Server, timeout_s: float = 10.0) -> int | None:
 
 def cleanup_logs(server: Server) -> None:
     shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+PG_SCHEMES = ("postgresql", "postgres")
+PG_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+BENCH_DB_PREFIX = "densho_bench_"
+
+
+def check_pg_url(url: str) -> str:
+    """A ``postgresql://`` URL of a server on this machine (its database is only used to create
+    and drop the bench's own; default ``postgres``). Loopback only: the bench creates and drops
+    databases there, and reads the server's CPU use from /proc."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in PG_SCHEMES or parts.hostname not in PG_LOOPBACK:
+        raise ValueError(f"need postgresql://[user@]127.0.0.1[:port][/db], got {url!r}")
+    return url
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _admin_url(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return url if parts.path.strip("/") else _with_database(url, "postgres")
+
+
+async def _admin(url: str, sql: str) -> None:
+    import asyncpg  # densho's own dependency
+
+    conn = await asyncpg.connect(_admin_url(url), timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def create_database(server_url: str) -> str:
+    """A new, empty, uniquely named database on the server of ``server_url``; its URL."""
+    name = BENCH_DB_PREFIX + uuid.uuid4().hex[:12]
+    try:
+        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        raise ServerError(f"cannot create a database at {server_url}: {exc!r}") from exc
+    return _with_database(server_url, name)
+
+
+def database_name(url: str) -> str:
+    return urllib.parse.urlsplit(url).path.strip("/")
+
+
+def drop_database(server_url: str, url: str) -> None:
+    """Drop a database :func:`create_database` made (the name is checked), connected to the
+    server's own database (``server_url``): nobody can drop the database they are in."""
+    name = database_name(url)
+    if not name.startswith(BENCH_DB_PREFIX) or not name[len(BENCH_DB_PREFIX) :].isalnum():
+        raise ValueError(f"not a bench database: {name!r}")
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
