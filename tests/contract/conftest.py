@@ -41,11 +41,8 @@ class Backend:
 
 @pytest.fixture(scope="session")
 def contract_pg() -> Iterator[str]:
-    url = pg.create_database()
-    try:
+    with pg.fresh_database() as url:
         yield url
-    finally:
-        pg.drop_database(url)
 
 
 async def _truncate(url: str) -> None:

@@ -48,11 +48,8 @@ SNAPSHOT = Path(str(resources.files("densho.storage.sql").joinpath("pg", "schema
 
 @pytest.fixture
 def fresh_db() -> Iterator[str]:
-    url = pg.create_database()
-    try:
+    with pg.fresh_database() as url:
         yield url
-    finally:
-        pg.drop_database(url)
 
 
 async def _describe(url: str) -> str:

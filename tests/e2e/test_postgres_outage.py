@@ -60,11 +60,8 @@ class ProxyThread:
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    url = pg.create_database()
-    try:
+    with pg.fresh_database() as url:
         yield url
-    finally:
-        pg.drop_database(url)
 
 
 def test_unreachable_database_answers_503_and_recovers(database: str, tmp_path: Path) -> None:

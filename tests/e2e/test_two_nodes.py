@@ -76,11 +76,8 @@ class Node:
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    url = pg.create_database()
-    try:
+    with pg.fresh_database() as url:
         yield url
-    finally:
-        pg.drop_database(url)
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ Knows nothing of densho's schema: the server (or store) migrates its database it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -64,3 +66,13 @@ def create_database(prefix: str = "densho_test") -> str:
 def drop_database(url: str) -> None:
     name = urllib.parse.urlsplit(url).path.lstrip("/")
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new empty database for the block (its URL), dropped afterwards."""
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
