@@ -9,10 +9,10 @@ Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.
 Concurrency, since other nodes write the same rows at the same time (READ COMMITTED):
 - claims lock the rows they take with ``FOR UPDATE SKIP LOCKED``: concurrent receivers on any
   node never get the same message, and never wait for each other;
-- a FIFO send holds its queue's row (``lock_fifo_queue``) until it commits, so a FIFO queue's
-  sends take turns: deduplication sees every earlier send, the SequenceNumber counter in that row
-  advances without gaps, and rows commit in row-id order (a receive never sees a later message of
-  a group before an earlier one);
+- a FIFO send holds its queue's row (in ``densho_send_fifo``, migration 0005) until it commits,
+  so a FIFO queue's sends take turns: deduplication sees every earlier send, the SequenceNumber
+  counter in that row advances without gaps, and rows commit in row-id order (a receive never
+  sees a later message of a group before an earlier one);
 - a FIFO receive takes a transaction-scoped advisory lock per message group before looking at
   the group (``lock_fifo_group``), and passes over a group another receiver holds;
 - an acknowledged write is a committed PostgreSQL transaction (``synchronous_commit`` as the
@@ -38,7 +38,7 @@ import orjson
 from densho.engine.model import NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.engine.move_model import MoveStep
 from densho.storage import postgres_fair, postgres_migrations, sql
-from densho.storage.base import Claim, FifoSend, Handle, QueueGone
+from densho.storage.base import Claim, FifoSend, Handle, QueueGone, StoreUnavailable
 from densho.storage.moves import Lease
 from densho.storage.postgres_moves import PgMoveTasks
 from densho.storage.postgres_notify import Forget, Notifications, Wake
@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 _Q = compile_all(sql.queries("pg_queries.sql"))
 _Stored = list[tuple[str, int]]
 _Send = tuple[int, list[dict[str, Any]], "asyncio.Future[_Stored]"]
+_FifoPending = tuple[list[dict[str, Any]], FifoSend, "asyncio.Future[_Stored]"]
 DEFAULT_POOL_SIZE = 10
 # Fair queues: how long a queue found without message groups keeps the one-statement claim
 # before it is looked at again (another node's first grouped send is not told to this one).
@@ -87,6 +88,9 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         self._sends: list[_Send] = []
         self._sends_scheduled = False
         self._flushes: set[asyncio.Task[None]] = set()
+        # FIFO sends, per queue: those waiting for the queue's writer task (``_write_fifo``).
+        self._fifo_sends: dict[int, list[_FifoPending]] = {}
+        self._fifo_writers: dict[int, asyncio.Task[None]] = {}
 
     @property
     def url(self) -> str:
@@ -125,6 +129,7 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
             command_timeout=60,
             statement_cache_size=256,
             server_settings={"application_name": "densho"},
+            reset=_keep_session,
         )
         assert pool is not None
         self._db = Db(pool)
@@ -240,10 +245,7 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         rows = [message_row(queue_id, m) for m in messages]
         if fifo is None:
             return await self._send_together(queue_id, rows)
-        async with self.db.tx() as c:
-            out = await self._insert_messages(c, queue_id, rows, fifo)
-        self._available(queue_id, len(rows))
-        return out
+        return await self._send_fifo_together(queue_id, rows, fifo)
 
     def _send_together(self, queue_id: int, rows: list[dict[str, Any]]) -> asyncio.Future[_Stored]:
         """Queue a standard send for this loop turn's shared INSERT; its future answers after
@@ -293,12 +295,60 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
             start += len(queue_rows)
             self._available(queue_id, len(queue_rows))
 
+    def _send_fifo_together(
+        self, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend
+    ) -> asyncio.Future[_Stored]:
+        """Queue a FIFO send for its queue's writer; its future answers after the statement that
+        stored it committed (or raises, as every send of that statement does)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[_Stored] = loop.create_future()
+        self._fifo_sends.setdefault(queue_id, []).append((rows, fifo, fut))
+        if queue_id not in self._fifo_writers:
+            task = loop.create_task(self._write_fifo(queue_id))
+            self._fifo_writers[queue_id] = task
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+        return fut
+
+    async def _write_fifo(self, queue_id: int) -> None:
+        """The one writer of a FIFO queue on this node while it has sends: each round stores
+        every send that arrived since the round before, in arrival order, in one statement.
+        One round at a time, because the queue's row lock lets only one writer in anyway (also
+        across nodes): sends arriving meanwhile wait for the next round instead of for the lock,
+        and commit in the order they arrived."""
+        try:
+            while batch := self._fifo_sends.pop(queue_id, None):
+                await self._insert_fifo(queue_id, batch)
+        finally:
+            del self._fifo_writers[queue_id]
+            for _, _, fut in self._fifo_sends.pop(queue_id, []):  # only if cancelled (closing)
+                if not fut.done():
+                    fut.set_exception(StoreUnavailable("store closing"))
+
+    async def _insert_fifo(self, queue_id: int, batch: list[_FifoPending]) -> None:
+        try:
+            async with self.db.one() as c:  # one statement: atomic by itself
+                stored = await _send_fifo_rows(c, queue_id, [(r, f) for r, f, _ in batch])
+        except BaseException as exc:
+            for _, _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        start = 0
+        for rows, _, fut in batch:
+            if not fut.done():  # a cancelled caller's write is committed regardless
+                fut.set_result(stored[start : start + len(rows)])
+            start += len(rows)
+        self._available(queue_id, start)
+
     async def _insert_messages(
         self, c: Conn, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend | None
     ) -> list[tuple[str, int]]:
-        """Insert message rows into one queue: the one way every message is stored, by
-        SendMessage, SendMessageBatch and SNS fan-out alike. Several statements only for FIFO
-        queues, which the caller runs in a transaction."""
+        """Insert message rows into one queue, in the caller's transaction (SNS fan-out).
+        SendMessage and SendMessageBatch store theirs through the same helpers, several sends
+        per statement (``_insert_sends``, ``_write_fifo``)."""
         if fifo is not None:
             return await self._send_fifo(c, queue_id, rows, fifo)
         await self._prepare_standard(c, queue_id, rows)
@@ -337,51 +387,7 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
     async def _send_fifo(
         c: Conn, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend
     ) -> list[tuple[str, int]]:
-        counter = await c.fetchval(_Q["lock_fifo_queue"], {"queue_id": queue_id})
-        if counter is None:
-            raise QueueGone(queue_id)
-        scopes = [row["group_id"] if fifo.by_group else "" for row in rows]
-        found: dict[tuple[str, str], tuple[str, int]] = {
-            (r[0], r[1]): (r[2], r[3])
-            for r in await c.fetch(
-                _Q["fifo_find_duplicates"],
-                {
-                    "queue_id": queue_id,
-                    "scopes": scopes,
-                    "dedup_ids": [row["dedup_id"] for row in rows],
-                    "now": fifo.now_ms,
-                },
-            )
-        }
-        out: list[tuple[str, int]] = []
-        new: list[dict[str, Any]] = []
-        seqs: list[int] = []
-        for row, scope in zip(rows, scopes, strict=True):
-            key = (scope, row["dedup_id"])
-            duplicate = found.get(key)
-            if duplicate is not None:  # accepted, not enqueued again: AWS answers as before
-                out.append(duplicate)
-                continue
-            counter += 1
-            found[key] = (row["message_id"], counter)  # a later entry of this batch repeats it
-            new.append(row)
-            seqs.append(counter)
-            out.append((row["message_id"], counter))
-        if new:
-            await _insert_many(c, new, seqs)
-            await c.execute(
-                _Q["fifo_remember_dedups"],
-                {
-                    "queue_id": queue_id,
-                    "scopes": [row["group_id"] if fifo.by_group else "" for row in new],
-                    "dedup_ids": [row["dedup_id"] for row in new],
-                    "message_ids": [row["message_id"] for row in new],
-                    "fifo_seqs": seqs,
-                    "expires": fifo.now_ms + fifo.window_ms,
-                },
-            )
-            await c.execute(_Q["set_fifo_seq"], {"queue_id": queue_id, "fifo_seq": counter})
-        return out
+        return await _send_fifo_rows(c, queue_id, [(rows, fifo)])
 
     async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
         try:
@@ -570,6 +576,18 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         return step
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release: nothing (asyncpg still rolls back a transaction left open).
+
+    asyncpg's default runs ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` on
+    every release: a round trip per request, for session state pooled connections never keep.
+    Their advisory locks are transaction-scoped (``pg_*advisory_xact_lock``, released at commit;
+    the migrations' session lock is taken on a connection of their own), LISTEN runs on the
+    dedicated connection of ``postgres_notify``, no statement uses SET or a cursor outliving
+    its transaction. Whoever adds session state to a pooled connection must undo it here."""
+    del conn
+
+
 async def asyncpg_close(pool: asyncpg.Pool) -> None:
     """Close the pool, giving in-flight statements a moment; never hang shutdown."""
     try:
@@ -590,34 +608,58 @@ async def _insert_rows(c: Conn, rows: list[dict[str, Any]]) -> list[tuple[str, i
     if len(rows) == 1:
         seq = await c.fetchval(_Q["insert_message"], rows[0])
         return [(rows[0]["message_id"], int(seq))]
-    return await _insert_many(c, rows, [None] * len(rows))
+    return await _insert_many(c, rows)
 
 
-async def _insert_many(
-    c: Conn, rows: list[dict[str, Any]], fifo_seqs: list[Any]
-) -> list[tuple[str, int]]:
-    """Many rows in one INSERT; (message id, row id) of each, in the order given."""
-    got = await c.fetch(
-        _Q["insert_messages"],
-        {
-            "queue_ids": [r["queue_id"] for r in rows],
-            "message_ids": [r["message_id"] for r in rows],
-            "bodies": [r["body"] for r in rows],
-            "attrs": [r["attrs"] for r in rows],
-            "sys_attrs": [r["sys_attrs"] for r in rows],
-            "md5_bodies": [r["md5_body"] for r in rows],
-            "md5_attrs": [r["md5_attrs"] for r in rows],
-            "md5_sys": [r["md5_sys"] for r in rows],
-            "sender_ids": [r["sender_id"] for r in rows],
-            "sent": [r["sent_ms"] for r in rows],
-            "visible": [r["visible_ms"] for r in rows],
-            "group_ids": [r["group_id"] for r in rows],
-            "dedup_ids": [r["dedup_id"] for r in rows],
-            "fifo_seqs": fifo_seqs,
-        },
-    )
+async def _insert_many(c: Conn, rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Many standard rows in one INSERT; (message id, row id) of each, in the order given."""
+    got = await c.fetch(_Q["insert_messages"], {**_columns(rows), "fifo_seqs": [None] * len(rows)})
     seq_of = {r[0]: int(r[1]) for r in got}  # message ids are unique (uuid4)
     return [(r["message_id"], seq_of[r["message_id"]]) for r in rows]
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Message rows as one array per column (the arguments of a multi-row insert)."""
+    return {
+        "queue_ids": [r["queue_id"] for r in rows],
+        "message_ids": [r["message_id"] for r in rows],
+        "bodies": [r["body"] for r in rows],
+        "attrs": [r["attrs"] for r in rows],
+        "sys_attrs": [r["sys_attrs"] for r in rows],
+        "md5_bodies": [r["md5_body"] for r in rows],
+        "md5_attrs": [r["md5_attrs"] for r in rows],
+        "md5_sys": [r["md5_sys"] for r in rows],
+        "sender_ids": [r["sender_id"] for r in rows],
+        "sent": [r["sent_ms"] for r in rows],
+        "visible": [r["visible_ms"] for r in rows],
+        "group_ids": [r["group_id"] for r in rows],
+        "dedup_ids": [r["dedup_id"] for r in rows],
+    }
+
+
+async def _send_fifo_rows(
+    c: Conn, queue_id: int, sends: list[tuple[list[dict[str, Any]], FifoSend]]
+) -> list[tuple[str, int]]:
+    """FIFO sends to one queue, in order, in one statement (``densho_send_fifo``: lock,
+    deduplication, SequenceNumbers, inserts); (message id, SequenceNumber) of each row — for a
+    duplicate, the original's. Raises QueueGone when the queue does not exist."""
+    entries = [(row, fifo) for rows, fifo in sends for row in rows]
+    got = await c.fetch(
+        _Q["send_fifo"],
+        {
+            **_columns([row for row, _ in entries]),
+            "queue_id": queue_id,
+            "now": [fifo.now_ms for _, fifo in entries],
+            "expires": [fifo.now_ms + fifo.window_ms for _, fifo in entries],
+            "scopes": [row["group_id"] if fifo.by_group else "" for row, fifo in entries],
+        },
+    )
+    if len(got) != len(entries):  # no row at all: the queue is gone
+        raise QueueGone(queue_id)
+    out: list[tuple[str, int]] = [("", 0)] * len(entries)
+    for index, message_id, fifo_seq in got:
+        out[index] = (message_id, int(fifo_seq))
+    return out
 
 
 async def _claim_plain(c: Conn, args: dict[str, Any]) -> tuple[list[Any], int | None]:

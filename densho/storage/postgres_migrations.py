@@ -94,7 +94,8 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
 
 async def describe(conn: asyncpg.Connection) -> str:
     """The schema of the current database's ``public`` schema as stable text: tables with their
-    columns (type, nullability, default), constraints and indexes, each sorted by name."""
+    columns (type, nullability, default), constraints and indexes, each sorted by name; then
+    its functions (name, arguments, result)."""
     lines: list[str] = []
     tables = await conn.fetch(
         "SELECT table_name FROM information_schema.tables"
@@ -126,6 +127,13 @@ async def describe(conn: asyncpg.Connection) -> str:
             table,
         ):
             lines.append(f"  index {name}: {definition}")
+    for name, arguments, result in await conn.fetch(
+        "SELECT p.proname, pg_get_function_identity_arguments(p.oid),"
+        " pg_get_function_result(p.oid) FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace"
+        " WHERE n.nspname = 'public' ORDER BY p.proname, 2"
+    ):
+        lines.append(f"function {name}({arguments}) returns {result}")
     return "\n".join(lines) + "\n"
 
 

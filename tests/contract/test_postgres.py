@@ -1,8 +1,9 @@
 """What only the PostgreSQL store promises: migrations (from empty to the committed schema, safe
 from several nodes at once, refusing a newer schema), wake-ups and cache invalidations across
-nodes (LISTEN/NOTIFY), no message rows for a queue another node deleted, one signing key for
-every node, and behaviour while the database is unreachable (StoreUnavailable, reconnection, no
-acknowledged write lost). Runs when ``postgresql`` is among ``DENSHO_TEST_STORES``; fails,
+nodes (LISTEN/NOTIFY), FIFO sends from several nodes at once (deduplication, SequenceNumber
+order), no message rows for a queue another node deleted, one signing key for every node, and
+behaviour while the database is unreachable (StoreUnavailable, reconnection, no acknowledged
+write lost). Runs when ``postgresql`` is among ``DENSHO_TEST_STORES``; fails,
 never skips, when PostgreSQL is unreachable.
 
 To accept a deliberate schema change: ``DENSHO_WRITE_SCHEMA_SNAPSHOT=1 pytest
@@ -309,6 +310,78 @@ def test_a_queue_deleted_on_another_node_takes_no_more_rows(fresh_db: str) -> No
             finally:
                 await conn.close()
             assert orphans == 0
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(main())
+
+
+def test_concurrent_fifo_sends_from_two_nodes_keep_dedup_and_order(fresh_db: str) -> None:
+    """FIFO sends of one loop turn share a statement (per queue, per node); two nodes' turns
+    take turns on the queue's row. Every deduplication id is enqueued once, and every repeat,
+    in the same statement, the same node or the other, answers the original's MessageId and
+    SequenceNumber; SequenceNumbers increase with row ids, and with send order on a node."""
+
+    async def main() -> None:
+        a, b = PostgresStore(fresh_db, 3), PostgresStore(fresh_db, 3)
+        await a.open()
+        await b.open()
+        try:
+            queue, _ = await a.create_queue("acct", "q.fifo", "r", {}, {}, 0)
+            by_group, _ = await a.create_queue("acct", "g.fifo", "r", {}, {}, 0)
+            answers: dict[str, set[tuple[str, int]]] = {}
+            for turn in range(20):
+                sends = []
+                for i in range(12):
+                    store = a if i % 2 else b
+                    dedup = f"d{(turn * 12 + i) % 30}"  # repeats within and across turns
+                    batch = [msg(f"{turn}-{i}", group_id=f"g{i % 3}", dedup_id=dedup)]
+                    if i == 5:  # a batch repeating its own entry: answered as the first
+                        batch.append(msg("again", group_id="g0", dedup_id=dedup))
+                    sends.append((dedup, store.send(queue.id, batch, fifo_send())))
+                results = await asyncio.gather(*(send for _, send in sends))
+                for (dedup, _), stored in zip(sends, results, strict=True):
+                    answers.setdefault(dedup, set()).update(stored)
+            assert len(answers) == 30 and all(len(v) == 1 for v in answers.values())
+            # Fresh ids sent at once on both nodes: each node's in its send order.
+            fresh = await asyncio.gather(
+                *(
+                    store.send(
+                        queue.id, [msg("f", group_id="g", dedup_id=f"{name}{i}")], fifo_send()
+                    )
+                    for i in range(10)
+                    for name, store in (("a", a), ("b", b))
+                )
+            )
+            for node in (0, 1):
+                numbers = [stored[0][1] for stored in fresh[node::2]]
+                assert numbers == sorted(set(numbers))
+            for i, stored in enumerate(fresh):
+                answers[f"{'ab'[i % 2]}{i // 2}"] = set(stored)
+            # Per message group: the same id in another group is another message.
+            one = await a.send(
+                by_group.id, [msg("x", group_id="g1", dedup_id="d")], fifo_send(by_group=True)
+            )
+            two = await b.send(
+                by_group.id, [msg("y", group_id="g2", dedup_id="d")], fifo_send(by_group=True)
+            )
+            again = await b.send(
+                by_group.id, [msg("z", group_id="g1", dedup_id="d")], fifo_send(by_group=True)
+            )
+            assert one != two and again == one and two[0][1] > one[0][1]
+            conn = await asyncpg.connect(fresh_db)
+            try:
+                rows = await conn.fetch(
+                    "SELECT message_id, fifo_seq FROM messages WHERE queue_id = $1 ORDER BY seq",
+                    queue.id,
+                )
+                counter = await conn.fetchval("SELECT fifo_seq FROM queues WHERE id = $1", queue.id)
+            finally:
+                await conn.close()
+            assert {(r[0], r[1]) for r in rows} == {next(iter(v)) for v in answers.values()}
+            seqs = [r[1] for r in rows]
+            assert seqs == sorted(set(seqs)) and counter == seqs[-1]
         finally:
             await a.close()
             await b.close()

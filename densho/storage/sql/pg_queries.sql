@@ -22,29 +22,14 @@ SELECT * FROM unnest(:queue_ids::bigint[], :message_ids::text[], :bodies::text[]
                      :fifo_seqs::bigint[])
 RETURNING message_id, seq;
 
--- name: fifo_find_duplicates
--- The batch's deduplication ids still remembered: (scope, dedup id, message id, sequence).
-SELECT d.scope, d.dedup_id, d.message_id, d.fifo_seq
-FROM fifo_dedup AS d
-JOIN unnest(:scopes::text[], :dedup_ids::text[]) AS k(scope, dedup_id)
-  ON d.scope = k.scope AND d.dedup_id = k.dedup_id
-WHERE d.queue_id = :queue_id AND d.expires_ms > :now;
-
--- name: fifo_remember_dedups
-INSERT INTO fifo_dedup (queue_id, scope, dedup_id, message_id, fifo_seq, expires_ms)
-SELECT :queue_id, k.scope, k.dedup_id, k.message_id, k.fifo_seq, :expires
-FROM unnest(:scopes::text[], :dedup_ids::text[], :message_ids::text[], :fifo_seqs::bigint[])
-     AS k(scope, dedup_id, message_id, fifo_seq)
-ON CONFLICT (queue_id, scope, dedup_id) DO UPDATE
-SET message_id = excluded.message_id, fifo_seq = excluded.fifo_seq,
-    expires_ms = excluded.expires_ms;
-
--- name: lock_fifo_queue
--- A FIFO send holds its queue's row until it commits: sends to one FIFO queue take turns, so
--- their rows commit in the order of their row ids and SequenceNumbers. NO KEY UPDATE, not
--- UPDATE: the foreign key checks of other transactions' inserts into the queue (a dead-letter
--- move in a receive) need not wait for it; a DeleteQueue does.
-SELECT fifo_seq FROM queues WHERE id = :queue_id FOR NO KEY UPDATE;
+-- name: send_fifo
+-- FIFO sends to one queue in one statement (migration 0005 says why and what it answers).
+SELECT r_index, r_message_id, r_fifo_seq
+FROM densho_send_fifo(:queue_id, :now::bigint[], :expires::bigint[], :scopes::text[],
+                      :message_ids::text[], :bodies::text[], :attrs::bytea[],
+                      :sys_attrs::bytea[], :md5_bodies::text[], :md5_attrs::text[],
+                      :md5_sys::text[], :sender_ids::text[], :sent::bigint[],
+                      :visible::bigint[], :group_ids::text[], :dedup_ids::text[]);
 
 -- name: lock_fifo_queues
 SELECT id FROM queues WHERE id = ANY(:ids::bigint[]) ORDER BY id FOR NO KEY UPDATE;
@@ -67,9 +52,6 @@ DELETE FROM messages WHERE seq IN (
     WHERE queue_id = :queue_id AND sent_ms <= :cutoff
     FOR UPDATE SKIP LOCKED
 );
-
--- name: set_fifo_seq
-UPDATE queues SET fifo_seq = :fifo_seq WHERE id = :queue_id;
 
 -- name: lock_fifo_group
 -- A FIFO receive works on a message group only while it holds this lock (until it commits), so
