@@ -203,6 +203,11 @@ class MoveTasks:
         for runner in runners:
             runner.cancel()
         await asyncio.gather(*runners, return_exceptions=True)
+        if runners:
+            try:  # hand the tasks over now; if this fails, the leases run out instead
+                await self._store.release_move_tasks(self._node)
+            except Exception:
+                log.warning("could not release this node's move tasks", exc_info=True)
 
     # --- the runner ---
 

@@ -52,6 +52,11 @@ class MoveStore(Protocol):
         restart interrupted. Forgets finished tasks of deleted queues."""
         ...
 
+    async def release_move_tasks(self, owner: str) -> None:
+        """End the leases ``owner`` holds (it is stopping), so other nodes adopt its tasks at
+        once rather than when the leases run out."""
+        ...
+
     async def cancel_move_task(self, task_id: str) -> MoveTask | None:
         """RUNNING -> CANCELLING; the task as it is after, or None if it was not RUNNING."""
         ...

@@ -110,6 +110,10 @@ class PgMoveTasks:
             tasks = [_task(tuple(r)) for r in await c.fetch(_M["move_task_adopt"], args)]
         return sorted(tasks, key=lambda t: t.started_ms)
 
+    async def release_move_tasks(self, owner: str) -> None:
+        async with self.db.one() as c:
+            await c.execute(_M["move_task_release"], {"owner": owner})
+
     async def cancel_move_task(self, task_id: str) -> MoveTask | None:
         async with self.db.tx() as c:
             if await c.execute(_M["move_task_cancel"], {"task_id": task_id}) != 1:

@@ -121,6 +121,9 @@ class SqliteMoveTasks:
 
         return await self._call(job)
 
+    async def release_move_tasks(self, owner: str) -> None:
+        """Nothing to release: one process owns the database and keeps no leases."""
+
     async def cancel_move_task(self, task_id: str) -> MoveTask | None:
         def job(conn: sqlite3.Connection) -> MoveTask | None:
             if conn.execute(_M["move_task_cancel"], {"task_id": task_id}).rowcount != 1:

@@ -581,6 +581,21 @@ def test_move_task_runs_under_one_lease_at_a_time_two_nodes(backend: Backend) ->
     run(backend, scenario)
 
 
+def test_a_released_move_task_is_adopted_at_once(backend: Backend) -> None:
+    async def scenario(store: AnyStore) -> None:
+        src = await new_queue(store, "dlq")
+        dest = await new_queue(store, "dest")
+        task = MoveTask("t", src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
+        assert await store.start_move_task(task, T0, 0, Lease("a", T0 + 5_000)) is not None
+        if store.shared:  # a's lease is live: nobody else may adopt the task yet
+            assert await store.adopt_move_tasks(Lease("b", T0 + 9_000), T0 + 1_000) == []
+        await store.release_move_tasks("a")  # a stops gracefully
+        adopted = await store.adopt_move_tasks(Lease("b", T0 + 9_000), T0 + 1_000)
+        assert [t.task_id for t in adopted] == ["t"]
+
+    run(backend, scenario)
+
+
 def test_topic_sequence_reservations_never_repeat_two_nodes(backend: Backend) -> None:
     async def scenario(store: AnyStore) -> None:
         topic = Topic("arn:aws:sns:r:a:s.fifo", "a", "r", "s.fifo", {"FifoTopic": "true"}, {}, T0)

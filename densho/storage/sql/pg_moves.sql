@@ -28,6 +28,11 @@ WHERE status IN ('RUNNING', 'CANCELLING') AND (lease_until_ms IS NULL OR lease_u
 RETURNING task_id, source_queue_id, source_arn, destination_queue_id, destination_arn,
           max_per_second, status, to_move, moved, started_ms, failure_reason;
 
+-- name: move_task_release
+-- A node stopping gracefully hands its tasks over: any node may adopt them at once.
+UPDATE move_tasks SET lease_until_ms = NULL
+WHERE owner = :owner AND status IN ('RUNNING', 'CANCELLING');
+
 -- name: move_candidates
 SELECT m.seq, m.origin_queue_id, q.id IS NOT NULL
 FROM messages AS m LEFT JOIN queues AS q ON q.id = m.origin_queue_id
