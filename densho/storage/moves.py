@@ -21,6 +21,8 @@ from typing import Protocol
 
 from densho.engine.move_model import MoveStep, MoveTask
 
+KEEP_TASKS = 10  # ListMessageMoveTasks shows at most the 10 most recent tasks of a source
+
 
 @dataclass(frozen=True, slots=True)
 class Lease:

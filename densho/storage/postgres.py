@@ -46,7 +46,7 @@ from densho.storage.postgres_outbox import PgOutbox
 from densho.storage.postgres_sns import PgSns
 from densho.storage.postgres_sns_manage import PgSnsManage
 from densho.storage.postgres_sql import Conn, Db, compile_all
-from densho.storage.sqlite import _queue, _received, message_row
+from densho.storage.rows import message_row, queue_args, queue_from_row, received_from_row
 
 log = logging.getLogger(__name__)
 
@@ -161,33 +161,26 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         tags: dict[str, str],
         now_ms: int,
     ) -> tuple[Queue, bool]:
-        args = {
-            "account": account,
-            "name": name,
-            "region": region,
-            "attributes": orjson.dumps(attributes).decode(),
-            "tags": orjson.dumps(tags).decode(),
-            "now": now_ms,
-        }
+        args = queue_args(account, name, region, attributes, tags, now_ms)
         async with self.db.tx() as c:
             created = await c.execute(_Q["insert_queue"], args) == 1
             row = await c.fetchrow(_Q["get_queue"], args)
         assert row is not None
-        return _queue(tuple(row)), created
+        return queue_from_row(tuple(row)), created
 
     async def get_queue(self, account: str, name: str) -> Queue | None:
         async with self.db.one() as c:
             row = await c.fetchrow(_Q["get_queue"], {"account": account, "name": name})
-        return None if row is None else _queue(tuple(row))
+        return None if row is None else queue_from_row(tuple(row))
 
     async def list_queues(self, account: str, prefix: str) -> list[Queue]:
         args = {"account": account, "prefix": prefix, "plen": len(prefix)}
         async with self.db.one() as c:
-            return [_queue(tuple(r)) for r in await c.fetch(_Q["list_queues"], args)]
+            return [queue_from_row(tuple(r)) for r in await c.fetch(_Q["list_queues"], args)]
 
     async def all_queues(self) -> list[Queue]:
         async with self.db.one() as c:
-            return [_queue(tuple(r)) for r in await c.fetch(_Q["all_queues"], {})]
+            return [queue_from_row(tuple(r)) for r in await c.fetch(_Q["all_queues"], {})]
 
     async def delete_queue(self, queue_id: int, now_ms: int) -> None:
         args = {"queue_id": queue_id}
@@ -222,7 +215,7 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
             row = await c.fetchrow(_Q["update_queue"], args)
         if row is None:
             raise QueueGone(queue_id)
-        return _queue(tuple(row))
+        return queue_from_row(tuple(row))
 
     async def purge(self, queue_id: int, now_ms: int, interval_ms: int) -> bool:
         args = {"queue_id": queue_id, "now": now_ms}
@@ -425,7 +418,7 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
         if moved and claim.dead_letter_queue_id is not None:
             self._grouped.pop(claim.dead_letter_queue_id, None)  # it may hold groups now
             self._available(claim.dead_letter_queue_id, moved)
-        return [_received(r) for r in rows], next_visible, moved
+        return [received_from_row(r) for r in rows], next_visible, moved
 
     async def _claim_standard(
         self, c: Conn, args: dict[str, Any], claim: Claim

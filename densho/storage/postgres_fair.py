@@ -3,8 +3,8 @@ messages carry MessageGroupId.
 
 Owns: the reads behind the choice (``pick``), on PostgreSQL. The rule itself — water-filling
 across tenants, noisy tenants last, the cursor that goes round the groups — and its pure parts
-(``Picked``, ``_Tenant``, ``_shares``, the constants) are ``sqlite_fair``'s, documented there;
-this module only runs the same reads asynchronously.
+(``Picked``, ``Tenant``, ``tenant_shares``, the constants: ``fair``) are shared, documented in
+``sqlite_fair``; this module only runs the same reads asynchronously.
 Must not know: the transaction around it, receipt handles, the dead-letter move (the store claims
 and moves what ``pick`` names — with ``FOR UPDATE SKIP LOCKED``, so a row another node claimed
 between the pick and the claim is simply not delivered here); HTTP; AWS errors.
@@ -17,17 +17,18 @@ from collections import deque
 from typing import Any
 
 from densho.storage import sql
-from densho.storage.postgres_sql import Conn, compile_all
-from densho.storage.sqlite_fair import (
+from densho.storage.fair import (
     IN_FLIGHT_CAP,
     MAX_GROUPS,
-    NOISY_IN_FLIGHT,
     SPARE,
     Head,
     Picked,
-    _shares,
-    _Tenant,
+    Tenant,
+    oldest_first,
+    tenant_shares,
+    tenants_in_order,
 )
+from densho.storage.postgres_sql import Conn, compile_all
 
 _Q = compile_all(sql.queries("pg_queries.sql"))
 
@@ -64,14 +65,8 @@ async def pick(
     ungrouped.extend((seq, vis, count) for seq, vis, count, group in window if group is None)
     ungrouped.sort(key=lambda h: (h[1], h[0]))
 
-    tenants: list[_Tenant] = []
-    for i in range(len(groups) + 1):
-        if i == wrap and ungrouped:
-            tenants.append(_Tenant(None, 0, len(ungrouped), deque(ungrouped), more=False))
-        if i < len(groups) and groups[i][1] > 0:
-            group_id, visible, in_flight = groups[i]
-            tenants.append(_Tenant(group_id, max(0, in_flight - NOISY_IN_FLIGHT), visible))
-    shares = _shares(tenants, need)
+    tenants = tenants_in_order(groups, wrap, ungrouped)
+    shares = tenant_shares(tenants, need)
     heap = [(t.level, i) for i, t in enumerate(tenants)]
     heapq.heapify(heap)
     last_served = -1
@@ -97,18 +92,14 @@ async def pick(
         out.cursor = last_seen
 
     if not out.chosen and not out.spent:
-        for seq, _, count, _ in window:
-            if max_receive_count is not None and count >= max_receive_count:
-                out.spent.append(seq)
-            elif len(out.chosen) < need:
-                out.chosen.append(seq)
+        oldest_first(out, window, need, max_receive_count)
     return out
 
 
 async def _heads(
     c: Conn,
     args: dict[str, Any],
-    tenant: _Tenant,
+    tenant: Tenant,
     first: int,
     then: int,
     exclude: set[int],

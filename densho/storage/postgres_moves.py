@@ -27,9 +27,9 @@ from densho.engine.move_model import (
     MoveTask,
 )
 from densho.storage import sql
-from densho.storage.moves import Lease
+from densho.storage.moves import KEEP_TASKS, Lease
 from densho.storage.postgres_sql import Conn, compile_all
-from densho.storage.sqlite_moves import KEEP_TASKS, _task
+from densho.storage.rows import task_from_row
 
 if TYPE_CHECKING:
     from densho.storage.postgres_sql import Db
@@ -91,23 +91,23 @@ class PgMoveTasks:
             await c.execute(_M["move_task_prune"], {**source, "keep": KEEP_TASKS})
             row = await c.fetchrow(_M["move_task_get"], {"task_id": task.task_id})
         assert row is not None
-        return _task(tuple(row))
+        return task_from_row(tuple(row))
 
     async def list_move_tasks(self, source_queue_id: int, limit: int) -> list[MoveTask]:
         args = {"source_queue_id": source_queue_id, "limit": limit}
         async with self.db.one() as c:
-            return [_task(tuple(r)) for r in await c.fetch(_M["move_task_list"], args)]
+            return [task_from_row(tuple(r)) for r in await c.fetch(_M["move_task_list"], args)]
 
     async def get_move_task(self, task_id: str) -> MoveTask | None:
         async with self.db.one() as c:
             row = await c.fetchrow(_M["move_task_get"], {"task_id": task_id})
-        return None if row is None else _task(tuple(row))
+        return None if row is None else task_from_row(tuple(row))
 
     async def adopt_move_tasks(self, lease: Lease, now_ms: int) -> list[MoveTask]:
         args = {"owner": lease.owner, "lease_until": lease.until_ms, "now": now_ms}
         async with self.db.tx() as c:
             await c.execute(_M["move_task_forget_orphans"], {})
-            tasks = [_task(tuple(r)) for r in await c.fetch(_M["move_task_adopt"], args)]
+            tasks = [task_from_row(tuple(r)) for r in await c.fetch(_M["move_task_adopt"], args)]
         return sorted(tasks, key=lambda t: t.started_ms)
 
     async def release_move_tasks(self, owner: str) -> None:
@@ -119,13 +119,13 @@ class PgMoveTasks:
             if await c.execute(_M["move_task_cancel"], {"task_id": task_id}) != 1:
                 return None
             row = await c.fetchrow(_M["move_task_get"], {"task_id": task_id})
-        return None if row is None else _task(tuple(row))
+        return None if row is None else task_from_row(tuple(row))
 
     async def fail_move_task(self, task_id: str, reason: str) -> None:
         async with self.db.tx() as c:
             row = await c.fetchrow(_M["move_task_lock"], {"task_id": task_id})
             if row is not None and row[6] in (RUNNING, CANCELLING):
-                task = _task(tuple(row))
+                task = task_from_row(tuple(row))
                 await _finish(c, task, FAILED, task.moved, reason)
 
     async def move_chunk(
@@ -171,7 +171,7 @@ async def _chunk(
         _M["move_task_renew"],
         {"task_id": task_id, "owner": lease.owner, "lease_until": lease.until_ms},
     )
-    task = _task(tuple(row))
+    task = task_from_row(tuple(row))
     if task.status == CANCELLING:
         await _finish(c, task, CANCELLED, task.moved)
         return MoveStep(CANCELLED, 0, ())

@@ -18,7 +18,7 @@ from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
 from densho.storage import sql
 from densho.storage.base import QueueGone
 from densho.storage.postgres_sql import Conn, compile_all
-from densho.storage.sqlite_outbox import _entry, _payload, _recorded_row
+from densho.storage.rows import outbox_entry, outbox_payload, recorded_from_row
 
 if TYPE_CHECKING:
     from densho.storage.postgres_sql import Db
@@ -42,7 +42,7 @@ async def insert_outbox(
                 "endpoint": e.endpoint,
                 "kind": e.kind,
                 "message_id": e.message_id,
-                "payload": _payload(e),
+                "payload": outbox_payload(e),
                 "created_ms": e.created_ms,
                 "due_ms": e.created_ms,
             }
@@ -115,7 +115,7 @@ class PgOutbox:
         args = {"now": now_ms, "lease": lease, "lease_until": lease_until_ms, "limit": limit}
         async with self.db.one() as c:
             rows = await c.fetch(_O["sns_outbox_claim"], args)
-        claimed = [Claimed(r[0], lease, r[1], _entry(tuple(r)[2:])) for r in rows]
+        claimed = [Claimed(r[0], lease, r[1], outbox_entry(tuple(r)[2:])) for r in rows]
         claimed.sort(key=lambda x: x.row_id)
         return claimed
 
@@ -169,7 +169,7 @@ class PgOutbox:
         args = {"protocol": protocol, "endpoint": endpoint, "topic_arn": topic_arn, "limit": limit}
         async with self.db.one() as c:
             rows = await c.fetch(_O["sns_recorded_list"], args)
-        return [_recorded_row(tuple(r)) for r in reversed(rows)]
+        return [recorded_from_row(tuple(r)) for r in reversed(rows)]
 
     async def clear_recorded(self) -> int:
         async with self.db.one() as c:

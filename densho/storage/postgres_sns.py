@@ -23,7 +23,14 @@ from densho.storage import sql
 from densho.storage.base import FifoSend, QueueGone
 from densho.storage.postgres_outbox import insert_outbox, insert_recorded, insert_token
 from densho.storage.postgres_sql import Conn, compile_all
-from densho.storage.sqlite_sns import _dumps, _sub, _topic
+from densho.storage.rows import (
+    dumps,
+    message_row,
+    sub_args,
+    sub_from_row,
+    topic_args,
+    topic_from_row,
+)
 
 if TYPE_CHECKING:
     from densho.storage.postgres_sql import Db
@@ -53,41 +60,34 @@ class PgSns:
     # --- topics ---
 
     async def create_topic(self, topic: Topic) -> tuple[Topic, bool]:
-        args = {
-            "arn": topic.arn,
-            "account": topic.account,
-            "region": topic.region,
-            "name": topic.name,
-            "attributes": _dumps(topic.attributes),
-            "tags": _dumps(topic.tags),
-            "created_ms": topic.created_ms,
-        }
+        args = topic_args(topic)
         async with self.db.tx() as c:
             created = await c.execute(_S["sns_topic_insert"], args) == 1
             row = await c.fetchrow(_S["sns_topic_get"], args)
         assert row is not None
-        return _topic(tuple(row)), created
+        return topic_from_row(tuple(row)), created
 
     async def get_topic(self, arn: str) -> Topic | None:
         async with self.db.one() as c:
             row = await c.fetchrow(_S["sns_topic_get"], {"arn": arn})
-        return None if row is None else _topic(tuple(row))
+        return None if row is None else topic_from_row(tuple(row))
 
     async def list_topics(self, account: str) -> list[Topic]:
         async with self.db.one() as c:
             return [
-                _topic(tuple(r)) for r in await c.fetch(_S["sns_topic_list"], {"account": account})
+                topic_from_row(tuple(r))
+                for r in await c.fetch(_S["sns_topic_list"], {"account": account})
             ]
 
     async def update_topic(
         self, arn: str, attributes: dict[str, str], tags: dict[str, str]
     ) -> Topic:
-        args = {"arn": arn, "attributes": _dumps(attributes), "tags": _dumps(tags)}
+        args = {"arn": arn, "attributes": dumps(attributes), "tags": dumps(tags)}
         async with self.db.one() as c:
             row = await c.fetchrow(_S["sns_topic_update"], args)
         if row is None:
             raise LookupError(arn)
-        return _topic(tuple(row))
+        return topic_from_row(tuple(row))
 
     async def reserve_topic_seq(self, arn: str, count: int) -> int | None:
         async with self.db.one() as c:
@@ -103,36 +103,38 @@ class PgSns:
     # --- subscriptions ---
 
     async def create_subscription(self, sub: Subscription) -> tuple[Subscription, bool]:
-        args = _sub_args(sub)
+        args = sub_args(sub)
         async with self.db.tx() as c:
             await c.execute(_S["sns_sub_lock_topic"], args)
             row = await c.fetchrow(_S["sns_sub_find"], args)
             if row is not None:
-                return _sub(tuple(row)), False
+                return sub_from_row(tuple(row)), False
             await c.execute(_S["sns_sub_insert"], args)
         return sub, True
 
     async def get_subscription(self, arn: str) -> Subscription | None:
         async with self.db.one() as c:
             row = await c.fetchrow(_S["sns_sub_get"], {"arn": arn})
-        return None if row is None else _sub(tuple(row))
+        return None if row is None else sub_from_row(tuple(row))
 
     async def list_subscriptions(self, owner: str) -> list[Subscription]:
         async with self.db.one() as c:
-            return [_sub(tuple(r)) for r in await c.fetch(_S["sns_sub_list"], {"owner": owner})]
+            return [
+                sub_from_row(tuple(r)) for r in await c.fetch(_S["sns_sub_list"], {"owner": owner})
+            ]
 
     async def topic_subscriptions(self, topic_arn: str) -> list[Subscription]:
         async with self.db.one() as c:
             rows = await c.fetch(_S["sns_sub_by_topic"], {"topic_arn": topic_arn})
-        return [_sub(tuple(r)) for r in rows]
+        return [sub_from_row(tuple(r)) for r in rows]
 
     async def update_subscription(
         self, arn: str, attributes: dict[str, str], confirmed: bool
     ) -> Subscription | None:
-        args = {"arn": arn, "attributes": _dumps(attributes), "confirmed": int(confirmed)}
+        args = {"arn": arn, "attributes": dumps(attributes), "confirmed": int(confirmed)}
         async with self.db.one() as c:
             row = await c.fetchrow(_S["sns_sub_update"], args)
-        return None if row is None else _sub(tuple(row))
+        return None if row is None else sub_from_row(tuple(row))
 
     async def delete_subscription(self, arn: str) -> bool:
         async with self.db.one() as c:
@@ -145,11 +147,11 @@ class PgSns:
         outbox: list[OutboxEntry],
         recorded: list[Recorded],
     ) -> tuple[Subscription, bool]:
-        args = _sub_args(sub)
+        args = sub_args(sub)
         async with self.db.tx() as c:
             await c.execute(_S["sns_sub_lock_topic"], args)
             row = await c.fetchrow(_S["sns_sub_find"], args)
-            found = None if row is None else _sub(tuple(row))
+            found = None if row is None else sub_from_row(tuple(row))
             if found is not None and found.confirmed:
                 return found, False  # nothing to confirm: no new token, no message
             if found is None:
@@ -223,9 +225,6 @@ class PgSns:
         return out
 
     async def _deliver(self, c: Conn, delivery: Delivery) -> None:
-        # Deferred: sqlite.py imports sqlite_sns, whose helpers this module uses.
-        from densho.storage.sqlite import message_row
-
         row = message_row(delivery.queue_id, delivery.message)
         try:
             await self._insert_messages(c, delivery.queue_id, [row], delivery.fifo)
@@ -287,16 +286,3 @@ class PgSns:
             row = await c.fetchrow(_S["sns_signing_get"], {})
         assert row is not None  # never deleted
         return str(row[1]).encode()
-
-
-def _sub_args(sub: Subscription) -> dict[str, Any]:
-    return {
-        "arn": sub.arn,
-        "topic_arn": sub.topic_arn,
-        "owner": sub.owner,
-        "protocol": sub.protocol,
-        "endpoint": sub.endpoint,
-        "attributes": _dumps(sub.attributes),
-        "confirmed": int(sub.confirmed),
-        "created_ms": sub.created_ms,
-    }

@@ -15,7 +15,7 @@ from densho.sns.mobile import PlatformApp, PlatformEndpoint
 from densho.sns.sms import SandboxNumber
 from densho.storage import sql
 from densho.storage.postgres_sql import compile_all
-from densho.storage.sqlite_sns_manage import _app, _dumps, _endpoint, _sandbox
+from densho.storage.rows import app_from_row, dumps, endpoint_from_row, sandbox_from_row
 
 if TYPE_CHECKING:
     from densho.storage.postgres_sql import Db
@@ -41,32 +41,32 @@ class PgSnsManage:
             "region": app.region,
             "name": app.name,
             "platform": app.platform,
-            "attributes": _dumps(app.attributes),
-            "credentials": _dumps(app.credentials),
+            "attributes": dumps(app.attributes),
+            "credentials": dumps(app.credentials),
             "created_ms": app.created_ms,
         }
         async with self.db.one() as c:
             row = await c.fetchrow(_M["sns_app_upsert"], args)
         assert row is not None
-        return _app(tuple(row))
+        return app_from_row(tuple(row))
 
     async def get_platform_app(self, arn: str) -> PlatformApp | None:
         async with self.db.one() as c:
             row = await c.fetchrow(_M["sns_app_get"], {"arn": arn})
-        return None if row is None else _app(tuple(row))
+        return None if row is None else app_from_row(tuple(row))
 
     async def list_platform_apps(self, account: str, region: str) -> list[PlatformApp]:
         args = {"account": account, "region": region}
         async with self.db.one() as c:
-            return [_app(tuple(r)) for r in await c.fetch(_M["sns_app_list"], args)]
+            return [app_from_row(tuple(r)) for r in await c.fetch(_M["sns_app_list"], args)]
 
     async def update_platform_app(
         self, arn: str, attributes: dict[str, str], credentials: dict[str, str]
     ) -> PlatformApp | None:
-        args = {"arn": arn, "attributes": _dumps(attributes), "credentials": _dumps(credentials)}
+        args = {"arn": arn, "attributes": dumps(attributes), "credentials": dumps(credentials)}
         async with self.db.one() as c:
             row = await c.fetchrow(_M["sns_app_update"], args)
-        return None if row is None else _app(tuple(row))
+        return None if row is None else app_from_row(tuple(row))
 
     async def delete_platform_app(self, arn: str) -> None:
         async with self.db.tx() as c:
@@ -80,7 +80,7 @@ class PgSnsManage:
             "arn": endpoint.arn,
             "app_arn": endpoint.app_arn,
             "token": endpoint.token,
-            "attributes": _dumps(endpoint.attributes),
+            "attributes": dumps(endpoint.attributes),
             "created_ms": endpoint.created_ms,
         }
         async with self.db.tx() as c:
@@ -88,27 +88,27 @@ class PgSnsManage:
                 raise LookupError(endpoint.app_arn)
             row = await c.fetchrow(_M["sns_endpoint_by_token"], args)
             if row is not None:
-                return _endpoint(tuple(row)), False
+                return endpoint_from_row(tuple(row)), False
             await c.execute(_M["sns_endpoint_insert"], args)
         return endpoint, True
 
     async def get_endpoint(self, arn: str) -> PlatformEndpoint | None:
         async with self.db.one() as c:
             row = await c.fetchrow(_M["sns_endpoint_get"], {"arn": arn})
-        return None if row is None else _endpoint(tuple(row))
+        return None if row is None else endpoint_from_row(tuple(row))
 
     async def list_endpoints(self, app_arn: str) -> list[PlatformEndpoint]:
         async with self.db.one() as c:
             rows = await c.fetch(_M["sns_endpoint_list"], {"app_arn": app_arn})
-        return [_endpoint(tuple(r)) for r in rows]
+        return [endpoint_from_row(tuple(r)) for r in rows]
 
     async def update_endpoint(
         self, arn: str, attributes: dict[str, str]
     ) -> PlatformEndpoint | None:
-        args = {"arn": arn, "attributes": _dumps(attributes), "token": attributes.get("Token", "")}
+        args = {"arn": arn, "attributes": dumps(attributes), "token": attributes.get("Token", "")}
         async with self.db.one() as c:
             row = await c.fetchrow(_M["sns_endpoint_update"], args)
-        return None if row is None else _endpoint(tuple(row))
+        return None if row is None else endpoint_from_row(tuple(row))
 
     async def delete_endpoint(self, arn: str) -> None:
         async with self.db.one() as c:
@@ -169,12 +169,12 @@ class PgSnsManage:
         args = {"account": account, "region": region, "phone": phone}
         async with self.db.one() as c:
             row = await c.fetchrow(_M["sns_sandbox_get"], args)
-        return None if row is None else _sandbox(tuple(row))
+        return None if row is None else sandbox_from_row(tuple(row))
 
     async def sandbox_numbers(self, account: str, region: str) -> list[SandboxNumber]:
         args = {"account": account, "region": region}
         async with self.db.one() as c:
-            return [_sandbox(tuple(r)) for r in await c.fetch(_M["sns_sandbox_list"], args)]
+            return [sandbox_from_row(tuple(r)) for r in await c.fetch(_M["sns_sandbox_list"], args)]
 
     async def delete_sandbox_number(self, account: str, region: str, phone: str) -> bool:
         args = {"account": account, "region": region, "phone": phone}

@@ -18,7 +18,6 @@ Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.
 from __future__ import annotations
 
 import asyncio
-import base64
 import collections
 import contextlib
 import logging
@@ -32,11 +31,12 @@ from typing import Any, TypeVar
 
 import orjson
 
-from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
+from densho.engine.model import NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.engine.move_model import MoveStep
 from densho.storage import sql, sqlite_fair
 from densho.storage.base import Claim, FifoSend, Handle, QueueGone
 from densho.storage.moves import Lease
+from densho.storage.rows import message_row, queue_args, queue_from_row, received_from_row
 from densho.storage.sqlite_moves import SqliteMoveTasks
 from densho.storage.sqlite_outbox import SqliteOutbox
 from densho.storage.sqlite_sns import SqliteSns
@@ -58,65 +58,6 @@ _Q = sql.queries()
 # 4: SNS management — tables sns_platform_apps, sns_platform_endpoints, sns_sms_attributes,
 #    sns_opted_out, sns_sandbox_numbers (schema_sns_manage.sql, created on open: the step from 3).
 SCHEMA_VERSION = 4
-
-
-def message_row(queue_id: int, m: NewMessage) -> dict[str, Any]:
-    """A message's row in ``messages``, as the named insert binds it."""
-    return {
-        "queue_id": queue_id,
-        "message_id": m.message_id,
-        "body": m.body,
-        "attrs": _pack_attrs(m.attributes),
-        "sys_attrs": _pack_attrs(m.system_attributes),
-        "md5_body": m.md5_body,
-        "md5_attrs": m.md5_attributes,
-        "md5_sys": m.md5_system_attributes,
-        "sender_id": m.sender_id,
-        "sent_ms": m.sent_ms,
-        "visible_ms": m.visible_ms,
-        "group_id": m.group_id,
-        "dedup_id": m.dedup_id,
-        "fifo_seq": None,
-    }
-
-
-def _pack_attrs(attrs: dict[str, Attr]) -> bytes | None:
-    if not attrs:
-        return None
-    return orjson.dumps(
-        [
-            [
-                name,
-                a.data_type,
-                a.string_value,
-                None if a.binary_value is None else base64.b64encode(a.binary_value).decode(),
-            ]
-            for name, a in attrs.items()
-        ]
-    )
-
-
-def _unpack_attrs(blob: bytes | None) -> dict[str, Attr]:
-    if not blob:
-        return {}
-    return {
-        name: Attr(dtype, sval, None if bval is None else base64.b64decode(bval))
-        for name, dtype, sval, bval in orjson.loads(blob)
-    }
-
-
-def _queue(row: tuple[Any, ...]) -> Queue:
-    return Queue(
-        id=row[0],
-        account=row[1],
-        name=row[2],
-        region=row[3],
-        attributes=orjson.loads(row[4]),
-        tags=orjson.loads(row[5]),
-        created_ms=row[6],
-        modified_ms=row[7],
-        purged_ms=row[8],
-    )
 
 
 class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
@@ -346,26 +287,19 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         tags: dict[str, str],
         now_ms: int,
     ) -> tuple[Queue, bool]:
-        args = {
-            "account": account,
-            "name": name,
-            "region": region,
-            "attributes": orjson.dumps(attributes).decode(),
-            "tags": orjson.dumps(tags).decode(),
-            "now": now_ms,
-        }
+        args = queue_args(account, name, region, attributes, tags, now_ms)
 
         def job(conn: sqlite3.Connection) -> tuple[Queue, bool]:
             created = conn.execute(_Q["insert_queue"], args).rowcount == 1
             row = conn.execute(_Q["get_queue"], args).fetchone()
-            return _queue(row), created
+            return queue_from_row(row), created
 
         return await self._call(job)
 
     async def get_queue(self, account: str, name: str) -> Queue | None:
         def job(conn: sqlite3.Connection) -> Queue | None:
             row = conn.execute(_Q["get_queue"], {"account": account, "name": name}).fetchone()
-            return None if row is None else _queue(row)
+            return None if row is None else queue_from_row(row)
 
         return await self._call(job, single=True)
 
@@ -373,13 +307,13 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         args = {"account": account, "prefix": prefix, "plen": len(prefix)}
 
         def job(conn: sqlite3.Connection) -> list[Queue]:
-            return [_queue(r) for r in conn.execute(_Q["list_queues"], args)]
+            return [queue_from_row(r) for r in conn.execute(_Q["list_queues"], args)]
 
         return await self._call(job)
 
     async def all_queues(self) -> list[Queue]:
         def job(conn: sqlite3.Connection) -> list[Queue]:
-            return [_queue(r) for r in conn.execute(_Q["all_queues"])]
+            return [queue_from_row(r) for r in conn.execute(_Q["all_queues"])]
 
         return await self._call(job)
 
@@ -418,7 +352,7 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
             row = conn.execute(_Q["update_queue"], args).fetchone()
             if row is None:
                 raise QueueGone(queue_id)
-            return _queue(row)
+            return queue_from_row(row)
 
         return await self._call(job)
 
@@ -540,7 +474,7 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
             rows.sort(key=lambda r: r[0])
         if moved and claim.dead_letter_queue_id is not None:
             self._grouped.pop(claim.dead_letter_queue_id, None)  # it may hold groups now
-        return [_received(r) for r in rows], next_visible, moved
+        return [received_from_row(r) for r in rows], next_visible, moved
 
     def _claim_standard(
         self, conn: sqlite3.Connection, args: dict[str, Any], claim: Claim
@@ -809,29 +743,6 @@ def _claim_rows(
     conn: sqlite3.Connection, args: dict[str, Any], seqs: list[int]
 ) -> list[tuple[Any, ...]]:
     return conn.execute(_Q["claim_rows"], {**args, "seqs": orjson.dumps(seqs).decode()}).fetchall()
-
-
-def _received(r: tuple[Any, ...]) -> ReceivedMessage:
-    return ReceivedMessage(
-        message_id=r[1],
-        receipt_handle="",
-        body=r[2],
-        md5_body=r[5],
-        attributes=_unpack_attrs(r[3]),
-        md5_attributes=r[6],
-        system_attributes=_unpack_attrs(r[4]),
-        md5_system_attributes=r[7],
-        sender_id=r[8],
-        sent_ms=r[9],
-        receive_count=r[10],
-        first_receive_ms=r[11],
-        group_id=r[12] or None,  # '': a fair queue's message without a group
-        dedup_id=r[13],
-        sequence_number=r[14],
-        row=r[0],
-        dead_letter_source_id=r[15],
-        nonce=r[16],
-    )
 
 
 def _settle(outcomes: list[Outcome]) -> None:

@@ -56,37 +56,22 @@ from __future__ import annotations
 import heapq
 import sqlite3
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 from densho.storage import sql
+from densho.storage.fair import (
+    IN_FLIGHT_CAP,
+    MAX_GROUPS,
+    SPARE,
+    Head,
+    Picked,
+    Tenant,
+    oldest_first,
+    tenant_shares,
+    tenants_in_order,
+)
 
 _Q = sql.queries()
-
-NOISY_IN_FLIGHT = 30  # AWS: a noisy tenant has at least 30 of its own messages in flight
-IN_FLIGHT_CAP = 300  # count a group's messages in flight up to this; beyond, it is just noisy
-MAX_GROUPS = 64  # groups looked at per receive
-SPARE = 10  # extra rows read per tenant, for rows that go to the dead-letter queue instead
-
-Head = tuple[int, int, int]  # (seq, visible_ms, receive_count)
-
-
-@dataclass(slots=True)
-class Picked:
-    chosen: list[int] = field(default_factory=list)  # rows to claim, in the order picked
-    spent: list[int] = field(default_factory=list)  # rows to move to the dead-letter queue
-    cursor: str = ""  # the next receive goes round the groups after this one
-    grouped: bool = False  # whether the queue holds any message group at all
-
-
-@dataclass(slots=True)
-class _Tenant:
-    group_id: str | None  # None: the queue's messages without a group
-    level: int
-    room: int  # visible messages, as far as counted
-    heads: deque[Head] | None = None  # its next visible rows, oldest first; None until read
-    read: int = 0  # rows read so far
-    more: bool = True  # rows beyond those read may be visible (and may be read)
 
 
 def has_groups(conn: sqlite3.Connection, queue_id: int) -> bool:
@@ -127,16 +112,10 @@ def pick(
     ungrouped.sort(key=lambda h: (h[1], h[0]))
 
     # The tenants with something visible, in cyclic order from the cursor: the order breaks ties.
-    tenants: list[_Tenant] = []
-    for i in range(len(groups) + 1):
-        if i == wrap and ungrouped:
-            tenants.append(_Tenant(None, 0, len(ungrouped), deque(ungrouped), more=False))
-        if i < len(groups) and groups[i][1] > 0:
-            group_id, visible, in_flight = groups[i]
-            tenants.append(_Tenant(group_id, max(0, in_flight - NOISY_IN_FLIGHT), visible))
+    tenants = tenants_in_order(groups, wrap, ungrouped)
     # First by the counts alone, to read no more of each tenant than its share; then for real,
     # where rows that are spent, expired or excluded leave the place to the next in line.
-    shares = _shares(tenants, need)
+    shares = tenant_shares(tenants, need)
     heap = [(t.level, i) for i, t in enumerate(tenants)]
     heapq.heapify(heap)
     last_served = -1
@@ -164,33 +143,14 @@ def pick(
 
     if not out.chosen and not out.spent:
         # The groups looked at have nothing visible (more groups than MAX_GROUPS): oldest first.
-        for seq, _, count, _ in window:
-            if max_receive_count is not None and count >= max_receive_count:
-                out.spent.append(seq)
-            elif len(out.chosen) < need:
-                out.chosen.append(seq)
+        oldest_first(out, window, need, max_receive_count)
     return out
-
-
-def _shares(tenants: list[_Tenant], need: int) -> list[int]:
-    """How many rows each tenant gets by the rule, from the counts alone."""
-    shares = [0] * len(tenants)
-    heap = [(t.level, i) for i, t in enumerate(tenants) if t.room > 0]
-    heapq.heapify(heap)
-    for _ in range(need):
-        if not heap:
-            break
-        level, i = heapq.heappop(heap)
-        shares[i] += 1
-        if shares[i] < tenants[i].room:
-            heapq.heappush(heap, (level + 1, i))
-    return shares
 
 
 def _heads(
     conn: sqlite3.Connection,
     args: dict[str, Any],
-    tenant: _Tenant,
+    tenant: Tenant,
     first: int,
     then: int,
     exclude: set[int],

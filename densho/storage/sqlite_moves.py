@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from densho.engine.move_model import (
     CANCELLED,
@@ -23,28 +23,12 @@ from densho.engine.move_model import (
     MoveTask,
 )
 from densho.storage import sql
-from densho.storage.moves import Lease
+from densho.storage.moves import KEEP_TASKS, Lease
+from densho.storage.rows import task_from_row
 
 T = TypeVar("T")
 
 _M = sql.queries("moves.sql")
-KEEP_TASKS = 10  # ListMessageMoveTasks shows at most the 10 most recent tasks of a source
-
-
-def _task(row: tuple[Any, ...]) -> MoveTask:
-    return MoveTask(
-        task_id=row[0],
-        source_queue_id=row[1],
-        source_arn=row[2],
-        destination_queue_id=row[3],
-        destination_arn=row[4],
-        max_per_second=row[5],
-        status=row[6],
-        to_move=row[7],
-        moved=row[8],
-        started_ms=row[9],
-        failure_reason=row[10],
-    )
 
 
 def _exists(conn: sqlite3.Connection, queue_id: int) -> bool:
@@ -95,7 +79,9 @@ class SqliteMoveTasks:
                 },
             )
             conn.execute(_M["move_task_prune"], {**source, "keep": KEEP_TASKS})
-            return _task(conn.execute(_M["move_task_get"], {"task_id": task.task_id}).fetchone())
+            return task_from_row(
+                conn.execute(_M["move_task_get"], {"task_id": task.task_id}).fetchone()
+            )
 
         return await self._call(job)
 
@@ -103,21 +89,21 @@ class SqliteMoveTasks:
         args = {"source_queue_id": source_queue_id, "limit": limit}
 
         def job(conn: sqlite3.Connection) -> list[MoveTask]:
-            return [_task(r) for r in conn.execute(_M["move_task_list"], args)]
+            return [task_from_row(r) for r in conn.execute(_M["move_task_list"], args)]
 
         return await self._call(job, single=True)
 
     async def get_move_task(self, task_id: str) -> MoveTask | None:
         def job(conn: sqlite3.Connection) -> MoveTask | None:
             row = conn.execute(_M["move_task_get"], {"task_id": task_id}).fetchone()
-            return None if row is None else _task(row)
+            return None if row is None else task_from_row(row)
 
         return await self._call(job, single=True)
 
     async def adopt_move_tasks(self, lease: Lease, now_ms: int) -> list[MoveTask]:
         def job(conn: sqlite3.Connection) -> list[MoveTask]:
             conn.execute(_M["move_task_forget_orphans"])
-            return [_task(r) for r in conn.execute(_M["move_task_active"])]
+            return [task_from_row(r) for r in conn.execute(_M["move_task_active"])]
 
         return await self._call(job)
 
@@ -128,7 +114,7 @@ class SqliteMoveTasks:
         def job(conn: sqlite3.Connection) -> MoveTask | None:
             if conn.execute(_M["move_task_cancel"], {"task_id": task_id}).rowcount != 1:
                 return None
-            return _task(conn.execute(_M["move_task_get"], {"task_id": task_id}).fetchone())
+            return task_from_row(conn.execute(_M["move_task_get"], {"task_id": task_id}).fetchone())
 
         return await self._call(job)
 
@@ -136,7 +122,7 @@ class SqliteMoveTasks:
         def job(conn: sqlite3.Connection) -> None:
             row = conn.execute(_M["move_task_get"], {"task_id": task_id}).fetchone()
             if row is not None and row[6] in (RUNNING, CANCELLING):
-                task = _task(row)
+                task = task_from_row(row)
                 _finish(conn, task, FAILED, task.moved, reason)
 
         await self._call(job)
@@ -155,7 +141,7 @@ class SqliteMoveTasks:
             row = conn.execute(_M["move_task_get"], {"task_id": task_id}).fetchone()
             if row is None:
                 return MoveStep(FAILED, 0, ())
-            task = _task(row)
+            task = task_from_row(row)
             if task.status == CANCELLING:
                 _finish(conn, task, CANCELLED, task.moved)
                 return MoveStep(CANCELLED, 0, ())

@@ -9,61 +9,18 @@ Must not know: SNS rules (which rows to write, when to retry); HTTP; SMTP.
 
 from __future__ import annotations
 
-import base64
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import orjson
-
-from densho.engine.model import Attr
 from densho.sns.model import Delivery
 from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
 from densho.storage import sql
+from densho.storage.rows import outbox_entry, outbox_payload, recorded_from_row
 
 T = TypeVar("T")
 
 _O = sql.queries("sns_outbox.sql")
-
-
-def _payload(entry: OutboxEntry) -> str:
-    document: dict[str, Any] = {"body": entry.body}
-    if entry.headers:
-        document["headers"] = [list(h) for h in entry.headers]
-    if entry.subject is not None:
-        document["subject"] = entry.subject
-    if entry.attributes:
-        document["attributes"] = [
-            [
-                name,
-                a.data_type,
-                a.string_value,
-                None if a.binary_value is None else base64.b64encode(a.binary_value).decode(),
-            ]
-            for name, a in entry.attributes.items()
-        ]
-    return orjson.dumps(document).decode()
-
-
-def _entry(row: tuple[Any, ...]) -> OutboxEntry:
-    # row: subscription_arn, topic_arn, protocol, endpoint, kind, message_id, payload, created_ms
-    document = orjson.loads(row[6])
-    return OutboxEntry(
-        subscription_arn=row[0],
-        topic_arn=row[1],
-        protocol=row[2],
-        endpoint=row[3],
-        kind=row[4],
-        message_id=row[5],
-        body=document["body"],
-        created_ms=row[7],
-        headers=[(k, v) for k, v in document.get("headers", [])],
-        subject=document.get("subject"),
-        attributes={
-            name: Attr(dtype, sval, None if bval is None else base64.b64decode(bval))
-            for name, dtype, sval, bval in document.get("attributes", [])
-        },
-    )
 
 
 def insert_outbox(
@@ -80,7 +37,7 @@ def insert_outbox(
                 "endpoint": e.endpoint,
                 "kind": e.kind,
                 "message_id": e.message_id,
-                "payload": _payload(e),
+                "payload": outbox_payload(e),
                 "created_ms": e.created_ms,
                 "due_ms": e.created_ms,
             },
@@ -127,24 +84,6 @@ def insert_token(
     )
 
 
-def _recorded_row(row: tuple[Any, ...]) -> RecordedRow:
-    return RecordedRow(
-        row_id=row[0],
-        recorded_ms=row[10],
-        delivery=Recorded(
-            protocol=row[1],
-            endpoint=row[2],
-            topic_arn=row[3],
-            subscription_arn=row[4],
-            kind=row[5],
-            message_id=row[6],
-            subject=row[7],
-            payload=row[8],
-            created_ms=row[9],
-        ),
-    )
-
-
 class SqliteOutbox:
     """The outbox methods of ``SnsStore``; the class using it provides ``_call`` and
     ``_deliver`` (``SqliteStore`` through ``SqliteSns``)."""
@@ -164,7 +103,7 @@ class SqliteOutbox:
 
         def job(conn: sqlite3.Connection) -> list[Claimed]:
             rows = conn.execute(_O["sns_outbox_claim"], args).fetchall()
-            return [Claimed(r[0], lease, r[1], _entry(r[2:])) for r in rows]
+            return [Claimed(r[0], lease, r[1], outbox_entry(r[2:])) for r in rows]
 
         claimed = await self._call(job, single=True)
         claimed.sort(key=lambda c: c.row_id)
@@ -229,7 +168,7 @@ class SqliteOutbox:
 
         def job(conn: sqlite3.Connection) -> list[RecordedRow]:
             rows = conn.execute(_O["sns_recorded_list"], args).fetchall()
-            return [_recorded_row(r) for r in reversed(rows)]
+            return [recorded_from_row(r) for r in reversed(rows)]
 
         return await self._call(job, single=True)
 

@@ -13,47 +13,23 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import orjson
-
 from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
 from densho.sns.outbox import OutboxEntry, Recorded, Token
 from densho.storage import sql
 from densho.storage.base import FifoSend
+from densho.storage.rows import (
+    dumps,
+    message_row,
+    sub_args,
+    sub_from_row,
+    topic_args,
+    topic_from_row,
+)
 from densho.storage.sqlite_outbox import insert_outbox, insert_recorded, insert_token
 
 T = TypeVar("T")
 
 _S = sql.queries("sns.sql")
-
-
-def _dumps(value: dict[str, str]) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _topic(row: tuple[Any, ...]) -> Topic:
-    return Topic(
-        arn=row[0],
-        account=row[1],
-        region=row[2],
-        name=row[3],
-        attributes=orjson.loads(row[4]),
-        tags=orjson.loads(row[5]),
-        created_ms=row[6],
-        seq=row[7],
-    )
-
-
-def _sub(row: tuple[Any, ...]) -> Subscription:
-    return Subscription(
-        arn=row[0],
-        topic_arn=row[1],
-        owner=row[2],
-        protocol=row[3],
-        endpoint=row[4],
-        attributes=orjson.loads(row[5]),
-        confirmed=bool(row[6]),
-        created_ms=row[7],
-    )
 
 
 class SqliteSns:
@@ -77,45 +53,39 @@ class SqliteSns:
     # --- topics ---
 
     async def create_topic(self, topic: Topic) -> tuple[Topic, bool]:
-        args = {
-            "arn": topic.arn,
-            "account": topic.account,
-            "region": topic.region,
-            "name": topic.name,
-            "attributes": _dumps(topic.attributes),
-            "tags": _dumps(topic.tags),
-            "created_ms": topic.created_ms,
-        }
+        args = topic_args(topic)
 
         def job(conn: sqlite3.Connection) -> tuple[Topic, bool]:
             created = conn.execute(_S["sns_topic_insert"], args).rowcount == 1
-            return _topic(conn.execute(_S["sns_topic_get"], args).fetchone()), created
+            return topic_from_row(conn.execute(_S["sns_topic_get"], args).fetchone()), created
 
         return await self._call(job)
 
     async def get_topic(self, arn: str) -> Topic | None:
         def job(conn: sqlite3.Connection) -> Topic | None:
             row = conn.execute(_S["sns_topic_get"], {"arn": arn}).fetchone()
-            return None if row is None else _topic(row)
+            return None if row is None else topic_from_row(row)
 
         return await self._call(job, single=True)
 
     async def list_topics(self, account: str) -> list[Topic]:
         def job(conn: sqlite3.Connection) -> list[Topic]:
-            return [_topic(r) for r in conn.execute(_S["sns_topic_list"], {"account": account})]
+            return [
+                topic_from_row(r) for r in conn.execute(_S["sns_topic_list"], {"account": account})
+            ]
 
         return await self._call(job, single=True)
 
     async def update_topic(
         self, arn: str, attributes: dict[str, str], tags: dict[str, str]
     ) -> Topic:
-        args = {"arn": arn, "attributes": _dumps(attributes), "tags": _dumps(tags)}
+        args = {"arn": arn, "attributes": dumps(attributes), "tags": dumps(tags)}
 
         def job(conn: sqlite3.Connection) -> Topic:
             row = conn.execute(_S["sns_topic_update"], args).fetchone()
             if row is None:
                 raise LookupError(arn)
-            return _topic(row)
+            return topic_from_row(row)
 
         return await self._call(job)
 
@@ -137,21 +107,12 @@ class SqliteSns:
     # --- subscriptions ---
 
     async def create_subscription(self, sub: Subscription) -> tuple[Subscription, bool]:
-        args = {
-            "arn": sub.arn,
-            "topic_arn": sub.topic_arn,
-            "owner": sub.owner,
-            "protocol": sub.protocol,
-            "endpoint": sub.endpoint,
-            "attributes": _dumps(sub.attributes),
-            "confirmed": int(sub.confirmed),
-            "created_ms": sub.created_ms,
-        }
+        args = sub_args(sub)
 
         def job(conn: sqlite3.Connection) -> tuple[Subscription, bool]:
             row = conn.execute(_S["sns_sub_find"], args).fetchone()
             if row is not None:
-                return _sub(row), False
+                return sub_from_row(row), False
             conn.execute(_S["sns_sub_insert"], args)
             return sub, True
 
@@ -160,30 +121,33 @@ class SqliteSns:
     async def get_subscription(self, arn: str) -> Subscription | None:
         def job(conn: sqlite3.Connection) -> Subscription | None:
             row = conn.execute(_S["sns_sub_get"], {"arn": arn}).fetchone()
-            return None if row is None else _sub(row)
+            return None if row is None else sub_from_row(row)
 
         return await self._call(job, single=True)
 
     async def list_subscriptions(self, owner: str) -> list[Subscription]:
         def job(conn: sqlite3.Connection) -> list[Subscription]:
-            return [_sub(r) for r in conn.execute(_S["sns_sub_list"], {"owner": owner})]
+            return [sub_from_row(r) for r in conn.execute(_S["sns_sub_list"], {"owner": owner})]
 
         return await self._call(job, single=True)
 
     async def topic_subscriptions(self, topic_arn: str) -> list[Subscription]:
         def job(conn: sqlite3.Connection) -> list[Subscription]:
-            return [_sub(r) for r in conn.execute(_S["sns_sub_by_topic"], {"topic_arn": topic_arn})]
+            return [
+                sub_from_row(r)
+                for r in conn.execute(_S["sns_sub_by_topic"], {"topic_arn": topic_arn})
+            ]
 
         return await self._call(job, single=True)
 
     async def update_subscription(
         self, arn: str, attributes: dict[str, str], confirmed: bool
     ) -> Subscription | None:
-        args = {"arn": arn, "attributes": _dumps(attributes), "confirmed": int(confirmed)}
+        args = {"arn": arn, "attributes": dumps(attributes), "confirmed": int(confirmed)}
 
         def job(conn: sqlite3.Connection) -> Subscription | None:
             row = conn.execute(_S["sns_sub_update"], args).fetchone()
-            return None if row is None else _sub(row)
+            return None if row is None else sub_from_row(row)
 
         return await self._call(job)
 
@@ -200,20 +164,11 @@ class SqliteSns:
         outbox: list[OutboxEntry],
         recorded: list[Recorded],
     ) -> tuple[Subscription, bool]:
-        args = {
-            "arn": sub.arn,
-            "topic_arn": sub.topic_arn,
-            "owner": sub.owner,
-            "protocol": sub.protocol,
-            "endpoint": sub.endpoint,
-            "attributes": _dumps(sub.attributes),
-            "confirmed": int(sub.confirmed),
-            "created_ms": sub.created_ms,
-        }
+        args = sub_args(sub)
 
         def job(conn: sqlite3.Connection) -> tuple[Subscription, bool]:
             row = conn.execute(_S["sns_sub_find"], args).fetchone()
-            found = None if row is None else _sub(row)
+            found = None if row is None else sub_from_row(row)
             if found is not None and found.confirmed:
                 return found, False  # nothing to confirm: no new token, no message
             if found is None:
@@ -280,9 +235,6 @@ class SqliteSns:
         return await self._call(job)
 
     def _deliver(self, conn: sqlite3.Connection, delivery: Delivery) -> None:
-        # Deferred: sqlite.py imports this module to build SqliteStore.
-        from densho.storage.sqlite import message_row
-
         row = message_row(delivery.queue_id, delivery.message)
         self._insert_messages(conn, delivery.queue_id, [row], delivery.fifo)
 

@@ -10,46 +10,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import orjson
+from typing import TYPE_CHECKING, TypeVar
 
 from densho.sns.mobile import PlatformApp, PlatformEndpoint
 from densho.sns.sms import SandboxNumber
 from densho.storage import sql
+from densho.storage.rows import app_from_row, dumps, endpoint_from_row, sandbox_from_row
 
 T = TypeVar("T")
 
 _M = sql.queries("sns_manage.sql")
-
-
-def _dumps(value: dict[str, str]) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _app(row: tuple[Any, ...]) -> PlatformApp:
-    return PlatformApp(
-        arn=row[0],
-        account=row[1],
-        region=row[2],
-        name=row[3],
-        platform=row[4],
-        attributes=orjson.loads(row[5]),
-        credentials=orjson.loads(row[6]),
-        created_ms=row[7],
-    )
-
-
-def _endpoint(row: tuple[Any, ...]) -> PlatformEndpoint:
-    return PlatformEndpoint(
-        arn=row[0], app_arn=row[1], token=row[2], attributes=orjson.loads(row[3]), created_ms=row[4]
-    )
-
-
-def _sandbox(row: tuple[Any, ...]) -> SandboxNumber:
-    return SandboxNumber(
-        phone=row[0], status=row[1], otp=row[2], language=row[3], created_ms=row[4]
-    )
 
 
 class SqliteSnsManage:
@@ -69,20 +39,20 @@ class SqliteSnsManage:
             "region": app.region,
             "name": app.name,
             "platform": app.platform,
-            "attributes": _dumps(app.attributes),
-            "credentials": _dumps(app.credentials),
+            "attributes": dumps(app.attributes),
+            "credentials": dumps(app.credentials),
             "created_ms": app.created_ms,
         }
 
         def job(conn: sqlite3.Connection) -> PlatformApp:
-            return _app(conn.execute(_M["sns_app_upsert"], args).fetchone())
+            return app_from_row(conn.execute(_M["sns_app_upsert"], args).fetchone())
 
         return await self._call(job, single=True)
 
     async def get_platform_app(self, arn: str) -> PlatformApp | None:
         def job(conn: sqlite3.Connection) -> PlatformApp | None:
             row = conn.execute(_M["sns_app_get"], {"arn": arn}).fetchone()
-            return None if row is None else _app(row)
+            return None if row is None else app_from_row(row)
 
         return await self._call(job, single=True)
 
@@ -90,18 +60,18 @@ class SqliteSnsManage:
         args = {"account": account, "region": region}
 
         def job(conn: sqlite3.Connection) -> list[PlatformApp]:
-            return [_app(r) for r in conn.execute(_M["sns_app_list"], args)]
+            return [app_from_row(r) for r in conn.execute(_M["sns_app_list"], args)]
 
         return await self._call(job, single=True)
 
     async def update_platform_app(
         self, arn: str, attributes: dict[str, str], credentials: dict[str, str]
     ) -> PlatformApp | None:
-        args = {"arn": arn, "attributes": _dumps(attributes), "credentials": _dumps(credentials)}
+        args = {"arn": arn, "attributes": dumps(attributes), "credentials": dumps(credentials)}
 
         def job(conn: sqlite3.Connection) -> PlatformApp | None:
             row = conn.execute(_M["sns_app_update"], args).fetchone()
-            return None if row is None else _app(row)
+            return None if row is None else app_from_row(row)
 
         return await self._call(job, single=True)
 
@@ -119,7 +89,7 @@ class SqliteSnsManage:
             "arn": endpoint.arn,
             "app_arn": endpoint.app_arn,
             "token": endpoint.token,
-            "attributes": _dumps(endpoint.attributes),
+            "attributes": dumps(endpoint.attributes),
             "created_ms": endpoint.created_ms,
         }
 
@@ -130,7 +100,7 @@ class SqliteSnsManage:
                 raise LookupError(endpoint.app_arn)
             row = conn.execute(_M["sns_endpoint_by_token"], args).fetchone()
             if row is not None:
-                return _endpoint(row), False
+                return endpoint_from_row(row), False
             conn.execute(_M["sns_endpoint_insert"], args)
             return endpoint, True
 
@@ -139,14 +109,15 @@ class SqliteSnsManage:
     async def get_endpoint(self, arn: str) -> PlatformEndpoint | None:
         def job(conn: sqlite3.Connection) -> PlatformEndpoint | None:
             row = conn.execute(_M["sns_endpoint_get"], {"arn": arn}).fetchone()
-            return None if row is None else _endpoint(row)
+            return None if row is None else endpoint_from_row(row)
 
         return await self._call(job, single=True)
 
     async def list_endpoints(self, app_arn: str) -> list[PlatformEndpoint]:
         def job(conn: sqlite3.Connection) -> list[PlatformEndpoint]:
             return [
-                _endpoint(r) for r in conn.execute(_M["sns_endpoint_list"], {"app_arn": app_arn})
+                endpoint_from_row(r)
+                for r in conn.execute(_M["sns_endpoint_list"], {"app_arn": app_arn})
             ]
 
         return await self._call(job, single=True)
@@ -154,11 +125,11 @@ class SqliteSnsManage:
     async def update_endpoint(
         self, arn: str, attributes: dict[str, str]
     ) -> PlatformEndpoint | None:
-        args = {"arn": arn, "attributes": _dumps(attributes), "token": attributes.get("Token", "")}
+        args = {"arn": arn, "attributes": dumps(attributes), "token": attributes.get("Token", "")}
 
         def job(conn: sqlite3.Connection) -> PlatformEndpoint | None:
             row = conn.execute(_M["sns_endpoint_update"], args).fetchone()
-            return None if row is None else _endpoint(row)
+            return None if row is None else endpoint_from_row(row)
 
         return await self._call(job, single=True)
 
@@ -243,7 +214,7 @@ class SqliteSnsManage:
 
         def job(conn: sqlite3.Connection) -> SandboxNumber | None:
             row = conn.execute(_M["sns_sandbox_get"], args).fetchone()
-            return None if row is None else _sandbox(row)
+            return None if row is None else sandbox_from_row(row)
 
         return await self._call(job, single=True)
 
@@ -251,7 +222,7 @@ class SqliteSnsManage:
         args = {"account": account, "region": region}
 
         def job(conn: sqlite3.Connection) -> list[SandboxNumber]:
-            return [_sandbox(r) for r in conn.execute(_M["sns_sandbox_list"], args)]
+            return [sandbox_from_row(r) for r in conn.execute(_M["sns_sandbox_list"], args)]
 
         return await self._call(job, single=True)
 

@@ -1,0 +1,291 @@
+"""Rows to models and models to rows, shared by both stores (SQLite and PostgreSQL).
+
+Owns: how a record becomes the argument dict of a named statement, and how a fetched row (a
+tuple in the column order of the named queries, which both backends keep alike) becomes a model.
+Must not know: a database driver; SQS or SNS semantics; HTTP; AWS errors.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+
+from densho.engine.model import Attr, NewMessage, Queue, ReceivedMessage
+from densho.engine.move_model import MoveTask
+from densho.sns.mobile import PlatformApp, PlatformEndpoint
+from densho.sns.model import Subscription, Topic
+from densho.sns.outbox import OutboxEntry, Recorded, RecordedRow
+from densho.sns.sms import SandboxNumber
+
+
+def dumps(value: dict[str, str]) -> str:
+    """A string map as the JSON text its column holds."""
+    return orjson.dumps(value).decode()
+
+
+# --- message attributes ---
+
+
+def attr_list(attrs: dict[str, Attr]) -> list[list[Any]]:
+    """Attributes as JSON-ready ``[name, type, string, base64 binary]`` lists."""
+    return [
+        [
+            name,
+            a.data_type,
+            a.string_value,
+            None if a.binary_value is None else base64.b64encode(a.binary_value).decode(),
+        ]
+        for name, a in attrs.items()
+    ]
+
+
+def attrs_from_list(items: list[list[Any]]) -> dict[str, Attr]:
+    """The inverse of ``attr_list``."""
+    return {
+        name: Attr(dtype, sval, None if bval is None else base64.b64decode(bval))
+        for name, dtype, sval, bval in items
+    }
+
+
+def pack_attrs(attrs: dict[str, Attr]) -> bytes | None:
+    if not attrs:
+        return None
+    return orjson.dumps(attr_list(attrs))
+
+
+def unpack_attrs(blob: bytes | None) -> dict[str, Attr]:
+    if not blob:
+        return {}
+    return attrs_from_list(orjson.loads(blob))
+
+
+# --- queues and messages ---
+
+
+def queue_args(
+    account: str,
+    name: str,
+    region: str,
+    attributes: dict[str, str],
+    tags: dict[str, str],
+    now_ms: int,
+) -> dict[str, Any]:
+    """The arguments of ``insert_queue`` / ``get_queue``."""
+    return {
+        "account": account,
+        "name": name,
+        "region": region,
+        "attributes": dumps(attributes),
+        "tags": dumps(tags),
+        "now": now_ms,
+    }
+
+
+def queue_from_row(row: tuple[Any, ...]) -> Queue:
+    return Queue(
+        id=row[0],
+        account=row[1],
+        name=row[2],
+        region=row[3],
+        attributes=orjson.loads(row[4]),
+        tags=orjson.loads(row[5]),
+        created_ms=row[6],
+        modified_ms=row[7],
+        purged_ms=row[8],
+    )
+
+
+def message_row(queue_id: int, m: NewMessage) -> dict[str, Any]:
+    """A message's row in ``messages``, as the named insert binds it."""
+    return {
+        "queue_id": queue_id,
+        "message_id": m.message_id,
+        "body": m.body,
+        "attrs": pack_attrs(m.attributes),
+        "sys_attrs": pack_attrs(m.system_attributes),
+        "md5_body": m.md5_body,
+        "md5_attrs": m.md5_attributes,
+        "md5_sys": m.md5_system_attributes,
+        "sender_id": m.sender_id,
+        "sent_ms": m.sent_ms,
+        "visible_ms": m.visible_ms,
+        "group_id": m.group_id,
+        "dedup_id": m.dedup_id,
+        "fifo_seq": None,
+    }
+
+
+def received_from_row(r: tuple[Any, ...]) -> ReceivedMessage:
+    return ReceivedMessage(
+        message_id=r[1],
+        receipt_handle="",
+        body=r[2],
+        md5_body=r[5],
+        attributes=unpack_attrs(r[3]),
+        md5_attributes=r[6],
+        system_attributes=unpack_attrs(r[4]),
+        md5_system_attributes=r[7],
+        sender_id=r[8],
+        sent_ms=r[9],
+        receive_count=r[10],
+        first_receive_ms=r[11],
+        group_id=r[12] or None,  # '': a fair queue's message without a group
+        dedup_id=r[13],
+        sequence_number=r[14],
+        row=r[0],
+        dead_letter_source_id=r[15],
+        nonce=r[16],
+    )
+
+
+# --- move tasks ---
+
+
+def task_from_row(row: tuple[Any, ...]) -> MoveTask:
+    return MoveTask(
+        task_id=row[0],
+        source_queue_id=row[1],
+        source_arn=row[2],
+        destination_queue_id=row[3],
+        destination_arn=row[4],
+        max_per_second=row[5],
+        status=row[6],
+        to_move=row[7],
+        moved=row[8],
+        started_ms=row[9],
+        failure_reason=row[10],
+    )
+
+
+# --- SNS ---
+
+
+def topic_args(topic: Topic) -> dict[str, Any]:
+    """The arguments of ``sns_topic_insert`` / ``sns_topic_get``."""
+    return {
+        "arn": topic.arn,
+        "account": topic.account,
+        "region": topic.region,
+        "name": topic.name,
+        "attributes": dumps(topic.attributes),
+        "tags": dumps(topic.tags),
+        "created_ms": topic.created_ms,
+    }
+
+
+def sub_args(sub: Subscription) -> dict[str, Any]:
+    """The arguments of ``sns_sub_insert`` / ``sns_sub_find``."""
+    return {
+        "arn": sub.arn,
+        "topic_arn": sub.topic_arn,
+        "owner": sub.owner,
+        "protocol": sub.protocol,
+        "endpoint": sub.endpoint,
+        "attributes": dumps(sub.attributes),
+        "confirmed": int(sub.confirmed),
+        "created_ms": sub.created_ms,
+    }
+
+
+def topic_from_row(row: tuple[Any, ...]) -> Topic:
+    return Topic(
+        arn=row[0],
+        account=row[1],
+        region=row[2],
+        name=row[3],
+        attributes=orjson.loads(row[4]),
+        tags=orjson.loads(row[5]),
+        created_ms=row[6],
+        seq=row[7],
+    )
+
+
+def sub_from_row(row: tuple[Any, ...]) -> Subscription:
+    return Subscription(
+        arn=row[0],
+        topic_arn=row[1],
+        owner=row[2],
+        protocol=row[3],
+        endpoint=row[4],
+        attributes=orjson.loads(row[5]),
+        confirmed=bool(row[6]),
+        created_ms=row[7],
+    )
+
+
+def outbox_payload(entry: OutboxEntry) -> str:
+    """The ``payload`` column of an outbox row: what of the entry is not a column of its own."""
+    document: dict[str, Any] = {"body": entry.body}
+    if entry.headers:
+        document["headers"] = [list(h) for h in entry.headers]
+    if entry.subject is not None:
+        document["subject"] = entry.subject
+    if entry.attributes:
+        document["attributes"] = attr_list(entry.attributes)
+    return orjson.dumps(document).decode()
+
+
+def outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
+    # row: subscription_arn, topic_arn, protocol, endpoint, kind, message_id, payload, created_ms
+    document = orjson.loads(row[6])
+    return OutboxEntry(
+        subscription_arn=row[0],
+        topic_arn=row[1],
+        protocol=row[2],
+        endpoint=row[3],
+        kind=row[4],
+        message_id=row[5],
+        body=document["body"],
+        created_ms=row[7],
+        headers=[(k, v) for k, v in document.get("headers", [])],
+        subject=document.get("subject"),
+        attributes=attrs_from_list(document.get("attributes", [])),
+    )
+
+
+def recorded_from_row(row: tuple[Any, ...]) -> RecordedRow:
+    return RecordedRow(
+        row_id=row[0],
+        recorded_ms=row[10],
+        delivery=Recorded(
+            protocol=row[1],
+            endpoint=row[2],
+            topic_arn=row[3],
+            subscription_arn=row[4],
+            kind=row[5],
+            message_id=row[6],
+            subject=row[7],
+            payload=row[8],
+            created_ms=row[9],
+        ),
+    )
+
+
+# --- SNS management ---
+
+
+def app_from_row(row: tuple[Any, ...]) -> PlatformApp:
+    return PlatformApp(
+        arn=row[0],
+        account=row[1],
+        region=row[2],
+        name=row[3],
+        platform=row[4],
+        attributes=orjson.loads(row[5]),
+        credentials=orjson.loads(row[6]),
+        created_ms=row[7],
+    )
+
+
+def endpoint_from_row(row: tuple[Any, ...]) -> PlatformEndpoint:
+    return PlatformEndpoint(
+        arn=row[0], app_arn=row[1], token=row[2], attributes=orjson.loads(row[3]), created_ms=row[4]
+    )
+
+
+def sandbox_from_row(row: tuple[Any, ...]) -> SandboxNumber:
+    return SandboxNumber(
+        phone=row[0], status=row[1], otp=row[2], language=row[3], created_ms=row[4]
+    )
