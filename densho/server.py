@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from densho.config import Settings
@@ -144,33 +145,24 @@ class App:
                 log.exception("maintenance failed")
 
     async def dispatch(self, call: Call) -> dict[str, Any]:
-        if call.service == "sns":
-            return await self._dispatch_sns(call)
-        if call.service != "sqs":
-            raise AwsError(
-                "InvalidAction", f"The action {call.operation} is not valid for this endpoint."
+        context: Any  # each service's handlers take their own Context
+        handler: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]] | None
+        if call.service == "sqs":
+            handler = sqs.HANDLERS.get(call.operation)
+            context = sqs.Context(self.engine, self.settings.account_id, call, self.moves)
+        elif call.service == "sns":
+            handler = sns_provider.HANDLERS.get(call.operation)
+            context = sns_provider.Context(
+                self.sns, self.settings.account_id, call, self.sns_manage
             )
-        handler = sqs.HANDLERS[call.operation]
-        try:
-            return await handler(
-                sqs.Context(self.engine, self.settings.account_id, call, self.moves), call.params
-            )
-        except errors.DomainError as exc:
-            raise to_aws(exc) from None
-        except StoreUnavailable:
-            raise _unavailable() from None
-
-    async def _dispatch_sns(self, call: Call) -> dict[str, Any]:
-        handler = sns_provider.HANDLERS.get(call.operation)
+        else:
+            handler = None
         if handler is None:
             raise AwsError(
                 "InvalidAction", f"The action {call.operation} is not valid for this endpoint."
             )
         try:
-            return await handler(
-                sns_provider.Context(self.sns, self.settings.account_id, call, self.sns_manage),
-                call.params,
-            )
+            return await handler(context, call.params)
         except errors.DomainError as exc:
             raise to_aws(exc) from None
         except StoreUnavailable:
@@ -213,7 +205,7 @@ class App:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY:
-                await _send_plain(send, 413, b"Request entity too large")
+                await _respond(send, 413, b"text/plain", b"Request entity too large")
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -226,17 +218,7 @@ class App:
                 self.sns,
                 self.deliveries,
             )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [
-                        (b"content-type", content_type),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _respond(send, status, content_type, body)
             return
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
@@ -251,18 +233,9 @@ class App:
             body=b"".join(chunks),
         )
         response = await self.wire.handle(request, self.dispatch)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [
-                    (b"content-type", response.content_type),
-                    (b"content-length", str(len(response.body)).encode()),
-                    *response.headers,
-                ],
-            }
+        await _respond(
+            send, response.status, response.content_type, response.body, response.headers
         )
-        await send({"type": "http.response.body", "body": response.body})
 
 
 def _unavailable() -> AwsError:
@@ -276,12 +249,22 @@ def _unavailable() -> AwsError:
     )
 
 
-async def _send_plain(send: Any, status: int, body: bytes) -> None:
+async def _respond(
+    send: Any,
+    status: int,
+    content_type: bytes,
+    body: bytes,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"text/plain")],
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

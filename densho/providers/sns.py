@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from densho.engine.model import Attr
 from densho.engine.sqs import SEQUENCE_BASE
 from densho.protocol.call import Call
 from densho.providers import paging, sns_manage
 from densho.providers.errors import batch_entry
+from densho.providers.message_attrs import attrs_in
 from densho.sns import publish
 from densho.sns.engine import PENDING, BatchEntry, SnsEngine
 from densho.sns.errors import SnsInvalidParameter
@@ -62,19 +62,12 @@ def _tags_in(wire: list[dict[str, str]] | None) -> dict[str, str]:
     return tags
 
 
-def _attrs_in(wire: dict[str, Any] | None) -> dict[str, Attr]:
-    return {
-        name: Attr(v.get("DataType", ""), v.get("StringValue"), v.get("BinaryValue"))
-        for name, v in (wire or {}).items()
-    }
-
-
 def _message(p: Params) -> publish.Message:
     return publish.Message(
         message=p["Message"],
         subject=p.get("Subject"),
         structure=p.get("MessageStructure"),
-        attributes=_attrs_in(p.get("MessageAttributes")),
+        attributes=attrs_in(p.get("MessageAttributes")),
         group_id=p.get("MessageGroupId"),
         dedup_id=p.get("MessageDeduplicationId"),
     )

@@ -20,6 +20,7 @@ from densho.engine.sqs import Outgoing, SqsEngine
 from densho.protocol.call import Call
 from densho.providers import moves, paging
 from densho.providers.errors import batch_entry
+from densho.providers.message_attrs import attrs_in
 
 Params = dict[str, Any]
 Result = dict[str, Any]
@@ -66,15 +67,6 @@ async def _queue(ctx: Context, p: Params) -> Queue:
     return await ctx.engine.get_queue(account, name)
 
 
-def _attrs_in(wire: dict[str, Any] | None) -> dict[str, Attr]:
-    if not wire:
-        return {}
-    return {
-        name: Attr(v.get("DataType", ""), v.get("StringValue"), v.get("BinaryValue"))
-        for name, v in wire.items()
-    }
-
-
 def _attrs_out(attrs: dict[str, Attr]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, a in attrs.items():
@@ -90,8 +82,8 @@ def _attrs_out(attrs: dict[str, Attr]) -> dict[str, Any]:
 def _outgoing(p: Params) -> Outgoing:
     return Outgoing(
         body=p.get("MessageBody", ""),
-        attributes=_attrs_in(p.get("MessageAttributes")),
-        system_attributes=_attrs_in(p.get("MessageSystemAttributes")),
+        attributes=attrs_in(p.get("MessageAttributes")),
+        system_attributes=attrs_in(p.get("MessageSystemAttributes")),
         delay_seconds=p.get("DelaySeconds"),
         group_id=p.get("MessageGroupId"),
         dedup_id=p.get("MessageDeduplicationId"),

@@ -381,9 +381,29 @@ class SnsEngine:
         """Store a subscription that waits for confirmation with a fresh token and its
         SubscriptionConfirmation (re-sent when the same endpoint subscribes again while
         pending, as AWS does)."""
+        now, token, entry = self._confirmation(
+            payloads.subscription_confirmation, topic, sub, endpoint_url
+        )
+        send, keep = self._route([entry])
+        found, created = await self._store.subscribe_pending(
+            sub, outbox.Token(token, topic.arn, sub.arn, now + outbox.TOKEN_TTL_MS), send, keep
+        )
+        if send and not found.confirmed:
+            self._woken()
+        return found, created
+
+    def _confirmation(
+        self,
+        build: Callable[..., outbox.OutboxEntry],
+        topic: Topic,
+        sub: Subscription,
+        endpoint_url: str,
+    ) -> tuple[int, str, outbox.OutboxEntry]:
+        """A (Un)SubscriptionConfirmation to ``sub`` with a fresh token: now, the token and
+        the entry ``build`` (one of payloads' confirmation makers) makes of them."""
         now = self._clock.now_ms()
         token = _mint_token()
-        entry = payloads.subscription_confirmation(
+        entry = build(
             protocol=sub.protocol,
             endpoint=sub.endpoint,
             subscription_arn=sub.arn,
@@ -394,13 +414,7 @@ class SnsEngine:
             timestamp_ms=now,
             signing=self._signing(topic, endpoint_url),
         )
-        send, keep = self._route([entry])
-        found, created = await self._store.subscribe_pending(
-            sub, outbox.Token(token, topic.arn, sub.arn, now + outbox.TOKEN_TTL_MS), send, keep
-        )
-        if send and not found.confirmed:
-            self._woken()
-        return found, created
+        return now, token, entry
 
     def _route(
         self, entries: list[outbox.OutboxEntry]
@@ -488,18 +502,8 @@ class SnsEngine:
         self._written(topic_key)
 
     async def _unsubscribe_noting(self, topic: Topic, sub: Subscription, endpoint_url: str) -> None:
-        now = self._clock.now_ms()
-        token = _mint_token()
-        entry = payloads.unsubscribe_confirmation(
-            protocol=sub.protocol,
-            endpoint=sub.endpoint,
-            subscription_arn=sub.arn,
-            topic_arn=topic.arn,
-            message_id=uuid4(),
-            token=token,
-            subscribe_url=envelope.subscribe_url(endpoint_url, topic.arn, token),
-            timestamp_ms=now,
-            signing=self._signing(topic, endpoint_url),
+        now, token, entry = self._confirmation(
+            payloads.unsubscribe_confirmation, topic, sub, endpoint_url
         )
         snapshot = _to_snapshot(sub)
         record = outbox.Token(token, topic.arn, sub.arn, now + outbox.TOKEN_TTL_MS, snapshot)

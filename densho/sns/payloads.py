@@ -55,22 +55,24 @@ def _attributes_json(attributes: Mapping[str, Attr]) -> dict[str, dict[str, str]
     }
 
 
+def _notification(c: Checked, to: Addressed, text: str, signing: envelope.Signing | None) -> str:
+    """The Notification JSON document of ``text`` (unsigned when ``signing`` is None)."""
+    return envelope.notification(
+        message_id=to.message_id,
+        topic_arn=to.topic_arn,
+        message=text,
+        timestamp_ms=to.timestamp_ms,
+        unsubscribe_url=to.unsubscribe_url,
+        signing=signing,
+        subject=c.source.subject,
+        attributes=c.source.attributes or None,
+    )
+
+
 def http_notification(c: Checked, to: Addressed, *, raw: bool, content_type: str) -> OutboxEntry:
     """The POST an HTTP/S subscription receives for a published message."""
     text = c.text_for(to.protocol)
-    if raw:
-        body = text
-    else:
-        body = envelope.notification(
-            message_id=to.message_id,
-            topic_arn=to.topic_arn,
-            message=text,
-            timestamp_ms=to.timestamp_ms,
-            unsubscribe_url=to.unsubscribe_url,
-            signing=to.signing,
-            subject=c.source.subject,
-            attributes=c.source.attributes or None,
-        )
+    body = text if raw else _notification(c, to, text, to.signing)
     headers = envelope.http_headers(
         envelope.NOTIFICATION,
         to.message_id,
@@ -98,16 +100,7 @@ def email_notification(c: Checked, to: Addressed) -> OutboxEntry:
     receives."""
     text = c.text_for(to.protocol)
     if to.protocol == "email-json":
-        body = envelope.notification(
-            message_id=to.message_id,
-            topic_arn=to.topic_arn,
-            message=text,
-            timestamp_ms=to.timestamp_ms,
-            unsubscribe_url=to.unsubscribe_url,
-            signing=to.signing,
-            subject=c.source.subject,
-            attributes=c.source.attributes or None,
-        )
+        body = _notification(c, to, text, to.signing)
     else:
         body = (
             f"{text}\n\n--\nTo stop receiving notifications from this topic, open this link:\n"
@@ -132,18 +125,7 @@ def recorded_notification(c: Checked, to: Addressed, *, raw: bool) -> Recorded:
         payload = lambda_event(c, to)
     elif to.protocol == "firehose":
         payload = (
-            c.text_for(to.protocol)
-            if raw
-            else envelope.notification(
-                message_id=to.message_id,
-                topic_arn=to.topic_arn,
-                message=c.text_for(to.protocol),
-                timestamp_ms=to.timestamp_ms,
-                unsubscribe_url=to.unsubscribe_url,
-                signing=None,
-                subject=c.source.subject,
-                attributes=c.source.attributes or None,
-            )
+            c.text_for(to.protocol) if raw else _notification(c, to, c.text_for(to.protocol), None)
         )
     elif to.protocol == "application":
         payload = c.text_for(platform_of(to.endpoint))
@@ -183,12 +165,7 @@ def lambda_event(c: Checked, to: Addressed) -> str:
         "Timestamp": timestamp,
     }
     sns = {
-        "Type": envelope.NOTIFICATION,
-        "MessageId": to.message_id,
-        "TopicArn": to.topic_arn,
-        "Subject": c.source.subject,
-        "Message": text,
-        "Timestamp": timestamp,
+        **signed,
         "SignatureVersion": str(to.signing.version),
         "Signature": to.signing.signer.sign(signed, to.signing.version),
         "SigningCertUrl": to.signing.cert_url,
