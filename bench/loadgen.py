@@ -223,7 +223,7 @@ class RawClient:
         proto = self._proto
         if proto is None or not proto.open:
             proto = await self._connect()
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
         proto.waiter = waiter
         assert proto.transport is not None
         proto.transport.write(

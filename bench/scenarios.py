@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -468,6 +468,51 @@ def _load_problems(result: Any, outcome: Outcome) -> None:
         outcome.problems.append("requests still outstanding after the time limit")
 
 
+async def produce_while_consuming(
+    producing: Awaitable[LoadResult],
+    consumers: Callable[[Callable[[], int | None]], Awaitable[Consumed]],
+    acked: set[int],
+) -> tuple[LoadResult, Consumed]:
+    """Run ``producing`` with the consumers receiving alongside it.
+
+    ``consumers`` is handed the ``expected`` for ``consume``: no bound while the producers run,
+    then everything acknowledged. Should the producers fail, the consumers are cancelled.
+    """
+    running = True
+    consumer_task = asyncio.ensure_future(consumers(lambda: None if running else len(acked)))
+    try:
+        result = await producing
+    except BaseException:
+        consumer_task.cancel()
+        with contextlib.suppress(BaseException):
+            await consumer_task
+        raise
+    finally:
+        running = False
+    return result, await consumer_task
+
+
+def record_consumed(
+    outcome: Outcome, consumed: Consumed, acked: set[int], before: CpuSample, after: CpuSample
+) -> None:
+    """The timed result of a send-to-receive run: what the consumers got of what was acked."""
+    outcome.msgs = len(consumed.seen & acked)
+    outcome.elapsed_s = consumed.busy_s
+    outcome.cpu(before, after)
+    outcome.latencies_ns = consumed.e2e_ns
+
+
+def send_summary(result: LoadResult) -> dict[str, Any]:
+    """The producers' side of a send-to-receive run, for ``outcome.details``."""
+    return {
+        "sent": result.ok,
+        "errors": result.errors,
+        "elapsed_s": round(result.elapsed_s, 4),
+        "send_rate": round(result.ok / result.elapsed_s, 1) if result.elapsed_s else 0,
+        "request_p50_p99_ms": [round(v, 3) for v in latency_ms(result.latencies_ns)],
+    }
+
+
 async def scenario_send(
     pool: ClientPool, target: str, round_no: int, settings: Settings, probe: CpuProbe = no_probe
 ) -> Outcome:
@@ -634,7 +679,6 @@ async def scenario_pc(
     async with fresh_queue(client, target, queue_name("pc", target, round_no)) as url:
         requests = SendRequests(url, bodies)
         acked: set[int] = set()
-        producing = True
         clock = time.perf_counter_ns
 
         def check(i: int, status: int, resp: bytes) -> bool:
@@ -644,21 +688,8 @@ async def scenario_pc(
             return False
 
         before = probe()
-        consumer_task = asyncio.ensure_future(
-            consume(
-                consumers,
-                url,
-                bodies,
-                expected=lambda: None if producing else len(acked),
-                wait_s=settings.pc_wait_s,
-                timeout_s=settings.duration_s + settings.drain_timeout_s,
-                empty_limit=2 * len(consumers),
-                max_errors=settings.max_errors,
-                record_e2e=True,
-            )
-        )
-        try:
-            result = await closed_loop(
+        result, consumed = await produce_while_consuming(
+            closed_loop(
                 producers,
                 "SendMessage",
                 lambda i: requests.single(i, clock()),
@@ -666,27 +697,22 @@ async def scenario_pc(
                 duration_s=settings.duration_s,
                 max_requests=settings.max_msgs,
                 max_errors=settings.max_errors,
-            )
-        except BaseException:
-            consumer_task.cancel()
-            with contextlib.suppress(BaseException):
-                await consumer_task
-            raise
-        finally:
-            producing = False
-        consumed = await consumer_task
-        outcome.msgs = len(consumed.seen & acked)
-        outcome.elapsed_s = consumed.busy_s
-        outcome.cpu(before, probe())
-        outcome.latencies_ns = consumed.e2e_ns
-        outcome.details["producers"] = {
-            "clients": len(producers),
-            "sent": result.ok,
-            "errors": result.errors,
-            "elapsed_s": round(result.elapsed_s, 4),
-            "send_rate": round(result.ok / result.elapsed_s, 1) if result.elapsed_s else 0,
-            "request_p50_p99_ms": [round(v, 3) for v in latency_ms(result.latencies_ns)],
-        }
+            ),
+            lambda expected: consume(
+                consumers,
+                url,
+                bodies,
+                expected=expected,
+                wait_s=settings.pc_wait_s,
+                timeout_s=settings.duration_s + settings.drain_timeout_s,
+                empty_limit=2 * len(consumers),
+                max_errors=settings.max_errors,
+                record_e2e=True,
+            ),
+            acked,
+        )
+        record_consumed(outcome, consumed, acked, before, probe())
+        outcome.details["producers"] = {"clients": len(producers), **send_summary(result)}
         outcome.details["consumers"] = {"clients": len(consumers), **consumed.summary()}
         _load_problems(result, outcome)
         await check_drained(client, url, acked, consumed, outcome)
@@ -1029,26 +1055,10 @@ async def scenario_fifo(
         acked: set[int] = set()
         sends = FifoSends([0] * groups, [o for o in group_owners(len(producers), groups) if o])
         order = GroupOrder(groups, sends.acked_per_group)
-        producing = True
 
         before = probe()
-        consumer_task = asyncio.ensure_future(
-            consume(
-                consumers,
-                url,
-                bodies,
-                expected=lambda: None if producing else len(acked),
-                wait_s=settings.pc_wait_s,
-                timeout_s=settings.duration_s + settings.drain_timeout_s,
-                empty_limit=2 * len(consumers),
-                max_errors=settings.max_errors,
-                record_e2e=True,
-                observe=order.see,
-                release=order.release,
-            )
-        )
-        try:
-            result = await fifo_produce(
+        result, consumed = await produce_while_consuming(
+            fifo_produce(
                 producers,
                 requests,
                 acked,
@@ -1056,29 +1066,29 @@ async def scenario_fifo(
                 duration_s=settings.duration_s,
                 max_msgs=settings.max_msgs,
                 max_errors=settings.max_errors,
-            )
-        except BaseException:
-            consumer_task.cancel()
-            with contextlib.suppress(BaseException):
-                await consumer_task
-            raise
-        finally:
-            producing = False
-        consumed = await consumer_task
-        outcome.msgs = len(consumed.seen & acked)
-        outcome.elapsed_s = consumed.busy_s
-        outcome.cpu(before, probe())
-        outcome.latencies_ns = consumed.e2e_ns
+            ),
+            lambda expected: consume(
+                consumers,
+                url,
+                bodies,
+                expected=expected,
+                wait_s=settings.pc_wait_s,
+                timeout_s=settings.duration_s + settings.drain_timeout_s,
+                empty_limit=2 * len(consumers),
+                max_errors=settings.max_errors,
+                record_e2e=True,
+                observe=order.see,
+                release=order.release,
+            ),
+            acked,
+        )
+        record_consumed(outcome, consumed, acked, before, probe())
         outcome.details["producers"] = {
             "clients": len(sends.owners),
             "groups": groups,
             "groups_per_producer": sends.owners,
-            "sent": result.ok,
             "sent_per_group": list(sends.acked_per_group),
-            "errors": result.errors,
-            "elapsed_s": round(result.elapsed_s, 4),
-            "send_rate": round(result.ok / result.elapsed_s, 1) if result.elapsed_s else 0,
-            "request_p50_p99_ms": [round(v, 3) for v in latency_ms(result.latencies_ns)],
+            **send_summary(result),
         }
         outcome.details["consumers"] = {"clients": len(consumers), **consumed.summary()}
         outcome.details["order"] = order.summary()

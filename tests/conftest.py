@@ -37,20 +37,35 @@ SqsClient = Any  # botocore clients are generated at run time
 ClientFactory = Callable[[], SqsClient]
 
 
-def json_client(endpoint: str) -> SqsClient:
-    """boto3's SQS client (AWS JSON 1.0), retries off so server errors are never hidden."""
+def aws_client(
+    service: str, endpoint: str, *, connect_timeout: float = 5, read_timeout: float = 45
+) -> Any:
+    """A boto3 client of ``service`` on ``endpoint``, retries off so server errors are never
+    hidden."""
     return boto3.client(
-        "sqs",
+        service,
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="test",
         aws_secret_access_key="test",
         config=Config(
             retries={"total_max_attempts": 1},
-            connect_timeout=5,
-            read_timeout=45,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         ),
     )
+
+
+def json_client(
+    endpoint: str, *, connect_timeout: float = 5, read_timeout: float = 45
+) -> SqsClient:
+    """boto3's SQS client (AWS JSON 1.0), retries off so server errors are never hidden."""
+    return aws_client("sqs", endpoint, connect_timeout=connect_timeout, read_timeout=read_timeout)
+
+
+def sns_client(endpoint: str) -> Any:
+    """boto3's SNS client, retries off."""
+    return aws_client("sns", endpoint, read_timeout=30)
 
 
 def query_client(endpoint: str) -> SqsClient:

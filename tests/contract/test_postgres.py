@@ -39,9 +39,7 @@ from tests.support import pg
 
 pytestmark = [
     pytest.mark.timeout(90),
-    pytest.mark.skipif(
-        "postgresql" not in pg.test_stores(), reason="DENSHO_TEST_STORES excludes postgresql"
-    ),
+    pg.only_with_postgresql,
 ]
 
 SNAPSHOT = Path(str(resources.files("densho.storage.sql").joinpath("pg", "schema.snapshot")))

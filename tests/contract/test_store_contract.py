@@ -83,6 +83,20 @@ async def new_queue(store: AnyStore, name: str = "q", fifo: bool = False) -> int
     return queue.id
 
 
+async def move_queues(store: AnyStore, fifo: bool = False) -> tuple[int, int]:
+    """A move task's source and destination queues (``dlq`` and ``dest``)."""
+    suffix = ".fifo" if fifo else ""
+    return (
+        await new_queue(store, f"dlq{suffix}", fifo=fifo),
+        await new_queue(store, f"dest{suffix}", fifo=fifo),
+    )
+
+
+def move_task(src: int, dest: int, task_id: str = "t") -> MoveTask:
+    """A RUNNING move task from ``src`` to ``dest``, nothing moved yet."""
+    return MoveTask(task_id, src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
+
+
 def fifo_send(now: int = T0, by_group: bool = False) -> FifoSend:
     return FifoSend(now_ms=now, window_ms=300_000, by_group=by_group)
 
@@ -474,17 +488,15 @@ def test_fair_queue_serves_quiet_groups_before_a_flood(backend: Backend) -> None
 
 def test_move_task_lifecycle(backend: Backend) -> None:
     async def scenario(store: AnyStore) -> None:
-        src = await new_queue(store, "dlq")
-        dest = await new_queue(store, "dest")
+        src, dest = await move_queues(store)
         await store.send(src, [msg(f"m{i}") for i in range(5)])
 
-        def task(task_id: str) -> MoveTask:
-            return MoveTask(task_id, src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
-
         lease = Lease("node", T0 + 5_000)
-        started = await store.start_move_task(task("t1"), T0, 0, lease)
+        started = await store.start_move_task(move_task(src, dest, "t1"), T0, 0, lease)
         assert started is not None and started.to_move == 5 and started.status == RUNNING
-        assert await store.start_move_task(task("t2"), T0, 0, lease) is None  # one per source
+        assert (
+            await store.start_move_task(move_task(src, dest, "t2"), T0, 0, lease) is None
+        )  # one per source
         # Adopted when its lease has ended (at a restart, without leases: at once).
         assert [t.task_id for t in await store.adopt_move_tasks(lease, T0 + 5_000)] == ["t1"]
         ids = [str(uuid.uuid4()) for _ in range(3)]
@@ -502,7 +514,7 @@ def test_move_task_lifecycle(backend: Backend) -> None:
         assert got_task is not None and got_task.moved == 5
         # Cancel: RUNNING -> CANCELLING -> (next chunk) CANCELLED.
         await store.send(src, [msg("x")])
-        assert await store.start_move_task(task("t3"), T0 + 3, 0, lease) is not None
+        assert await store.start_move_task(move_task(src, dest, "t3"), T0 + 3, 0, lease) is not None
         cancelling = await store.cancel_move_task("t3")
         assert cancelling is not None and cancelling.status == "CANCELLING"
         assert await store.cancel_move_task("t3") is None
@@ -518,12 +530,11 @@ def test_move_task_lifecycle(backend: Backend) -> None:
 
 def test_move_task_into_a_fifo_queue_numbers_the_messages(backend: Backend) -> None:
     async def scenario(store: AnyStore) -> None:
-        src = await new_queue(store, "dlq.fifo", fifo=True)
-        dest = await new_queue(store, "dest.fifo", fifo=True)
+        src, dest = await move_queues(store, fifo=True)
         await store.send(dest, [msg("own", group_id="g", dedup_id="own")], fifo_send())
         for i in range(3):
             await store.send(src, [msg(f"m{i}", group_id="g", dedup_id=f"d{i}")], fifo_send())
-        task = MoveTask("t", src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
+        task = move_task(src, dest)
         lease = Lease("node", T0 + 5_000)
         assert await store.start_move_task(task, T0, 0, lease) is not None
         step = await store.move_chunk("t", T0 + 1, 10, 0, [f"id{i}" for i in range(3)], True, lease)
@@ -538,10 +549,9 @@ def test_move_task_into_a_fifo_queue_numbers_the_messages(backend: Backend) -> N
 
 def test_move_task_runs_under_one_lease_at_a_time_two_nodes(backend: Backend) -> None:
     async def scenario(store: AnyStore) -> None:
-        src = await new_queue(store, "dlq")
-        dest = await new_queue(store, "dest")
+        src, dest = await move_queues(store)
         await store.send(src, [msg(f"m{i}") for i in range(5)])
-        task = MoveTask("t", src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
+        task = move_task(src, dest)
 
         def ids() -> list[str]:
             return [str(uuid.uuid4())]
@@ -583,9 +593,8 @@ def test_move_task_runs_under_one_lease_at_a_time_two_nodes(backend: Backend) ->
 
 def test_a_released_move_task_is_adopted_at_once(backend: Backend) -> None:
     async def scenario(store: AnyStore) -> None:
-        src = await new_queue(store, "dlq")
-        dest = await new_queue(store, "dest")
-        task = MoveTask("t", src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
+        src, dest = await move_queues(store)
+        task = move_task(src, dest)
         assert await store.start_move_task(task, T0, 0, Lease("a", T0 + 5_000)) is not None
         if store.shared:  # a's lease is live: nobody else may adopt the task yet
             assert await store.adopt_move_tasks(Lease("b", T0 + 9_000), T0 + 1_000) == []

@@ -14,9 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.conftest import ServerFactory, json_client
 from tests.e2e.helpers import ALL_TYPES_ATTRIBUTES, counts, md5_of_attributes
@@ -36,14 +34,7 @@ def server(new_server: ServerFactory) -> DenshoServer:
 
 def _crash_client(endpoint: str) -> Any:
     """No retries and short timeouts: a dead server must fail a call quickly."""
-    return boto3.client(
-        "sqs",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=10),
-    )
+    return json_client(endpoint, connect_timeout=2, read_timeout=10)
 
 
 def _drain(sqs: Any, url: str, *, limit_s: float = 90.0) -> dict[str, str]:

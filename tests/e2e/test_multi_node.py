@@ -27,24 +27,20 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.conftest import REGION, json_client, unique_name
+from tests.conftest import json_client, sns_client, unique_name
 from tests.e2e.helpers import attributes, counts, expect_error, queue_arn, wait_until
 from tests.support import pg
 from tests.support.server import DenshoServer
 
 pytestmark = [
     pytest.mark.timeout(90),
-    pytest.mark.skipif(
-        "postgresql" not in pg.test_stores(), reason="DENSHO_TEST_STORES excludes postgresql"
-    ),
+    pg.only_with_postgresql,
 ]
 
 SEEN_WITHIN_S = 2.0  # another node's change shows within this (notification, else reload)
@@ -64,14 +60,7 @@ class Node:
         return json_client(self.endpoint)
 
     def sns(self) -> Any:
-        return boto3.client(
-            "sns",
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
-        )
+        return sns_client(self.endpoint)
 
 
 @dataclass

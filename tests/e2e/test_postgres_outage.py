@@ -27,9 +27,7 @@ from tests.support.server import DenshoServer
 
 pytestmark = [
     pytest.mark.timeout(120),
-    pytest.mark.skipif(
-        "postgresql" not in pg.test_stores(), reason="DENSHO_TEST_STORES excludes postgresql"
-    ),
+    pg.only_with_postgresql,
 ]
 
 

@@ -15,14 +15,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.conftest import ACCOUNT_ID, REGION, json_client
+from tests.conftest import ACCOUNT_ID, REGION, json_client, sns_client
 from tests.e2e.helpers import expect_error, queue_arn, queue_name_of
 from tests.support.server import DenshoServer
 
@@ -31,14 +29,7 @@ Client = Any
 
 @pytest.fixture(scope="module")
 def sns(endpoint: str) -> Client:
-    return boto3.client(
-        "sns",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
-    )
+    return sns_client(endpoint)
 
 
 @pytest.fixture(scope="module")

@@ -23,15 +23,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.conftest import REGION, ServerFactory, json_client
+from tests.conftest import REGION, ServerFactory, json_client, sns_client
 from tests.e2e.helpers import expect_error, queue_arn, queue_name_of, wait_until
 from tests.support.server import DenshoServer
 from tests.support.sns_endpoints import HttpSubscriber, Request, SmtpSink
@@ -49,17 +47,6 @@ CONFIRMATION_KEYS = (
     "Type",
 )
 CERT_PATH = re.compile(r"/_densho/sns/cert/SimpleNotificationService-[0-9a-f]+\.pem")
-
-
-def sns_client(endpoint: str) -> Client:
-    return boto3.client(
-        "sns",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
-    )
 
 
 def http_get(url: str) -> tuple[int, bytes]:

@@ -15,11 +15,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from tests.conftest import ACCOUNT_ID, REGION
+from tests.conftest import ACCOUNT_ID, REGION, sns_client
 from tests.e2e.helpers import expect_error
 
 Client = Any
@@ -42,14 +40,7 @@ DATA_PROTECTION_POLICY = {
 
 @pytest.fixture(scope="module")
 def sns(endpoint: str) -> Client:
-    return boto3.client(
-        "sns",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
-    )
+    return sns_client(endpoint)
 
 
 def _name(hint: str) -> str:

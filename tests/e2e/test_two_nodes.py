@@ -26,20 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from tests.conftest import unique_name
+from tests.conftest import json_client, unique_name
 from tests.e2e.helpers import counts, receive_one
 from tests.support import pg
 from tests.support.server import DenshoServer
 
 pytestmark = [
     pytest.mark.timeout(90),
-    pytest.mark.skipif(
-        "postgresql" not in pg.test_stores(), reason="DENSHO_TEST_STORES excludes postgresql"
-    ),
+    pg.only_with_postgresql,
 ]
 
 PRODUCERS = 4
@@ -64,14 +60,7 @@ class Node:
     def client(self) -> Any:
         """No retries (a server error must show), short timeouts (a dead node fails fast).
         Make clients in the main thread: boto3's default session is not thread-safe."""
-        return boto3.client(
-            "sqs",
-            endpoint_url=self.server.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=15),
-        )
+        return json_client(self.server.endpoint, connect_timeout=2, read_timeout=15)
 
 
 @pytest.fixture

@@ -35,6 +35,12 @@ def test_stores() -> list[str]:
 
 test_stores.__test__ = False  # type: ignore[attr-defined]  # not a test, despite its name
 
+# For modules that need PostgreSQL: they run when ``postgresql`` is among DENSHO_TEST_STORES and
+# then fail (never skip) when it is not reachable.
+only_with_postgresql = pytest.mark.skipif(
+    "postgresql" not in test_stores(), reason="DENSHO_TEST_STORES excludes postgresql"
+)
+
 
 def url_of(database: str) -> str:
     parts = urllib.parse.urlsplit(ADMIN_URL)
