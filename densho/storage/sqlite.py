@@ -1,11 +1,12 @@
 """The embedded SQLite store: WAL, pipelined group commit, fdatasync before every answer.
 
-Owns: running every storage job submitted during one event-loop iteration in a single
-transaction on the loop thread (each in its own SAVEPOINT unless it is one statement, so one
-failure does not undo the others), committing without waiting for the disk, and answering the
-callers only after the WAL has been fdatasynced past that commit by the syncer process
-(``densho.storage.syncer``). While one fdatasync runs, the loop already executes and commits the
-next transactions; the next fdatasync covers them all. Syncs complete in commit order, so an
+Owns: running the storage jobs submitted meanwhile in a single transaction on the loop thread
+(each in its own SAVEPOINT unless it is one statement, so one failure does not undo the others),
+committing without waiting for the disk, and answering the callers only after the WAL has been
+fdatasynced past that commit by the syncer process (``densho.storage.syncer``). With no sync
+under way, the jobs of one event-loop iteration share a transaction; while one runs, jobs
+gather and go in one transaction as soon as it returns, so there is one commit per fdatasync
+(fewer, fuller transactions write fewer WAL pages). Syncs complete in commit order, so an
 answered commit implies every earlier one is durable.
 
 Why this shape: handing each job to a writer thread, or each sync to a syncer thread, cost more
@@ -139,6 +140,8 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
             _settle(outcomes)
         if not self._unsynced:
             self._synced_all.set()
+            if self._pending and not self._flush_scheduled:
+                self._flush()
 
     def _syncer_lost(self) -> None:
         log.error("the fdatasync process exited; restarting it")
@@ -151,6 +154,9 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         self._synced_all.set()
         self._syncer = None
         self._start_syncer()
+        if self._pending and not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
 
     async def close(self) -> None:
         if self._conn is None:
@@ -270,8 +276,11 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         assert loop is not None, "store not open"
         fut: asyncio.Future[T] = loop.create_future()
         self._pending.append((job, single, fut))
-        if not self._flush_scheduled:
+        if not self._flush_scheduled and not self._unsynced:
             # Group commit: every job submitted before this callback runs shares its transaction.
+            # While an fdatasync is under way, jobs wait for it instead (``_on_synced`` flushes
+            # them): they could not be answered before the next sync anyway, and one
+            # transaction per sync writes fewer pages than one per loop iteration.
             self._flush_scheduled = True
             loop.call_soon(self._flush)
         return await fut
