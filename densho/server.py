@@ -119,6 +119,7 @@ class App:
         self.engine.close()
         await self.moves.close()  # before the store closes: runners write through it
         await self.delivery.close()  # likewise
+        await self.sns.close()
         if self._maintenance is not None:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -11,13 +11,11 @@ Must not know: HTTP, botocore, wire dict shapes, SQL, how the outbox is delivere
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from densho.engine import errors as sqs_errors
@@ -43,7 +41,8 @@ from densho.sns.errors import (
     TopicNotFound,
 )
 from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic, TopicDedup
-from densho.sns.signing import Signer
+from densho.sns.sign_process import SigningProcess
+from densho.sns.signing import Signer, string_to_sign
 from densho.storage.base import TOPIC, FifoSend
 from densho.storage.sns_base import SnsStore
 
@@ -60,9 +59,6 @@ _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 # The SenderId SQS shows for messages SNS delivers (the SNS service principal's id on AWS).
 SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
 PENDING = "pending confirmation"
-# One thread signs: it keeps RSA work to one core at most, so the event loop keeps the other
-# (several signing threads would take the loop's core too, and slow every request).
-_SIGNING_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="densho-sign")
 # Subscription state densho keeps among a subscription's attributes; never shown or writable.
 _AUTHENTICATED = "densho:ConfirmationWasAuthenticated"
 _AUTH_UNSUBSCRIBE = "densho:AuthenticateOnUnsubscribe"
@@ -106,6 +102,7 @@ class SnsEngine:
         self._clock = clock
         self._signer_factory = signer
         self._signer: Signer | None = None
+        self._process: SigningProcess | None = None  # signs SQS envelopes beside the loop
         # Whether emails are sent (through an SMTP relay) or recorded.
         self.relay_email = relay_email
         # Called after a commit that queued outbox rows (the delivery worker's wake-up).
@@ -126,6 +123,16 @@ class SnsEngine:
         if self._signer is None:
             self._signer = self._signer_factory()
         return self._signer
+
+    def _signing_process(self) -> SigningProcess:
+        if self._process is None:
+            self._process = SigningProcess(self.signer())
+        return self._process
+
+    async def close(self) -> None:
+        """Stop the signing process, if one was started."""
+        if self._process is not None:
+            await self._process.close()
 
     def cert_url(self, endpoint: str) -> str:
         """SigningCertURL: served by densho at this path (``endpoint`` as the client used it)."""
@@ -718,8 +725,8 @@ class SnsEngine:
         checked: pub.Checked,
         now: int,
     ) -> None:
-        """Sign the SQS envelope on the signing thread (the RSA work releases the GIL, so it runs
-        beside the event loop), leaving the signature where rendering will find it."""
+        """Sign the SQS envelope in the signing process (beside the event loop), leaving the
+        signature where rendering will find it."""
         fields = envelope.notification_signed(
             message_id,
             arn,
@@ -727,11 +734,9 @@ class SnsEngine:
             envelope.iso_timestamp(now),
             checked.source.subject,
         )
-        signer = signing.signer
-        signature = await asyncio.get_running_loop().run_in_executor(
-            _SIGNING_THREAD, signer.signature, fields, signing.version
-        )
-        signer.remember(fields, signing.version, signature)
+        data = string_to_sign(fields)
+        signature = await self._signing_process().signature(data, signing.version)
+        signing.signer.remember(data, signing.version, signature)
 
     def _outside(
         self,

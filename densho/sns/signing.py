@@ -102,6 +102,21 @@ def _hash_for(version: int) -> hashes.HashAlgorithm:
     return hashes.SHA1() if version == 1 else hashes.SHA256()
 
 
+def sign_bytes(key: rsa.RSAPrivateKey, data: bytes, version: int) -> str:
+    """The base64 signature of ``data`` (``string_to_sign``'s bytes) for SignatureVersion
+    ``version``."""
+    signature = key.sign(data, padding.PKCS1v15(), _hash_for(version))
+    return base64.b64encode(signature).decode("ascii")
+
+
+def load_key(key_pem: bytes) -> rsa.RSAPrivateKey:
+    """An RSA private key from PEM; anything else is refused."""
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("not an RSA private key")
+    return key
+
+
 def _utc(epoch_ms: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.UTC)
 
@@ -183,8 +198,11 @@ class Signer:
         certificate was missing, unreadable, foreign or nearly expired — the PEM of the one
         re-issued for the key, for the caller to store (else None). ``where`` names the key in
         the error for a key that is not RSA of at least ``KEY_SIZE`` bits."""
-        key = serialization.load_pem_private_key(key_pem, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < KEY_SIZE:
+        try:
+            key = load_key(key_pem)
+        except ValueError:
+            key = None
+        if key is None or key.key_size < KEY_SIZE:
             raise ValueError(f"{where} must hold an RSA private key of at least {KEY_SIZE} bits")
         cert = _parse_cert(cert_pem)
         if cert is not None and _fits(cert, key, now_ms, common_name):
@@ -198,21 +216,27 @@ class Signer:
         key = (string_to_sign(fields), version)
         found = self._memo.get(key)
         if found is None:
-            found = self._signature(*key)
+            found = sign_bytes(self._key, *key)
             self._keep(key, found)
         return found
 
-    def signature(self, fields: Mapping[str, str | None], version: int) -> str:
-        """``sign`` without the memo, for another thread: the RSA work releases the GIL."""
-        return self._signature(string_to_sign(fields), version)
+    def signature_of(self, data: bytes, version: int) -> str:
+        """The signature of ``string_to_sign``'s ``data``, without the memo (safe on any
+        thread)."""
+        return sign_bytes(self._key, data, version)
 
-    def remember(self, fields: Mapping[str, str | None], version: int, signature: str) -> None:
-        """Keep a ``signature`` made elsewhere, so ``sign`` of the same fields finds it."""
-        self._keep((string_to_sign(fields), version), signature)
+    def remember(self, data: bytes, version: int, signature: str) -> None:
+        """Keep a ``signature`` of ``data`` made elsewhere (another thread or process), so
+        ``sign`` of the same fields finds it."""
+        self._keep((data, version), signature)
 
-    def _signature(self, data: bytes, version: int) -> str:
-        signature = self._key.sign(data, padding.PKCS1v15(), _hash_for(version))
-        return base64.b64encode(signature).decode("ascii")
+    def key_pem(self) -> bytes:
+        """The private key as unencrypted PKCS#8 PEM, for a signing process of this server."""
+        return self._key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
 
     def _keep(self, key: tuple[bytes, int], signature: str) -> None:
         if len(self._memo) >= _MEMO_SIZE:
