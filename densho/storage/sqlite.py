@@ -141,7 +141,9 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         if not self._unsynced:
             self._synced_all.set()
             if self._pending and not self._flush_scheduled:
-                self._flush()
+                self._flush_scheduled = True
+                assert self._loop is not None
+                self._loop.call_soon(self._flush)
 
     def _syncer_lost(self) -> None:
         log.error("the fdatasync process exited; restarting it")
