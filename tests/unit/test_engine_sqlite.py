@@ -148,3 +148,41 @@ def test_refuses_a_database_from_a_newer_schema(tmp_path: Path) -> None:
             await store.open()
 
     asyncio.run(main())
+
+
+def test_new_databases_use_16k_pages_and_older_4k_ones_still_open(tmp_path: Path) -> None:
+    import sqlite3
+
+    older = tmp_path / "older.db"
+    conn = sqlite3.connect(older)
+    conn.execute("PRAGMA page_size=4096")
+    conn.execute("CREATE TABLE created_by_an_older_densho (x)")
+    conn.close()
+
+    async def scenario(engine: SqsEngine, clock: FakeClock) -> None:
+        await engine.create_queue("0", "r", "q", {}, {})
+        await _send(engine, "q", "kept")
+
+    async def main() -> None:
+        for path, page_size in ((tmp_path / "new.db", 16384), (older, 4096)):
+            store = SqliteStore(path)
+            await store.open()
+            try:
+                await scenario(SqsEngine(store, FakeClock()), FakeClock())
+            finally:
+                await store.close()
+            reopened = SqliteStore(path)
+            await reopened.open()
+            try:
+                engine = SqsEngine(reopened, FakeClock())
+                queue = await engine.get_queue("0", "q")
+                assert queue is not None
+                got = await engine.receive(queue, 1, None, 0)
+                assert [m.body for m in got] == ["kept"]
+            finally:
+                await reopened.close()
+            check = sqlite3.connect(path)
+            assert check.execute("PRAGMA page_size").fetchone()[0] == page_size
+            check.close()
+
+    asyncio.run(main())
