@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -61,54 +62,50 @@ async def until_ready(process: SigningProcess) -> int:
     return pid
 
 
+@contextlib.asynccontextmanager
+async def started(signer: Signer) -> AsyncIterator[tuple[SigningProcess, int]]:
+    """A signing process whose child is ready, and the child's pid; closed afterwards."""
+    process = SigningProcess(signer)
+    try:
+        yield process, await until_ready(process)
+    finally:
+        await process.close()
+
+
 def test_child_signs_many_requests_in_order(signer: Signer, run: Runner) -> None:
     async def main() -> None:
-        process = SigningProcess(signer)
-        try:
-            pid = await until_ready(process)
+        async with started(signer) as (process, pid):
             requests = [(f"message {n}\n".encode() * (1 + n % 50), 1 + n % 2) for n in range(300)]
             answers = await asyncio.gather(*(process.signature(d, v) for d, v in requests))
             for (data, version), signature in zip(requests, answers, strict=True):
                 verify(signer, data, signature, version)
             assert process.child_pid() == pid  # all answered by the child, no restart
-        finally:
-            await process.close()
 
     run(main())
 
 
 def test_large_data_is_signed(signer: Signer, run: Runner) -> None:
     async def main() -> None:
-        process = SigningProcess(signer)
-        try:
-            await until_ready(process)
+        async with started(signer) as (process, _):
             data = os.urandom(300 * 1024)  # more than a pipe holds at once
             verify(signer, data, await process.signature(data, 2), 2)
-        finally:
-            await process.close()
 
     run(main())
 
 
 def test_unknown_version_is_refused_and_the_child_carries_on(signer: Signer, run: Runner) -> None:
     async def main() -> None:
-        process = SigningProcess(signer)
-        try:
-            await until_ready(process)
+        async with started(signer) as (process, _):
             with pytest.raises(ValueError, match="SignatureVersion 3"):
                 await process.signature(b"data", 3)
             verify(signer, b"data", await process.signature(b"data", 1), 1)
-        finally:
-            await process.close()
 
     run(main())
 
 
 def test_a_killed_child_loses_no_request_and_is_replaced(signer: Signer, run: Runner) -> None:
     async def main() -> None:
-        process = SigningProcess(signer)
-        try:
-            pid = await until_ready(process)
+        async with started(signer) as (process, pid):
             requests = [(f"in flight {n}".encode(), 2) for n in range(200)]
             asked = [asyncio.ensure_future(process.signature(d, v)) for d, v in requests]
             await asyncio.sleep(0)  # the requests are written to the child
@@ -120,8 +117,6 @@ def test_a_killed_child_loses_no_request_and_is_replaced(signer: Signer, run: Ru
             await asyncio.sleep(1.1)
             new_pid = await until_ready(process)
             assert new_pid != pid
-        finally:
-            await process.close()
 
     run(main())
 
