@@ -140,10 +140,7 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
             _settle(outcomes)
         if not self._unsynced:
             self._synced_all.set()
-            if self._pending and not self._flush_scheduled:
-                self._flush_scheduled = True
-                assert self._loop is not None
-                self._loop.call_soon(self._flush)
+            self._flush_soon()
 
     def _syncer_lost(self) -> None:
         log.error("the fdatasync process exited; restarting it")
@@ -156,9 +153,7 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         self._synced_all.set()
         self._syncer = None
         self._start_syncer()
-        if self._pending and not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
+        self._flush_soon()
 
     async def close(self) -> None:
         if self._conn is None:
@@ -283,14 +278,20 @@ class SqliteStore(SqliteMoveTasks, SqliteSns, SqliteOutbox, SqliteSnsManage):
         assert loop is not None, "store not open"
         fut: asyncio.Future[T] = loop.create_future()
         self._pending.append((job, single, fut))
-        if not self._flush_scheduled and not self._unsynced:
-            # Group commit: every job submitted before this callback runs shares its transaction.
-            # While an fdatasync is under way, jobs wait for it instead (``_on_synced`` flushes
-            # them): they could not be answered before the next sync anyway, and one
-            # transaction per sync writes fewer pages than one per loop iteration.
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
+        # While an fdatasync is under way, jobs wait for it instead (``_on_synced`` flushes
+        # them): they could not be answered before the next sync anyway, and one transaction
+        # per sync writes fewer pages than one per loop iteration.
+        if not self._unsynced:
+            self._flush_soon()
         return await fut
+
+    def _flush_soon(self) -> None:
+        """Commit the pending jobs on the next loop turn: every job submitted before then shares
+        the transaction (group commit)."""
+        if self._pending and not self._flush_scheduled:
+            assert self._loop is not None
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
 
     # --- queues ---
 
