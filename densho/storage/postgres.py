@@ -54,6 +54,26 @@ _Q = compile_all(sql.queries("pg_queries.sql"))
 _Stored = list[tuple[str, int]]
 _Send = tuple[int, list[dict[str, Any]], "asyncio.Future[_Stored]"]
 _FifoPending = tuple[list[dict[str, Any]], FifoSend, "asyncio.Future[_Stored]"]
+
+
+def _fail(futs: list[asyncio.Future[_Stored]], exc: BaseException) -> None:
+    """A shared statement failed: none of its sends is acknowledged."""
+    for fut in futs:
+        if not fut.done():
+            fut.set_exception(exc)
+
+
+def _answer(
+    sends: list[tuple[list[dict[str, Any]], asyncio.Future[_Stored]]], stored: _Stored
+) -> None:
+    """Give each send of a shared statement its rows of ``stored`` (in the order they went in)."""
+    start = 0
+    for rows, fut in sends:
+        if not fut.done():  # a cancelled caller's write is committed regardless
+            fut.set_result(stored[start : start + len(rows)])
+        start += len(rows)
+
+
 DEFAULT_POOL_SIZE = 10
 # Fair queues: how long a queue found without message groups keeps the one-statement claim
 # before it is looked at again (another node's first grouped send is not told to this one).
@@ -275,17 +295,12 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
                     batch = [entry for entry in batch if entry[0] in live]
                     stored = await _insert_rows(c, [r for _, rows, _ in batch for r in rows])
         except BaseException as exc:
-            for _, _, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
+            _fail([fut for _, _, fut in batch], exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        start = 0
-        for queue_id, queue_rows, fut in batch:
-            if not fut.done():  # a cancelled caller's write is committed regardless
-                fut.set_result(stored[start : start + len(queue_rows)])
-            start += len(queue_rows)
+        _answer([(rows, fut) for _, rows, fut in batch], stored)
+        for queue_id, queue_rows, _ in batch:
             self._available(queue_id, len(queue_rows))
 
     def _send_fifo_together(
@@ -323,18 +338,12 @@ class PostgresStore(PgMoveTasks, PgSns, PgOutbox, PgSnsManage):
             async with self.db.one() as c:  # one statement: atomic by itself
                 stored = await _send_fifo_rows(c, queue_id, [(r, f) for r, f, _ in batch])
         except BaseException as exc:
-            for _, _, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
+            _fail([fut for _, _, fut in batch], exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        start = 0
-        for rows, _, fut in batch:
-            if not fut.done():  # a cancelled caller's write is committed regardless
-                fut.set_result(stored[start : start + len(rows)])
-            start += len(rows)
-        self._available(queue_id, start)
+        _answer([(rows, fut) for rows, _, fut in batch], stored)
+        self._available(queue_id, sum(len(rows) for rows, _, _ in batch))
 
     async def _insert_messages(
         self, c: Conn, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend | None

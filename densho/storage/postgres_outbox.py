@@ -18,7 +18,7 @@ from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
 from densho.storage import sql
 from densho.storage.base import QueueGone
 from densho.storage.postgres_sql import Conn, compile_all
-from densho.storage.rows import outbox_entry, outbox_payload, recorded_from_row
+from densho.storage.rows import outbox_entry, outbox_row, recorded_from_row, recorded_row, token_row
 
 if TYPE_CHECKING:
     from densho.storage.postgres_sql import Db
@@ -32,23 +32,7 @@ async def insert_outbox(
     """Write ``entries``, each due at its creation; ``subscription_arn`` overrides theirs."""
     if not entries:
         return
-    await c.executemany(
-        _O["sns_outbox_insert"],
-        [
-            {
-                "subscription_arn": subscription_arn or e.subscription_arn,
-                "topic_arn": e.topic_arn,
-                "protocol": e.protocol,
-                "endpoint": e.endpoint,
-                "kind": e.kind,
-                "message_id": e.message_id,
-                "payload": outbox_payload(e),
-                "created_ms": e.created_ms,
-                "due_ms": e.created_ms,
-            }
-            for e in entries
-        ],
-    )
+    await c.executemany(_O["sns_outbox_insert"], [outbox_row(e, subscription_arn) for e in entries])
 
 
 async def insert_recorded(
@@ -62,35 +46,12 @@ async def insert_recorded(
         return
     await c.executemany(
         _O["sns_recorded_insert"],
-        [
-            {
-                "protocol": r.protocol,
-                "endpoint": r.endpoint,
-                "topic_arn": r.topic_arn,
-                "subscription_arn": subscription_arn or r.subscription_arn,
-                "kind": r.kind,
-                "message_id": r.message_id,
-                "subject": r.subject,
-                "payload": r.payload,
-                "created_ms": r.created_ms,
-                "recorded_ms": r.created_ms if now_ms is None else now_ms,
-            }
-            for r in recorded
-        ],
+        [recorded_row(r, subscription_arn, now_ms) for r in recorded],
     )
 
 
 async def insert_token(c: Conn, token: Token, subscription_arn: str | None = None) -> None:
-    await c.execute(
-        _O["sns_token_insert"],
-        {
-            "token": token.token,
-            "topic_arn": token.topic_arn,
-            "subscription_arn": subscription_arn or token.subscription_arn,
-            "snapshot": token.snapshot,
-            "expires_ms": token.expires_ms,
-        },
-    )
+    await c.execute(_O["sns_token_insert"], token_row(token, subscription_arn))
 
 
 class PgOutbox:

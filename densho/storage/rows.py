@@ -16,7 +16,7 @@ from densho.engine.model import Attr, NewMessage, Queue, ReceivedMessage
 from densho.engine.move_model import MoveTask
 from densho.sns.mobile import PlatformApp, PlatformEndpoint
 from densho.sns.model import Subscription, Topic
-from densho.sns.outbox import OutboxEntry, Recorded, RecordedRow
+from densho.sns.outbox import OutboxEntry, Recorded, RecordedRow, Token
 from densho.sns.sms import SandboxNumber
 
 
@@ -213,6 +213,53 @@ def sub_from_row(row: tuple[Any, ...]) -> Subscription:
         confirmed=bool(row[6]),
         created_ms=row[7],
     )
+
+
+def outbox_row(entry: OutboxEntry, subscription_arn: str | None = None) -> dict[str, Any]:
+    """An outbox row as ``sns_outbox_insert`` binds it, due at its creation;
+    ``subscription_arn`` overrides the entry's."""
+    return {
+        "subscription_arn": subscription_arn or entry.subscription_arn,
+        "topic_arn": entry.topic_arn,
+        "protocol": entry.protocol,
+        "endpoint": entry.endpoint,
+        "kind": entry.kind,
+        "message_id": entry.message_id,
+        "payload": outbox_payload(entry),
+        "created_ms": entry.created_ms,
+        "due_ms": entry.created_ms,
+    }
+
+
+def recorded_row(
+    r: Recorded, subscription_arn: str | None = None, now_ms: int | None = None
+) -> dict[str, Any]:
+    """A recorded delivery as ``sns_recorded_insert`` binds it; ``now_ms`` None records it at
+    its creation time, ``subscription_arn`` overrides its own."""
+    return {
+        "protocol": r.protocol,
+        "endpoint": r.endpoint,
+        "topic_arn": r.topic_arn,
+        "subscription_arn": subscription_arn or r.subscription_arn,
+        "kind": r.kind,
+        "message_id": r.message_id,
+        "subject": r.subject,
+        "payload": r.payload,
+        "created_ms": r.created_ms,
+        "recorded_ms": r.created_ms if now_ms is None else now_ms,
+    }
+
+
+def token_row(token: Token, subscription_arn: str | None = None) -> dict[str, Any]:
+    """A confirmation token as ``sns_token_insert`` binds it; ``subscription_arn`` overrides
+    its own."""
+    return {
+        "token": token.token,
+        "topic_arn": token.topic_arn,
+        "subscription_arn": subscription_arn or token.subscription_arn,
+        "snapshot": token.snapshot,
+        "expires_ms": token.expires_ms,
+    }
 
 
 def outbox_payload(entry: OutboxEntry) -> str:

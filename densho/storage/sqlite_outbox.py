@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from densho.sns.model import Delivery
 from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
 from densho.storage import sql
-from densho.storage.rows import outbox_entry, outbox_payload, recorded_from_row
+from densho.storage.rows import outbox_entry, outbox_row, recorded_from_row, recorded_row, token_row
 
 T = TypeVar("T")
 
@@ -28,20 +28,7 @@ def insert_outbox(
 ) -> None:
     """Write ``entries``, each due at its creation; ``subscription_arn`` overrides theirs."""
     for e in entries:
-        conn.execute(
-            _O["sns_outbox_insert"],
-            {
-                "subscription_arn": subscription_arn or e.subscription_arn,
-                "topic_arn": e.topic_arn,
-                "protocol": e.protocol,
-                "endpoint": e.endpoint,
-                "kind": e.kind,
-                "message_id": e.message_id,
-                "payload": outbox_payload(e),
-                "created_ms": e.created_ms,
-                "due_ms": e.created_ms,
-            },
-        )
+        conn.execute(_O["sns_outbox_insert"], outbox_row(e, subscription_arn))
 
 
 def insert_recorded(
@@ -52,36 +39,13 @@ def insert_recorded(
 ) -> None:
     """Append to the recorded log; ``now_ms`` None records each at its creation time."""
     for r in recorded:
-        conn.execute(
-            _O["sns_recorded_insert"],
-            {
-                "protocol": r.protocol,
-                "endpoint": r.endpoint,
-                "topic_arn": r.topic_arn,
-                "subscription_arn": subscription_arn or r.subscription_arn,
-                "kind": r.kind,
-                "message_id": r.message_id,
-                "subject": r.subject,
-                "payload": r.payload,
-                "created_ms": r.created_ms,
-                "recorded_ms": r.created_ms if now_ms is None else now_ms,
-            },
-        )
+        conn.execute(_O["sns_recorded_insert"], recorded_row(r, subscription_arn, now_ms))
 
 
 def insert_token(
     conn: sqlite3.Connection, token: Token, subscription_arn: str | None = None
 ) -> None:
-    conn.execute(
-        _O["sns_token_insert"],
-        {
-            "token": token.token,
-            "topic_arn": token.topic_arn,
-            "subscription_arn": subscription_arn or token.subscription_arn,
-            "snapshot": token.snapshot,
-            "expires_ms": token.expires_ms,
-        },
-    )
+    conn.execute(_O["sns_token_insert"], token_row(token, subscription_arn))
 
 
 class SqliteOutbox:
