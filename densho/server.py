@@ -15,27 +15,28 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from densho.config import Settings
+from densho.core import errors
+from densho.core.clock import SystemClock
+from densho.core.store import QUEUE, TOPIC, StoreUnavailable
 from densho.delivery import admin as delivery_admin
 from densho.delivery.http import HttpSender
 from densho.delivery.smtp import SmtpSender
 from densho.delivery.worker import DeliveryWorker
-from densho.engine import errors
-from densho.engine.clock import SystemClock
-from densho.engine.moves import ADOPT_EVERY_S, MoveTasks
-from densho.engine.sqs import SqsEngine
 from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
 from densho.protocol.wire import Wire
 from densho.providers import sns as sns_provider
 from densho.providers import sqs
+from densho.providers.context import SnsContext, SqsContext
 from densho.providers.errors import to_aws
 from densho.sns.delivery import Deliveries
 from densho.sns.engine import SnsEngine
 from densho.sns.manage_engine import SnsManage
-from densho.sns.signing import Signer
-from densho.sns.signing_keys import shared_signer
-from densho.storage.base import QUEUE, TOPIC, StoreUnavailable
+from densho.sns.signing.keys import shared_signer
+from densho.sns.signing.signer import Signer
+from densho.sqs.engine import SqsEngine
+from densho.sqs.move_tasks import ADOPT_EVERY_S, MoveTasks
 from densho.storage.open import from_url
 from densho.storage.postgres import PostgresStore
 
@@ -150,12 +151,10 @@ class App:
         handler: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]] | None
         if call.service == "sqs":
             handler = sqs.HANDLERS.get(call.operation)
-            context = sqs.Context(self.engine, self.settings.account_id, call, self.moves)
+            context = SqsContext(self.engine, self.settings.account_id, call, self.moves)
         elif call.service == "sns":
             handler = sns_provider.HANDLERS.get(call.operation)
-            context = sns_provider.Context(
-                self.sns, self.settings.account_id, call, self.sns_manage
-            )
+            context = SnsContext(self.sns, self.settings.account_id, call, self.sns_manage)
         else:
             handler = None
         if handler is None:

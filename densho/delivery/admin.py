@@ -15,10 +15,10 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from densho.core.sns_model import RecordedRow
 from densho.sns import envelope
 from densho.sns.delivery import Deliveries
 from densho.sns.engine import SnsEngine
-from densho.sns.outbox import RecordedRow
 
 PREFIX = "/_densho/sns/"
 CERT_PREFIX = PREFIX + "cert/"

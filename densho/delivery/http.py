@@ -15,7 +15,8 @@ import ssl
 
 import aiohttp
 
-from densho.sns.outbox import ATTEMPT_TIMEOUT_S, Attempt, OutboxEntry, Result, classify_http
+from densho.core.sns_model import OutboxEntry
+from densho.sns.outbox import ATTEMPT_TIMEOUT_S, Attempt, Result, classify_http
 
 
 class HttpSender:

@@ -17,7 +17,8 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from densho.sns.outbox import ATTEMPT_TIMEOUT_S, Attempt, OutboxEntry, Result
+from densho.core.sns_model import OutboxEntry
+from densho.sns.outbox import ATTEMPT_TIMEOUT_S, Attempt, Result
 
 SENDER = "no-reply@sns.amazonaws.com"
 SENDER_NAME = "AWS Notifications"

@@ -22,9 +22,10 @@ import contextlib
 import logging
 from typing import Protocol
 
+from densho.core.sns_model import Claimed, OutboxEntry
 from densho.sns import outbox
 from densho.sns.delivery import Deliveries
-from densho.sns.outbox import Attempt, Claimed, OutboxEntry, Result
+from densho.sns.outbox import Attempt, Result
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from botocore.model import ServiceModel
 
-from densho.ids import uuid4
+from densho.core.ids import uuid4
 
 from . import detect, json_codec, loader, quirks
 from .call import Call

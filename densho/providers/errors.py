@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from densho.engine import errors as e
+from densho.core import errors as e
 from densho.protocol.errors import AwsError
 from densho.sns import errors as sns_e
 
@@ -54,7 +54,7 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
         ),
     ),
     # "Value <document> for parameter RedrivePolicy is invalid. Reason: ..." as AWS answers it for
-    # RedrivePolicy and RedriveAllowPolicy documents (reasons in densho.engine.attributes).
+    # RedrivePolicy and RedriveAllowPolicy documents (reasons in densho.sqs.attributes).
     e.InvalidPolicyValue: (
         _INVALID,
         lambda x: f"Value {x.value} for parameter {x.parameter} is invalid. Reason: {x.reason}",

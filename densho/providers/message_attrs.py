@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from densho.engine.model import Attr
+from densho.core.sqs_model import Attr
 
 
 def attrs_in(wire: dict[str, Any] | None) -> dict[str, Attr]:

@@ -8,39 +8,24 @@ Must not know: HTTP, the Query encoding, SQL.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from densho.engine.sqs import SEQUENCE_BASE
-from densho.protocol.call import Call
+from densho.core.sns_model import Published, Subscription
 from densho.providers import paging, sns_manage
+from densho.providers.context import SnsContext
 from densho.providers.errors import batch_entry
 from densho.providers.message_attrs import attrs_in
 from densho.sns import publish
-from densho.sns.engine import PENDING, BatchEntry, SnsEngine
+from densho.sns.engine import PENDING, BatchEntry
 from densho.sns.errors import SnsInvalidParameter
-from densho.sns.manage_engine import SnsManage
-from densho.sns.model import Published, Subscription
+from densho.sqs.engine import SEQUENCE_BASE
 
 Params = dict[str, Any]
 Result = dict[str, Any]
 PAGE = 100
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    engine: SnsEngine
-    account: str
-    call: Call
-    manage: SnsManage | None = None  # management actions (densho.providers.sns_manage)
-
-    @property
-    def endpoint(self) -> str:
-        """The service URL the client used (UnsubscribeURL, SigningCertURL)."""
-        return f"http://{self.call.host}"
-
-
-Handler = Callable[[Context, Params], Awaitable[Result]]
+Handler = Callable[[SnsContext, Params], Awaitable[Result]]
 
 
 def _page(keys: Sequence[str], token: str | None) -> tuple[int, int, str | None]:
@@ -93,7 +78,7 @@ def _sub_entry(sub: Subscription) -> Result:
 # --- topics ---
 
 
-async def create_topic(ctx: Context, p: Params) -> Result:
+async def create_topic(ctx: SnsContext, p: Params) -> Result:
     attributes = dict(p.get("Attributes") or {})
     if "DataProtectionPolicy" in p:
         attributes["DataProtectionPolicy"] = p["DataProtectionPolicy"]
@@ -103,12 +88,12 @@ async def create_topic(ctx: Context, p: Params) -> Result:
     return {"TopicArn": topic.arn}
 
 
-async def delete_topic(ctx: Context, p: Params) -> Result:
+async def delete_topic(ctx: SnsContext, p: Params) -> Result:
     await ctx.engine.delete_topic(p["TopicArn"])
     return {}
 
 
-async def list_topics(ctx: Context, p: Params) -> Result:
+async def list_topics(ctx: SnsContext, p: Params) -> Result:
     topics = await ctx.engine.list_topics(ctx.account)
     arns = [t.arn for t in topics]
     start, end, token = _page(arns, p.get("NextToken"))
@@ -118,12 +103,12 @@ async def list_topics(ctx: Context, p: Params) -> Result:
     return out
 
 
-async def get_topic_attributes(ctx: Context, p: Params) -> Result:
+async def get_topic_attributes(ctx: SnsContext, p: Params) -> Result:
     topic = await ctx.engine.get_topic(p["TopicArn"])
     return {"Attributes": await ctx.engine.topic_attributes(topic)}
 
 
-async def set_topic_attributes(ctx: Context, p: Params) -> Result:
+async def set_topic_attributes(ctx: SnsContext, p: Params) -> Result:
     topic = await ctx.engine.get_topic(p["TopicArn"])
     await ctx.engine.set_topic_attribute(topic, p["AttributeName"], p.get("AttributeValue", ""))
     return {}
@@ -132,7 +117,7 @@ async def set_topic_attributes(ctx: Context, p: Params) -> Result:
 # --- subscriptions ---
 
 
-async def subscribe(ctx: Context, p: Params) -> Result:
+async def subscribe(ctx: SnsContext, p: Params) -> Result:
     sub = await ctx.engine.subscribe(
         ctx.account,
         p["TopicArn"],
@@ -146,7 +131,7 @@ async def subscribe(ctx: Context, p: Params) -> Result:
     return {"SubscriptionArn": PENDING}
 
 
-async def confirm_subscription(ctx: Context, p: Params) -> Result:
+async def confirm_subscription(ctx: SnsContext, p: Params) -> Result:
     # Also reached by a GET of a confirmation's SubscribeURL (unsigned: not authenticated).
     sub = await ctx.engine.confirm_subscription(
         p["TopicArn"],
@@ -157,7 +142,7 @@ async def confirm_subscription(ctx: Context, p: Params) -> Result:
     return {"SubscriptionArn": sub.arn}
 
 
-async def unsubscribe(ctx: Context, p: Params) -> Result:
+async def unsubscribe(ctx: SnsContext, p: Params) -> Result:
     # Also reached by a GET of a notification's UnsubscribeURL (unsigned).
     await ctx.engine.unsubscribe(
         p["SubscriptionArn"], ctx.endpoint, authenticated=ctx.call.access_key is not None
@@ -173,20 +158,20 @@ def _subs_page(subs: list[Subscription], p: Params) -> Result:
     return out
 
 
-async def list_subscriptions(ctx: Context, p: Params) -> Result:
+async def list_subscriptions(ctx: SnsContext, p: Params) -> Result:
     return _subs_page(await ctx.engine.list_subscriptions(ctx.account), p)
 
 
-async def list_subscriptions_by_topic(ctx: Context, p: Params) -> Result:
+async def list_subscriptions_by_topic(ctx: SnsContext, p: Params) -> Result:
     return _subs_page(await ctx.engine.topic_subscriptions(p["TopicArn"]), p)
 
 
-async def get_subscription_attributes(ctx: Context, p: Params) -> Result:
+async def get_subscription_attributes(ctx: SnsContext, p: Params) -> Result:
     sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
     return {"Attributes": ctx.engine.subscription_attributes(sub)}
 
 
-async def set_subscription_attributes(ctx: Context, p: Params) -> Result:
+async def set_subscription_attributes(ctx: SnsContext, p: Params) -> Result:
     sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
     await ctx.engine.set_subscription_attribute(
         sub, p["AttributeName"], p.get("AttributeValue", "")
@@ -208,14 +193,14 @@ def _target(p: Params) -> str:
     return str(topic if topic is not None else target)
 
 
-async def publish_(ctx: Context, p: Params) -> Result:
+async def publish_(ctx: SnsContext, p: Params) -> Result:
     if sns_manage.is_direct(p):  # a phone number or a platform endpoint: recorded, not sent
         return await sns_manage.publish_direct(ctx, p, _message(p))
     result = await ctx.engine.publish(_target(p), _message(p), ctx.endpoint)
     return _published(result)
 
 
-async def publish_batch(ctx: Context, p: Params) -> Result:
+async def publish_batch(ctx: SnsContext, p: Params) -> Result:
     entries = [BatchEntry(e["Id"], _message(e)) for e in p.get("PublishBatchRequestEntries") or []]
     outcomes = await ctx.engine.publish_batch(p["TopicArn"], entries, ctx.endpoint)
     successful: list[Result] = []
@@ -232,17 +217,17 @@ async def publish_batch(ctx: Context, p: Params) -> Result:
 # --- tags ---
 
 
-async def tag_resource(ctx: Context, p: Params) -> Result:
+async def tag_resource(ctx: SnsContext, p: Params) -> Result:
     await ctx.engine.tag(p["ResourceArn"], _tags_in(p.get("Tags")))
     return {}
 
 
-async def untag_resource(ctx: Context, p: Params) -> Result:
+async def untag_resource(ctx: SnsContext, p: Params) -> Result:
     await ctx.engine.untag(p["ResourceArn"], p.get("TagKeys") or [])
     return {}
 
 
-async def list_tags_for_resource(ctx: Context, p: Params) -> Result:
+async def list_tags_for_resource(ctx: SnsContext, p: Params) -> Result:
     tags = await ctx.engine.tags(p["ResourceArn"])
     return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 

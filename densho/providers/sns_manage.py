@@ -11,23 +11,22 @@ Must not know: HTTP, the Query encoding, SQL.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from densho.core.sns_model import PlatformApp
 from densho.providers import paging
+from densho.providers.context import SnsContext
 from densho.sns import mobile
 from densho.sns.errors import SnsInvalidParameter
 from densho.sns.manage_engine import SnsManage
 from densho.sns.publish import Message
-
-if TYPE_CHECKING:
-    from densho.providers.sns import Context
 
 Params = dict[str, Any]
 Result = dict[str, Any]
 PAGE = 100
 
 
-def _manage(ctx: Context) -> SnsManage:
+def _manage(ctx: SnsContext) -> SnsManage:
     assert ctx.manage is not None, "the server builds the SNS management engine"
     return ctx.manage
 
@@ -45,23 +44,23 @@ def _page(keys: Sequence[str], token: str | None, size: int) -> tuple[int, int, 
 # --- topic permissions and data protection ---
 
 
-async def add_permission(ctx: Context, p: Params) -> Result:
+async def add_permission(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).add_permission(
         p["TopicArn"], p["Label"], p.get("AWSAccountId") or [], p.get("ActionName") or []
     )
     return {}
 
 
-async def remove_permission(ctx: Context, p: Params) -> Result:
+async def remove_permission(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).remove_permission(p["TopicArn"], p["Label"])
     return {}
 
 
-async def get_data_protection_policy(ctx: Context, p: Params) -> Result:
+async def get_data_protection_policy(ctx: SnsContext, p: Params) -> Result:
     return {"DataProtectionPolicy": await _manage(ctx).data_protection_policy(p["ResourceArn"])}
 
 
-async def put_data_protection_policy(ctx: Context, p: Params) -> Result:
+async def put_data_protection_policy(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).put_data_protection_policy(p["ResourceArn"], p["DataProtectionPolicy"])
     return {}
 
@@ -69,22 +68,22 @@ async def put_data_protection_policy(ctx: Context, p: Params) -> Result:
 # --- SMS settings, opt-outs, sandbox, origination numbers ---
 
 
-async def set_sms_attributes(ctx: Context, p: Params) -> Result:
+async def set_sms_attributes(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).set_sms_attributes(ctx.account, ctx.call.region, p.get("attributes") or {})
     return {}
 
 
-async def get_sms_attributes(ctx: Context, p: Params) -> Result:
+async def get_sms_attributes(ctx: SnsContext, p: Params) -> Result:
     values = await _manage(ctx).sms_attributes(ctx.account, ctx.call.region, p.get("attributes"))
     return {"attributes": values}
 
 
-async def check_if_phone_number_is_opted_out(ctx: Context, p: Params) -> Result:
+async def check_if_phone_number_is_opted_out(ctx: SnsContext, p: Params) -> Result:
     opted_out = await _manage(ctx).is_opted_out(ctx.account, ctx.call.region, p["phoneNumber"])
     return {"isOptedOut": opted_out}
 
 
-async def list_phone_numbers_opted_out(ctx: Context, p: Params) -> Result:
+async def list_phone_numbers_opted_out(ctx: SnsContext, p: Params) -> Result:
     numbers = await _manage(ctx).opted_out(ctx.account, ctx.call.region)
     start, end, token = _page(numbers, p.get("nextToken"), PAGE)
     out: Result = {"phoneNumbers": numbers[start:end]}
@@ -93,35 +92,35 @@ async def list_phone_numbers_opted_out(ctx: Context, p: Params) -> Result:
     return out
 
 
-async def opt_in_phone_number(ctx: Context, p: Params) -> Result:
+async def opt_in_phone_number(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).opt_in(ctx.account, ctx.call.region, p["phoneNumber"])
     return {}
 
 
-async def get_sms_sandbox_account_status(ctx: Context, p: Params) -> Result:
+async def get_sms_sandbox_account_status(ctx: SnsContext, p: Params) -> Result:
     return {"IsInSandbox": _manage(ctx).in_sandbox()}
 
 
-async def create_sms_sandbox_phone_number(ctx: Context, p: Params) -> Result:
+async def create_sms_sandbox_phone_number(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).create_sandbox_number(
         ctx.account, ctx.call.region, p["PhoneNumber"], p.get("LanguageCode") or "en-US"
     )
     return {}
 
 
-async def verify_sms_sandbox_phone_number(ctx: Context, p: Params) -> Result:
+async def verify_sms_sandbox_phone_number(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).verify_sandbox_number(
         ctx.account, ctx.call.region, p["PhoneNumber"], p["OneTimePassword"]
     )
     return {}
 
 
-async def delete_sms_sandbox_phone_number(ctx: Context, p: Params) -> Result:
+async def delete_sms_sandbox_phone_number(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).delete_sandbox_number(ctx.account, ctx.call.region, p["PhoneNumber"])
     return {}
 
 
-async def list_sms_sandbox_phone_numbers(ctx: Context, p: Params) -> Result:
+async def list_sms_sandbox_phone_numbers(ctx: SnsContext, p: Params) -> Result:
     numbers = await _manage(ctx).sandbox_numbers(ctx.account, ctx.call.region)
     start, end, token = _page(
         [n.phone for n in numbers], p.get("NextToken"), p.get("MaxResults") or PAGE
@@ -134,7 +133,7 @@ async def list_sms_sandbox_phone_numbers(ctx: Context, p: Params) -> Result:
     return out
 
 
-async def list_origination_numbers(ctx: Context, p: Params) -> Result:
+async def list_origination_numbers(ctx: SnsContext, p: Params) -> Result:
     # densho owns no origination numbers (it sends no SMS): always an empty list. A NextToken
     # it did not hand out is refused, as for the other lists.
     _page([], p.get("NextToken"), p.get("MaxResults") or 30)
@@ -144,30 +143,30 @@ async def list_origination_numbers(ctx: Context, p: Params) -> Result:
 # --- platform applications ---
 
 
-def _app_entry(app: mobile.PlatformApp) -> Result:
+def _app_entry(app: PlatformApp) -> Result:
     return {"PlatformApplicationArn": app.arn, "Attributes": dict(app.attributes)}
 
 
-async def create_platform_application(ctx: Context, p: Params) -> Result:
+async def create_platform_application(ctx: SnsContext, p: Params) -> Result:
     app = await _manage(ctx).create_platform_app(
         ctx.account, ctx.call.region, p["Name"], p["Platform"], p.get("Attributes") or {}
     )
     return {"PlatformApplicationArn": app.arn}
 
 
-async def get_platform_application_attributes(ctx: Context, p: Params) -> Result:
+async def get_platform_application_attributes(ctx: SnsContext, p: Params) -> Result:
     app = await _manage(ctx).platform_app(p["PlatformApplicationArn"])
     return {"Attributes": dict(app.attributes)}
 
 
-async def set_platform_application_attributes(ctx: Context, p: Params) -> Result:
+async def set_platform_application_attributes(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).set_platform_app_attributes(
         p["PlatformApplicationArn"], p.get("Attributes") or {}
     )
     return {}
 
 
-async def list_platform_applications(ctx: Context, p: Params) -> Result:
+async def list_platform_applications(ctx: SnsContext, p: Params) -> Result:
     apps = await _manage(ctx).platform_apps(ctx.account, ctx.call.region)
     start, end, token = _page([a.arn for a in apps], p.get("NextToken"), PAGE)
     out: Result = {"PlatformApplications": [_app_entry(a) for a in apps[start:end]]}
@@ -176,7 +175,7 @@ async def list_platform_applications(ctx: Context, p: Params) -> Result:
     return out
 
 
-async def delete_platform_application(ctx: Context, p: Params) -> Result:
+async def delete_platform_application(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).delete_platform_app(p["PlatformApplicationArn"])
     return {}
 
@@ -184,24 +183,24 @@ async def delete_platform_application(ctx: Context, p: Params) -> Result:
 # --- platform endpoints ---
 
 
-async def create_platform_endpoint(ctx: Context, p: Params) -> Result:
+async def create_platform_endpoint(ctx: SnsContext, p: Params) -> Result:
     endpoint = await _manage(ctx).create_endpoint(
         p["PlatformApplicationArn"], p["Token"], p.get("CustomUserData"), p.get("Attributes") or {}
     )
     return {"EndpointArn": endpoint.arn}
 
 
-async def get_endpoint_attributes(ctx: Context, p: Params) -> Result:
+async def get_endpoint_attributes(ctx: SnsContext, p: Params) -> Result:
     endpoint = await _manage(ctx).endpoint(p["EndpointArn"])
     return {"Attributes": dict(endpoint.attributes)}
 
 
-async def set_endpoint_attributes(ctx: Context, p: Params) -> Result:
+async def set_endpoint_attributes(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).set_endpoint_attributes(p["EndpointArn"], p.get("Attributes") or {})
     return {}
 
 
-async def list_endpoints_by_platform_application(ctx: Context, p: Params) -> Result:
+async def list_endpoints_by_platform_application(ctx: SnsContext, p: Params) -> Result:
     endpoints = await _manage(ctx).endpoints(p["PlatformApplicationArn"])
     start, end, token = _page([e.arn for e in endpoints], p.get("NextToken"), PAGE)
     out: Result = {
@@ -214,7 +213,7 @@ async def list_endpoints_by_platform_application(ctx: Context, p: Params) -> Res
     return out
 
 
-async def delete_endpoint(ctx: Context, p: Params) -> Result:
+async def delete_endpoint(ctx: SnsContext, p: Params) -> Result:
     await _manage(ctx).delete_endpoint(p["EndpointArn"])
     return {}
 
@@ -230,7 +229,7 @@ def is_direct(p: Params) -> bool:
     )
 
 
-async def publish_direct(ctx: Context, p: Params, message: Message) -> Result:
+async def publish_direct(ctx: SnsContext, p: Params, message: Message) -> Result:
     """Publish with PhoneNumber, or TargetArn naming a platform endpoint: validated as AWS does
     and recorded (never sent); answers the MessageId."""
     phone = p.get("PhoneNumber")
@@ -247,7 +246,7 @@ async def publish_direct(ctx: Context, p: Params, message: Message) -> Result:
     return {"MessageId": message_id}
 
 
-Handler = Callable[["Context", Params], Awaitable[Result]]
+Handler = Callable[["SnsContext", Params], Awaitable[Result]]
 
 HANDLERS: dict[str, Handler] = {
     "AddPermission": add_permission,

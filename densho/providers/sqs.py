@@ -8,36 +8,28 @@ Must not know: HTTP, JSON vs Query, SQL.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from densho.engine import errors, messages
-from densho.engine.md5 import md5_of_attributes
-from densho.engine.model import Attr, Queue, ReceivedMessage
-from densho.engine.moves import MoveTasks
-from densho.engine.sqs import Outgoing, SqsEngine
-from densho.protocol.call import Call
-from densho.providers import moves, paging
+from densho.core import errors
+from densho.core.sqs_model import Attr, Queue, ReceivedMessage
+from densho.providers import move_tasks as moves
+from densho.providers import paging
+from densho.providers.context import SqsContext
 from densho.providers.errors import batch_entry
 from densho.providers.message_attrs import attrs_in
+from densho.sqs import messages
+from densho.sqs.engine import Outgoing
+from densho.sqs.md5 import md5_of_attributes
 
 Params = dict[str, Any]
 Result = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    engine: SqsEngine
-    account: str  # the caller's account (queues it creates are owned by it)
-    call: Call
-    moves: MoveTasks | None = None  # message move tasks (DLQ redrive), when the server runs them
+Handler = Callable[[SqsContext, Params], Awaitable[Result]]
 
 
-Handler = Callable[[Context, Params], Awaitable[Result]]
-
-
-def queue_url(ctx: Context, queue: Queue) -> str:
+def queue_url(ctx: SqsContext, queue: Queue) -> str:
     return f"http://{ctx.call.host}/{queue.account}/{queue.name}"
 
 
@@ -61,7 +53,7 @@ def _owner_and_name(url: str, default_account: str) -> tuple[str, str]:
     return found
 
 
-async def _queue(ctx: Context, p: Params) -> Queue:
+async def _queue(ctx: SqsContext, p: Params) -> Queue:
     """The queue a QueueUrl names: looked up by account + name, whatever host the URL has."""
     account, name = _owner_and_name(p["QueueUrl"], ctx.account)
     return await ctx.engine.get_queue(account, name)
@@ -90,14 +82,14 @@ def _outgoing(p: Params) -> Outgoing:
     )
 
 
-def _sender(ctx: Context) -> str:
+def _sender(ctx: SqsContext) -> str:
     return ctx.call.access_key or ctx.account
 
 
 # --- queues ---
 
 
-async def create_queue(ctx: Context, p: Params) -> Result:
+async def create_queue(ctx: SqsContext, p: Params) -> Result:
     queue = await ctx.engine.create_queue(
         ctx.account,
         ctx.call.region,
@@ -108,13 +100,13 @@ async def create_queue(ctx: Context, p: Params) -> Result:
     return {"QueueUrl": queue_url(ctx, queue)}
 
 
-async def get_queue_url(ctx: Context, p: Params) -> Result:
+async def get_queue_url(ctx: SqsContext, p: Params) -> Result:
     account = p.get("QueueOwnerAWSAccountId") or ctx.account
     queue = await ctx.engine.get_queue(account, p["QueueName"])
     return {"QueueUrl": queue_url(ctx, queue)}
 
 
-async def delete_queue(ctx: Context, p: Params) -> Result:
+async def delete_queue(ctx: SqsContext, p: Params) -> Result:
     await ctx.engine.delete_queue(await _queue(ctx, p))
     return {}
 
@@ -138,7 +130,7 @@ def _page(names: list[str], p: Params) -> tuple[list[str], str | None]:
     return page, paging.token_for(page[-1]) if more and page else None
 
 
-async def list_queues(ctx: Context, p: Params) -> Result:
+async def list_queues(ctx: SqsContext, p: Params) -> Result:
     queues = await ctx.engine.list_queues(ctx.account, p.get("QueueNamePrefix", ""))
     by_name = {q.name: q for q in queues}
     page, token = _page(sorted(by_name), p)
@@ -150,50 +142,50 @@ async def list_queues(ctx: Context, p: Params) -> Result:
     return out
 
 
-async def get_queue_attributes(ctx: Context, p: Params) -> Result:
+async def get_queue_attributes(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     attrs = await ctx.engine.get_attributes(queue, p.get("AttributeNames") or [])
     return {"Attributes": attrs} if attrs else {}
 
 
-async def set_queue_attributes(ctx: Context, p: Params) -> Result:
+async def set_queue_attributes(ctx: SqsContext, p: Params) -> Result:
     await ctx.engine.set_attributes(await _queue(ctx, p), p.get("Attributes") or {})
     return {}
 
 
-async def purge_queue(ctx: Context, p: Params) -> Result:
+async def purge_queue(ctx: SqsContext, p: Params) -> Result:
     await ctx.engine.purge(await _queue(ctx, p))
     return {}
 
 
-async def tag_queue(ctx: Context, p: Params) -> Result:
+async def tag_queue(ctx: SqsContext, p: Params) -> Result:
     await ctx.engine.tag(await _queue(ctx, p), p.get("Tags") or {})
     return {}
 
 
-async def untag_queue(ctx: Context, p: Params) -> Result:
+async def untag_queue(ctx: SqsContext, p: Params) -> Result:
     await ctx.engine.untag(await _queue(ctx, p), p.get("TagKeys") or [])
     return {}
 
 
-async def list_queue_tags(ctx: Context, p: Params) -> Result:
+async def list_queue_tags(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     return {"Tags": queue.tags} if queue.tags else {}
 
 
-async def add_permission(ctx: Context, p: Params) -> Result:
+async def add_permission(ctx: SqsContext, p: Params) -> Result:
     await ctx.engine.add_permission(
         await _queue(ctx, p), p["Label"], p.get("AWSAccountIds") or [], p.get("Actions") or []
     )
     return {}
 
 
-async def remove_permission(ctx: Context, p: Params) -> Result:
+async def remove_permission(ctx: SqsContext, p: Params) -> Result:
     await ctx.engine.remove_permission(await _queue(ctx, p), p["Label"])
     return {}
 
 
-async def list_dead_letter_source_queues(ctx: Context, p: Params) -> Result:
+async def list_dead_letter_source_queues(ctx: SqsContext, p: Params) -> Result:
     sources = await ctx.engine.dead_letter_sources(await _queue(ctx, p))
     by_name = {q.name: q for q in sources}
     page, token = _page(sorted(by_name), p)
@@ -217,7 +209,7 @@ def _sent(result: Any) -> Result:
     return out
 
 
-async def send_message(ctx: Context, p: Params) -> Result:
+async def send_message(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     now = ctx.engine.now_ms()
     prepared = ctx.engine.prepare(queue, _outgoing(p), _sender(ctx), now)
@@ -225,7 +217,7 @@ async def send_message(ctx: Context, p: Params) -> Result:
     return _sent(sent)
 
 
-async def send_message_batch(ctx: Context, p: Params) -> Result:
+async def send_message_batch(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     entries: list[Params] = p.get("Entries") or []
     outgoing = [_outgoing(entry) for entry in entries]
@@ -296,7 +288,7 @@ def _system_attributes(
     }
 
 
-async def receive_message(ctx: Context, p: Params) -> Result:
+async def receive_message(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     received = await ctx.engine.receive(
         queue,
@@ -336,7 +328,7 @@ async def receive_message(ctx: Context, p: Params) -> Result:
     return {"Messages": out} if out else {}
 
 
-async def delete_message(ctx: Context, p: Params) -> Result:
+async def delete_message(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     (problem,) = await ctx.engine.delete(queue, [p["ReceiptHandle"]])
     if problem is not None:
@@ -344,7 +336,7 @@ async def delete_message(ctx: Context, p: Params) -> Result:
     return {}
 
 
-async def delete_message_batch(ctx: Context, p: Params) -> Result:
+async def delete_message_batch(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     entries: list[Params] = p.get("Entries") or []
     ctx.engine.check_batch([entry.get("Id", "") for entry in entries])
@@ -362,7 +354,7 @@ def _batch_result(entries: list[Params], problems: list[Exception | None]) -> Re
     return {"Successful": successful, "Failed": failed}
 
 
-async def change_message_visibility(ctx: Context, p: Params) -> Result:
+async def change_message_visibility(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     (problem,) = await ctx.engine.change_visibility(
         queue, [(p["ReceiptHandle"], p["VisibilityTimeout"])]
@@ -372,7 +364,7 @@ async def change_message_visibility(ctx: Context, p: Params) -> Result:
     return {}
 
 
-async def change_message_visibility_batch(ctx: Context, p: Params) -> Result:
+async def change_message_visibility_batch(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     entries: list[Params] = p.get("Entries") or []
     ctx.engine.check_batch([entry.get("Id", "") for entry in entries])

@@ -14,8 +14,9 @@ import json
 import re
 from collections.abc import Mapping
 
-from densho.sns import delivery_policy, filter_policy
+from densho.sns import delivery_policy
 from densho.sns.errors import SnsInvalidParameter
+from densho.sns.filter import policy as filter_policy
 
 _FEEDBACK_PROTOCOLS = ("Application", "HTTP", "Firehose", "Lambda", "SQS")
 _FEEDBACK = frozenset(

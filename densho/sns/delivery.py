@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 
-from densho.engine.clock import Clock
-from densho.ids import uuid4
+from densho.core.clock import Clock
+from densho.core.ids import uuid4
+from densho.core.sns_model import Claimed, RecordedRow
 from densho.sns import envelope, outbox, payloads
 from densho.sns.delivery_policy import DEFAULT_RETRY_POLICY
 from densho.sns.engine import SnsEngine
-from densho.sns.outbox import Attempt, Claimed, RecordedRow, Result
+from densho.sns.outbox import Attempt, Result
 from densho.storage.sns_base import SnsStore
 
 log = logging.getLogger(__name__)

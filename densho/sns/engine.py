@@ -18,14 +18,25 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from densho.engine import errors as sqs_errors
-from densho.engine.cache import SHARED_TTL_MS, ReadThrough
-from densho.engine.clock import Clock
-from densho.engine.model import Attr, Queue
-from densho.engine.sqs import FIFO_WINDOW_MS, SEQUENCE_BASE, Outgoing, SqsEngine
-from densho.ids import uuid4
+from densho.core import errors as sqs_errors
+from densho.core.cache import SHARED_TTL_MS, ReadThrough
+from densho.core.clock import Clock
+from densho.core.ids import uuid4
+from densho.core.sns_model import (
+    Delivery,
+    OutboxEntry,
+    Published,
+    PublishItem,
+    Recorded,
+    Subscription,
+    Token,
+    Topic,
+    TopicDedup,
+)
+from densho.core.sqs_model import Attr, Queue
+from densho.core.store import TOPIC, FifoSend
 from densho.sns import attributes as sattrs
-from densho.sns import delivery_policy, envelope, filter_policy, outbox, payloads
+from densho.sns import delivery_policy, envelope, outbox, payloads
 from densho.sns import publish as pub
 from densho.sns.errors import (
     SnsAuthorizationError,
@@ -40,10 +51,10 @@ from densho.sns.errors import (
     TagLimitExceeded,
     TopicNotFound,
 )
-from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic, TopicDedup
-from densho.sns.sign_process import SigningProcess
-from densho.sns.signing import Signer, string_to_sign
-from densho.storage.base import TOPIC, FifoSend
+from densho.sns.filter import policy as filter_policy
+from densho.sns.signing.process import SigningProcess
+from densho.sns.signing.signer import Signer, string_to_sign
+from densho.sqs.engine import FIFO_WINDOW_MS, SEQUENCE_BASE, Outgoing, SqsEngine
 from densho.storage.sns_base import SnsStore
 
 log = logging.getLogger(__name__)
@@ -393,7 +404,7 @@ class SnsEngine:
         )
         send, keep = self._route([entry])
         found, created = await self._store.subscribe_pending(
-            sub, outbox.Token(token, topic.arn, sub.arn, now + outbox.TOKEN_TTL_MS), send, keep
+            sub, Token(token, topic.arn, sub.arn, now + outbox.TOKEN_TTL_MS), send, keep
         )
         if send and not found.confirmed:
             self._woken()
@@ -401,11 +412,11 @@ class SnsEngine:
 
     def _confirmation(
         self,
-        build: Callable[..., outbox.OutboxEntry],
+        build: Callable[..., OutboxEntry],
         topic: Topic,
         sub: Subscription,
         endpoint_url: str,
-    ) -> tuple[int, str, outbox.OutboxEntry]:
+    ) -> tuple[int, str, OutboxEntry]:
         """A (Un)SubscriptionConfirmation to ``sub`` with a fresh token: now, the token and
         the entry ``build`` (one of payloads' confirmation makers) makes of them."""
         now = self._clock.now_ms()
@@ -423,9 +434,7 @@ class SnsEngine:
         )
         return now, token, entry
 
-    def _route(
-        self, entries: list[outbox.OutboxEntry]
-    ) -> tuple[list[outbox.OutboxEntry], list[outbox.Recorded]]:
+    def _route(self, entries: list[OutboxEntry]) -> tuple[list[OutboxEntry], list[Recorded]]:
         """Which entries go to the outbox and which are recorded instead (email without an
         SMTP relay)."""
         if self.relay_email:
@@ -513,7 +522,7 @@ class SnsEngine:
             payloads.unsubscribe_confirmation, topic, sub, endpoint_url
         )
         snapshot = _to_snapshot(sub)
-        record = outbox.Token(token, topic.arn, sub.arn, now + outbox.TOKEN_TTL_MS, snapshot)
+        record = Token(token, topic.arn, sub.arn, now + outbox.TOKEN_TTL_MS, snapshot)
         if await self._store.delete_subscription_noting(sub.arn, record, [entry]):
             self._woken()
 

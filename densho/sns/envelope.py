@@ -4,7 +4,7 @@ Owns: the Notification envelope (the body of a non-raw SQS or HTTP/S delivery), 
 SubscriptionConfirmation and UnsubscribeConfirmation documents, their fixed Message texts, the
 SubscribeURL/UnsubscribeURL shapes, the ISO timestamp, and the ``x-amz-sns-*`` headers.
 Must not know: HTTP clients, storage, how ids, tokens and endpoint URLs are minted, the
-signature algorithm itself (``densho.sns.signing``).
+signature algorithm itself (``densho.sns.signing.signer``).
 
 Formatting is AWS's, byte for byte, as seen in real deliveries and the developer guide
 (https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html): Jackson's
@@ -30,8 +30,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from densho.engine.model import Attr
-from densho.sns.signing import Signer
+from densho.core.sqs_model import Attr
+from densho.sns.signing.signer import Signer
 
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"

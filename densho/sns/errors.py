@@ -22,7 +22,7 @@ Must not know: AWS codes, HTTP statuses.
 
 from __future__ import annotations
 
-from densho.engine.errors import DomainError
+from densho.core.errors import DomainError
 
 
 class TopicNotFound(DomainError):

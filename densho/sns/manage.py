@@ -18,8 +18,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from densho.engine import policy_statements
 from densho.sns.errors import SnsInvalidParameter
+from densho.sqs import policy_statements
 
 # The actions a topic policy statement may grant: the topic-scoped SNS actions, as in the
 # default topic policy.

@@ -20,8 +20,15 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from densho.engine.clock import Clock
-from densho.ids import uuid4
+from densho.core.clock import Clock
+from densho.core.ids import uuid4
+from densho.core.sns_model import (
+    PlatformApp,
+    PlatformEndpoint,
+    PublishItem,
+    Recorded,
+    SandboxNumber,
+)
 from densho.sns import attributes as sattrs
 from densho.sns import envelope, manage, mobile, sms
 from densho.sns import publish as pub
@@ -36,10 +43,6 @@ from densho.sns.errors import (
     SnsResourceNotFound,
     SnsVerificationFailed,
 )
-from densho.sns.mobile import PlatformApp, PlatformEndpoint
-from densho.sns.model import PublishItem
-from densho.sns.outbox import Recorded
-from densho.sns.sms import SandboxNumber
 from densho.storage.sns_manage_base import SnsManageStore
 
 log = logging.getLogger(__name__)

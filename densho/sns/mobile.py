@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from densho.core.sns_model import PlatformApp, PlatformEndpoint
 from densho.sns.errors import SnsInvalidParameter
 
 # Platform codes of the API (GCM is Firebase Cloud Messaging; FCM is accepted as its name too).
@@ -44,35 +44,6 @@ APP_ATTRIBUTES = frozenset(
 )
 ENDPOINT_ATTRIBUTES = frozenset({"CustomUserData", "Enabled", "Token"})
 MAX_CUSTOM_USER_DATA = 2048  # bytes of UTF-8
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformApp:
-    arn: str
-    account: str
-    region: str
-    name: str
-    platform: str
-    attributes: dict[str, str]  # what GetPlatformApplicationAttributes shows
-    credentials: dict[str, str]  # PlatformCredential / PlatformPrincipal: stored, never shown
-    created_ms: int
-
-    @property
-    def enabled(self) -> bool:
-        return self.attributes.get("Enabled", "true") == "true"
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformEndpoint:
-    arn: str
-    app_arn: str
-    token: str
-    attributes: dict[str, str]  # Enabled, Token, CustomUserData (as GetEndpointAttributes)
-    created_ms: int
-
-    @property
-    def enabled(self) -> bool:
-        return self.attributes.get("Enabled", "true") == "true"
 
 
 def app_arn(region: str, account: str, platform: str, name: str) -> str:

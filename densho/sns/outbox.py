@@ -23,9 +23,8 @@ every other status (3xx, other 4xx) is a permanent failure, not retried. ``throt
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from densho.engine.model import Attr
 from densho.sns.delivery_policy import MAX_RETRY_WINDOW_MS, RetryPolicy, next_delay_ms
 
 # How long a claimed row stays invisible to other claims. Longer than one attempt can take
@@ -42,73 +41,6 @@ HTTP_PROTOCOLS = frozenset({"http", "https"})
 EMAIL_PROTOCOLS = frozenset({"email", "email-json"})
 # Protocols densho never sends anywhere: each delivery is recorded for users to read.
 RECORDED_PROTOCOLS = frozenset({"sms", "lambda", "firehose", "application"})
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """One message owed to one subscriber, exactly as it will be sent (rendered at publish, so
-    every attempt sends the same bytes with the same MessageId and signature)."""
-
-    subscription_arn: str
-    topic_arn: str
-    protocol: str  # http, https, email, email-json
-    endpoint: str
-    kind: str  # envelope.NOTIFICATION, SUBSCRIPTION_CONFIRMATION or UNSUBSCRIBE_CONFIRMATION
-    message_id: str
-    body: str
-    created_ms: int  # the publish (or Subscribe / Unsubscribe) time
-    headers: list[tuple[str, str]] = field(default_factory=list)  # HTTP/S
-    subject: str | None = None  # email
-    # Raw deliveries: the message attributes a dead-letter queue copy carries.
-    attributes: dict[str, Attr] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """An outbox row taken for one attempt."""
-
-    row_id: int
-    lease: str  # the claim's token; only its holder may finish or reschedule the row
-    attempts: int  # attempts made so far, counting this one
-    entry: OutboxEntry
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """A delivery densho keeps instead of sending (SMS, Lambda, Firehose, mobile push, email
-    without an SMTP relay): the payload that would have been sent."""
-
-    protocol: str
-    endpoint: str
-    topic_arn: str
-    subscription_arn: str
-    kind: str
-    message_id: str
-    payload: str
-    created_ms: int  # when SNS produced it (the publish)
-    subject: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRow:
-    """A ``Recorded`` as read back: its position in the log and when it was written."""
-
-    row_id: int
-    recorded_ms: int
-    delivery: Recorded
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A confirmation token: which subscription it confirms, until when. ``snapshot`` is set
-    for the token of an UnsubscribeConfirmation: the deleted subscription, re-created when the
-    token is used (that message's SubscribeURL restores the subscription)."""
-
-    token: str
-    topic_arn: str
-    subscription_arn: str
-    expires_ms: int
-    snapshot: str | None = None  # JSON of the subscription (engine-defined)
 
 
 class Result(enum.Enum):

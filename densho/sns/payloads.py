@@ -20,9 +20,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from densho.engine.model import Attr
+from densho.core.sns_model import OutboxEntry, Recorded
+from densho.core.sqs_model import Attr
 from densho.sns import envelope
-from densho.sns.outbox import OutboxEntry, Recorded
 from densho.sns.publish import Checked
 
 DEFAULT_EMAIL_SUBJECT = "AWS Notification Message"

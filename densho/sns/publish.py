@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from densho.engine.model import Attr
+from densho.core.sqs_model import Attr
 from densho.sns import envelope
 from densho.sns.errors import SnsInvalidParameter, SnsInvalidParameterValue
-from densho.sns.filter_policy import MESSAGE_BODY, FilterPolicy
+from densho.sns.filter.policy import MESSAGE_BODY, FilterPolicy
 
 MAX_MESSAGE_BYTES = 262_144  # message plus attributes
 _FIFO_ID = re.compile(r"[\x21-\x7e]{1,128}")

@@ -20,9 +20,8 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from densho.engine.model import Attr
+from densho.core.sqs_model import Attr
 from densho.sns.errors import SnsInvalidParameter
 
 # E.164: an optional "+", a country code that does not start with 0, at most 15 digits.
@@ -57,17 +56,6 @@ SANDBOX_VERIFIED = "Verified"
 OTP_DIGITS = 6
 MAX_SANDBOX_PAGE = 100
 MAX_ORIGINATION_PAGE = 30
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxNumber:
-    """A destination number in the account's SMS sandbox list."""
-
-    phone: str
-    status: str  # SANDBOX_PENDING or SANDBOX_VERIFIED
-    otp: str  # the one-time password sent (recorded) when it was added
-    language: str
-    created_ms: int
 
 
 def is_e164(number: str) -> bool:

@@ -35,11 +35,10 @@ from typing import Any
 import asyncpg
 import orjson
 
-from densho.engine.model import NewMessage, Queue, QueueCounts, ReceivedMessage
-from densho.engine.move_model import MoveStep
+from densho.core.move_model import MoveStep
+from densho.core.sqs_model import NewMessage, Queue, QueueCounts, ReceivedMessage
+from densho.core.store import Claim, FifoSend, Handle, Lease, QueueGone, StoreUnavailable
 from densho.storage import postgres_fair, postgres_migrations, sql
-from densho.storage.base import Claim, FifoSend, Handle, QueueGone, StoreUnavailable
-from densho.storage.moves import Lease
 from densho.storage.postgres_moves import PgMoveTasks
 from densho.storage.postgres_notify import Forget, Notifications, Wake
 from densho.storage.postgres_outbox import PgOutbox

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from densho.engine.move_model import (
+from densho.core.move_model import (
     CANCELLED,
     CANCELLING,
     COMPLETED,
@@ -26,8 +26,9 @@ from densho.engine.move_model import (
     MoveStep,
     MoveTask,
 )
+from densho.core.store import Lease
 from densho.storage import sql
-from densho.storage.moves import KEEP_TASKS, Lease
+from densho.storage.move_store import KEEP_TASKS
 from densho.storage.postgres_sql import Conn, compile_all
 from densho.storage.rows import task_from_row
 

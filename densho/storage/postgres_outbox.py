@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from densho.sns.model import Delivery
-from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
+from densho.core.sns_model import Claimed, Delivery, OutboxEntry, Recorded, RecordedRow, Token
+from densho.core.store import QueueGone
 from densho.storage import sql
-from densho.storage.base import QueueGone
 from densho.storage.postgres_sql import Conn, compile_all
 from densho.storage.rows import outbox_entry, outbox_row, recorded_from_row, recorded_row, token_row
 

@@ -17,10 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
-from densho.sns.outbox import OutboxEntry, Recorded, Token
+from densho.core.sns_model import (
+    Delivery,
+    OutboxEntry,
+    Published,
+    PublishItem,
+    Recorded,
+    Subscription,
+    Token,
+    Topic,
+)
+from densho.core.store import FifoSend, QueueGone
 from densho.storage import sql
-from densho.storage.base import FifoSend, QueueGone
 from densho.storage.postgres_outbox import insert_outbox, insert_recorded, insert_token
 from densho.storage.postgres_sql import Conn, compile_all
 from densho.storage.rows import (

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from densho.sns.mobile import PlatformApp, PlatformEndpoint
-from densho.sns.sms import SandboxNumber
+from densho.core.sns_model import PlatformApp, PlatformEndpoint, SandboxNumber
 from densho.storage import sql
 from densho.storage.postgres_sql import compile_all
 from densho.storage.rows import app_from_row, dumps, endpoint_from_row, sandbox_from_row

@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from densho.storage.base import StoreUnavailable
+from densho.core.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,19 @@ from typing import Any
 
 import orjson
 
-from densho.engine.model import Attr, NewMessage, Queue, ReceivedMessage
-from densho.engine.move_model import MoveTask
-from densho.sns.mobile import PlatformApp, PlatformEndpoint
-from densho.sns.model import Subscription, Topic
-from densho.sns.outbox import OutboxEntry, Recorded, RecordedRow, Token
-from densho.sns.sms import SandboxNumber
+from densho.core.move_model import MoveTask
+from densho.core.sns_model import (
+    OutboxEntry,
+    PlatformApp,
+    PlatformEndpoint,
+    Recorded,
+    RecordedRow,
+    SandboxNumber,
+    Subscription,
+    Token,
+    Topic,
+)
+from densho.core.sqs_model import Attr, NewMessage, Queue, ReceivedMessage
 
 
 def dumps(value: dict[str, str]) -> str:

@@ -12,8 +12,18 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
-from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
+from densho.core.sns_model import (
+    Claimed,
+    Delivery,
+    OutboxEntry,
+    Published,
+    PublishItem,
+    Recorded,
+    RecordedRow,
+    Subscription,
+    Token,
+    Topic,
+)
 from densho.storage.base import Sharing
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from densho.sns.mobile import PlatformApp, PlatformEndpoint
-from densho.sns.sms import SandboxNumber
+from densho.core.sns_model import PlatformApp, PlatformEndpoint, SandboxNumber
 from densho.storage.sns_base import SnsStore
 
 

@@ -32,11 +32,10 @@ from typing import Any, TypeVar
 
 import orjson
 
-from densho.engine.model import NewMessage, Queue, QueueCounts, ReceivedMessage
-from densho.engine.move_model import MoveStep
+from densho.core.move_model import MoveStep
+from densho.core.sqs_model import NewMessage, Queue, QueueCounts, ReceivedMessage
+from densho.core.store import Claim, FifoSend, Handle, Lease, QueueGone
 from densho.storage import sql, sqlite_fair
-from densho.storage.base import Claim, FifoSend, Handle, QueueGone
-from densho.storage.moves import Lease
 from densho.storage.rows import message_row, queue_args, queue_from_row, received_from_row
 from densho.storage.sqlite_moves import SqliteMoveTasks
 from densho.storage.sqlite_outbox import SqliteOutbox

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from densho.engine.move_model import (
+from densho.core.move_model import (
     CANCELLED,
     CANCELLING,
     COMPLETED,
@@ -22,8 +22,9 @@ from densho.engine.move_model import (
     MoveStep,
     MoveTask,
 )
+from densho.core.store import Lease
 from densho.storage import sql
-from densho.storage.moves import KEEP_TASKS, Lease
+from densho.storage.move_store import KEEP_TASKS
 from densho.storage.rows import task_from_row
 
 T = TypeVar("T")

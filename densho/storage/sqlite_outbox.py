@@ -13,8 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from densho.sns.model import Delivery
-from densho.sns.outbox import Claimed, OutboxEntry, Recorded, RecordedRow, Token
+from densho.core.sns_model import Claimed, Delivery, OutboxEntry, Recorded, RecordedRow, Token
 from densho.storage import sql
 from densho.storage.rows import outbox_entry, outbox_row, recorded_from_row, recorded_row, token_row
 

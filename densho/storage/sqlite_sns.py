@@ -13,10 +13,18 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from densho.sns.model import Delivery, Published, PublishItem, Subscription, Topic
-from densho.sns.outbox import OutboxEntry, Recorded, Token
+from densho.core.sns_model import (
+    Delivery,
+    OutboxEntry,
+    Published,
+    PublishItem,
+    Recorded,
+    Subscription,
+    Token,
+    Topic,
+)
+from densho.core.store import FifoSend
 from densho.storage import sql
-from densho.storage.base import FifoSend
 from densho.storage.rows import (
     dumps,
     message_row,

@@ -12,8 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from densho.sns.mobile import PlatformApp, PlatformEndpoint
-from densho.sns.sms import SandboxNumber
+from densho.core.sns_model import PlatformApp, PlatformEndpoint, SandboxNumber
 from densho.storage import sql
 from densho.storage.rows import app_from_row, dumps, endpoint_from_row, sandbox_from_row
 

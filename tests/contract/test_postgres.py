@@ -28,11 +28,11 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from densho.sns.model import Delivery, PublishItem, Topic
-from densho.sns.signing import string_to_sign
-from densho.sns.signing_keys import shared_signer
+from densho.core.sns_model import Delivery, PublishItem, Topic
+from densho.core.store import QUEUE, TOPIC, QueueGone, StoreUnavailable
+from densho.sns.signing.keys import shared_signer
+from densho.sns.signing.signer import string_to_sign
 from densho.storage import postgres_migrations
-from densho.storage.base import QUEUE, TOPIC, QueueGone, StoreUnavailable
 from densho.storage.postgres import PostgresStore
 from tests.contract.test_store_contract import T0, claim, fifo_send, msg
 from tests.support import pg
@@ -134,7 +134,7 @@ def test_a_send_on_one_node_wakes_the_other(fresh_db: str) -> None:
             # A visibility change to 0 on b releases a message: a's node hears of it.
             b.set_wake(lambda q, n: None)
             a.set_wake(lambda q, n: woken.put_nowait((q, n)))
-            from densho.storage.base import Handle
+            from densho.core.store import Handle
 
             now = got[0].first_receive_ms
             assert await b.change_visibility(

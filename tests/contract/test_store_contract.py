@@ -15,11 +15,10 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from densho.engine.model import Attr, NewMessage
-from densho.engine.move_model import CANCELLED, COMPLETED, RUNNING, MoveTask
-from densho.sns.model import Delivery, PublishItem, Subscription, Topic, TopicDedup
-from densho.storage.base import Claim, FifoSend, Handle, QueueGone
-from densho.storage.moves import Lease
+from densho.core.move_model import CANCELLED, COMPLETED, RUNNING, MoveTask
+from densho.core.sns_model import Delivery, PublishItem, Subscription, Topic, TopicDedup
+from densho.core.sqs_model import Attr, NewMessage
+from densho.core.store import Claim, FifoSend, Handle, Lease, QueueGone
 from densho.storage.open import AnyStore
 from tests.contract.conftest import Backend
 

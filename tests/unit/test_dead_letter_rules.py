@@ -1,4 +1,4 @@
-"""Pure rules of dead-letter and high-throughput FIFO attributes (densho.engine.attributes).
+"""Pure rules of dead-letter and high-throughput FIFO attributes (densho.sqs.attributes).
 
 AWS references: API Reference CreateQueue / SetQueueAttributes — RedrivePolicy
 (deadLetterTargetArn, maxReceiveCount), RedriveAllowPolicy (redrivePermission allowAll |
@@ -13,8 +13,9 @@ import json
 
 import pytest
 
-from densho.engine import attributes, errors, redrive
+from densho.core import errors
 from densho.providers.errors import to_aws
+from densho.sqs import attributes, redrive
 
 DLQ = "arn:aws:sqs:us-east-1:000000000000:dlq"
 SOURCE = "arn:aws:sqs:us-east-1:000000000000:source"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from densho.engine import attributes, errors, handles, messages
-from densho.engine.model import Attr
+from densho.core import errors
+from densho.core.sqs_model import Attr
+from densho.sqs import attributes, handles, messages
 
 
 def test_select_all_prefix_and_exact() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from densho.engine import errors
-from densho.engine.clock import FakeClock
-from densho.engine.sqs import Outgoing, SqsEngine
+from densho.core import errors
+from densho.core.clock import FakeClock
+from densho.sqs.engine import Outgoing, SqsEngine
 from densho.storage.sqlite import SqliteStore
 
 Scenario = Callable[[SqsEngine, FakeClock], Awaitable[None]]

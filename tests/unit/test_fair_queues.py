@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from densho.engine.clock import FakeClock
-from densho.engine.model import Queue, ReceivedMessage
-from densho.engine.sqs import Outgoing, SqsEngine
+from densho.core.clock import FakeClock
+from densho.core.sqs_model import Queue, ReceivedMessage
+from densho.sqs.engine import Outgoing, SqsEngine
 from densho.storage import sqlite_fair
 from densho.storage.sqlite import SCHEMA_VERSION, SqliteStore
 

@@ -43,10 +43,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from densho.engine import errors
-from densho.engine.clock import FakeClock
-from densho.engine.model import Queue
-from densho.engine.sqs import Outgoing, SqsEngine
+from densho.core import errors
+from densho.core.clock import FakeClock
+from densho.core.sqs_model import Queue
+from densho.sqs.engine import Outgoing, SqsEngine
 from densho.storage.sqlite import SqliteStore
 from tests.unit.sqs_model import (
     DEDUP_INTERVAL_MS,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from densho.sns.filter_policy import MESSAGE_ATTRIBUTES, MESSAGE_BODY, FilterPolicy, parse
+from densho.sns.filter.policy import MESSAGE_ATTRIBUTES, MESSAGE_BODY, FilterPolicy, parse
 
 DOC = "https://docs.aws.amazon.com/sns/latest/dg/"
 EXAMPLES = DOC + "example-filter-policies.html"
@@ -596,9 +596,9 @@ def test_matching_never_rereads_the_policy(monkeypatch: pytest.MonkeyPatch) -> N
     def boom(*_: object) -> None:
         raise AssertionError("policy re-read while matching")
 
-    monkeypatch.setattr("densho.sns.filter_parse.parse_tree", boom)
-    monkeypatch.setattr("densho.sns.filter_parse.condition", boom)
-    monkeypatch.setattr("densho.sns.filter_conditions.condition", boom)
+    monkeypatch.setattr("densho.sns.filter.parse.parse_tree", boom)
+    monkeypatch.setattr("densho.sns.filter.parse.condition", boom)
+    monkeypatch.setattr("densho.sns.filter.conditions.condition", boom)
     assert policy.matches_attributes(EXAMPLE_ATTRS)
     assert body_policy.matches_body(
         '{"namespace": "AWS/ES", "detail": {"scope": "Service", "source": "aws.cloudwatch"}}'

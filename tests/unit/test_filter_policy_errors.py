@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from densho.sns.filter_errors import FilterPolicyError
-from densho.sns.filter_parse import combinations, parse_tree
-from densho.sns.filter_policy import MESSAGE_ATTRIBUTES, MESSAGE_BODY, parse
+from densho.sns.filter.errors import FilterPolicyError
+from densho.sns.filter.parse import combinations, parse_tree
+from densho.sns.filter.policy import MESSAGE_ATTRIBUTES, MESSAGE_BODY, parse
 
 A, B = MESSAGE_ATTRIBUTES, MESSAGE_BODY
 CONSTRAINTS = (
@@ -407,7 +407,7 @@ def test_accepted(source: str, scope: str, policy: Any) -> None:
 )
 def test_combinations_as_aws_counts_them(policy: dict[str, Any], expected: int) -> None:
     # Counted on the tree before the limit is applied, so over-limit examples can be checked.
-    from densho.sns import filter_parse
+    from densho.sns.filter import parse as filter_parse
 
     reader = filter_parse._Reader()
     tree = reader.branch(policy, None, None, 1, 0)

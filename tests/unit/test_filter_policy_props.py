@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from densho.sns.filter_policy import MESSAGE_ATTRIBUTES, MESSAGE_BODY, parse
+from densho.sns.filter.policy import MESSAGE_ATTRIBUTES, MESSAGE_BODY, parse
 
 A, B = MESSAGE_ATTRIBUTES, MESSAGE_BODY
 FAST = settings(max_examples=150, deadline=None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from densho.engine.md5 import md5_of_attributes, md5_of_body
-from densho.engine.model import Attr
+from densho.core.sqs_model import Attr
+from densho.sqs.md5 import md5_of_attributes, md5_of_body
 
 
 def _independent(attrs: dict[str, tuple[str, str | bytes]]) -> str:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from densho.engine import errors
-from densho.engine.clock import FakeClock
-from densho.engine.move_model import CANCELLED, COMPLETED, FAILED, QUEUE_GONE, RUNNING, MoveTask
-from densho.engine.moves import MoveTasks, decode_handle, encode_handle
-from densho.engine.sqs import Outgoing, SqsEngine, queue_arn
+from densho.core import errors
+from densho.core.clock import FakeClock
+from densho.core.move_model import CANCELLED, COMPLETED, FAILED, QUEUE_GONE, RUNNING, MoveTask
+from densho.sqs.engine import Outgoing, SqsEngine, queue_arn
+from densho.sqs.move_tasks import MoveTasks, decode_handle, encode_handle
 from densho.storage.sqlite import SqliteStore
 
 pytestmark = pytest.mark.timeout(30)

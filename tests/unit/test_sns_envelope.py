@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 
-from densho.engine.model import Attr
+from densho.core.sqs_model import Attr
 from densho.sns import envelope
 from densho.sns.envelope import Signing
-from densho.sns.signing import Signer
+from densho.sns.signing.signer import Signer
 
 CERT_URL = (
     "https://sns.us-west-2.amazonaws.com/"

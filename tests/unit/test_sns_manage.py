@@ -13,19 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from densho.engine import policy_statements
-from densho.engine.clock import FakeClock
-from densho.engine.model import Attr
-from densho.engine.sqs import SqsEngine
+from densho.core.clock import FakeClock
+from densho.core.sns_model import PlatformEndpoint
+from densho.core.sqs_model import Attr
 from densho.protocol.call import Call
 from densho.providers import sns_manage as provider
-from densho.providers.sns import Context
+from densho.providers.context import SnsContext as Context
 from densho.sns import manage, mobile, sms
 from densho.sns.engine import SnsEngine
 from densho.sns.errors import SnsInvalidParameter, SnsOptedOut, SnsVerificationFailed
 from densho.sns.manage_engine import SnsManage
 from densho.sns.publish import Message
-from densho.sns.signing import Signer
+from densho.sns.signing.signer import Signer
+from densho.sqs import policy_statements
+from densho.sqs.engine import SqsEngine
 from densho.storage.sqlite import SqliteStore
 
 ACCOUNT, REGION = "000000000000", "us-east-1"
@@ -135,7 +136,7 @@ def test_platform_credentials_rules() -> None:
 def test_create_endpoint_matching_rules() -> None:
     requested = mobile.requested_endpoint("t", "param", {"CustomUserData": "attribute"})
     assert requested == {"Enabled": "true", "Token": "t", "CustomUserData": "attribute"}
-    existing = mobile.PlatformEndpoint(
+    existing = PlatformEndpoint(
         "arn", "app", "t", {"Enabled": "true", "Token": "t", "CustomUserData": "u"}, 0
     )
     assert mobile.same_endpoint(existing, mobile.requested_endpoint("t", None, {}))

@@ -12,16 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from densho.engine.clock import FakeClock
-from densho.engine.sqs import SqsEngine
+from densho.core.clock import FakeClock
+from densho.core.sns_model import OutboxEntry
 from densho.sns import envelope, outbox
 from densho.sns.delivery import Deliveries
 from densho.sns.delivery_policy import MAX_RETRY_WINDOW_MS, RetryPolicy
 from densho.sns.engine import SnsEngine
 from densho.sns.errors import SnsInvalidParameter
-from densho.sns.outbox import Attempt, OutboxEntry, Result, classify_http, next_attempt_ms
+from densho.sns.outbox import Attempt, Result, classify_http, next_attempt_ms
 from densho.sns.publish import Message
-from densho.sns.signing import Signer
+from densho.sns.signing.signer import Signer
+from densho.sqs.engine import SqsEngine
 from densho.storage.sqlite import SqliteStore
 from densho.storage.sqlite_outbox import insert_outbox
 

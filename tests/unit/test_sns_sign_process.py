@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 
-from densho.sns.sign_process import SigningProcess
-from densho.sns.signing import Signer
+from densho.sns.signing.process import SigningProcess
+from densho.sns.signing.signer import Signer
 
 NOW_MS = 1_700_000_000_000
 START_WAIT_S = 20.0  # a child's interpreter start on a busy machine

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from densho.sns.signing import CERT_FILE, KEY_FILE, Signer, string_to_sign
+from densho.sns.signing.signer import CERT_FILE, KEY_FILE, Signer, string_to_sign
 
 NOW_MS = 1_700_000_000_000
 DAY_MS = 86_400_000

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias, TypeGuard
 
-from densho.sns.filter_errors import FilterPolicyError
-from densho.sns.filter_patterns import cidr_range, wildcard_regex
+from densho.sns.filter.errors import FilterPolicyError
+from densho.sns.filter.patterns import cidr_range, wildcard_regex
 
 # "the value can range from -10^9 to 10^9" (subscription-filter-policy-constraints.html); the
 # refusal is event-ruler's ComparableNumber text, formatted as Java prints the bound.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from densho.sns.filter_errors import FilterPolicyError
+from densho.sns.filter.errors import FilterPolicyError
 
 
 def wildcard_regex(pattern: str) -> re.Pattern[str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from densho.engine import errors
+from densho.core import errors
 
 REDRIVE_PERMISSIONS = ("allowAll", "denyAll", "byQueue")
 MAX_REDRIVE_SOURCES = 10

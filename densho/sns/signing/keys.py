@@ -11,7 +11,7 @@ Must not know: SQL, HTTP, what is signed.
 
 from __future__ import annotations
 
-from densho.sns.signing import COMMON_NAME, Signer, new_key_pem
+from densho.sns.signing.signer import COMMON_NAME, Signer, new_key_pem
 from densho.storage.sns_base import SigningStore
 
 

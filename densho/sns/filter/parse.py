@@ -19,8 +19,8 @@ from typing import TypeGuard
 
 import orjson
 
-from densho.sns.filter_conditions import OPERATORS, Condition, condition
-from densho.sns.filter_errors import FilterPolicyError
+from densho.sns.filter.conditions import OPERATORS, Condition, condition
+from densho.sns.filter.errors import FilterPolicyError
 
 MESSAGE_ATTRIBUTES = "MessageAttributes"
 MESSAGE_BODY = "MessageBody"

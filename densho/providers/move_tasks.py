@@ -7,20 +7,18 @@ Must not know: HTTP, JSON vs Query, SQL.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from densho.engine import errors
-from densho.engine.move_model import FAILED, RUNNING, MoveTask
-from densho.engine.moves import MoveTasks
-
-if TYPE_CHECKING:  # providers.sqs imports this module for its handler table
-    from densho.providers.sqs import Context
+from densho.core import errors
+from densho.core.move_model import FAILED, RUNNING, MoveTask
+from densho.providers.context import SqsContext
+from densho.sqs.move_tasks import MoveTasks
 
 Params = dict[str, Any]
 Result = dict[str, Any]
 
 
-def _moves(ctx: Context) -> MoveTasks:
+def _moves(ctx: SqsContext) -> MoveTasks:
     if ctx.moves is None:
         raise errors.Unsupported("Message move tasks are not enabled on this server.")
     return ctx.moves
@@ -48,7 +46,7 @@ def _entry(moves: MoveTasks, task: MoveTask) -> Result:
     return out
 
 
-async def start_message_move_task(ctx: Context, p: Params) -> Result:
+async def start_message_move_task(ctx: SqsContext, p: Params) -> Result:
     moves = _moves(ctx)
     task = await moves.start(
         p["SourceArn"], p.get("DestinationArn"), p.get("MaxNumberOfMessagesPerSecond")
@@ -56,12 +54,12 @@ async def start_message_move_task(ctx: Context, p: Params) -> Result:
     return {"TaskHandle": moves.handle(task)}
 
 
-async def list_message_move_tasks(ctx: Context, p: Params) -> Result:
+async def list_message_move_tasks(ctx: SqsContext, p: Params) -> Result:
     moves = _moves(ctx)
     tasks = await moves.list_tasks(p["SourceArn"], p.get("MaxResults"))
     return {"Results": [_entry(moves, t) for t in tasks]}
 
 
-async def cancel_message_move_task(ctx: Context, p: Params) -> Result:
+async def cancel_message_move_task(ctx: SqsContext, p: Params) -> Result:
     moved = await _moves(ctx).cancel(p["TaskHandle"])
     return {"ApproximateNumberOfMessagesMoved": moved}

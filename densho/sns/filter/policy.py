@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from densho.sns.filter_errors import FilterPolicyError
-from densho.sns.filter_match import BranchTest, compile_branch, uses_absence
-from densho.sns.filter_parse import (
+from densho.sns.filter.errors import FilterPolicyError
+from densho.sns.filter.match import BranchTest, compile_branch, uses_absence
+from densho.sns.filter.parse import (
     MESSAGE_ATTRIBUTES,
     MESSAGE_BODY,
     SCOPES,
@@ -28,7 +28,7 @@ from densho.sns.filter_parse import (
     parse_tree,
     paths,
 )
-from densho.sns.filter_values import (
+from densho.sns.filter.values import (
     attribute_view,
     attributes_nonempty,
     body_view,

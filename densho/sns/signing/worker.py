@@ -1,4 +1,4 @@
-"""The signing worker process of SNS (``python -m densho.sns.sign_worker``).
+"""The signing worker process of SNS (``python -m densho.sns.signing.worker``).
 
 Owns: signing what its parent sends, in order. On stdin, frames of ``length (4 bytes, big
 endian) · SignatureVersion (1 byte) · data``; the first frame carries the private key as PEM
@@ -8,7 +8,7 @@ SignatureVersion). It exits when stdin closes, so it also ends when its parent i
 
 A process rather than a thread: the RSA work needs a core of its own beside the busy event
 loop, and a thread had to take the GIL back from the loop before and after every signature.
-Must not know: what the data is (``densho.sns.signing`` builds it), asyncio, HTTP, storage.
+Must not know: what the data is (``densho.sns.signing.signer`` builds it), asyncio, HTTP, storage.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import signal
 import struct
 import sys
 
-from densho.sns.signing import load_key, sign_bytes
+from densho.sns.signing.signer import load_key, sign_bytes
 
 HEAD = struct.Struct(">IB")  # a request: data length, SignatureVersion
 ANSWER = struct.Struct(">I")  # an answer: its length

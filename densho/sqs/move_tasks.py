@@ -28,13 +28,13 @@ import logging
 
 import orjson
 
-from densho.engine import errors
-from densho.engine.model import Queue
-from densho.engine.move_model import FAILED, QUEUE_GONE, RUNNING, MoveStep, MoveTask
-from densho.engine.sqs import SqsEngine, queue_arn
-from densho.ids import uuid4
-from densho.storage.base import StoreUnavailable
-from densho.storage.moves import Lease, MoveStore
+from densho.core import errors
+from densho.core.ids import uuid4
+from densho.core.move_model import FAILED, QUEUE_GONE, RUNNING, MoveStep, MoveTask
+from densho.core.sqs_model import Queue
+from densho.core.store import Lease, StoreUnavailable
+from densho.sqs.engine import SqsEngine, queue_arn
+from densho.storage.move_store import MoveStore
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import base64
 import binascii
 import struct
 
-from densho.engine import errors
-from densho.storage.base import Handle
+from densho.core import errors
+from densho.core.store import Handle
 
 _LAYOUT = struct.Struct(">QQQ")
 _MAGIC = b"dn1"

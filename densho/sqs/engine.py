@@ -16,14 +16,16 @@ from dataclasses import dataclass, field, replace
 
 import orjson
 
-from densho.engine import attributes as qattrs
-from densho.engine import errors, handles, messages, policy_statements, redrive
-from densho.engine.cache import SHARED_TTL_MS, ReadThrough
-from densho.engine.clock import Clock
-from densho.engine.model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
-from densho.engine.waiters import Waiters
-from densho.ids import uuid4
-from densho.storage.base import QUEUE, Claim, FifoSend, Handle, QueueGone, Store
+from densho.core import errors
+from densho.core.cache import SHARED_TTL_MS, ReadThrough
+from densho.core.clock import Clock
+from densho.core.ids import uuid4
+from densho.core.sqs_model import Attr, NewMessage, Queue, QueueCounts, ReceivedMessage
+from densho.core.store import QUEUE, Claim, FifoSend, Handle, QueueGone
+from densho.sqs import attributes as qattrs
+from densho.sqs import handles, messages, policy_statements, redrive
+from densho.sqs.waiters import Waiters
+from densho.storage.base import Store
 
 PURGE_INTERVAL_MS = 60_000
 FIFO_WINDOW_MS = 300_000  # deduplication and ReceiveRequestAttemptId: 5 minutes

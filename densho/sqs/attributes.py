@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from densho.engine import errors
-from densho.engine.redrive import check_redrive_allow_policy, check_redrive_policy
+from densho.core import errors
+from densho.sqs.redrive import check_redrive_allow_policy, check_redrive_policy
 
 MIB = 1024 * 1024
 

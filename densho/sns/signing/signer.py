@@ -3,7 +3,7 @@
 Owns: the string to sign for each message type, the SignatureVersion → hash mapping, and the
 ``Signer`` (an RSA key plus its self-signed X.509 certificate, kept in the data directory so a
 signature stays verifiable across restarts, or made from stored PEM — ``from_pem``; nodes
-sharing a database keep theirs there, see ``densho.sns.signing_keys``).
+sharing a database keep theirs there, see ``densho.sns.signing.keys``).
 Must not know: HTTP, the JSON layout of the messages (``densho.sns.envelope``), where the
 certificate is served, storage.
 

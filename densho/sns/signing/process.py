@@ -1,6 +1,6 @@
 """Signatures made beside the event loop, by one signing process per key.
 
-Owns: handing the bytes SNS signs to a child process (``densho.sns.sign_worker``) and giving
+Owns: handing the bytes SNS signs to a child process (``densho.sns.signing.worker``) and giving
 each caller its answer (answers come back in the order asked); starting the child on first
 use, starting a new one when it dies (what it left unanswered is signed on a thread), and
 stopping it on close. Until the child says it is ready, or while it cannot be started, the
@@ -11,7 +11,7 @@ publish that reaches an SQS subscriber with the JSON envelope. On a thread, that
 GIL with the event loop: every signature meant taking the GIL from the loop and giving it back,
 and the loop stalled on those hand-offs. The child has its own interpreter; the loop only
 writes to and reads from two pipes.
-Must not know: what is signed and why (``densho.sns.signing``), HTTP, storage.
+Must not know: what is signed and why (``densho.sns.signing.signer``), HTTP, storage.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
-from densho.sns.sign_worker import ANSWER, HEAD, KEY_VERSION, READY
-from densho.sns.signing import Signer
+from densho.sns.signing.signer import Signer
+from densho.sns.signing.worker import ANSWER, HEAD, KEY_VERSION, READY
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class SigningProcess:
                 lambda: child,
                 sys.executable,
                 "-m",
-                "densho.sns.sign_worker",
+                "densho.sns.signing.worker",
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=None,

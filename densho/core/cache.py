@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from densho.engine.clock import Clock
+from densho.core.clock import Clock
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from densho.sns.filter_conditions import (
+from densho.sns.filter.conditions import (
     AnythingBut,
     Cidr,
     Condition,
@@ -29,9 +29,9 @@ from densho.sns.filter_conditions import (
     Suffix,
     Wildcard,
 )
-from densho.sns.filter_parse import Branch, Leaf
-from densho.sns.filter_patterns import ip_value, wildcard_regex
-from densho.sns.filter_values import Value, View
+from densho.sns.filter.parse import Branch, Leaf
+from densho.sns.filter.patterns import ip_value, wildcard_regex
+from densho.sns.filter.values import Value, View
 
 ValueTest = Callable[[Value], bool]
 KeyTest = Callable[[list[Value] | None, bool], bool]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from densho.engine.model import Attr
+from densho.core.sqs_model import Attr
 
 _STRING = b"\x01"
 _BINARY = b"\x02"

@@ -16,20 +16,12 @@ process) keeps no leases: every call acts as if the lease were the caller's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
-from densho.engine.move_model import MoveStep, MoveTask
+from densho.core.move_model import MoveStep, MoveTask
+from densho.core.store import Lease
 
 KEEP_TASKS = 10  # ListMessageMoveTasks shows at most the 10 most recent tasks of a source
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """A node's hold on a move task: ``owner`` (the node's id) runs it until ``until_ms``."""
-
-    owner: str
-    until_ms: int
 
 
 class MoveStore(Protocol):

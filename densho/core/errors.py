@@ -184,7 +184,7 @@ class BatchTooLong(DomainError):
         self.limit = limit
 
 
-# Message move tasks (densho.engine.moves):
+# Message move tasks (densho.sqs.move_tasks):
 #     ├── ResourceNotFound(parameter)        — the queue an ARN parameter names does not exist
 #     └── MoveTaskNotFound(task_id)          — no running task with that handle
 

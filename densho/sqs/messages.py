@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
-from densho.engine import errors
-from densho.engine.md5 import md5_of_attributes, md5_of_body
-from densho.engine.model import Attr
+from densho.core import errors
+from densho.core.sqs_model import Attr
+from densho.sqs.md5 import md5_of_attributes, md5_of_body
 
 MAX_ATTRIBUTES = 10
 # Characters SQS accepts in bodies and string attribute values (the XML 1.0 character set):

@@ -1,0 +1,82 @@
+"""What storage and the layers above it exchange: the records of a storage call and its errors.
+
+Owns: ``Claim`` (a receive), ``FifoSend``, ``Handle`` (a decoded receipt handle), ``Lease`` (a
+move task's), the ``Sharing.changed`` kinds, and the errors every backend raises.
+Must not know: SQL, any backend, SQS rules, the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached right now (connection lost, server restarting, too many
+    connections). Nothing of the failed call is acknowledged; the caller may retry. Raised by
+    backends on a network (PostgreSQL); the server answers it as a retryable AWS error."""
+
+
+class QueueGone(LookupError):
+    """The queue a call names no longer exists (deleted by another node sharing the store, after
+    this one looked it up). Nothing of the call was written."""
+
+    def __init__(self, queue_id: int) -> None:
+        super().__init__(f"queue {queue_id} is gone")
+        self.queue_id = queue_id
+
+
+# What ``Sharing.changed`` names: a queue (its id) or an SNS topic (its ARN), whose cached
+# records — the queue's, or the topic's and its subscriptions' — other nodes should forget.
+QUEUE = "queue"
+TOPIC = "topic"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A receive request: claim up to ``limit`` visible, unexpired rows of one queue."""
+
+    queue_id: int
+    now_ms: int
+    limit: int
+    visible_until_ms: int  # the new visible_at of each claimed row
+    retention_cutoff_ms: int  # rows sent at or before this are expired
+    nonce: int  # stamped on each claimed row; part of its receipt handle
+    # Redrive: a row already received this many times moves to the dead-letter queue instead of
+    # being delivered, in the same transaction.
+    dead_letter_queue_id: int | None = None
+    max_receive_count: int = 0
+    # FIFO: deliver each group's messages in order, never past a message that is not visible
+    # (in flight or delayed). Standard queues whose messages carry a group id are fair queues:
+    # any visible messages may come, but the groups with the fewest messages in flight first
+    # (each backend's fair-queue module documents its rule); without groups, oldest first.
+    fifo: bool = False
+    # FIFO ReceiveRequestAttemptId: a retry within ``attempt_window_ms`` returns the same
+    # messages with the same receipt handles (their visibility timeout restarts).
+    attempt_id: str | None = None
+    attempt_window_ms: int = 300_000
+
+
+@dataclass(frozen=True, slots=True)
+class FifoSend:
+    """FIFO rules for a send: deduplication within a window, per queue or per message group."""
+
+    now_ms: int
+    window_ms: int
+    by_group: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Handle:
+    """A decoded receipt handle: which row, and which receive of it."""
+
+    queue_id: int
+    seq: int
+    nonce: int
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A node's hold on a move task: ``owner`` (the node's id) runs it until ``until_ms``."""
+
+    owner: str
+    until_ms: int
