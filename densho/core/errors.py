@@ -1,201 +1,435 @@
-"""Domain errors of the engine, with the fields a caller needs to explain them.
+"""Domain errors of SQS, with the fields a caller needs to explain them.
 
-Owns: the exception tree below. The provider layer maps each class to an AWS code, status and
-message in one table (``densho.providers.errors``).
-Must not know: AWS error codes or HTTP.
+Owns: the exception tree below. Each class names one rule that was broken and carries the values
+involved as fields, never prose: the provider layer maps each class to an AWS code, status and
+message in one table (``densho.providers.errors``). Classes marked (base) are never raised.
+Must not know: AWS error codes, message texts, HTTP.
 
-    DomainError
-    ├── QueueNotFound(name)
-    ├── QueueNameExists(name)
-    ├── QueueDeletedRecently(name)
+    DomainError (base)
+    ├── QueueNotFound(name) / QueueNameExists(name) / QueueDeletedRecently(name)
     ├── InvalidQueueName(name, fifo)          — fifo: the queue type the name was checked for
     ├── InvalidAttributeName(name)
-    ├── InvalidAttributeValue(name, reason)
-    ├── InvalidPolicyValue(parameter, value, reason) — a policy document (RedrivePolicy, …)
-    ├── InvalidParameter(reason)            — a parameter value out of its domain
+    ├── InvalidAttributeValue(name)           — a queue attribute value out of its domain
+    │   ├── QueueTypeChange()                 — SetQueueAttributes FifoQueue=false on a FIFO queue
+    │   ├── RedrivePolicyNotAMap()
+    │   └── RedriveAllowUnsupported()         — a RedriveAllowPolicy of an unknown shape
+    ├── InvalidParameter (base)               — a parameter value out of its domain
+    │   ├── OutOfRange(parameter, value, low, high)
+    │   ├── PageSizeOutOfRange(value, low, high)  — MaxResults of ListQueues and its kin
+    │   ├── InvalidNextToken()
+    │   ├── NotForQueueType(parameter, value) — e.g. DelaySeconds on a FIFO queue
+    │   ├── InvalidFifoId(parameter, value)   — MessageGroupId, MessageDeduplicationId, ...
+    │   ├── DedupIdRequired()                 — FIFO send without id or content-based dedup
+    │   ├── VisibilityBeyondLimit(value, limit_s)  — 12 hours since the message's receive
+    │   ├── ThroughputNeedsGroupScope()       — perMessageGroupId without messageGroup scope
+    │   ├── message attributes: InvalidMessageAttributeName(name),
+    │   │   InvalidMessageAttributeType(name), MessageAttributeWrongField(name, kind),
+    │   │   MessageAttributeEmpty(name, kind), MessageAttributeCharacter(name, char),
+    │   │   MessageAttributeNotNumber(name), InvalidSystemAttributeName(name),
+    │   │   InvalidSystemAttributeValue(name)
+    │   ├── tags and permissions: TooManyTags(limit), InvalidTag(key), InvalidLabel(label),
+    │   │   ActionNotAllowed(action)
+    │   ├── move tasks: InvalidTaskHandle(), InvalidArn(parameter), NotADeadLetterQueue(),
+    │   │   MoveToSameQueue(), MoveTypeDiffers(), MoveTaskRunning()
+    │   └── InvalidPolicyValue(document) (base) — a RedrivePolicy / RedriveAllowPolicy document
+    │       that is a JSON map but breaks a rule (``parameter`` names which):
+    │       RedriveKeyMissing(key), MaxReceiveCountOutOfRange(given, low, high),
+    │       DeadLetterArnNotQualified(), DeadLetterNotSqs(), RedriveUnknownKeys(),
+    │       DeadLetterOwnerDiffers(), DeadLetterTargetMissing(), DeadLetterTypeDiffers(),
+    │       DeadLetterNotAllowed(target_arn, source_arn), AllowSourcesNeedByQueue(),
+    │       AllowSourcesMissing(), AllowTooManySources(limit)
     ├── MissingParameter(name)
     ├── InvalidMessageContents(char)
     ├── MessageTooLong(limit)
     ├── ReceiptHandleInvalid(handle)
     ├── MessageNotInflight()
-    ├── MessageNotAvailable(handle)         — visibility change on a message that is gone
+    ├── MessageNotAvailable(handle)           — visibility change on a message that is gone
     ├── PurgeInProgress(queue_name)
     ├── TooManyAttributes(count)
     ├── LabelExists(label) / LabelNotFound(label)
-    ├── Unsupported(reason)
-    └── batch errors: EmptyBatch, TooManyEntries, BatchIdsNotDistinct, InvalidBatchEntryId,
-        BatchTooLong
+    ├── MoveTasksDisabled()
+    ├── ResourceNotFound(parameter)           — the queue an ARN parameter names does not exist
+    ├── MoveTaskNotFound(task_id)             — no running task with that handle
+    └── batch errors: EmptyBatch, TooManyEntries(count), BatchIdsNotDistinct(entry_id),
+        InvalidBatchEntryId(entry_id), BatchTooLong(size, limit)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
+# Each error is a dataclass (eq=False keeps exceptions compared and hashed by identity): its
+# fields are what the provider table words the message from.
+
 
 class DomainError(Exception):
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)
+    pass
 
 
+@dataclass(eq=False)
 class QueueNotFound(DomainError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+    name: str
 
 
+@dataclass(eq=False)
 class QueueNameExists(DomainError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+    name: str
 
 
+@dataclass(eq=False)
 class QueueDeletedRecently(DomainError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+    name: str
 
 
+@dataclass(eq=False)
 class InvalidQueueName(DomainError):
-    def __init__(self, name: str, fifo: bool | None = None) -> None:
-        super().__init__(name, fifo)
-        self.name = name
-        # The queue type the name was checked for (the FifoQueue attribute decides it, not the
-        # name); None: infer it from the name's suffix.
-        self.fifo = name.endswith(".fifo") if fifo is None else fifo
+    name: str
+    # The queue type the name was checked for (the FifoQueue attribute decides it, not the
+    # name); None: infer it from the name's suffix.
+    fifo: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.fifo is None:
+            self.fifo = self.name.endswith(".fifo")
 
 
+@dataclass(eq=False)
 class InvalidAttributeName(DomainError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+    name: str
 
 
+# --- queue attribute values ---
+
+
+@dataclass(eq=False)
 class InvalidAttributeValue(DomainError):
-    def __init__(self, name: str, reason: str = "") -> None:
-        super().__init__(name, reason)
-        self.name = name
-        self.reason = reason
+    name: str
 
 
-class InvalidPolicyValue(DomainError):
-    """A JSON policy attribute whose document is well-formed JSON but breaks a rule."""
+@dataclass(eq=False)
+class QueueTypeChange(InvalidAttributeValue):
+    name: str = "FifoQueue"
 
-    def __init__(self, parameter: str, value: str, reason: str) -> None:
-        super().__init__(parameter, value, reason)
-        self.parameter = parameter
-        self.value = value
-        self.reason = reason
+
+@dataclass(eq=False)
+class RedrivePolicyNotAMap(InvalidAttributeValue):
+    name: str = "RedrivePolicy"
+
+
+@dataclass(eq=False)
+class RedriveAllowUnsupported(InvalidAttributeValue):
+    name: str = "RedriveAllowPolicy"
+
+
+# --- parameter values ---
 
 
 class InvalidParameter(DomainError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    """(base) A parameter value out of its domain."""
 
 
+@dataclass(eq=False)
+class OutOfRange(InvalidParameter):
+    parameter: str
+    value: int
+    low: int
+    high: int
+
+
+@dataclass(eq=False)
+class PageSizeOutOfRange(InvalidParameter):
+    value: int
+    low: int
+    high: int
+
+
+class InvalidNextToken(InvalidParameter):
+    pass
+
+
+@dataclass(eq=False)
+class NotForQueueType(InvalidParameter):
+    parameter: str
+    value: object
+
+
+@dataclass(eq=False)
+class InvalidFifoId(InvalidParameter):
+    parameter: str
+    value: str
+
+
+class DedupIdRequired(InvalidParameter):
+    pass
+
+
+@dataclass(eq=False)
+class VisibilityBeyondLimit(InvalidParameter):
+    value: int
+    limit_s: int
+
+
+class ThroughputNeedsGroupScope(InvalidParameter):
+    pass
+
+
+@dataclass(eq=False)
+class InvalidMessageAttributeName(InvalidParameter):
+    name: str
+
+
+@dataclass(eq=False)
+class InvalidMessageAttributeType(InvalidParameter):
+    name: str
+
+
+@dataclass(eq=False)
+class MessageAttributeWrongField(InvalidParameter):
+    """The value is in the field of another data type (StringValue for Binary, ...)."""
+
+    name: str
+    kind: str  # "String", "Number" or "Binary" (the data type without its suffix)
+
+
+@dataclass(eq=False)
+class MessageAttributeEmpty(InvalidParameter):
+    name: str
+    kind: str
+
+
+@dataclass(eq=False)
+class MessageAttributeCharacter(InvalidParameter):
+    name: str
+    char: str
+
+
+@dataclass(eq=False)
+class MessageAttributeNotNumber(InvalidParameter):
+    name: str
+
+
+@dataclass(eq=False)
+class InvalidSystemAttributeName(InvalidParameter):
+    name: str
+
+
+@dataclass(eq=False)
+class InvalidSystemAttributeValue(InvalidParameter):
+    name: str
+
+
+@dataclass(eq=False)
+class TooManyTags(InvalidParameter):
+    limit: int
+
+
+@dataclass(eq=False)
+class InvalidTag(InvalidParameter):
+    key: str
+
+
+@dataclass(eq=False)
+class InvalidLabel(InvalidParameter):
+    label: str
+
+
+@dataclass(eq=False)
+class ActionNotAllowed(InvalidParameter):
+    action: str
+
+
+class InvalidTaskHandle(InvalidParameter):
+    pass
+
+
+@dataclass(eq=False)
+class InvalidArn(InvalidParameter):
+    parameter: str
+
+
+class NotADeadLetterQueue(InvalidParameter):
+    pass
+
+
+class MoveToSameQueue(InvalidParameter):
+    pass
+
+
+class MoveTypeDiffers(InvalidParameter):
+    pass
+
+
+class MoveTaskRunning(InvalidParameter):
+    pass
+
+
+# --- policy documents ---
+
+
+@dataclass(eq=False)
+class InvalidPolicyValue(InvalidParameter):
+    """(base) A policy document that is a JSON map but breaks a rule of ``parameter``."""
+
+    parameter: ClassVar[str]
+    document: str
+
+
+class _RedriveRule(InvalidPolicyValue):
+    parameter = "RedrivePolicy"
+
+
+class _AllowRule(InvalidPolicyValue):
+    parameter = "RedriveAllowPolicy"
+
+
+@dataclass(eq=False)
+class RedriveKeyMissing(_RedriveRule):
+    key: str
+
+
+@dataclass(eq=False)
+class MaxReceiveCountOutOfRange(_RedriveRule):
+    given: str  # the value as the document has it ("many", 0, true, ...)
+    low: int
+    high: int
+
+
+class DeadLetterArnNotQualified(_RedriveRule):
+    pass
+
+
+class DeadLetterNotSqs(_RedriveRule):
+    pass
+
+
+class RedriveUnknownKeys(_RedriveRule):
+    pass
+
+
+class DeadLetterOwnerDiffers(_RedriveRule):
+    pass
+
+
+class DeadLetterTargetMissing(_RedriveRule):
+    pass
+
+
+class DeadLetterTypeDiffers(_RedriveRule):
+    pass
+
+
+@dataclass(eq=False)
+class DeadLetterNotAllowed(_RedriveRule):
+    target_arn: str
+    source_arn: str
+
+
+class AllowSourcesNeedByQueue(_AllowRule):
+    pass
+
+
+class AllowSourcesMissing(_AllowRule):
+    pass
+
+
+@dataclass(eq=False)
+class AllowTooManySources(_AllowRule):
+    limit: int
+
+
+# --- messages ---
+
+
+@dataclass(eq=False)
 class MissingParameter(DomainError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+    name: str
 
 
+@dataclass(eq=False)
 class InvalidMessageContents(DomainError):
-    def __init__(self, char: str) -> None:
-        super().__init__(char)
-        self.char = char
+    char: str
 
 
+@dataclass(eq=False)
 class MessageTooLong(DomainError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
-        self.limit = limit
+    limit: int
 
 
+@dataclass(eq=False)
 class ReceiptHandleInvalid(DomainError):
-    def __init__(self, handle: str) -> None:
-        super().__init__(handle)
-        self.handle = handle
+    handle: str
 
 
 class MessageNotInflight(DomainError):
     pass
 
 
+@dataclass(eq=False)
 class MessageNotAvailable(DomainError):
-    def __init__(self, handle: str) -> None:
-        super().__init__(handle)
-        self.handle = handle
+    handle: str
 
 
+@dataclass(eq=False)
 class PurgeInProgress(DomainError):
-    def __init__(self, queue_name: str) -> None:
-        super().__init__(queue_name)
-        self.queue_name = queue_name
+    queue_name: str
 
 
+@dataclass(eq=False)
 class TooManyAttributes(DomainError):
-    def __init__(self, count: int) -> None:
-        super().__init__(count)
-        self.count = count
+    count: int
 
 
+@dataclass(eq=False)
 class LabelExists(DomainError):
-    def __init__(self, label: str) -> None:
-        super().__init__(label)
-        self.label = label
+    label: str
 
 
+@dataclass(eq=False)
 class LabelNotFound(DomainError):
-    def __init__(self, label: str) -> None:
-        super().__init__(label)
-        self.label = label
+    label: str
 
 
-class Unsupported(DomainError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+# --- message move tasks (densho.sqs.move_tasks) ---
+
+
+class MoveTasksDisabled(DomainError):
+    pass
+
+
+@dataclass(eq=False)
+class ResourceNotFound(DomainError):
+    parameter: str
+
+
+@dataclass(eq=False)
+class MoveTaskNotFound(DomainError):
+    task_id: str
+
+
+# --- batches ---
 
 
 class EmptyBatch(DomainError):
     pass
 
 
+@dataclass(eq=False)
 class TooManyEntries(DomainError):
-    def __init__(self, count: int) -> None:
-        super().__init__(count)
-        self.count = count
+    count: int
 
 
+@dataclass(eq=False)
 class BatchIdsNotDistinct(DomainError):
-    def __init__(self, entry_id: str) -> None:
-        super().__init__(entry_id)
-        self.entry_id = entry_id
+    entry_id: str
 
 
+@dataclass(eq=False)
 class InvalidBatchEntryId(DomainError):
-    def __init__(self, entry_id: str) -> None:
-        super().__init__(entry_id)
-        self.entry_id = entry_id
+    entry_id: str
 
 
+@dataclass(eq=False)
 class BatchTooLong(DomainError):
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(size, limit)
-        self.size = size
-        self.limit = limit
-
-
-# Message move tasks (densho.sqs.move_tasks):
-#     ├── ResourceNotFound(parameter)        — the queue an ARN parameter names does not exist
-#     └── MoveTaskNotFound(task_id)          — no running task with that handle
-
-
-class ResourceNotFound(DomainError):
-    def __init__(self, parameter: str) -> None:
-        super().__init__(parameter)
-        self.parameter = parameter
-
-
-class MoveTaskNotFound(DomainError):
-    def __init__(self, task_id: str) -> None:
-        super().__init__(task_id)
-        self.task_id = task_id
+    size: int
+    limit: int

@@ -8,7 +8,9 @@ Must not know: wire shapes (PascalCase dicts), SQL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from densho.core.queue_config import QueueConfig, read
 
 
 @dataclass(slots=True)
@@ -26,22 +28,27 @@ class Attr:
 
 @dataclass(frozen=True, slots=True)
 class Queue:
+    """A queue record. ``attributes`` is the stored form (AWS attribute names and string values,
+    as storage persists them and GetQueueAttributes shows them); ``config`` is what they mean,
+    built once here, and the only form the engine reads."""
+
     id: int
     account: str
     name: str
     region: str
-    attributes: dict[str, str]  # the queue's stored attribute values, by AWS attribute name
+    attributes: dict[str, str]
     tags: dict[str, str]
     created_ms: int
     modified_ms: int
     purged_ms: int | None = None
+    config: QueueConfig = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config", read(self.attributes))
 
     @property
-    def is_fifo(self) -> bool:
-        return self.attributes.get("FifoQueue") == "true"
-
-    def int_attr(self, name: str) -> int:
-        return int(self.attributes[name])
+    def arn(self) -> str:
+        return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
 
 
 @dataclass(slots=True)

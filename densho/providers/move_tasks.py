@@ -20,7 +20,7 @@ Result = dict[str, Any]
 
 def _moves(ctx: SqsContext) -> MoveTasks:
     if ctx.moves is None:
-        raise errors.Unsupported("Message move tasks are not enabled on this server.")
+        raise errors.MoveTasksDisabled()
     return ctx.moves
 
 

@@ -18,7 +18,7 @@ from densho.providers.message_attrs import attrs_in
 from densho.sns import publish
 from densho.sns.engine import PENDING, BatchEntry
 from densho.sns.errors import SnsInvalidParameter
-from densho.sqs.engine import SEQUENCE_BASE
+from densho.sqs.flow import SEQUENCE_BASE
 
 Params = dict[str, Any]
 Result = dict[str, Any]

@@ -19,7 +19,7 @@ from densho.providers.context import SqsContext
 from densho.providers.errors import batch_entry
 from densho.providers.message_attrs import attrs_in
 from densho.sqs import messages
-from densho.sqs.engine import Outgoing
+from densho.sqs.flow import Outgoing
 from densho.sqs.md5 import md5_of_attributes
 
 Params = dict[str, Any]
@@ -56,7 +56,7 @@ def _owner_and_name(url: str, default_account: str) -> tuple[str, str]:
 async def _queue(ctx: SqsContext, p: Params) -> Queue:
     """The queue a QueueUrl names: looked up by account + name, whatever host the URL has."""
     account, name = _owner_and_name(p["QueueUrl"], ctx.account)
-    return await ctx.engine.get_queue(account, name)
+    return await ctx.engine.queues.get_queue(account, name)
 
 
 def _attrs_out(attrs: dict[str, Attr]) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def _sender(ctx: SqsContext) -> str:
 
 
 async def create_queue(ctx: SqsContext, p: Params) -> Result:
-    queue = await ctx.engine.create_queue(
+    queue = await ctx.engine.queues.create_queue(
         ctx.account,
         ctx.call.region,
         p["QueueName"],
@@ -102,12 +102,12 @@ async def create_queue(ctx: SqsContext, p: Params) -> Result:
 
 async def get_queue_url(ctx: SqsContext, p: Params) -> Result:
     account = p.get("QueueOwnerAWSAccountId") or ctx.account
-    queue = await ctx.engine.get_queue(account, p["QueueName"])
+    queue = await ctx.engine.queues.get_queue(account, p["QueueName"])
     return {"QueueUrl": queue_url(ctx, queue)}
 
 
 async def delete_queue(ctx: SqsContext, p: Params) -> Result:
-    await ctx.engine.delete_queue(await _queue(ctx, p))
+    await ctx.engine.queues.delete_queue(await _queue(ctx, p))
     return {}
 
 
@@ -116,22 +116,19 @@ def _page(names: list[str], p: Params) -> tuple[list[str], str | None]:
     try:
         start = paging.start_after(names, p.get("NextToken"))
     except ValueError:
-        raise errors.InvalidParameter("Invalid NextToken value.") from None
+        raise errors.InvalidNextToken() from None
     limit = p.get("MaxResults")
     if limit is None:
         return names[start : start + 1000], None
     if not 1 <= limit <= 1000:
-        raise errors.InvalidParameter(
-            f"Value {limit} for parameter MaxResults is invalid. "
-            "Reason: MaxResults must be an integer between 1 and 1000."
-        )
+        raise errors.PageSizeOutOfRange(limit, 1, 1000)
     page = names[start : start + limit]
     more = start + limit < len(names)
     return page, paging.token_for(page[-1]) if more and page else None
 
 
 async def list_queues(ctx: SqsContext, p: Params) -> Result:
-    queues = await ctx.engine.list_queues(ctx.account, p.get("QueueNamePrefix", ""))
+    queues = await ctx.engine.queues.list_queues(ctx.account, p.get("QueueNamePrefix", ""))
     by_name = {q.name: q for q in queues}
     page, token = _page(sorted(by_name), p)
     out: Result = {}
@@ -144,27 +141,27 @@ async def list_queues(ctx: SqsContext, p: Params) -> Result:
 
 async def get_queue_attributes(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
-    attrs = await ctx.engine.get_attributes(queue, p.get("AttributeNames") or [])
+    attrs = await ctx.engine.queues.get_attributes(queue, p.get("AttributeNames") or [])
     return {"Attributes": attrs} if attrs else {}
 
 
 async def set_queue_attributes(ctx: SqsContext, p: Params) -> Result:
-    await ctx.engine.set_attributes(await _queue(ctx, p), p.get("Attributes") or {})
+    await ctx.engine.queues.set_attributes(await _queue(ctx, p), p.get("Attributes") or {})
     return {}
 
 
 async def purge_queue(ctx: SqsContext, p: Params) -> Result:
-    await ctx.engine.purge(await _queue(ctx, p))
+    await ctx.engine.queues.purge(await _queue(ctx, p))
     return {}
 
 
 async def tag_queue(ctx: SqsContext, p: Params) -> Result:
-    await ctx.engine.tag(await _queue(ctx, p), p.get("Tags") or {})
+    await ctx.engine.queues.tag(await _queue(ctx, p), p.get("Tags") or {})
     return {}
 
 
 async def untag_queue(ctx: SqsContext, p: Params) -> Result:
-    await ctx.engine.untag(await _queue(ctx, p), p.get("TagKeys") or [])
+    await ctx.engine.queues.untag(await _queue(ctx, p), p.get("TagKeys") or [])
     return {}
 
 
@@ -174,19 +171,19 @@ async def list_queue_tags(ctx: SqsContext, p: Params) -> Result:
 
 
 async def add_permission(ctx: SqsContext, p: Params) -> Result:
-    await ctx.engine.add_permission(
+    await ctx.engine.queues.add_permission(
         await _queue(ctx, p), p["Label"], p.get("AWSAccountIds") or [], p.get("Actions") or []
     )
     return {}
 
 
 async def remove_permission(ctx: SqsContext, p: Params) -> Result:
-    await ctx.engine.remove_permission(await _queue(ctx, p), p["Label"])
+    await ctx.engine.queues.remove_permission(await _queue(ctx, p), p["Label"])
     return {}
 
 
 async def list_dead_letter_source_queues(ctx: SqsContext, p: Params) -> Result:
-    sources = await ctx.engine.dead_letter_sources(await _queue(ctx, p))
+    sources = await ctx.engine.queues.dead_letter_sources(await _queue(ctx, p))
     by_name = {q.name: q for q in sources}
     page, token = _page(sorted(by_name), p)
     out: Result = {"queueUrls": [queue_url(ctx, by_name[n]) for n in page]}
@@ -212,8 +209,8 @@ def _sent(result: Any) -> Result:
 async def send_message(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     now = ctx.engine.now_ms()
-    prepared = ctx.engine.prepare(queue, _outgoing(p), _sender(ctx), now)
-    (sent,) = await ctx.engine.send(queue, [prepared])
+    prepared = ctx.engine.messages.prepare(queue, _outgoing(p), _sender(ctx), now)
+    (sent,) = await ctx.engine.messages.send(queue, [prepared])
     return _sent(sent)
 
 
@@ -221,7 +218,7 @@ async def send_message_batch(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     entries: list[Params] = p.get("Entries") or []
     outgoing = [_outgoing(entry) for entry in entries]
-    ctx.engine.check_batch(
+    ctx.engine.messages.check_batch(
         [entry.get("Id", "") for entry in entries],
         [messages.size_of(o.body, o.attributes) for o in outgoing],
     )
@@ -230,12 +227,12 @@ async def send_message_batch(ctx: SqsContext, p: Params) -> Result:
     ready = []
     for entry, out in zip(entries, outgoing, strict=True):
         try:
-            ready.append((entry["Id"], ctx.engine.prepare(queue, out, _sender(ctx), now)))
+            ready.append((entry["Id"], ctx.engine.messages.prepare(queue, out, _sender(ctx), now)))
         except errors.DomainError as exc:
             failed.append(_failure(entry["Id"], exc))
     successful: list[Result] = []
     if ready:
-        sent = await ctx.engine.send(queue, [m for _, m in ready])
+        sent = await ctx.engine.messages.send(queue, [m for _, m in ready])
         successful = [{"Id": i, **_sent(s)} for (i, _), s in zip(ready, sent, strict=True)]
     return {"Successful": successful, "Failed": failed}
 
@@ -290,7 +287,7 @@ def _system_attributes(
 
 async def receive_message(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
-    received = await ctx.engine.receive(
+    received = await ctx.engine.messages.receive(
         queue,
         p.get("MaxNumberOfMessages", 1),
         p.get("VisibilityTimeout"),
@@ -306,7 +303,7 @@ async def receive_message(ctx: SqsContext, p: Params) -> Result:
         for m in received:  # dead-letter messages' sources: ids in the store, ARNs on the wire
             source = m.dead_letter_source_id
             if source is not None and source not in source_arns:
-                source_arns[source] = await ctx.engine.arn_of(source, queue.account)
+                source_arns[source] = await ctx.engine.queues.arn_of(source, queue.account)
     out = []
     for m in received:
         msg: Result = {
@@ -330,7 +327,7 @@ async def receive_message(ctx: SqsContext, p: Params) -> Result:
 
 async def delete_message(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
-    (problem,) = await ctx.engine.delete(queue, [p["ReceiptHandle"]])
+    (problem,) = await ctx.engine.messages.delete(queue, [p["ReceiptHandle"]])
     if problem is not None:
         raise problem
     return {}
@@ -339,8 +336,10 @@ async def delete_message(ctx: SqsContext, p: Params) -> Result:
 async def delete_message_batch(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     entries: list[Params] = p.get("Entries") or []
-    ctx.engine.check_batch([entry.get("Id", "") for entry in entries])
-    problems = await ctx.engine.delete(queue, [entry["ReceiptHandle"] for entry in entries])
+    ctx.engine.messages.check_batch([entry.get("Id", "") for entry in entries])
+    problems = await ctx.engine.messages.delete(
+        queue, [entry["ReceiptHandle"] for entry in entries]
+    )
     return _batch_result(entries, problems)
 
 
@@ -356,7 +355,7 @@ def _batch_result(entries: list[Params], problems: list[Exception | None]) -> Re
 
 async def change_message_visibility(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
-    (problem,) = await ctx.engine.change_visibility(
+    (problem,) = await ctx.engine.messages.change_visibility(
         queue, [(p["ReceiptHandle"], p["VisibilityTimeout"])]
     )
     if problem is not None:
@@ -367,8 +366,8 @@ async def change_message_visibility(ctx: SqsContext, p: Params) -> Result:
 async def change_message_visibility_batch(ctx: SqsContext, p: Params) -> Result:
     queue = await _queue(ctx, p)
     entries: list[Params] = p.get("Entries") or []
-    ctx.engine.check_batch([entry.get("Id", "") for entry in entries])
-    problems = await ctx.engine.change_visibility(
+    ctx.engine.messages.check_batch([entry.get("Id", "") for entry in entries])
+    problems = await ctx.engine.messages.change_visibility(
         queue, [(entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0)) for entry in entries]
     )
     return _batch_result(entries, problems)

@@ -34,7 +34,7 @@ from densho.core.sns_model import (
     TopicDedup,
 )
 from densho.core.sqs_model import Attr, Queue
-from densho.core.store import TOPIC, FifoSend
+from densho.core.store import TOPIC
 from densho.sns import attributes as sattrs
 from densho.sns import delivery_policy, envelope, outbox, payloads
 from densho.sns import publish as pub
@@ -54,7 +54,8 @@ from densho.sns.errors import (
 from densho.sns.filter import policy as filter_policy
 from densho.sns.signing.process import SigningProcess
 from densho.sns.signing.signer import Signer, string_to_sign
-from densho.sqs.engine import FIFO_WINDOW_MS, SEQUENCE_BASE, Outgoing, SqsEngine
+from densho.sqs.engine import SqsEngine
+from densho.sqs.flow import FIFO_WINDOW_MS, SEQUENCE_BASE, Outgoing, fifo_send
 from densho.storage.sns_base import SnsStore
 
 log = logging.getLogger(__name__)
@@ -702,14 +703,14 @@ class SnsEngine:
                 body=rendered.body,
                 attributes=rendered.attributes,
                 group_id=checked.group_id,
-                dedup_id=checked.dedup_id if queue.is_fifo else None,
+                dedup_id=checked.dedup_id if queue.config.fifo else None,
             )
             try:
-                prepared = self._sqs.prepare(queue, out, SNS_SENDER_ID, now)
+                prepared = self._sqs.messages.prepare(queue, out, SNS_SENDER_ID, now)
             except sqs_errors.DomainError as exc:  # the queue refuses it; AWS drops it too
                 log.info("SNS delivery to %s refused: %s", sub.endpoint, exc)
                 continue
-            item.deliveries.append(Delivery(queue.id, prepared, _fifo_send(queue, now)))
+            item.deliveries.append(Delivery(queue.id, prepared, fifo_send(queue, now)))
         return item
 
     async def _next_sequence(self, topic: Topic) -> int:
@@ -818,11 +819,11 @@ class SnsEngine:
             return None
         out = Outgoing(body=body, attributes=dict(attributes), group_id=group_id)
         try:
-            prepared = self._sqs.prepare(queue, out, SNS_SENDER_ID, now)
+            prepared = self._sqs.messages.prepare(queue, out, SNS_SENDER_ID, now)
         except sqs_errors.DomainError as exc:
             log.warning("dead-letter queue %s refused a message of %s: %s", target, sub.arn, exc)
             return None
-        return Delivery(queue.id, prepared, _fifo_send(queue, now))
+        return Delivery(queue.id, prepared, fifo_send(queue, now))
 
     def notify_queue(self, queue_id: int) -> None:
         """Wake long polls on a queue a dead-lettered message went to."""
@@ -837,7 +838,7 @@ class SnsEngine:
     async def _queue(self, topic: Topic, queue_arn: str) -> Queue | None:
         _, _, _, region, account, name = queue_arn.split(":", 5)
         try:
-            queue = await self._sqs.get_queue(account, name)
+            queue = await self._sqs.queues.get_queue(account, name)
         except sqs_errors.QueueNotFound:
             return None
         return queue if queue.region == region else None
@@ -846,14 +847,6 @@ class SnsEngine:
         now = self._clock.now_ms()
         await self._store.expire_topic_windows(now)
         await self._store.forget_tokens(now)
-
-
-def _fifo_send(queue: Queue, now: int) -> FifoSend | None:
-    if not queue.is_fifo:
-        return None
-    return FifoSend(
-        now, FIFO_WINDOW_MS, queue.attributes.get("DeduplicationScope") == "messageGroup"
-    )
 
 
 def _mint_token() -> str:

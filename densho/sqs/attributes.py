@@ -1,23 +1,31 @@
-"""Queue attributes: which exist, their defaults, ranges and who may set them.
+"""Queue attributes as AWS names them: which exist, their defaults, ranges and who may set them.
 
-Owns: the attribute table and the validation/normalisation of attribute values at CreateQueue and
-SetQueueAttributes time. Attribute names are SQS's own vocabulary (they are the API's domain
-language, not a wire detail), so they are used as keys here.
+Owns: the attribute table and every use of attribute names and string values above storage —
+validating and normalising what CreateQueue and SetQueueAttributes give, the stored attribute set
+of a new or changed queue (the form storage persists, read into ``Queue.config`` by
+``densho.core.queue_config``), and GetQueueAttributes' answer. The engine reads a queue's
+configuration only from ``Queue.config``; the attribute strings stay here. This is below the
+providers so that every way of creating a queue (the API, declared queues) validates alike.
 Must not know: storage, the wire.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-import orjson
-
 from densho.core import errors
+from densho.core.queue_config import (
+    MIB,
+    DeadLetterTarget,
+    DedupScope,
+    QueueConfig,
+    ThroughputLimit,
+    json_map,
+)
+from densho.core.sqs_model import Queue, QueueCounts
 from densho.sqs.redrive import check_redrive_allow_policy, check_redrive_policy
-
-MIB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,11 @@ def validate_queue_name(name: str, fifo: bool) -> None:
         raise errors.InvalidQueueName(name, fifo=fifo)
 
 
+def requests_fifo(given: Mapping[str, str]) -> bool:
+    """Whether CreateQueue's attributes ask for a FIFO queue."""
+    return given.get("FifoQueue", "false").lower() == "true"
+
+
 def _normalise(name: str, spec: Spec, value: str) -> str:
     if spec.kind == "int":
         try:
@@ -119,30 +132,24 @@ def _normalise(name: str, spec: Spec, value: str) -> str:
     if spec.kind == "json":
         if value == "":
             return ""
-        try:
-            doc = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            raise errors.InvalidAttributeValue(name) from None
-        if not isinstance(doc, dict):
+        if json_map(value) is None:
             raise errors.InvalidAttributeValue(name)
         return value
     return value
 
 
-def check_high_throughput(attributes: Mapping[str, str]) -> None:
+def check_high_throughput(config: QueueConfig) -> None:
     """A FIFO queue's effective DeduplicationScope / FifoThroughputLimit pair. API Reference: "The
     perMessageGroupId value is allowed only when the value for DeduplicationScope is
     messageGroup"."""
-    if attributes.get("FifoThroughputLimit") == "perMessageGroupId" and (
-        attributes.get("DeduplicationScope", "queue") != "messageGroup"
+    if (
+        config.throughput_limit is ThroughputLimit.PER_MESSAGE_GROUP_ID
+        and config.dedup_scope is not DedupScope.MESSAGE_GROUP
     ):
-        raise errors.InvalidParameter(
-            "The perMessageGroupId value is allowed only when the value for DeduplicationScope "
-            "is messageGroup"
-        )
+        raise errors.ThroughputNeedsGroupScope()
 
 
-_DOCUMENT_CHECKS = {
+_DOCUMENT_CHECKS: dict[str, Callable[[str], object]] = {
     "RedrivePolicy": check_redrive_policy,
     "RedriveAllowPolicy": check_redrive_allow_policy,
 }
@@ -164,9 +171,9 @@ def validate(given: Mapping[str, str], fifo: bool, creating: bool) -> dict[str, 
             # On a FIFO queue, FifoQueue=true restates the type; anything else would change it.
             if value.lower() == "true":
                 continue
-            raise errors.InvalidAttributeValue(
-                name, "Modifying queue type is not supported." if value.lower() == "false" else ""
-            )
+            if value.lower() == "false":
+                raise errors.QueueTypeChange()
+            raise errors.InvalidAttributeValue(name)
         if spec.create_only and not creating:
             raise errors.InvalidAttributeName(name)
         check = _DOCUMENT_CHECKS.get(name)
@@ -174,6 +181,12 @@ def validate(given: Mapping[str, str], fifo: bool, creating: bool) -> dict[str, 
             check(value)
         out[name] = _normalise(name, spec, value)
     return out
+
+
+def dead_letter_request(given: Mapping[str, str]) -> tuple[str, DeadLetterTarget] | None:
+    """The RedrivePolicy document validated ``given`` sets, and its target (None: it sets none)."""
+    document = given.get("RedrivePolicy")
+    return (document, check_redrive_policy(document)) if document else None
 
 
 def with_defaults(attributes: Mapping[str, str], fifo: bool) -> dict[str, str]:
@@ -190,3 +203,81 @@ def with_defaults(attributes: Mapping[str, str], fifo: bool) -> dict[str, str]:
         out["KmsDataKeyReusePeriodSeconds"] = "300"
     out.update(attributes)
     return {k: v for k, v in out.items() if v != "" or WRITABLE[k].kind != "json"}
+
+
+def matches(stored: Mapping[str, str], given: Mapping[str, str]) -> bool:
+    """Whether an existing queue has the validated ``given`` values (CreateQueue of an existing
+    name succeeds only then)."""
+    return all(stored.get(k, WRITABLE[k].default) == v for k, v in given.items())
+
+
+def merge(stored: Mapping[str, str], given: Mapping[str, str]) -> dict[str, str]:
+    """The stored attribute set after SetQueueAttributes of the validated ``given`` values."""
+    merged = dict(stored)
+    for key, value in given.items():
+        if value == "" and WRITABLE[key].kind == "json":
+            merged.pop(key, None)  # an empty policy document removes the policy
+        else:
+            merged[key] = value
+    if given.get("KmsMasterKeyId"):
+        merged["SqsManagedSseEnabled"] = "false"
+        merged.setdefault("KmsDataKeyReusePeriodSeconds", "300")
+    return merged
+
+
+def with_policy(stored: Mapping[str, str], document: str | None) -> dict[str, str]:
+    """The stored attribute set with the Policy document replaced (None: removed)."""
+    merged = dict(stored)
+    if document is None:
+        merged.pop("Policy", None)
+    else:
+        merged["Policy"] = document
+    return merged
+
+
+# --- GetQueueAttributes ---
+
+COUNTED = frozenset(
+    {
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    }
+)
+
+
+def wanted(names: Iterable[str]) -> set[str]:
+    """The attributes GetQueueAttributes asks for (``All``: every one)."""
+    out = set(names)
+    for name in out:
+        if name != "All" and name not in KNOWN:
+            raise errors.InvalidAttributeName(name)
+    return set(ALL_ORDER) if "All" in out else out
+
+
+def render(queue: Queue, names: set[str], counts: QueueCounts | None) -> dict[str, str]:
+    """GetQueueAttributes' answer, in AWS's order; ``counts`` when ``names`` has COUNTED ones."""
+    out: dict[str, str] = {}
+    for name in ALL_ORDER:
+        if name in names:
+            value = _attribute(queue, name, counts)
+            if value is not None:
+                out[name] = value
+    return out
+
+
+def _attribute(queue: Queue, name: str, counts: QueueCounts | None) -> str | None:
+    if name == "QueueArn":
+        return queue.arn
+    if name == "CreatedTimestamp":
+        return str(queue.created_ms // 1000)
+    if name == "LastModifiedTimestamp":
+        return str(queue.modified_ms // 1000)
+    if counts is not None:
+        if name == "ApproximateNumberOfMessages":
+            return str(counts.visible)
+        if name == "ApproximateNumberOfMessagesNotVisible":
+            return str(counts.in_flight)
+        if name == "ApproximateNumberOfMessagesDelayed":
+            return str(counts.delayed)
+    return queue.attributes.get(name) or None

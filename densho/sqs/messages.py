@@ -59,52 +59,35 @@ def check_attribute_name(name: str) -> None:
         or name.endswith(".")
         or ".." in name
     ):
-        raise errors.InvalidParameter(f"Message (user) attribute name '{name}' is invalid.")
+        raise errors.InvalidMessageAttributeName(name)
 
 
 def check_attribute(name: str, attr: Attr) -> None:
     if not _DATA_TYPE.fullmatch(attr.data_type) or len(attr.data_type) > 256:
-        raise errors.InvalidParameter(
-            f"The type of message (user) attribute '{name}' is invalid. You must use only the "
-            "following supported type prefixes: Binary, Number, String."
-        )
+        raise errors.InvalidMessageAttributeType(name)
     if attr.is_binary:
         if attr.binary_value is None or attr.string_value is not None:
-            raise errors.InvalidParameter(
-                f"The message attribute '{name}' with type 'Binary' must use field 'Binary'."
-            )
+            raise errors.MessageAttributeWrongField(name, "Binary")
         if not attr.binary_value:
-            raise errors.InvalidParameter(
-                f"Message (user) attribute '{name}' must contain a non-empty value of type "
-                "'Binary'."
-            )
+            raise errors.MessageAttributeEmpty(name, "Binary")
         return
     kind = "Number" if attr.data_type.startswith("Number") else "String"
     if attr.string_value is None or attr.binary_value is not None:
-        raise errors.InvalidParameter(
-            f"The message attribute '{name}' with type '{kind}' must use field 'String'."
-        )
+        raise errors.MessageAttributeWrongField(name, kind)
     if attr.string_value == "":
-        raise errors.InvalidParameter(
-            f"Message (user) attribute '{name}' must contain a non-empty value of type '{kind}'."
-        )
+        raise errors.MessageAttributeEmpty(name, kind)
     bad = _INVALID.search(attr.string_value)
     if bad is not None:
         # In attribute values SQS reports bad characters as an invalid parameter, not as
         # InvalidMessageContents (which is for the body).
-        raise errors.InvalidParameter(
-            f"Invalid binary character '#x{ord(bad.group()):X}' was found in the value of "
-            f"message (user) attribute '{name}'."
-        )
+        raise errors.MessageAttributeCharacter(name, bad.group())
     if kind == "Number":
         try:
             number = Decimal(attr.string_value)
         except InvalidOperation:
             number = None
         if number is None or not number.is_finite():
-            raise errors.InvalidParameter(
-                f"Can't cast the value of message (user) attribute '{name}' to a number."
-            )
+            raise errors.MessageAttributeNotNumber(name)
 
 
 def check_attributes(attributes: Mapping[str, Attr]) -> None:
@@ -118,11 +101,9 @@ def check_attributes(attributes: Mapping[str, Attr]) -> None:
 def check_system_attributes(attributes: Mapping[str, Attr]) -> None:
     for name, attr in attributes.items():
         if name not in SYSTEM_ATTRIBUTES:
-            raise errors.InvalidParameter(f"Message system attribute name '{name}' is invalid.")
+            raise errors.InvalidSystemAttributeName(name)
         if attr.data_type != "String" or not attr.string_value:
-            raise errors.InvalidParameter(
-                f"Message system attribute '{name}' must be of type 'String' with a value."
-            )
+            raise errors.InvalidSystemAttributeValue(name)
 
 
 def size_of(body: str | bytes, attributes: Mapping[str, Attr]) -> int:

@@ -33,7 +33,7 @@ from densho.core.ids import uuid4
 from densho.core.move_model import FAILED, QUEUE_GONE, RUNNING, MoveStep, MoveTask
 from densho.core.sqs_model import Queue
 from densho.core.store import Lease, StoreUnavailable
-from densho.sqs.engine import SqsEngine, queue_arn
+from densho.sqs.engine import SqsEngine
 from densho.storage.move_store import MoveStore
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,6 @@ STORE_RETRY_S = 1.0  # pause before a chunk is tried again while the database is
 LEASE_MS = 5_000
 ADOPT_EVERY_S = 2.0  # shared stores: how often a node looks for tasks nobody runs
 
-_ARN_FORMAT = "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"
-
 
 def encode_handle(task_id: str, source_arn: str) -> str:
     """A task handle as AWS shapes it: base64 of a JSON document naming task and source."""
@@ -60,14 +58,14 @@ def encode_handle(task_id: str, source_arn: str) -> str:
 
 
 def decode_handle(handle: str) -> tuple[str, str]:
-    """(task id, source ARN) of a handle; InvalidParameter if it is not one."""
+    """(task id, source ARN) of a handle; InvalidTaskHandle if it is not one."""
     try:
         doc = orjson.loads(base64.b64decode(handle, validate=True))
         task_id, source_arn = doc["taskId"], doc["sourceArn"]
     except (ValueError, TypeError, KeyError):  # binascii.Error and JSONDecodeError included
-        raise errors.InvalidParameter("Value for parameter TaskHandle is invalid.") from None
+        raise errors.InvalidTaskHandle() from None
     if not isinstance(task_id, str) or not isinstance(source_arn, str):
-        raise errors.InvalidParameter("Value for parameter TaskHandle is invalid.")
+        raise errors.InvalidTaskHandle()
     return task_id, source_arn
 
 
@@ -75,16 +73,14 @@ def _arn_parts(arn: str, parameter: str) -> tuple[str, str]:
     """(account, queue name) of a queue ARN ``arn:<partition>:sqs:<region>:<account>:<name>``."""
     parts = arn.split(":")
     if len(parts) != 6 or parts[0] != "arn" or not parts[4] or not parts[5]:
-        raise errors.InvalidParameter(
-            f"You must use this format to specify the {parameter}: {_ARN_FORMAT}"
-        )
+        raise errors.InvalidArn(parameter)
     if parts[2] != "sqs":
         raise errors.ResourceNotFound(parameter)
     return parts[4], parts[5]
 
 
 def _retention_cutoff(queue: Queue, now_ms: int) -> int:
-    return now_ms - queue.int_attr("MessageRetentionPeriod") * 1000
+    return now_ms - queue.config.retention_ms
 
 
 class MoveTasks:
@@ -106,34 +102,25 @@ class MoveTasks:
         self, source_arn: str, destination_arn: str | None, max_per_second: int | None
     ) -> MoveTask:
         if max_per_second is not None and not 1 <= max_per_second <= MAX_RATE:
-            raise errors.InvalidParameter(
-                f"Value {max_per_second} for parameter MaxNumberOfMessagesPerSecond is invalid. "
-                f"Reason: Must be between 1 and {MAX_RATE}."
-            )
+            raise errors.OutOfRange("MaxNumberOfMessagesPerSecond", max_per_second, 1, MAX_RATE)
         source = await self._queue(source_arn, "SourceArn")
-        if not await self._engine.dead_letter_sources(source):
-            raise errors.InvalidParameter("Source queue must be configured as a Dead Letter Queue.")
+        if not await self._engine.queues.dead_letter_sources(source):
+            raise errors.NotADeadLetterQueue()
         destination: Queue | None = None
         if destination_arn:  # "If this field is left blank, the messages will be redriven back
             # to their respective original source queues."
             destination = await self._queue(destination_arn, "DestinationArn")
             if destination.id == source.id:
-                raise errors.InvalidParameter(
-                    "Value for parameter DestinationArn is invalid. "
-                    "Reason: The destination queue must be different from the source queue."
-                )
-            if destination.is_fifo != source.is_fifo:
-                raise errors.InvalidParameter(
-                    "Value for parameter DestinationArn is invalid. Reason: The destination "
-                    "queue must be of the same type (standard or FIFO) as the source queue."
-                )
+                raise errors.MoveToSameQueue()
+            if destination.config.fifo != source.config.fifo:
+                raise errors.MoveTypeDiffers()
         now = self._engine.now_ms()
         task = MoveTask(
             task_id=uuid4(),
             source_queue_id=source.id,
-            source_arn=queue_arn(source),
+            source_arn=source.arn,
             destination_queue_id=None if destination is None else destination.id,
-            destination_arn=None if destination is None else queue_arn(destination),
+            destination_arn=None if destination is None else destination.arn,
             max_per_second=max_per_second,
             status=RUNNING,
             to_move=0,
@@ -144,10 +131,7 @@ class MoveTasks:
             task, now, _retention_cutoff(source, now), self._lease()
         )
         if started is None:
-            raise errors.InvalidParameter(
-                "There is already a task running. Only one active task is allowed for a source "
-                "queue arn at a given time."
-            )
+            raise errors.MoveTaskRunning()
         self._spawn(started)
         return started
 
@@ -156,10 +140,7 @@ class MoveTasks:
         if max_results is None:
             max_results = 1
         elif not 1 <= max_results <= MAX_RESULTS:
-            raise errors.InvalidParameter(
-                f"Value {max_results} for parameter MaxResults is invalid. "
-                f"Reason: Must be between 1 and {MAX_RESULTS}."
-            )
+            raise errors.OutOfRange("MaxResults", max_results, 1, MAX_RESULTS)
         source = await self._queue(source_arn, "SourceArn")
         return await self._store.list_move_tasks(source.id, max_results)
 
@@ -265,7 +246,7 @@ class MoveTasks:
             limit,
             _retention_cutoff(source, now),
             [uuid4() for _ in range(limit)],
-            source.is_fifo,
+            source.config.fifo,
             self._lease(),
         )
 
@@ -283,7 +264,7 @@ class MoveTasks:
     async def _queue(self, arn: str, parameter: str) -> Queue:
         account, name = _arn_parts(arn, parameter)
         try:
-            return await self._engine.get_queue(account, name)
+            return await self._engine.queues.get_queue(account, name)
         except errors.QueueNotFound:
             raise errors.ResourceNotFound(parameter) from None
 

@@ -19,6 +19,11 @@ from collections import deque
 class Waiters:
     def __init__(self) -> None:
         self._waiting: dict[int, deque[asyncio.Future[None]]] = {}
+        self.closing = False  # shutting down: waiting receives return now, new ones do not wait
+
+    def close(self) -> None:
+        self.closing = True
+        self.notify_all()
 
     def register(self, key: int) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

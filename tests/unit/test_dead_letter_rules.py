@@ -1,4 +1,5 @@
-"""Pure rules of dead-letter and high-throughput FIFO attributes (densho.sqs.attributes).
+"""Pure rules of dead-letter and high-throughput FIFO attributes as given (densho.sqs.redrive,
+densho.sqs.attributes); reading stored ones is tests/unit/test_queue_config.py's.
 
 AWS references: API Reference CreateQueue / SetQueueAttributes — RedrivePolicy
 (deadLetterTargetArn, maxReceiveCount), RedriveAllowPolicy (redrivePermission allowAll |
@@ -14,6 +15,7 @@ import json
 import pytest
 
 from densho.core import errors
+from densho.core.queue_config import read
 from densho.providers.errors import to_aws
 from densho.sqs import attributes, redrive
 
@@ -71,19 +73,6 @@ def test_redrive_policy_not_a_json_map(doc: str) -> None:
         "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid "
         "JSON map."
     )
-
-
-def test_redrive_target_is_lenient() -> None:
-    # The receive path reads stored policies; it must never raise on one.
-    assert redrive.redrive_target(_redrive(deadLetterTargetArn=DLQ, maxReceiveCount=3)) == (
-        "000000000000",
-        "dlq",
-        3,
-    )
-    lax = _redrive(deadLetterTargetArn=DLQ, maxReceiveCount="3", note="old")
-    assert redrive.redrive_target(lax) == ("000000000000", "dlq", 3)
-    for broken in ("", "{", "{}", _redrive(deadLetterTargetArn="x", maxReceiveCount=1)):
-        assert redrive.redrive_target(broken) is None
 
 
 @pytest.mark.parametrize(
@@ -158,27 +147,20 @@ def test_redrive_allow_policy_rules(doc: dict[str, object], reason: str) -> None
     assert reason in err.message
 
 
-def test_redrive_allows() -> None:
-    assert redrive.redrive_allows(None, SOURCE)
-    assert redrive.redrive_allows(json.dumps({"redrivePermission": "allowAll"}), SOURCE)
-    assert not redrive.redrive_allows(json.dumps({"redrivePermission": "denyAll"}), SOURCE)
-    by_queue = json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [SOURCE]})
-    assert redrive.redrive_allows(by_queue, SOURCE)
-    assert not redrive.redrive_allows(by_queue, SOURCE + "-other")
-
-
 def test_high_throughput_combination() -> None:
-    attributes.check_high_throughput({})
-    attributes.check_high_throughput({"DeduplicationScope": "messageGroup"})
+    attributes.check_high_throughput(read({}))
+    attributes.check_high_throughput(read({"DeduplicationScope": "messageGroup"}))
     attributes.check_high_throughput(
-        {"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+        read({"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"})
     )
     attributes.check_high_throughput(
-        {"DeduplicationScope": "queue", "FifoThroughputLimit": "perQueue"}
+        read({"DeduplicationScope": "queue", "FifoThroughputLimit": "perQueue"})
     )
     for scope in ({}, {"DeduplicationScope": "queue"}):
         with pytest.raises(errors.InvalidParameter) as info:
-            attributes.check_high_throughput({**scope, "FifoThroughputLimit": "perMessageGroupId"})
+            attributes.check_high_throughput(
+                read({**scope, "FifoThroughputLimit": "perMessageGroupId"})
+            )
         assert to_aws(info.value).code == "InvalidParameterValue"
 
 

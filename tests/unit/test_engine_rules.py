@@ -6,6 +6,7 @@ import pytest
 
 from densho.core import errors
 from densho.core.sqs_model import Attr
+from densho.providers.errors import to_aws
 from densho.sqs import attributes, handles, messages
 
 
@@ -78,16 +79,18 @@ def test_queue_attribute_validation() -> None:
         attributes.validate({"ContentBasedDeduplication": "true"}, fifo=False, creating=True)
     # SetQueueAttributes: FifoQueue=true restates a FIFO queue's type; false would change it.
     assert attributes.validate({"FifoQueue": "true"}, fifo=True, creating=False) == {}
-    with pytest.raises(errors.InvalidAttributeValue, match="Modifying queue type"):
+    with pytest.raises(errors.InvalidAttributeValue) as info:
         attributes.validate({"FifoQueue": "false"}, fifo=True, creating=False)
+    assert "Modifying queue type" in to_aws(info.value).message
     with pytest.raises(errors.InvalidAttributeName):
         attributes.validate({"FifoQueue": "true"}, fifo=False, creating=False)
-    with pytest.raises(errors.InvalidPolicyValue, match="maxReceiveCount: 0"):
+    with pytest.raises(errors.InvalidPolicyValue) as info:
         attributes.validate(
             {"RedrivePolicy": '{"deadLetterTargetArn":"arn:aws:sqs:r:1:q","maxReceiveCount":0}'},
             fifo=False,
             creating=True,
         )
+    assert "maxReceiveCount: 0" in to_aws(info.value).message
 
 
 def test_queue_names() -> None:

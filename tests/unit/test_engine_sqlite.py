@@ -10,7 +10,8 @@ import pytest
 
 from densho.core import errors
 from densho.core.clock import FakeClock
-from densho.sqs.engine import Outgoing, SqsEngine
+from densho.sqs.engine import SqsEngine
+from densho.sqs.flow import Outgoing
 from densho.storage.sqlite import SqliteStore
 
 Scenario = Callable[[SqsEngine, FakeClock], Awaitable[None]]
@@ -30,53 +31,57 @@ def run(tmp_path: Path, scenario: Scenario) -> None:
 
 
 async def _send(engine: SqsEngine, queue_name: str, body: str, delay: int | None = None) -> None:
-    queue = await engine.get_queue("0", queue_name)
-    msg = engine.prepare(queue, Outgoing(body, delay_seconds=delay), "sender", engine.now_ms())
-    await engine.send(queue, [msg])
+    queue = await engine.queues.get_queue("0", queue_name)
+    msg = engine.messages.prepare(
+        queue, Outgoing(body, delay_seconds=delay), "sender", engine.now_ms()
+    )
+    await engine.messages.send(queue, [msg])
 
 
 def test_visibility_timeout_and_redelivery(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock) -> None:
-        queue = await engine.create_queue("0", "r", "q", {"VisibilityTimeout": "10"}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {"VisibilityTimeout": "10"}, {})
         await _send(engine, "q", "one")
-        (first,) = await engine.receive(queue, 10, None, 0)
+        (first,) = await engine.messages.receive(queue, 10, None, 0)
         assert first.receive_count == 1
-        assert await engine.receive(queue, 10, None, 0) == []
-        counts = await engine.counts(queue)
+        assert await engine.messages.receive(queue, 10, None, 0) == []
+        counts = await engine.queues.counts(queue)
         assert (counts.visible, counts.in_flight, counts.delayed) == (0, 1, 0)
         clock.advance(9_999)
-        assert await engine.receive(queue, 10, None, 0) == []
+        assert await engine.messages.receive(queue, 10, None, 0) == []
         clock.advance(1)
-        (again,) = await engine.receive(queue, 10, None, 0)
+        (again,) = await engine.messages.receive(queue, 10, None, 0)
         assert again.message_id == first.message_id and again.receive_count == 2
         # The first handle is stale now: deleting with it is a silent no-op, as on AWS.
-        assert await engine.delete(queue, [first.receipt_handle]) == [None]
-        assert (await engine.counts(queue)).in_flight == 1
-        assert await engine.delete(queue, [again.receipt_handle]) == [None]
-        assert (await engine.counts(queue)).in_flight == 0
+        assert await engine.messages.delete(queue, [first.receipt_handle]) == [None]
+        assert (await engine.queues.counts(queue)).in_flight == 1
+        assert await engine.messages.delete(queue, [again.receipt_handle]) == [None]
+        assert (await engine.queues.counts(queue)).in_flight == 0
 
     run(tmp_path, scenario)
 
 
 def test_delay_then_visible(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock) -> None:
-        queue = await engine.create_queue("0", "r", "q", {}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {}, {})
         await _send(engine, "q", "later", delay=5)
-        assert (await engine.counts(queue)).delayed == 1
-        assert await engine.receive(queue, 1, None, 0) == []
+        assert (await engine.queues.counts(queue)).delayed == 1
+        assert await engine.messages.receive(queue, 1, None, 0) == []
         clock.advance(5_000)
-        assert len(await engine.receive(queue, 1, None, 0)) == 1
+        assert len(await engine.messages.receive(queue, 1, None, 0)) == 1
 
     run(tmp_path, scenario)
 
 
 def test_retention_expiry(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock) -> None:
-        queue = await engine.create_queue("0", "r", "q", {"MessageRetentionPeriod": "60"}, {})
+        queue = await engine.queues.create_queue(
+            "0", "r", "q", {"MessageRetentionPeriod": "60"}, {}
+        )
         await _send(engine, "q", "old")
         clock.advance(60_000)
-        assert (await engine.counts(queue)).visible == 0
-        assert await engine.receive(queue, 1, None, 0) == []
+        assert (await engine.queues.counts(queue)).visible == 0
+        assert await engine.messages.receive(queue, 1, None, 0) == []
         assert await engine.expire_all() == 1
 
     run(tmp_path, scenario)
@@ -84,20 +89,20 @@ def test_retention_expiry(tmp_path: Path) -> None:
 
 def test_change_visibility_rules(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock) -> None:
-        queue = await engine.create_queue("0", "r", "q", {}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {}, {})
         await _send(engine, "q", "m")
-        (msg,) = await engine.receive(queue, 1, 30, 0)
-        assert await engine.change_visibility(queue, [(msg.receipt_handle, 0)]) == [None]
-        (problem,) = await engine.change_visibility(queue, [(msg.receipt_handle, 10)])
+        (msg,) = await engine.messages.receive(queue, 1, 30, 0)
+        assert await engine.messages.change_visibility(queue, [(msg.receipt_handle, 0)]) == [None]
+        (problem,) = await engine.messages.change_visibility(queue, [(msg.receipt_handle, 10)])
         assert isinstance(problem, errors.MessageNotInflight)
-        (msg,) = await engine.receive(queue, 1, 30, 0)
-        (problem,) = await engine.change_visibility(queue, [(msg.receipt_handle, 43_201)])
+        (msg,) = await engine.messages.receive(queue, 1, 30, 0)
+        (problem,) = await engine.messages.change_visibility(queue, [(msg.receipt_handle, 43_201)])
         assert isinstance(problem, errors.InvalidParameter)
         clock.advance(20_000)
-        (problem,) = await engine.change_visibility(queue, [(msg.receipt_handle, 43_200)])
+        (problem,) = await engine.messages.change_visibility(queue, [(msg.receipt_handle, 43_200)])
         assert isinstance(problem, errors.InvalidParameter)  # beyond 12 h since the receive
-        await engine.delete(queue, [msg.receipt_handle])
-        (problem,) = await engine.change_visibility(queue, [(msg.receipt_handle, 5)])
+        await engine.messages.delete(queue, [msg.receipt_handle])
+        (problem,) = await engine.messages.change_visibility(queue, [(msg.receipt_handle, 5)])
         assert isinstance(problem, errors.MessageNotAvailable)
 
     run(tmp_path, scenario)
@@ -105,31 +110,33 @@ def test_change_visibility_rules(tmp_path: Path) -> None:
 
 def test_create_queue_idempotence_and_recent_delete(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock) -> None:
-        queue = await engine.create_queue("0", "r", "q", {"DelaySeconds": "5"}, {})
-        assert (await engine.create_queue("0", "r", "q", {"DelaySeconds": "5"}, {})).id == queue.id
-        assert (await engine.create_queue("0", "r", "q", {}, {})).id == queue.id
+        queue = await engine.queues.create_queue("0", "r", "q", {"DelaySeconds": "5"}, {})
+        assert (
+            await engine.queues.create_queue("0", "r", "q", {"DelaySeconds": "5"}, {})
+        ).id == queue.id
+        assert (await engine.queues.create_queue("0", "r", "q", {}, {})).id == queue.id
         with pytest.raises(errors.QueueNameExists):
-            await engine.create_queue("0", "r", "q", {"DelaySeconds": "6"}, {})
-        await engine.delete_queue(queue)
+            await engine.queues.create_queue("0", "r", "q", {"DelaySeconds": "6"}, {})
+        await engine.queues.delete_queue(queue)
         with pytest.raises(errors.QueueDeletedRecently):
-            await engine.create_queue("0", "r", "q", {}, {})
+            await engine.queues.create_queue("0", "r", "q", {}, {})
         clock.advance(60_000)
-        await engine.create_queue("0", "r", "q", {}, {})
+        await engine.queues.create_queue("0", "r", "q", {}, {})
 
     run(tmp_path, scenario)
 
 
 def test_purge_once_a_minute(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock) -> None:
-        queue = await engine.create_queue("0", "r", "q", {}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {}, {})
         await _send(engine, "q", "m")
-        await engine.purge(queue)
-        queue = await engine.get_queue("0", "q")
-        assert (await engine.counts(queue)).visible == 0
+        await engine.queues.purge(queue)
+        queue = await engine.queues.get_queue("0", "q")
+        assert (await engine.queues.counts(queue)).visible == 0
         with pytest.raises(errors.PurgeInProgress):
-            await engine.purge(queue)
+            await engine.queues.purge(queue)
         clock.advance(60_000)
-        await engine.purge(await engine.get_queue("0", "q"))
+        await engine.queues.purge(await engine.queues.get_queue("0", "q"))
 
     run(tmp_path, scenario)
 
@@ -160,7 +167,7 @@ def test_new_databases_use_16k_pages_and_older_4k_ones_still_open(tmp_path: Path
     conn.close()
 
     async def scenario(engine: SqsEngine, clock: FakeClock) -> None:
-        await engine.create_queue("0", "r", "q", {}, {})
+        await engine.queues.create_queue("0", "r", "q", {}, {})
         await _send(engine, "q", "kept")
 
     async def main() -> None:
@@ -175,9 +182,9 @@ def test_new_databases_use_16k_pages_and_older_4k_ones_still_open(tmp_path: Path
             await reopened.open()
             try:
                 engine = SqsEngine(reopened, FakeClock())
-                queue = await engine.get_queue("0", "q")
+                queue = await engine.queues.get_queue("0", "q")
                 assert queue is not None
-                got = await engine.receive(queue, 1, None, 0)
+                got = await engine.messages.receive(queue, 1, None, 0)
                 assert [m.body for m in got] == ["kept"]
             finally:
                 await reopened.close()

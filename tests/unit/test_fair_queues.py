@@ -19,7 +19,8 @@ from pathlib import Path
 
 from densho.core.clock import FakeClock
 from densho.core.sqs_model import Queue, ReceivedMessage
-from densho.sqs.engine import Outgoing, SqsEngine
+from densho.sqs.engine import SqsEngine
+from densho.sqs.flow import Outgoing
 from densho.storage import sqlite_fair
 from densho.storage.sqlite import SCHEMA_VERSION, SqliteStore
 
@@ -43,10 +44,12 @@ async def send(
     engine: SqsEngine, queue: Queue, bodies: list[str], group: str | None = None
 ) -> None:
     for start in range(0, len(bodies), 10):
-        await engine.send(
+        await engine.messages.send(
             queue,
             [
-                engine.prepare(queue, Outgoing(b, group_id=group), "sender", engine.now_ms())
+                engine.messages.prepare(
+                    queue, Outgoing(b, group_id=group), "sender", engine.now_ms()
+                )
                 for b in bodies[start : start + 10]
             ],
         )
@@ -57,7 +60,7 @@ def bodies(prefix: str, n: int) -> list[str]:
 
 
 async def receive(engine: SqsEngine, queue: Queue, n: int = 10) -> list[ReceivedMessage]:
-    return await engine.receive(queue, n, None, 0)
+    return await engine.messages.receive(queue, n, None, 0)
 
 
 def by_group(got: list[ReceivedMessage]) -> Counter[str | None]:
@@ -66,7 +69,7 @@ def by_group(got: list[ReceivedMessage]) -> Counter[str | None]:
 
 def test_each_receive_is_shared_between_groups(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {}, {})
         await send(engine, queue, bodies("a", 200), "A")
         clock.advance(1)
         await send(engine, queue, bodies("b", 4), "B")
@@ -82,7 +85,7 @@ def test_each_receive_is_shared_between_groups(tmp_path: Path) -> None:
 
 def test_a_noisy_group_comes_after_the_quiet_ones(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
         await send(engine, queue, bodies("a", 200), "A")
         for _ in range(4):  # A alone: 40 of its messages in flight, 10 beyond the noisy line
             assert by_group(await receive(engine, queue)) == {"A": 10}
@@ -98,7 +101,7 @@ def test_a_noisy_group_comes_after_the_quiet_ones(tmp_path: Path) -> None:
 
 def test_below_the_noisy_line_groups_share_evenly(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
         await send(engine, queue, bodies("a", 200), "A")
         for _ in range(2):  # 20 in flight: A is not noisy yet
             await receive(engine, queue)
@@ -111,7 +114,7 @@ def test_below_the_noisy_line_groups_share_evenly(tmp_path: Path) -> None:
 
 def test_among_noisy_groups_the_one_with_fewest_in_flight_first(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
         await send(engine, queue, bodies("a", 150), "A")
         for _ in range(10):
             await receive(engine, queue)  # A: 100 in flight
@@ -120,21 +123,21 @@ def test_among_noisy_groups_the_one_with_fewest_in_flight_first(tmp_path: Path) 
             assert by_group(await receive(engine, queue)) == {"C": 10}
         for _ in range(2):  # C is noisy too (30, then 40 in flight), but holds fewer than A
             assert by_group(await receive(engine, queue)) == {"C": 10}
-        assert (await engine.counts(queue)).in_flight == 150
+        assert (await engine.queues.counts(queue)).in_flight == 150
 
     run(tmp_path, scenario)
 
 
 def test_consumers_that_delete_at_once_still_go_round_the_tenants(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {}, {})
         for g in range(30):  # 30 backlogs, the older groups' messages the older ones
             await send(engine, queue, bodies(f"g{g}-", 20), f"G{g:02}")
         served: Counter[str | None] = Counter()
         for _ in range(3):  # nothing stays in flight, yet each receive serves the next ten
             got = await receive(engine, queue)
             served.update(m.group_id for m in got)
-            await engine.delete(queue, [m.receipt_handle for m in got])
+            await engine.messages.delete(queue, [m.receipt_handle for m in got])
         assert served == {f"G{g:02}": 1 for g in range(30)}
 
     run(tmp_path, scenario)
@@ -142,7 +145,7 @@ def test_consumers_that_delete_at_once_still_go_round_the_tenants(tmp_path: Path
 
 def test_oldest_first_within_a_group(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {"VisibilityTimeout": "10"}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {"VisibilityTimeout": "10"}, {})
         await send(engine, queue, bodies("a", 6), "A")
         first = await receive(engine, queue, 2)
         assert [m.body for m in first] == ["a0", "a1"]
@@ -157,7 +160,7 @@ def test_oldest_first_within_a_group(tmp_path: Path) -> None:
 
 def test_ungrouped_queue_keeps_the_plain_claim(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {}, {})
         await send(engine, queue, bodies("u", 15))
         got = await receive(engine, queue)
         assert [m.body for m in got] == bodies("u", 10)
@@ -175,7 +178,7 @@ def test_ungrouped_queue_keeps_the_plain_claim(tmp_path: Path) -> None:
 
 def test_mixed_queue_delivers_everything_once(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {}, {})
         await send(engine, queue, bodies("early", 7))  # before the queue has any group
         await send(engine, queue, bodies("a", 120), "A")
         await send(engine, queue, bodies("u", 25))  # after: kept in the fair index
@@ -190,7 +193,7 @@ def test_mixed_queue_delivers_everything_once(tmp_path: Path) -> None:
             assert all(m.group_id is None for m in got if m.body.startswith(("u", "early"))), (
                 "an ungrouped message must come back without a group"
             )
-            await engine.delete(queue, [m.receipt_handle for m in got])
+            await engine.messages.delete(queue, [m.receipt_handle for m in got])
         assert len(seen) == len(set(seen)) == 7 + 120 + 25 + 100
         # The 100 one-message groups and the ungrouped messages did not wait for A's backlog:
         # they shared each receive with A, so most of A's messages come last.
@@ -201,9 +204,9 @@ def test_mixed_queue_delivers_everything_once(tmp_path: Path) -> None:
 
 def test_redrive_on_a_fair_queue(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        dlq = await engine.create_queue("0", "r", "dlq", {}, {})
+        dlq = await engine.queues.create_queue("0", "r", "dlq", {}, {})
         policy = {"deadLetterTargetArn": "arn:aws:sqs:r:0:dlq", "maxReceiveCount": 2}
-        queue = await engine.create_queue(
+        queue = await engine.queues.create_queue(
             "0", "r", "q", {"VisibilityTimeout": "5", "RedrivePolicy": json.dumps(policy)}, {}
         )
         await send(engine, queue, bodies("a", 4), "A")
@@ -224,7 +227,7 @@ def test_redrive_on_a_fair_queue(tmp_path: Path) -> None:
 
 def test_a_receive_never_repeats_a_message_in_flight(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
         for g in "ABC":
             await send(engine, queue, bodies(g, 40), g)
         await send(engine, queue, bodies("u", 10))
@@ -239,13 +242,15 @@ def test_a_receive_never_repeats_a_message_in_flight(tmp_path: Path) -> None:
 
 def test_visibility_timeout_zero_never_doubles_an_answer(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        dlq = await engine.create_queue("0", "r", "dlq", {}, {})
+        dlq = await engine.queues.create_queue("0", "r", "dlq", {}, {})
         policy = {"deadLetterTargetArn": "arn:aws:sqs:r:0:dlq", "maxReceiveCount": 1}
-        queue = await engine.create_queue("0", "r", "q", {"RedrivePolicy": json.dumps(policy)}, {})
+        queue = await engine.queues.create_queue(
+            "0", "r", "q", {"RedrivePolicy": json.dumps(policy)}, {}
+        )
         await send(engine, queue, bodies("a", 3), "A")
-        await engine.receive(queue, 2, 0, 0)  # a0, a1 received once, visible again at once
+        await engine.messages.receive(queue, 2, 0, 0)  # a0, a1 received once, visible again at once
         await send(engine, queue, bodies("b", 3), "B")
-        got = await engine.receive(queue, 10, 0, 0)
+        got = await engine.messages.receive(queue, 10, 0, 0)
         names = [m.body for m in got]
         assert len(names) == len(set(names))
         assert "a0" not in names and "a1" not in names  # spent: moved to the DLQ
@@ -256,7 +261,7 @@ def test_visibility_timeout_zero_never_doubles_an_answer(tmp_path: Path) -> None
 
 def test_group_scan_rotates_through_many_groups(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
         n = sqlite_fair.MAX_GROUPS * 3
         await send(engine, queue, bodies("a", 300), "A")  # the oldest messages, a flood
         for _ in range(4):
@@ -283,7 +288,7 @@ def test_a_version_1_database_gains_the_fair_index(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
 
     async def before(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
-        queue = await engine.create_queue("0", "r", "q", {}, {})
+        queue = await engine.queues.create_queue("0", "r", "q", {}, {})
         await send(engine, queue, bodies("a", 30), "A")
         clock.advance(1)
         await send(engine, queue, bodies("b", 3), "B")
@@ -295,7 +300,7 @@ def test_a_version_1_database_gains_the_fair_index(tmp_path: Path) -> None:
 
     async def after(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
         clock.advance(1_000)  # a new fake clock starts where the first one did
-        queue = await engine.get_queue("0", "q")
+        queue = await engine.queues.get_queue("0", "q")
         assert by_group(await receive(engine, queue)) == {"A": 7, "B": 3}
 
     run(tmp_path, after)

@@ -46,7 +46,8 @@ from hypothesis.stateful import (
 from densho.core import errors
 from densho.core.clock import FakeClock
 from densho.core.sqs_model import Queue
-from densho.sqs.engine import Outgoing, SqsEngine
+from densho.sqs.engine import SqsEngine
+from densho.sqs.flow import Outgoing
 from densho.storage.sqlite import SqliteStore
 from tests.unit.sqs_model import (
     DEDUP_INTERVAL_MS,
@@ -173,7 +174,9 @@ class ModelMachine(RuleBasedStateMachine):
         if self.FIFO:
             attributes["FifoQueue"] = "true"
             attributes["ContentBasedDeduplication"] = str(self.CONTENT_DEDUP).lower()
-        self._queue = self.run(self.engine.create_queue(ACCOUNT, REGION, self.NAME, attributes, {}))
+        self._queue = self.run(
+            self.engine.queues.create_queue(ACCOUNT, REGION, self.NAME, attributes, {})
+        )
         self.model.delay_s = delay_s
         self.model.visibility_s = QUEUE_VISIBILITY_S
 
@@ -190,8 +193,8 @@ class ModelMachine(RuleBasedStateMachine):
         now = self.now()
         out = Outgoing(body, delay_seconds=delay_s, group_id=group_id, dedup_id=dedup_id)
         try:
-            prepared = self.engine.prepare(self.queue, out, "sender", now)
-            (sent,) = self.run(self.engine.send(self.queue, [prepared]))
+            prepared = self.engine.messages.prepare(self.queue, out, "sender", now)
+            (sent,) = self.run(self.engine.messages.send(self.queue, [prepared]))
         except errors.DomainError:
             self.model.send(
                 now, body, group_id=group_id, dedup_id=dedup_id, delay_s=delay_s, accepted=False
@@ -242,7 +245,7 @@ class ModelMachine(RuleBasedStateMachine):
     def do_receive(self, max_messages: int, visibility_s: int | None) -> list[Ref]:
         now = self.now()
         deliverable = self.model.deliverable(now)
-        got = self.run(self.engine.receive(self.queue, max_messages, visibility_s, 0))
+        got = self.run(self.engine.messages.receive(self.queue, max_messages, visibility_s, 0))
         unknown = [m.message_id for m in got if m.message_id not in self.keys]
         assert not unknown, f"received messages that were never enqueued: {unknown}"
         keys = [self.keys[m.message_id] for m in got]
@@ -270,7 +273,7 @@ class ModelMachine(RuleBasedStateMachine):
     @_step
     def delete(self, ref: Ref) -> None:
         now = self.now()
-        (problem,) = self.run(self.engine.delete(self.queue, [ref.handle]))
+        (problem,) = self.run(self.engine.messages.delete(self.queue, [ref.handle]))
         assert problem is None or isinstance(problem, errors.DomainError), repr(problem)
         deleted = self.model.delete(now, ref.receipt, accepted=problem is None)
         event(f"delete: {'deleted' if deleted else 'no effect'}")
@@ -279,7 +282,9 @@ class ModelMachine(RuleBasedStateMachine):
     @_step
     def change_visibility(self, ref: Ref, timeout_s: int) -> None:
         now = self.now()
-        (problem,) = self.run(self.engine.change_visibility(self.queue, [(ref.handle, timeout_s)]))
+        (problem,) = self.run(
+            self.engine.messages.change_visibility(self.queue, [(ref.handle, timeout_s)])
+        )
         assert problem is None or isinstance(problem, errors.DomainError), repr(problem)
         changed = self.model.change_visibility(
             now, ref.receipt, timeout_s, accepted=problem is None
@@ -294,7 +299,7 @@ class ModelMachine(RuleBasedStateMachine):
     @rule()
     @_step
     def check_counts(self) -> None:
-        counts = self.run(self.engine.counts(self.queue))
+        counts = self.run(self.engine.queues.counts(self.queue))
         engine = (counts.visible, counts.in_flight, counts.delayed)
         assert engine == self.model.counts(self.now()), (
             f"counts (visible, in flight, delayed): engine {engine}, "
@@ -313,13 +318,13 @@ class ModelMachine(RuleBasedStateMachine):
                 break
             for ref in refs:
                 drained.append(ref.receipt.key)
-                (problem,) = self.run(self.engine.delete(self.queue, [ref.handle]))
+                (problem,) = self.run(self.engine.messages.delete(self.queue, [ref.handle]))
                 assert problem is None, f"drain: delete of {ref} failed: {problem!r}"
                 self.model.delete(self.now(), ref.receipt, accepted=True)
         event(f"drain: {min(len(drained), 3)}{'+' if len(drained) >= 3 else ''} messages")
         lost = [m.key for m in self.model.live()]
         assert not lost, f"messages never delivered (lost): {lost}; drained {drained}"
-        counts = self.run(self.engine.counts(self.queue))
+        counts = self.run(self.engine.queues.counts(self.queue))
         assert (counts.visible, counts.in_flight, counts.delayed) == (0, 0, 0), counts
 
     def teardown(self) -> None:

@@ -17,7 +17,9 @@ import pytest
 from densho.core import errors
 from densho.core.clock import FakeClock
 from densho.core.move_model import CANCELLED, COMPLETED, FAILED, QUEUE_GONE, RUNNING, MoveTask
-from densho.sqs.engine import Outgoing, SqsEngine, queue_arn
+from densho.providers.errors import to_aws
+from densho.sqs.engine import SqsEngine
+from densho.sqs.flow import Outgoing
 from densho.sqs.move_tasks import MoveTasks, decode_handle, encode_handle
 from densho.storage.sqlite import SqliteStore
 
@@ -52,27 +54,29 @@ class World:
 
     async def pipe(self, n: int, name: str = "src") -> tuple[str, str]:
         """source --(maxReceiveCount 1)--> dlq with ``n`` messages redriven to the dlq."""
-        dlq = await self.engine.create_queue(ACCOUNT, "us-east-1", f"{name}-dlq", {}, {})
-        policy = json.dumps({"deadLetterTargetArn": queue_arn(dlq), "maxReceiveCount": 1})
-        source = await self.engine.create_queue(
+        dlq = await self.engine.queues.create_queue(ACCOUNT, "us-east-1", f"{name}-dlq", {}, {})
+        policy = json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 1})
+        source = await self.engine.queues.create_queue(
             ACCOUNT, "us-east-1", name, {"RedrivePolicy": policy}, {}
         )
         now = self.engine.now_ms()
-        prepared = [self.engine.prepare(source, Outgoing(f"m{i}"), "sender", now) for i in range(n)]
+        prepared = [
+            self.engine.messages.prepare(source, Outgoing(f"m{i}"), "sender", now) for i in range(n)
+        ]
         for i in range(0, n, 10):
-            await self.engine.send(source, prepared[i : i + 10])
+            await self.engine.messages.send(source, prepared[i : i + 10])
         for _ in range(2 * n + 2):  # each message: one receive, then the move on the next
-            if (await self.engine.counts(dlq)).visible == n:
+            if (await self.engine.queues.counts(dlq)).visible == n:
                 break
-            await self.engine.receive(source, 10, 0, 0)
-        assert (await self.engine.counts(dlq)).visible == n
-        return queue_arn(source), queue_arn(dlq)
+            await self.engine.messages.receive(source, 10, 0, 0)
+        assert (await self.engine.queues.counts(dlq)).visible == n
+        return source.arn, dlq.arn
 
     async def bodies(self, name: str) -> list[str]:
-        queue = await self.engine.get_queue(ACCOUNT, name)
+        queue = await self.engine.queues.get_queue(ACCOUNT, name)
         out: list[str] = []
         while True:
-            got = await self.engine.receive(queue, 10, 300, 0)
+            got = await self.engine.messages.receive(queue, 10, 300, 0)
             if not got:
                 return out
             out.extend(m.body for m in got)
@@ -116,14 +120,14 @@ def test_handle_round_trip_and_garbage() -> None:
 def test_move_to_destination_as_new_messages(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(25)
-        dest = await w.engine.create_queue(ACCOUNT, "us-east-1", "dest", {}, {})
+        dest = await w.engine.queues.create_queue(ACCOUNT, "us-east-1", "dest", {}, {})
         w.clock.advance(5_000)
-        task = await w.moves.start(dlq_arn, queue_arn(dest), None)
+        task = await w.moves.start(dlq_arn, dest.arn, None)
         assert (task.status, task.to_move, task.moved) == (RUNNING, 25, 0)
         assert task.started_ms == w.clock.now_ms()
         done = await w.wait_status(dlq_arn, COMPLETED)
-        assert (done.moved, done.to_move, done.destination_arn) == (25, 25, queue_arn(dest))
-        got = await w.engine.receive(dest, 10, 30, 0)
+        assert (done.moved, done.to_move, done.destination_arn) == (25, 25, dest.arn)
+        got = await w.engine.messages.receive(dest, 10, 30, 0)
         assert len(got) == 10
         for m in got:
             # Redriven messages are new messages (Developer Guide): never received, enqueued now.
@@ -131,8 +135,8 @@ def test_move_to_destination_as_new_messages(tmp_path: Path) -> None:
             assert m.sent_ms == w.clock.now_ms()
         bodies = [m.body for m in got] + await w.bodies("dest")
         assert sorted(bodies) == sorted(f"m{i}" for i in range(25))
-        dlq = await w.engine.get_queue(ACCOUNT, "src-dlq")
-        assert (await w.engine.counts(dlq)).visible == 0
+        dlq = await w.engine.queues.get_queue(ACCOUNT, "src-dlq")
+        assert (await w.engine.queues.counts(dlq)).visible == 0
 
     run(tmp_path, scenario)
 
@@ -140,13 +144,13 @@ def test_move_to_destination_as_new_messages(tmp_path: Path) -> None:
 def test_message_ids_are_new(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(3)
-        dlq = await w.engine.get_queue(ACCOUNT, "src-dlq")
-        before = {m.message_id for m in await w.engine.receive(dlq, 10, 0, 0)}
+        dlq = await w.engine.queues.get_queue(ACCOUNT, "src-dlq")
+        before = {m.message_id for m in await w.engine.messages.receive(dlq, 10, 0, 0)}
         w.clock.advance(1)  # the visibility-0 receive above ends
         await w.moves.start(dlq_arn, None, None)
         await w.wait_status(dlq_arn, COMPLETED)
-        source = await w.engine.get_queue(ACCOUNT, "src")
-        after = {m.message_id for m in await w.engine.receive(source, 10, 30, 0)}
+        source = await w.engine.queues.get_queue(ACCOUNT, "src")
+        after = {m.message_id for m in await w.engine.messages.receive(source, 10, 30, 0)}
         assert len(after) == 3 and not after & before
 
     run(tmp_path, scenario)
@@ -155,16 +159,18 @@ def test_message_ids_are_new(tmp_path: Path) -> None:
 def test_back_to_the_original_sources(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(4, "one")
-        dlq = await w.engine.get_queue(ACCOUNT, "one-dlq")
+        dlq = await w.engine.queues.get_queue(ACCOUNT, "one-dlq")
         policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
         # Same region as its dead-letter queue: AWS refuses a DLQ in another region.
-        two = await w.engine.create_queue(
+        two = await w.engine.queues.create_queue(
             ACCOUNT, "us-east-1", "two", {"RedrivePolicy": policy}, {}
         )
-        await w.engine.send(two, [w.engine.prepare(two, Outgoing("x"), "s", w.clock.now_ms())])
+        await w.engine.messages.send(
+            two, [w.engine.messages.prepare(two, Outgoing("x"), "s", w.clock.now_ms())]
+        )
         for _ in range(3):
-            await w.engine.receive(two, 10, 0, 0)
-        assert (await w.engine.counts(dlq)).visible == 5
+            await w.engine.messages.receive(two, 10, 0, 0)
+        assert (await w.engine.queues.counts(dlq)).visible == 5
         await w.moves.start(dlq_arn, None, None)
         done = await w.wait_status(dlq_arn, COMPLETED)
         assert done.destination_arn is None and done.moved == 5
@@ -177,9 +183,11 @@ def test_back_to_the_original_sources(tmp_path: Path) -> None:
 def test_original_source_gone_fails(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(2)
-        dlq = await w.engine.get_queue(ACCOUNT, "src-dlq")
+        dlq = await w.engine.queues.get_queue(ACCOUNT, "src-dlq")
         # A message sent straight to the DLQ has no original source queue.
-        await w.engine.send(dlq, [w.engine.prepare(dlq, Outgoing("direct"), "s", w.clock.now_ms())])
+        await w.engine.messages.send(
+            dlq, [w.engine.messages.prepare(dlq, Outgoing("direct"), "s", w.clock.now_ms())]
+        )
         await w.moves.start(dlq_arn, None, None)
         done = await w.wait_status(dlq_arn, FAILED)
         assert (done.moved, done.failure_reason) == (2, QUEUE_GONE)
@@ -191,33 +199,40 @@ def test_original_source_gone_fails(tmp_path: Path) -> None:
 def test_start_rules(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(50)
-        plain = await w.engine.create_queue(ACCOUNT, "r", "plain", {}, {})
-        fifo = await w.engine.create_queue(ACCOUNT, "r", "f.fifo", {"FifoQueue": "true"}, {})
-        with pytest.raises(errors.InvalidParameter, match="Dead Letter Queue"):
-            await w.moves.start(queue_arn(plain), None, None)
+        plain = await w.engine.queues.create_queue(ACCOUNT, "r", "plain", {}, {})
+        fifo = await w.engine.queues.create_queue(ACCOUNT, "r", "f.fifo", {"FifoQueue": "true"}, {})
+        with pytest.raises(errors.InvalidParameter) as info:
+            await w.moves.start(plain.arn, None, None)
+        assert "Dead Letter Queue" in to_aws(info.value).message
         with pytest.raises(errors.ResourceNotFound) as info:
             await w.moves.start(dlq_arn + "x", None, None)
         assert info.value.parameter == "SourceArn"
         with pytest.raises(errors.ResourceNotFound) as info:
-            await w.moves.start(dlq_arn, queue_arn(plain) + "x", None)
+            await w.moves.start(dlq_arn, plain.arn + "x", None)
         assert info.value.parameter == "DestinationArn"
-        with pytest.raises(errors.InvalidParameter, match="format"):
+        with pytest.raises(errors.InvalidParameter) as info:
             await w.moves.start("not-an-arn", None, None)
-        with pytest.raises(errors.InvalidParameter, match="same type"):
-            await w.moves.start(dlq_arn, queue_arn(fifo), None)
-        with pytest.raises(errors.InvalidParameter, match="different"):
+        assert "format" in to_aws(info.value).message
+        with pytest.raises(errors.InvalidParameter) as info:
+            await w.moves.start(dlq_arn, fifo.arn, None)
+        assert "same type" in to_aws(info.value).message
+        with pytest.raises(errors.InvalidParameter) as info:
             await w.moves.start(dlq_arn, dlq_arn, None)
+        assert "different" in to_aws(info.value).message
         for rate in (0, 501):
-            with pytest.raises(errors.InvalidParameter, match="MaxNumberOfMessagesPerSecond"):
-                await w.moves.start(dlq_arn, queue_arn(plain), rate)
+            with pytest.raises(errors.InvalidParameter) as info:
+                await w.moves.start(dlq_arn, plain.arn, rate)
+            assert "MaxNumberOfMessagesPerSecond" in to_aws(info.value).message
         for limit in (0, 11):
-            with pytest.raises(errors.InvalidParameter, match="MaxResults"):
+            with pytest.raises(errors.InvalidParameter) as info:
                 await w.moves.list_tasks(dlq_arn, limit)
-        assert await w.moves.list_tasks(queue_arn(plain), 10) == []
+            assert "MaxResults" in to_aws(info.value).message
+        assert await w.moves.list_tasks(plain.arn, 10) == []
 
-        first = await w.moves.start(dlq_arn, queue_arn(plain), 1)
-        with pytest.raises(errors.InvalidParameter, match="already a task running"):
-            await w.moves.start(dlq_arn, queue_arn(plain), None)
+        first = await w.moves.start(dlq_arn, plain.arn, 1)
+        with pytest.raises(errors.InvalidParameter) as info:
+            await w.moves.start(dlq_arn, plain.arn, None)
+        assert "already a task running" in to_aws(info.value).message
         moved = await w.moves.cancel(w.moves.handle(first))
         assert 0 <= moved < 50
         done = await w.wait_status(dlq_arn, CANCELLED)
@@ -229,7 +244,7 @@ def test_start_rules(tmp_path: Path) -> None:
         with pytest.raises(errors.ResourceNotFound):
             await w.moves.cancel(encode_handle(first.task_id, dlq_arn + "x"))
 
-        second = await w.moves.start(dlq_arn, queue_arn(plain), None)
+        second = await w.moves.start(dlq_arn, plain.arn, None)
         await w.wait_status(dlq_arn, COMPLETED)
         listed = await w.moves.list_tasks(dlq_arn, 10)
         assert [t.task_id for t in listed] == [second.task_id, first.task_id]
@@ -254,10 +269,10 @@ def test_keeps_ten_most_recent_tasks(tmp_path: Path) -> None:
 def test_destination_deleted_mid_task_fails(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(30)
-        dest = await w.engine.create_queue(ACCOUNT, "r", "dest", {}, {})
-        await w.moves.start(dlq_arn, queue_arn(dest), 20)  # one message per 50 ms
+        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "dest", {}, {})
+        await w.moves.start(dlq_arn, dest.arn, 20)  # one message per 50 ms
         await w.wait_moved(dlq_arn, 2)
-        await w.engine.delete_queue(dest)
+        await w.engine.queues.delete_queue(dest)
         done = await w.wait_status(dlq_arn, FAILED, COMPLETED)
         assert (done.status, done.failure_reason) == (FAILED, QUEUE_GONE)
         assert 2 <= done.moved < 30
@@ -268,8 +283,8 @@ def test_destination_deleted_mid_task_fails(tmp_path: Path) -> None:
 def test_restart_resumes_without_loss_or_duplicate(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(40)
-        dest = await w.engine.create_queue(ACCOUNT, "r", "dest", {}, {})
-        await w.moves.start(dlq_arn, queue_arn(dest), 50)  # ~0.8 s for all
+        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "dest", {}, {})
+        await w.moves.start(dlq_arn, dest.arn, 50)  # ~0.8 s for all
         await w.wait_moved(dlq_arn, 5)
         await w.reopen()
         (interrupted,) = await w.moves.list_tasks(dlq_arn, 1)
@@ -286,8 +301,8 @@ def test_restart_resumes_without_loss_or_duplicate(tmp_path: Path) -> None:
 def test_cancel_of_a_task_without_runner_still_finishes(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(5)
-        dest = await w.engine.create_queue(ACCOUNT, "r", "dest", {}, {})
-        task = await w.moves.start(dlq_arn, queue_arn(dest), 1)
+        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "dest", {}, {})
+        task = await w.moves.start(dlq_arn, dest.arn, 1)
         await w.reopen()  # the task is RUNNING in the store, no runner yet
         assert await w.moves.cancel(w.moves.handle(task)) <= 1
         done = await w.wait_status(dlq_arn, CANCELLED)
@@ -299,10 +314,10 @@ def test_cancel_of_a_task_without_runner_still_finishes(tmp_path: Path) -> None:
 def test_source_deleted_mid_task_fails(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(30)
-        dest = await w.engine.create_queue(ACCOUNT, "r", "dest", {}, {})
-        task = await w.moves.start(dlq_arn, queue_arn(dest), 20)
+        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "dest", {}, {})
+        task = await w.moves.start(dlq_arn, dest.arn, 20)
         await w.wait_moved(dlq_arn, 2)
-        await w.engine.delete_queue(await w.engine.get_queue(ACCOUNT, "src-dlq"))
+        await w.engine.queues.delete_queue(await w.engine.queues.get_queue(ACCOUNT, "src-dlq"))
         for _ in range(500):
             stored = await w.store.get_move_task(task.task_id)
             assert stored is not None
@@ -322,31 +337,33 @@ def test_source_deleted_mid_task_fails(tmp_path: Path) -> None:
 def test_fifo_redrive_orders_moved_messages_after_the_destinations_own(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
-        dlq = await w.engine.create_queue(ACCOUNT, "r", "d.fifo", fifo, {})
-        policy = json.dumps({"deadLetterTargetArn": queue_arn(dlq), "maxReceiveCount": 1})
-        src = await w.engine.create_queue(
+        dlq = await w.engine.queues.create_queue(ACCOUNT, "r", "d.fifo", fifo, {})
+        policy = json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 1})
+        src = await w.engine.queues.create_queue(
             ACCOUNT, "r", "s.fifo", {**fifo, "RedrivePolicy": policy}, {}
         )
-        dest = await w.engine.create_queue(ACCOUNT, "r", "t.fifo", fifo, {})
+        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "t.fifo", fifo, {})
         now = w.clock.now_ms()
         for i in range(3):
             out = Outgoing(f"old{i}", group_id="g")
-            await w.engine.send(src, [w.engine.prepare(src, out, "s", now)])
+            await w.engine.messages.send(src, [w.engine.messages.prepare(src, out, "s", now)])
         for _ in range(10):
-            if (await w.engine.counts(dlq)).visible == 3:
+            if (await w.engine.queues.counts(dlq)).visible == 3:
                 break
-            for m in await w.engine.receive(src, 10, 0, 0):
-                await w.engine.change_visibility(src, [(m.receipt_handle, 0)])
-        assert (await w.engine.counts(dlq)).visible == 3
+            for m in await w.engine.messages.receive(src, 10, 0, 0):
+                await w.engine.messages.change_visibility(src, [(m.receipt_handle, 0)])
+        assert (await w.engine.queues.counts(dlq)).visible == 3
         out = Outgoing("own", group_id="g")
-        (own,) = await w.engine.send(dest, [w.engine.prepare(dest, out, "s", now)])
-        await w.moves.start(queue_arn(dlq), queue_arn(dest), None)
-        await w.wait_status(queue_arn(dlq), COMPLETED)
+        (own,) = await w.engine.messages.send(
+            dest, [w.engine.messages.prepare(dest, out, "s", now)]
+        )
+        await w.moves.start(dlq.arn, dest.arn, None)
+        await w.wait_status(dlq.arn, COMPLETED)
         got = []
         for _ in range(4):
-            (m,) = await w.engine.receive(dest, 1, 30, 0)
+            (m,) = await w.engine.messages.receive(dest, 1, 30, 0)
             got.append(m)
-            await w.engine.delete(dest, [m.receipt_handle])
+            await w.engine.messages.delete(dest, [m.receipt_handle])
         assert [m.body for m in got] == ["own", "old0", "old1", "old2"]
         seqs = [m.sequence_number or 0 for m in got]
         assert seqs == sorted(seqs) and len(set(seqs)) == 4

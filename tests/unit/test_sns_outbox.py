@@ -172,7 +172,7 @@ def test_retries_then_dead_letters_per_the_policy(tmp_path: Path) -> None:
         sns: SnsEngine, deliveries: Deliveries, sqs: SqsEngine, clock: FakeClock
     ) -> None:
         topic = (await sns.create_topic(ACCOUNT, REGION, "t", {}, {})).arn
-        dlq = await sqs.create_queue(ACCOUNT, REGION, "dlq", {}, {})
+        dlq = await sqs.queues.create_queue(ACCOUNT, REGION, "dlq", {}, {})
         policy = {"healthyRetryPolicy": {"minDelayTarget": 5, "maxDelayTarget": 5, "numRetries": 2}}
         await _confirmed_http(
             sns,
@@ -194,7 +194,7 @@ def test_retries_then_dead_letters_per_the_policy(tmp_path: Path) -> None:
         (last,) = await deliveries.claim(10)
         await deliveries.failed(last, Attempt(Result.RETRYABLE, "HTTP 500"))
         assert await deliveries.next_due() is None
-        (dead,) = await sqs.receive(dlq, 10, None, 0)
+        (dead,) = await sqs.messages.receive(dlq, 10, None, 0)
         assert json.loads(dead.body)["MessageId"] == published.message_id
         assert dead.body == last.entry.body
 

@@ -1,0 +1,350 @@
+"""SQS message flow: send, receive with long polling, delete, change visibility.
+
+Owns: every rule of a message's way through a queue — the checks a message must pass against its
+queue (FIFO ids and deduplication, size, delay), the clock arithmetic of delay, visibility and
+retention, redrive on receive, receipt handles, batch limits, and when long polls wait and wake.
+It reads a queue's configuration from ``Queue.config`` only (precomputed: nothing is parsed per
+request). Time comes from the injected ``Clock``; state lives in the injected ``Store``.
+Must not know: HTTP, botocore, wire dict shapes, SQL, queue attribute names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from densho.core import errors
+from densho.core.clock import Clock
+from densho.core.ids import uuid4
+from densho.core.queue_config import DedupScope, QueueConfig
+from densho.core.sqs_model import Attr, NewMessage, Queue, ReceivedMessage
+from densho.core.store import Claim, FifoSend, Handle, QueueGone
+from densho.sqs import handles, messages
+from densho.sqs.queues import Queues
+from densho.sqs.waiters import Waiters
+from densho.storage.base import Store
+
+FIFO_WINDOW_MS = 300_000  # deduplication and ReceiveRequestAttemptId: 5 minutes
+# SequenceNumbers are large on AWS (20 digits); the stored per-queue counter is offset by this.
+SEQUENCE_BASE = 10**19
+# MessageGroupId, MessageDeduplicationId, ReceiveRequestAttemptId: 1-128 alphanumeric or
+# punctuation characters (!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~).
+_FIFO_ID = re.compile(r"[\x21-\x7e]{1,128}")
+_BATCH_ENTRY_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+MAX_DELAY_S = 900
+MAX_VISIBILITY_S = 43_200
+MAX_WAIT_S = 20
+MAX_RECEIVE = 10  # messages per ReceiveMessage
+MAX_BATCH_ENTRIES = 10
+MAX_BATCH_BYTES = 1024 * 1024
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """One message a caller wants to send (already decoded from the wire)."""
+
+    body: str
+    attributes: dict[str, Attr] = field(default_factory=dict)
+    system_attributes: dict[str, Attr] = field(default_factory=dict)
+    delay_seconds: int | None = None
+    group_id: str | None = None
+    dedup_id: str | None = None
+
+
+@dataclass(slots=True)
+class Sent:
+    message_id: str
+    md5_body: str
+    md5_attributes: str | None
+    md5_system_attributes: str | None
+    sequence_number: int | None = None
+
+
+def fifo_send(queue: Queue, now_ms: int) -> FifoSend | None:
+    """The FIFO rules a send to ``queue`` stores under (None: a standard queue)."""
+    config = queue.config
+    if not config.fifo:
+        return None
+    return FifoSend(now_ms, FIFO_WINDOW_MS, config.dedup_scope is DedupScope.MESSAGE_GROUP)
+
+
+class MessageFlow:
+    def __init__(self, store: Store, clock: Clock, queues: Queues, waiters: Waiters) -> None:
+        self._store = store
+        self._clock = clock
+        self._queues = queues  # dead-letter queues, and whether a waited-on queue still exists
+        self._waiters = waiters
+
+    # --- send ---
+
+    def prepare(self, queue: Queue, out: Outgoing, sender_id: str, now: int) -> NewMessage:
+        """Validate one outgoing message against the queue and compute what is stored."""
+        if out.body == "":
+            raise errors.MissingParameter("MessageBody")
+        config = queue.config
+        dedup_id = out.dedup_id
+        if config.fifo:
+            dedup_id = _check_fifo(config, out)
+        elif out.dedup_id is not None:
+            raise errors.NotForQueueType("MessageDeduplicationId", out.dedup_id)
+        elif out.group_id is not None:
+            # Standard queues accept MessageGroupId since fair queues (2025).
+            _check_fifo_id("MessageGroupId", out.group_id)
+        raw = messages.encode_body(out.body)
+        if out.attributes:
+            messages.check_attributes(out.attributes)
+        if out.system_attributes:
+            messages.check_system_attributes(out.system_attributes)
+        if messages.size_of(raw, out.attributes) > config.max_message_bytes:
+            raise errors.MessageTooLong(config.max_message_bytes)
+        delay = out.delay_seconds
+        if delay is None or config.fifo:  # FIFO: _check_fifo rejected per-message delays
+            delay_ms = config.delay_ms
+        elif 0 <= delay <= MAX_DELAY_S:
+            delay_ms = delay * 1000
+        else:
+            raise errors.OutOfRange("DelaySeconds", delay, 0, MAX_DELAY_S)
+        md5_body, md5_attrs, md5_sys = messages.digests(raw, out.attributes, out.system_attributes)
+        return NewMessage(
+            message_id=uuid4(),
+            body=out.body,
+            attributes=out.attributes,
+            system_attributes=out.system_attributes,
+            md5_body=md5_body,
+            md5_attributes=md5_attrs,
+            md5_system_attributes=md5_sys,
+            sent_ms=now,
+            visible_ms=now + delay_ms,
+            sender_id=sender_id,
+            group_id=out.group_id,
+            dedup_id=dedup_id,
+        )
+
+    async def send(self, queue: Queue, prepared: list[NewMessage]) -> list[Sent]:
+        """Store prepared messages atomically (one commit) and wake long polls."""
+        fifo = fifo_send(queue, self._clock.now_ms()) if queue.config.fifo else None
+        try:
+            stored = await self._store.send(queue.id, prepared, fifo)
+        except QueueGone:
+            raise self._queues.gone(queue) from None
+        self._waiters.notify(queue.id, len(prepared))
+        base = None if fifo is None else SEQUENCE_BASE
+        return [
+            Sent(
+                message_id,
+                m.md5_body,
+                m.md5_attributes,
+                m.md5_system_attributes,
+                None if base is None else base + seq,
+            )
+            for m, (message_id, seq) in zip(prepared, stored, strict=True)
+        ]
+
+    @staticmethod
+    def check_batch(ids: Sequence[str], sizes: Sequence[int] | None = None) -> None:
+        if not ids:
+            raise errors.EmptyBatch()
+        if len(ids) > MAX_BATCH_ENTRIES:
+            raise errors.TooManyEntries(len(ids))
+        seen: set[str] = set()
+        for entry_id in ids:
+            if not _BATCH_ENTRY_ID.fullmatch(entry_id):
+                raise errors.InvalidBatchEntryId(entry_id)
+            if entry_id in seen:
+                raise errors.BatchIdsNotDistinct(entry_id)
+            seen.add(entry_id)
+        if sizes is not None and sum(sizes) > MAX_BATCH_BYTES:
+            raise errors.BatchTooLong(sum(sizes), MAX_BATCH_BYTES)
+
+    # --- receive ---
+
+    async def receive(
+        self,
+        queue: Queue,
+        max_messages: int,
+        visibility_s: int | None,
+        wait_s: int | None,
+        attempt_id: str | None = None,
+    ) -> list[ReceivedMessage]:
+        config = queue.config
+        if not 1 <= max_messages <= MAX_RECEIVE:
+            raise errors.OutOfRange("MaxNumberOfMessages", max_messages, 1, MAX_RECEIVE)
+        visibility_ms = _optional_ms("VisibilityTimeout", visibility_s, MAX_VISIBILITY_S)
+        if visibility_ms is None:
+            visibility_ms = config.visibility_timeout_ms
+        wait_ms = _optional_ms("WaitTimeSeconds", wait_s, MAX_WAIT_S)
+        if wait_ms is None:
+            wait_ms = config.receive_wait_ms
+        if attempt_id is not None:
+            _check_fifo_id("ReceiveRequestAttemptId", attempt_id)
+            if not config.fifo:
+                attempt_id = None  # only FIFO queues honour it; standard queues ignore it
+        dlq, max_receives = await self._dead_letter_queue(config)
+        deadline = self._clock.now_ms() + wait_ms
+        while True:
+            woken = self._waiters.register(queue.id)
+            try:
+                found = await self._claim_once(
+                    queue, max_messages, visibility_ms, dlq, max_receives, attempt_id
+                )
+            except BaseException:
+                self._waiters.forget(queue.id, woken)
+                raise
+            rows, next_visible = found
+            if rows:
+                if woken.done():  # a wake-up meant for someone else: pass it on
+                    self._waiters.notify(queue.id)
+                else:
+                    self._waiters.forget(queue.id, woken)
+                return rows
+            now = self._clock.now_ms()
+            if now >= deadline or self._waiters.closing:
+                self._waiters.forget(queue.id, woken)
+                return []
+            wake_at = deadline if next_visible is None else min(deadline, next_visible)
+            try:
+                await self._waiters.wait(woken, max(wake_at - now, 1) / 1000)
+            finally:
+                self._waiters.forget(queue.id, woken)
+            current = await self._queues.lookup(queue.account, queue.name)
+            if current is None or current.id != queue.id:  # deleted while we waited
+                raise errors.QueueNotFound(queue.name)
+
+    async def _claim_once(
+        self,
+        queue: Queue,
+        max_messages: int,
+        visibility_ms: int,
+        dlq: Queue | None,
+        max_receives: int,
+        attempt_id: str | None,
+    ) -> tuple[list[ReceivedMessage], int | None]:
+        """One claim transaction: the messages (with receipt handles) or the next visible_at."""
+        now = self._clock.now_ms()
+        config = queue.config
+        claim = Claim(
+            queue_id=queue.id,
+            now_ms=now,
+            limit=max_messages,
+            visible_until_ms=now + visibility_ms,
+            retention_cutoff_ms=now - config.retention_ms,
+            nonce=random.getrandbits(62),
+            dead_letter_queue_id=None if dlq is None else dlq.id,
+            max_receive_count=max_receives,
+            fifo=config.fifo,
+            attempt_id=attempt_id,
+            attempt_window_ms=FIFO_WINDOW_MS,
+        )
+        rows, next_visible, moved = await self._store.receive(claim)
+        if moved and dlq is not None:
+            self._waiters.notify(dlq.id, moved)
+        return [
+            _with_handle(m, handles.encode(queue.id, m.row, m.nonce)) for m in rows
+        ], next_visible
+
+    async def _dead_letter_queue(self, config: QueueConfig) -> tuple[Queue | None, int]:
+        """The queue's dead-letter queue and maxReceiveCount, if it has a live one."""
+        target = config.dead_letter
+        if target is None:
+            return None, 0
+        return await self._queues.lookup(target.account, target.name), target.max_receive_count
+
+    # --- delete and visibility ---
+
+    @staticmethod
+    def _handle_for(queue: Queue, receipt_handle: str) -> Handle:
+        handle = handles.decode(receipt_handle)
+        if handle.queue_id != queue.id:
+            raise errors.ReceiptHandleInvalid(receipt_handle)
+        return handle
+
+    async def delete(self, queue: Queue, receipt_handles: Sequence[str]) -> list[Exception | None]:
+        """Delete by receipt handle; per handle, None or the error. A stale handle (the message
+        was received again, or is already gone) succeeds without effect, as on AWS."""
+        results: list[Exception | None] = []
+        valid: list[Handle] = []
+        for text in receipt_handles:
+            try:
+                valid.append(self._handle_for(queue, text))
+                results.append(None)
+            except errors.DomainError as exc:
+                results.append(exc)
+        if valid:
+            deleted = await self._store.delete_messages(valid)
+            if queue.config.fifo and any(deleted):
+                # Deleting a group's in-flight message unlocks the group: its next message may
+                # be deliverable now, so waiting long polls must look again.
+                self._waiters.notify(queue.id, sum(deleted))
+        return results
+
+    async def change_visibility(
+        self, queue: Queue, changes: Sequence[tuple[str, int]]
+    ) -> list[Exception | None]:
+        now = self._clock.now_ms()
+        results: list[Exception | None] = [None] * len(changes)
+        todo: list[tuple[int, Handle, int]] = []
+        for i, (text, timeout_s) in enumerate(changes):
+            try:
+                handle = self._handle_for(queue, text)
+                if not 0 <= timeout_s <= MAX_VISIBILITY_S:
+                    raise errors.OutOfRange("VisibilityTimeout", timeout_s, 0, MAX_VISIBILITY_S)
+                todo.append((i, handle, now + timeout_s * 1000))
+            except errors.DomainError as exc:
+                results[i] = exc
+        if todo:
+            outcomes = await self._store.change_visibility(
+                [(h, at) for _, h, at in todo], now, MAX_VISIBILITY_S * 1000
+            )
+            released = 0
+            for (i, _, at), outcome in zip(todo, outcomes, strict=True):
+                text, timeout_s = changes[i]
+                if outcome == "gone":
+                    results[i] = errors.MessageNotAvailable(text)
+                elif outcome == "not-inflight":
+                    results[i] = errors.MessageNotInflight()
+                elif outcome == "too-long":
+                    results[i] = errors.VisibilityBeyondLimit(timeout_s, MAX_VISIBILITY_S)
+                elif at <= now:
+                    released += 1
+            if released:
+                self._waiters.notify(queue.id, released)
+        return results
+
+
+def _optional_ms(parameter: str, seconds: int | None, high: int) -> int | None:
+    """A ReceiveMessage duration given in seconds, in milliseconds (None: not given)."""
+    if seconds is None:
+        return None
+    if not 0 <= seconds <= high:
+        raise errors.OutOfRange(parameter, seconds, 0, high)
+    return seconds * 1000
+
+
+def _check_fifo(config: QueueConfig, out: Outgoing) -> str:
+    """FIFO send rules; returns the deduplication id to use."""
+    if out.group_id is None:
+        raise errors.MissingParameter("MessageGroupId")
+    _check_fifo_id("MessageGroupId", out.group_id)
+    if out.delay_seconds is not None:
+        raise errors.NotForQueueType("DelaySeconds", out.delay_seconds)
+    if out.dedup_id is not None:
+        _check_fifo_id("MessageDeduplicationId", out.dedup_id)
+        return out.dedup_id
+    if not config.content_based_dedup:
+        raise errors.DedupIdRequired()
+    return hashlib.sha256(out.body.encode("utf-8")).hexdigest()
+
+
+def _check_fifo_id(parameter: str, value: str) -> None:
+    if not _FIFO_ID.fullmatch(value):
+        raise errors.InvalidFifoId(parameter, value)
+
+
+def _with_handle(m: ReceivedMessage, handle: str) -> ReceivedMessage:
+    m.receipt_handle = handle
+    if m.sequence_number is not None:
+        m.sequence_number += SEQUENCE_BASE
+    return m
