@@ -13,6 +13,7 @@ import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import orjson
 
@@ -24,6 +25,7 @@ from densho.core.sqs_model import Attr, NewMessage, Queue, QueueCounts, Received
 from densho.core.store import QUEUE, Claim, FifoSend, Handle, QueueGone
 from densho.sqs import attributes as qattrs
 from densho.sqs import handles, messages, policy_statements, redrive
+from densho.sqs.visibility import refusal
 from densho.sqs.waiters import Waiters
 from densho.storage.base import Store
 
@@ -652,7 +654,9 @@ class SqsEngine:
                 results[i] = exc
         if todo:
             outcomes = await self._store.change_visibility(
-                [(h, at) for _, h, at in todo], now, MAX_VISIBILITY_S * 1000
+                [(h, at) for _, h, at in todo],
+                now,
+                partial(refusal, max_ms=MAX_VISIBILITY_S * 1000),
             )
             released = 0
             for (i, _, at), outcome in zip(todo, outcomes, strict=True):

@@ -12,6 +12,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import pytest
 
@@ -19,12 +20,14 @@ from densho.core.move_model import CANCELLED, COMPLETED, RUNNING, MoveTask
 from densho.core.sns_model import Delivery, PublishItem, Subscription, Topic, TopicDedup
 from densho.core.sqs_model import Attr, NewMessage
 from densho.core.store import Claim, FifoSend, Handle, Lease, QueueGone
+from densho.sqs.visibility import refusal
 from densho.storage.open import AnyStore
 from tests.contract.conftest import Backend
 
 pytestmark = pytest.mark.timeout(60)
 
 T0 = 1_700_000_000_000
+VISIBILITY = partial(refusal, max_ms=43_200_000)  # the engine's rule, 12 hours at most
 Scenario = Callable[[AnyStore], Awaitable[None]]
 
 
@@ -198,18 +201,18 @@ def test_change_visibility_outcomes(backend: Backend) -> None:
         a, b = (Handle(qid, m.row, m.nonce) for m in got)
         gone = Handle(qid, a.seq, a.nonce ^ 1)
         outcomes = await store.change_visibility(
-            [(a, T0 + 60_000), (gone, T0), (b, T0 + 43_200_001)], T0, 43_200_000
+            [(a, T0 + 60_000), (gone, T0), (b, T0 + 43_200_001)], T0, VISIBILITY
         )
-        assert outcomes == ["ok", "gone", "too-long"]
+        assert outcomes == [None, "gone", "too-long"]
         got, _, _ = await store.receive(claim(qid, now=T0 + 30_000))
         assert [m.body for m in got] == ["b", "c"]
         c = next(Handle(qid, m.row, m.nonce) for m in got if m.body == "c")
         # a now stays hidden until T0 + 60 s; release it at once.
-        assert await store.change_visibility([(a, T0 + 30_000)], T0 + 30_000, 43_200_000) == ["ok"]
+        assert await store.change_visibility([(a, T0 + 30_000)], T0 + 30_000, VISIBILITY) == [None]
         got, _, _ = await store.receive(claim(qid, now=T0 + 30_000))
         assert [m.body for m in got] == ["a"]
         # c's visibility timeout ended at T0 + 60 s: it is not in flight any more.
-        outcome = await store.change_visibility([(c, T0 + 90_000)], T0 + 70_000, 43_200_000)
+        outcome = await store.change_visibility([(c, T0 + 90_000)], T0 + 70_000, VISIBILITY)
         assert outcome == ["not-inflight"]
 
     run(backend, scenario)

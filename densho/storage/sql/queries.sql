@@ -1,5 +1,6 @@
--- Named queries shared by the backends. A backend overrides a name where its SQL differs.
--- Parameters are named (:name); both sqlite3 and the PostgreSQL layer bind them by name.
+-- Named queries of queues and messages, shared by the backends; pg_queries.sql overrides a name
+-- where PostgreSQL's SQL differs. Parameters are named (:name); both sqlite3 and the PostgreSQL
+-- layer bind them by name. An array parameter (Tx.array) is a JSON text here, read with json_each.
 
 -- name: insert_queue
 INSERT INTO queues (account, name, region, attributes, tags, created_ms, modified_ms)
@@ -136,7 +137,17 @@ SELECT min(visible_ms) FROM messages
 WHERE queue_id = :queue_id AND visible_ms > :now AND sent_ms > :cutoff;
 
 -- name: delete_message
-DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce;
+-- Whether the row was a FIFO queue's (its group may be unlocked now); no row: not current.
+DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce
+RETURNING fifo_seq IS NOT NULL;
+
+-- name: delete_messages
+-- Several handles at once: the row ids of those that were current.
+DELETE FROM messages WHERE seq IN (
+    SELECT m.seq FROM json_each(:seqs) AS s JOIN json_each(:nonces) AS n ON n.key = s.key
+    JOIN messages AS m ON m.seq = s.value AND m.nonce = n.value AND m.queue_id = :queue_id
+)
+RETURNING seq, fifo_seq IS NOT NULL;
 
 -- name: visibility_row
 SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id;
@@ -146,9 +157,9 @@ UPDATE messages SET visible_ms = :visible WHERE seq = :seq;
 
 -- name: counts
 SELECT
-    coalesce(sum(visible_ms <= :now), 0),
-    coalesce(sum(visible_ms > :now AND receive_count > 0), 0),
-    coalesce(sum(visible_ms > :now AND receive_count = 0), 0)
+    count(*) FILTER (WHERE visible_ms <= :now),
+    count(*) FILTER (WHERE visible_ms > :now AND receive_count > 0),
+    count(*) FILTER (WHERE visible_ms > :now AND receive_count = 0)
 FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
 
 -- name: expire
@@ -176,7 +187,20 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
 
--- Fair queues (standard queues with message groups): see densho/storage/sqlite_fair.py. Every
+-- name: claim_fifo_rows
+-- One writer: as claim_rows (PostgreSQL's differs).
+UPDATE messages
+SET visible_ms = :visible_until,
+    receive_count = receive_count + 1,
+    first_receive_ms = COALESCE(first_receive_ms, :now),
+    last_receive_ms = :now,
+    nonce = :nonce
+WHERE seq IN (SELECT value FROM json_each(:seqs))
+RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
+          sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
+          nonce;
+
+-- Fair queues (standard queues with message groups): see densho/storage/fair.py. Every
 -- query tests "fifo_seq IS NULL" and a group_id comparison so SQLite uses the partial index
 -- messages_fair; '' is the ungrouped messages of a fair queue, so group scans start after it.
 
@@ -203,7 +227,7 @@ v(group_id, visible) AS (
                 SELECT 1 FROM messages AS m
                 WHERE m.queue_id = :queue_id AND m.group_id = g.group_id AND m.fifo_seq IS NULL
                   AND m.visible_ms <= :now
-                LIMIT :need))
+                LIMIT :need) AS s)
     FROM g WHERE g.group_id IS NOT NULL
 )
 SELECT v.group_id, v.visible,
@@ -211,7 +235,7 @@ SELECT v.group_id, v.visible,
             SELECT 1 FROM messages AS m
             WHERE m.queue_id = :queue_id AND m.group_id = v.group_id AND m.fifo_seq IS NULL
               AND m.visible_ms > :now AND m.receive_count > 0
-            LIMIT :cap)) ELSE 0 END
+            LIMIT :cap) AS s) ELSE 0 END
 FROM v;
 
 -- name: fair_group_heads
