@@ -195,20 +195,22 @@ class Store(Backend):
 
     async def delete_messages(self, handles: list[Handle]) -> list[bool]:
         """Delete each row whose handle is current; True where a row was deleted."""
-        by_queue: dict[int, list[int]] = {}
-        for i, h in enumerate(handles):
-            by_queue.setdefault(h.queue_id, []).append(i)
 
         async def op(tx: Tx) -> list[bool]:
+            if not self.shared:
+                # One writer, nobody to wake: a statement per handle costs microseconds (a row
+                # count less than a RETURNING, a batch statement more than ten single ones).
+                return [await tx.execute("delete_message", _current(h)) == 1 for h in handles]
             if len(handles) == 1:
-                h = handles[0]
-                args = {"seq": h.seq, "queue_id": h.queue_id, "nonce": h.nonce}
-                fifo = await tx.fetchval("delete_message", args)
+                fifo = await tx.fetchval("delete_message", _current(handles[0]))
                 if fifo:  # a FIFO group may be unlocked now
-                    tx.wake(h.queue_id, 1)
+                    tx.wake(handles[0].queue_id, 1)
                 return [fifo is not None]
             out = [False] * len(handles)
-            for queue_id, indexes in by_queue.items():  # one statement per queue
+            by_queue: dict[int, list[int]] = {}
+            for i, h in enumerate(handles):
+                by_queue.setdefault(h.queue_id, []).append(i)
+            for queue_id, indexes in by_queue.items():  # one statement per queue (round trip)
                 args = {
                     "queue_id": queue_id,
                     "seqs": tx.array([handles[i].seq for i in indexes]),
@@ -222,7 +224,7 @@ class Store(Backend):
                             tx.wake(queue_id, 1)
             return out
 
-        return await (self._one(op) if len(by_queue) == 1 else self._tx(op))
+        return await (self._one(op) if self.shared or len(handles) == 1 else self._tx(op))
 
     async def change_visibility(
         self, changes: list[tuple[Handle, int]], now_ms: int, refuse: VisibilityRule
@@ -266,3 +268,8 @@ class Store(Backend):
             await tx.execute("expire_attempts", {"now": now_ms})
 
         await self._tx(op)
+
+
+def _current(h: Handle) -> dict[str, int]:
+    """The arguments of ``delete_message``: the row, if the handle's receive is its latest."""
+    return {"seq": h.seq, "queue_id": h.queue_id, "nonce": h.nonce}

@@ -8,9 +8,10 @@ fdatasynced past that commit by the syncer process (``densho.storage.syncer``). 
 under way, the jobs of one event-loop iteration share a transaction; while one runs, jobs
 gather and go in one transaction as soon as it returns, so there is one commit per fdatasync
 (fewer, fuller transactions write fewer WAL pages). Syncs complete in commit order, so an
-answered commit implies every earlier one is durable. Each operation runs synchronously through
-``SqliteTx``, whose coroutines never suspend (``tx.drive``). What only SQLite does: sends, as
-statements of the one writer (consecutive row ids; FIFO sequence and deduplication in SQL).
+answered commit implies every earlier one is durable. The operations of a transaction run in one
+coroutine over ``SqliteTx``, whose methods never suspend: ``tx.drive`` runs it synchronously, in
+one step. What only SQLite does: sends, as statements of the one writer (consecutive row ids;
+FIFO sequence and deduplication in SQL).
 
 Why this shape: handing each job to a writer thread, or each sync to a syncer thread, cost more
 than the SQL and the sync themselves — every hand-off meant taking the GIL from the busy event
@@ -257,8 +258,15 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         batch, self._pending = self._pending, []
         if not batch:
             return
-        assert self._conn is not None and self._sqltx is not None
-        outcomes = _execute(self._conn, self._sqltx, batch)
+        conn, tx = self._conn, self._sqltx
+        assert conn is not None and tx is not None
+        try:
+            outcomes = drive(_execute(conn, tx, batch))
+        except RuntimeError as exc:  # an operation awaited something else: a bug
+            log.exception("sqlite transaction abandoned")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            outcomes = [(fut, False, exc) for _, _, fut in batch]
         syncer = self._syncer
         if syncer is None:  # NORMAL: answer at commit; the WAL reaches the disk at a checkpoint
             _settle(outcomes)
@@ -270,13 +278,14 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         except OSError:
             self._syncer_lost()
 
-    async def _tx(self, op: Op[T]) -> T:
-        return await self._submit(op, False)
+    # Not coroutines: the caller awaits the future itself, so an answer resumes one frame fewer.
+    def _tx(self, op: Op[T]) -> asyncio.Future[T]:
+        return self._submit(op, False)
 
-    async def _one(self, op: Op[T]) -> T:
-        return await self._submit(op, True)
+    def _one(self, op: Op[T]) -> asyncio.Future[T]:
+        return self._submit(op, True)
 
-    async def _submit(self, op: Op[T], single: bool) -> T:
+    def _submit(self, op: Op[T], single: bool) -> asyncio.Future[T]:
         """Run ``op`` in the next group commit; ``single`` when it writes with at most one
         statement (then it needs no savepoint of its own)."""
         loop = self._loop
@@ -288,7 +297,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         # per sync writes fewer pages than one per loop iteration.
         if not self._unsynced:
             self._flush_soon()
-        return await fut
+        return fut
 
     def _flush_soon(self) -> None:
         """Commit the pending jobs on the next loop turn: every job submitted before then shares
@@ -356,7 +365,9 @@ async def _send_fifo(tx: Tx, queue_id: int, rows: list[dict[str, Any]], fifo: Fi
     return out
 
 
-def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> list[Outcome]:
+async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> list[Outcome]:
+    """One group commit: every operation of the batch, awaited in turn in this one coroutine
+    (``drive`` runs it: nothing in it suspends)."""
     outcomes: list[Outcome] = []
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -365,7 +376,7 @@ def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> list[O
                 # One write statement: SQLite undoes a failed statement by itself without
                 # aborting the transaction, so no savepoint is needed.
                 try:
-                    outcomes.append((fut, True, drive(op(tx))))
+                    outcomes.append((fut, True, await op(tx)))
                 except Exception as exc:
                     if not conn.in_transaction:
                         raise
@@ -373,7 +384,7 @@ def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> list[O
                 continue
             conn.execute("SAVEPOINT job")
             try:
-                result = drive(op(tx))
+                result = await op(tx)
             except Exception as exc:
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")

@@ -9,14 +9,16 @@ Must not know: any database driver; SQS or SNS rules.
 Every operation is an ``async def op(tx) -> result``. On PostgreSQL the store awaits it inside a
 pooled connection's transaction. On SQLite the store runs it on the event loop inside its group
 commit (``sqlite.py``), where nothing may wait: that ``Tx``'s methods are coroutines that return
-without ever suspending, so ``drive`` runs an operation to its end in one step — the same code,
-synchronous there.
+without ever suspending, so the coroutine that awaits a transaction's operations in turn never
+suspends either, and ``drive`` runs it to its end in one step — the same code, synchronous there.
+(Driving the batch rather than each operation keeps an operation's cost that of a call: no
+StopIteration per operation.)
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -68,14 +70,15 @@ class Tx(Protocol):
         ...
 
 
-def drive(op: Coroutine[Any, Any, T]) -> T:
-    """Run an operation that never suspends to its end, synchronously (the SQLite store's)."""
+def drive(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends to its end, synchronously; RuntimeError (and the
+    coroutine closed) if it does suspend: something in it awaited more than a SQLite ``Tx``."""
     try:
-        op.send(None)
+        work.send(None)
     except StopIteration as done:
         result: T = done.value
         return result
-    op.close()
+    work.close()
     raise RuntimeError("a SQLite store operation awaited something other than its Tx")
 
 
@@ -90,12 +93,12 @@ class Backend(ABC):
     _groups: GroupHints
 
     @abstractmethod
-    async def _tx(self, op: Op[T]) -> T:
+    def _tx(self, op: Op[T]) -> Awaitable[T]:
         """Run ``op`` as one transaction: a returned call means it committed (durably, as the
         backend's synchronous mode promises); an exception, that none of it did."""
 
     @abstractmethod
-    async def _one(self, op: Op[T]) -> T:
+    def _one(self, op: Op[T]) -> Awaitable[T]:
         """Run ``op``, which writes with one statement at most and raises only when that
         statement changed nothing: it needs no transaction (or savepoint) of its own."""
 

@@ -136,6 +136,12 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
 UPDATE messages SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0
 WHERE seq = ANY(:seqs::bigint[]);
 
+-- name: delete_message
+-- Whether the row was a FIFO queue's (its group may be unlocked now: tell the other nodes);
+-- no row: the handle is not current.
+DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce
+RETURNING fifo_seq IS NOT NULL;
+
 -- name: delete_messages
 -- Several handles at once: the row ids of those that were current.
 DELETE FROM messages AS m

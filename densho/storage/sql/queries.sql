@@ -137,17 +137,7 @@ SELECT min(visible_ms) FROM messages
 WHERE queue_id = :queue_id AND visible_ms > :now AND sent_ms > :cutoff;
 
 -- name: delete_message
--- Whether the row was a FIFO queue's (its group may be unlocked now); no row: not current.
-DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce
-RETURNING fifo_seq IS NOT NULL;
-
--- name: delete_messages
--- Several handles at once: the row ids of those that were current.
-DELETE FROM messages WHERE seq IN (
-    SELECT m.seq FROM json_each(:seqs) AS s JOIN json_each(:nonces) AS n ON n.key = s.key
-    JOIN messages AS m ON m.seq = s.value AND m.nonce = n.value AND m.queue_id = :queue_id
-)
-RETURNING seq, fifo_seq IS NOT NULL;
+DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce;
 
 -- name: visibility_row
 SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id;
