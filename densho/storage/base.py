@@ -216,11 +216,13 @@ class Store(Backend):
                     "seqs": tx.array([handles[i].seq for i in indexes]),
                     "nonces": tx.array([handles[i].nonce for i in indexes]),
                 }
-                deleted = {r[0]: r[1] for r in await tx.fetchall("delete_messages", args)}
+                rows = await tx.fetchall("delete_messages", args)
+                deleted = {(r[0], r[1]): r[2] for r in rows}
                 for i in indexes:
-                    if handles[i].seq in deleted:
+                    key = (handles[i].seq, handles[i].nonce)
+                    if key in deleted:
                         out[i] = True
-                        if deleted.pop(handles[i].seq):  # a repeated handle deletes once
+                        if deleted.pop(key):  # a repeated handle deletes once
                             tx.wake(queue_id, 1)
             return out
 

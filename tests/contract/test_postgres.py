@@ -34,7 +34,7 @@ from densho.sns.signing.keys import shared_signer
 from densho.sns.signing.signer import string_to_sign
 from densho.storage import postgres_migrations
 from densho.storage.postgres import PostgresStore
-from tests.contract.test_store_contract import T0, VISIBILITY, claim, fifo_send, msg
+from tests.contract.scenarios import T0, VISIBILITY, claim, fifo_send, msg
 from tests.support import pg
 
 pytestmark = [

@@ -143,11 +143,11 @@ DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonc
 RETURNING fifo_seq IS NOT NULL;
 
 -- name: delete_messages
--- Several handles at once: the row ids of those that were current.
+-- Several handles at once: the row id and nonce of those that were current.
 DELETE FROM messages AS m
 USING unnest(:seqs::bigint[], :nonces::bigint[]) AS h(seq, nonce)
 WHERE m.seq = h.seq AND m.nonce = h.nonce AND m.queue_id = :queue_id
-RETURNING m.seq, m.fifo_seq IS NOT NULL;
+RETURNING m.seq, m.nonce, m.fifo_seq IS NOT NULL;
 
 -- name: visibility_row
 SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id
