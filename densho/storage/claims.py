@@ -145,9 +145,10 @@ async def fifo(tx: Tx, args: dict[str, Any], claim: Claim, shared: bool) -> Got:
             break
     if not chosen:
         return [], await tx.fetchval("next_visible", args), moved
-    # The group is held (one writer, or its lock): these rows are claimed, never skipped, which
-    # would deliver a group out of order.
-    rows = _in_order(await _claim_rows(tx, "claim_fifo_rows", args, chosen), chosen)
+    # Several nodes: the group is held (its lock), so these rows are claimed, never skipped,
+    # which would deliver a group out of order (claim_fifo_rows, not claim_rows' SKIP LOCKED).
+    name = "claim_fifo_rows" if shared else "claim_rows"
+    rows = _in_order(await _claim_rows(tx, name, args, chosen), chosen)
     if claim.attempt_id is not None:
         attempt = {
             **args,

@@ -177,19 +177,6 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
 
--- name: claim_fifo_rows
--- One writer: as claim_rows (PostgreSQL's differs).
-UPDATE messages
-SET visible_ms = :visible_until,
-    receive_count = receive_count + 1,
-    first_receive_ms = COALESCE(first_receive_ms, :now),
-    last_receive_ms = :now,
-    nonce = :nonce
-WHERE seq IN (SELECT value FROM json_each(:seqs))
-RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
-          sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
-          nonce;
-
 -- Fair queues (standard queues with message groups): see densho/storage/fair.py. Every
 -- query tests "fifo_seq IS NULL" and a group_id comparison so SQLite uses the partial index
 -- messages_fair; '' is the ungrouped messages of a fair queue, so group scans start after it.
