@@ -38,7 +38,6 @@ from densho.sns.signing.signer import Signer
 from densho.sqs.engine import SqsEngine
 from densho.sqs.move_tasks import ADOPT_EVERY_S, MoveTasks
 from densho.storage.open import from_url
-from densho.storage.postgres import PostgresStore
 
 log = logging.getLogger("densho")
 
@@ -68,11 +67,11 @@ class App:
             self._signer,
             relay_email=settings.smtp_relay is not None,
         )
-        if isinstance(self.store, PostgresStore):
+        if self.store.cluster is not None:
             # Other nodes' commits wake this node's long polls, as this node's own sends do,
             # and their changes to queues and topics drop this node's cached copies.
-            self.store.set_wake(self.engine.wake)
-            self.store.set_forget(self._forget)
+            self.store.cluster.set_wake(self.engine.wake)
+            self.store.cluster.set_forget(self._forget)
         # SNS deliveries outside densho (HTTP/S, email) from the durable outbox.
         self.deliveries = Deliveries(self.sns, self.store, SystemClock())
         self.delivery = DeliveryWorker(
@@ -105,8 +104,8 @@ class App:
 
     async def startup(self) -> None:
         await self.store.open()
-        if isinstance(self.store, PostgresStore):
-            self._shared_signer = await shared_signer(self.store, SystemClock().now_ms())
+        if self.store.cluster is not None:  # several nodes sign with the key they share
+            self._shared_signer = await shared_signer(self.store.cluster, SystemClock().now_ms())
         await self.moves.adopt()  # message move tasks a restart interrupted carry on
         self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
         self._maintenance = asyncio.create_task(self._maintain())

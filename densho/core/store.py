@@ -1,12 +1,15 @@
 """What storage and the layers above it exchange: the records of a storage call and its errors.
 
-Owns: ``Claim`` (a receive), ``FifoSend``, ``Handle`` (a decoded receipt handle), ``Lease`` (a
-move task's), the ``Sharing.changed`` kinds, and the errors every backend raises.
+Owns: ``Claim`` (a receive), ``FifoSend``, ``Handle`` (a decoded receipt handle), the row a
+change of visibility finds and the shape of the rule that judges it (``VisibilityRow``,
+``VisibilityRule``), ``Lease`` (a move task's), the ``changed`` kinds, and the errors every
+backend raises.
 Must not know: SQL, any backend, SQS rules, the wire.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -25,7 +28,7 @@ class QueueGone(LookupError):
         self.queue_id = queue_id
 
 
-# What ``Sharing.changed`` names: a queue (its id) or an SNS topic (its ARN), whose cached
+# What ``Store.changed`` names: a queue (its id) or an SNS topic (its ARN), whose cached
 # records — the queue's, or the topic's and its subscriptions' — other nodes should forget.
 QUEUE = "queue"
 TOPIC = "topic"
@@ -72,6 +75,21 @@ class Handle:
     queue_id: int
     seq: int
     nonce: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisibilityRow:
+    """A message row as a change of its visibility finds it."""
+
+    nonce: int  # of its latest receive: the current receipt handle's
+    visible_ms: int
+    last_receive_ms: int | None
+
+
+# The engine's rule for one change of visibility: (handle, its row or None when there is none,
+# the new visible_at, now) -> None to apply the change, else why not (the store applies the
+# verdict in the transaction that read the row).
+VisibilityRule = Callable[[Handle, VisibilityRow | None, int, int], str | None]
 
 
 @dataclass(frozen=True, slots=True)

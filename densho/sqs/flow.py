@@ -14,6 +14,7 @@ import hashlib
 import random
 import re
 from collections.abc import Sequence
+from functools import partial
 from dataclasses import dataclass, field
 
 from densho.core import errors
@@ -24,6 +25,7 @@ from densho.core.sqs_model import Attr, NewMessage, Queue, ReceivedMessage
 from densho.core.store import Claim, FifoSend, Handle, QueueGone
 from densho.sqs import handles, messages
 from densho.sqs.queues import Queues
+from densho.sqs.visibility import refusal
 from densho.sqs.waiters import Waiters
 from densho.storage.base import Store
 
@@ -296,7 +298,9 @@ class MessageFlow:
                 results[i] = exc
         if todo:
             outcomes = await self._store.change_visibility(
-                [(h, at) for _, h, at in todo], now, MAX_VISIBILITY_S * 1000
+                [(h, at) for _, h, at in todo],
+                now,
+                partial(refusal, max_ms=MAX_VISIBILITY_S * 1000),
             )
             released = 0
             for (i, _, at), outcome in zip(todo, outcomes, strict=True):

@@ -1,39 +1,60 @@
-"""The storage contract every backend implements.
+"""The SQS store: queues and messages, each operation written once for both backends.
 
-Owns: the method list and each method's atomicity promise.
-Must not know: SQS semantics beyond what the methods state; the engine decides, storage applies.
+Owns: the operations on queues and messages and each one's atomicity promise (every call is one
+atomic operation: a returned call means its effects are committed, as durably as the backend's
+synchronous mode promises), and what a store shared by several nodes offers the server
+(``Cluster``). The backends implement ``send`` (SQLite's statements in its group commit;
+PostgreSQL's multi-row INSERT per loop turn and its FIFO send function).
+Must not know: SQS rules (the engine decides, storage applies); a database driver; HTTP.
 
 Times are epoch milliseconds passed in by the caller (never read from the database clock).
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from densho.core.sqs_model import NewMessage, Queue, QueueCounts, ReceivedMessage
-from densho.core.store import Claim, FifoSend, Handle
+from densho.core.store import Claim, FifoSend, Handle, QueueGone, VisibilityRow, VisibilityRule
+from densho.storage import claims
+from densho.storage.rows import dumps, queue_from_row, received_from_row
+from densho.storage.sns_base import SigningStore
+from densho.storage.tx import Backend, Dangling, Stored, Tx
+
+Wake = Callable[[int | None, int], None]
+Forget = Callable[[str | None, str], None]
 
 
-class Sharing(Protocol):
-    """What a store tells the engines about other processes writing the same data."""
+class Cluster(SigningStore, Protocol):
+    """What a store shared by several densho nodes offers the server: hearing the other nodes,
+    and the one signing key they all sign with."""
 
-    # Whether other processes (densho nodes) may write this store. False: this process is the
-    # only writer, so caches kept exact by its own writes stay exact.
-    shared: bool
+    def set_wake(self, wake: Wake) -> None:
+        """``wake(queue_id, count)`` is called when another node made messages of the queue
+        available; ``wake(None, 0)`` when notifications may have been missed (look again)."""
+        ...
 
-    def changed(self, kind: str, key: str) -> None:
-        """After a commit that changed a record the engines cache (``QUEUE`` and the queue's
-        id, or ``TOPIC`` and the topic's ARN): tell the other nodes to forget their copy. A
-        store that is not ``shared`` does nothing."""
+    def set_forget(self, forget: Forget) -> None:
+        """``forget(kind, key)`` is called when another node changed a record the engines
+        cache (``QUEUE``/``TOPIC``); ``forget(None, "")`` when changes may have been missed
+        (drop every cached record)."""
         ...
 
 
-class Store(Sharing, Protocol):
+class Store(Backend):
+    cluster: Cluster | None  # None: this process is the only one writing the store
+
+    @abstractmethod
     async def open(self) -> None: ...
 
+    @abstractmethod
     async def close(self) -> None: ...
 
-    # --- queues (each call atomic) ---
+    # --- queues ---
+
     async def create_queue(
         self,
         account: str,
@@ -44,43 +65,92 @@ class Store(Sharing, Protocol):
         now_ms: int,
     ) -> tuple[Queue, bool]:
         """Insert the queue, or return the existing one of that name (created=False)."""
-        ...
+        args = {
+            "account": account,
+            "name": name,
+            "region": region,
+            "attributes": dumps(attributes),
+            "tags": dumps(tags),
+            "now": now_ms,
+        }
 
-    async def get_queue(self, account: str, name: str) -> Queue | None: ...
+        async def op(tx: Tx) -> tuple[Queue, bool]:
+            created = await tx.execute("insert_queue", args) == 1
+            row = await tx.fetchone("get_queue", args)
+            assert row is not None
+            return queue_from_row(row), created
+
+        return await self._tx(op)
+
+    async def get_queue(self, account: str, name: str) -> Queue | None:
+        return await self._record("get_queue", {"account": account, "name": name}, queue_from_row)
 
     async def list_queues(self, account: str, prefix: str) -> list[Queue]:
         """All queues of the account whose name starts with ``prefix``, ordered by name."""
-        ...
+        args = {"account": account, "prefix": prefix, "plen": len(prefix)}
+        return await self._records("list_queues", args, queue_from_row)
 
     async def all_queues(self) -> list[Queue]:
         """Every queue of every account, ordered by id (maintenance)."""
-        ...
+        return await self._records("all_queues", {}, queue_from_row)
 
     async def delete_queue(self, queue_id: int, now_ms: int) -> None:
         """Delete the queue and its messages; remember the name's deletion time."""
-        ...
+        args = {"queue_id": queue_id}
+
+        async def op(tx: Tx) -> None:
+            await tx.execute("delete_queue_messages", args)
+            await tx.execute("forget_queue_windows", args)
+            await tx.execute("forget_queue_attempts", args)
+            row = await tx.fetchone("delete_queue", args)
+            if row is not None:
+                deleted = {"account": row[0], "name": row[1], "now": now_ms}
+                await tx.execute("remember_deleted", deleted)
+
+        await self._tx(op)
+        self._groups.drop(queue_id)
 
     async def deleted_since(self, account: str, name: str, since_ms: int) -> bool:
         """Whether a queue of this name was deleted after ``since_ms``."""
-        ...
+        args = {"account": account, "name": name, "since": since_ms}
+        return await self._record("deleted_since", args, bool) is not None
 
     async def update_queue(
         self, queue_id: int, attributes: dict[str, str], tags: dict[str, str], now_ms: int
     ) -> Queue:
         """Replace the queue's stored attributes and tags; QueueGone if it no longer exists."""
-        ...
+        args = {"queue_id": queue_id, "attributes": dumps(attributes), "tags": dumps(tags)}
+        queue = await self._record("update_queue", {**args, "now": now_ms}, queue_from_row)
+        if queue is None:
+            raise QueueGone(queue_id)
+        return queue
 
     async def purge(self, queue_id: int, now_ms: int, interval_ms: int) -> bool:
         """Unless the queue was purged after ``now_ms - interval_ms`` (then False, nothing
         changed): delete every message sent at or before ``now_ms`` and the queue's
         deduplication window, and record the purge time — all atomically, so of concurrent
         purges on several nodes one wins. QueueGone if the queue no longer exists."""
-        ...
+        args = {"queue_id": queue_id, "now": now_ms}
 
-    # --- messages (each call atomic) ---
+        async def op(tx: Tx) -> bool:
+            last = await tx.fetchone("purge_last", args)
+            if last is None:
+                raise QueueGone(queue_id)
+            if last[0] is not None and last[0] > now_ms - interval_ms:
+                return False
+            await tx.execute("purge_messages", args)
+            await tx.execute("purge_dedup", args)
+            await tx.execute("mark_purged", args)
+            return True
+
+        return await self._tx(op)
+
+    # --- messages ---
+
+    @abstractmethod
     async def send(
         self, queue_id: int, messages: list[NewMessage], fifo: FifoSend | None = None
-    ) -> list[tuple[str, int]]:
+    ) -> Stored:
         """Insert the messages; return (message id, sequence) for each, in order.
 
         Standard queues: the sequence is the row id. FIFO queues: the queue's next
@@ -88,10 +158,10 @@ class Store(Sharing, Protocol):
         inserted, and its entry returns the original message's id and SequenceNumber.
         A ``shared`` store raises QueueGone (and inserts nothing) if the queue no longer exists.
         """
-        ...
 
     async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
-        """Claim visible rows; when none, also return the earliest future visible_at (or None).
+        """Claim visible rows (``claims``); when none, also return the earliest future
+        visible_at (or None).
 
         Returns (messages, next_visible_ms, moved): ``moved`` counts rows that went to the
         dead-letter queue in this transaction (none if that queue no longer exists: its rows
@@ -99,28 +169,109 @@ class Store(Sharing, Protocol):
         ``receipt_handle`` empty (the engine encodes handles); their ``sequence_number`` is the
         row's.
         """
-        ...
+        try:
+            return await self._receive(claim)
+        except Dangling:
+            # The dead-letter queue was deleted (on another node) after the engine looked it up:
+            # the move failed and nothing was claimed. Claim again as without one.
+            return await self._receive(replace(claim, dead_letter_queue_id=None))
+
+    async def _receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
+        args = claims.claim_args(claim)
+        if claim.fifo:
+            got = await self._tx(lambda tx: claims.fifo(tx, args, claim, self.shared))
+        elif not self._groups.plain(claim.queue_id):
+            got = await self._tx(lambda tx: claims.standard(tx, args, claim, self._groups))
+        elif claim.dead_letter_queue_id is None:
+            got = await self._one(lambda tx: claims.plain(tx, args))
+        else:
+            got = await self._tx(lambda tx: claims.redriving(tx, args, claim.max_receive_count))
+        rows, next_visible, moved = got
+        if not claim.fifo:
+            rows.sort(key=lambda r: r[0])
+        if moved and claim.dead_letter_queue_id is not None:
+            self._groups.forget(claim.dead_letter_queue_id)  # it may hold groups now
+        return [received_from_row(r) for r in rows], next_visible, moved
 
     async def delete_messages(self, handles: list[Handle]) -> list[bool]:
         """Delete each row whose handle is current; True where a row was deleted."""
-        ...
+
+        async def op(tx: Tx) -> list[bool]:
+            if not self.shared:
+                # One writer, nobody to wake: a statement per handle costs microseconds (a row
+                # count less than a RETURNING, a batch statement more than ten single ones).
+                return [await tx.execute("delete_message", _current(h)) == 1 for h in handles]
+            if len(handles) == 1:
+                fifo = await tx.fetchval("delete_message", _current(handles[0]))
+                if fifo:  # a FIFO group may be unlocked now
+                    tx.wake(handles[0].queue_id, 1)
+                return [fifo is not None]
+            out = [False] * len(handles)
+            by_queue: dict[int, list[int]] = {}
+            for i, h in enumerate(handles):
+                by_queue.setdefault(h.queue_id, []).append(i)
+            for queue_id, indexes in by_queue.items():  # one statement per queue (round trip)
+                args = {
+                    "queue_id": queue_id,
+                    "seqs": tx.array([handles[i].seq for i in indexes]),
+                    "nonces": tx.array([handles[i].nonce for i in indexes]),
+                }
+                rows = await tx.fetchall("delete_messages", args)
+                deleted = {(r[0], r[1]): r[2] for r in rows}
+                for i in indexes:
+                    key = (handles[i].seq, handles[i].nonce)
+                    if key in deleted:
+                        out[i] = True
+                        if deleted.pop(key):  # a repeated handle deletes once
+                            tx.wake(queue_id, 1)
+            return out
+
+        return await (self._one(op) if self.shared or len(handles) == 1 else self._tx(op))
 
     async def change_visibility(
-        self, changes: list[tuple[Handle, int]], now_ms: int, max_ms: int
-    ) -> list[str]:
-        """Set visible_at of each in-flight row whose handle is current.
+        self, changes: list[tuple[Handle, int]], now_ms: int, refuse: VisibilityRule
+    ) -> list[str | None]:
+        """For each (handle, new visible_at), in one transaction: the row as it is goes to
+        ``refuse`` (the engine's rule), and where that answers None the row's visible_at is
+        set. ``refuse``'s answers, in order."""
 
-        Per change: "ok", "gone" (no such row or a newer receive), "not-inflight" (visible now),
-        or "too-long" (beyond ``max_ms`` after its latest receive).
-        """
-        ...
+        async def op(tx: Tx) -> list[str | None]:
+            out: list[str | None] = []
+            for handle, visible_ms in changes:
+                where = {"seq": handle.seq, "queue_id": handle.queue_id}
+                row = await tx.fetchone("visibility_row", where)
+                found = None if row is None else VisibilityRow(*row)
+                refusal = refuse(handle, found, visible_ms, now_ms)
+                if refusal is None:
+                    await tx.execute("set_visibility", {**where, "visible": visible_ms})
+                    if visible_ms <= now_ms:
+                        tx.wake(handle.queue_id, 1)
+                out.append(refusal)
+            return out
 
-    async def counts(self, queue_id: int, now_ms: int, retention_cutoff_ms: int) -> QueueCounts: ...
+        return await self._tx(op)
+
+    async def counts(self, queue_id: int, now_ms: int, retention_cutoff_ms: int) -> QueueCounts:
+        args = {"queue_id": queue_id, "now": now_ms, "cutoff": retention_cutoff_ms}
+        counts = await self._record("counts", args, lambda row: QueueCounts(*row))
+        assert counts is not None
+        return counts
 
     async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
         """Delete rows sent at or before the cutoff; return how many."""
-        ...
+        args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms}
+        return await self._one(lambda tx: tx.execute("expire", args))
 
     async def expire_windows(self, now_ms: int) -> None:
         """Forget deduplication ids and receive attempts whose 5-minute window has passed."""
-        ...
+
+        async def op(tx: Tx) -> None:
+            await tx.execute("expire_dedup", {"now": now_ms})
+            await tx.execute("expire_attempts", {"now": now_ms})
+
+        await self._tx(op)
+
+
+def _current(h: Handle) -> dict[str, int]:
+    """The arguments of ``delete_message``: the row, if the handle's receive is its latest."""
+    return {"seq": h.seq, "queue_id": h.queue_id, "nonce": h.nonce}

@@ -27,10 +27,11 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+
+from densho.storage.base import Forget, Wake
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,6 @@ CHANGES = "densho_changes"  # payload: "<node> <kind>:<key> ..." (an ARN key hol
 MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes
 PING_EVERY_S = 15.0  # an idle listening connection is checked this often
 MAX_BACKOFF_S = 2.0
-
-Wake = Callable[[int | None, int], None]
-Forget = Callable[[str | None, str], None]
 
 
 class Notifications:

@@ -1,10 +1,11 @@
 """Named SQL on asyncpg: ``:name`` parameters, transactions, and what a lost database means.
 
 Owns: turning the named queries (``densho/storage/sql``) into asyncpg's positional form once,
-running them on a pooled connection (``Db.tx`` for a transaction, ``Db.one`` for a single
-statement that commits by itself), and translating every failure that means "the database is not
-reachable right now" into ``StoreUnavailable`` — after which the pool's connections are dropped,
-so the next call connects anew instead of failing once per stale connection.
+running them as ``Tx`` (``PgTx``) on a pooled connection (``Db.tx`` for a transaction, ``Db.one``
+for statements that each commit by themselves), and translating every failure that means "the
+database is not reachable right now" into ``StoreUnavailable`` — after which the pool's
+connections are dropped, so the next call connects anew instead of failing once per stale
+connection.
 Must not know: what the queries do; SQS; HTTP.
 """
 
@@ -13,13 +14,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from densho.core.store import StoreUnavailable
+from densho.storage import sql
+from densho.storage.tx import NO_ARGS, Args, Dangling, Row
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +77,7 @@ def compile_query(name: str, text: str) -> Named:
     return Named(name, _PARAM.sub(number, _COMMENT.sub("", text)), tuple(order))
 
 
-def compile_all(queries: Mapping[str, str]) -> dict[str, Named]:
-    return {name: compile_query(name, text) for name, text in queries.items()}
+QUERIES = {name: compile_query(name, text) for name, text in sql.queries(postgres=True).items()}
 
 
 def _count(status: str) -> int:
@@ -84,32 +86,50 @@ def _count(status: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-class Conn:
-    """A connection inside ``Db.tx`` or ``Db.one``: named queries with a dict of arguments."""
+class PgTx:
+    """``Tx`` on a pooled connection (inside ``Db.tx`` or ``Db.one``): named queries with a
+    dict of arguments, a foreign key violation raised as ``Dangling``, and the queues whose
+    messages may be available once it commits (``woken``)."""
 
-    __slots__ = ("raw",)
+    __slots__ = ("raw", "woken")
 
     def __init__(self, raw: asyncpg.Connection) -> None:
         self.raw = raw
+        self.woken: dict[int, int] = {}
 
-    async def fetch(self, q: Named, args: Mapping[str, Any]) -> list[asyncpg.Record]:
-        rows: list[asyncpg.Record] = await self.raw.fetch(q.text, *q.bind(args))
-        return rows
+    async def _run(self, run: Any, name: str, args: Args) -> Any:
+        q = QUERIES[name]
+        try:
+            return await run(q.text, *q.bind(args))
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise Dangling(str(exc)) from exc
 
-    async def fetchrow(self, q: Named, args: Mapping[str, Any]) -> asyncpg.Record | None:
-        row: asyncpg.Record | None = await self.raw.fetchrow(q.text, *q.bind(args))
+    async def execute(self, name: str, args: Args = NO_ARGS) -> int:
+        return _count(await self._run(self.raw.execute, name, args))
+
+    async def executemany(self, name: str, rows: Sequence[Args]) -> None:
+        q = QUERIES[name]
+        await self.raw.executemany(q.text, [q.bind(r) for r in rows])
+
+    async def fetchone(self, name: str, args: Args = NO_ARGS) -> Row | None:
+        row: Row | None = await self._run(self.raw.fetchrow, name, args)
         return row
 
-    async def fetchval(self, q: Named, args: Mapping[str, Any]) -> Any:
-        return await self.raw.fetchval(q.text, *q.bind(args))
+    async def fetchall(self, name: str, args: Args = NO_ARGS) -> list[Row]:
+        rows: list[Row] = await self._run(self.raw.fetch, name, args)
+        return rows
 
-    async def execute(self, q: Named, args: Mapping[str, Any]) -> int:
-        """Run one statement; how many rows it affected."""
-        status: str = await self.raw.execute(q.text, *q.bind(args))
-        return _count(status)
+    async def fetchval(self, name: str, args: Args = NO_ARGS) -> Any:
+        return await self._run(self.raw.fetchval, name, args)
 
-    async def executemany(self, q: Named, rows: list[Mapping[str, Any]]) -> None:
-        await self.raw.executemany(q.text, [q.bind(r) for r in rows])
+    def array(self, values: list[Any]) -> Any:
+        return values
+
+    def from_array(self, stored: Any) -> list[Any]:
+        return list(stored)
+
+    def wake(self, queue_id: int, count: int) -> None:
+        self.woken[queue_id] = self.woken.get(queue_id, 0) + count
 
 
 class Db:
@@ -119,7 +139,7 @@ class Db:
         self.pool = pool
 
     @contextlib.asynccontextmanager
-    async def tx(self) -> AsyncIterator[Conn]:
+    async def tx(self) -> AsyncIterator[PgTx]:
         """A transaction: committed when the block ends normally, rolled back otherwise. A
         returned block means the commit succeeded; a lost connection raises StoreUnavailable
         (the write may or may not have committed — it is never acknowledged)."""
@@ -128,16 +148,16 @@ class Db:
                 self.pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as raw,
                 raw.transaction(),
             ):
-                yield Conn(raw)
+                yield PgTx(raw)
         except TRANSIENT as exc:
             raise await self._unavailable(exc) from exc
 
     @contextlib.asynccontextmanager
-    async def one(self) -> AsyncIterator[Conn]:
+    async def one(self) -> AsyncIterator[PgTx]:
         """A connection for statements that each commit by themselves (one round trip)."""
         try:
             async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as raw:
-                yield Conn(raw)
+                yield PgTx(raw)
         except TRANSIENT as exc:
             raise await self._unavailable(exc) from exc
 

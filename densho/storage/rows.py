@@ -1,30 +1,30 @@
 """Rows to models and models to rows, shared by both stores (SQLite and PostgreSQL).
 
-Owns: how a record becomes the argument dict of a named statement, and how a fetched row (a
-tuple in the column order of the named queries, which both backends keep alike) becomes a model.
+Owns: how a record becomes the argument dict of a named statement, and how a fetched row (in the
+column order of the named queries, which both backends keep alike) becomes a model.
 Must not know: a database driver; SQS or SNS semantics; HTTP; AWS errors.
 """
 
 from __future__ import annotations
 
 import base64
+from dataclasses import asdict
 from typing import Any
 
 import orjson
 
-from densho.core.move_model import MoveTask
 from densho.core.sns_model import (
     OutboxEntry,
     PlatformApp,
     PlatformEndpoint,
     Recorded,
     RecordedRow,
-    SandboxNumber,
     Subscription,
     Token,
     Topic,
 )
 from densho.core.sqs_model import Attr, NewMessage, Queue, ReceivedMessage
+from densho.storage.tx import Row
 
 
 def dumps(value: dict[str, str]) -> str:
@@ -71,37 +71,10 @@ def unpack_attrs(blob: bytes | None) -> dict[str, Attr]:
 # --- queues and messages ---
 
 
-def queue_args(
-    account: str,
-    name: str,
-    region: str,
-    attributes: dict[str, str],
-    tags: dict[str, str],
-    now_ms: int,
-) -> dict[str, Any]:
-    """The arguments of ``insert_queue`` / ``get_queue``."""
-    return {
-        "account": account,
-        "name": name,
-        "region": region,
-        "attributes": dumps(attributes),
-        "tags": dumps(tags),
-        "now": now_ms,
-    }
-
-
-def queue_from_row(row: tuple[Any, ...]) -> Queue:
-    return Queue(
-        id=row[0],
-        account=row[1],
-        name=row[2],
-        region=row[3],
-        attributes=orjson.loads(row[4]),
-        tags=orjson.loads(row[5]),
-        created_ms=row[6],
-        modified_ms=row[7],
-        purged_ms=row[8],
-    )
+def queue_from_row(row: Row) -> Queue:
+    # id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms
+    j = orjson.loads
+    return Queue(row[0], row[1], row[2], row[3], j(row[4]), j(row[5]), row[6], row[7], row[8])
 
 
 def message_row(queue_id: int, m: NewMessage) -> dict[str, Any]:
@@ -124,7 +97,7 @@ def message_row(queue_id: int, m: NewMessage) -> dict[str, Any]:
     }
 
 
-def received_from_row(r: tuple[Any, ...]) -> ReceivedMessage:
+def received_from_row(r: Row) -> ReceivedMessage:
     return ReceivedMessage(
         message_id=r[1],
         receipt_handle="",
@@ -147,79 +120,30 @@ def received_from_row(r: tuple[Any, ...]) -> ReceivedMessage:
     )
 
 
-# --- move tasks ---
-
-
-def task_from_row(row: tuple[Any, ...]) -> MoveTask:
-    return MoveTask(
-        task_id=row[0],
-        source_queue_id=row[1],
-        source_arn=row[2],
-        destination_queue_id=row[3],
-        destination_arn=row[4],
-        max_per_second=row[5],
-        status=row[6],
-        to_move=row[7],
-        moved=row[8],
-        started_ms=row[9],
-        failure_reason=row[10],
-    )
-
-
 # --- SNS ---
 
 
 def topic_args(topic: Topic) -> dict[str, Any]:
     """The arguments of ``sns_topic_insert`` / ``sns_topic_get``."""
-    return {
-        "arn": topic.arn,
-        "account": topic.account,
-        "region": topic.region,
-        "name": topic.name,
-        "attributes": dumps(topic.attributes),
-        "tags": dumps(topic.tags),
-        "created_ms": topic.created_ms,
-    }
+    return {**asdict(topic), "attributes": dumps(topic.attributes), "tags": dumps(topic.tags)}
 
 
 def sub_args(sub: Subscription) -> dict[str, Any]:
     """The arguments of ``sns_sub_insert`` / ``sns_sub_find``."""
-    return {
-        "arn": sub.arn,
-        "topic_arn": sub.topic_arn,
-        "owner": sub.owner,
-        "protocol": sub.protocol,
-        "endpoint": sub.endpoint,
-        "attributes": dumps(sub.attributes),
-        "confirmed": int(sub.confirmed),
-        "created_ms": sub.created_ms,
-    }
+    return {**asdict(sub), "attributes": dumps(sub.attributes), "confirmed": int(sub.confirmed)}
 
 
-def topic_from_row(row: tuple[Any, ...]) -> Topic:
-    return Topic(
-        arn=row[0],
-        account=row[1],
-        region=row[2],
-        name=row[3],
-        attributes=orjson.loads(row[4]),
-        tags=orjson.loads(row[5]),
-        created_ms=row[6],
-        seq=row[7],
-    )
+# Rows to records: the columns of the named queries are in each record's field order.
 
 
-def sub_from_row(row: tuple[Any, ...]) -> Subscription:
-    return Subscription(
-        arn=row[0],
-        topic_arn=row[1],
-        owner=row[2],
-        protocol=row[3],
-        endpoint=row[4],
-        attributes=orjson.loads(row[5]),
-        confirmed=bool(row[6]),
-        created_ms=row[7],
-    )
+def topic_from_row(row: Row) -> Topic:
+    j = orjson.loads
+    return Topic(row[0], row[1], row[2], row[3], j(row[4]), j(row[5]), row[6], row[7])
+
+
+def sub_from_row(row: Row) -> Subscription:
+    j = orjson.loads
+    return Subscription(row[0], row[1], row[2], row[3], row[4], j(row[5]), bool(row[6]), row[7])
 
 
 def outbox_row(entry: OutboxEntry, subscription_arn: str | None = None) -> dict[str, Any]:
@@ -260,13 +184,7 @@ def recorded_row(
 def token_row(token: Token, subscription_arn: str | None = None) -> dict[str, Any]:
     """A confirmation token as ``sns_token_insert`` binds it; ``subscription_arn`` overrides
     its own."""
-    return {
-        "token": token.token,
-        "topic_arn": token.topic_arn,
-        "subscription_arn": subscription_arn or token.subscription_arn,
-        "snapshot": token.snapshot,
-        "expires_ms": token.expires_ms,
-    }
+    return {**asdict(token), "subscription_arn": subscription_arn or token.subscription_arn}
 
 
 def outbox_payload(entry: OutboxEntry) -> str:
@@ -281,7 +199,7 @@ def outbox_payload(entry: OutboxEntry) -> str:
     return orjson.dumps(document).decode()
 
 
-def outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
+def outbox_entry(row: Row) -> OutboxEntry:
     # row: subscription_arn, topic_arn, protocol, endpoint, kind, message_id, payload, created_ms
     document = orjson.loads(row[6])
     return OutboxEntry(
@@ -299,47 +217,17 @@ def outbox_entry(row: tuple[Any, ...]) -> OutboxEntry:
     )
 
 
-def recorded_from_row(row: tuple[Any, ...]) -> RecordedRow:
-    return RecordedRow(
-        row_id=row[0],
-        recorded_ms=row[10],
-        delivery=Recorded(
-            protocol=row[1],
-            endpoint=row[2],
-            topic_arn=row[3],
-            subscription_arn=row[4],
-            kind=row[5],
-            message_id=row[6],
-            subject=row[7],
-            payload=row[8],
-            created_ms=row[9],
-        ),
-    )
+def recorded_from_row(row: Row) -> RecordedRow:
+    return RecordedRow(row[0], row[1], Recorded(*row[2:]))
 
 
 # --- SNS management ---
 
 
-def app_from_row(row: tuple[Any, ...]) -> PlatformApp:
-    return PlatformApp(
-        arn=row[0],
-        account=row[1],
-        region=row[2],
-        name=row[3],
-        platform=row[4],
-        attributes=orjson.loads(row[5]),
-        credentials=orjson.loads(row[6]),
-        created_ms=row[7],
-    )
+def app_from_row(row: Row) -> PlatformApp:
+    j = orjson.loads
+    return PlatformApp(row[0], row[1], row[2], row[3], row[4], j(row[5]), j(row[6]), row[7])
 
 
-def endpoint_from_row(row: tuple[Any, ...]) -> PlatformEndpoint:
-    return PlatformEndpoint(
-        arn=row[0], app_arn=row[1], token=row[2], attributes=orjson.loads(row[3]), created_ms=row[4]
-    )
-
-
-def sandbox_from_row(row: tuple[Any, ...]) -> SandboxNumber:
-    return SandboxNumber(
-        phone=row[0], status=row[1], otp=row[2], language=row[3], created_ms=row[4]
-    )
+def endpoint_from_row(row: Row) -> PlatformEndpoint:
+    return PlatformEndpoint(row[0], row[1], row[2], orjson.loads(row[3]), row[4])

@@ -1,86 +1,128 @@
-"""The storage contract of SNS, next to ``base.Store``.
+"""The SNS store: topics, subscriptions and publishing, each operation written once for both
+backends (delivery outside densho: ``outbox``).
 
-Owns: the method list for topics, subscriptions and publishing, and each method's atomicity
-promise.
+Owns: the operations and each one's atomicity promise; the contract of the signing key the
+nodes sharing a database keep there (``SigningStore``, PostgreSQL only).
 Must not know: SNS rules (which attributes are valid, which subscriptions match); the engine
 decides, storage applies.
 
-Times are epoch milliseconds passed in by the caller.
+A publish's SQS deliveries to every matching queue, its outbox and recorded rows, its FIFO
+deduplication record and the topic's sequence commit together or not at all. Several nodes
+(``shared``): a FIFO topic's deduplication id is claimed with INSERT ... ON CONFLICT (the second
+publisher waits for the first and then sees its record); the FIFO queues a publish delivers to
+are locked in id order before any delivery, so two publishes never deadlock on them; subscribing
+takes a per-topic advisory lock, so a find-or-insert cannot insert twice. Times are epoch
+milliseconds passed in by the caller.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from typing import Protocol
 
 from densho.core.sns_model import (
-    Claimed,
-    Delivery,
     OutboxEntry,
     Published,
     PublishItem,
     Recorded,
-    RecordedRow,
     Subscription,
     Token,
     Topic,
 )
-from densho.storage.base import Sharing
+from densho.core.store import QueueGone
+from densho.storage.outbox import Outbox, insert_outbox, insert_recorded, insert_token
+from densho.storage.rows import dumps, sub_args, sub_from_row, topic_args, topic_from_row
+from densho.storage.tx import Tx
 
 
-class SnsStore(Sharing, Protocol):
-    # --- topics (each call atomic) ---
+class SnsStore(Outbox):
+    # --- topics ---
+
     async def create_topic(self, topic: Topic) -> tuple[Topic, bool]:
         """Insert the topic, or return the existing one of that ARN (created=False)."""
-        ...
+        args = topic_args(topic)
 
-    async def get_topic(self, arn: str) -> Topic | None: ...
+        async def op(tx: Tx) -> tuple[Topic, bool]:
+            created = await tx.execute("sns_topic_insert", args) == 1
+            row = await tx.fetchone("sns_topic_get", args)
+            assert row is not None
+            return topic_from_row(row), created
+
+        return await self._tx(op)
+
+    async def get_topic(self, arn: str) -> Topic | None:
+        return await self._record("sns_topic_get", {"arn": arn}, topic_from_row)
 
     async def list_topics(self, account: str) -> list[Topic]:
         """The account's topics, ordered by ARN."""
-        ...
+        return await self._records("sns_topic_list", {"account": account}, topic_from_row)
 
     async def update_topic(
         self, arn: str, attributes: dict[str, str], tags: dict[str, str]
     ) -> Topic:
         """Replace the topic's stored attributes and tags; LookupError if it is gone."""
-        ...
+        args = {"arn": arn, "attributes": dumps(attributes), "tags": dumps(tags)}
+        topic = await self._record("sns_topic_update", args, topic_from_row)
+        if topic is None:
+            raise LookupError(arn)
+        return topic
 
     async def reserve_topic_seq(self, arn: str, count: int) -> int | None:
         """Advance the topic's stored sequence by ``count``; the last number reserved (the
         caller's are the ``count`` up to it), or None when the topic is gone. Concurrent callers
         (several nodes) never get the same number."""
-        ...
+        args = {"arn": arn, "count": count}
+        seq = await self._one(lambda tx: tx.fetchval("sns_topic_reserve", args))
+        return None if seq is None else int(seq)
 
     async def delete_topic(self, arn: str) -> list[str]:
         """Delete the topic, its subscriptions and its deduplication window; return the ARNs
         of the deleted subscriptions."""
-        ...
 
-    # --- subscriptions (each call atomic) ---
+        async def op(tx: Tx) -> list[str]:
+            await tx.execute("sns_topic_delete", {"arn": arn})
+            await tx.execute("sns_topic_dedup_forget", {"arn": arn})
+            return [r[0] for r in await tx.fetchall("sns_topic_subscriptions_delete", {"arn": arn})]
+
+        return await self._tx(op)
+
+    # --- subscriptions ---
+
     async def create_subscription(self, sub: Subscription) -> tuple[Subscription, bool]:
         """Insert the subscription, or return the topic's existing one with the same protocol
         and endpoint (created=False)."""
-        ...
 
-    async def get_subscription(self, arn: str) -> Subscription | None: ...
+        async def op(tx: Tx) -> tuple[Subscription, bool]:
+            found = await self._find_subscription(tx, sub)
+            if found is not None:
+                return found, False
+            await tx.execute("sns_sub_insert", sub_args(sub))
+            return sub, True
+
+        return await self._tx(op)
+
+    async def get_subscription(self, arn: str) -> Subscription | None:
+        return await self._record("sns_sub_get", {"arn": arn}, sub_from_row)
 
     async def list_subscriptions(self, owner: str) -> list[Subscription]:
         """The owner's subscriptions, ordered by ARN."""
-        ...
+        return await self._records("sns_sub_list", {"owner": owner}, sub_from_row)
 
     async def topic_subscriptions(self, topic_arn: str) -> list[Subscription]:
         """The topic's subscriptions, ordered by ARN."""
-        ...
+        return await self._records("sns_sub_by_topic", {"topic_arn": topic_arn}, sub_from_row)
 
     async def update_subscription(
         self, arn: str, attributes: dict[str, str], confirmed: bool
     ) -> Subscription | None:
         """Replace the subscription's attributes and state; None when it is gone."""
-        ...
+        args = {"arn": arn, "attributes": dumps(attributes), "confirmed": int(confirmed)}
+        return await self._record("sns_sub_update", args, sub_from_row)
 
     async def delete_subscription(self, arn: str) -> bool:
         """Delete the subscription; whether it existed."""
-        ...
+        return await self._one(lambda tx: _delete_subscription(tx, arn))
 
     async def subscribe_pending(
         self,
@@ -93,16 +135,47 @@ class SnsStore(Sharing, Protocol):
         same protocol and endpoint, created=False) and, unless the one found is confirmed
         already, store the token and the confirmation message (``outbox`` to send, or
         ``recorded``) bound to its ARN — all in one atomic job."""
-        ...
+
+        async def op(tx: Tx) -> tuple[Subscription, bool]:
+            found = await self._find_subscription(tx, sub)
+            if found is not None and found.confirmed:
+                return found, False  # nothing to confirm: no new token, no message
+            if found is None:
+                await tx.execute("sns_sub_insert", sub_args(sub))
+            arn = sub.arn if found is None else found.arn
+            await insert_token(tx, token, arn)
+            await insert_outbox(tx, outbox, arn)
+            await insert_recorded(tx, recorded, subscription_arn=arn)
+            return (sub, True) if found is None else (found, False)
+
+        return await self._tx(op)
 
     async def delete_subscription_noting(
         self, arn: str, token: Token, outbox: list[OutboxEntry]
     ) -> bool:
         """Delete the subscription and, if it existed, store ``token`` and queue ``outbox``
         (its UnsubscribeConfirmation) in the same atomic job; whether it existed."""
-        ...
+
+        async def op(tx: Tx) -> bool:
+            if not await _delete_subscription(tx, arn):
+                return False
+            await insert_token(tx, token)
+            await insert_outbox(tx, outbox)
+            return True
+
+        return await self._tx(op)
+
+    async def _find_subscription(self, tx: Tx, sub: Subscription) -> Subscription | None:
+        """The topic's subscription with ``sub``'s protocol and endpoint; several nodes: held
+        under the topic's lock until the commit, so a find-or-insert inserts once."""
+        args = sub_args(sub)
+        if self.shared:
+            await tx.execute("sns_sub_lock_topic", args)
+        row = await tx.fetchone("sns_sub_find", args)
+        return None if row is None else sub_from_row(row)
 
     # --- publishing ---
+
     async def publish(self, topic_arn: str, items: list[PublishItem]) -> list[Published]:
         """Write every item's deliveries (SQS messages, outbox rows for HTTP/S and email,
         recorded deliveries) in ONE atomic job: when this returns, every delivery of every item
@@ -113,65 +186,70 @@ class SnsStore(Sharing, Protocol):
         remembered for the window and the topic's stored sequence advances to its ``sequence``.
         FIFO deliveries follow the destination queue's own deduplication (``Delivery.fifo``).
         """
-        ...
+        while True:
+            try:
+                return await self._tx(partial(self._publish, topic_arn=topic_arn, items=items))
+            except QueueGone as gone:
+                # A queue subscribed to the topic was deleted on another node after the engine
+                # looked it up; the transaction rolled back. AWS drops a delivery to a queue
+                # that is gone and accepts the publish: again, without that queue.
+                kept = [
+                    replace(
+                        item, deliveries=[d for d in item.deliveries if d.queue_id != gone.queue_id]
+                    )
+                    for item in items
+                ]
+                if sum(len(i.deliveries) for i in kept) == sum(len(i.deliveries) for i in items):
+                    raise
+                items = kept
+
+    async def _publish(self, tx: Tx, topic_arn: str, items: list[PublishItem]) -> list[Published]:
+        fifo_queues = sorted(
+            {d.queue_id for i in items for d in i.deliveries if d.fifo is not None}
+        )
+        if self.shared and fifo_queues:  # in id order, before any delivery: no deadlock
+            await tx.fetchall("lock_fifo_queues", {"ids": tx.array(fifo_queues)})
+        out: list[Published] = []
+        top_seq = 0
+        for item in items:
+            dedup = item.dedup
+            if dedup is not None:
+                key = {
+                    "topic_arn": topic_arn,
+                    "scope": dedup.scope,
+                    "dedup_id": dedup.dedup_id,
+                    "now": dedup.now_ms,
+                }
+                first = {
+                    **key,
+                    "message_id": item.message_id,
+                    "seq": item.sequence,
+                    "expires": dedup.now_ms + dedup.window_ms,
+                }
+                if await tx.fetchone("sns_dedup_claim", first) is None:
+                    # Seen within the window: accepted, not delivered again; AWS answers as before.
+                    found = await tx.fetchone("sns_dedup_find", key)
+                    assert found is not None  # the conflicting row is live (and locked)
+                    out.append(Published(found[0], found[1], False))
+                    continue
+            for delivery in item.deliveries:
+                await self._deliver(tx, delivery)
+            await insert_outbox(tx, item.outbox)
+            await insert_recorded(tx, item.recorded)
+            if item.sequence is not None:
+                top_seq = max(top_seq, item.sequence)
+            out.append(Published(item.message_id, item.sequence, True))
+        if top_seq:
+            await tx.execute("sns_topic_seq", {"arn": topic_arn, "seq": top_seq})
+        return out
 
     async def expire_topic_windows(self, now_ms: int) -> None:
         """Forget FIFO topic deduplication ids whose window has passed."""
-        ...
+        await self._one(lambda tx: tx.execute("sns_dedup_expire", {"now": now_ms}))
 
-    # --- delivery outside densho: the outbox (each call atomic) ---
-    async def outbox_claim(
-        self, now_ms: int, lease: str, lease_until_ms: int, limit: int
-    ) -> list[Claimed]:
-        """Claim up to ``limit`` rows due at ``now_ms`` for one attempt each: stamp ``lease``,
-        count the attempt, and make each due again at ``lease_until_ms`` (so a row whose
-        claimer dies is retried). Safe with several claimers on one database."""
-        ...
 
-    async def outbox_done(self, row_id: int, lease: str) -> bool:
-        """Delete the row if ``lease`` still holds it (delivered, or given up)."""
-        ...
-
-    async def outbox_retry(self, row_id: int, lease: str, due_ms: int, error: str) -> bool:
-        """Release the row held by ``lease``, due again at ``due_ms``."""
-        ...
-
-    async def outbox_dead_letter(self, row_id: int, lease: str, delivery: Delivery) -> bool:
-        """Delete the row held by ``lease`` and send ``delivery`` to its SQS queue, together."""
-        ...
-
-    async def outbox_record(self, row_id: int, lease: str, recorded: Recorded, now_ms: int) -> bool:
-        """Delete the row held by ``lease`` and append ``recorded`` to the log, together."""
-        ...
-
-    async def outbox_next_due(self) -> int | None:
-        """The earliest due time of any row (claimed rows: their lease's end), or None."""
-        ...
-
-    async def outbox_recover(self, now_ms: int) -> int:
-        """At start-up: make rows claimed by a process that is gone due now. A backend shared
-        by several nodes cannot tell, and returns 0 (their leases run out instead)."""
-        ...
-
-    async def recorded(
-        self,
-        protocol: str | None = None,
-        endpoint: str | None = None,
-        topic_arn: str | None = None,
-        limit: int = 1000,
-    ) -> list[RecordedRow]:
-        """The newest ``limit`` recorded deliveries matching the filters, oldest first."""
-        ...
-
-    async def clear_recorded(self) -> int:
-        """Forget every recorded delivery; how many there were."""
-        ...
-
-    async def get_token(self, token: str) -> Token | None: ...
-
-    async def forget_tokens(self, now_ms: int) -> None:
-        """Delete confirmation tokens that expired at or before ``now_ms``."""
-        ...
+async def _delete_subscription(tx: Tx, arn: str) -> bool:
+    return await tx.execute("sns_sub_delete", {"arn": arn}) == 1
 
 
 class SigningStore(Protocol):

@@ -34,7 +34,7 @@ from densho.sns.signing.keys import shared_signer
 from densho.sns.signing.signer import string_to_sign
 from densho.storage import postgres_migrations
 from densho.storage.postgres import PostgresStore
-from tests.contract.test_store_contract import T0, claim, fifo_send, msg
+from tests.contract.scenarios import T0, VISIBILITY, claim, fifo_send, msg
 from tests.support import pg
 
 pytestmark = [
@@ -138,8 +138,8 @@ def test_a_send_on_one_node_wakes_the_other(fresh_db: str) -> None:
 
             now = got[0].first_receive_ms
             assert await b.change_visibility(
-                [(Handle(queue.id, h[0][0], h[0][1]), now)], now, 43_200_000
-            ) == ["ok"]
+                [(Handle(queue.id, h[0][0], h[0][1]), now)], now, VISIBILITY
+            ) == [None]
             assert await asyncio.wait_for(woken.get(), 5) == (queue.id, 1)
             assert own == []  # a node never hears its own notifications
         finally:

@@ -1,103 +1,30 @@
-"""The storage contract (``densho/storage/base.py``, ``moves.py``, ``sns_base.py``), run against
-every backend: each method's result and atomicity promise, with times passed in (no clock).
-
-Tests named ``..._two_nodes`` open a second store on the same database while the first is open:
-on PostgreSQL that is two densho nodes; SQLite refuses a second owner, so they run there with one
-store playing both parts (the promise is the same: no message claimed twice, order kept).
+"""The SQS storage contract (``densho/storage/base.py``, ``claims.py``, ``fair.py``), run
+against every backend: each operation's result and atomicity promise, with times passed in.
+Tests named ``..._two_nodes`` run on two nodes where the backend has them (``scenarios.nodes``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-import uuid
-from collections.abc import Awaitable, Callable
 
 import pytest
 
-from densho.core.move_model import CANCELLED, COMPLETED, RUNNING, MoveTask
-from densho.core.sns_model import Delivery, PublishItem, Subscription, Topic, TopicDedup
-from densho.core.sqs_model import Attr, NewMessage
-from densho.core.store import Claim, FifoSend, Handle, Lease, QueueGone
+from densho.core.sqs_model import Attr
+from densho.core.store import Claim, Handle, QueueGone
 from densho.storage.open import AnyStore
 from tests.contract.conftest import Backend
+from tests.contract.scenarios import (
+    T0,
+    VISIBILITY,
+    claim,
+    fifo_send,
+    msg,
+    new_queue,
+    nodes,
+    run,
+)
 
 pytestmark = pytest.mark.timeout(60)
-
-T0 = 1_700_000_000_000
-Scenario = Callable[[AnyStore], Awaitable[None]]
-
-
-def run(backend: Backend, scenario: Scenario) -> None:
-    async def main() -> None:
-        async with backend.opened() as store:
-            await scenario(store)
-
-    asyncio.run(main())
-
-
-def msg(
-    body: str,
-    now: int = T0,
-    delay_ms: int = 0,
-    *,
-    attrs: bool = False,
-    group_id: str | None = None,
-    dedup_id: str | None = None,
-) -> NewMessage:
-    return NewMessage(
-        message_id=str(uuid.uuid4()),
-        body=body,
-        attributes={"a": Attr("String", "x")} if attrs else {},
-        system_attributes={},
-        md5_body="0" * 32,
-        md5_attributes=None,
-        md5_system_attributes=None,
-        sent_ms=now,
-        visible_ms=now + delay_ms,
-        sender_id="sender",
-        group_id=group_id,
-        dedup_id=dedup_id,
-    )
-
-
-def claim(
-    queue_id: int, now: int = T0, limit: int = 10, vis_ms: int = 30_000, **kw: object
-) -> Claim:
-    return Claim(
-        queue_id=queue_id,
-        now_ms=now,
-        limit=limit,
-        visible_until_ms=now + vis_ms,
-        retention_cutoff_ms=now - 345_600_000,
-        nonce=random.getrandbits(62),
-        **kw,  # type: ignore[arg-type]
-    )
-
-
-async def new_queue(store: AnyStore, name: str = "q", fifo: bool = False) -> int:
-    attrs = {"FifoQueue": "true"} if fifo else {}
-    queue, created = await store.create_queue("acct", name, "us-east-1", attrs, {}, T0)
-    assert created
-    return queue.id
-
-
-async def move_queues(store: AnyStore, fifo: bool = False) -> tuple[int, int]:
-    """A move task's source and destination queues (``dlq`` and ``dest``)."""
-    suffix = ".fifo" if fifo else ""
-    return (
-        await new_queue(store, f"dlq{suffix}", fifo=fifo),
-        await new_queue(store, f"dest{suffix}", fifo=fifo),
-    )
-
-
-def move_task(src: int, dest: int, task_id: str = "t") -> MoveTask:
-    """A RUNNING move task from ``src`` to ``dest``, nothing moved yet."""
-    return MoveTask(task_id, src, "arn:src", dest, "arn:dest", None, RUNNING, 0, 0, T0)
-
-
-def fifo_send(now: int = T0, by_group: bool = False) -> FifoSend:
-    return FifoSend(now_ms=now, window_ms=300_000, by_group=by_group)
 
 
 # --- queues ---
@@ -161,6 +88,18 @@ def test_send_receive_delete_round_trip(backend: Backend) -> None:
             True,
             False,
         ]
+        # A batch across queues deletes each current handle once.
+        other = await new_queue(store, "other")
+        await store.send(qid, [msg("x")])
+        await store.send(other, [msg("y")])
+        x = (await store.receive(claim(qid)))[0][0]
+        y = (await store.receive(claim(other)))[0][0]
+        batch = [Handle(other, y.row, y.nonce), Handle(qid, x.row, x.nonce ^ 1)]
+        assert await store.delete_messages([*batch, Handle(qid, x.row, x.nonce)]) == [
+            True,
+            False,
+            True,
+        ]
         assert await store.counts(qid, T0, 0) == type(await store.counts(qid, T0, 0))(0, 0, 0)
 
     run(backend, scenario)
@@ -198,18 +137,18 @@ def test_change_visibility_outcomes(backend: Backend) -> None:
         a, b = (Handle(qid, m.row, m.nonce) for m in got)
         gone = Handle(qid, a.seq, a.nonce ^ 1)
         outcomes = await store.change_visibility(
-            [(a, T0 + 60_000), (gone, T0), (b, T0 + 43_200_001)], T0, 43_200_000
+            [(a, T0 + 60_000), (gone, T0), (b, T0 + 43_200_001)], T0, VISIBILITY
         )
-        assert outcomes == ["ok", "gone", "too-long"]
+        assert outcomes == [None, "gone", "too-long"]
         got, _, _ = await store.receive(claim(qid, now=T0 + 30_000))
         assert [m.body for m in got] == ["b", "c"]
         c = next(Handle(qid, m.row, m.nonce) for m in got if m.body == "c")
         # a now stays hidden until T0 + 60 s; release it at once.
-        assert await store.change_visibility([(a, T0 + 30_000)], T0 + 30_000, 43_200_000) == ["ok"]
+        assert await store.change_visibility([(a, T0 + 30_000)], T0 + 30_000, VISIBILITY) == [None]
         got, _, _ = await store.receive(claim(qid, now=T0 + 30_000))
         assert [m.body for m in got] == ["a"]
         # c's visibility timeout ended at T0 + 60 s: it is not in flight any more.
-        outcome = await store.change_visibility([(c, T0 + 90_000)], T0 + 70_000, 43_200_000)
+        outcome = await store.change_visibility([(c, T0 + 90_000)], T0 + 70_000, VISIBILITY)
         assert outcome == ["not-inflight"]
 
     run(backend, scenario)
@@ -368,18 +307,10 @@ def test_concurrent_receives_never_share_a_message_two_nodes(backend: Backend) -
         qid = await new_queue(store)
         for _ in range(10):
             await store.send(qid, [msg(f"m{i}") for i in range(10)])
-        other = backend.store() if backend.kind == "postgresql" else None
-        nodes = [store]
-        if other is not None:
-            await other.open()
-            nodes.append(other)
-        try:
+        async with nodes(backend, store) as both:
             results = await asyncio.gather(
-                *(nodes[i % len(nodes)].receive(claim(qid, limit=7)) for i in range(30))
+                *(both[i % len(both)].receive(claim(qid, limit=7)) for i in range(30))
             )
-        finally:
-            if other is not None:
-                await other.close()
         ids = [m.message_id for got, _, _ in results for m in got]
         assert len(ids) == len(set(ids)) == 100
 
@@ -395,19 +326,11 @@ def test_concurrent_fifo_receives_keep_group_order_two_nodes(backend: Backend) -
                 [msg(f"{g}:{i}", group_id=g, dedup_id=f"{g}{i}") for g in ("a", "b", "c")],
                 fifo_send(),
             )
-        other = backend.store() if backend.kind == "postgresql" else None
-        nodes = [store]
-        if other is not None:
-            await other.open()
-            nodes.append(other)
         delivered: list[str] = []
-        try:
+        async with nodes(backend, store) as both:
             for round_no in range(40):
                 results = await asyncio.gather(
-                    *(
-                        nodes[i % len(nodes)].receive(claim(qid, limit=3, fifo=True))
-                        for i in range(6)
-                    )
+                    *(both[i % len(both)].receive(claim(qid, limit=3, fifo=True)) for i in range(6))
                 )
                 got = [m for r, _, _ in results for m in r]
                 # Each group's messages of one round come from one receiver, in order.
@@ -420,9 +343,6 @@ def test_concurrent_fifo_receives_keep_group_order_two_nodes(backend: Backend) -
                 if len(delivered) == 60:
                     break
                 assert round_no < 39
-        finally:
-            if other is not None:
-                await other.close()
         for g in ("a", "b", "c"):
             assert [d for d in delivered if d.startswith(g)] == [f"{g}:{i}" for i in range(20)]
 
@@ -432,23 +352,15 @@ def test_concurrent_fifo_receives_keep_group_order_two_nodes(backend: Backend) -
 def test_concurrent_fifo_sends_dedup_once_two_nodes(backend: Backend) -> None:
     async def scenario(store: AnyStore) -> None:
         qid = await new_queue(store, "f.fifo", fifo=True)
-        other = backend.store() if backend.kind == "postgresql" else None
-        nodes = [store]
-        if other is not None:
-            await other.open()
-            nodes.append(other)
-        try:
+        async with nodes(backend, store) as both:
             sent = await asyncio.gather(
                 *(
-                    nodes[i % len(nodes)].send(
+                    both[i % len(both)].send(
                         qid, [msg(str(i), group_id="g", dedup_id=f"d{i % 25}")], fifo_send()
                     )
                     for i in range(50)
                 )
             )
-        finally:
-            if other is not None:
-                await other.close()
         by_id: dict[str, set[int]] = {}
         for i, r in enumerate(sent):
             by_id.setdefault(f"d{i % 25}", set()).update(s for _, s in r)
@@ -478,204 +390,5 @@ def test_fair_queue_serves_quiet_groups_before_a_flood(backend: Backend) -> None
         assert "quiet" in bodies and "solo" in bodies
         solo = next(m for m in got if m.body == "solo")
         assert solo.group_id is None
-
-    run(backend, scenario)
-
-
-# --- move tasks ---
-
-
-def test_move_task_lifecycle(backend: Backend) -> None:
-    async def scenario(store: AnyStore) -> None:
-        src, dest = await move_queues(store)
-        await store.send(src, [msg(f"m{i}") for i in range(5)])
-
-        lease = Lease("node", T0 + 5_000)
-        started = await store.start_move_task(move_task(src, dest, "t1"), T0, 0, lease)
-        assert started is not None and started.to_move == 5 and started.status == RUNNING
-        assert (
-            await store.start_move_task(move_task(src, dest, "t2"), T0, 0, lease) is None
-        )  # one per source
-        # Adopted when its lease has ended (at a restart, without leases: at once).
-        assert [t.task_id for t in await store.adopt_move_tasks(lease, T0 + 5_000)] == ["t1"]
-        ids = [str(uuid.uuid4()) for _ in range(3)]
-        step = await store.move_chunk("t1", T0 + 1, 3, 0, ids, False, lease)
-        assert step is not None
-        assert (step.status, step.moved, step.targets) == (RUNNING, 3, (dest,))
-        got, _, _ = await store.receive(claim(dest, now=T0 + 1))
-        assert sorted(m.message_id for m in got) == sorted(ids)
-        assert all(m.receive_count == 1 and m.sent_ms == T0 + 1 for m in got)
-        step = await store.move_chunk(
-            "t1", T0 + 2, 10, 0, [str(uuid.uuid4()) for _ in range(10)], False, lease
-        )
-        assert step is not None and (step.status, step.moved) == (COMPLETED, 2)
-        got_task = await store.get_move_task("t1")
-        assert got_task is not None and got_task.moved == 5
-        # Cancel: RUNNING -> CANCELLING -> (next chunk) CANCELLED.
-        await store.send(src, [msg("x")])
-        assert await store.start_move_task(move_task(src, dest, "t3"), T0 + 3, 0, lease) is not None
-        cancelling = await store.cancel_move_task("t3")
-        assert cancelling is not None and cancelling.status == "CANCELLING"
-        assert await store.cancel_move_task("t3") is None
-        step = await store.move_chunk("t3", T0 + 4, 10, 0, ["id"], False, lease)
-        assert step is not None and step.status == CANCELLED
-        assert [t.task_id for t in await store.list_move_tasks(src, 10)] == ["t3", "t1"]
-        await store.fail_move_task("t1", "nope")  # not active: unchanged
-        t1 = await store.get_move_task("t1")
-        assert t1 is not None and t1.status == COMPLETED
-
-    run(backend, scenario)
-
-
-def test_move_task_into_a_fifo_queue_numbers_the_messages(backend: Backend) -> None:
-    async def scenario(store: AnyStore) -> None:
-        src, dest = await move_queues(store, fifo=True)
-        await store.send(dest, [msg("own", group_id="g", dedup_id="own")], fifo_send())
-        for i in range(3):
-            await store.send(src, [msg(f"m{i}", group_id="g", dedup_id=f"d{i}")], fifo_send())
-        task = move_task(src, dest)
-        lease = Lease("node", T0 + 5_000)
-        assert await store.start_move_task(task, T0, 0, lease) is not None
-        step = await store.move_chunk("t", T0 + 1, 10, 0, [f"id{i}" for i in range(3)], True, lease)
-        assert step is not None and (step.status, step.moved) == (COMPLETED, 3)
-        got, _, _ = await store.receive(claim(dest, now=T0 + 1, fifo=True))
-        assert [m.body for m in got] == ["own", "m0", "m1", "m2"]
-        numbers = [m.sequence_number or 0 for m in got]
-        assert numbers == sorted(set(numbers))  # after the queue's own, in order
-
-    run(backend, scenario)
-
-
-def test_move_task_runs_under_one_lease_at_a_time_two_nodes(backend: Backend) -> None:
-    async def scenario(store: AnyStore) -> None:
-        src, dest = await move_queues(store)
-        await store.send(src, [msg(f"m{i}") for i in range(5)])
-        task = move_task(src, dest)
-
-        def ids() -> list[str]:
-            return [str(uuid.uuid4())]
-
-        assert await store.start_move_task(task, T0, 0, Lease("a", T0 + 5_000)) is not None
-        if not store.shared:  # one process: no leases, every call acts for the caller
-            assert [t.task_id for t in await store.adopt_move_tasks(Lease("b", 0), T0)] == ["t"]
-            assert await store.move_chunk("t", T0, 1, 0, ids(), False, Lease("b", 0)) is not None
-            return
-        other = backend.store()
-        await other.open()
-        try:
-            b = Lease("b", T0 + 11_000)
-            assert await other.adopt_move_tasks(b, T0 + 1_000) == []  # a's lease is live
-            assert await other.move_chunk("t", T0 + 1_000, 1, 0, ids(), False, b) is None
-            step = await store.move_chunk(
-                "t", T0 + 2_000, 1, 0, ids(), False, Lease("a", T0 + 7_000)
-            )
-            assert step is not None and step.moved == 1  # and a's lease now ends at T0 + 7 s
-            assert await other.adopt_move_tasks(b, T0 + 6_999) == []
-            # a stopped renewing: of two adopters at once, one gets the task.
-            got = await asyncio.gather(
-                other.adopt_move_tasks(b, T0 + 7_000),
-                store.adopt_move_tasks(Lease("c", T0 + 11_000), T0 + 7_000),
-            )
-            assert sorted(len(g) for g in got) == [0, 1]
-            holder, lease = (other, b) if got[0] else (store, Lease("c", T0 + 11_000))
-            lost = await store.move_chunk("t", T0 + 7_001, 1, 0, ids(), False, Lease("a", T0))
-            assert lost is None  # a's runner finds the task taken and stops
-            step = await holder.move_chunk("t", T0 + 7_002, 1, 0, ids(), False, lease)
-            assert step is not None and step.moved == 1
-            moved = await store.get_move_task("t")
-            assert moved is not None and moved.moved == 2
-        finally:
-            await other.close()
-
-    run(backend, scenario)
-
-
-def test_a_released_move_task_is_adopted_at_once(backend: Backend) -> None:
-    async def scenario(store: AnyStore) -> None:
-        src, dest = await move_queues(store)
-        task = move_task(src, dest)
-        assert await store.start_move_task(task, T0, 0, Lease("a", T0 + 5_000)) is not None
-        if store.shared:  # a's lease is live: nobody else may adopt the task yet
-            assert await store.adopt_move_tasks(Lease("b", T0 + 9_000), T0 + 1_000) == []
-        await store.release_move_tasks("a")  # a stops gracefully
-        adopted = await store.adopt_move_tasks(Lease("b", T0 + 9_000), T0 + 1_000)
-        assert [t.task_id for t in adopted] == ["t"]
-
-    run(backend, scenario)
-
-
-def test_topic_sequence_reservations_never_repeat_two_nodes(backend: Backend) -> None:
-    async def scenario(store: AnyStore) -> None:
-        topic = Topic("arn:aws:sns:r:a:s.fifo", "a", "r", "s.fifo", {"FifoTopic": "true"}, {}, T0)
-        await store.create_topic(topic)
-        other = backend.store() if backend.kind == "postgresql" else None
-        nodes = [store] if other is None else [store, other]
-        if other is not None:
-            await other.open()
-        try:
-            got = await asyncio.gather(
-                *(nodes[i % len(nodes)].reserve_topic_seq(topic.arn, 1 + i % 3) for i in range(30))
-            )
-        finally:
-            if other is not None:
-                await other.close()
-        numbers = [n for last, i in zip(got, range(30), strict=True) for n in _reserved(last, i)]
-        assert sorted(numbers) == list(range(1, sum(1 + i % 3 for i in range(30)) + 1))
-        assert await store.reserve_topic_seq("arn:aws:sns:r:a:gone", 1) is None
-
-    run(backend, scenario)
-
-
-def _reserved(last: int | None, i: int) -> list[int]:
-    assert last is not None
-    return list(range(last - i % 3, last + 1))
-
-
-# --- SNS ---
-
-
-def test_sns_topics_subscriptions_and_publish(backend: Backend) -> None:
-    async def scenario(store: AnyStore) -> None:
-        topic = Topic("arn:aws:sns:r:a:t.fifo", "a", "r", "t.fifo", {"FifoTopic": "true"}, {}, T0)
-        made, created = await store.create_topic(topic)
-        assert created and made == topic
-        assert (await store.create_topic(topic))[1] is False
-        assert [t.arn for t in await store.list_topics("a")] == [topic.arn]
-        updated = await store.update_topic(topic.arn, {"FifoTopic": "true", "X": "y"}, {"k": "v"})
-        assert updated.tags == {"k": "v"}
-        qid = await new_queue(store, "sub.fifo", fifo=True)
-        sub = Subscription("arn:sub:1", topic.arn, "a", "sqs", "arn:q", {}, True, T0)
-        assert await store.create_subscription(sub) == (sub, True)
-        same = Subscription("arn:sub:2", topic.arn, "a", "sqs", "arn:q", {}, True, T0)
-        assert await store.create_subscription(same) == (sub, False)
-        assert [s.arn for s in await store.topic_subscriptions(topic.arn)] == ["arn:sub:1"]
-        assert [s.arn for s in await store.list_subscriptions("a")] == ["arn:sub:1"]
-        changed = await store.update_subscription("arn:sub:1", {"RawMessageDelivery": "true"}, True)
-        assert changed is not None and changed.raw
-
-        def item(message_id: str, dedup_id: str, seq: int) -> PublishItem:
-            m = msg("body", group_id="g", dedup_id=dedup_id)
-            return PublishItem(
-                message_id,
-                seq,
-                TopicDedup(dedup_id, "", T0, 300_000),
-                [Delivery(qid, m, fifo_send())],
-            )
-
-        out = await store.publish(topic.arn, [item("m1", "d1", 1), item("m2", "d1", 2)])
-        assert [(p.message_id, p.sequence, p.delivered) for p in out] == [
-            ("m1", 1, True),
-            ("m1", 1, False),
-        ]
-        assert (await store.counts(qid, T0, 0)).visible == 1
-        top = await store.get_topic(topic.arn)
-        assert top is not None and top.seq == 1
-        await store.expire_topic_windows(T0 + 300_000)
-        out = await store.publish(topic.arn, [item("m3", "d1", 3)])
-        assert out[0].delivered
-        assert await store.delete_topic(topic.arn) == ["arn:sub:1"]
-        assert await store.get_topic(topic.arn) is None
-        assert await store.get_subscription("arn:sub:1") is None
-        assert not await store.delete_subscription("arn:sub:1")
 
     run(backend, scenario)

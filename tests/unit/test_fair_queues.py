@@ -1,6 +1,6 @@
 """Fair queues (standard queues with MessageGroupId) over the real SQLite store, fake clock.
 
-The scheduling rule under test (``densho/storage/sqlite_fair.py``; AWS Developer Guide, "How
+The scheduling rule under test (``densho/storage/fair.py``; AWS Developer Guide, "How
 Amazon SQS fair queues work"): each message group is a tenant and the ungrouped messages share
 one; a receive goes round the tenants that have visible messages, fewest in flight first, a group
 with 30 or more messages in flight counting as noisy by how many it holds beyond that; within a
@@ -21,7 +21,7 @@ from densho.core.clock import FakeClock
 from densho.core.sqs_model import Queue, ReceivedMessage
 from densho.sqs.engine import SqsEngine
 from densho.sqs.flow import Outgoing
-from densho.storage import sqlite_fair
+from densho.storage import fair
 from densho.storage.sqlite import SCHEMA_VERSION, SqliteStore
 
 Scenario = Callable[[SqsEngine, FakeClock, SqliteStore], Awaitable[None]]
@@ -166,9 +166,9 @@ def test_ungrouped_queue_keeps_the_plain_claim(tmp_path: Path) -> None:
         assert [m.body for m in got] == bodies("u", 10)
         # White box: the store knows this queue has no group, so receives take the
         # one-statement claim (the performance promise of fair queues for plain queues).
-        assert store._grouped[queue.id] is False
+        assert store._groups.grouped[queue.id] is False
         await send(engine, queue, bodies("g", 1), "G")
-        assert store._grouped[queue.id] is True
+        assert store._groups.grouped[queue.id] is True
         rest = await receive(engine, queue)
         assert sorted(m.body for m in rest) == ["g0", *bodies("u", 15)[10:]]
         assert [m.group_id for m in rest if m.body == "g0"] == ["G"]
@@ -262,7 +262,7 @@ def test_visibility_timeout_zero_never_doubles_an_answer(tmp_path: Path) -> None
 def test_group_scan_rotates_through_many_groups(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
         queue = await engine.queues.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
-        n = sqlite_fair.MAX_GROUPS * 3
+        n = fair.MAX_GROUPS * 3
         await send(engine, queue, bodies("a", 300), "A")  # the oldest messages, a flood
         for _ in range(4):
             await receive(engine, queue)  # A is noisy now

@@ -23,8 +23,8 @@ from densho.sns.outbox import Attempt, Result, classify_http, next_attempt_ms
 from densho.sns.publish import Message
 from densho.sns.signing.signer import Signer
 from densho.sqs.engine import SqsEngine
+from densho.storage.outbox import insert_outbox
 from densho.storage.sqlite import SqliteStore
-from densho.storage.sqlite_outbox import insert_outbox
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -101,7 +101,7 @@ def entry(n: int, created_ms: int = 1_000) -> OutboxEntry:
 
 def test_claims_lease_rows_and_expired_leases_come_back(tmp_path: Path) -> None:
     async def scenario(store: SqliteStore) -> None:
-        await store._call(lambda conn: insert_outbox(conn, [entry(1), entry(2, 5_000)]))
+        await store._tx(lambda tx: insert_outbox(tx, [entry(1), entry(2, 5_000)]))
         assert await store.outbox_next_due() == 1_000
         first = await store.outbox_claim(2_000, "a", 62_000, 10)
         assert [(c.entry.message_id, c.attempts, c.lease) for c in first] == [("m1", 1, "a")]
@@ -126,7 +126,7 @@ def test_claims_lease_rows_and_expired_leases_come_back(tmp_path: Path) -> None:
 
 def test_recovery_releases_every_lease_at_once(tmp_path: Path) -> None:
     async def scenario(store: SqliteStore) -> None:
-        await store._call(lambda conn: insert_outbox(conn, [entry(1), entry(2)]))
+        await store._tx(lambda tx: insert_outbox(tx, [entry(1), entry(2)]))
         await store.outbox_claim(2_000, "dead", 62_000, 1)
         assert await store.outbox_recover(3_000) == 1
         claimed = await store.outbox_claim(3_000, "new", 63_000, 10)

@@ -1,7 +1,9 @@
-"""Named SQL: ``-- name: x`` blocks in ``queries.sql``, overridable per backend.
+"""Named SQL: ``-- name: x`` blocks, shared by both backends, overridden by name for PostgreSQL.
 
-Owns: loading the query files shipped in this folder.
-Must not know: which backend runs them.
+Owns: loading the query files shipped in this folder — the shared ones (``SHARED``) and, for
+PostgreSQL, the ``pg_`` file of each, whose queries replace the shared ones of the same name or
+add those only PostgreSQL runs — and the SQLite schema.
+Must not know: which backend runs them, what they do.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import re
 from importlib import resources
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+SHARED = ("queries.sql", "moves.sql", "sns.sql", "sns_outbox.sql", "sns_manage.sql")
 
 
 def _parse(text: str) -> dict[str, str]:
@@ -32,9 +35,14 @@ def schema() -> str:
     return "\n".join(read(name) for name in ["schema.sql", *extra])
 
 
-def queries(*override_files: str) -> dict[str, str]:
-    """The shared queries, each overridden by the same name in ``override_files`` (in order)."""
-    out = _parse(read("queries.sql"))
-    for filename in override_files:
-        out.update(_parse(read(filename)))
+def queries(postgres: bool) -> dict[str, str]:
+    """Every named query of one backend: the shared files', with PostgreSQL's overrides."""
+    out: dict[str, str] = {}
+    for filename in SHARED:
+        part = _parse(read(filename))
+        assert not part.keys() & out.keys(), f"{filename} repeats a query name"
+        out.update(part)
+    if postgres:
+        for filename in SHARED:
+            out.update(_parse(read(f"pg_{filename}")))
     return out

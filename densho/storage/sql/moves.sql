@@ -1,5 +1,5 @@
--- Named queries of message move tasks (dead-letter queue redrive). Loaded after queries.sql,
--- so every name here starts with move_ to stay clear of the shared names.
+-- Named queries of message move tasks (dead-letter queue redrive), shared by the backends;
+-- pg_moves.sql overrides a name where PostgreSQL's differs. Every name starts with move_.
 
 -- name: move_task_insert
 INSERT INTO move_tasks (task_id, source_queue_id, source_arn, destination_queue_id,
@@ -35,7 +35,14 @@ FROM move_tasks WHERE source_queue_id = :source_queue_id
 ORDER BY started_ms DESC, id DESC
 LIMIT :limit;
 
--- name: move_task_active
+-- name: move_task_lock
+-- One writer: the task as it is (PostgreSQL's also locks it and reads its lease).
+SELECT task_id, source_queue_id, source_arn, destination_queue_id, destination_arn,
+       max_per_second, status, to_move, moved, started_ms, failure_reason
+FROM move_tasks WHERE task_id = :task_id;
+
+-- name: move_task_adopt
+-- No leases (one process): every active task, those a restart interrupted.
 SELECT task_id, source_queue_id, source_arn, destination_queue_id, destination_arn,
        max_per_second, status, to_move, moved, started_ms, failure_reason
 FROM move_tasks WHERE status IN ('RUNNING', 'CANCELLING')
@@ -63,21 +70,10 @@ WHERE m.queue_id = :queue_id AND m.visible_ms <= :now AND m.sent_ms > :cutoff
 ORDER BY m.visible_ms, m.seq
 LIMIT :limit;
 
--- name: move_last_row
-SELECT coalesce(max(seq), 0) FROM messages;
-
 -- name: move_message
 -- The row itself moves (no copy): a new row id orders it after the destination's own messages.
 UPDATE messages
-SET seq = :new_seq,
-    queue_id = :target,
-    message_id = :message_id,
-    sent_ms = :now,
-    visible_ms = :now,
-    receive_count = 0,
-    first_receive_ms = NULL,
-    last_receive_ms = NULL,
-    nonce = 0,
-    origin_queue_id = NULL,
-    fifo_seq = :fifo_seq
+SET seq = (SELECT max(seq) + 1 FROM messages), queue_id = :target, message_id = :message_id,
+    sent_ms = :now, visible_ms = :now, receive_count = 0, first_receive_ms = NULL,
+    last_receive_ms = NULL, nonce = 0, origin_queue_id = NULL, fifo_seq = :fifo_seq
 WHERE seq = :seq;

@@ -46,14 +46,7 @@ FOR UPDATE OF m SKIP LOCKED;
 -- destination's own messages.
 UPDATE messages
 SET seq = nextval(pg_get_serial_sequence('messages', 'seq')),
-    queue_id = :target,
-    message_id = :message_id,
-    sent_ms = :now,
-    visible_ms = :now,
-    receive_count = 0,
-    first_receive_ms = NULL,
-    last_receive_ms = NULL,
-    nonce = 0,
-    origin_queue_id = NULL,
-    fifo_seq = :fifo_seq
+    queue_id = :target, message_id = :message_id, sent_ms = :now, visible_ms = :now,
+    receive_count = 0, first_receive_ms = NULL, last_receive_ms = NULL, nonce = 0,
+    origin_queue_id = NULL, fifo_seq = :fifo_seq
 WHERE seq = :seq;

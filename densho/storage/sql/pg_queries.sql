@@ -137,52 +137,18 @@ UPDATE messages SET origin_queue_id = queue_id, queue_id = :target, visible_ms =
 WHERE seq = ANY(:seqs::bigint[]);
 
 -- name: delete_message
+-- Whether the row was a FIFO queue's (its group may be unlocked now: tell the other nodes);
+-- no row: the handle is not current.
 DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce
 RETURNING fifo_seq IS NOT NULL;
 
 -- name: delete_messages
--- Several handles at once: the row ids of those that were current.
+-- Several handles at once: the row id and nonce of those that were current.
 DELETE FROM messages AS m
 USING unnest(:seqs::bigint[], :nonces::bigint[]) AS h(seq, nonce)
 WHERE m.seq = h.seq AND m.nonce = h.nonce AND m.queue_id = :queue_id
-RETURNING m.seq, m.fifo_seq IS NOT NULL;
+RETURNING m.seq, m.nonce, m.fifo_seq IS NOT NULL;
 
 -- name: visibility_row
 SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id
 FOR UPDATE;
-
--- name: counts
-SELECT
-    count(*) FILTER (WHERE visible_ms <= :now),
-    count(*) FILTER (WHERE visible_ms > :now AND receive_count > 0),
-    count(*) FILTER (WHERE visible_ms > :now AND receive_count = 0)
-FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
-
--- name: fair_groups
--- As in queries.sql; PostgreSQL 15 wants every subquery in FROM named.
-WITH RECURSIVE g(group_id, n) AS (
-    SELECT (SELECT group_id FROM messages
-            WHERE queue_id = :queue_id AND group_id > :after AND fifo_seq IS NULL
-            ORDER BY group_id LIMIT 1), 1
-    UNION ALL
-    SELECT (SELECT m.group_id FROM messages AS m
-            WHERE m.queue_id = :queue_id AND m.group_id > g.group_id AND m.fifo_seq IS NULL
-            ORDER BY m.group_id LIMIT 1), g.n + 1
-    FROM g WHERE g.group_id IS NOT NULL AND g.n < :max_groups
-),
-v(group_id, visible) AS (
-    SELECT g.group_id,
-           (SELECT count(*) FROM (
-                SELECT 1 FROM messages AS m
-                WHERE m.queue_id = :queue_id AND m.group_id = g.group_id AND m.fifo_seq IS NULL
-                  AND m.visible_ms <= :now
-                LIMIT :need) AS s)
-    FROM g WHERE g.group_id IS NOT NULL
-)
-SELECT v.group_id, v.visible,
-       CASE WHEN v.visible > 0 THEN (SELECT count(*) FROM (
-            SELECT 1 FROM messages AS m
-            WHERE m.queue_id = :queue_id AND m.group_id = v.group_id AND m.fifo_seq IS NULL
-              AND m.visible_ms > :now AND m.receive_count > 0
-            LIMIT :cap) AS s) ELSE 0 END
-FROM v;

@@ -1,5 +1,6 @@
--- Named queries shared by the backends. A backend overrides a name where its SQL differs.
--- Parameters are named (:name); both sqlite3 and the PostgreSQL layer bind them by name.
+-- Named queries of queues and messages, shared by the backends; pg_queries.sql overrides a name
+-- where PostgreSQL's SQL differs. Parameters are named (:name); both sqlite3 and the PostgreSQL
+-- layer bind them by name. An array parameter (Tx.array) is a JSON text here, read with json_each.
 
 -- name: insert_queue
 INSERT INTO queues (account, name, region, attributes, tags, created_ms, modified_ms)
@@ -146,9 +147,9 @@ UPDATE messages SET visible_ms = :visible WHERE seq = :seq;
 
 -- name: counts
 SELECT
-    coalesce(sum(visible_ms <= :now), 0),
-    coalesce(sum(visible_ms > :now AND receive_count > 0), 0),
-    coalesce(sum(visible_ms > :now AND receive_count = 0), 0)
+    count(*) FILTER (WHERE visible_ms <= :now),
+    count(*) FILTER (WHERE visible_ms > :now AND receive_count > 0),
+    count(*) FILTER (WHERE visible_ms > :now AND receive_count = 0)
 FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
 
 -- name: expire
@@ -176,7 +177,7 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
 
--- Fair queues (standard queues with message groups): see densho/storage/sqlite_fair.py. Every
+-- Fair queues (standard queues with message groups): see densho/storage/fair.py. Every
 -- query tests "fifo_seq IS NULL" and a group_id comparison so SQLite uses the partial index
 -- messages_fair; '' is the ungrouped messages of a fair queue, so group scans start after it.
 
@@ -203,7 +204,7 @@ v(group_id, visible) AS (
                 SELECT 1 FROM messages AS m
                 WHERE m.queue_id = :queue_id AND m.group_id = g.group_id AND m.fifo_seq IS NULL
                   AND m.visible_ms <= :now
-                LIMIT :need))
+                LIMIT :need) AS s)
     FROM g WHERE g.group_id IS NOT NULL
 )
 SELECT v.group_id, v.visible,
@@ -211,7 +212,7 @@ SELECT v.group_id, v.visible,
             SELECT 1 FROM messages AS m
             WHERE m.queue_id = :queue_id AND m.group_id = v.group_id AND m.fifo_seq IS NULL
               AND m.visible_ms > :now AND m.receive_count > 0
-            LIMIT :cap)) ELSE 0 END
+            LIMIT :cap) AS s) ELSE 0 END
 FROM v;
 
 -- name: fair_group_heads

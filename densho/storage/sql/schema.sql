@@ -52,7 +52,7 @@ CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue_id, visible
 -- FIFO: a group's messages in order. Partial, so standard queues pay nothing for it.
 CREATE INDEX IF NOT EXISTS messages_by_group ON messages (queue_id, group_id, seq)
     WHERE group_id IS NOT NULL;
--- Fair queues (standard queues whose messages carry MessageGroupId; densho/storage/sqlite_fair.py):
+-- Fair queues (standard queues whose messages carry MessageGroupId; densho/storage/fair.py):
 -- each group's messages by visibility, so a receive finds a group's oldest visible message and
 -- counts its messages in flight from the index alone, without reading the group's backlog.
 -- Partial: only grouped rows of standard queues (FIFO rows carry fifo_seq), so plain standard

@@ -1,8 +1,10 @@
--- Named SQL of SNS (densho/storage/sqlite_sns.py).
+-- Named SQL of SNS topics, subscriptions and publishing (densho/storage/sns_base.py), shared by
+-- the backends; pg_sns.sql overrides a name where PostgreSQL's differs.
 
 -- name: sns_topic_insert
-INSERT OR IGNORE INTO sns_topics (arn, account, region, name, attributes, tags, created_ms)
-VALUES (:arn, :account, :region, :name, :attributes, :tags, :created_ms);
+INSERT INTO sns_topics (arn, account, region, name, attributes, tags, created_ms)
+VALUES (:arn, :account, :region, :name, :attributes, :tags, :created_ms)
+ON CONFLICT (arn) DO NOTHING;
 
 -- name: sns_topic_get
 SELECT arn, account, region, name, attributes, tags, created_ms, seq FROM sns_topics
@@ -26,7 +28,7 @@ DELETE FROM sns_subscriptions WHERE topic_arn = :arn RETURNING arn;
 DELETE FROM sns_dedup WHERE topic_arn = :arn;
 
 -- name: sns_topic_seq
-UPDATE sns_topics SET seq = max(seq, :seq) WHERE arn = :arn;
+UPDATE sns_topics SET seq = :seq WHERE arn = :arn AND seq < :seq;
 
 -- name: sns_topic_reserve
 -- Several nodes: the row lock makes concurrent reservations take turns (no number twice).
@@ -65,9 +67,16 @@ DELETE FROM sns_subscriptions WHERE arn = :arn;
 SELECT message_id, seq FROM sns_dedup
 WHERE topic_arn = :topic_arn AND scope = :scope AND dedup_id = :dedup_id AND expires_ms > :now;
 
--- name: sns_dedup_remember
-INSERT OR REPLACE INTO sns_dedup (topic_arn, scope, dedup_id, message_id, seq, expires_ms)
-VALUES (:topic_arn, :scope, :dedup_id, :message_id, :seq, :expires);
+-- name: sns_dedup_claim
+-- Remember a FIFO topic deduplication id unless a live one is there: a row back means this
+-- publish is the first within the window (on PostgreSQL a concurrent duplicate waits, then finds
+-- none).
+INSERT INTO sns_dedup (topic_arn, scope, dedup_id, message_id, seq, expires_ms)
+VALUES (:topic_arn, :scope, :dedup_id, :message_id, :seq, :expires)
+ON CONFLICT (topic_arn, scope, dedup_id) DO UPDATE
+SET message_id = excluded.message_id, seq = excluded.seq, expires_ms = excluded.expires_ms
+WHERE sns_dedup.expires_ms <= :now
+RETURNING message_id;
 
 -- name: sns_dedup_expire
 DELETE FROM sns_dedup WHERE expires_ms <= :now;

@@ -1,5 +1,6 @@
--- Named SQL of SNS management (densho/storage/sqlite_sns_manage.py). Upserts are written with
--- ON CONFLICT, which SQLite and PostgreSQL both read.
+-- Named SQL of SNS management (densho/storage/sns_manage_base.py), shared by the backends;
+-- pg_sns_manage.sql overrides a name where PostgreSQL's differs. Upserts are written with ON
+-- CONFLICT, which SQLite and PostgreSQL both read.
 
 -- name: sns_app_upsert
 INSERT INTO sns_platform_apps (arn, account, region, name, platform, attributes, credentials,
@@ -27,6 +28,10 @@ DELETE FROM sns_platform_apps WHERE arn = :arn;
 
 -- name: sns_app_endpoints_delete
 DELETE FROM sns_platform_endpoints WHERE app_arn = :arn;
+
+-- name: sns_app_lock
+-- Whether the application exists (PostgreSQL's also holds its row until the commit).
+SELECT 1 FROM sns_platform_apps WHERE arn = :app_arn;
 
 -- name: sns_endpoint_by_token
 SELECT arn, app_arn, token, attributes, created_ms FROM sns_platform_endpoints

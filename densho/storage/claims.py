@@ -1,0 +1,210 @@
+"""Receive claims, written once for both backends: which rows a ReceiveMessage takes in its one
+transaction, and the dead-letter moves made in it.
+
+Owns: the plain claim (oldest visible first, one statement), the claim under redrive (rows
+received maxReceiveCount times move to the dead-letter queue instead), FIFO (each group's visible
+prefix, in order; a group with a message in flight gives nothing; ReceiveRequestAttemptId) and
+the claim of what ``fair.pick`` chooses on fair queues.
+Must not know: receipt handles, the engine, a database driver.
+
+Several nodes (a ``shared`` store): the SQL claims with ``FOR UPDATE SKIP LOCKED``
+(``pg_queries.sql``), so concurrent receivers never get the same row nor wait for each other;
+a FIFO receive looks at a group only under its transaction-scoped advisory lock
+(``lock_fifo_group``) and passes over a group another receiver holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from densho.core.store import Claim
+from densho.storage import fair
+from densho.storage.tx import Row, Tx
+
+Got = tuple[list[Row], int | None, int]  # rows claimed; earliest future visible_at; rows moved
+
+
+def claim_args(claim: Claim) -> dict[str, Any]:
+    return {
+        "queue_id": claim.queue_id,
+        "now": claim.now_ms,
+        "limit": claim.limit,
+        "visible_until": claim.visible_until_ms,
+        "cutoff": claim.retention_cutoff_ms,
+        "nonce": claim.nonce,
+        "target": claim.dead_letter_queue_id,
+    }
+
+
+async def plain(tx: Tx, args: dict[str, Any]) -> Got:
+    """The oldest visible rows, in one statement."""
+    rows = await tx.fetchall("claim", args)
+    if rows:
+        return rows, None, 0
+    return rows, await tx.fetchval("next_visible", args), 0
+
+
+async def redriving(tx: Tx, args: dict[str, Any], max_receive_count: int) -> Got:
+    moved = 0
+    # Each round either claims or moves every candidate, so the candidates shrink; bounded
+    # anyway, because a receive must answer.
+    for _ in range(100):
+        candidates = await tx.fetchall("claim_candidates", args)
+        if not candidates:
+            break
+        spent = [seq for seq, count in candidates if count >= max_receive_count]
+        fresh = [seq for seq, count in candidates if count < max_receive_count]
+        if spent:
+            moved += await _move(tx, args, spent)
+        if fresh:
+            return await _claim_rows(tx, "claim_rows", args, fresh), None, moved
+    return [], await tx.fetchval("next_visible", args), moved
+
+
+async def standard(tx: Tx, args: dict[str, Any], claim: Claim, hints: fair.GroupHints) -> Got:
+    """A standard queue that holds message groups, or may: the fair claim, else the plain."""
+    queue_id = claim.queue_id
+    if hints.grouped.get(queue_id) is None:
+        hints.set(queue_id, await fair.has_groups(tx, queue_id))
+    if hints.grouped[queue_id]:
+        got = await _fair(tx, args, claim, hints)
+        if got is not None:
+            return got
+        hints.set(queue_id, False)
+    if claim.dead_letter_queue_id is None:
+        return await plain(tx, args)
+    return await redriving(tx, args, claim.max_receive_count)
+
+
+async def _fair(tx: Tx, args: dict[str, Any], claim: Claim, hints: fair.GroupHints) -> Got | None:
+    """Claim what ``fair.pick`` chooses; None when the queue holds no message group (any more)."""
+    rows: list[Row] = []
+    claimed: set[int] = set()
+    moved = 0
+    redrive = claim.dead_letter_queue_id is not None
+    cursor = hints.cursor.get(claim.queue_id, "")
+    # Each round claims or moves what it picked; another round only after moves, because they
+    # may have kept a tenant from its share. Bounded, because a receive must answer.
+    for round_no in range(10):
+        picked = await fair.pick(
+            tx,
+            args,
+            claim.limit - len(rows),
+            claim.max_receive_count if redrive else None,
+            cursor,
+            claimed,
+        )
+        if round_no == 0:
+            if not picked.grouped:
+                return None
+            hints.cursor[claim.queue_id] = picked.cursor
+        if picked.spent:
+            moved += await _move(tx, args, picked.spent)
+        if picked.chosen:
+            claimed.update(picked.chosen)
+            rows.extend(await _claim_rows(tx, "claim_rows", args, picked.chosen))
+        if len(rows) >= claim.limit or not picked.spent:
+            break
+    if rows:
+        return rows, None, moved
+    return rows, await tx.fetchval("next_visible", args), moved
+
+
+async def fifo(tx: Tx, args: dict[str, Any], claim: Claim, shared: bool) -> Got:
+    """From each group's head, the prefix of messages that are visible now.
+
+    A group whose head is in flight or delayed gives nothing, so its order holds. Heads
+    received maxReceiveCount times go to the dead-letter queue first.
+    """
+    if claim.attempt_id is not None:
+        found = await tx.fetchone("find_attempt", {**args, "attempt_id": claim.attempt_id})
+        if found is not None:  # a retry: the same messages and receipt handles again
+            seqs = tx.from_array(found[1])
+            again = {**args, "nonce": found[0], "seqs": tx.array(seqs)}
+            return _in_order(await tx.fetchall("redeliver", again), seqs), None, 0
+    chosen: list[int] = []
+    skip: list[str] = []
+    moved = 0
+    for _ in range(50):  # rounds of candidate groups; bounded, a receive must answer
+        candidates = await tx.fetchall("fifo_candidates", {**args, "skip": tx.array(skip)})
+        groups = list(dict.fromkeys(row[0] for row in candidates))
+        if not groups:
+            break
+        for group in groups:
+            skip.append(group)
+            lock = {"queue_id": claim.queue_id, "group_id": group}
+            if shared and not await tx.fetchval("lock_fifo_group", lock):
+                continue  # another receiver is delivering from this group right now
+            take, spent = await _walk_group(tx, args, claim, group, claim.limit - len(chosen))
+            chosen.extend(take)
+            if spent:
+                moved += await _move(tx, args, spent)
+            if len(chosen) >= claim.limit:
+                break
+        if len(chosen) >= claim.limit:
+            break
+    if not chosen:
+        return [], await tx.fetchval("next_visible", args), moved
+    # Several nodes: the group is held (its lock), so these rows are claimed, never skipped,
+    # which would deliver a group out of order (claim_fifo_rows, not claim_rows' SKIP LOCKED).
+    name = "claim_fifo_rows" if shared else "claim_rows"
+    rows = _in_order(await _claim_rows(tx, name, args, chosen), chosen)
+    if claim.attempt_id is not None:
+        attempt = {
+            **args,
+            "attempt_id": claim.attempt_id,
+            "seqs": tx.array([row[0] for row in rows]),
+            "expires": claim.now_ms + claim.attempt_window_ms,
+        }
+        await tx.execute("remember_attempt", attempt)
+    return rows, None, moved
+
+
+async def _walk_group(
+    tx: Tx, args: dict[str, Any], claim: Claim, group: str, need: int
+) -> tuple[list[int], list[int]]:
+    """(rows to deliver, rows to dead-letter) of one FIFO group, in order.
+
+    Messages of a group are received in order, so the ones received before form a prefix of
+    the group. Any of them in flight locks the whole group. Otherwise deliver visible rows from
+    the head, stopping at the first delayed one, so the group's order holds.
+    """
+    take: list[int] = []
+    spent: list[int] = []
+    after = -1
+    redrive = claim.dead_letter_queue_id is not None
+    for _ in range(1000):  # pages of the group; bounded
+        page = await tx.fetchall(
+            "group_head", {**args, "group_id": group, "after": after, "limit": need + 10}
+        )
+        for seq, visible_ms, receive_count in page:
+            after = seq
+            if visible_ms > claim.now_ms:
+                if receive_count > 0:  # in flight: the group is locked
+                    return [], []
+                return take, spent  # delayed: later messages wait behind it
+            if len(take) >= need and receive_count == 0:
+                return take, spent  # enough, and past every row that could be in flight
+            if redrive and receive_count >= claim.max_receive_count:
+                spent.append(seq)
+            elif len(take) < need:
+                take.append(seq)
+        if len(page) < need + 10:
+            break
+    return take, spent
+
+
+async def _move(tx: Tx, args: dict[str, Any], seqs: list[int]) -> int:
+    """Move rows to the dead-letter queue (``args["target"]``); how many."""
+    await tx.execute("move_to_queue", {**args, "seqs": tx.array(seqs)})
+    tx.wake(args["target"], len(seqs))
+    return len(seqs)
+
+
+async def _claim_rows(tx: Tx, name: str, args: dict[str, Any], seqs: list[int]) -> list[Row]:
+    return await tx.fetchall(name, {**args, "seqs": tx.array(seqs)})
+
+
+def _in_order(rows: list[Row], seqs: list[int]) -> list[Row]:
+    order = {seq: i for i, seq in enumerate(seqs)}
+    return sorted(rows, key=lambda row: order[row[0]])
