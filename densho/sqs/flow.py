@@ -14,8 +14,8 @@ import hashlib
 import random
 import re
 from collections.abc import Sequence
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 
 from densho.core import errors
 from densho.core.clock import Clock
