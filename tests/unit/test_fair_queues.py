@@ -20,7 +20,7 @@ from pathlib import Path
 from densho.core.clock import FakeClock
 from densho.core.sqs_model import Queue, ReceivedMessage
 from densho.sqs.engine import Outgoing, SqsEngine
-from densho.storage import sqlite_fair
+from densho.storage import fair
 from densho.storage.sqlite import SCHEMA_VERSION, SqliteStore
 
 Scenario = Callable[[SqsEngine, FakeClock, SqliteStore], Awaitable[None]]
@@ -257,7 +257,7 @@ def test_visibility_timeout_zero_never_doubles_an_answer(tmp_path: Path) -> None
 def test_group_scan_rotates_through_many_groups(tmp_path: Path) -> None:
     async def scenario(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
         queue = await engine.create_queue("0", "r", "q", {"VisibilityTimeout": "600"}, {})
-        n = sqlite_fair.MAX_GROUPS * 3
+        n = fair.MAX_GROUPS * 3
         await send(engine, queue, bodies("a", 300), "A")  # the oldest messages, a flood
         for _ in range(4):
             await receive(engine, queue)  # A is noisy now

@@ -309,6 +309,7 @@ def test_source_deleted_mid_task_fails(tmp_path: Path) -> None:
             if stored.status != RUNNING:
                 break
             await asyncio.sleep(0.01)
+        assert stored is not None
         assert (stored.status, stored.failure_reason) == (FAILED, QUEUE_GONE)
         # Nothing moved after the delete; what was moved before is in the destination once.
         bodies = await w.bodies("dest")
