@@ -4,7 +4,8 @@ Each request botocore serializes (the round-trip cases: every SQS operation over
 a set of SNS operations) is decoded by ``Wire`` and must be an instance of the operation's
 ``Request`` TypedDict to the exact Python type of every member; each case's output, which the
 encoders turn into what botocore parses back, must be an instance of its ``Result``. And the
-generator: the committed modules are current, and ``--check`` fails on a modified copy.
+generator: the committed modules are current, and ``--check`` fails on a modified copy. And every
+provider handler is annotated with its own operation's types.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pytest
 
 from densho.api import generate, sns, sqs
 from densho.protocol import loader
+from densho.providers import sns as sns_provider
+from densho.providers import sqs as sqs_provider
 from tests.support.wire_harness import botocore_parse, botocore_request, run, without_metadata
 from tests.unit.test_protocol_roundtrip import SNS_CASES, SQS_CASES
 
@@ -129,6 +132,20 @@ def test_every_operation_has_a_request_and_a_result() -> None:
         for operation in model.operation_names:
             request, result = shapes(service, operation)
             assert is_typeddict(request) and is_typeddict(result)
+
+
+@pytest.mark.parametrize(
+    ("service", "handlers"), [("sqs", sqs_provider.HANDLERS), ("sns", sns_provider.HANDLERS)]
+)
+def test_every_handler_takes_and_answers_its_operations_types(
+    service: str, handlers: dict[str, Any]
+) -> None:
+    """The dispatch table is keyed by name, so mypy cannot pair a handler with its operation."""
+    model = loader.sqs_json_model() if service == "sqs" else loader.sns_model()
+    assert set(handlers) == set(model.operation_names)
+    for operation, handler in handlers.items():
+        hints = get_type_hints(handler)
+        assert (hints["p"], hints["return"]) == shapes(service, operation), operation
 
 
 def test_the_query_overlay_keeps_sqs_member_names_and_types() -> None:
