@@ -161,7 +161,8 @@ class App:
                 "InvalidAction", f"The action {call.operation} is not valid for this endpoint."
             )
         try:
-            return await handler(context, call.params)
+            result: dict[str, Any] = await handler(context, call.params)  # the operation's Result
+            return result
         except errors.DomainError as exc:
             raise to_aws(exc) from None
         except StoreUnavailable:

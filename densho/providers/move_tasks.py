@@ -7,15 +7,11 @@ Must not know: HTTP, JSON vs Query, SQL.
 
 from __future__ import annotations
 
-from typing import Any
-
+from densho.api import sqs as api
 from densho.core import errors
 from densho.core.move_model import FAILED, RUNNING, MoveTask
 from densho.providers.context import SqsContext
 from densho.sqs.move_tasks import MoveTasks
-
-Params = dict[str, Any]
-Result = dict[str, Any]
 
 
 def _moves(ctx: SqsContext) -> MoveTasks:
@@ -24,11 +20,11 @@ def _moves(ctx: SqsContext) -> MoveTasks:
     return ctx.moves
 
 
-def _entry(moves: MoveTasks, task: MoveTask) -> Result:
+def _entry(moves: MoveTasks, task: MoveTask) -> api.ListMessageMoveTasksResultEntry:
     """One ListMessageMoveTasksResultEntry. AWS omits DestinationArn and
     MaxNumberOfMessagesPerSecond when the request did not give them, gives TaskHandle only for
     RUNNING tasks and FailureReason only for FAILED ones (API Reference)."""
-    out: Result = {
+    out: api.ListMessageMoveTasksResultEntry = {
         "SourceArn": task.source_arn,
         "Status": task.status,
         "ApproximateNumberOfMessagesMoved": task.moved,
@@ -46,7 +42,9 @@ def _entry(moves: MoveTasks, task: MoveTask) -> Result:
     return out
 
 
-async def start_message_move_task(ctx: SqsContext, p: Params) -> Result:
+async def start_message_move_task(
+    ctx: SqsContext, p: api.StartMessageMoveTaskRequest
+) -> api.StartMessageMoveTaskResult:
     moves = _moves(ctx)
     task = await moves.start(
         p["SourceArn"], p.get("DestinationArn"), p.get("MaxNumberOfMessagesPerSecond")
@@ -54,12 +52,16 @@ async def start_message_move_task(ctx: SqsContext, p: Params) -> Result:
     return {"TaskHandle": moves.handle(task)}
 
 
-async def list_message_move_tasks(ctx: SqsContext, p: Params) -> Result:
+async def list_message_move_tasks(
+    ctx: SqsContext, p: api.ListMessageMoveTasksRequest
+) -> api.ListMessageMoveTasksResult:
     moves = _moves(ctx)
     tasks = await moves.list_tasks(p["SourceArn"], p.get("MaxResults"))
     return {"Results": [_entry(moves, t) for t in tasks]}
 
 
-async def cancel_message_move_task(ctx: SqsContext, p: Params) -> Result:
+async def cancel_message_move_task(
+    ctx: SqsContext, p: api.CancelMessageMoveTaskRequest
+) -> api.CancelMessageMoveTaskResult:
     moved = await _moves(ctx).cancel(p["TaskHandle"])
     return {"ApproximateNumberOfMessagesMoved": moved}

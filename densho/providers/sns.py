@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from densho.api import sns as api
 from densho.core.sns_model import Published, Subscription
 from densho.providers import paging, sns_manage
 from densho.providers.context import SnsContext
@@ -20,12 +21,11 @@ from densho.sns.engine import PENDING, BatchEntry
 from densho.sns.errors import SnsInvalidParameter
 from densho.sqs.flow import SEQUENCE_BASE
 
-Params = dict[str, Any]
-Result = dict[str, Any]
 PAGE = 100
 
 
-Handler = Callable[[SnsContext, Params], Awaitable[Result]]
+# A handler takes its operation's api Request and answers its Result (test_api_shapes checks).
+Handler = Callable[[SnsContext, Any], Awaitable[Any]]
 
 
 def _page(keys: Sequence[str], token: str | None) -> tuple[int, int, str | None]:
@@ -38,7 +38,7 @@ def _page(keys: Sequence[str], token: str | None) -> tuple[int, int, str | None]
     return start, end, paging.token_for(keys[end - 1]) if end < len(keys) else None
 
 
-def _tags_in(wire: list[dict[str, str]] | None) -> dict[str, str]:
+def _tags_in(wire: list[api.Tag] | None) -> dict[str, str]:
     tags: dict[str, str] = {}
     for tag in wire or []:
         if tag["Key"] in tags:
@@ -47,7 +47,7 @@ def _tags_in(wire: list[dict[str, str]] | None) -> dict[str, str]:
     return tags
 
 
-def _message(p: Params) -> publish.Message:
+def _message(p: api.PublishRequest | api.PublishBatchRequestEntry) -> publish.Message:
     return publish.Message(
         message=p["Message"],
         subject=p.get("Subject"),
@@ -58,14 +58,14 @@ def _message(p: Params) -> publish.Message:
     )
 
 
-def _published(result: Published) -> Result:
-    out: Result = {"MessageId": result.message_id}
+def _published(result: Published) -> api.PublishResult:
+    out: api.PublishResult = {"MessageId": result.message_id}
     if result.sequence is not None:
         out["SequenceNumber"] = str(SEQUENCE_BASE + result.sequence)
     return out
 
 
-def _sub_entry(sub: Subscription) -> Result:
+def _sub_entry(sub: Subscription) -> api.Subscription:
     return {
         "SubscriptionArn": sub.arn if sub.confirmed else "PendingConfirmation",
         "Owner": sub.owner,
@@ -78,7 +78,7 @@ def _sub_entry(sub: Subscription) -> Result:
 # --- topics ---
 
 
-async def create_topic(ctx: SnsContext, p: Params) -> Result:
+async def create_topic(ctx: SnsContext, p: api.CreateTopicRequest) -> api.CreateTopicResult:
     attributes = dict(p.get("Attributes") or {})
     if "DataProtectionPolicy" in p:
         attributes["DataProtectionPolicy"] = p["DataProtectionPolicy"]
@@ -88,27 +88,31 @@ async def create_topic(ctx: SnsContext, p: Params) -> Result:
     return {"TopicArn": topic.arn}
 
 
-async def delete_topic(ctx: SnsContext, p: Params) -> Result:
+async def delete_topic(ctx: SnsContext, p: api.DeleteTopicRequest) -> api.DeleteTopicResult:
     await ctx.engine.delete_topic(p["TopicArn"])
     return {}
 
 
-async def list_topics(ctx: SnsContext, p: Params) -> Result:
+async def list_topics(ctx: SnsContext, p: api.ListTopicsRequest) -> api.ListTopicsResult:
     topics = await ctx.engine.list_topics(ctx.account)
     arns = [t.arn for t in topics]
     start, end, token = _page(arns, p.get("NextToken"))
-    out: Result = {"Topics": [{"TopicArn": arn} for arn in arns[start:end]]}
+    out: api.ListTopicsResult = {"Topics": [{"TopicArn": arn} for arn in arns[start:end]]}
     if token:
         out["NextToken"] = token
     return out
 
 
-async def get_topic_attributes(ctx: SnsContext, p: Params) -> Result:
+async def get_topic_attributes(
+    ctx: SnsContext, p: api.GetTopicAttributesRequest
+) -> api.GetTopicAttributesResult:
     topic = await ctx.engine.get_topic(p["TopicArn"])
     return {"Attributes": await ctx.engine.topic_attributes(topic)}
 
 
-async def set_topic_attributes(ctx: SnsContext, p: Params) -> Result:
+async def set_topic_attributes(
+    ctx: SnsContext, p: api.SetTopicAttributesRequest
+) -> api.SetTopicAttributesResult:
     topic = await ctx.engine.get_topic(p["TopicArn"])
     await ctx.engine.set_topic_attribute(topic, p["AttributeName"], p.get("AttributeValue", ""))
     return {}
@@ -117,7 +121,7 @@ async def set_topic_attributes(ctx: SnsContext, p: Params) -> Result:
 # --- subscriptions ---
 
 
-async def subscribe(ctx: SnsContext, p: Params) -> Result:
+async def subscribe(ctx: SnsContext, p: api.SubscribeRequest) -> api.SubscribeResult:
     sub = await ctx.engine.subscribe(
         ctx.account,
         p["TopicArn"],
@@ -131,7 +135,9 @@ async def subscribe(ctx: SnsContext, p: Params) -> Result:
     return {"SubscriptionArn": PENDING}
 
 
-async def confirm_subscription(ctx: SnsContext, p: Params) -> Result:
+async def confirm_subscription(
+    ctx: SnsContext, p: api.ConfirmSubscriptionRequest
+) -> api.ConfirmSubscriptionResult:
     # Also reached by a GET of a confirmation's SubscribeURL (unsigned: not authenticated).
     sub = await ctx.engine.confirm_subscription(
         p["TopicArn"],
@@ -142,7 +148,7 @@ async def confirm_subscription(ctx: SnsContext, p: Params) -> Result:
     return {"SubscriptionArn": sub.arn}
 
 
-async def unsubscribe(ctx: SnsContext, p: Params) -> Result:
+async def unsubscribe(ctx: SnsContext, p: api.UnsubscribeRequest) -> api.UnsubscribeResult:
     # Also reached by a GET of a notification's UnsubscribeURL (unsigned).
     await ctx.engine.unsubscribe(
         p["SubscriptionArn"], ctx.endpoint, authenticated=ctx.call.access_key is not None
@@ -150,28 +156,38 @@ async def unsubscribe(ctx: SnsContext, p: Params) -> Result:
     return {}
 
 
-def _subs_page(subs: list[Subscription], p: Params) -> Result:
+def _subs_page(
+    subs: list[Subscription], p: api.ListSubscriptionsRequest | api.ListSubscriptionsByTopicRequest
+) -> api.ListSubscriptionsResult:
     start, end, token = _page([s.arn for s in subs], p.get("NextToken"))
-    out: Result = {"Subscriptions": [_sub_entry(s) for s in subs[start:end]]}
+    out: api.ListSubscriptionsResult = {"Subscriptions": [_sub_entry(s) for s in subs[start:end]]}
     if token:
         out["NextToken"] = token
     return out
 
 
-async def list_subscriptions(ctx: SnsContext, p: Params) -> Result:
+async def list_subscriptions(
+    ctx: SnsContext, p: api.ListSubscriptionsRequest
+) -> api.ListSubscriptionsResult:
     return _subs_page(await ctx.engine.list_subscriptions(ctx.account), p)
 
 
-async def list_subscriptions_by_topic(ctx: SnsContext, p: Params) -> Result:
+async def list_subscriptions_by_topic(
+    ctx: SnsContext, p: api.ListSubscriptionsByTopicRequest
+) -> api.ListSubscriptionsByTopicResult:
     return _subs_page(await ctx.engine.topic_subscriptions(p["TopicArn"]), p)
 
 
-async def get_subscription_attributes(ctx: SnsContext, p: Params) -> Result:
+async def get_subscription_attributes(
+    ctx: SnsContext, p: api.GetSubscriptionAttributesRequest
+) -> api.GetSubscriptionAttributesResult:
     sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
     return {"Attributes": ctx.engine.subscription_attributes(sub)}
 
 
-async def set_subscription_attributes(ctx: SnsContext, p: Params) -> Result:
+async def set_subscription_attributes(
+    ctx: SnsContext, p: api.SetSubscriptionAttributesRequest
+) -> api.SetSubscriptionAttributesResult:
     sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
     await ctx.engine.set_subscription_attribute(
         sub, p["AttributeName"], p.get("AttributeValue", "")
@@ -182,7 +198,7 @@ async def set_subscription_attributes(ctx: SnsContext, p: Params) -> Result:
 # --- publishing ---
 
 
-def _target(p: Params) -> str:
+def _target(p: api.PublishRequest) -> str:
     topic, target = p.get("TopicArn"), p.get("TargetArn")
     if topic is None and target is None:
         raise SnsInvalidParameter("TopicArn or TargetArn Reason: no value for required parameter")
@@ -193,18 +209,18 @@ def _target(p: Params) -> str:
     return str(topic if topic is not None else target)
 
 
-async def publish_(ctx: SnsContext, p: Params) -> Result:
+async def publish_(ctx: SnsContext, p: api.PublishRequest) -> api.PublishResult:
     if sns_manage.is_direct(p):  # a phone number or a platform endpoint: recorded, not sent
         return await sns_manage.publish_direct(ctx, p, _message(p))
     result = await ctx.engine.publish(_target(p), _message(p), ctx.endpoint)
     return _published(result)
 
 
-async def publish_batch(ctx: SnsContext, p: Params) -> Result:
+async def publish_batch(ctx: SnsContext, p: api.PublishBatchRequest) -> api.PublishBatchResult:
     entries = [BatchEntry(e["Id"], _message(e)) for e in p.get("PublishBatchRequestEntries") or []]
     outcomes = await ctx.engine.publish_batch(p["TopicArn"], entries, ctx.endpoint)
-    successful: list[Result] = []
-    failed: list[Result] = []
+    successful: list[api.PublishBatchResultEntry] = []
+    failed: list[api.BatchResultErrorEntry] = []
     for entry_id, outcome in outcomes:
         if isinstance(outcome, Exception):
             code, message, sender = batch_entry(outcome)
@@ -217,17 +233,19 @@ async def publish_batch(ctx: SnsContext, p: Params) -> Result:
 # --- tags ---
 
 
-async def tag_resource(ctx: SnsContext, p: Params) -> Result:
+async def tag_resource(ctx: SnsContext, p: api.TagResourceRequest) -> api.TagResourceResult:
     await ctx.engine.tag(p["ResourceArn"], _tags_in(p.get("Tags")))
     return {}
 
 
-async def untag_resource(ctx: SnsContext, p: Params) -> Result:
+async def untag_resource(ctx: SnsContext, p: api.UntagResourceRequest) -> api.UntagResourceResult:
     await ctx.engine.untag(p["ResourceArn"], p.get("TagKeys") or [])
     return {}
 
 
-async def list_tags_for_resource(ctx: SnsContext, p: Params) -> Result:
+async def list_tags_for_resource(
+    ctx: SnsContext, p: api.ListTagsForResourceRequest
+) -> api.ListTagsForResourceResult:
     tags = await ctx.engine.tags(p["ResourceArn"])
     return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 

@@ -7,10 +7,11 @@ Must not know: HTTP, JSON vs Query, SQL.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from densho.api import sqs as api
 from densho.core import errors
 from densho.core.sqs_model import Attr, Queue, ReceivedMessage
 from densho.providers import move_tasks as moves
@@ -22,11 +23,11 @@ from densho.sqs import messages
 from densho.sqs.flow import Outgoing
 from densho.sqs.md5 import md5_of_attributes
 
-Params = dict[str, Any]
-Result = dict[str, Any]
+Params = Mapping[str, Any]  # any operation's request, for helpers that read what all of them have
 
 
-Handler = Callable[[SqsContext, Params], Awaitable[Result]]
+# A handler takes its operation's api Request and answers its Result (test_api_shapes checks).
+Handler = Callable[[SqsContext, Any], Awaitable[Any]]
 
 
 def queue_url(ctx: SqsContext, queue: Queue) -> str:
@@ -71,7 +72,7 @@ def _attrs_out(attrs: dict[str, Attr]) -> dict[str, Any]:
     return out
 
 
-def _outgoing(p: Params) -> Outgoing:
+def _outgoing(p: api.SendMessageRequest | api.SendMessageBatchRequestEntry) -> Outgoing:
     return Outgoing(
         body=p.get("MessageBody", ""),
         attributes=attrs_in(p.get("MessageAttributes")),
@@ -89,7 +90,7 @@ def _sender(ctx: SqsContext) -> str:
 # --- queues ---
 
 
-async def create_queue(ctx: SqsContext, p: Params) -> Result:
+async def create_queue(ctx: SqsContext, p: api.CreateQueueRequest) -> api.CreateQueueResult:
     queue = await ctx.engine.queues.create_queue(
         ctx.account,
         ctx.call.region,
@@ -100,18 +101,20 @@ async def create_queue(ctx: SqsContext, p: Params) -> Result:
     return {"QueueUrl": queue_url(ctx, queue)}
 
 
-async def get_queue_url(ctx: SqsContext, p: Params) -> Result:
+async def get_queue_url(ctx: SqsContext, p: api.GetQueueUrlRequest) -> api.GetQueueUrlResult:
     account = p.get("QueueOwnerAWSAccountId") or ctx.account
     queue = await ctx.engine.queues.get_queue(account, p["QueueName"])
     return {"QueueUrl": queue_url(ctx, queue)}
 
 
-async def delete_queue(ctx: SqsContext, p: Params) -> Result:
+async def delete_queue(ctx: SqsContext, p: api.DeleteQueueRequest) -> api.DeleteQueueResult:
     await ctx.engine.queues.delete_queue(await _queue(ctx, p))
     return {}
 
 
-def _page(names: list[str], p: Params) -> tuple[list[str], str | None]:
+def _page(
+    names: list[str], p: api.ListQueuesRequest | api.ListDeadLetterSourceQueuesRequest
+) -> tuple[list[str], str | None]:
     """AWS pagination: NextToken only when MaxResults was given and more remain."""
     try:
         start = paging.start_after(names, p.get("NextToken"))
@@ -127,11 +130,11 @@ def _page(names: list[str], p: Params) -> tuple[list[str], str | None]:
     return page, paging.token_for(page[-1]) if more and page else None
 
 
-async def list_queues(ctx: SqsContext, p: Params) -> Result:
+async def list_queues(ctx: SqsContext, p: api.ListQueuesRequest) -> api.ListQueuesResult:
     queues = await ctx.engine.queues.list_queues(ctx.account, p.get("QueueNamePrefix", ""))
     by_name = {q.name: q for q in queues}
     page, token = _page(sorted(by_name), p)
-    out: Result = {}
+    out: api.ListQueuesResult = {}
     if page:
         out["QueueUrls"] = [queue_url(ctx, by_name[n]) for n in page]
     if token:
@@ -139,54 +142,64 @@ async def list_queues(ctx: SqsContext, p: Params) -> Result:
     return out
 
 
-async def get_queue_attributes(ctx: SqsContext, p: Params) -> Result:
+async def get_queue_attributes(
+    ctx: SqsContext, p: api.GetQueueAttributesRequest
+) -> api.GetQueueAttributesResult:
     queue = await _queue(ctx, p)
     attrs = await ctx.engine.queues.get_attributes(queue, p.get("AttributeNames") or [])
     return {"Attributes": attrs} if attrs else {}
 
 
-async def set_queue_attributes(ctx: SqsContext, p: Params) -> Result:
+async def set_queue_attributes(
+    ctx: SqsContext, p: api.SetQueueAttributesRequest
+) -> api.SetQueueAttributesResult:
     await ctx.engine.queues.set_attributes(await _queue(ctx, p), p.get("Attributes") or {})
     return {}
 
 
-async def purge_queue(ctx: SqsContext, p: Params) -> Result:
+async def purge_queue(ctx: SqsContext, p: api.PurgeQueueRequest) -> api.PurgeQueueResult:
     await ctx.engine.queues.purge(await _queue(ctx, p))
     return {}
 
 
-async def tag_queue(ctx: SqsContext, p: Params) -> Result:
+async def tag_queue(ctx: SqsContext, p: api.TagQueueRequest) -> api.TagQueueResult:
     await ctx.engine.queues.tag(await _queue(ctx, p), p.get("Tags") or {})
     return {}
 
 
-async def untag_queue(ctx: SqsContext, p: Params) -> Result:
+async def untag_queue(ctx: SqsContext, p: api.UntagQueueRequest) -> api.UntagQueueResult:
     await ctx.engine.queues.untag(await _queue(ctx, p), p.get("TagKeys") or [])
     return {}
 
 
-async def list_queue_tags(ctx: SqsContext, p: Params) -> Result:
+async def list_queue_tags(ctx: SqsContext, p: api.ListQueueTagsRequest) -> api.ListQueueTagsResult:
     queue = await _queue(ctx, p)
     return {"Tags": queue.tags} if queue.tags else {}
 
 
-async def add_permission(ctx: SqsContext, p: Params) -> Result:
+async def add_permission(ctx: SqsContext, p: api.AddPermissionRequest) -> api.AddPermissionResult:
     await ctx.engine.queues.add_permission(
         await _queue(ctx, p), p["Label"], p.get("AWSAccountIds") or [], p.get("Actions") or []
     )
     return {}
 
 
-async def remove_permission(ctx: SqsContext, p: Params) -> Result:
+async def remove_permission(
+    ctx: SqsContext, p: api.RemovePermissionRequest
+) -> api.RemovePermissionResult:
     await ctx.engine.queues.remove_permission(await _queue(ctx, p), p["Label"])
     return {}
 
 
-async def list_dead_letter_source_queues(ctx: SqsContext, p: Params) -> Result:
+async def list_dead_letter_source_queues(
+    ctx: SqsContext, p: api.ListDeadLetterSourceQueuesRequest
+) -> api.ListDeadLetterSourceQueuesResult:
     sources = await ctx.engine.queues.dead_letter_sources(await _queue(ctx, p))
     by_name = {q.name: q for q in sources}
     page, token = _page(sorted(by_name), p)
-    out: Result = {"queueUrls": [queue_url(ctx, by_name[n]) for n in page]}
+    out: api.ListDeadLetterSourceQueuesResult = {
+        "queueUrls": [queue_url(ctx, by_name[n]) for n in page]
+    }
     if token:
         out["NextToken"] = token
     return out
@@ -195,8 +208,11 @@ async def list_dead_letter_source_queues(ctx: SqsContext, p: Params) -> Result:
 # --- messages ---
 
 
-def _sent(result: Any) -> Result:
-    out: Result = {"MD5OfMessageBody": result.md5_body, "MessageId": result.message_id}
+def _sent(result: Any) -> api.SendMessageResult:
+    out: api.SendMessageResult = {
+        "MD5OfMessageBody": result.md5_body,
+        "MessageId": result.message_id,
+    }
     if result.md5_attributes:
         out["MD5OfMessageAttributes"] = result.md5_attributes
     if result.md5_system_attributes:
@@ -206,7 +222,7 @@ def _sent(result: Any) -> Result:
     return out
 
 
-async def send_message(ctx: SqsContext, p: Params) -> Result:
+async def send_message(ctx: SqsContext, p: api.SendMessageRequest) -> api.SendMessageResult:
     queue = await _queue(ctx, p)
     now = ctx.engine.now_ms()
     prepared = ctx.engine.messages.prepare(queue, _outgoing(p), _sender(ctx), now)
@@ -214,30 +230,33 @@ async def send_message(ctx: SqsContext, p: Params) -> Result:
     return _sent(sent)
 
 
-async def send_message_batch(ctx: SqsContext, p: Params) -> Result:
+async def send_message_batch(
+    ctx: SqsContext, p: api.SendMessageBatchRequest
+) -> api.SendMessageBatchResult:
     queue = await _queue(ctx, p)
-    entries: list[Params] = p.get("Entries") or []
+    entries = p.get("Entries") or []
     outgoing = [_outgoing(entry) for entry in entries]
     ctx.engine.messages.check_batch(
         [entry.get("Id", "") for entry in entries],
         [messages.size_of(o.body, o.attributes) for o in outgoing],
     )
     now = ctx.engine.now_ms()
-    failed: list[Result] = []
+    failed: list[api.BatchResultErrorEntry] = []
     ready = []
     for entry, out in zip(entries, outgoing, strict=True):
         try:
             ready.append((entry["Id"], ctx.engine.messages.prepare(queue, out, _sender(ctx), now)))
         except errors.DomainError as exc:
             failed.append(_failure(entry["Id"], exc))
-    successful: list[Result] = []
+    successful: list[api.SendMessageBatchResultEntry] = []
     if ready:
         sent = await ctx.engine.messages.send(queue, [m for _, m in ready])
-        successful = [{"Id": i, **_sent(s)} for (i, _), s in zip(ready, sent, strict=True)]
+        # _sent always sets MessageId and MD5OfMessageBody, which SendMessageResult leaves optional.
+        successful = [{"Id": i, **_sent(s)} for (i, _), s in zip(ready, sent, strict=True)]  # type: ignore[typeddict-item]
     return {"Successful": successful, "Failed": failed}
 
 
-def _failure(entry_id: str, exc: Exception) -> Result:
+def _failure(entry_id: str, exc: Exception) -> api.BatchResultErrorEntry:
     code, message, sender = batch_entry(exc)
     return {"Id": entry_id, "SenderFault": sender, "Code": code, "Message": message}
 
@@ -285,7 +304,9 @@ def _system_attributes(
     }
 
 
-async def receive_message(ctx: SqsContext, p: Params) -> Result:
+async def receive_message(
+    ctx: SqsContext, p: api.ReceiveMessageRequest
+) -> api.ReceiveMessageResult:
     queue = await _queue(ctx, p)
     received = await ctx.engine.messages.receive(
         queue,
@@ -306,7 +327,7 @@ async def receive_message(ctx: SqsContext, p: Params) -> Result:
                 source_arns[source] = await ctx.engine.queues.arn_of(source, queue.account)
     out = []
     for m in received:
-        msg: Result = {
+        msg: api.Message = {
             "MessageId": m.message_id,
             "ReceiptHandle": m.receipt_handle,
             "MD5OfBody": m.md5_body,
@@ -317,15 +338,16 @@ async def receive_message(ctx: SqsContext, p: Params) -> Result:
             msg["Attributes"] = system
         chosen = messages.select(m.attributes, wanted_attrs)
         if chosen:
+            # Both digests are set, as chosen is not empty; their types say "or None".
             msg["MD5OfMessageAttributes"] = (
-                m.md5_attributes if len(chosen) == len(m.attributes) else md5_of_attributes(chosen)
+                m.md5_attributes if len(chosen) == len(m.attributes) else md5_of_attributes(chosen)  # type: ignore[typeddict-item]
             )
             msg["MessageAttributes"] = _attrs_out(chosen)
         out.append(msg)
     return {"Messages": out} if out else {}
 
 
-async def delete_message(ctx: SqsContext, p: Params) -> Result:
+async def delete_message(ctx: SqsContext, p: api.DeleteMessageRequest) -> api.DeleteMessageResult:
     queue = await _queue(ctx, p)
     (problem,) = await ctx.engine.messages.delete(queue, [p["ReceiptHandle"]])
     if problem is not None:
@@ -333,9 +355,11 @@ async def delete_message(ctx: SqsContext, p: Params) -> Result:
     return {}
 
 
-async def delete_message_batch(ctx: SqsContext, p: Params) -> Result:
+async def delete_message_batch(
+    ctx: SqsContext, p: api.DeleteMessageBatchRequest
+) -> api.DeleteMessageBatchResult:
     queue = await _queue(ctx, p)
-    entries: list[Params] = p.get("Entries") or []
+    entries = p.get("Entries") or []
     ctx.engine.messages.check_batch([entry.get("Id", "") for entry in entries])
     problems = await ctx.engine.messages.delete(
         queue, [entry["ReceiptHandle"] for entry in entries]
@@ -343,8 +367,11 @@ async def delete_message_batch(ctx: SqsContext, p: Params) -> Result:
     return _batch_result(entries, problems)
 
 
-def _batch_result(entries: list[Params], problems: list[Exception | None]) -> Result:
-    successful, failed = [], []
+def _batch_result(
+    entries: Sequence[api.DeleteMessageBatchRequestEntry], problems: list[Exception | None]
+) -> api.DeleteMessageBatchResult:
+    successful: list[api.DeleteMessageBatchResultEntry] = []
+    failed: list[api.BatchResultErrorEntry] = []
     for entry, problem in zip(entries, problems, strict=True):
         if problem is None:
             successful.append({"Id": entry["Id"]})
@@ -353,7 +380,9 @@ def _batch_result(entries: list[Params], problems: list[Exception | None]) -> Re
     return {"Successful": successful, "Failed": failed}
 
 
-async def change_message_visibility(ctx: SqsContext, p: Params) -> Result:
+async def change_message_visibility(
+    ctx: SqsContext, p: api.ChangeMessageVisibilityRequest
+) -> api.ChangeMessageVisibilityResult:
     queue = await _queue(ctx, p)
     (problem,) = await ctx.engine.messages.change_visibility(
         queue, [(p["ReceiptHandle"], p["VisibilityTimeout"])]
@@ -363,9 +392,11 @@ async def change_message_visibility(ctx: SqsContext, p: Params) -> Result:
     return {}
 
 
-async def change_message_visibility_batch(ctx: SqsContext, p: Params) -> Result:
+async def change_message_visibility_batch(
+    ctx: SqsContext, p: api.ChangeMessageVisibilityBatchRequest
+) -> api.ChangeMessageVisibilityBatchResult:
     queue = await _queue(ctx, p)
-    entries: list[Params] = p.get("Entries") or []
+    entries = p.get("Entries") or []
     ctx.engine.messages.check_batch([entry.get("Id", "") for entry in entries])
     problems = await ctx.engine.messages.change_visibility(
         queue, [(entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0)) for entry in entries]

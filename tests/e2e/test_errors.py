@@ -65,6 +65,7 @@ def _request(
     method: str = "POST",
 ) -> Reply:
     parts = urllib.parse.urlsplit(endpoint)
+    assert parts.hostname is not None
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=15)
     try:
         all_headers = {"Authorization": AUTH, "X-Amz-Date": "20250101T000000Z", **headers}

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -72,6 +72,7 @@ def test_unreachable_database_answers_503_and_recovers(database: str, tmp_path: 
         url = sqs.create_queue(QueueName="outage")["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody="before")
         proxy.call(proxy.proxy.cut())
+        call: Callable[[], object]
         for client in (sqs, query):
             for call in (
                 lambda c=client: c.send_message(QueueUrl=url, MessageBody="during"),

@@ -27,7 +27,7 @@ def _allowed(ch: str) -> bool:
 
 
 allowed_text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)).filter(_allowed),
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]).filter(_allowed),
     min_size=1,
     max_size=300,
 )
@@ -64,7 +64,9 @@ PROPERTY_SETTINGS = settings(
 
 @PROPERTY_SETTINGS
 @given(body=allowed_text, attrs=attribute_maps)
-def test_any_valid_message_round_trips(sqs: Any, queue: str, body: str, attrs: dict) -> None:
+def test_any_valid_message_round_trips(
+    sqs: Any, queue: str, body: str, attrs: dict[str, Any]
+) -> None:
     kwargs: dict[str, Any] = {"QueueUrl": queue, "MessageBody": body}
     if attrs:
         kwargs["MessageAttributes"] = attrs

@@ -265,7 +265,7 @@ def test_delete_queue(sqs: Any, make_queue: QueueMaker) -> None:
         try:
             sqs.get_queue_url(QueueName=name)
         except ClientError as exc:
-            return exc.response["Error"]["Code"] == NON_EXISTENT
+            return bool(exc.response["Error"]["Code"] == NON_EXISTENT)
         return False
 
     wait_until(gone, timeout=5, message="queue deleted")

@@ -776,7 +776,8 @@ def test_publish_to_a_platform_endpoint(sns: Client, app: str, endpoint: str) ->
 def test_message_attribute_errors_as_aws_words_them(
     sns: Client, topic: str, name: str, value: dict[str, Any], message: str
 ) -> None:
-    for target in ({"TopicArn": topic}, {"PhoneNumber": "+15550003333"}):
+    targets: list[dict[str, Any]] = [{"TopicArn": topic}, {"PhoneNumber": "+15550003333"}]
+    for target in targets:
         err = expect_error(
             sns.publish,
             Message="x",

@@ -84,13 +84,13 @@ def test_queue_attribute_validation() -> None:
     assert "Modifying queue type" in to_aws(info.value).message
     with pytest.raises(errors.InvalidAttributeName):
         attributes.validate({"FifoQueue": "true"}, fifo=False, creating=False)
-    with pytest.raises(errors.InvalidPolicyValue) as info:
+    with pytest.raises(errors.InvalidPolicyValue) as policy_info:
         attributes.validate(
             {"RedrivePolicy": '{"deadLetterTargetArn":"arn:aws:sqs:r:1:q","maxReceiveCount":0}'},
             fifo=False,
             creating=True,
         )
-    assert "maxReceiveCount: 0" in to_aws(info.value).message
+    assert "maxReceiveCount: 0" in to_aws(policy_info.value).message
 
 
 def test_queue_names() -> None:

@@ -109,7 +109,7 @@ def test_arrays_match_when_any_member_matches(listed: list[str], members: list[s
 @FAST
 @given(texts, texts)
 def test_equals_ignore_case_compares_lower_case(pattern: str, value: str) -> None:
-    policy = {"k": [{"equals-ignore-case": pattern}]}
+    policy: dict[str, Any] = {"k": [{"equals-ignore-case": pattern}]}
     assert on_body(policy, value) is (pattern.lower() == value.lower())
     policy = {"k": [{"anything-but": {"equals-ignore-case": pattern}}]}
     assert on_body(policy, value) is (pattern.lower() != value.lower())

@@ -204,12 +204,12 @@ def test_start_rules(tmp_path: Path) -> None:
         with pytest.raises(errors.InvalidParameter) as info:
             await w.moves.start(plain.arn, None, None)
         assert "Dead Letter Queue" in to_aws(info.value).message
-        with pytest.raises(errors.ResourceNotFound) as info:
+        with pytest.raises(errors.ResourceNotFound) as missing:
             await w.moves.start(dlq_arn + "x", None, None)
-        assert info.value.parameter == "SourceArn"
-        with pytest.raises(errors.ResourceNotFound) as info:
+        assert missing.value.parameter == "SourceArn"
+        with pytest.raises(errors.ResourceNotFound) as missing:
             await w.moves.start(dlq_arn, plain.arn + "x", None)
-        assert info.value.parameter == "DestinationArn"
+        assert missing.value.parameter == "DestinationArn"
         with pytest.raises(errors.InvalidParameter) as info:
             await w.moves.start("not-an-arn", None, None)
         assert "format" in to_aws(info.value).message
@@ -324,6 +324,7 @@ def test_source_deleted_mid_task_fails(tmp_path: Path) -> None:
             if stored.status != RUNNING:
                 break
             await asyncio.sleep(0.01)
+        assert stored is not None
         assert (stored.status, stored.failure_reason) == (FAILED, QUEUE_GONE)
         # Nothing moved after the delete; what was moved before is in the destination once.
         bodies = await w.bodies("dest")
