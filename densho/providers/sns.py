@@ -15,14 +15,16 @@ from densho.providers import paging, sns_manage
 from densho.providers.context import SnsContext
 from densho.providers.errors import batch_entry
 from densho.providers.message_attrs import attrs_in
-from densho.sns import publish
-from densho.sns.engine import PENDING, BatchEntry
-from densho.sns.errors import SnsInvalidParameter
+from densho.sns.errors import Refusal, SnsInvalidParameter
+from densho.sns.publishing.message import Message
+from densho.sns.publishing.publisher import BatchEntry
 from densho.sqs.engine import SEQUENCE_BASE
 
 Params = dict[str, Any]
 Result = dict[str, Any]
 PAGE = 100
+# The SubscriptionArn Subscribe answers for a subscription that waits for confirmation.
+PENDING = "pending confirmation"
 
 
 Handler = Callable[[SnsContext, Params], Awaitable[Result]]
@@ -42,13 +44,13 @@ def _tags_in(wire: list[dict[str, str]] | None) -> dict[str, str]:
     tags: dict[str, str] = {}
     for tag in wire or []:
         if tag["Key"] in tags:
-            raise SnsInvalidParameter("Duplicated keys are not allowed.")
+            raise SnsInvalidParameter("Tags", Refusal.DUPLICATE_TAG_KEYS)
         tags[tag["Key"]] = tag["Value"]
     return tags
 
 
-def _message(p: Params) -> publish.Message:
-    return publish.Message(
+def _message(p: Params) -> Message:
+    return Message(
         message=p["Message"],
         subject=p.get("Subject"),
         structure=p.get("MessageStructure"),
@@ -82,19 +84,19 @@ async def create_topic(ctx: SnsContext, p: Params) -> Result:
     attributes = dict(p.get("Attributes") or {})
     if "DataProtectionPolicy" in p:
         attributes["DataProtectionPolicy"] = p["DataProtectionPolicy"]
-    topic = await ctx.engine.create_topic(
+    topic = await ctx.engine.topics.create(
         ctx.account, ctx.call.region, p["Name"], attributes, _tags_in(p.get("Tags"))
     )
     return {"TopicArn": topic.arn}
 
 
 async def delete_topic(ctx: SnsContext, p: Params) -> Result:
-    await ctx.engine.delete_topic(p["TopicArn"])
+    await ctx.engine.topics.delete(p["TopicArn"])
     return {}
 
 
 async def list_topics(ctx: SnsContext, p: Params) -> Result:
-    topics = await ctx.engine.list_topics(ctx.account)
+    topics = await ctx.engine.topics.of_account(ctx.account)
     arns = [t.arn for t in topics]
     start, end, token = _page(arns, p.get("NextToken"))
     out: Result = {"Topics": [{"TopicArn": arn} for arn in arns[start:end]]}
@@ -104,13 +106,13 @@ async def list_topics(ctx: SnsContext, p: Params) -> Result:
 
 
 async def get_topic_attributes(ctx: SnsContext, p: Params) -> Result:
-    topic = await ctx.engine.get_topic(p["TopicArn"])
-    return {"Attributes": await ctx.engine.topic_attributes(topic)}
+    topic = await ctx.engine.topics.get(p["TopicArn"])
+    return {"Attributes": await ctx.engine.topics.attributes(topic)}
 
 
 async def set_topic_attributes(ctx: SnsContext, p: Params) -> Result:
-    topic = await ctx.engine.get_topic(p["TopicArn"])
-    await ctx.engine.set_topic_attribute(topic, p["AttributeName"], p.get("AttributeValue", ""))
+    topic = await ctx.engine.topics.get(p["TopicArn"])
+    await ctx.engine.topics.set_attribute(topic, p["AttributeName"], p.get("AttributeValue", ""))
     return {}
 
 
@@ -118,7 +120,7 @@ async def set_topic_attributes(ctx: SnsContext, p: Params) -> Result:
 
 
 async def subscribe(ctx: SnsContext, p: Params) -> Result:
-    sub = await ctx.engine.subscribe(
+    sub = await ctx.engine.subscriptions.subscribe(
         ctx.account,
         p["TopicArn"],
         p["Protocol"],
@@ -133,7 +135,7 @@ async def subscribe(ctx: SnsContext, p: Params) -> Result:
 
 async def confirm_subscription(ctx: SnsContext, p: Params) -> Result:
     # Also reached by a GET of a confirmation's SubscribeURL (unsigned: not authenticated).
-    sub = await ctx.engine.confirm_subscription(
+    sub = await ctx.engine.subscriptions.confirm(
         p["TopicArn"],
         p["Token"],
         authenticated=ctx.call.access_key is not None,
@@ -144,7 +146,7 @@ async def confirm_subscription(ctx: SnsContext, p: Params) -> Result:
 
 async def unsubscribe(ctx: SnsContext, p: Params) -> Result:
     # Also reached by a GET of a notification's UnsubscribeURL (unsigned).
-    await ctx.engine.unsubscribe(
+    await ctx.engine.subscriptions.unsubscribe(
         p["SubscriptionArn"], ctx.endpoint, authenticated=ctx.call.access_key is not None
     )
     return {}
@@ -159,21 +161,21 @@ def _subs_page(subs: list[Subscription], p: Params) -> Result:
 
 
 async def list_subscriptions(ctx: SnsContext, p: Params) -> Result:
-    return _subs_page(await ctx.engine.list_subscriptions(ctx.account), p)
+    return _subs_page(await ctx.engine.subscriptions.of_owner(ctx.account), p)
 
 
 async def list_subscriptions_by_topic(ctx: SnsContext, p: Params) -> Result:
-    return _subs_page(await ctx.engine.topic_subscriptions(p["TopicArn"]), p)
+    return _subs_page(await ctx.engine.subscriptions.of_topic(p["TopicArn"]), p)
 
 
 async def get_subscription_attributes(ctx: SnsContext, p: Params) -> Result:
-    sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
-    return {"Attributes": ctx.engine.subscription_attributes(sub)}
+    sub = await ctx.engine.subscriptions.get(p["SubscriptionArn"])
+    return {"Attributes": ctx.engine.subscriptions.attributes(sub)}
 
 
 async def set_subscription_attributes(ctx: SnsContext, p: Params) -> Result:
-    sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
-    await ctx.engine.set_subscription_attribute(
+    sub = await ctx.engine.subscriptions.get(p["SubscriptionArn"])
+    await ctx.engine.subscriptions.set_attribute(
         sub, p["AttributeName"], p.get("AttributeValue", "")
     )
     return {}
@@ -185,24 +187,22 @@ async def set_subscription_attributes(ctx: SnsContext, p: Params) -> Result:
 def _target(p: Params) -> str:
     topic, target = p.get("TopicArn"), p.get("TargetArn")
     if topic is None and target is None:
-        raise SnsInvalidParameter("TopicArn or TargetArn Reason: no value for required parameter")
+        raise SnsInvalidParameter("TopicArn or TargetArn", Refusal.TARGET_MISSING)
     if topic is not None and target is not None:
-        raise SnsInvalidParameter(
-            "TopicArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be specified"
-        )
+        raise SnsInvalidParameter("TopicArn", Refusal.MANY_TARGETS)
     return str(topic if topic is not None else target)
 
 
 async def publish_(ctx: SnsContext, p: Params) -> Result:
     if sns_manage.is_direct(p):  # a phone number or a platform endpoint: recorded, not sent
         return await sns_manage.publish_direct(ctx, p, _message(p))
-    result = await ctx.engine.publish(_target(p), _message(p), ctx.endpoint)
+    result = await ctx.engine.publisher.publish(_target(p), _message(p), ctx.endpoint)
     return _published(result)
 
 
 async def publish_batch(ctx: SnsContext, p: Params) -> Result:
     entries = [BatchEntry(e["Id"], _message(e)) for e in p.get("PublishBatchRequestEntries") or []]
-    outcomes = await ctx.engine.publish_batch(p["TopicArn"], entries, ctx.endpoint)
+    outcomes = await ctx.engine.publisher.publish_batch(p["TopicArn"], entries, ctx.endpoint)
     successful: list[Result] = []
     failed: list[Result] = []
     for entry_id, outcome in outcomes:
@@ -218,17 +218,17 @@ async def publish_batch(ctx: SnsContext, p: Params) -> Result:
 
 
 async def tag_resource(ctx: SnsContext, p: Params) -> Result:
-    await ctx.engine.tag(p["ResourceArn"], _tags_in(p.get("Tags")))
+    await ctx.engine.topics.tag(p["ResourceArn"], _tags_in(p.get("Tags")))
     return {}
 
 
 async def untag_resource(ctx: SnsContext, p: Params) -> Result:
-    await ctx.engine.untag(p["ResourceArn"], p.get("TagKeys") or [])
+    await ctx.engine.topics.untag(p["ResourceArn"], p.get("TagKeys") or [])
     return {}
 
 
 async def list_tags_for_resource(ctx: SnsContext, p: Params) -> Result:
-    tags = await ctx.engine.tags(p["ResourceArn"])
+    tags = await ctx.engine.topics.tags(p["ResourceArn"])
     return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 
 

@@ -651,7 +651,7 @@ def test_sns_topics_subscriptions_and_publish(backend: Backend) -> None:
         assert [s.arn for s in await store.topic_subscriptions(topic.arn)] == ["arn:sub:1"]
         assert [s.arn for s in await store.list_subscriptions("a")] == ["arn:sub:1"]
         changed = await store.update_subscription("arn:sub:1", {"RawMessageDelivery": "true"}, True)
-        assert changed is not None and changed.raw
+        assert changed is not None and changed.attributes == {"RawMessageDelivery": "true"}
 
         def item(message_id: str, dedup_id: str, seq: int) -> PublishItem:
             m = msg("body", group_id="g", dedup_id=dedup_id)
