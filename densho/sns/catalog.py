@@ -68,7 +68,12 @@ class Catalog:
         """The view of ``sub`` as stored now, under ``topic`` (None: gone)."""
         policy = None if topic is None else topic.config.delivery_policy
         known = self._built.get(sub.topic_arn, {}).get(sub.arn)
-        if known is not None and known.sub == sub and known.topic_policy == policy:
+        # Only an HTTP/S subscription's view (its effective DeliveryPolicy) depends on the topic.
+        if (
+            known is not None
+            and known.sub == sub
+            and (known.delivery is None or known.topic_policy == policy)
+        ):
             return known
         return subscription_view(sub, policy)
 
