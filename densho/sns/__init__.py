@@ -1,6 +1,7 @@
 """SNS semantics: topics, subscriptions, publishing and fan-out, delivery rules, management.
 
     engine.py          SnsEngine: the parts below over one node's cache; node-level duties
+    node.py            what the parts share
     topics.py          CreateTopic … tags                 catalog.py   cached typed views
     subscriptions.py   Subscribe … confirmation tokens    views.py     typed topic/subscription
     attributes.py      attribute validation               arns.py      ARNs

@@ -1,9 +1,9 @@
 """SNS semantics, assembled: topics, subscriptions and publishing over one cache of topics.
 
-Owns: building the parts that share a node's SNS state — ``topics`` (``densho.sns.topics``),
+Owns: building the parts that share a node's SNS state (a ``Node``: one ``Catalog`` of cached
+topic and subscription views, one ``Signatures``) — ``topics`` (``densho.sns.topics``),
 ``subscriptions`` (``densho.sns.subscriptions``), ``publisher``
-(``densho.sns.publishing.publisher``) over one ``Catalog`` of cached topic and subscription
-views and one ``Signatures`` — and the node-level duties: dropping cached topics when other
+(``densho.sns.publishing.publisher``) — and the node-level duties: dropping cached topics when other
 nodes change them, waking the delivery worker after a commit that queued outbox rows,
 expiring FIFO deduplication windows and confirmation tokens, closing the signing process.
 Time comes from the injected ``Clock``; SNS state from the ``SnsStore``; queues and SQS message
@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from densho.core.clock import Clock
 from densho.sns.catalog import Catalog
+from densho.sns.node import Node
 from densho.sns.publishing.publisher import Publisher
 from densho.sns.signatures import Signatures
 from densho.sns.signing.signer import Signer
@@ -43,26 +44,10 @@ class SnsEngine:
         self.on_outbox: Callable[[], None] | None = None
         self._catalog = Catalog(store, clock)
         self.signatures = Signatures(signer)
-        self.topics = Topics(store, self._catalog, clock)
-        self.subscriptions = Subscriptions(
-            store,
-            self._catalog,
-            self.topics,
-            self.signatures,
-            clock,
-            relay_email=relay_email,
-            woken=self._outbox_woken,
-        )
-        self.publisher = Publisher(
-            store,
-            sqs,
-            self._catalog,
-            self.topics,
-            self.signatures,
-            clock,
-            relay_email=relay_email,
-            woken=self._outbox_woken,
-        )
+        node = Node(store, clock, self._catalog, self.signatures, relay_email, self._outbox_woken)
+        self.topics = Topics(node)
+        self.subscriptions = Subscriptions(node, self.topics)
+        self.publisher = Publisher(node, self.topics, sqs)
 
     def _outbox_woken(self) -> None:
         if self.on_outbox is not None:

@@ -14,21 +14,19 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from densho.core.clock import Clock
 from densho.core.ids import uuid4
 from densho.core.sns_model import OutboxEntry, Subscription, Token
 from densho.sns import attributes as sattrs
 from densho.sns import envelope, payloads, protocols
 from densho.sns.arns import parse_arn, topic_arn
-from densho.sns.catalog import Catalog
 from densho.sns.errors import (
     Refusal,
     SnsInvalidParameter,
     SubscriptionNotFound,
     UnsubscribeNeedsAuthentication,
 )
+from densho.sns.node import Node
 from densho.sns.outbox import delivery_policy
-from densho.sns.signatures import Signatures
 from densho.sns.topics import Topics
 from densho.sns.views import (
     AUTH_UNSUBSCRIBE,
@@ -38,30 +36,17 @@ from densho.sns.views import (
     TopicView,
     requires_authentication,
 )
-from densho.storage.sns_base import SnsStore
 
 TOKEN_TTL_MS = 2 * 86_400_000  # "Confirmation tokens are valid for two days" (Subscribe)
 
 
 class Subscriptions:
-    def __init__(
-        self,
-        store: SnsStore,
-        catalog: Catalog,
-        topics: Topics,
-        signatures: Signatures,
-        clock: Clock,
-        *,
-        relay_email: bool,
-        woken: Callable[[], None],
-    ) -> None:
-        self._store = store
-        self._catalog = catalog
+    def __init__(self, node: Node, topics: Topics) -> None:
+        self._node = node
+        self._store = node.store
+        self._catalog = node.catalog
+        self._clock = node.clock
         self._topics = topics
-        self._signatures = signatures
-        self._clock = clock
-        self._relay_email = relay_email
-        self._woken = woken  # outbox rows were committed: wake the delivery worker
 
     async def subscribe(
         self,
@@ -106,12 +91,12 @@ class Subscriptions:
         now, token, entry = self._confirmation(
             payloads.subscription_confirmation, topic, sub, endpoint_url
         )
-        send, keep = payloads.route([entry], relay_email=self._relay_email)
+        send, keep = payloads.route([entry], relay_email=self._node.relay_email)
         found, created = await self._store.subscribe_pending(
             sub, Token(token, topic.topic.arn, sub.arn, now + TOKEN_TTL_MS), send, keep
         )
         if send and not found.confirmed:
-            self._woken()
+            self._node.woken()
         return found, created
 
     def _confirmation(
@@ -136,7 +121,7 @@ class Subscriptions:
             token=token,
             subscribe_url=envelope.subscribe_url(endpoint_url, arn, token),
             timestamp_ms=now,
-            signing=self._signatures.signing(topic.config.signature_version, endpoint_url),
+            signing=self._node.signatures.signing(topic.config.signature_version, endpoint_url),
         )
         return now, token, entry
 
@@ -226,7 +211,7 @@ class Subscriptions:
         snapshot = _to_snapshot(sub)
         record = Token(token, topic.topic.arn, sub.arn, now + TOKEN_TTL_MS, snapshot)
         if await self._store.delete_subscription_noting(sub.arn, record, [entry]):
-            self._woken()
+            self._node.woken()
 
     async def of_owner(self, owner: str) -> list[Subscription]:
         return await self._store.list_subscriptions(owner)

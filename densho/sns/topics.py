@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from densho.core.clock import Clock
 from densho.core.sns_model import Topic
 from densho.sns import attributes as sattrs
 from densho.sns.arns import parse_arn, topic_arn
-from densho.sns.catalog import Catalog
 from densho.sns.errors import (
     Refusal,
     SnsInvalidParameter,
@@ -24,9 +22,9 @@ from densho.sns.errors import (
     TagLimitExceeded,
     TopicNotFound,
 )
+from densho.sns.node import Node
 from densho.sns.outbox import delivery_policy
 from densho.sns.views import TopicView, topic_view
-from densho.storage.sns_base import SnsStore
 
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _FIFO_TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,251}\.fifo")
@@ -36,10 +34,10 @@ _REMOVABLE = ("Policy", "DeliveryPolicy", "ArchivePolicy")
 
 
 class Topics:
-    def __init__(self, store: SnsStore, catalog: Catalog, clock: Clock) -> None:
-        self._store = store
-        self._catalog = catalog
-        self._clock = clock
+    def __init__(self, node: Node) -> None:
+        self._store = node.store
+        self._catalog = node.catalog
+        self._clock = node.clock
 
     async def get(self, arn: str) -> TopicView:
         parse_arn(arn, "TopicArn")

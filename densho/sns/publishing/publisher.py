@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from densho.core import errors as sqs_errors
-from densho.core.clock import Clock
 from densho.core.ids import uuid4
 from densho.core.sns_model import Delivery, Published, PublishItem, TopicDedup
 from densho.core.sqs_model import Attr, Queue
 from densho.core.store import FifoSend
 from densho.sns import attributes as sattrs
-from densho.sns.catalog import Catalog
 from densho.sns.errors import (
     SnsBatchIdsNotDistinct,
     SnsBatchTooLong,
@@ -32,13 +30,12 @@ from densho.sns.errors import (
     SnsTooManyEntries,
     TopicNotFound,
 )
+from densho.sns.node import Node
 from densho.sns.publishing import fanout
 from densho.sns.publishing.message import MAX_MESSAGE_BYTES, Message, check, size_of
-from densho.sns.signatures import Signatures
 from densho.sns.topics import Topics
 from densho.sns.views import SubscriptionView, TopicView
 from densho.sqs.engine import FIFO_WINDOW_MS, SEQUENCE_BASE, Outgoing, SqsEngine
-from densho.storage.sns_base import SnsStore
 
 log = logging.getLogger(__name__)
 
@@ -55,26 +52,14 @@ class BatchEntry:
 
 
 class Publisher:
-    def __init__(
-        self,
-        store: SnsStore,
-        sqs: SqsEngine,
-        catalog: Catalog,
-        topics: Topics,
-        signatures: Signatures,
-        clock: Clock,
-        *,
-        relay_email: bool,
-        woken: Callable[[], None],
-    ) -> None:
-        self._store = store
-        self._sqs = sqs
-        self._catalog = catalog
+    def __init__(self, node: Node, topics: Topics, sqs: SqsEngine) -> None:
+        self._node = node
+        self._store = node.store
+        self._catalog = node.catalog
+        self._clock = node.clock
+        self._signatures = node.signatures
         self._topics = topics
-        self._signatures = signatures
-        self._clock = clock
-        self._relay_email = relay_email
-        self._woken = woken  # outbox rows were committed: wake the delivery worker
+        self._sqs = sqs
 
     async def publish(self, arn: str, message: Message, endpoint: str) -> Published:
         """Publish one message; when this returns, every matching SQS subscription's queue holds
@@ -128,7 +113,7 @@ class Publisher:
         for queue_id in woken:
             self._sqs.notify(queue_id)
         if queued:
-            self._woken()
+            self._node.woken()
         return results
 
     async def _item(self, topic: TopicView, message: Message, endpoint: str) -> PublishItem:
@@ -160,7 +145,7 @@ class Publisher:
             sequence_number=None if sequence is None else str(SEQUENCE_BASE + sequence),
             endpoint=endpoint,
             signing=signing,
-            relay_email=self._relay_email,
+            relay_email=self._node.relay_email,
         )
         out = fanout.fan_out(publication, reached)
         item = PublishItem(message_id, sequence, dedup, outbox=out.outbox, recorded=out.recorded)
