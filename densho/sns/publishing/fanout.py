@@ -22,9 +22,10 @@ from densho.sns.publishing.message import Checked
 from densho.sns.views import SubscriptionView
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Publication:
-    """What every delivery of one published message shares."""
+    """What every delivery of one published message shares. (This and ``SqsSend`` are built
+    per publish: plain dataclasses, as a frozen one's ``__init__`` costs several times more.)"""
 
     message: Checked
     topic_arn: str
@@ -36,7 +37,7 @@ class Publication:
     relay_email: bool  # emails go to the outbox (an SMTP relay is configured) or are recorded
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SqsSend:
     """One SQS message owed to one ``sqs`` subscription's queue."""
 

@@ -32,7 +32,7 @@ from densho.sns.errors import (
 )
 from densho.sns.node import Node
 from densho.sns.publishing import fanout
-from densho.sns.publishing.message import MAX_MESSAGE_BYTES, Message, check, size_of
+from densho.sns.publishing.message import MAX_MESSAGE_BYTES, Checked, Message, check, size_of
 from densho.sns.topics import Topics
 from densho.sns.views import SubscriptionView, TopicView
 from densho.sqs.engine import FIFO_WINDOW_MS, SEQUENCE_BASE, Outgoing, SqsEngine
@@ -150,34 +150,34 @@ class Publisher:
         out = fanout.fan_out(publication, reached)
         item = PublishItem(message_id, sequence, dedup, outbox=out.outbox, recorded=out.recorded)
         for send in out.sqs:
-            delivery = await self._to_queue(send, checked.group_id, checked.dedup_id, now)
+            queue = await self._queue(send.subscription.sub.endpoint)
+            if queue is None:
+                # AWS accepts the publish; the delivery fails with a client error, which goes
+                # to the subscription's dead-letter queue when it has one.
+                delivery = await self.dead_letter(
+                    send.subscription, send.body, send.attributes, now, checked.group_id
+                )
+            else:
+                delivery = self._to_queue(queue, send, checked, now)
             if delivery is not None:
                 item.deliveries.append(delivery)
         return item
 
-    async def _to_queue(
-        self, send: fanout.SqsSend, group_id: str | None, dedup_id: str | None, now: int
+    def _to_queue(
+        self, queue: Queue, send: fanout.SqsSend, checked: Checked, now: int
     ) -> Delivery | None:
-        """The SQS message ``send`` puts in its subscription's queue; None when the queue
+        """The SQS message ``send`` puts in its subscription's ``queue``; None when the queue
         refuses it (AWS drops it too)."""
-        endpoint = send.subscription.sub.endpoint
-        queue = await self._queue(endpoint)
-        if queue is None:
-            # AWS accepts the publish; the delivery fails with a client error, which goes to
-            # the subscription's dead-letter queue when it has one.
-            return await self.dead_letter(
-                send.subscription, send.body, send.attributes, now, group_id
-            )
         out = Outgoing(
             body=send.body,
             attributes=send.attributes,
-            group_id=group_id,
-            dedup_id=dedup_id if queue.is_fifo else None,
+            group_id=checked.group_id,
+            dedup_id=checked.dedup_id if queue.is_fifo else None,
         )
         try:
             prepared = self._sqs.prepare(queue, out, SNS_SENDER_ID, now)
         except sqs_errors.DomainError as exc:
-            log.info("SNS delivery to %s refused: %s", endpoint, exc)
+            log.info("SNS delivery to %s refused: %s", send.subscription.sub.endpoint, exc)
             return None
         return Delivery(queue.id, prepared, _fifo_send(queue, now))
 
