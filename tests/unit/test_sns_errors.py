@@ -1,6 +1,7 @@
 """Every SNS refusal, worded exactly as the wire answers it: each case calls a provider handler
 (over the real SQLite store, no HTTP) and renders the domain error it raises through the
-provider error table — the code and the message, byte for byte.
+provider error table — the code and the message, byte for byte. Every named refusal
+(``Refusal``, ``AttributeRefusal``) has a case.
 
 The texts are AWS's (from the SNS API Reference, AWS's own answers and LocalStack's snapshots
 recorded against AWS) or, where AWS words nothing public, densho's; they must not drift.
@@ -22,6 +23,7 @@ from densho.providers.context import SnsContext
 from densho.providers.errors import to_aws
 from densho.providers.sns import HANDLERS
 from densho.sns.engine import SnsEngine
+from densho.sns.errors import AttributeRefusal, Refusal
 from densho.sns.manage.engine import SnsManage
 from densho.sns.outbox.deliveries import Deliveries
 from densho.sns.signing.signer import Signer
@@ -947,6 +949,7 @@ def test_every_refusal_is_worded_as_before(tmp_path: Path) -> None:
     async def main() -> list[str]:
         store, names, sns, manage, _ = await _world(tmp_path)
         wrong: list[str] = []
+        refused: set[object] = set()
         try:
             for operation, params, code, message in CASES:
                 ctx = _context(sns, manage, operation)
@@ -955,6 +958,7 @@ def test_every_refusal_is_worded_as_before(tmp_path: Path) -> None:
                 except DomainError as exc:
                     err = to_aws(exc)
                     got = (err.code, err.message)
+                    refused.add(getattr(exc, "refusal", None))
                 else:
                     got = ("(accepted)", "")
                 expected = (code, _fill(message, names))
@@ -962,6 +966,9 @@ def test_every_refusal_is_worded_as_before(tmp_path: Path) -> None:
                     wrong.append(f"{operation} {params!r}:\n  got  {got}\n  want {expected}")
         finally:
             await store.close()
+        untested = (set(Refusal) | set(AttributeRefusal)) - refused
+        if untested:
+            wrong.append(f"no case for {sorted(r.name for r in untested)}")
         return wrong
 
     wrong = asyncio.run(main())
