@@ -30,9 +30,9 @@ from densho.providers import sns as sns_provider
 from densho.providers import sqs
 from densho.providers.context import SnsContext, SqsContext
 from densho.providers.errors import to_aws
-from densho.sns.delivery import Deliveries
 from densho.sns.engine import SnsEngine
-from densho.sns.manage_engine import SnsManage
+from densho.sns.manage.engine import SnsManage
+from densho.sns.outbox.deliveries import Deliveries
 from densho.sns.signing.keys import shared_signer
 from densho.sns.signing.signer import Signer
 from densho.sqs.engine import SqsEngine
@@ -80,7 +80,7 @@ class App:
             SmtpSender(settings.smtp_relay) if settings.smtp_relay else None,
         )
         self.sns.on_outbox = self.delivery.wake
-        self.sns_manage = SnsManage(self.store, self.sns, SystemClock())
+        self.sns_manage = SnsManage(self.store, self.sns.topics, SystemClock())
         self.wire = Wire(default_region=settings.region)
         self._maintenance: asyncio.Task[None] | None = None
 

@@ -1,6 +1,8 @@
 """Domain values of SNS: topics, subscriptions, and what one publish writes.
 
-Owns: the dataclasses the SNS engine and its storage exchange.
+Owns: the dataclasses the SNS engine and its storage exchange. Topics and subscriptions keep
+their attributes as stored (AWS's names and strings); the engine reads them through typed views
+(``densho.sns.views``).
 Must not know: wire shapes (PascalCase dicts), SQL, HTTP.
 """
 
@@ -23,10 +25,6 @@ class Topic:
     created_ms: int
     seq: int = 0  # FIFO topics: the last SequenceNumber handed out (offset, see engine)
 
-    @property
-    def is_fifo(self) -> bool:
-        return self.attributes.get("FifoTopic") == "true"
-
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
@@ -38,10 +36,6 @@ class Subscription:
     attributes: dict[str, str]  # the writable attributes as set
     confirmed: bool
     created_ms: int
-
-    @property
-    def raw(self) -> bool:
-        return self.attributes.get("RawMessageDelivery") == "true"
 
 
 @dataclass(frozen=True, slots=True)

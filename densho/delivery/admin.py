@@ -17,8 +17,8 @@ import orjson
 
 from densho.core.sns_model import RecordedRow
 from densho.sns import envelope
-from densho.sns.delivery import Deliveries
 from densho.sns.engine import SnsEngine
+from densho.sns.outbox.deliveries import Deliveries
 
 PREFIX = "/_densho/sns/"
 CERT_PREFIX = PREFIX + "cert/"
@@ -60,7 +60,7 @@ async def handle(
     if path.startswith(CERT_PREFIX):
         if method not in ("GET", "HEAD"):
             return 405, TEXT, b"Method not allowed"
-        signer = engine.signer()
+        signer = engine.signatures.signer()
         if path[len(CERT_PREFIX) :] != signer.certificate_file_name:
             return 404, TEXT, b"No such certificate"
         return 200, PEM, signer.certificate_pem()

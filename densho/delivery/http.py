@@ -16,7 +16,7 @@ import ssl
 import aiohttp
 
 from densho.core.sns_model import OutboxEntry
-from densho.sns.outbox import ATTEMPT_TIMEOUT_S, Attempt, Result, classify_http
+from densho.sns.outbox.attempts import ATTEMPT_TIMEOUT_S, Attempt, Result, classify_http
 
 
 class HttpSender:

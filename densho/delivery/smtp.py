@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from densho.core.sns_model import OutboxEntry
-from densho.sns.outbox import ATTEMPT_TIMEOUT_S, Attempt, Result
+from densho.sns.outbox.attempts import ATTEMPT_TIMEOUT_S, Attempt, Result
 
 SENDER = "no-reply@sns.amazonaws.com"
 SENDER_NAME = "AWS Notifications"

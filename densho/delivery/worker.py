@@ -4,7 +4,7 @@ Owns: the loop — claim due rows up to a concurrency limit, run one attempt per
 task (HTTP/S POST, or SMTP for email), report each outcome to ``Deliveries``, then sleep until
 the earliest due row, a wake-up (a publish queued rows; an attempt finished) or a bounded idle
 timeout. Start-up recovery of rows a crashed process had claimed.
-Must not know: SQL, retry policies (``densho.sns.delivery`` decides), the wire.
+Must not know: SQL, retry policies (``densho.sns.outbox`` decides), the wire.
 
 Several nodes may run this loop on one shared outbox: a claim stamps a lease, so each row is
 attempted by one node at a time, and a node that dies mid-attempt only delays its rows until
@@ -23,9 +23,9 @@ import logging
 from typing import Protocol
 
 from densho.core.sns_model import Claimed, OutboxEntry
-from densho.sns import outbox
-from densho.sns.delivery import Deliveries
-from densho.sns.outbox import Attempt, Result
+from densho.sns import protocols
+from densho.sns.outbox.attempts import Attempt, Result
+from densho.sns.outbox.deliveries import Deliveries
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +144,11 @@ class DeliveryWorker:
         entry = claimed.entry
         if not await self._deliveries.wanted(claimed):
             return None
-        if entry.protocol in outbox.EMAIL_PROTOCOLS:
+        if entry.protocol in protocols.EMAIL_PROTOCOLS:
             if self._smtp is None:  # the relay was configured when this was queued
                 await self._deliveries.record(claimed)
                 return None
             return await self._smtp.send(entry)
-        if entry.protocol in outbox.HTTP_PROTOCOLS:
+        if entry.protocol in protocols.HTTP_PROTOCOLS:
             return await self._http.send(entry)
         return Attempt(Result.PERMANENT, f"no transport for {entry.protocol}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from densho.protocol.call import Call
 from densho.sns.engine import SnsEngine
-from densho.sns.manage_engine import SnsManage
+from densho.sns.manage.engine import SnsManage
 from densho.sqs.engine import SqsEngine
 from densho.sqs.move_tasks import MoveTasks
 

@@ -1,6 +1,7 @@
 """The one table that turns domain errors into AWS errors (code, message, status).
 
-Owns: every AWS error code and message text the providers answer with.
+Owns: every AWS error code and message text the providers answer with (SNS's are worded in
+``densho.providers.sns_errors`` and merged here).
 Must not know: which protocol renders the error (the wire layer renames codes for Query).
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from densho.core import errors as e
 from densho.protocol.errors import AwsError
-from densho.sns import errors as sns_e
+from densho.providers.sns_errors import TABLE as SNS_TABLE
 
 _INVALID = "InvalidParameterValue"
 _INVALID_VALUE = "InvalidAttributeValue"
@@ -388,59 +389,5 @@ def batch_entry(exc: Exception) -> tuple[str, str, bool]:
     return "InternalError", "We encountered an internal error. Please try again.", False
 
 
-# SNS. Codes are the SNS model's wire codes (the renderer takes each one's status from the
-# model: NotFound and ResourceNotFound are 404, AuthorizationError 403). Messages as the SNS API
-# Reference and AWS's answers have them: "Invalid parameter: <reason>".
-_TABLE.update(
-    {
-        sns_e.TopicNotFound: ("NotFound", lambda x: "Topic does not exist"),
-        sns_e.SubscriptionNotFound: ("NotFound", lambda x: "Subscription does not exist"),
-        sns_e.SnsResourceNotFound: ("ResourceNotFound", lambda x: "Resource does not exist"),
-        sns_e.SnsInvalidParameter: ("InvalidParameter", lambda x: f"Invalid parameter: {x.reason}"),
-        sns_e.SnsInvalidParameterValue: ("ParameterValueInvalid", lambda x: x.message),
-        sns_e.SnsAuthorizationError: ("AuthorizationError", lambda x: x.message),
-        sns_e.TagLimitExceeded: (
-            "TagLimitExceeded",
-            lambda x: "Could not complete request: tag quota of per resource exceeded",
-        ),
-        sns_e.SnsEmptyBatch: (
-            "EmptyBatchRequest",
-            lambda x: "The batch request doesn't contain any entries.",
-        ),
-        sns_e.SnsTooManyEntries: (
-            "TooManyEntriesInBatchRequest",
-            lambda x: "The batch request contains more entries than permissible.",
-        ),
-        sns_e.SnsBatchIdsNotDistinct: (
-            "BatchEntryIdsNotDistinct",
-            lambda x: "Two or more batch entries in the request have the same Id.",
-        ),
-        sns_e.SnsInvalidBatchEntryId: (
-            "InvalidBatchEntryId",
-            lambda x: (
-                "The Id of a batch entry in a batch request doesn't abide by the specification."
-            ),
-        ),
-        sns_e.SnsBatchTooLong: (
-            "BatchRequestTooLong",
-            lambda x: "The length of all the messages put together is more than the limit.",
-        ),
-        # Mobile push and SMS management (densho.sns.mobile / densho.sns.sms).
-        sns_e.PlatformApplicationNotFound: (
-            "NotFound",
-            lambda x: "PlatformApplication does not exist",
-        ),
-        sns_e.EndpointNotFound: ("NotFound", lambda x: "Endpoint does not exist"),
-        sns_e.SnsEndpointDisabled: ("EndpointDisabled", lambda x: "Endpoint is disabled"),
-        sns_e.SnsPlatformApplicationDisabled: (
-            "PlatformApplicationDisabled",
-            lambda x: "Platform application is disabled",
-        ),
-        # Not modeled with an error trait: the code is the shape name, the status 400.
-        sns_e.SnsVerificationFailed: (
-            "VerificationException",
-            lambda x: "Invalid one-time password.",
-        ),
-        sns_e.SnsOptedOut: ("OptedOut", lambda x: "The phone number is opted out."),
-    }
-)
+# SNS: its own table (densho.providers.sns_errors).
+_TABLE.update(SNS_TABLE)

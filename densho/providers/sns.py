@@ -16,12 +16,14 @@ from densho.providers import paging, sns_manage
 from densho.providers.context import SnsContext
 from densho.providers.errors import batch_entry
 from densho.providers.message_attrs import attrs_in
-from densho.sns import publish
-from densho.sns.engine import PENDING, BatchEntry
-from densho.sns.errors import SnsInvalidParameter
+from densho.sns.errors import Refusal, SnsInvalidParameter
+from densho.sns.publishing.message import Message
+from densho.sns.publishing.publisher import BatchEntry
 from densho.sqs.flow import SEQUENCE_BASE
 
 PAGE = 100
+# The SubscriptionArn Subscribe answers for a subscription that waits for confirmation.
+PENDING = "pending confirmation"
 
 
 # A handler takes its operation's api Request and answers its Result (test_api_shapes checks).
@@ -42,13 +44,13 @@ def _tags_in(wire: list[api.Tag] | None) -> dict[str, str]:
     tags: dict[str, str] = {}
     for tag in wire or []:
         if tag["Key"] in tags:
-            raise SnsInvalidParameter("Duplicated keys are not allowed.")
+            raise SnsInvalidParameter("Tags", Refusal.DUPLICATE_TAG_KEYS)
         tags[tag["Key"]] = tag["Value"]
     return tags
 
 
-def _message(p: api.PublishRequest | api.PublishBatchRequestEntry) -> publish.Message:
-    return publish.Message(
+def _message(p: api.PublishRequest | api.PublishBatchRequestEntry) -> Message:
+    return Message(
         message=p["Message"],
         subject=p.get("Subject"),
         structure=p.get("MessageStructure"),
@@ -82,19 +84,19 @@ async def create_topic(ctx: SnsContext, p: api.CreateTopicRequest) -> api.Create
     attributes = dict(p.get("Attributes") or {})
     if "DataProtectionPolicy" in p:
         attributes["DataProtectionPolicy"] = p["DataProtectionPolicy"]
-    topic = await ctx.engine.create_topic(
+    topic = await ctx.engine.topics.create(
         ctx.account, ctx.call.region, p["Name"], attributes, _tags_in(p.get("Tags"))
     )
     return {"TopicArn": topic.arn}
 
 
 async def delete_topic(ctx: SnsContext, p: api.DeleteTopicRequest) -> api.DeleteTopicResult:
-    await ctx.engine.delete_topic(p["TopicArn"])
+    await ctx.engine.topics.delete(p["TopicArn"])
     return {}
 
 
 async def list_topics(ctx: SnsContext, p: api.ListTopicsRequest) -> api.ListTopicsResult:
-    topics = await ctx.engine.list_topics(ctx.account)
+    topics = await ctx.engine.topics.of_account(ctx.account)
     arns = [t.arn for t in topics]
     start, end, token = _page(arns, p.get("NextToken"))
     out: api.ListTopicsResult = {"Topics": [{"TopicArn": arn} for arn in arns[start:end]]}
@@ -106,15 +108,15 @@ async def list_topics(ctx: SnsContext, p: api.ListTopicsRequest) -> api.ListTopi
 async def get_topic_attributes(
     ctx: SnsContext, p: api.GetTopicAttributesRequest
 ) -> api.GetTopicAttributesResult:
-    topic = await ctx.engine.get_topic(p["TopicArn"])
-    return {"Attributes": await ctx.engine.topic_attributes(topic)}
+    topic = await ctx.engine.topics.get(p["TopicArn"])
+    return {"Attributes": await ctx.engine.topics.attributes(topic)}
 
 
 async def set_topic_attributes(
     ctx: SnsContext, p: api.SetTopicAttributesRequest
 ) -> api.SetTopicAttributesResult:
-    topic = await ctx.engine.get_topic(p["TopicArn"])
-    await ctx.engine.set_topic_attribute(topic, p["AttributeName"], p.get("AttributeValue", ""))
+    topic = await ctx.engine.topics.get(p["TopicArn"])
+    await ctx.engine.topics.set_attribute(topic, p["AttributeName"], p.get("AttributeValue", ""))
     return {}
 
 
@@ -122,7 +124,7 @@ async def set_topic_attributes(
 
 
 async def subscribe(ctx: SnsContext, p: api.SubscribeRequest) -> api.SubscribeResult:
-    sub = await ctx.engine.subscribe(
+    sub = await ctx.engine.subscriptions.subscribe(
         ctx.account,
         p["TopicArn"],
         p["Protocol"],
@@ -139,7 +141,7 @@ async def confirm_subscription(
     ctx: SnsContext, p: api.ConfirmSubscriptionRequest
 ) -> api.ConfirmSubscriptionResult:
     # Also reached by a GET of a confirmation's SubscribeURL (unsigned: not authenticated).
-    sub = await ctx.engine.confirm_subscription(
+    sub = await ctx.engine.subscriptions.confirm(
         p["TopicArn"],
         p["Token"],
         authenticated=ctx.call.access_key is not None,
@@ -150,7 +152,7 @@ async def confirm_subscription(
 
 async def unsubscribe(ctx: SnsContext, p: api.UnsubscribeRequest) -> api.UnsubscribeResult:
     # Also reached by a GET of a notification's UnsubscribeURL (unsigned).
-    await ctx.engine.unsubscribe(
+    await ctx.engine.subscriptions.unsubscribe(
         p["SubscriptionArn"], ctx.endpoint, authenticated=ctx.call.access_key is not None
     )
     return {}
@@ -169,27 +171,27 @@ def _subs_page(
 async def list_subscriptions(
     ctx: SnsContext, p: api.ListSubscriptionsRequest
 ) -> api.ListSubscriptionsResult:
-    return _subs_page(await ctx.engine.list_subscriptions(ctx.account), p)
+    return _subs_page(await ctx.engine.subscriptions.of_owner(ctx.account), p)
 
 
 async def list_subscriptions_by_topic(
     ctx: SnsContext, p: api.ListSubscriptionsByTopicRequest
 ) -> api.ListSubscriptionsByTopicResult:
-    return _subs_page(await ctx.engine.topic_subscriptions(p["TopicArn"]), p)
+    return _subs_page(await ctx.engine.subscriptions.of_topic(p["TopicArn"]), p)
 
 
 async def get_subscription_attributes(
     ctx: SnsContext, p: api.GetSubscriptionAttributesRequest
 ) -> api.GetSubscriptionAttributesResult:
-    sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
-    return {"Attributes": ctx.engine.subscription_attributes(sub)}
+    sub = await ctx.engine.subscriptions.get(p["SubscriptionArn"])
+    return {"Attributes": ctx.engine.subscriptions.attributes(sub)}
 
 
 async def set_subscription_attributes(
     ctx: SnsContext, p: api.SetSubscriptionAttributesRequest
 ) -> api.SetSubscriptionAttributesResult:
-    sub = await ctx.engine.get_subscription(p["SubscriptionArn"])
-    await ctx.engine.set_subscription_attribute(
+    sub = await ctx.engine.subscriptions.get(p["SubscriptionArn"])
+    await ctx.engine.subscriptions.set_attribute(
         sub, p["AttributeName"], p.get("AttributeValue", "")
     )
     return {}
@@ -201,24 +203,22 @@ async def set_subscription_attributes(
 def _target(p: api.PublishRequest) -> str:
     topic, target = p.get("TopicArn"), p.get("TargetArn")
     if topic is None and target is None:
-        raise SnsInvalidParameter("TopicArn or TargetArn Reason: no value for required parameter")
+        raise SnsInvalidParameter("TopicArn or TargetArn", Refusal.TARGET_MISSING)
     if topic is not None and target is not None:
-        raise SnsInvalidParameter(
-            "TopicArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be specified"
-        )
+        raise SnsInvalidParameter("TopicArn", Refusal.MANY_TARGETS)
     return str(topic if topic is not None else target)
 
 
 async def publish_(ctx: SnsContext, p: api.PublishRequest) -> api.PublishResult:
     if sns_manage.is_direct(p):  # a phone number or a platform endpoint: recorded, not sent
         return await sns_manage.publish_direct(ctx, p, _message(p))
-    result = await ctx.engine.publish(_target(p), _message(p), ctx.endpoint)
+    result = await ctx.engine.publisher.publish(_target(p), _message(p), ctx.endpoint)
     return _published(result)
 
 
 async def publish_batch(ctx: SnsContext, p: api.PublishBatchRequest) -> api.PublishBatchResult:
     entries = [BatchEntry(e["Id"], _message(e)) for e in p.get("PublishBatchRequestEntries") or []]
-    outcomes = await ctx.engine.publish_batch(p["TopicArn"], entries, ctx.endpoint)
+    outcomes = await ctx.engine.publisher.publish_batch(p["TopicArn"], entries, ctx.endpoint)
     successful: list[api.PublishBatchResultEntry] = []
     failed: list[api.BatchResultErrorEntry] = []
     for entry_id, outcome in outcomes:
@@ -234,19 +234,19 @@ async def publish_batch(ctx: SnsContext, p: api.PublishBatchRequest) -> api.Publ
 
 
 async def tag_resource(ctx: SnsContext, p: api.TagResourceRequest) -> api.TagResourceResult:
-    await ctx.engine.tag(p["ResourceArn"], _tags_in(p.get("Tags")))
+    await ctx.engine.topics.tag(p["ResourceArn"], _tags_in(p.get("Tags")))
     return {}
 
 
 async def untag_resource(ctx: SnsContext, p: api.UntagResourceRequest) -> api.UntagResourceResult:
-    await ctx.engine.untag(p["ResourceArn"], p.get("TagKeys") or [])
+    await ctx.engine.topics.untag(p["ResourceArn"], p.get("TagKeys") or [])
     return {}
 
 
 async def list_tags_for_resource(
     ctx: SnsContext, p: api.ListTagsForResourceRequest
 ) -> api.ListTagsForResourceResult:
-    tags = await ctx.engine.tags(p["ResourceArn"])
+    tags = await ctx.engine.topics.tags(p["ResourceArn"])
     return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 
 

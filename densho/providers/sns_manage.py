@@ -17,10 +17,10 @@ from densho.api import sns as api
 from densho.core.sns_model import PlatformApp
 from densho.providers import paging
 from densho.providers.context import SnsContext
-from densho.sns import mobile
-from densho.sns.errors import SnsInvalidParameter
-from densho.sns.manage_engine import SnsManage
-from densho.sns.publish import Message
+from densho.sns.errors import Refusal, SnsInvalidParameter
+from densho.sns.manage import mobile
+from densho.sns.manage.engine import SnsManage
+from densho.sns.publishing.message import Message
 
 PAGE = 100
 
@@ -285,9 +285,7 @@ async def publish_direct(
     and recorded (never sent); answers the MessageId."""
     phone = p.get("PhoneNumber")
     if phone is not None and (p.get("TopicArn") is not None or p.get("TargetArn") is not None):
-        raise SnsInvalidParameter(
-            "TopicArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be specified"
-        )
+        raise SnsInvalidParameter("TopicArn", Refusal.MANY_TARGETS)
     if phone is not None:
         message_id = await _manage(ctx).publish_to_phone(
             ctx.account, ctx.call.region, str(phone), message

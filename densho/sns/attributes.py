@@ -1,8 +1,8 @@
 """Topic and subscription attributes: which are writable, their validation, defaults, and the
 read-only ones GetTopicAttributes / GetSubscriptionAttributes add.
 
-Owns: attribute names and AWS's refusals of their values (as ``SnsInvalidParameter`` reasons,
-which the provider prefixes with ``Invalid parameter: ``).
+Owns: attribute names and which values AWS refuses (``SnsInvalidParameter``; the provider words
+it).
 Must not know: the wire, storage.
 
 Source: the SNS API Reference, SetTopicAttributes / SetSubscriptionAttributes / Subscribe.
@@ -14,9 +14,9 @@ import json
 import re
 from collections.abc import Mapping
 
-from densho.sns import delivery_policy
-from densho.sns.errors import SnsInvalidParameter
+from densho.sns.errors import Refusal, SnsInvalidParameter
 from densho.sns.filter import policy as filter_policy
+from densho.sns.outbox import delivery_policy
 
 _FEEDBACK_PROTOCOLS = ("Application", "HTTP", "Firehose", "Lambda", "SQS")
 _FEEDBACK = frozenset(
@@ -55,11 +55,9 @@ SUBSCRIPTION_WRITABLE = frozenset(
 _SQS_ARN = re.compile(r"arn:aws[\w-]*:sqs:[\w-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?")
 
 
-def _bool(name: str, value: str, reason_prefix: str = "") -> str:
+def _bool(name: str, value: str, *, nested: bool = False) -> str:
     if value.lower() not in ("true", "false"):
-        raise SnsInvalidParameter(
-            f"{reason_prefix}{name}: Invalid value [{value}]. Must be true or false."
-        )
+        raise SnsInvalidParameter(name, Refusal.NOT_BOOLEAN, value, nested=nested)
     return value.lower()
 
 
@@ -67,9 +65,9 @@ def _json_object(name: str, value: str) -> None:
     try:
         doc = json.loads(value)
     except ValueError:
-        raise SnsInvalidParameter(f"{name}: Invalid JSON") from None
+        raise SnsInvalidParameter(name, Refusal.INVALID_JSON) from None
     if not isinstance(doc, dict):
-        raise SnsInvalidParameter(f"{name}: Invalid JSON")
+        raise SnsInvalidParameter(name, Refusal.INVALID_JSON)
 
 
 def check_topic_attributes(
@@ -89,12 +87,9 @@ def check_topic_attributes(
         if name not in TOPIC_WRITABLE:
             raise SnsInvalidParameter("AttributeName")
         if name in _FIFO_ONLY and not fifo:
-            raise SnsInvalidParameter(
-                f"Attributes Reason: {name} is only valid for FIFO topics"
-                if name != "ContentBasedDeduplication"
-                else "Attributes Reason: Content based deduplication can only be set for FIFO "
-                "topics"
-            )
+            if name == "ContentBasedDeduplication":
+                raise SnsInvalidParameter(name, Refusal.CONTENT_DEDUP_FIFO_ONLY, nested=True)
+            raise SnsInvalidParameter(name, Refusal.FIFO_ONLY, nested=True)
         if name == "DisplayName" and len(value) > 100:
             raise SnsInvalidParameter("DisplayName")
         elif name == "SignatureVersion" and value not in ("1", "2"):
@@ -104,12 +99,12 @@ def check_topic_attributes(
         elif name == "FifoThroughputScope" and value not in ("Topic", "MessageGroup"):
             raise SnsInvalidParameter("FifoThroughputScope")
         elif name == "ContentBasedDeduplication":
-            value = _bool(name, value, "Attributes Reason: ")
+            value = _bool(name, value, nested=True)
         elif name == "DeliveryPolicy" and value:
             try:
                 delivery_policy.parse_topic_policy(value)
             except delivery_policy.DeliveryPolicyError as exc:
-                raise SnsInvalidParameter(exc.message) from None
+                raise _document(name, exc.reason) from None
         elif name in ("Policy", "ArchivePolicy") and value:
             _json_object(name, value)
         elif name.endswith("SampleRate") and (not value.isdigit() or int(value) > 100):
@@ -154,28 +149,24 @@ def check_subscription_attributes(
     """Validate writable subscription attributes against the current ones; the merged result.
 
     ``FilterPolicy`` "" removes the policy (and its scope). The policy is parsed against the
-    scope it will have after the change. Reasons of refusals made at Subscribe carry AWS's
-    ``Attributes Reason: `` prefix.
+    scope it will have after the change. Refusals made at Subscribe are ``nested`` (AWS reports
+    them under ``Attributes``).
     """
-    prefix = "Attributes Reason: " if subscribing else ""
     merged = dict(current)
     for name, value in given.items():
         if name not in SUBSCRIPTION_WRITABLE:
             raise SnsInvalidParameter("AttributeName")
         if name == "RawMessageDelivery":
-            value = _bool(name, value, prefix)
+            value = _bool(name, value, nested=subscribing)
         elif name == "FilterPolicyScope" and value not in filter_policy.SCOPES:
-            raise SnsInvalidParameter(
-                f"{prefix}FilterPolicyScope: Invalid filter policy scope, only "
-                "MessageAttributes and MessageBody are allowed"
-            )
+            raise SnsInvalidParameter(name, Refusal.FILTER_POLICY_SCOPE, nested=subscribing)
         elif name == "DeliveryPolicy" and value:
             try:
                 delivery_policy.parse_subscription_policy(value)
             except delivery_policy.DeliveryPolicyError as exc:
-                raise SnsInvalidParameter(prefix + exc.message) from None
+                raise _document(name, exc.reason, subscribing) from None
         elif name == "RedrivePolicy" and value:
-            _check_redrive(value, prefix)
+            dead_letter_target(value, nested=subscribing)
         if value == "" and name in ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy"):
             merged.pop(name, None)
             if name == "FilterPolicy":
@@ -189,23 +180,29 @@ def check_subscription_attributes(
                 policy, merged.get("FilterPolicyScope", filter_policy.MESSAGE_ATTRIBUTES)
             )
         except filter_policy.FilterPolicyError as exc:
-            raise SnsInvalidParameter(prefix + exc.message) from None
+            raise _document(exc.field or "", exc.reason, subscribing) from None
         merged.setdefault("FilterPolicyScope", filter_policy.MESSAGE_ATTRIBUTES)
     return merged
 
 
-def _check_redrive(value: str, prefix: str) -> None:
+def _document(name: str, reason: str, nested: bool = False) -> SnsInvalidParameter:
+    """A policy document refused by its language (filter or delivery policy): its reason."""
+    return SnsInvalidParameter(name, Refusal.DOCUMENT, reason, nested=nested)
+
+
+def dead_letter_target(value: str, *, nested: bool = False) -> str:
+    """The dead-letter queue ARN of a subscription's RedrivePolicy, refused as AWS refuses it."""
+    name = "RedrivePolicy"
     try:
         doc = json.loads(value)
     except ValueError:
-        raise SnsInvalidParameter(f"{prefix}RedrivePolicy: Invalid JSON") from None
+        raise SnsInvalidParameter(name, Refusal.INVALID_JSON, nested=nested) from None
     target = doc.get("deadLetterTargetArn") if isinstance(doc, dict) else None
     if not isinstance(target, str):
-        raise SnsInvalidParameter(
-            f"{prefix}RedrivePolicy: deadLetterTargetArn is missing from the policy"
-        )
+        raise SnsInvalidParameter(name, Refusal.DEAD_LETTER_TARGET_MISSING, nested=nested)
     if not _SQS_ARN.fullmatch(target):
-        raise SnsInvalidParameter(f"{prefix}RedrivePolicy: deadLetterTargetArn is an invalid arn")
+        raise SnsInvalidParameter(name, Refusal.DEAD_LETTER_TARGET_INVALID, nested=nested)
+    return target
 
 
 def is_sqs_arn(value: str) -> bool:

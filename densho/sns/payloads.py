@@ -2,7 +2,8 @@
 
 Owns: the bytes (and HTTP headers or email subject) of a delivery to HTTP/S, email,
 email-json, SMS, Lambda, Firehose and mobile-push (application) subscriptions, and of the
-confirmation messages sent at Subscribe and Unsubscribe.
+confirmation messages sent at Subscribe and Unsubscribe; and which of them are recorded
+instead of sent (email while no SMTP relay is configured).
 Must not know: storage, transports, how tokens and URLs are minted (the engine passes them).
 
 Sources (developer guide): the HTTP/S headers and JSON formats (``envelope``); raw message
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 
 from densho.core.sns_model import OutboxEntry, Recorded
 from densho.core.sqs_model import Attr
-from densho.sns import envelope
-from densho.sns.publish import Checked
+from densho.sns import envelope, protocols
+from densho.sns.publishing.message import Checked
 
 DEFAULT_EMAIL_SUBJECT = "AWS Notification Message"
 CONFIRMATION_SUBJECT = "AWS Notification - Subscription Confirmation"
@@ -272,6 +273,18 @@ def unsubscribe_confirmation(
             envelope.UNSUBSCRIBE_CONFIRMATION, message_id, topic_arn, subscription_arn
         ),
     )
+
+
+def route(
+    entries: list[OutboxEntry], *, relay_email: bool
+) -> tuple[list[OutboxEntry], list[Recorded]]:
+    """Which entries go to the outbox and which are recorded instead (email without an SMTP
+    relay)."""
+    if relay_email:
+        return entries, []
+    send = [e for e in entries if e.protocol not in protocols.EMAIL_PROTOCOLS]
+    keep = [as_recorded(e) for e in entries if e.protocol in protocols.EMAIL_PROTOCOLS]
+    return send, keep
 
 
 def as_recorded(entry: OutboxEntry) -> Recorded:

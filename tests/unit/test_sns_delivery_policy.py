@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from densho.sns.delivery_policy import (
+from densho.sns.outbox.delivery_policy import (
     DEFAULT_CONTENT_TYPE,
     DEFAULT_RETRY_POLICY,
     BackoffFunction,

@@ -14,14 +14,15 @@ import pytest
 
 from densho.core.clock import FakeClock
 from densho.core.sns_model import OutboxEntry
-from densho.sns import envelope, outbox
-from densho.sns.delivery import Deliveries
-from densho.sns.delivery_policy import MAX_RETRY_WINDOW_MS, RetryPolicy
+from densho.sns import envelope
 from densho.sns.engine import SnsEngine
 from densho.sns.errors import SnsInvalidParameter
-from densho.sns.outbox import Attempt, Result, classify_http, next_attempt_ms
-from densho.sns.publish import Message
+from densho.sns.outbox.attempts import Attempt, Result, classify_http, next_attempt_ms
+from densho.sns.outbox.deliveries import Deliveries
+from densho.sns.outbox.delivery_policy import MAX_RETRY_WINDOW_MS, RetryPolicy
+from densho.sns.publishing.message import Message
 from densho.sns.signing.signer import Signer
+from densho.sns.subscriptions import TOKEN_TTL_MS
 from densho.sqs.engine import SqsEngine
 from densho.storage.outbox import insert_outbox
 from densho.storage.sqlite import SqliteStore
@@ -156,12 +157,14 @@ def run(tmp_path: Path, scenario: Scenario, relay_email: bool = False) -> None:
 
 
 async def _confirmed_http(sns: SnsEngine, deliveries: Deliveries, topic: str, **attrs: str) -> str:
-    await sns.subscribe(ACCOUNT, topic, "http", "http://127.0.0.1:1/x", attrs, ENDPOINT)
+    await sns.subscriptions.subscribe(
+        ACCOUNT, topic, "http", "http://127.0.0.1:1/x", attrs, ENDPOINT
+    )
     (confirmation,) = await deliveries.claim(10)
     assert confirmation.entry.kind == envelope.SUBSCRIPTION_CONFIRMATION
     token = json.loads(confirmation.entry.body)["Token"]
     await deliveries.delivered(confirmation)
-    sub = await sns.confirm_subscription(
+    sub = await sns.subscriptions.confirm(
         topic, token, authenticated=True, authenticate_on_unsubscribe=False
     )
     return sub.arn
@@ -171,7 +174,7 @@ def test_retries_then_dead_letters_per_the_policy(tmp_path: Path) -> None:
     async def scenario(
         sns: SnsEngine, deliveries: Deliveries, sqs: SqsEngine, clock: FakeClock
     ) -> None:
-        topic = (await sns.create_topic(ACCOUNT, REGION, "t", {}, {})).arn
+        topic = (await sns.topics.create(ACCOUNT, REGION, "t", {}, {})).arn
         dlq = await sqs.queues.create_queue(ACCOUNT, REGION, "dlq", {}, {})
         policy = {"healthyRetryPolicy": {"minDelayTarget": 5, "maxDelayTarget": 5, "numRetries": 2}}
         await _confirmed_http(
@@ -183,7 +186,7 @@ def test_retries_then_dead_letters_per_the_policy(tmp_path: Path) -> None:
                 {"deadLetterTargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"}
             ),
         )
-        published = await sns.publish(topic, Message("hi"), ENDPOINT)
+        published = await sns.publisher.publish(topic, Message("hi"), ENDPOINT)
         for attempt in (1, 2):
             (claimed,) = await deliveries.claim(10)
             assert claimed.attempts == attempt
@@ -205,10 +208,10 @@ def test_unwanted_rows_are_dropped(tmp_path: Path) -> None:
     async def scenario(
         sns: SnsEngine, deliveries: Deliveries, sqs: SqsEngine, clock: FakeClock
     ) -> None:
-        topic = (await sns.create_topic(ACCOUNT, REGION, "t", {}, {})).arn
+        topic = (await sns.topics.create(ACCOUNT, REGION, "t", {}, {})).arn
         sub = await _confirmed_http(sns, deliveries, topic)
-        await sns.publish(topic, Message("hi"), ENDPOINT)
-        await sns.unsubscribe(sub)  # authenticated: no cancellation message
+        await sns.publisher.publish(topic, Message("hi"), ENDPOINT)
+        await sns.subscriptions.unsubscribe(sub)  # authenticated: no cancellation message
         (claimed,) = await deliveries.claim(10)
         assert not await deliveries.wanted(claimed)
         assert await deliveries.next_due() is None
@@ -220,13 +223,15 @@ def test_tokens_expire_after_two_days(tmp_path: Path) -> None:
     async def scenario(
         sns: SnsEngine, deliveries: Deliveries, sqs: SqsEngine, clock: FakeClock
     ) -> None:
-        topic = (await sns.create_topic(ACCOUNT, REGION, "t", {}, {})).arn
-        await sns.subscribe(ACCOUNT, topic, "http", "http://127.0.0.1:1/x", {}, ENDPOINT)
+        topic = (await sns.topics.create(ACCOUNT, REGION, "t", {}, {})).arn
+        await sns.subscriptions.subscribe(
+            ACCOUNT, topic, "http", "http://127.0.0.1:1/x", {}, ENDPOINT
+        )
         (confirmation,) = await deliveries.claim(10)
         token = json.loads(confirmation.entry.body)["Token"]
-        clock.advance(outbox.TOKEN_TTL_MS)
+        clock.advance(TOKEN_TTL_MS)
         with pytest.raises(SnsInvalidParameter):
-            await sns.confirm_subscription(
+            await sns.subscriptions.confirm(
                 topic, token, authenticated=True, authenticate_on_unsubscribe=False
             )
 
@@ -235,16 +240,18 @@ def test_tokens_expire_after_two_days(tmp_path: Path) -> None:
 
 def test_email_is_recorded_without_a_relay_and_queued_with_one(tmp_path: Path) -> None:
     async def recorded(sns: SnsEngine, deliveries: Deliveries, _: SqsEngine, __: FakeClock) -> None:
-        topic = (await sns.create_topic(ACCOUNT, REGION, "t", {}, {})).arn
-        await sns.subscribe(ACCOUNT, topic, "email", "a@example.com", {}, ENDPOINT)
+        topic = (await sns.topics.create(ACCOUNT, REGION, "t", {}, {})).arn
+        await sns.subscriptions.subscribe(ACCOUNT, topic, "email", "a@example.com", {}, ENDPOINT)
         assert await deliveries.claim(10) == []
         (row,) = await deliveries.recorded(protocol="email")
         assert row.delivery.kind == envelope.SUBSCRIPTION_CONFIRMATION
         assert "Action=ConfirmSubscription" in row.delivery.payload
 
     async def relayed(sns: SnsEngine, deliveries: Deliveries, _: SqsEngine, __: FakeClock) -> None:
-        topic = (await sns.create_topic(ACCOUNT, REGION, "t", {}, {})).arn
-        await sns.subscribe(ACCOUNT, topic, "email-json", "a@example.com", {}, ENDPOINT)
+        topic = (await sns.topics.create(ACCOUNT, REGION, "t", {}, {})).arn
+        await sns.subscriptions.subscribe(
+            ACCOUNT, topic, "email-json", "a@example.com", {}, ENDPOINT
+        )
         (claimed,) = await deliveries.claim(10)
         assert json.loads(claimed.entry.body)["Type"] == "SubscriptionConfirmation"
         assert await deliveries.recorded() == []

@@ -1,7 +1,7 @@
 """SMS management rules: phone numbers, account SMS attributes, the SMS sandbox, and what one
 Publish to a phone number carries.
 
-Owns: E.164 validation (and the refusal texts of Publish and of the opt-out actions), the SMS
+Owns: E.164 validation (and the refusals of Publish and of the opt-out actions), the SMS
 attribute names and their values, the sandbox destination numbers' states and one-time
 passwords, and the reserved ``AWS.SNS.SMS.*`` / ``AWS.MM.SMS.*`` message attributes of an SMS.
 Must not know: storage, the wire.
@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Mapping
 
 from densho.core.sqs_model import Attr
-from densho.sns.errors import SnsInvalidParameter
+from densho.sns.errors import Refusal, SnsInvalidParameter
 
 # E.164: an optional "+", a country code that does not start with 0, at most 15 digits.
 _E164 = re.compile(r"\+?[1-9][0-9]{1,14}")
@@ -64,13 +64,13 @@ def is_e164(number: str) -> bool:
 
 def check_publish_number(number: str) -> None:
     if not is_e164(number):
-        raise SnsInvalidParameter(f"PhoneNumber Reason: {number} is not valid to publish to")
+        raise SnsInvalidParameter("PhoneNumber", Refusal.PHONE_NUMBER_NOT_PUBLISHABLE, number)
 
 
 def check_number(number: str) -> None:
     """The opt-out and sandbox actions' refusal of a number that is not E.164."""
     if not is_e164(number):
-        raise SnsInvalidParameter("PhoneNumber Reason: input incorrectly formatted")
+        raise SnsInvalidParameter("PhoneNumber", Refusal.PHONE_NUMBER_FORMAT)
 
 
 def check_sms_attributes(given: Mapping[str, str]) -> dict[str, str]:
@@ -78,25 +78,20 @@ def check_sms_attributes(given: Mapping[str, str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in given.items():
         if name not in SMS_ATTRIBUTES:
-            raise SnsInvalidParameter(f"{name} is not a valid attribute")
+            raise SnsInvalidParameter(name, Refusal.NOT_SMS_ATTRIBUTE)
         if value == "":
             out[name] = value
             continue
         if name == "DefaultSMSType" and value not in SMS_TYPES:
-            raise SnsInvalidParameter(f"DefaultSMSType Reason: {value} is not a valid SMS type")
+            raise SnsInvalidParameter(name, Refusal.SMS_TYPE, value)
         if name == "DefaultSenderID" and not _SENDER_ID.fullmatch(value):
-            raise SnsInvalidParameter(
-                "DefaultSenderID Reason: must be 1-11 alphanumeric characters with at least "
-                "one letter"
-            )
+            raise SnsInvalidParameter(name, Refusal.SENDER_ID)
         if name == "DeliveryStatusSuccessSamplingRate" and (
             not value.isdigit() or int(value) > 100
         ):
-            raise SnsInvalidParameter(
-                "DeliveryStatusSuccessSamplingRate Reason: must be an integer from 0 to 100"
-            )
+            raise SnsInvalidParameter(name, Refusal.SAMPLING_RATE)
         if name == "MonthlySpendLimit" and not value.isdigit():
-            raise SnsInvalidParameter("MonthlySpendLimit Reason: must be a whole number of USD")
+            raise SnsInvalidParameter(name, Refusal.SPEND_LIMIT)
         out[name] = value
     return out
 
@@ -119,14 +114,10 @@ def split_sms_attributes(attrs: Mapping[str, Attr]) -> tuple[dict[str, Attr], di
             plain[name] = attr
             continue
         value = attr.string_value or ""
-        if name == "AWS.SNS.SMS.SMSType" and value not in SMS_TYPES:
-            raise SnsInvalidParameter(
-                f"MessageAttributes Reason: {value} is not a valid value for {name}"
-            )
-        if name == "AWS.SNS.SMS.SenderID" and not _SENDER_ID.fullmatch(value):
-            raise SnsInvalidParameter(
-                f"MessageAttributes Reason: {value} is not a valid value for {name}"
-            )
+        if (name == "AWS.SNS.SMS.SMSType" and value not in SMS_TYPES) or (
+            name == "AWS.SNS.SMS.SenderID" and not _SENDER_ID.fullmatch(value)
+        ):
+            raise SnsInvalidParameter(name, Refusal.SMS_SETTING, value)
         settings[name] = value
     return plain, settings
 

@@ -18,7 +18,8 @@ import re
 from collections.abc import Mapping
 
 from densho.core.sns_model import PlatformApp, PlatformEndpoint
-from densho.sns.errors import SnsInvalidParameter
+from densho.sns.arns import split_arn
+from densho.sns.errors import Refusal, SnsInvalidParameter
 
 # Platform codes of the API (GCM is Firebase Cloud Messaging; FCM is accepted as its name too).
 PLATFORMS = frozenset(
@@ -50,31 +51,17 @@ def app_arn(region: str, account: str, platform: str, name: str) -> str:
     return f"arn:aws:sns:{region}:{account}:app/{platform}/{name}"
 
 
-def _resource(arn: str, parameter: str) -> list[str]:
-    parts = arn.split(":")
-    if len(parts) < 6:
-        raise SnsInvalidParameter(
-            f"{parameter} Reason: An ARN must have at least 6 elements, not {len(parts)}"
-        )
-    if parts[0] != "arn" or parts[2] != "sns":
-        raise SnsInvalidParameter(parameter)
-    return ":".join(parts[5:]).split("/")
-
-
 def check_app_arn(arn: str) -> None:
-    path = _resource(arn, "PlatformApplicationArn")
+    parameter = "PlatformApplicationArn"
+    path = ":".join(split_arn(arn, parameter)[5:]).split("/")
     if len(path) != 3 or path[0] != "app":
-        raise SnsInvalidParameter(
-            "PlatformApplicationArn Reason: Wrong number of slashes in relative portion of the ARN."
-        )
+        raise SnsInvalidParameter(parameter, Refusal.ARN_SLASHES)
 
 
 def check_endpoint_arn(arn: str, parameter: str = "EndpointArn") -> None:
-    path = _resource(arn, parameter)
+    path = ":".join(split_arn(arn, parameter)[5:]).split("/")
     if len(path) != 4 or path[0] != "endpoint":
-        raise SnsInvalidParameter(
-            f"{parameter} Reason: Wrong number of slashes in relative portion of the ARN."
-        )
+        raise SnsInvalidParameter(parameter, Refusal.ARN_SLASHES)
 
 
 def is_endpoint_arn(arn: str) -> bool:
@@ -93,25 +80,19 @@ def check_app(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Validate CreatePlatformApplication; (attributes to show, credentials to keep)."""
     if not _APP_NAME.fullmatch(name):
-        reason = (
-            "must be at most 256 characters long"
-            if len(name) > 256
-            else "must contain only characters 'a'-'z', 'A'-'Z', '0'-'9', '_', '-', and '.'"
+        too_long = len(name) > 256
+        raise SnsInvalidParameter(
+            name, Refusal.APP_NAME_TOO_LONG if too_long else Refusal.APP_NAME_CHARACTERS
         )
-        raise SnsInvalidParameter(f"{name} Reason: {reason}")
     if platform not in PLATFORMS:
-        raise SnsInvalidParameter(f"Platform Reason: {platform} is not supported")
+        raise SnsInvalidParameter("Platform", Refusal.UNSUPPORTED_PLATFORM, platform)
     shown, credentials = split_app_attributes(attributes)
     has_credential = "PlatformCredential" in credentials
     has_principal = "PlatformPrincipal" in credentials
     if has_principal and not has_credential:
-        raise SnsInvalidParameter(
-            "Attributes Reason: PlatformPrincipal attribute provided without PlatformCredential"
-        )
+        raise SnsInvalidParameter("Attributes", Refusal.PRINCIPAL_WITHOUT_CREDENTIAL)
     if has_credential and not has_principal and platform not in _KEY_ONLY:
-        raise SnsInvalidParameter(
-            "Attributes Reason: PlatformCredential attribute provided without PlatformPrincipal"
-        )
+        raise SnsInvalidParameter("Attributes", Refusal.CREDENTIAL_WITHOUT_PRINCIPAL)
     return {"Enabled": "true", **shown}, credentials
 
 
@@ -124,15 +105,13 @@ def split_app_attributes(attributes: Mapping[str, str]) -> tuple[dict[str, str],
             credentials[name] = value
             continue
         if name not in APP_ATTRIBUTES:
-            raise SnsInvalidParameter(f"Attributes Reason: Invalid attribute name: {name}")
-        if name == "Enabled" and value not in ("true", "false"):
-            raise SnsInvalidParameter("Attributes Reason: Invalid value for attribute: Enabled")
-        if name == "SuccessFeedbackSampleRate" and (not value.isdigit() or int(value) > 100):
-            raise SnsInvalidParameter(
-                "Attributes Reason: Invalid value for attribute: SuccessFeedbackSampleRate"
-            )
-        if name.startswith("Event") and value and not value.startswith("arn:"):
-            raise SnsInvalidParameter(f"Attributes Reason: Invalid value for attribute: {name}")
+            raise SnsInvalidParameter("Attributes", Refusal.UNKNOWN_ATTRIBUTE, name)
+        if (
+            (name == "Enabled" and value not in ("true", "false"))
+            or (name == "SuccessFeedbackSampleRate" and (not value.isdigit() or int(value) > 100))
+            or (name.startswith("Event") and value and not value.startswith("arn:"))
+        ):
+            raise SnsInvalidParameter("Attributes", Refusal.ATTRIBUTE_VALUE, name)
         shown[name] = value
     return shown, credentials
 
@@ -140,16 +119,15 @@ def split_app_attributes(attributes: Mapping[str, str]) -> tuple[dict[str, str],
 def check_endpoint_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
     for name, value in attributes.items():
         if name not in ENDPOINT_ATTRIBUTES:
-            raise SnsInvalidParameter(f"Attributes Reason: Invalid attribute name: {name}")
-        if name == "Enabled" and value not in ("true", "false"):
-            raise SnsInvalidParameter("Attributes Reason: Invalid value for attribute: Enabled")
+            raise SnsInvalidParameter("Attributes", Refusal.UNKNOWN_ATTRIBUTE, name)
+        if (name == "Enabled" and value not in ("true", "false")) or (
+            name == "Token" and not value
+        ):
+            raise SnsInvalidParameter("Attributes", Refusal.ATTRIBUTE_VALUE, name)
         if name == "CustomUserData" and len(value.encode()) > MAX_CUSTOM_USER_DATA:
             raise SnsInvalidParameter(
-                "Attributes Reason: Invalid value for attribute: CustomUserData: must be at most "
-                "2048 bytes long in UTF-8 encoding"
+                "Attributes", Refusal.CUSTOM_USER_DATA_TOO_LONG, str(MAX_CUSTOM_USER_DATA)
             )
-        if name == "Token" and not value:
-            raise SnsInvalidParameter("Attributes Reason: Invalid value for attribute: Token")
     return dict(attributes)
 
 

@@ -15,10 +15,10 @@ the topic scope ("Policy statement action out of service scope!") is the one ans
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from densho.sns.errors import SnsInvalidParameter
+from densho.sns.errors import Refusal, SnsInvalidParameter
 from densho.sqs import policy_statements
 
 # The actions a topic policy statement may grant: the topic-scoped SNS actions, as in the
@@ -59,13 +59,13 @@ def add_permission(
     appended, compact JSON."""
     doc = _load(policy)
     if policy_statements.has_label(doc, label):
-        raise SnsInvalidParameter("Statement already exists")
+        raise SnsInvalidParameter("Label", Refusal.STATEMENT_EXISTS)
     if not accounts:
         raise SnsInvalidParameter("AWSAccountId")
     if not actions:
         raise SnsInvalidParameter("ActionName")
     if any(action not in TOPIC_ACTIONS for action in actions):
-        raise SnsInvalidParameter("Policy statement action out of service scope!")
+        raise SnsInvalidParameter("ActionName", Refusal.ACTION_OUT_OF_SCOPE)
     policy_statements.grant(doc, label, accounts, actions, "SNS", topic_arn)
     return json.dumps(doc, separators=(",", ":"))
 
@@ -74,7 +74,7 @@ def remove_permission(policy: str, label: str) -> str:
     """The topic's Policy without the statements labelled ``label``, compact JSON."""
     doc = _load(policy)
     if not policy_statements.revoke(doc, label):
-        raise SnsInvalidParameter(f"Label Reason: No statement with label {label} exists")
+        raise SnsInvalidParameter("Label", Refusal.NO_SUCH_LABEL, label)
     return json.dumps(doc, separators=(",", ":"))
 
 
@@ -82,46 +82,46 @@ def check_data_protection_policy(text: str) -> None:
     """Refuse a DataProtectionPolicy that is not a document of the data protection policy
     language: a JSON object whose ``Statement`` list holds objects naming their
     ``DataIdentifier`` list and exactly one ``Operation`` (Audit, Deidentify or Deny)."""
-
-    def invalid(reason: str) -> SnsInvalidParameter:
-        return SnsInvalidParameter(f"DataProtectionPolicy Reason: {reason}")
-
     if len(text) > MAX_DATA_PROTECTION_POLICY:
-        raise invalid(f"Policy must be at most {MAX_DATA_PROTECTION_POLICY} characters long")
+        raise _invalid(Refusal.POLICY_TOO_LONG, str(MAX_DATA_PROTECTION_POLICY))
     try:
         doc = json.loads(text)
     except ValueError:
-        raise invalid("Policy is not valid JSON") from None
+        raise _invalid(Refusal.POLICY_NOT_JSON) from None
     if not isinstance(doc, dict):
-        raise invalid("Policy must be a JSON object")
+        raise _invalid(Refusal.POLICY_NOT_OBJECT)
     version = doc.get("Version", DATA_PROTECTION_VERSION)
     if version != DATA_PROTECTION_VERSION:
-        raise invalid(f"Unsupported policy version: {version}")
+        raise _invalid(Refusal.POLICY_VERSION, str(version))
     statements = doc.get("Statement")
     if not isinstance(statements, list) or not statements:
-        raise invalid("Policy must contain a non-empty Statement list")
+        raise _invalid(Refusal.POLICY_NO_STATEMENTS)
     for statement in statements:
-        _check_statement(statement, invalid)
+        _check_statement(statement)
 
 
-def _check_statement(statement: object, invalid: Callable[[str], SnsInvalidParameter]) -> None:
+def _invalid(refusal: Refusal, value: str = "") -> SnsInvalidParameter:
+    return SnsInvalidParameter("DataProtectionPolicy", refusal, value)
+
+
+def _check_statement(statement: object) -> None:
     if not isinstance(statement, dict):
-        raise invalid("Each statement must be a JSON object")
+        raise _invalid(Refusal.STATEMENT_NOT_OBJECT)
     identifiers = statement.get("DataIdentifier")
     if (
         not isinstance(identifiers, list)
         or not identifiers
         or not all(isinstance(i, str) and i for i in identifiers)
     ):
-        raise invalid("Each statement must name a non-empty DataIdentifier list")
+        raise _invalid(Refusal.STATEMENT_IDENTIFIERS)
     operation = statement.get("Operation")
     if not isinstance(operation, dict) or len(operation) != 1 or set(operation) - _OPERATIONS:
-        raise invalid("Each statement must hold exactly one Operation: Audit, Deidentify or Deny")
+        raise _invalid(Refusal.STATEMENT_OPERATION)
     direction = statement.get("DataDirection")
     if direction is not None and direction not in _DIRECTIONS:
-        raise invalid("DataDirection must be Inbound or Outbound")
+        raise _invalid(Refusal.STATEMENT_DIRECTION)
     principal = statement.get("Principal")
     if principal is not None and not (
         isinstance(principal, list) and all(isinstance(p, str) for p in principal)
     ):
-        raise invalid("Principal must be a list of strings")
+        raise _invalid(Refusal.STATEMENT_PRINCIPAL)

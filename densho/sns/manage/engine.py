@@ -2,11 +2,11 @@
 applications and endpoints, account SMS settings, opt-outs, the SMS sandbox, and Publish
 straight to a phone number or a platform endpoint.
 
-Owns: applying the rules of ``densho.sns.manage`` / ``mobile`` / ``sms`` to stored state, and
+Owns: applying the rules of ``topic_policy`` / ``mobile`` / ``sms`` to stored state, and
 what a direct publish leaves behind: nothing is ever sent to a phone or a push service; each
 accepted SMS or push message is recorded (``record_direct_publish``) where users read recorded
-deliveries. Topic state goes through the ``SnsEngine`` (its caches stay right); the rest lives
-in the ``SnsManageStore``. Time comes from the injected ``Clock``.
+deliveries. Topic state goes through ``densho.sns.topics`` (its caches stay right); the rest
+lives in the ``SnsManageStore``. Time comes from the injected ``Clock``.
 Must not know: HTTP, botocore, wire dict shapes, SQL.
 
 Data protection policies are stored and returned verbatim (after the basic checks); they are
@@ -30,12 +30,11 @@ from densho.core.sns_model import (
     SandboxNumber,
 )
 from densho.sns import attributes as sattrs
-from densho.sns import envelope, manage, mobile, sms
-from densho.sns import publish as pub
-from densho.sns.engine import SnsEngine
+from densho.sns import envelope
 from densho.sns.errors import (
     EndpointNotFound,
     PlatformApplicationNotFound,
+    Refusal,
     SnsEndpointDisabled,
     SnsInvalidParameter,
     SnsOptedOut,
@@ -43,6 +42,9 @@ from densho.sns.errors import (
     SnsResourceNotFound,
     SnsVerificationFailed,
 )
+from densho.sns.manage import mobile, sms, topic_policy
+from densho.sns.publishing.message import Message, check
+from densho.sns.topics import Topics
 from densho.storage.sns_manage_base import SnsManageStore
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ SANDBOX_STATUS_IN_SANDBOX = False  # densho is out of the SMS sandbox (see densh
 
 
 class SnsManage:
-    def __init__(self, store: SnsManageStore, topics: SnsEngine, clock: Clock) -> None:
+    def __init__(self, store: SnsManageStore, topics: Topics, clock: Clock) -> None:
         self._store = store
         self._topics = topics
         self._clock = clock
@@ -61,37 +63,39 @@ class SnsManage:
     async def add_permission(
         self, arn: str, label: str, accounts: Sequence[str], actions: Sequence[str]
     ) -> None:
-        topic = await self._topics.get_topic(arn)
-        policy = manage.add_permission(
+        view = await self._topics.get(arn)
+        topic = view.topic
+        policy = topic_policy.add_permission(
             topic.attributes.get("Policy") or sattrs.default_policy(topic.arn, topic.account),
             label,
             accounts,
             actions,
             topic.arn,
         )
-        await self._topics.store_topic_attributes(topic, {**topic.attributes, "Policy": policy})
+        await self._topics.store_attributes(view, {**topic.attributes, "Policy": policy})
 
     async def remove_permission(self, arn: str, label: str) -> None:
-        topic = await self._topics.get_topic(arn)
-        policy = manage.remove_permission(
+        view = await self._topics.get(arn)
+        topic = view.topic
+        policy = topic_policy.remove_permission(
             topic.attributes.get("Policy") or sattrs.default_policy(topic.arn, topic.account),
             label,
         )
-        await self._topics.store_topic_attributes(topic, {**topic.attributes, "Policy": policy})
+        await self._topics.store_attributes(view, {**topic.attributes, "Policy": policy})
 
     async def data_protection_policy(self, arn: str) -> str:
-        topic = await self._topics.get_topic(arn)
-        return topic.attributes.get("DataProtectionPolicy", "")
+        view = await self._topics.get(arn)
+        return view.topic.attributes.get("DataProtectionPolicy", "")
 
     async def put_data_protection_policy(self, arn: str, policy: str) -> None:
-        topic = await self._topics.get_topic(arn)
-        merged = dict(topic.attributes)
+        view = await self._topics.get(arn)
+        merged = dict(view.topic.attributes)
         if policy:
-            manage.check_data_protection_policy(policy)
+            topic_policy.check_data_protection_policy(policy)
             merged["DataProtectionPolicy"] = policy
         else:  # an empty document removes the policy
             merged.pop("DataProtectionPolicy", None)
-        await self._topics.store_topic_attributes(topic, merged)
+        await self._topics.store_attributes(view, merged)
 
     # --- SMS settings and opt-outs ---
 
@@ -186,9 +190,7 @@ class SnsManage:
         shown, credentials = mobile.split_app_attributes(attributes)
         merged_credentials = {**app.credentials, **credentials}
         if "PlatformPrincipal" in credentials and "PlatformCredential" not in merged_credentials:
-            raise SnsInvalidParameter(
-                "Attributes Reason: PlatformPrincipal attribute provided without PlatformCredential"
-            )
+            raise SnsInvalidParameter("Attributes", Refusal.PRINCIPAL_WITHOUT_CREDENTIAL)
         updated = await self._store.update_platform_app(
             arn, {**app.attributes, **shown}, merged_credentials
         )
@@ -225,10 +227,7 @@ class SnsManage:
         except LookupError:  # the application was deleted meanwhile
             raise PlatformApplicationNotFound() from None
         if not created and not mobile.same_endpoint(endpoint, requested):
-            raise SnsInvalidParameter(
-                f"Token Reason: Endpoint {endpoint.arn} already exists with the same Token, "
-                "but different attributes."
-            )
+            raise SnsInvalidParameter("Token", Refusal.ENDPOINT_EXISTS, endpoint.arn)
         return endpoint
 
     async def endpoint(self, arn: str) -> PlatformEndpoint:
@@ -255,12 +254,12 @@ class SnsManage:
     # --- Publish to a phone number or a platform endpoint ---
 
     async def publish_to_phone(
-        self, account: str, region: str, phone: str, message: pub.Message
+        self, account: str, region: str, phone: str, message: Message
     ) -> str:
         """Validate a Publish with PhoneNumber and record the SMS; its MessageId."""
         sms.check_publish_number(phone)
         plain, _settings = sms.split_sms_attributes(message.attributes)
-        checked = pub.check(replace(message, attributes=plain), fifo=False, content_dedup=False)
+        checked = check(replace(message, attributes=plain), fifo=False, content_dedup=False)
         message_id = uuid4()
         if await self._store.is_opted_out(account, region, phone):
             # Accepted, as AWS accepts it; an opted-out phone receives nothing.
@@ -271,15 +270,13 @@ class SnsManage:
         )
         return message_id
 
-    async def publish_to_endpoint(self, arn: str, message: pub.Message) -> str:
+    async def publish_to_endpoint(self, arn: str, message: Message) -> str:
         """Validate a Publish with TargetArn = a platform endpoint and record the push message;
         its MessageId."""
         mobile.check_endpoint_arn(arn, "TargetArn")
         endpoint = await self._store.get_endpoint(arn)
         if endpoint is None:
-            raise SnsInvalidParameter(
-                "TargetArn Reason: No endpoint found for the target arn specified"
-            )
+            raise SnsInvalidParameter("TargetArn", Refusal.NO_SUCH_ENDPOINT)
         app = await self._store.get_platform_app(endpoint.app_arn)
         if app is not None and not app.enabled:
             raise SnsPlatformApplicationDisabled()
@@ -322,18 +319,18 @@ class SnsManage:
         await self._store.publish("", [PublishItem(message_id, None, None, recorded=[recorded])])
 
 
-def _push_text(message: pub.Message, platform: str) -> str:
+def _push_text(message: Message, platform: str) -> str:
     """The text a push message to ``platform`` carries. With MessageStructure=json the
     platform's key (or "default") is used; a direct publish may omit "default" when the
     platform's own key is there."""
     if message.structure != "json":
-        pub.check(message, fifo=False, content_dedup=False)
+        check(message, fifo=False, content_dedup=False)
         return message.message
     try:
         doc = json.loads(message.message)
     except ValueError:
-        raise SnsInvalidParameter("Message Structure - JSON message body failed to parse") from None
+        raise SnsInvalidParameter("Message", Refusal.STRUCTURE_NOT_JSON) from None
     if isinstance(doc, dict) and platform in doc and "default" not in doc:
         doc = {**doc, "default": doc[platform]}
-    checked = pub.check(replace(message, message=json.dumps(doc)), fifo=False, content_dedup=False)
+    checked = check(replace(message, message=json.dumps(doc)), fifo=False, content_dedup=False)
     return checked.text_for(platform)

@@ -1,10 +1,9 @@
-"""The SNS delivery outbox: what densho still has to deliver outside itself, and what happens
-after each attempt.
+"""The SNS delivery outbox: what happens after each attempt to deliver outside densho.
 
-Owns: the values kept in the outbox (``OutboxEntry``, ``Claimed``), in the log of deliveries
-densho records instead of sending (``Recorded``) and in the confirmation-token table
-(``Token``); how one attempt's result is classified; and the decision after a failed attempt:
-try again at a given time, or give up (the caller dead-letters or drops the message).
+Owns: the lease a claimed row holds, the attempt timeout, how one attempt's result is
+classified, and the decision after a failed attempt: try again at a given time, or give up (the
+caller dead-letters or drops the message). The rows themselves are ``densho.core.sns_model``'s
+``OutboxEntry`` / ``Claimed``.
 Must not know: HTTP clients, SMTP, SQL, the wire.
 
 Why an outbox: a Publish is acknowledged once its storage job commits, so every delivery it
@@ -25,22 +24,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from densho.sns.delivery_policy import MAX_RETRY_WINDOW_MS, RetryPolicy, next_delay_ms
+from densho.sns.outbox.delivery_policy import MAX_RETRY_WINDOW_MS, RetryPolicy, next_delay_ms
 
 # How long a claimed row stays invisible to other claims. Longer than one attempt can take
 # (HTTP: ATTEMPT_TIMEOUT_S; SMTP: the same), so a live worker never loses its row.
 LEASE_MS = 60_000
 ATTEMPT_TIMEOUT_S = 15.0  # AWS's HTTP/S delivery timeout
-TOKEN_TTL_MS = 2 * 86_400_000  # "Confirmation tokens are valid for two days" (Subscribe)
-
-# Protocols whose subscriptions AWS confirms at Subscribe (same account), and those that wait
-# for ConfirmSubscription.
-CONFIRMED_ON_SUBSCRIBE = frozenset({"sqs", "sms", "lambda", "firehose", "application"})
-NEEDS_CONFIRMATION = frozenset({"http", "https", "email", "email-json"})
-HTTP_PROTOCOLS = frozenset({"http", "https"})
-EMAIL_PROTOCOLS = frozenset({"email", "email-json"})
-# Protocols densho never sends anywhere: each delivery is recorded for users to read.
-RECORDED_PROTOCOLS = frozenset({"sms", "lambda", "firehose", "application"})
 
 
 class Result(enum.Enum):

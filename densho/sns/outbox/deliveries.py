@@ -20,10 +20,10 @@ import logging
 from densho.core.clock import Clock
 from densho.core.ids import uuid4
 from densho.core.sns_model import Claimed, RecordedRow
-from densho.sns import envelope, outbox, payloads
-from densho.sns.delivery_policy import DEFAULT_RETRY_POLICY
+from densho.sns import envelope, payloads
 from densho.sns.engine import SnsEngine
-from densho.sns.outbox import Attempt, Result
+from densho.sns.outbox.attempts import LEASE_MS, Attempt, Result, next_attempt_ms
+from densho.sns.outbox.delivery_policy import DEFAULT_RETRY_POLICY
 from densho.storage.sns_base import SnsStore
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class Deliveries:
     async def claim(self, limit: int) -> list[Claimed]:
         now = self._clock.now_ms()
         lease = uuid4()  # one per claim: only this claim's holder may settle these rows
-        return await self._store.outbox_claim(now, lease, now + outbox.LEASE_MS, limit)
+        return await self._store.outbox_claim(now, lease, now + LEASE_MS, limit)
 
     async def next_due(self) -> int | None:
         return await self._store.outbox_next_due()
@@ -57,8 +57,8 @@ class Deliveries:
         kind = c.entry.kind
         if kind == envelope.UNSUBSCRIBE_CONFIRMATION:
             return True
-        sub, _ = await self._engine.find_subscription(c.entry.subscription_arn)
-        if sub is not None and sub.confirmed == (kind == envelope.NOTIFICATION):
+        view, _ = await self._engine.subscriptions.find(c.entry.subscription_arn)
+        if view is not None and view.sub.confirmed == (kind == envelope.NOTIFICATION):
             return True
         log.info(
             "SNS %s %s to %s dropped: the subscription is gone or changed state",
@@ -80,13 +80,13 @@ class Deliveries:
 
     async def failed(self, c: Claimed, attempt: Attempt) -> None:
         entry = c.entry
-        sub, topic = await self._engine.find_subscription(entry.subscription_arn)
+        view, _ = await self._engine.subscriptions.find(entry.subscription_arn)
         now = self._clock.now_ms()
         if attempt.result is Result.RETRYABLE:
             policy = DEFAULT_RETRY_POLICY
-            if sub is not None and entry.protocol in outbox.HTTP_PROTOCOLS:
-                policy = self._engine.effective_policy(topic, sub).retry
-            due = outbox.next_attempt_ms(policy, c.attempts, entry.created_ms, now)
+            if view is not None and view.delivery is not None:  # HTTP/S
+                policy = view.delivery.retry
+            due = next_attempt_ms(policy, c.attempts, entry.created_ms, now)
             if due is not None:
                 log.info(
                     "SNS delivery %s to %s failed (%s, attempt %d); next attempt in %d ms",
@@ -98,11 +98,12 @@ class Deliveries:
                 )
                 await self._store.outbox_retry(c.row_id, c.lease, due, attempt.detail)
                 return
-        if sub is not None and entry.kind == envelope.NOTIFICATION:
-            dead = await self._engine.dead_letter_delivery(sub, entry.body, entry.attributes, now)
+        if view is not None and entry.kind == envelope.NOTIFICATION:
+            publisher = self._engine.publisher
+            dead = await publisher.dead_letter(view, entry.body, entry.attributes, now)
             if dead is not None:
                 if await self._store.outbox_dead_letter(c.row_id, c.lease, dead):
-                    self._engine.notify_queue(dead.queue_id)
+                    publisher.notify_queue(dead.queue_id)
                     log.info(
                         "SNS delivery %s to %s moved to the dead-letter queue after %d "
                         "attempts (%s)",

@@ -1,0 +1,137 @@
+"""Fan-out, pure: one published message and a topic's subscriptions in, every delivery out.
+
+Owns: which confirmed subscriptions a message reaches (their filter policies), and what each
+one receives — for SQS subscriptions the body and message attributes of the SQS message (the
+Notification envelope, rendered and signed once per publish, or the raw message), for HTTP/S
+and email an outbox entry, for the rest a recorded delivery.
+Must not know: I/O of any kind — queues (the publisher resolves each SQS send to its queue),
+storage, the signing process (a signature is made ahead or inline by the given signer), time
+and ids (the publication carries them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from densho.core.sns_model import OutboxEntry, Recorded
+from densho.core.sqs_model import Attr
+from densho.sns import envelope, payloads, protocols
+from densho.sns.filter.policy import MESSAGE_BODY
+from densho.sns.publishing.message import Checked
+from densho.sns.views import SubscriptionView
+
+
+@dataclass(slots=True)
+class Publication:
+    """What every delivery of one published message shares. (This and ``SqsSend`` are built
+    per publish: plain dataclasses, as a frozen one's ``__init__`` costs several times more.)"""
+
+    message: Checked
+    topic_arn: str
+    message_id: str
+    timestamp_ms: int
+    sequence_number: str | None  # FIFO topics: the SequenceNumber as the wire shows it
+    endpoint: str  # the service URL the publisher used (UnsubscribeURL)
+    signing: envelope.Signing | None  # None: unsigned (FIFO topics; raw SQS deliveries only)
+    relay_email: bool  # emails go to the outbox (an SMTP relay is configured) or are recorded
+
+
+@dataclass(slots=True)
+class SqsSend:
+    """One SQS message owed to one ``sqs`` subscription's queue."""
+
+    subscription: SubscriptionView
+    body: str
+    attributes: dict[str, Attr]
+
+
+@dataclass(slots=True)
+class Fanout:
+    sqs: list[SqsSend] = field(default_factory=list)
+    outbox: list[OutboxEntry] = field(default_factory=list)  # HTTP/S and email, sent later
+    recorded: list[Recorded] = field(default_factory=list)  # kept, never sent
+
+
+def reaches(view: SubscriptionView, c: Checked) -> bool:
+    """Whether a subscription receives the message: confirmed, and its filter policy (if any)
+    matches."""
+    if not view.sub.confirmed:
+        return False
+    policy = view.filter
+    if policy is None:
+        return True
+    if policy.scope == MESSAGE_BODY:
+        return c.payload is not None and policy.matches_payload(c.payload)
+    return policy.matches_attributes(c.filter_attributes)
+
+
+def signed(fifo: bool, reached: Sequence[SubscriptionView]) -> bool:
+    """Whether the deliveries are signed: a standard topic signs everything but raw SQS
+    deliveries; a FIFO topic signs nothing."""
+    return not fifo and any(v.sub.protocol != "sqs" or not v.raw for v in reached)
+
+
+def sqs_envelope_signed(fifo: bool, reached: Sequence[SubscriptionView]) -> bool:
+    """Whether the signed SQS envelope is rendered (its signature is worth making ahead)."""
+    return not fifo and any(v.sub.protocol == "sqs" and not v.raw for v in reached)
+
+
+def fan_out(p: Publication, reached: Sequence[SubscriptionView]) -> Fanout:
+    """Every delivery of the publication to the subscriptions it ``reaches``, in their order."""
+    out = Fanout()
+    c = p.message
+    template: envelope.Notification | None = None  # the SQS envelope, rendered once
+    for view in reached:
+        sub = view.sub
+        if sub.protocol != "sqs":
+            _outside(out, p, view)
+        elif view.raw:
+            out.sqs.append(SqsSend(view, c.text_for("sqs"), dict(c.source.attributes)))
+        else:
+            if template is None:
+                template = envelope.notification_template(
+                    message_id=p.message_id,
+                    topic_arn=p.topic_arn,
+                    message=c.text_for("sqs"),
+                    timestamp_ms=p.timestamp_ms,
+                    signing=p.signing,
+                    subject=c.source.subject,
+                    attributes=c.source.attributes or None,
+                    sequence_number=p.sequence_number,
+                )
+            body = template.for_subscription(envelope.unsubscribe_url(p.endpoint, sub.arn))
+            out.sqs.append(SqsSend(view, body, {}))
+    return out
+
+
+def _outside(out: Fanout, p: Publication, view: SubscriptionView) -> None:
+    """The delivery to a subscriber outside densho: an outbox row (HTTP/S, email with a
+    relay) or a recorded delivery (the rest)."""
+    sub = view.sub
+    assert p.signing is not None  # FIFO topics have SQS subscriptions only
+    to = payloads.Addressed(
+        protocol=sub.protocol,
+        endpoint=sub.endpoint,
+        subscription_arn=sub.arn,
+        topic_arn=p.topic_arn,
+        message_id=p.message_id,
+        timestamp_ms=p.timestamp_ms,
+        unsubscribe_url=envelope.unsubscribe_url(p.endpoint, sub.arn),
+        signing=p.signing,
+    )
+    if sub.protocol in protocols.HTTP_PROTOCOLS:
+        assert view.delivery is not None  # an HTTP/S subscription's view has its policy
+        out.outbox.append(
+            payloads.http_notification(
+                p.message, to, raw=view.raw, content_type=view.delivery.header_content_type
+            )
+        )
+    elif sub.protocol in protocols.EMAIL_PROTOCOLS:
+        send, keep = payloads.route(
+            [payloads.email_notification(p.message, to)], relay_email=p.relay_email
+        )
+        out.outbox.extend(send)
+        out.recorded.extend(keep)
+    else:
+        out.recorded.append(payloads.recorded_notification(p.message, to, raw=view.raw))

@@ -1,0 +1,56 @@
+"""The signing key one SNS engine signs with, loaded on first use, and the process that signs
+SQS envelopes beside the event loop.
+
+Owns: when the signer and the signing process come to life (the first signed message) and end
+(``close``), the SigningCertURL densho serves, and signing a Notification ahead of rendering.
+Must not know: the signature algorithm (``densho.sns.signing``), the documents' layout
+(``densho.sns.envelope``), topics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from densho.sns import envelope
+from densho.sns.publishing.message import Checked
+from densho.sns.signing.process import SigningProcess
+from densho.sns.signing.signer import Signer, string_to_sign
+
+
+class Signatures:
+    def __init__(self, signer: Callable[[], Signer]) -> None:
+        self._factory = signer
+        self._signer: Signer | None = None
+        self._process: SigningProcess | None = None
+
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = self._factory()
+        return self._signer
+
+    async def close(self) -> None:
+        """Stop the signing process, if one was started."""
+        if self._process is not None:
+            await self._process.close()
+
+    def cert_url(self, endpoint: str) -> str:
+        """SigningCertURL: served by densho at this path (``endpoint`` as the client used it)."""
+        return f"{endpoint}/_densho/sns/cert/{self.signer().certificate_file_name}"
+
+    def signing(self, version: int, endpoint: str) -> envelope.Signing:
+        """How a topic whose SignatureVersion is ``version`` signs what it sends."""
+        return envelope.Signing(self.signer(), version, self.cert_url(endpoint))
+
+    async def sign_ahead(
+        self, signing: envelope.Signing, message_id: str, topic_arn: str, c: Checked, now: int
+    ) -> None:
+        """Sign a message's SQS envelope in the signing process (beside the event loop),
+        leaving the signature where rendering will find it."""
+        fields = envelope.notification_signed(
+            message_id, topic_arn, c.text_for("sqs"), envelope.iso_timestamp(now), c.source.subject
+        )
+        data = string_to_sign(fields)
+        if self._process is None:
+            self._process = SigningProcess(self.signer())
+        signature = await self._process.signature(data, signing.version)
+        signing.signer.remember(data, signing.version, signature)
