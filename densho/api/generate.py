@@ -107,18 +107,16 @@ class _Module:
     def _class(self, name: str, shape_name: str | None, doc: str) -> list[str]:
         shape = self.shapes[shape_name] if shape_name else {}
         required = set(shape.get("required", ()))
-        lines = ["", "", f"class {name}(TypedDict):"]
-        if doc:
-            lines += [f'    """{doc}"""', ""]
+        # One comment line for what a reader cannot guess (a docstring per class would double
+        # the module's length for no reader's benefit).
+        lines = ["", "", *([f"# {doc}"] if doc else []), f"class {name}(TypedDict):"]
         for member, ref in shape.get("members", {}).items():
             if not member.isidentifier():
                 raise ValueError(f"{self.service}: {shape_name}.{member} is no Python name")
             kind = self._type(ref["shape"])
             lines.append(f"    {member}: {kind if member in required else f'NotRequired[{kind}]'}")
-        if lines[-1].endswith(":"):  # neither members nor docstring
+        if lines[-1].startswith("class "):  # no members
             lines.append("    pass")
-        elif not lines[-1]:  # a docstring and no members
-            lines.pop()
         return lines
 
     def render(self) -> str:
@@ -157,8 +155,10 @@ class _Module:
 
 def _doc(name: str, shape: str | None, side: str) -> str:
     if shape is None:
-        return "No output: the handler answers ``{}``." if side == "output" else ""
-    return "" if shape == name else f"botocore shape {shape}."
+        return "no output: the handler answers {}" if side == "output" else ""
+    operation = name.removesuffix("Request").removesuffix("Result")
+    guessable = {operation + "Input", operation + "Request", operation + "Response", name}
+    return "" if shape in guessable else f"botocore shape {shape}"
 
 
 def render(service: str) -> str:

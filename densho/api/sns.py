@@ -12,76 +12,58 @@ from typing import NotRequired, TypedDict
 
 
 class AddPermissionRequest(TypedDict):
-    """botocore shape AddPermissionInput."""
-
     TopicArn: str
     Label: str
     AWSAccountId: list[str]
     ActionName: list[str]
 
 
+# no output: the handler answers {}
 class AddPermissionResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class CheckIfPhoneNumberIsOptedOutRequest(TypedDict):
-    """botocore shape CheckIfPhoneNumberIsOptedOutInput."""
-
     phoneNumber: str
 
 
 class CheckIfPhoneNumberIsOptedOutResult(TypedDict):
-    """botocore shape CheckIfPhoneNumberIsOptedOutResponse."""
-
     isOptedOut: NotRequired[bool]
 
 
 class ConfirmSubscriptionRequest(TypedDict):
-    """botocore shape ConfirmSubscriptionInput."""
-
     TopicArn: str
     Token: str
     AuthenticateOnUnsubscribe: NotRequired[str]
 
 
 class ConfirmSubscriptionResult(TypedDict):
-    """botocore shape ConfirmSubscriptionResponse."""
-
     SubscriptionArn: NotRequired[str]
 
 
 class CreatePlatformApplicationRequest(TypedDict):
-    """botocore shape CreatePlatformApplicationInput."""
-
     Name: str
     Platform: str
     Attributes: dict[str, str]
 
 
 class CreatePlatformApplicationResult(TypedDict):
-    """botocore shape CreatePlatformApplicationResponse."""
-
     PlatformApplicationArn: NotRequired[str]
 
 
 class CreatePlatformEndpointRequest(TypedDict):
-    """botocore shape CreatePlatformEndpointInput."""
-
     PlatformApplicationArn: str
     Token: str
     CustomUserData: NotRequired[str]
     Attributes: NotRequired[dict[str, str]]
 
 
+# botocore shape CreateEndpointResponse
 class CreatePlatformEndpointResult(TypedDict):
-    """botocore shape CreateEndpointResponse."""
-
     EndpointArn: NotRequired[str]
 
 
 class CreateSMSSandboxPhoneNumberRequest(TypedDict):
-    """botocore shape CreateSMSSandboxPhoneNumberInput."""
-
     PhoneNumber: str
     LanguageCode: NotRequired[str]
 
@@ -91,8 +73,6 @@ class CreateSMSSandboxPhoneNumberResult(TypedDict):
 
 
 class CreateTopicRequest(TypedDict):
-    """botocore shape CreateTopicInput."""
-
     Name: str
     Attributes: NotRequired[dict[str, str]]
     Tags: NotRequired[list[Tag]]
@@ -100,34 +80,28 @@ class CreateTopicRequest(TypedDict):
 
 
 class CreateTopicResult(TypedDict):
-    """botocore shape CreateTopicResponse."""
-
     TopicArn: NotRequired[str]
 
 
 class DeleteEndpointRequest(TypedDict):
-    """botocore shape DeleteEndpointInput."""
-
     EndpointArn: str
 
 
+# no output: the handler answers {}
 class DeleteEndpointResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class DeletePlatformApplicationRequest(TypedDict):
-    """botocore shape DeletePlatformApplicationInput."""
-
     PlatformApplicationArn: str
 
 
+# no output: the handler answers {}
 class DeletePlatformApplicationResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class DeleteSMSSandboxPhoneNumberRequest(TypedDict):
-    """botocore shape DeleteSMSSandboxPhoneNumberInput."""
-
     PhoneNumber: str
 
 
@@ -136,65 +110,48 @@ class DeleteSMSSandboxPhoneNumberResult(TypedDict):
 
 
 class DeleteTopicRequest(TypedDict):
-    """botocore shape DeleteTopicInput."""
-
     TopicArn: str
 
 
+# no output: the handler answers {}
 class DeleteTopicResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class GetDataProtectionPolicyRequest(TypedDict):
-    """botocore shape GetDataProtectionPolicyInput."""
-
     ResourceArn: str
 
 
 class GetDataProtectionPolicyResult(TypedDict):
-    """botocore shape GetDataProtectionPolicyResponse."""
-
     DataProtectionPolicy: NotRequired[str]
 
 
 class GetEndpointAttributesRequest(TypedDict):
-    """botocore shape GetEndpointAttributesInput."""
-
     EndpointArn: str
 
 
 class GetEndpointAttributesResult(TypedDict):
-    """botocore shape GetEndpointAttributesResponse."""
-
     Attributes: NotRequired[dict[str, str]]
 
 
 class GetPlatformApplicationAttributesRequest(TypedDict):
-    """botocore shape GetPlatformApplicationAttributesInput."""
-
     PlatformApplicationArn: str
 
 
 class GetPlatformApplicationAttributesResult(TypedDict):
-    """botocore shape GetPlatformApplicationAttributesResponse."""
-
     Attributes: NotRequired[dict[str, str]]
 
 
 class GetSMSAttributesRequest(TypedDict):
-    """botocore shape GetSMSAttributesInput."""
-
     attributes: NotRequired[list[str]]
 
 
 class GetSMSAttributesResult(TypedDict):
-    """botocore shape GetSMSAttributesResponse."""
-
     attributes: NotRequired[dict[str, str]]
 
 
 class GetSMSSandboxAccountStatusRequest(TypedDict):
-    """botocore shape GetSMSSandboxAccountStatusInput."""
+    pass
 
 
 class GetSMSSandboxAccountStatusResult(TypedDict):
@@ -202,39 +159,27 @@ class GetSMSSandboxAccountStatusResult(TypedDict):
 
 
 class GetSubscriptionAttributesRequest(TypedDict):
-    """botocore shape GetSubscriptionAttributesInput."""
-
     SubscriptionArn: str
 
 
 class GetSubscriptionAttributesResult(TypedDict):
-    """botocore shape GetSubscriptionAttributesResponse."""
-
     Attributes: NotRequired[dict[str, str]]
 
 
 class GetTopicAttributesRequest(TypedDict):
-    """botocore shape GetTopicAttributesInput."""
-
     TopicArn: str
 
 
 class GetTopicAttributesResult(TypedDict):
-    """botocore shape GetTopicAttributesResponse."""
-
     Attributes: NotRequired[dict[str, str]]
 
 
 class ListEndpointsByPlatformApplicationRequest(TypedDict):
-    """botocore shape ListEndpointsByPlatformApplicationInput."""
-
     PlatformApplicationArn: str
     NextToken: NotRequired[str]
 
 
 class ListEndpointsByPlatformApplicationResult(TypedDict):
-    """botocore shape ListEndpointsByPlatformApplicationResponse."""
-
     Endpoints: NotRequired[list[Endpoint]]
     NextToken: NotRequired[str]
 
@@ -250,34 +195,24 @@ class ListOriginationNumbersResult(TypedDict):
 
 
 class ListPhoneNumbersOptedOutRequest(TypedDict):
-    """botocore shape ListPhoneNumbersOptedOutInput."""
-
     nextToken: NotRequired[str]
 
 
 class ListPhoneNumbersOptedOutResult(TypedDict):
-    """botocore shape ListPhoneNumbersOptedOutResponse."""
-
     phoneNumbers: NotRequired[list[str]]
     nextToken: NotRequired[str]
 
 
 class ListPlatformApplicationsRequest(TypedDict):
-    """botocore shape ListPlatformApplicationsInput."""
-
     NextToken: NotRequired[str]
 
 
 class ListPlatformApplicationsResult(TypedDict):
-    """botocore shape ListPlatformApplicationsResponse."""
-
     PlatformApplications: NotRequired[list[PlatformApplication]]
     NextToken: NotRequired[str]
 
 
 class ListSMSSandboxPhoneNumbersRequest(TypedDict):
-    """botocore shape ListSMSSandboxPhoneNumbersInput."""
-
     NextToken: NotRequired[str]
     MaxResults: NotRequired[int]
 
@@ -288,28 +223,20 @@ class ListSMSSandboxPhoneNumbersResult(TypedDict):
 
 
 class ListSubscriptionsRequest(TypedDict):
-    """botocore shape ListSubscriptionsInput."""
-
     NextToken: NotRequired[str]
 
 
 class ListSubscriptionsResult(TypedDict):
-    """botocore shape ListSubscriptionsResponse."""
-
     Subscriptions: NotRequired[list[Subscription]]
     NextToken: NotRequired[str]
 
 
 class ListSubscriptionsByTopicRequest(TypedDict):
-    """botocore shape ListSubscriptionsByTopicInput."""
-
     TopicArn: str
     NextToken: NotRequired[str]
 
 
 class ListSubscriptionsByTopicResult(TypedDict):
-    """botocore shape ListSubscriptionsByTopicResponse."""
-
     Subscriptions: NotRequired[list[Subscription]]
     NextToken: NotRequired[str]
 
@@ -319,37 +246,27 @@ class ListTagsForResourceRequest(TypedDict):
 
 
 class ListTagsForResourceResult(TypedDict):
-    """botocore shape ListTagsForResourceResponse."""
-
     Tags: NotRequired[list[Tag]]
 
 
 class ListTopicsRequest(TypedDict):
-    """botocore shape ListTopicsInput."""
-
     NextToken: NotRequired[str]
 
 
 class ListTopicsResult(TypedDict):
-    """botocore shape ListTopicsResponse."""
-
     Topics: NotRequired[list[Topic]]
     NextToken: NotRequired[str]
 
 
 class OptInPhoneNumberRequest(TypedDict):
-    """botocore shape OptInPhoneNumberInput."""
-
     phoneNumber: str
 
 
 class OptInPhoneNumberResult(TypedDict):
-    """botocore shape OptInPhoneNumberResponse."""
+    pass
 
 
 class PublishRequest(TypedDict):
-    """botocore shape PublishInput."""
-
     TopicArn: NotRequired[str]
     TargetArn: NotRequired[str]
     PhoneNumber: NotRequired[str]
@@ -362,107 +279,91 @@ class PublishRequest(TypedDict):
 
 
 class PublishResult(TypedDict):
-    """botocore shape PublishResponse."""
-
     MessageId: NotRequired[str]
     SequenceNumber: NotRequired[str]
 
 
 class PublishBatchRequest(TypedDict):
-    """botocore shape PublishBatchInput."""
-
     TopicArn: str
     PublishBatchRequestEntries: list[PublishBatchRequestEntry]
 
 
 class PublishBatchResult(TypedDict):
-    """botocore shape PublishBatchResponse."""
-
     Successful: NotRequired[list[PublishBatchResultEntry]]
     Failed: NotRequired[list[BatchResultErrorEntry]]
 
 
 class PutDataProtectionPolicyRequest(TypedDict):
-    """botocore shape PutDataProtectionPolicyInput."""
-
     ResourceArn: str
     DataProtectionPolicy: str
 
 
+# no output: the handler answers {}
 class PutDataProtectionPolicyResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class RemovePermissionRequest(TypedDict):
-    """botocore shape RemovePermissionInput."""
-
     TopicArn: str
     Label: str
 
 
+# no output: the handler answers {}
 class RemovePermissionResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class SetEndpointAttributesRequest(TypedDict):
-    """botocore shape SetEndpointAttributesInput."""
-
     EndpointArn: str
     Attributes: dict[str, str]
 
 
+# no output: the handler answers {}
 class SetEndpointAttributesResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class SetPlatformApplicationAttributesRequest(TypedDict):
-    """botocore shape SetPlatformApplicationAttributesInput."""
-
     PlatformApplicationArn: str
     Attributes: dict[str, str]
 
 
+# no output: the handler answers {}
 class SetPlatformApplicationAttributesResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class SetSMSAttributesRequest(TypedDict):
-    """botocore shape SetSMSAttributesInput."""
-
     attributes: dict[str, str]
 
 
 class SetSMSAttributesResult(TypedDict):
-    """botocore shape SetSMSAttributesResponse."""
+    pass
 
 
 class SetSubscriptionAttributesRequest(TypedDict):
-    """botocore shape SetSubscriptionAttributesInput."""
-
     SubscriptionArn: str
     AttributeName: str
     AttributeValue: NotRequired[str]
 
 
+# no output: the handler answers {}
 class SetSubscriptionAttributesResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class SetTopicAttributesRequest(TypedDict):
-    """botocore shape SetTopicAttributesInput."""
-
     TopicArn: str
     AttributeName: str
     AttributeValue: NotRequired[str]
 
 
+# no output: the handler answers {}
 class SetTopicAttributesResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class SubscribeRequest(TypedDict):
-    """botocore shape SubscribeInput."""
-
     TopicArn: str
     Protocol: str
     Endpoint: NotRequired[str]
@@ -471,8 +372,6 @@ class SubscribeRequest(TypedDict):
 
 
 class SubscribeResult(TypedDict):
-    """botocore shape SubscribeResponse."""
-
     SubscriptionArn: NotRequired[str]
 
 
@@ -482,17 +381,16 @@ class TagResourceRequest(TypedDict):
 
 
 class TagResourceResult(TypedDict):
-    """botocore shape TagResourceResponse."""
+    pass
 
 
 class UnsubscribeRequest(TypedDict):
-    """botocore shape UnsubscribeInput."""
-
     SubscriptionArn: str
 
 
+# no output: the handler answers {}
 class UnsubscribeResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class UntagResourceRequest(TypedDict):
@@ -501,12 +399,10 @@ class UntagResourceRequest(TypedDict):
 
 
 class UntagResourceResult(TypedDict):
-    """botocore shape UntagResourceResponse."""
+    pass
 
 
 class VerifySMSSandboxPhoneNumberRequest(TypedDict):
-    """botocore shape VerifySMSSandboxPhoneNumberInput."""
-
     PhoneNumber: str
     OneTimePassword: str
 

@@ -17,8 +17,9 @@ class AddPermissionRequest(TypedDict):
     Actions: list[str]
 
 
+# no output: the handler answers {}
 class AddPermissionResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class CancelMessageMoveTaskRequest(TypedDict):
@@ -35,8 +36,9 @@ class ChangeMessageVisibilityRequest(TypedDict):
     VisibilityTimeout: int
 
 
+# no output: the handler answers {}
 class ChangeMessageVisibilityResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class ChangeMessageVisibilityBatchRequest(TypedDict):
@@ -64,8 +66,9 @@ class DeleteMessageRequest(TypedDict):
     ReceiptHandle: str
 
 
+# no output: the handler answers {}
 class DeleteMessageResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class DeleteMessageBatchRequest(TypedDict):
@@ -82,8 +85,9 @@ class DeleteQueueRequest(TypedDict):
     QueueUrl: str
 
 
+# no output: the handler answers {}
 class DeleteQueueResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class GetQueueAttributesRequest(TypedDict):
@@ -147,8 +151,9 @@ class PurgeQueueRequest(TypedDict):
     QueueUrl: str
 
 
+# no output: the handler answers {}
 class PurgeQueueResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class ReceiveMessageRequest(TypedDict):
@@ -171,8 +176,9 @@ class RemovePermissionRequest(TypedDict):
     Label: str
 
 
+# no output: the handler answers {}
 class RemovePermissionResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class SendMessageRequest(TypedDict):
@@ -208,8 +214,9 @@ class SetQueueAttributesRequest(TypedDict):
     Attributes: dict[str, str]
 
 
+# no output: the handler answers {}
 class SetQueueAttributesResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class StartMessageMoveTaskRequest(TypedDict):
@@ -227,8 +234,9 @@ class TagQueueRequest(TypedDict):
     Tags: dict[str, str]
 
 
+# no output: the handler answers {}
 class TagQueueResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 class UntagQueueRequest(TypedDict):
@@ -236,8 +244,9 @@ class UntagQueueRequest(TypedDict):
     TagKeys: list[str]
 
 
+# no output: the handler answers {}
 class UntagQueueResult(TypedDict):
-    """No output: the handler answers ``{}``."""
+    pass
 
 
 # --- structures the operations' members are made of ---
