@@ -231,6 +231,8 @@ class App:
             query_string=scope.get("query_string", b""),
             headers=headers,
             body=b"".join(chunks),
+            client=(scope.get("client") or ("",))[0],
+            secure=scope.get("scheme") == "https",
         )
         response = await self.wire.handle(request, self.dispatch)
         await _respond(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from densho.core.identity import Identity
+
 
 @dataclass(slots=True)
 class Call:
@@ -21,3 +23,11 @@ class Call:
     region: str  # from the SigV4 credential scope, else the server's default region
     host: str  # the request's Host header, used to build queue URLs
     access_key: str | None  # from SigV4 (header or query string), if signed
+    # The verified caller when authentication is on; None: open mode (any key, one account).
+    identity: Identity | None = None
+    source_ip: str = ""  # the TCP peer's address (aws:SourceIp)
+    secure: bool = False  # the request came over TLS (aws:SecureTransport; https queue URLs)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.secure else "http"

@@ -16,6 +16,8 @@ class HttpRequest:
     query_string: bytes
     headers: dict[str, str]  # names lower-cased; repeated headers joined with ","
     body: bytes
+    client: str = ""  # the TCP peer's address
+    secure: bool = False  # received over TLS
 
 
 @dataclass(slots=True)

@@ -120,6 +120,8 @@ class Wire:
             scope.region or self._region,
             req.headers.get("host", ""),
             scope.access_key,
+            source_ip=req.client,
+            secure=req.secure,
         )
 
     async def _handle_json(self, req: HttpRequest, dispatch: Dispatch, rid: str) -> HttpResponse:
