@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
+import logging
 import os
 import socket
 import sys
@@ -17,79 +19,81 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from densho.config import ENV, Settings, default_data_dir
+from densho import config_file
+from densho.config import BY_NAME, OPTIONS, Settings
+from densho.config_file import ConfigError
 
 
-def _from_env(name: str, default: Any) -> Any:
-    env, kind = ENV[name]
-    raw = os.environ.get(env)
-    return default if raw is None or raw == "" else kind(raw)
+def _from_env(name: str) -> Any:
+    option = BY_NAME[name]
+    raw = os.environ.get(option.env)
+    return None if raw is None or raw == "" else option.parse(raw)
 
 
 def parse(argv: list[str]) -> tuple[str, Settings]:
     parser = argparse.ArgumentParser(prog="densho", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the SQS-compatible server")
-    serve.add_argument("--host", default=_from_env("host", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=_from_env("port", 9324))
-    serve.add_argument("--data-dir", type=Path, default=_from_env("data_dir", default_data_dir()))
-    serve.add_argument("--account-id", default=_from_env("account_id", "000000000000"))
-    serve.add_argument("--region", default=_from_env("region", "us-east-1"))
     serve.add_argument(
-        "--synchronous",
-        choices=("FULL", "NORMAL"),
-        type=str.upper,
-        default=_from_env("synchronous", "FULL"),
-        help="FULL (default): acknowledged writes survive power loss; NORMAL: faster, "
-        "survives process crashes only",
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="a TOML configuration file (env DENSHO_CONFIG); flags and DENSHO_* variables "
+        "override its keys",
     )
-    serve.add_argument("--log-level", default=_from_env("log_level", "warning"))
-    serve.add_argument(
-        "--smtp-relay",
-        default=_from_env("smtp_relay", None),
-        metavar="HOST:PORT",
-        help="send SNS email deliveries through this SMTP relay (default: record them)",
-    )
-    serve.add_argument(
-        "--store",
-        default=_from_env("store", ""),
-        metavar="URL",
-        help="sqlite:///path/densho.db (default: densho.db in --data-dir) or "
-        "postgresql://user@host:port/database",
-    )
-    serve.add_argument(
-        "--pg-pool-size",
-        type=int,
-        default=_from_env("pg_pool_size", 10),
-        help="PostgreSQL: connections per node (default 10)",
-    )
+    for option in OPTIONS:
+        # No argparse default: an absent flag falls through to the environment, the file, then
+        # the Settings default (precedence flag > environment > file > default).
+        serve.add_argument(
+            option.flag,
+            dest=option.name,
+            type=option.parse,
+            choices=option.choices or None,
+            metavar=option.metavar,
+            help=f"{option.help} (env {option.env})",
+        )
     migrate = commands.add_parser(
         "migrate", help="apply the PostgreSQL schema migrations, then exit"
     )
     migrate.add_argument(
         "--store",
-        default=_from_env("store", ""),
         metavar="URL",
-        help="postgresql://user@host:port/database",
+        help="postgresql://user@host:port/database (env DENSHO_STORE)",
     )
     args = parser.parse_args(argv)
     if args.command == "migrate":
-        if not args.store:
+        store = args.store or _from_env("store")
+        if not store:
             parser.error("migrate needs --store postgresql://... (or DENSHO_STORE)")
-        return args.command, Settings(store=args.store)
-    settings = Settings(
-        host=args.host,
-        port=args.port,
-        data_dir=args.data_dir,
-        account_id=args.account_id,
-        region=args.region,
-        synchronous=args.synchronous,
-        log_level=args.log_level,
-        smtp_relay=args.smtp_relay,
-        store=args.store,
-        pg_pool_size=args.pg_pool_size,
+        return args.command, Settings(store=store)
+    try:
+        return args.command, _settings(args)
+    except (ConfigError, ValueError) as exc:
+        parser.error(str(exc))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    path = args.config or (
+        Path(os.environ["DENSHO_CONFIG"]) if os.environ.get("DENSHO_CONFIG") else None
     )
-    return args.command, settings
+    loaded = config_file.load(path) if path is not None else config_file.Loaded({}, ())
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = getattr(args, option.name)
+        if value is None:
+            value = _from_env(option.name)
+            if option.choices and value is not None and value not in option.choices:
+                raise ValueError(f"{option.env} must be one of {', '.join(option.choices)}")
+        if value is None:
+            value = loaded.values.get(option.name)
+        if value is None and option.default is not None:
+            value = option.default()
+        if value is not None:
+            values[option.name] = value
+    settings = Settings(**values, credentials=loaded.credentials, config_file=path)
+    if settings.auth == "sigv4" and not settings.credentials:
+        raise ValueError("--auth sigv4 needs at least one [[credentials]] entry in --config")
+    return settings
 
 
 def serve(settings: Settings) -> None:
@@ -98,6 +102,12 @@ def serve(settings: Settings) -> None:
     from densho.server import App, configure_logging
 
     configure_logging(settings.log_level)
+    if not settings.auth_enabled and not _loopback(settings.host):
+        logging.getLogger("densho").warning(
+            "authentication is off and densho listens on %s: anyone who reaches it may read, "
+            "send and delete everything (configure [[credentials]] to require signatures)",
+            settings.host,
+        )
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -135,6 +145,15 @@ def serve(settings: Settings) -> None:
         date_header=True,
     )
     Server(config).run(sockets=[sock])
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:

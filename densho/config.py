@@ -1,19 +1,34 @@
-"""Server settings: defaults, environment variables (DENSHO_*) and command-line flags.
+"""Server settings and where each comes from: flag > environment (DENSHO_*) > config file > default.
 
-Owns: the one ``Settings`` value a server starts from.
-Must not know: how the server uses them.
+Owns: the one ``Settings`` value a server starts from, the ``Credential`` records of the
+configuration, and ``OPTIONS`` — one row per setting naming its flag, environment variable and
+config-file key, from which the command line, the environment and the file are all read.
+Must not know: how the server uses them, or how a TOML file is read (``densho.config_file``).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "densho"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """One ``[[credentials]]`` entry: an access key and who it stands for."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    account_id: str
+    principal: str  # an IAM ARN; the loader fills in the account root when none is given
+    policy: str | None = None  # the identity policy (IAM JSON), as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +51,11 @@ class Settings:
     store: str = ""
     pg_pool_size: int = 10
 
+    # Authentication: "sigv4", "open", or "" — on exactly when credentials are configured.
+    auth: str = ""
+    credentials: tuple[Credential, ...] = ()
+    config_file: Path | None = None  # where the settings were read from, for messages
+
     @property
     def database(self) -> Path:
         return self.data_dir / "densho.db"
@@ -44,17 +64,78 @@ class Settings:
     def store_url(self) -> str:
         return self.store or f"sqlite:///{self.database}"
 
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth == "sigv4" or (self.auth == "" and bool(self.credentials))
 
-# flag name -> (environment variable, type)
-ENV = {
-    "host": ("DENSHO_HOST", str),
-    "port": ("DENSHO_PORT", int),
-    "data_dir": ("DENSHO_DATA_DIR", Path),
-    "account_id": ("DENSHO_ACCOUNT_ID", str),
-    "region": ("DENSHO_REGION", str),
-    "synchronous": ("DENSHO_SYNCHRONOUS", str),
-    "log_level": ("DENSHO_LOG_LEVEL", str),
-    "store": ("DENSHO_STORE", str),
-    "pg_pool_size": ("DENSHO_PG_POOL_SIZE", int),
-    "smtp_relay": ("DENSHO_SMTP_RELAY", str),
-}
+
+def _upper(text: str) -> str:
+    return text.upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A setting read from a flag, an environment variable and a key of the config file."""
+
+    name: str  # the Settings field
+    parse: Callable[[str], Any]  # a flag's or variable's text -> the value
+    help: str
+    section: str = "server"  # the config-file table holding the key (the key is ``name``)
+    choices: tuple[str, ...] = ()
+    metavar: str | None = None
+    default: Callable[[], Any] | None = None  # when the Settings default is not a constant
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return "DENSHO_" + self.name.upper()
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("host", str, "address to listen on"),
+    Option("port", int, "port to listen on (0: any free port)"),
+    Option(
+        "data_dir",
+        Path,
+        "where the SQLite store and keys live",
+        metavar="DIR",
+        default=default_data_dir,
+    ),
+    Option("account_id", str, "the account of unsigned requests (authentication off)"),
+    Option("region", str, "the region of requests whose signature names none"),
+    Option(
+        "synchronous",
+        _upper,
+        "FULL (default): acknowledged writes survive power loss; NORMAL: faster, "
+        "survives process crashes only",
+        choices=("FULL", "NORMAL"),
+    ),
+    Option("log_level", str, "debug, info, warning (default), error"),
+    Option(
+        "smtp_relay",
+        str,
+        "send SNS email deliveries through this SMTP relay (default: record them)",
+        section="sns",
+        metavar="HOST:PORT",
+    ),
+    Option(
+        "store",
+        str,
+        "sqlite:///path/densho.db (default: densho.db in --data-dir) or "
+        "postgresql://user@host:port/database",
+        metavar="URL",
+    ),
+    Option("pg_pool_size", int, "PostgreSQL: connections per node (default 10)"),
+    Option(
+        "auth",
+        str,
+        "sigv4: verify signatures; open: accept any key (default: sigv4 exactly when the "
+        "config file names credentials)",
+        choices=("open", "sigv4"),
+    ),
+)
+
+BY_NAME = {option.name: option for option in OPTIONS}

@@ -1,0 +1,147 @@
+"""The configuration file (``densho serve --config FILE``): TOML into typed, checked values.
+
+Owns: reading the file with ``tomllib``, mapping its ``[server]``/``[sns]`` keys to the settings
+``OPTIONS`` names, and turning ``[[credentials]]`` into ``Credential`` records — every mistake
+reported as a ``ConfigError`` naming the file and the key.
+Must not know: the command line, the environment, or what the server does with the values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from densho.config import OPTIONS, Credential, Option
+
+ACCOUNT = re.compile(r"\d{12}")
+# An IAM principal of the account: its root, or a user (with an optional path).
+PRINCIPAL = re.compile(r"arn:aws:iam::(\d{12}):(root|user/[\w+=,.@/-]+)")
+CREDENTIAL_KEYS = frozenset(
+    {
+        "access_key_id",
+        "secret_access_key",
+        "secret_access_key_env",
+        "account_id",
+        "principal",
+        "policy",
+    }
+)
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+class Loaded:
+    """What a file holds: option values by Settings field, and the credentials."""
+
+    def __init__(self, values: dict[str, Any], credentials: tuple[Credential, ...]) -> None:
+        self.values = values
+        self.credentials = credentials
+
+
+def load(path: Path) -> Loaded:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:  # its message names the line and column
+        raise ConfigError(f"{path}: {exc}") from None
+    return Loaded(_options(path, raw), _credentials(path, raw.pop("credentials", [])))
+
+
+def _options(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    sections: dict[str, dict[str, Option]] = {}
+    for option in OPTIONS:
+        sections.setdefault(option.section, {})[option.name] = option
+    values: dict[str, Any] = {}
+    for section, table in raw.items():
+        if section == "credentials":
+            continue
+        known = sections.get(section)
+        if known is None:
+            raise ConfigError(f"{path}: unknown table [{section}]")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {section} must be a table ([{section}])")
+        for key, value in table.items():
+            found = known.get(key)
+            if found is None:
+                raise ConfigError(f"{path}: unknown key {section}.{key}")
+            values[key] = _value(path, f"{section}.{key}", found.parse, found.choices, value)
+    return values
+
+
+def _value(path: Path, key: str, parse: Any, choices: tuple[str, ...], value: Any) -> Any:
+    # A file value is typed already; booleans and tables are never a setting's scalar.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ConfigError(f"{path}: {key} must be a string or a number")
+    try:
+        parsed = parse(str(value))
+    except ValueError:
+        raise ConfigError(f"{path}: {key}: invalid value {value!r}") from None
+    if choices and parsed not in choices:
+        raise ConfigError(f"{path}: {key} must be one of {', '.join(choices)}")
+    return parsed
+
+
+def _credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: credentials must be an array of tables ([[credentials]])")
+    seen: set[str] = set()
+    out = []
+    for index, entry in enumerate(entries):
+        where = f"{path}: credentials[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a table")
+        unknown = sorted(set(entry) - CREDENTIAL_KEYS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]}")
+        key_id = _text(entry, "access_key_id", where)
+        if key_id in seen:
+            raise ConfigError(f"{where}: access_key_id {key_id} is configured twice")
+        seen.add(key_id)
+        account = _text(entry, "account_id", where)
+        if not ACCOUNT.fullmatch(account):
+            raise ConfigError(f"{where}: account_id must be twelve digits")
+        principal = entry.get("principal", f"arn:aws:iam::{account}:root")
+        match = PRINCIPAL.fullmatch(principal) if isinstance(principal, str) else None
+        if match is None or match.group(1) != account:
+            raise ConfigError(
+                f"{where}: principal must be arn:aws:iam::{account}:root or "
+                f"arn:aws:iam::{account}:user/NAME"
+            )
+        policy = entry.get("policy")
+        if policy is not None:
+            if not isinstance(policy, str):
+                raise ConfigError(f"{where}: policy must be a string of IAM policy JSON")
+            try:
+                json.loads(policy)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: policy is not valid JSON: {exc}") from None
+        out.append(Credential(key_id, _secret(entry, where), account, principal, policy))
+    return tuple(out)
+
+
+def _secret(entry: dict[str, Any], where: str) -> str:
+    if ("secret_access_key" in entry) == ("secret_access_key_env" in entry):
+        raise ConfigError(f"{where}: give secret_access_key or secret_access_key_env, one of them")
+    if "secret_access_key" in entry:
+        return _text(entry, "secret_access_key", where)
+    name = _text(entry, "secret_access_key_env", where)
+    secret = os.environ.get(name, "")
+    if not secret:
+        raise ConfigError(f"{where}: secret_access_key_env names {name}, which is not set")
+    return secret
+
+
+def _text(entry: dict[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key} must be a non-empty string")
+    return value
