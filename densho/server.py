@@ -66,6 +66,7 @@ class App:
             SystemClock(),
             self._signer,
             relay_email=settings.smtp_relay is not None,
+            queue_policies=settings.auth_enabled,
         )
         if self.store.cluster is not None:
             # Other nodes' commits wake this node's long polls, as this node's own sends do,

@@ -50,6 +50,8 @@ Must not know: AWS error codes, message texts, HTTP.
     ├── MoveTasksDisabled()
     ├── ResourceNotFound(parameter)           — the queue an ARN parameter names does not exist
     ├── MoveTaskNotFound(task_id)             — no running task with that handle
+    ├── AccessDenied(caller, action, resource, reason) — a policy refused the call; reason:
+    │                                           the ``densho.iam.Outcome`` value that says why
     └── batch errors: EmptyBatch, TooManyEntries(count), BatchIdsNotDistinct(entry_id),
         InvalidBatchEntryId(entry_id), BatchTooLong(size, limit)
 """
@@ -400,6 +402,14 @@ class MoveTasksDisabled(DomainError):
 @dataclass(eq=False)
 class ResourceNotFound(DomainError):
     parameter: str
+
+
+@dataclass(eq=False)
+class AccessDenied(DomainError):
+    caller: str  # the caller's principal ARN
+    action: str  # sqs:SendMessage
+    resource: str  # the queue's ARN
+    reason: str  # explicit_deny_identity, explicit_deny_resource, no_identity_allow, ...
 
 
 @dataclass(eq=False)

@@ -13,6 +13,7 @@ from typing import Any
 from densho.core import errors as e
 from densho.protocol.errors import AwsError
 from densho.providers.sns_errors import TABLE as SNS_TABLE
+from densho.providers.sns_errors import denial_reason
 
 _INVALID = "InvalidParameterValue"
 _INVALID_VALUE = "InvalidAttributeValue"
@@ -340,6 +341,18 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
         lambda x: f"The resource that you specified for the {x.parameter} parameter doesn't exist.",
     ),
     e.MoveTaskNotFound: ("ResourceNotFoundException", lambda x: "Task does not exist."),
+    # A policy's refusal, as SQS words it today: IAM's message with the action in lower case
+    # ("... not authorized to perform: sqs:sendmessage on resource: arn:aws:sqs:... because no
+    # identity-based policy allows the sqs:sendmessage action", as AWS answered a
+    # SendMessageBatch in aws/serverless-application-model#3633). Older SQS answered "Access to
+    # the resource <url> is denied."; SDKs key on the code, AccessDenied, 403 either way.
+    e.AccessDenied: (
+        "AccessDenied",
+        lambda x: (
+            f"User: {x.caller} is not authorized to perform: {x.action.lower()} on resource: "
+            f"{x.resource} {denial_reason(x.reason, x.action.lower())}"
+        ),
+    ),
     e.InvalidTaskHandle: (_INVALID, lambda x: "Value for parameter TaskHandle is invalid."),
     e.InvalidArn: (
         _INVALID,

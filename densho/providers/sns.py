@@ -12,7 +12,7 @@ from typing import Any
 
 from densho.api import sns as api
 from densho.core.sns_model import Published, Subscription
-from densho.providers import paging, sns_manage
+from densho.providers import authorize, paging, sns_manage
 from densho.providers.context import SnsContext
 from densho.providers.errors import batch_entry
 from densho.providers.message_attrs import attrs_in
@@ -270,3 +270,5 @@ HANDLERS: dict[str, Handler] = {
     "ListTagsForResource": list_tags_for_resource,
 }
 HANDLERS.update(sns_manage.HANDLERS)
+# Signed calls are decided against the caller's and the topic's policies before they run.
+HANDLERS = authorize.guarded(HANDLERS, authorize.sns_check)

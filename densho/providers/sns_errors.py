@@ -20,6 +20,19 @@ from densho.sns import errors as e
 from densho.sns.errors import AttributeRefusal as A
 from densho.sns.errors import Refusal as R
 
+# Why a policy refused a call (``densho.iam.Outcome`` values): how IAM's messages end.
+_DENIAL_REASONS = {
+    "explicit_deny_identity": "with an explicit deny in an identity-based policy",
+    "explicit_deny_resource": "with an explicit deny in a resource-based policy",
+    "no_identity_allow": "because no identity-based policy allows the {action} action",
+    "no_resource_allow": "because no resource-based policy allows the {action} action",
+}
+
+
+def denial_reason(reason: str, action: str) -> str:
+    return _DENIAL_REASONS[reason].format(action=action)
+
+
 # Refusal -> the text after "Invalid parameter: " (before the "Attributes Reason: " of a nested
 # one), from the error's parameter and value.
 _INVALID: dict[R, Callable[[str, str], str]] = {
@@ -201,6 +214,14 @@ TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
     e.UnsubscribeNeedsAuthentication: (
         "AuthorizationError",
         lambda x: "The subscription requires authentication to unsubscribe",
+    ),
+    # IAM's wording, SNS's spelling of the action (SNS:Publish).
+    e.SnsAccessDenied: (
+        "AuthorizationError",
+        lambda x: (
+            f"User: {x.caller} is not authorized to perform: {x.action} on resource: "
+            f"{x.resource} {denial_reason(x.reason, x.action)}"
+        ),
     ),
     e.TagLimitExceeded: (
         "TagLimitExceeded",

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from densho.api import sqs as api
 from densho.core import errors
 from densho.core.sqs_model import Attr, Queue, ReceivedMessage
+from densho.providers import authorize, paging
 from densho.providers import move_tasks as moves
-from densho.providers import paging
 from densho.providers.context import SqsContext
 from densho.providers.errors import batch_entry
 from densho.providers.message_attrs import attrs_in
@@ -429,3 +429,5 @@ HANDLERS: dict[str, Handler] = {
     "CancelMessageMoveTask": moves.cancel_message_move_task,
     "ListMessageMoveTasks": moves.list_message_move_tasks,
 }
+# Signed calls are decided against the caller's and the queue's policies before they run.
+HANDLERS = authorize.guarded(HANDLERS, authorize.sqs_check(_queue))

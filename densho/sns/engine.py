@@ -36,15 +36,26 @@ class SnsEngine:
         signer: Callable[[], Signer],
         *,
         relay_email: bool = False,
+        queue_policies: bool = False,
     ) -> None:
-        """``relay_email``: whether emails are sent (through an SMTP relay) or recorded."""
+        """``relay_email``: whether emails are sent (through an SMTP relay) or recorded.
+        ``queue_policies``: authentication is on, so a queue's policy must allow SNS to
+        deliver to it (as on AWS); off, every subscribed queue receives."""
         self._store = store
         self._clock = clock
         # Called after a commit that queued outbox rows (the delivery worker's wake-up).
         self.on_outbox: Callable[[], None] | None = None
         self._catalog = Catalog(store, clock)
         self.signatures = Signatures(signer)
-        node = Node(store, clock, self._catalog, self.signatures, relay_email, self._outbox_woken)
+        node = Node(
+            store,
+            clock,
+            self._catalog,
+            self.signatures,
+            relay_email,
+            self._outbox_woken,
+            queue_policies,
+        )
         self.topics = Topics(node)
         self.subscriptions = Subscriptions(node, self.topics)
         self.publisher = Publisher(node, self.topics, sqs)
@@ -52,6 +63,9 @@ class SnsEngine:
     def _outbox_woken(self) -> None:
         if self.on_outbox is not None:
             self.on_outbox()
+
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
 
     def forget_topic(self, arn: str) -> None:
         """Another node changed the topic or its subscriptions."""

@@ -12,6 +12,8 @@ Must not know: AWS codes, HTTP statuses, the wording of any message.
     ├── SnsInvalidParameter(parameter, refusal, value, nested)   — InvalidParameter
     ├── SnsInvalidMessageAttribute(refusal, name, data_type)     — ParameterValueInvalid
     ├── UnsubscribeNeedsAuthentication()      — AuthorizationError 403
+    ├── SnsAccessDenied(caller, action, resource, reason) — a policy refused the call
+    │                                           (``densho.core.errors.AccessDenied``'s fields)
     ├── TagLimitExceeded()
     ├── mobile push and SMS (densho.sns.manage):
     │   PlatformApplicationNotFound(), EndpointNotFound() — NotFound 404
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import enum
 
-from densho.core.errors import DomainError
+from densho.core.errors import AccessDenied, DomainError
 
 
 class Refusal(enum.Enum):
@@ -174,6 +176,10 @@ class SnsInvalidMessageAttribute(DomainError):
 class UnsubscribeNeedsAuthentication(DomainError):
     """An unsigned Unsubscribe (the UnsubscribeURL) of a subscription confirmed with
     AuthenticateOnUnsubscribe."""
+
+
+class SnsAccessDenied(AccessDenied):
+    """A topic policy or the caller's identity policy refused an SNS call."""
 
 
 class TagLimitExceeded(DomainError):

@@ -2,7 +2,7 @@
 
 Owns: ``Node``, the record the engine hands to topics, subscriptions and the publisher: the
 store, the clock, the cache of topic and subscription views, the signer, whether emails are
-relayed, and the delivery worker's wake-up.
+relayed, the delivery worker's wake-up, and whether queue policies gate SNS deliveries.
 Must not know: anything the parts do with them.
 """
 
@@ -25,3 +25,5 @@ class Node:
     signatures: Signatures
     relay_email: bool  # emails are sent through an SMTP relay (else recorded)
     woken: Callable[[], None]  # outbox rows were committed: wake the delivery worker
+    # Authentication is on: a queue receives a topic's messages only if its policy allows SNS.
+    queue_policies: bool = False

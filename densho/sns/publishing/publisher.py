@@ -16,9 +16,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from densho import iam
 from densho.core import errors as sqs_errors
 from densho.core.ids import uuid4
-from densho.core.sns_model import Delivery, Published, PublishItem, TopicDedup
+from densho.core.sns_model import Delivery, Published, PublishItem, Subscription, TopicDedup
 from densho.core.sqs_model import Attr, Queue
 from densho.sns import attributes as sattrs
 from densho.sns.errors import (
@@ -43,6 +44,8 @@ MAX_BATCH = 10
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 # The SenderId SQS shows for messages SNS delivers (the SNS service principal's id on AWS).
 SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
+# The service principal a queue policy names to let SNS deliver.
+SNS_SERVICE = "sns.amazonaws.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class Publisher:
         self._signatures = node.signatures
         self._topics = topics
         self._sqs = sqs
+        # Deliveries to SQS queues whose policy refused SNS (authentication on), since start.
+        self.refused_deliveries = 0
 
     async def publish(self, arn: str, message: Message, endpoint: str) -> Published:
         """Publish one message; when this returns, every matching SQS subscription's queue holds
@@ -151,9 +156,10 @@ class Publisher:
         item = PublishItem(message_id, sequence, dedup, outbox=out.outbox, recorded=out.recorded)
         for send in out.sqs:
             queue = await self._queue(send.subscription.sub.endpoint)
-            if queue is None:
-                # AWS accepts the publish; the delivery fails with a client error, which goes
-                # to the subscription's dead-letter queue when it has one.
+            if queue is None or not self._admits(queue, send.subscription.sub):
+                # AWS accepts the publish; the delivery fails with a client error (no queue,
+                # or its policy refuses SNS), which goes to the subscription's dead-letter
+                # queue when it has one.
                 delivery = await self.dead_letter(
                     send.subscription, send.body, send.attributes, now, checked.group_id
                 )
@@ -218,6 +224,8 @@ class Publisher:
         if queue is None:
             log.warning("dead-letter queue %s of %s does not exist", target, sub.arn)
             return None
+        if not self._admits(queue, sub):
+            return None
         out = Outgoing(body=body, attributes=dict(attributes), group_id=group_id)
         try:
             prepared = self._sqs.messages.prepare(queue, out, SNS_SENDER_ID, now)
@@ -225,6 +233,38 @@ class Publisher:
             log.warning("dead-letter queue %s refused a message of %s: %s", target, sub.arn, exc)
             return None
         return Delivery(queue.id, prepared, fifo_send(queue, now))
+
+    def _admits(self, queue: Queue, sub: Subscription) -> bool:
+        """With authentication on, whether ``queue``'s policy lets SNS send it ``sub``'s
+        topic's messages, as AWS requires of every queue a topic delivers to (even in the
+        topic owner's account): sqs:SendMessage allowed to ``sns.amazonaws.com`` with the
+        conditions read against the topic (aws:SourceArn, aws:SourceAccount). A refusal is
+        logged and counted (``refused_deliveries``)."""
+        if not self._node.queue_policies:
+            return True
+        topic_arn = sub.topic_arn
+        owner = topic_arn.split(":", 5)[4]
+        request = iam.Request(
+            self._clock.now_ms(),
+            extra={
+                "aws:sourcearn": topic_arn,
+                "aws:sourceaccount": owner,
+                "aws:sourceowner": owner,
+            },
+        )
+        if iam.service_allows(
+            queue.config.policy, SNS_SERVICE, "sqs:SendMessage", queue.arn, request
+        ):
+            return True
+        self.refused_deliveries += 1
+        log.warning(
+            "SNS delivery of %s to %s dropped: the queue's policy does not allow %s "
+            "sqs:SendMessage from this topic",
+            topic_arn,
+            queue.arn,
+            SNS_SERVICE,
+        )
+        return False
 
     def notify_queue(self, queue_id: int) -> None:
         """Wake long polls on a queue a dead-lettered message went to."""
