@@ -57,8 +57,8 @@ class SnsEngine:
             queue_policies,
         )
         self.topics = Topics(node)
-        self.subscriptions = Subscriptions(node, self.topics)
         self.publisher = Publisher(node, self.topics, sqs)
+        self.subscriptions = Subscriptions(node, self.topics, self.publisher.to_queue)
 
     def _outbox_woken(self) -> None:
         if self.on_outbox is not None:

@@ -1,7 +1,9 @@
 """SNS subscriptions: subscribe, confirm by token, unsubscribe, attributes, lists.
 
 Owns: the endpoint rules of each protocol, which subscriptions wait for confirmation and the
-SubscriptionConfirmation they are sent (with its token, valid two days), confirmation (also of an
+SubscriptionConfirmation they are sent (with its token, valid two days; with authentication on,
+an SQS queue subscribed by another account than its owner's gets it as a message and waits for
+its owner to confirm, as on AWS), confirmation (also of an
 UnsubscribeConfirmation's token, which restores the deleted subscription), the
 AuthenticateOnUnsubscribe rule, and the attributes GetSubscriptionAttributes shows.
 Must not know: HTTP, botocore, wire dict shapes, SQL, how the outbox is delivered.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
 from densho.core.ids import uuid4
@@ -40,9 +42,15 @@ from densho.sns.views import (
 TOKEN_TTL_MS = 2 * 86_400_000  # "Confirmation tokens are valid for two days" (Subscribe)
 
 
+# Puts an SNS-made document (a SubscriptionConfirmation) into a subscription's queue, under the
+# rule deliveries follow (the queue's policy must allow SNS); whether it arrived.
+ToQueue = Callable[[Subscription, str], Awaitable[bool]]
+
+
 class Subscriptions:
-    def __init__(self, node: Node, topics: Topics) -> None:
+    def __init__(self, node: Node, topics: Topics, to_queue: ToQueue | None = None) -> None:
         self._node = node
+        self._to_queue = to_queue
         self._store = node.store
         self._catalog = node.catalog
         self._clock = node.clock
@@ -70,11 +78,14 @@ class Subscriptions:
             endpoint=endpoint,
             attributes=given,
             # HTTP/S and email wait for their owner to confirm; AWS confirms the others at once.
-            confirmed=protocol in protocols.CONFIRMED_ON_SUBSCRIBE,
+            confirmed=protocol in protocols.CONFIRMED_ON_SUBSCRIBE
+            and not self._queue_owner_confirms(protocol, endpoint, owner),
             created_ms=self._clock.now_ms(),
         )
         if candidate.confirmed:
             sub, created = await self._store.create_subscription(candidate)
+        elif protocol == "sqs":
+            sub, created = await self._subscribe_queue_pending(topic, candidate, endpoint_url)
         else:
             sub, created = await self._subscribe_pending(topic, candidate, endpoint_url)
         self._catalog.written(arn)
@@ -97,6 +108,40 @@ class Subscriptions:
         )
         if send and not found.confirmed:
             self._node.woken()
+        return found, created
+
+    def _queue_owner_confirms(self, protocol: str, endpoint: str, owner: str) -> bool:
+        """With authentication on, a queue subscribed by an account other than the queue's
+        waits for the queue's owner to confirm (SNS Developer Guide, "Sending Amazon SNS
+        messages to an Amazon SQS queue in a different account": the queue owner's own
+        subscription needs no confirmation; the topic owner's does)."""
+        if not self._node.queue_policies or protocol != "sqs" or self._to_queue is None:
+            return False
+        return endpoint.split(":", 5)[4] != owner
+
+    async def _subscribe_queue_pending(
+        self, topic: TopicView, sub: Subscription, endpoint_url: str
+    ) -> tuple[Subscription, bool]:
+        """Store a queue's pending subscription and its token, then put the
+        SubscriptionConfirmation in the queue (its owner reads the token there and calls
+        ConfirmSubscription or opens the SubscribeURL). Not atomic with the subscription: a
+        confirmation lost to a crash is sent again by subscribing again, as AWS re-sends."""
+        now = self._clock.now_ms()
+        token = secrets.token_hex(128)
+        arn = topic.topic.arn
+        document = envelope.subscription_confirmation(
+            message_id=uuid4(),
+            topic_arn=arn,
+            token=token,
+            subscribe_url=envelope.subscribe_url(endpoint_url, arn, token),
+            timestamp_ms=now,
+            signing=self._node.signatures.signing(topic.config.signature_version, endpoint_url),
+        )
+        found, created = await self._store.subscribe_pending(
+            sub, Token(token, arn, sub.arn, now + TOKEN_TTL_MS), [], []
+        )
+        if not found.confirmed and self._to_queue is not None:
+            await self._to_queue(found, document)
         return found, created
 
     def _confirmation(

@@ -342,3 +342,33 @@ def test_config_file_is_valid(tmp_path: Path) -> None:
     path.write_text(CONFIG, "utf-8")
     loaded = load(path)
     assert [c.principal for c in loaded.credentials][1] == ALICE
+
+
+def test_topic_owner_subscribing_another_accounts_queue_needs_its_confirmation(
+    sns: dict[str, Client], clients: dict[str, Client]
+) -> None:
+    """A's topic, B's queue, subscribed by A: pending until B confirms with the token SNS put
+    in the queue (which B's queue policy must let SNS send)."""
+    topic = sns["root_a"].create_topic(Name=unique_name("owner-subs"))["TopicArn"]
+    b = clients["root_b"]
+    url = b.create_queue(QueueName=unique_name("b-confirms"))["QueueUrl"]
+    policy = {
+        "Statement": {
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn(url),
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
+        }
+    }
+    b.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    answer = sns["root_a"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn(url))
+    assert answer["SubscriptionArn"] == "pending confirmation"
+    sns["root_a"].publish(TopicArn=topic, Message="before confirmation")
+    got = b.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+    document = json.loads(got[0]["Body"])
+    assert [document["Type"]] == ["SubscriptionConfirmation"] and len(got) == 1
+    sns["root_b"].confirm_subscription(TopicArn=topic, Token=document["Token"])
+    sns["root_a"].publish(TopicArn=topic, Message="after confirmation")
+    got = b.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+    assert [json.loads(m["Body"])["Message"] for m in got] == ["after confirmation"]

@@ -234,6 +234,21 @@ class Publisher:
             return None
         return Delivery(queue.id, prepared, fifo_send(queue, now))
 
+    async def to_queue(self, sub: Subscription, body: str) -> bool:
+        """Put a message SNS itself writes (a SubscriptionConfirmation) into ``sub``'s queue,
+        under the rule its deliveries follow; whether it arrived."""
+        queue = await self._queue(sub.endpoint)
+        if queue is None or not self._admits(queue, sub):
+            return False
+        now = self._clock.now_ms()
+        try:
+            prepared = self._sqs.messages.prepare(queue, Outgoing(body=body), SNS_SENDER_ID, now)
+        except sqs_errors.DomainError as exc:  # e.g. a FIFO queue (no group id)
+            log.info("SNS message to %s refused: %s", sub.endpoint, exc)
+            return False
+        await self._sqs.messages.send(queue, [prepared])
+        return True
+
     def _admits(self, queue: Queue, sub: Subscription) -> bool:
         """With authentication on, whether ``queue``'s policy lets SNS send it ``sub``'s
         topic's messages, as AWS requires of every queue a topic delivers to (even in the
