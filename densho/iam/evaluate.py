@@ -23,6 +23,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from densho.iam.conditions import Context
 from densho.iam.policy import EMPTY, Kind, Match, Policy, compile_policy
@@ -63,10 +64,10 @@ class Request:
     extra: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)  # lower-case keys
 
     def context(self, caller: Caller | None = None) -> dict[str, str | tuple[str, ...]]:
-        when = datetime.fromtimestamp(self.now_ms / 1000, UTC)
+        seconds = self.now_ms // 1000
         out: dict[str, str | tuple[str, ...]] = {
-            "aws:currenttime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:epochtime": str(self.now_ms // 1000),
+            "aws:currenttime": _iso(seconds),
+            "aws:epochtime": str(seconds),
             "aws:securetransport": "true" if self.secure else "false",
         }
         if self.source_ip:
@@ -79,6 +80,12 @@ class Request:
                 out["aws:username"] = user.rsplit("/", 1)[-1]
         out.update(self.extra)
         return out
+
+
+@lru_cache(maxsize=4)
+def _iso(seconds: int) -> str:
+    """aws:CurrentTime of a second (memoised: every request of a second shares it)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _policy(text: str | None, kind: Kind) -> Policy | None:
