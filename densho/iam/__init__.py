@@ -8,12 +8,12 @@ accounts both must allow.
 Must not know: queues, topics, storage, the wire, where a policy or a caller comes from. Inputs
 are plain strings; the providers and the SNS publisher build them.
 
-    evaluate.py    Caller, Request, Outcome, evaluate(), service_allows()
+    evaluate.py    Principal (Caller), Request, Outcome, evaluate(), service_allows()
     policy.py      compile_policy(text, kind) -> Policy of Statements (malformed: no statement)
     conditions.py  the Condition operators, compiled to predicates over a request context
     patterns.py    IAM wildcards (* and ?) as compiled regular expressions
 """
 
-from densho.iam.evaluate import Caller, Outcome, Request, evaluate, service_allows
+from densho.iam.evaluate import Caller, Outcome, Principal, Request, evaluate, service_allows
 
-__all__ = ["Caller", "Outcome", "Request", "evaluate", "service_allows"]
+__all__ = ["Caller", "Outcome", "Principal", "Request", "evaluate", "service_allows"]

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Protocol
 
 from densho.iam.conditions import Context
 from densho.iam.policy import EMPTY, Kind, Match, Policy, compile_policy
@@ -43,27 +44,42 @@ class Outcome(enum.Enum):
         return self is Outcome.ALLOW
 
 
+class Principal(Protocol):
+    """Who calls: ``densho.core.identity.Identity`` is one (read as is: no copy per call)."""
+
+    @property
+    def arn(self) -> str: ...  # arn:aws:iam::<account>:root or a user's ARN
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def policy(self) -> str | None: ...  # the identity policy, IAM JSON; None: none attached
+    @property
+    def is_root(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
-    arn: str  # arn:aws:iam::<account>:root or a user's ARN
-    account: str
-    policy: str | None = None  # the identity policy, IAM JSON; None: none attached
+    """A ``Principal`` made of plain values."""
+
+    arn: str
+    account_id: str
+    policy: str | None = None
 
     @property
     def is_root(self) -> bool:
         return self.arn.endswith(":root")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per call, and a frozen __init__ costs more
 class Request:
     """What a request carries besides its caller: the keys conditions may read."""
 
     now_ms: int
     source_ip: str = ""
     secure: bool = False
-    extra: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)  # lower-case keys
+    extra: Mapping[str, str | tuple[str, ...]] | None = None  # more keys, lower case
 
-    def context(self, caller: Caller | None = None) -> dict[str, str | tuple[str, ...]]:
+    def context(self, caller: Principal | None = None) -> dict[str, str | tuple[str, ...]]:
         seconds = self.now_ms // 1000
         out: dict[str, str | tuple[str, ...]] = {
             "aws:currenttime": _iso(seconds),
@@ -74,11 +90,12 @@ class Request:
             out["aws:sourceip"] = self.source_ip
         if caller is not None:
             out["aws:principalarn"] = caller.arn
-            out["aws:principalaccount"] = caller.account
+            out["aws:principalaccount"] = caller.account_id
             _, _, user = caller.arn.partition(":user/")
             if user:
                 out["aws:username"] = user.rsplit("/", 1)[-1]
-        out.update(self.extra)
+        if self.extra:
+            out.update(self.extra)
         return out
 
 
@@ -93,7 +110,7 @@ def _policy(text: str | None, kind: Kind) -> Policy | None:
 
 
 def evaluate(
-    caller: Caller,
+    caller: Principal,
     action: str,
     resource: str,
     owner: str,
@@ -104,7 +121,7 @@ def evaluate(
     ``*``) owned by account ``owner`` whose policy is ``resource_policy`` (None: none)."""
     identity = _policy(caller.policy, Kind.IDENTITY)
     attached = EMPTY if not resource_policy else compile_policy(resource_policy, Kind.RESOURCE)
-    if identity is None and not attached.statements and caller.account == owner:
+    if identity is None and not attached.statements and caller.account_id == owner:
         return Outcome.ALLOW if caller.is_root else Outcome.NO_IDENTITY_ALLOW  # the common case
     context: Context = {}
     if attached.has_conditions or (identity is not None and identity.has_conditions):
@@ -118,14 +135,14 @@ def evaluate(
                 identity_allows = True
     granted = Match.NONE
     for statement in attached.statements:
-        named = statement.principal(caller.arn, caller.account, None)
+        named = statement.principal(caller.arn, caller.account_id, None)
         if named is Match.NONE or not statement.applies(action, resource, context):
             continue
         if not statement.allow:
             return Outcome.EXPLICIT_DENY_RESOURCE
         if named is Match.DIRECT or granted is Match.NONE:
             granted = named
-    if caller.account == owner:
+    if caller.account_id == owner:
         if identity_allows or granted is Match.DIRECT:
             return Outcome.ALLOW
         return Outcome.NO_IDENTITY_ALLOW

@@ -53,10 +53,6 @@ def guarded(handlers: Mapping[str, Handler], check: Check) -> dict[str, Handler]
     return {name: wrap(handler) for name, handler in handlers.items()}
 
 
-def _caller(identity: Identity) -> iam.Caller:
-    return iam.Caller(identity.arn, identity.account_id, identity.policy)
-
-
 def _decide(
     identity: Identity,
     action: str,
@@ -65,7 +61,7 @@ def _decide(
     policy: str | None,
     request: iam.Request,
 ) -> iam.Outcome:
-    return iam.evaluate(_caller(identity), action, resource, owner, policy, request)
+    return iam.evaluate(identity, action, resource, owner, policy, request)
 
 
 def _request(ctx: SqsContext | SnsContext, now_ms: int) -> iam.Request:
