@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import orjson
 
-from densho.core.seal import DEFAULT_REUSE_MS, Seal, for_queue
+from densho.core.seal import DEFAULT_REUSE_MS, SSE_SQS, Seal, for_queue
 
 E = TypeVar("E", bound=Enum)
 
@@ -94,8 +94,8 @@ class QueueConfig:
     # The resource Policy document as set: densho keeps it (AddPermission and RemovePermission
     # edit it) but does not enforce it.
     policy: str | None = None
-    # What seals its messages at rest (None: stored as sent).
-    seal: Seal | None = None
+    # What seals its messages at rest (None: stored as sent); SSE-SQS by default, as above.
+    seal: Seal | None = SSE_SQS
 
 
 _DEFAULT = QueueConfig()

@@ -21,10 +21,13 @@ class Seal:
     reuse_ms: int = DEFAULT_REUSE_MS
 
 
+SSE_SQS = Seal(SQS_MANAGED)
+
+
 def for_queue(sqs_managed: bool, kms_key: str | None, reuse_ms: int | None) -> Seal | None:
     if kms_key:
         return Seal(kms_key, reuse_ms or DEFAULT_REUSE_MS)
-    return Seal(SQS_MANAGED) if sqs_managed else None
+    return SSE_SQS if sqs_managed else None
 
 
 def for_topic(kms_key: str | None) -> Seal | None:

@@ -73,6 +73,11 @@ class Sealed(Backend):
             )
         self.keyring = keyring
 
+    async def data_keys(self) -> list[tuple[str, str, int]]:
+        """Every data key stored: (id, key id, created ms), oldest first."""
+        rows = await self._one(lambda tx: tx.fetchall("data_keys_list"))
+        return [(r[0], r[1], r[2]) for r in rows]
+
     # --- writing ---
 
     async def _data_key(self, seal: Seal | None) -> DataKey | None:

@@ -15,5 +15,5 @@ INSERT INTO data_keys (id, key_id, wrapped, created_ms) VALUES (:id, :key_id, :w
 -- name: data_key_get
 SELECT key_id, wrapped FROM data_keys WHERE id = :id;
 
--- name: data_keys_any
-SELECT 1 FROM data_keys LIMIT 1;
+-- name: data_keys_list
+SELECT id, key_id, created_ms FROM data_keys ORDER BY created_ms, id;
