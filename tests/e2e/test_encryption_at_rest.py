@@ -24,6 +24,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import ServerFactory, json_client, sns_client
+from tests.e2e.helpers import expect_error
 from tests.support.server import DenshoServer, ServerError
 from tests.support.sns_endpoints import HttpSubscriber
 
@@ -284,3 +285,17 @@ def test_postgresql_without_a_key_warns_and_stores_as_sent(
     server.stop()
     logs = "".join(p.read_text() for p in server.log_dir.glob("densho-*.stderr.log"))
     assert logs.count("NOT encrypted at rest") == 1
+
+
+def test_one_sse_type_at_a_time(sqs: Any, queue: str) -> None:
+    both = {"KmsMasterKeyId": "alias/x", "SqsManagedSseEnabled": "true"}
+    error = expect_error(
+        sqs.set_queue_attributes, QueueUrl=queue, Attributes=both, code="InvalidAttributeValue"
+    )
+    assert "one type of server-side encryption" in error["Error"]["Message"]
+    expect_error(
+        sqs.create_queue,
+        QueueName=f"both-{uuid.uuid4().hex[:8]}",
+        Attributes=both,
+        code="InvalidAttributeValue",
+    )
