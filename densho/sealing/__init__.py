@@ -10,5 +10,5 @@ Must not know: storage, SQL, SQS or SNS rules, HTTP. Storage calls it at the row
     master key (32 bytes, file 0600 / DENSHO_MASTER_KEY)
       └─ HKDF(info = KmsMasterKeyId, or "sqs-managed")  ->  key-encryption key (never stored)
            └─ wraps each data key (random 32 bytes)      ->  table data_keys (id, key_id, wrapped)
-                └─ seals bodies, attribute blobs, SNS payloads  ->  "\\x01dk1:<id>:" + nonce + ct
+                └─ seals messages, SNS payloads  ->  "\\x01dk1:<id>:" + nonce + ciphertext
 """

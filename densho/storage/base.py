@@ -21,7 +21,7 @@ from densho.core.sqs_model import NewMessage, Queue, QueueCounts, ReceivedMessag
 from densho.core.store import Claim, FifoSend, Handle, QueueGone, VisibilityRow, VisibilityRule
 from densho.storage import claims
 from densho.storage.rows import dumps, message_row, queue_from_row, received_from_row
-from densho.storage.sealed import MESSAGE_SEALED, Sealed, seal_message
+from densho.storage.sealed import Sealed, seal_message
 from densho.storage.sns_base import SigningStore
 from densho.storage.tx import Dangling, Stored, Tx
 
@@ -200,7 +200,7 @@ class Store(Sealed):
         if moved and claim.dead_letter_queue_id is not None:
             self._groups.forget(claim.dead_letter_queue_id)  # it may hold groups now
         if rows:
-            rows = await self._open_rows(rows, MESSAGE_SEALED)
+            rows = await self._open_messages(rows)
         return [received_from_row(r) for r in rows], next_visible, moved
 
     async def delete_messages(self, handles: list[Handle]) -> list[bool]:

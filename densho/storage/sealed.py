@@ -1,4 +1,5 @@
-"""Encryption at rest at the row boundary: message bodies and attribute blobs, SNS outbox
+"""Encryption at rest at the row boundary: messages (body and attribute blob, sealed together
+into the binary ``attrs`` column, the ``body`` column keeping only the marker), SNS outbox
 payloads and recorded deliveries are sealed as their rows are built and opened as they are read.
 
 Owns: ``Sealed``, the part of every store that holds the ``Keyring`` (``use_keyring``, which
@@ -25,6 +26,7 @@ from densho.core.seal import Seal
 from densho.sealing import master
 from densho.sealing.keyring import Keyring
 from densho.sealing.seal import (
+    MARK,
     DataKey,
     key_of,
     open_bytes,
@@ -36,10 +38,11 @@ from densho.storage.tx import Backend, Row, Tx
 
 log = logging.getLogger("densho")
 
-# The associated data of each sealed column: a value cannot be moved to another column.
-BODY, ATTRS, PAYLOAD, SUBJECT = b"body", b"attrs", b"payload", b"subject"
+# The associated data of each kind of sealed value: one cannot be passed off as another.
+MESSAGE, PAYLOAD, SUBJECT = b"message", b"payload", b"subject"
 Keys = dict[Seal, DataKey]
-MESSAGE_SEALED = ((2, BODY), (3, ATTRS))  # the receive claims' rows (rows.received_from_row)
+# The receive claims' rows (rows.received_from_row): body, then the attribute blob.
+BODY_COLUMN, ATTRS_COLUMN = 2, 3
 
 
 class SealingUnavailable(RuntimeError):
@@ -123,58 +126,68 @@ class Sealed(Backend):
 
     # --- reading ---
 
-    async def _learn(self, values: Iterable[object]) -> None:
-        """Make every data key the sealed ``values`` name known (read from the database when
-        this process has not seen it)."""
+    async def _open_rows(self, rows: list[Row], columns: Sequence[tuple[int, bytes]]) -> list[Row]:
+        """``rows`` with their sealed ``columns`` (index, associated data) opened, in one pass;
+        a data key this process has not seen (another node's, an earlier run's) is read from
+        the database first. Rows without a sealed value are returned as they are."""
         keyring = self.keyring
-        for value in values:
-            dk_id = key_of(value)
+        out = rows
+        for n, row in enumerate(rows):
+            opened: list[Any] | None = None
+            for index, column in columns:
+                value = row[index]
+                dk_id = key_of(value)
+                if dk_id is None:
+                    continue
+                if keyring is None:
+                    raise SealingUnavailable(
+                        "an encrypted row was read but this densho has no master key "
+                        "(--master-key-file or DENSHO_MASTER_KEY)"
+                    )
+                dk = keyring.known(dk_id) or await self._learn(keyring, dk_id)
+                if opened is None:
+                    opened = list(row)
+                opened[index] = (
+                    open_text(dk, value, column)
+                    if isinstance(value, str)
+                    else open_bytes(dk, value, column)
+                )
+            if opened is not None:
+                if out is rows:
+                    out = list(rows)
+                out[n] = opened
+        return out
+
+    async def _open_messages(self, rows: list[Row]) -> list[Row]:
+        """Receive claims' rows with sealed messages opened (``seal_message``'s inverse)."""
+        keyring = self.keyring
+        out = rows
+        for n, row in enumerate(rows):
+            dk_id = key_of(row[BODY_COLUMN])
             if dk_id is None:
                 continue
             if keyring is None:
                 raise SealingUnavailable(
-                    "an encrypted row was read but this densho has no master key "
+                    "an encrypted message was read but this densho has no master key "
                     "(--master-key-file or DENSHO_MASTER_KEY)"
                 )
-            if keyring.known(dk_id) is None:
-                row = await self._fetch_key(dk_id)
-                if row is None:
-                    raise SealingUnavailable(f"data key {dk_id} is missing from the database")
-                keyring.learn(dk_id, row[0], row[1])
+            dk = keyring.known(dk_id) or await self._learn(keyring, dk_id)
+            packed = open_bytes(dk, row[ATTRS_COLUMN], MESSAGE)
+            size = int.from_bytes(packed[:4], "big")
+            opened = list(row)
+            opened[BODY_COLUMN] = packed[4 : 4 + size].decode()
+            opened[ATTRS_COLUMN] = packed[4 + size :] or None
+            if out is rows:
+                out = list(rows)
+            out[n] = opened
+        return out
 
-    async def _fetch_key(self, dk_id: str) -> Row | None:
+    async def _learn(self, keyring: Keyring, dk_id: str) -> DataKey:
         args = {"id": dk_id}
-        return await self._one(lambda tx: tx.fetchone("data_key_get", args))
-
-    def _opened(self, row: Row, columns: Sequence[tuple[int, bytes]]) -> Row:
-        """``row`` with its sealed ``columns`` (index, associated data) opened; its keys must be
-        known (``_learn``). The row itself when none is sealed."""
-        out: list[Any] | None = None
-        for index, column in columns:
-            value = row[index]
-            dk_id = key_of(value)
-            if dk_id is None:
-                continue
-            assert self.keyring is not None
-            dk = self.keyring.known(dk_id)
-            assert dk is not None
-            if out is None:
-                out = list(row)
-            out[index] = (
-                open_text(dk, value, column)
-                if isinstance(value, str)
-                else open_bytes(dk, value, column)
-            )
-        return row if out is None else out
-
-    async def _open_rows(self, rows: list[Row], columns: Sequence[tuple[int, bytes]]) -> list[Row]:
-        """``rows`` with their sealed ``columns`` opened."""
-        if self.keyring is None and not any(
-            key_of(r[i]) is not None for r in rows for i, _ in columns
-        ):
-            return rows
-        await self._learn(r[i] for r in rows for i, _ in columns)
-        return [self._opened(r, columns) for r in rows]
+        row = await self._one(lambda tx: tx.fetchone("data_key_get", args))
+        if row is None:
+            raise SealingUnavailable(f"data key {dk_id} is missing from the database")
+        return keyring.learn(dk_id, row[0], row[1])
 
     def _seal_of(self, value: object) -> Seal | None:
         """The seal a sealed value was made under (its key id, known), or None."""
@@ -216,11 +229,15 @@ async def start_sealing(
 
 
 def seal_message(row: dict[str, Any], dk: DataKey | None) -> dict[str, Any]:
-    """A ``rows.message_row`` with its body and attribute blob sealed (in place)."""
+    """A ``rows.message_row`` sealed (in place): body and attribute blob go together, as one
+    ciphertext, into the binary ``attrs`` column; ``body`` keeps only the marker naming the
+    data key. One AES-GCM operation per message, and no base64 (rows stay as small as sent).
+    """
     if dk is not None:
-        row["body"] = seal_text(dk, row["body"], BODY)
-        if row["attrs"] is not None:
-            row["attrs"] = seal_bytes(dk, row["attrs"], ATTRS)
+        body = row["body"].encode()
+        packed = b"".join((len(body).to_bytes(4, "big"), body, row["attrs"] or b""))
+        row["body"] = f"{MARK}{dk.id}:"
+        row["attrs"] = seal_bytes(dk, packed, MESSAGE)
     return row
 
 
