@@ -105,7 +105,10 @@ class Sealed(Backend):
             await self._one(lambda tx: tx.execute("data_key_put", args))
             keyring.adopt(dk, made_ms)
             fut.set_result(dk)
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            fut.cancel()
+            raise
+        except Exception as exc:
             fut.set_exception(exc)
             fut.exception()  # retrieved: nobody may be waiting
             raise

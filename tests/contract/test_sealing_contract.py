@@ -1,21 +1,25 @@
 """Encryption at rest in the store (``densho/storage/sealed.py``), on every backend: what is
 sent sealed reads back as sent, through the same store, a restart (another store on the same
 database with the same master key), or another node; a store without the key cannot read it;
-another master key is refused; data keys are reused for their period, then replaced; SNS outbox
-and recorded rows of a sealed topic read back as written.
+another master key is refused; a message changed behind the store's back fails to open; data
+keys are reused for their period, then replaced; SNS outbox and recorded rows of a sealed topic
+read back as written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 
+import asyncpg
 import pytest
 
 from densho.core.seal import Seal
 from densho.core.sns_model import Delivery, OutboxEntry, PublishItem, Recorded, Topic
 from densho.core.sqs_model import Attr, NewMessage
 from densho.sealing.keyring import Keyring
+from densho.sealing.seal import SealError
 from densho.storage.open import AnyStore
 from densho.storage.sealed import SealingUnavailable
 from tests.contract.conftest import Backend
@@ -158,5 +162,44 @@ def test_a_sealed_topic_outbox_and_recorded_rows_read_back(backend: Backend) -> 
             )
             assert await store.outbox_record(claimed.row_id, "l", email, T0 + 1)
             assert [r.delivery for r in await store.recorded(protocol="email")] == [email]
+
+    asyncio.run(main())
+
+
+async def _flip_last_byte(backend: Backend) -> None:
+    """Change one byte of every stored message's sealed column, behind the store's back."""
+    if backend.kind == "sqlite":
+        conn = sqlite3.connect(backend.url.removeprefix("sqlite:///"))
+        for seq, blob in conn.execute("SELECT seq, attrs FROM messages").fetchall():
+            conn.execute(
+                "UPDATE messages SET attrs = ? WHERE seq = ?",
+                (blob[:-1] + bytes([blob[-1] ^ 1]), seq),
+            )
+        conn.commit()
+        conn.close()
+        return
+    conn = await asyncpg.connect(backend.url)
+    try:
+        await conn.execute(
+            "UPDATE messages SET attrs = set_byte(attrs, length(attrs) - 1,"
+            " get_byte(attrs, length(attrs) - 1) # 1)"
+        )
+    finally:
+        await conn.close()
+
+
+def test_a_tampered_message_fails_to_open(backend: Backend) -> None:
+    master = os.urandom(32)
+
+    async def main() -> None:
+        async with backend.opened() as store:
+            await _keyed(store, master)
+            q = await new_queue(store)
+            await store.send(q, [sealed_msg("secret")])
+        await _flip_last_byte(backend)
+        async with backend.opened() as store:
+            await _keyed(store, master)
+            with pytest.raises(SealError, match="fails authentication"):
+                await store.receive(claim(q, vis_ms=0))
 
     asyncio.run(main())
