@@ -599,6 +599,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--drain-timeout", type=float, default=180.0, help="bound on one drain (s)")
     p.add_argument(
+        "--sse",
+        choices=("on", "off"),
+        default="on",
+        help="on (AWS's default, SqsManagedSseEnabled=true: densho encrypts messages at rest) "
+        "or off (SqsManagedSseEnabled=false) for every queue the bench creates",
+    )
+    p.add_argument(
         "--densho-args",
         type=shlex.split,
         default=[],
@@ -661,6 +668,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         fifo_hold_s=args.fifo_hold_ms / 1000,
         verify=args.verify,
         drain_timeout_s=args.drain_timeout,
+        queue_attributes={} if args.sse == "on" else {"SqsManagedSseEnabled": "false"},
     )
 
 
@@ -754,7 +762,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{label:<8} {' '.join(target.urls)} (pid {pids}){where}", flush=True)
         print(
             f"client={args.client} loop={args.loop} concurrency={args.concurrency} "
-            f"duration={args.duration}s rounds={args.rounds} body={args.body_size}B "
+            f"duration={args.duration}s rounds={args.rounds} body={args.body_size}B sse={args.sse} "
             f"cpus={os.cpu_count()}",
             flush=True,
         )

@@ -90,7 +90,12 @@ def _settings(args: argparse.Namespace) -> Settings:
             value = option.default()
         if value is not None:
             values[option.name] = value
-    settings = Settings(**values, credentials=loaded.credentials, config_file=path)
+    settings = Settings(
+        **values,
+        credentials=loaded.credentials,
+        config_file=path,
+        master_key=os.environ.get("DENSHO_MASTER_KEY") or None,  # a secret: environment only
+    )
     if settings.auth == "sigv4" and not settings.credentials:
         raise ValueError("--auth sigv4 needs at least one [[credentials]] entry in --config")
     return settings

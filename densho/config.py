@@ -56,6 +56,11 @@ class Settings:
     credentials: tuple[Credential, ...] = ()
     config_file: Path | None = None  # where the settings were read from, for messages
 
+    # Encryption at rest: the master key, from a file or (base64, never from the config file)
+    # DENSHO_MASTER_KEY; neither: master.key in data_dir (SQLite), created on first start.
+    master_key_file: Path | None = None
+    master_key: str | None = field(default=None, repr=False)
+
     @property
     def database(self) -> Path:
         return self.data_dir / "densho.db"
@@ -135,6 +140,13 @@ OPTIONS: tuple[Option, ...] = (
         "sigv4: verify signatures; open: accept any key (default: sigv4 exactly when the "
         "config file names credentials)",
         choices=("open", "sigv4"),
+    ),
+    Option(
+        "master_key_file",
+        Path,
+        "the master key encrypting messages at rest (default: master.key in --data-dir, "
+        "SQLite only; several PostgreSQL nodes must share one)",
+        metavar="FILE",
     ),
 )
 

@@ -38,6 +38,7 @@ from densho.sns.signing.signer import Signer
 from densho.sqs.engine import SqsEngine
 from densho.sqs.move_tasks import ADOPT_EVERY_S, MoveTasks
 from densho.storage.open import from_url
+from densho.storage.sealed import start_sealing
 
 log = logging.getLogger("densho")
 
@@ -104,6 +105,13 @@ class App:
 
     async def startup(self) -> None:
         await self.store.open()
+        await start_sealing(
+            self.store,
+            key=self.settings.master_key,
+            key_file=self.settings.master_key_file,
+            data_dir=self.settings.data_dir,
+            now_ms=SystemClock().now_ms(),
+        )
         if self.store.cluster is not None:  # several nodes sign with the key they share
             self._shared_signer = await shared_signer(self.store.cluster, SystemClock().now_ms())
         await self.moves.adopt()  # message move tasks a restart interrupted carry on

@@ -42,7 +42,6 @@ from densho.storage import sql
 from densho.storage.base import Store
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
-from densho.storage.rows import message_row
 from densho.storage.sns_manage_base import SnsManageStore
 from densho.storage.tx import NO_ARGS, Args, Op, Row, Stored, T, Tx, drive
 
@@ -60,7 +59,9 @@ _Q = sql.queries(postgres=False)
 #    open: the step from 2).
 # 4: SNS management — tables sns_platform_apps, sns_platform_endpoints, sns_sms_attributes,
 #    sns_opted_out, sns_sandbox_numbers (schema_sns_manage.sql, created on open: the step from 3).
-SCHEMA_VERSION = 4
+# 5: encryption at rest — tables data_keys, sealing_master (schema_sealing.sql, created on open:
+#    the step from 4). Sealed values are marked, so rows written before stay readable as they are.
+SCHEMA_VERSION = 5
 
 
 class SqliteTx:
@@ -312,7 +313,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
     async def send(
         self, queue_id: int, messages: list[NewMessage], fifo: FifoSend | None = None
     ) -> Stored:
-        rows = [message_row(queue_id, m) for m in messages]
+        rows = await self._message_rows(queue_id, messages)
 
         def op(tx: Tx) -> Coroutine[Any, Any, Stored]:
             return self._insert_messages(tx, queue_id, rows, fifo)

@@ -41,6 +41,7 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "store": '"sqlite:///x.db"',
         "pg_pool_size": "3",
         "auth": '"open"',
+        "master_key_file": f'"{tmp_path / "master.key"}"',
     }
     assert set(values) == {option.name for option in OPTIONS}
     tables: dict[str, list[str]] = {}
@@ -60,6 +61,7 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "sqlite:///x.db",
     )
     assert (settings.pg_pool_size, settings.auth) == (3, "open")
+    assert settings.master_key_file == tmp_path / "master.key"
 
 
 def test_precedence_flag_then_env_then_file_then_default(
