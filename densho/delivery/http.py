@@ -17,11 +17,9 @@ As AWS: no redirects are followed (a 3xx is a client-side error); credentials in
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 import ssl
 import urllib.parse
-from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -29,8 +27,6 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from densho.core.sns_model import OutboxEntry
 from densho.sns.endpoint_rules import DEFAULT, EndpointRules
 from densho.sns.outbox.attempts import ATTEMPT_TIMEOUT_S, Attempt, Result, classify_http
-
-log = logging.getLogger(__name__)
 
 
 class EndpointRefused(OSError):
@@ -83,7 +79,7 @@ class HttpSender:
         # since Subscribe); names are checked by pattern here and by address when resolved.
         host = _host(entry.endpoint)
         if host is not None and not self._rules.host_allowed(host):
-            return _refused(entry, host)
+            return _refused(host)
         try:
             async with self._client().post(
                 entry.endpoint,
@@ -96,7 +92,7 @@ class HttpSender:
                 return Attempt(classify_http(response.status), f"HTTP {response.status}")
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, EndpointRefused):
-                return _refused(entry, str(exc.os_error))
+                return _refused(exc.os_error)
             return Attempt(Result.RETRYABLE, f"{type(exc).__name__}: {exc}")
         except TimeoutError:
             return Attempt(Result.RETRYABLE, "timeout")
@@ -118,6 +114,6 @@ def _host(url: str) -> str | None:
         return None  # aiohttp refuses it as an invalid URL
 
 
-def _refused(entry: OutboxEntry, why: Any) -> Attempt:
-    log.warning("SNS delivery %s refused by [sns] http_endpoints: %s", entry.message_id, why)
+def _refused(why: object) -> Attempt:
+    # Logged once, by the outbox, when it drops (or dead-letters) the message for this reason.
     return Attempt(Result.PERMANENT, f"endpoint refused by [sns] http_endpoints: {why}")
