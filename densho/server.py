@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from densho.config import Settings
-from densho.core import errors
+from densho.core import errors, private_files
 from densho.core.clock import SystemClock
 from densho.core.store import QUEUE, TOPIC, StoreUnavailable
 from densho.delivery import admin as delivery_admin
@@ -30,6 +30,7 @@ from densho.providers import sns as sns_provider
 from densho.providers import sqs
 from densho.providers.context import SnsContext, SqsContext
 from densho.providers.errors import to_aws
+from densho.sns.endpoint_rules import EndpointRules
 from densho.sns.engine import SnsEngine
 from densho.sns.manage.engine import SnsManage
 from densho.sns.outbox.deliveries import Deliveries
@@ -61,12 +62,14 @@ class App:
         self.engine = SqsEngine(self.store, SystemClock())
         self.moves = MoveTasks(self.engine, self.store)
         self._shared_signer: Signer | None = None  # several nodes: loaded at start-up
+        rules = EndpointRules.parse(settings.http_endpoints_allow, settings.http_endpoints_deny)
         self.sns = SnsEngine(
             self.store,
             self.engine,
             SystemClock(),
             self._signer,
             relay_email=settings.smtp_relay is not None,
+            endpoint_rules=rules,
         )
         if self.store.cluster is not None:
             # Other nodes' commits wake this node's long polls, as this node's own sends do,
@@ -77,7 +80,7 @@ class App:
         self.deliveries = Deliveries(self.sns, self.store, SystemClock())
         self.delivery = DeliveryWorker(
             self.deliveries,
-            HttpSender(),
+            HttpSender(rules=rules),
             SmtpSender(settings.smtp_relay) if settings.smtp_relay else None,
         )
         self.sns.on_outbox = self.delivery.wake
@@ -104,6 +107,8 @@ class App:
             self.sns.forget_topic(key)
 
     async def startup(self) -> None:
+        # Files an older densho (or a copy) left readable to others: owner only from now on.
+        private_files.tighten_data_dir(self.settings.data_dir)
         await self.store.open()
         await start_sealing(
             self.store,

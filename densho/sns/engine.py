@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from densho.core.clock import Clock
 from densho.sns.catalog import Catalog
+from densho.sns.endpoint_rules import DEFAULT, EndpointRules
 from densho.sns.node import Node
 from densho.sns.publishing.publisher import Publisher
 from densho.sns.signatures import Signatures
@@ -36,15 +37,25 @@ class SnsEngine:
         signer: Callable[[], Signer],
         *,
         relay_email: bool = False,
+        endpoint_rules: EndpointRules = DEFAULT,
     ) -> None:
-        """``relay_email``: whether emails are sent (through an SMTP relay) or recorded."""
+        """``relay_email``: whether emails are sent (through an SMTP relay) or recorded;
+        ``endpoint_rules``: where Subscribe accepts HTTP/S and email endpoints."""
         self._store = store
         self._clock = clock
         # Called after a commit that queued outbox rows (the delivery worker's wake-up).
         self.on_outbox: Callable[[], None] | None = None
         self._catalog = Catalog(store, clock)
         self.signatures = Signatures(signer)
-        node = Node(store, clock, self._catalog, self.signatures, relay_email, self._outbox_woken)
+        node = Node(
+            store,
+            clock,
+            self._catalog,
+            self.signatures,
+            relay_email,
+            self._outbox_woken,
+            endpoint_rules,
+        )
         self.topics = Topics(node)
         self.subscriptions = Subscriptions(node, self.topics)
         self.publisher = Publisher(node, self.topics, sqs)

@@ -36,6 +36,7 @@ from typing import Any
 
 import orjson
 
+from densho.core import private_files
 from densho.core.sqs_model import NewMessage
 from densho.core.store import FifoSend, QueueGone
 from densho.storage import sql
@@ -130,7 +131,12 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
     # --- lifecycle ---
 
     async def open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._path.parent.exists():
+            private_files.private_dir(self._path.parent)
+        # The database and (SQLite copies the database file's mode) its WAL: owner only.
+        private_files.create_private(self._path)
+        for companion in ("-wal", "-shm", "-journal"):
+            private_files.tighten(Path(f"{self._path}{companion}"))
         self._loop = asyncio.get_running_loop()
         try:
             self._conn = self._connect()

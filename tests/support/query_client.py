@@ -35,8 +35,11 @@ def _model_root() -> str:
     return str(root)
 
 
-def make_sqs_query_client(endpoint_url: str, region: str = "us-east-1") -> Any:
-    """A botocore ``sqs`` client using the Query protocol (credentials ``test``/``test``)."""
+def make_sqs_query_client(
+    endpoint_url: str, region: str = "us-east-1", *, verify: str | None = None
+) -> Any:
+    """A botocore ``sqs`` client using the Query protocol (credentials ``test``/``test``);
+    ``verify``: the CA bundle an https endpoint's certificate is checked against."""
     session = botocore.session.Session()
     # Our directory first: its sqs/2012-11-05/service-2.json shadows the JSON model for this
     # session only; endpoint rules and everything else still come from botocore's own data.
@@ -47,5 +50,6 @@ def make_sqs_query_client(endpoint_url: str, region: str = "us-east-1") -> Any:
         endpoint_url=endpoint_url,
         aws_access_key_id="test",
         aws_secret_access_key="test",
+        verify=verify,
         config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=45),
     )
