@@ -1,0 +1,372 @@
+"""AWS Signature Version 4, verified: who signed a request, or the error AWS would answer.
+
+Owns: parsing the ``Authorization`` header and the presigned query form (``X-Amz-Algorithm``,
+``-Credential``, ``-Date``, ``-Expires``, ``-SignedHeaders``, ``-Signature``,
+``-Security-Token``); rebuilding the canonical request exactly as botocore builds it (path
+normalised and URI-encoded, query sorted, canonical and signed headers, payload hash); the
+credential scope, clock and expiry checks; the constant-time comparison; a small LRU of derived
+signing keys. Every refusal is an ``AwsError`` with AWS's code, status and message text.
+
+Must not know: where credentials are configured (a lookup function is given), what the request
+asks for (the caller names the service it detected), policies. Never logs a secret or a
+signature.
+
+Choices where AWS is silent or region-bound: any region in the credential scope is accepted
+(densho answers for every region; the scope's region names the queue URLs and ARNs). A
+presigned URL is valid from 15 minutes before its ``X-Amz-Date`` until ``X-Amz-Date`` +
+``X-Amz-Expires`` (at most 7 days), S3's rule; AWS's coral services cap it at 15 minutes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import time
+from calendar import timegm
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, unquote
+
+from densho.core.identity import Identity
+
+from .errors import AwsError
+from .http import HttpRequest
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+TERMINATOR = "aws4_request"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+MAX_SKEW_S = 15 * 60
+MAX_EXPIRES_S = 7 * 24 * 3600
+ISO_BASIC = "%Y%m%dT%H%M%SZ"
+
+# [COMMON] AWS's texts, as SQS and SNS answer them (Query ``<Message>`` / JSON ``message``).
+MISSING_TOKEN = "Request is missing Authentication Token"
+INVALID_TOKEN = "The security token included in the request is invalid."
+MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check "
+    "your AWS Secret Access Key and signing method. Consult the service documentation for "
+    "details."
+)
+QUERY_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders")
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """What an access key stands for: its secret and the caller it authenticates."""
+
+    secret_access_key: str = field(repr=False)
+    identity: Identity
+    # Temporary credentials carry a session token; None: requests with a token are refused.
+    session_token: str | None = field(default=None, repr=False)
+
+
+Lookup = Callable[[str], Secret | None]
+
+
+def _incomplete(message: str) -> AwsError:
+    return AwsError("IncompleteSignature", message, 400)
+
+
+def _mismatch(message: str = MISMATCH) -> AwsError:
+    return AwsError("SignatureDoesNotMatch", message, 403)
+
+
+def _invalid_token() -> AwsError:
+    return AwsError("InvalidClientTokenId", INVALID_TOKEN, 403)
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime(ISO_BASIC, time.gmtime(epoch))
+
+
+@functools.lru_cache(maxsize=256)
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The derived key of one (secret, day, region, service): four HMACs, cached, since every
+    request of a client on one day reuses it."""
+    key = hmac.digest(("AWS4" + secret).encode(), date.encode(), "sha256")
+    key = hmac.digest(key, region.encode(), "sha256")
+    key = hmac.digest(key, service.encode(), "sha256")
+    return hmac.digest(key, TERMINATOR.encode(), "sha256")
+
+
+def normalize_path(path: str) -> str:
+    """RFC 3986 dot-segment removal with empty segments dropped, as botocore does, then
+    URI-encoded once more (every service but S3 double-encodes the path)."""
+    if not path:
+        return "/"
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment and segment != ".":
+            kept.append(segment)
+    first = "/" if path[0] == "/" else ""
+    last = "/" if path[-1] == "/" and kept else ""
+    return quote(first + "/".join(kept) + last, safe="/~")
+
+
+def _encode(text: str) -> str:
+    return quote(text, safe="-_.~")
+
+
+def query_pairs(raw: str) -> list[tuple[str, str]]:
+    """The query string's (name, value) pairs, percent-decoded ('+' stays '+', RFC 3986)."""
+    pairs = []
+    if raw:
+        for pair in raw.split("&"):
+            if pair:
+                name, _, value = pair.partition("=")
+                pairs.append((unquote(name), unquote(value)))
+    return pairs
+
+
+def canonical_query(pairs: list[tuple[str, str]], skip: str | None = None) -> str:
+    encoded = sorted((_encode(k), _encode(v)) for k, v in pairs if k != skip)
+    return "&".join(f"{k}={v}" for k, v in encoded)
+
+
+def _header_value(value: str) -> str:
+    return " ".join(value.split())
+
+
+@dataclass(slots=True)
+class _Signed:
+    """The signature's parts, from the header or the query string."""
+
+    access_key: str
+    date: str  # yyyymmdd of the credential scope
+    region: str
+    service: str
+    terminator: str
+    signed_headers: list[str]
+    signature: str
+    timestamp: str  # ISO 8601 basic, as in the string to sign
+    epoch: float
+    token: str | None
+    expires: int | None  # presigned only
+    presigned: bool
+
+
+def _parse_timestamp(text: str) -> float:
+    try:
+        return float(timegm(time.strptime(text, ISO_BASIC)))
+    except ValueError:
+        raise _incomplete(
+            f"Date must be in ISO-8601 'basic format'. Got '{text}'. "
+            "See http://en.wikipedia.org/wiki/ISO_8601"
+        ) from None
+
+
+def _split_credential(credential: str) -> list[str]:
+    parts = credential.split("/")
+    if len(parts) != 5:
+        raise _incomplete(
+            "Credential must have exactly 5 slash-delimited elements, e.g. "
+            f"keyid/date/region/service/term, got '{credential}'"
+        )
+    return parts
+
+
+def _from_header(header: str, headers: dict[str, str]) -> _Signed:
+    algorithm, _, rest = header.strip().partition(" ")
+    fields: dict[str, str] = {}
+    # Another scheme (SigV2's "AWS key:signature", Basic, Bearer): only "requires ..." below.
+    for item in rest.split(",") if algorithm == ALGORITHM else ():
+        item = item.strip()
+        if not item:
+            continue
+        name, eq, value = item.partition("=")
+        if not eq:
+            raise _incomplete(
+                f"'{item}' not a valid key=value pair (missing equal-sign) in Authorization "
+                f"header: '{header}'."
+            )
+        fields[name.strip()] = value.strip()
+    problems = [
+        f"Authorization header requires '{name}' parameter."
+        for name in ("Credential", "Signature", "SignedHeaders")
+        if not fields.get(name)
+    ]
+    amz_date = headers.get("x-amz-date")
+    http_date = headers.get("date")
+    if not amz_date and not http_date:
+        problems.append(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+        )
+    if problems:
+        raise _incomplete(" ".join(problems) + f" Authorization={header}")
+    if algorithm != ALGORITHM:
+        raise _incomplete(f"Unsupported AWS 'algorithm': '{algorithm}'.")
+    if amz_date:
+        timestamp = amz_date
+        epoch = _parse_timestamp(amz_date)
+    else:
+        try:
+            epoch = parsedate_to_datetime(http_date or "").timestamp()
+        except (TypeError, ValueError):
+            raise _incomplete(f"Date header is not a valid HTTP date: '{http_date}'.") from None
+        timestamp = _iso(epoch)
+    key, date, region, service, terminator = _split_credential(fields["Credential"])
+    return _Signed(
+        key,
+        date,
+        region,
+        service,
+        terminator,
+        fields["SignedHeaders"].split(";"),
+        fields["Signature"],
+        timestamp,
+        epoch,
+        headers.get("x-amz-security-token"),
+        None,
+        False,
+    )
+
+
+def _from_query(params: dict[str, str], headers: dict[str, str]) -> _Signed:
+    missing = [n for n in (*QUERY_PARAMS, "X-Amz-Date") if not params.get(n)]
+    if missing:
+        text = " ".join(f"AWS query-string parameters must include '{n}'." for n in missing)
+        raise _incomplete(f"{text} Re-examine the query-string parameters.")
+    if params["X-Amz-Algorithm"] != ALGORITHM:
+        raise _incomplete(f"Unsupported AWS 'algorithm': '{params['X-Amz-Algorithm']}'.")
+    expires: int | None = None
+    if "X-Amz-Expires" in params:
+        raw = params["X-Amz-Expires"]
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_EXPIRES_S:
+            raise _incomplete(
+                f"X-Amz-Expires must be an integer from 1 to {MAX_EXPIRES_S}, got '{raw}'."
+            )
+        expires = int(raw)
+    timestamp = params["X-Amz-Date"]
+    key, date, region, service, terminator = _split_credential(params["X-Amz-Credential"])
+    return _Signed(
+        key,
+        date,
+        region,
+        service,
+        terminator,
+        params["X-Amz-SignedHeaders"].split(";"),
+        params["X-Amz-Signature"],
+        timestamp,
+        _parse_timestamp(timestamp),
+        params.get("X-Amz-Security-Token") or headers.get("x-amz-security-token"),
+        expires,
+        True,
+    )
+
+
+def is_signed(req: HttpRequest) -> bool:
+    """Whether the request carries a SigV4 signature in either form (checked or not)."""
+    if "authorization" in req.headers:
+        return True
+    raw = req.query_string
+    return b"X-Amz-Signature=" in raw or b"X-Amz-Credential=" in raw
+
+
+class Verifier:
+    """Checks requests against the credentials ``lookup`` knows; ``now`` is injectable."""
+
+    def __init__(self, lookup: Lookup, now: Callable[[], float] = time.time) -> None:
+        self._lookup = lookup
+        self._now = now
+
+    def verify(self, req: HttpRequest, service: str | None) -> Identity:
+        """The caller, or an ``AwsError``. ``service``: the one the request was addressed to
+        (``sqs``/``sns``), which the credential scope must name; None: any service."""
+        headers = req.headers
+        raw_query = req.query_string.decode("latin-1")
+        pairs = query_pairs(raw_query) if raw_query else []
+        header = headers.get("authorization")
+        if header is not None:
+            signed = _from_header(header, headers)
+        else:
+            params = dict(pairs)
+            if not any(name in params for name in QUERY_PARAMS):
+                raise AwsError("MissingAuthenticationToken", MISSING_TOKEN, 403)
+            signed = _from_query(params, headers)
+        self._check_time(signed)
+        secret = self._lookup(signed.access_key)
+        if secret is None:
+            raise _invalid_token()
+        if signed.token != secret.session_token and (
+            signed.token is None
+            or secret.session_token is None
+            or not hmac.compare_digest(signed.token.encode(), secret.session_token.encode())
+        ):
+            raise _invalid_token()
+        self._check_scope(signed, service)
+        request = self._canonical_request(req, signed, pairs)
+        string_to_sign = "\n".join(
+            (
+                ALGORITHM,
+                signed.timestamp,
+                f"{signed.date}/{signed.region}/{signed.service}/{TERMINATOR}",
+                hashlib.sha256(request.encode()).hexdigest(),
+            )
+        )
+        key = signing_key(secret.secret_access_key, signed.date, signed.region, signed.service)
+        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected.encode(), signed.signature.encode("latin-1")):
+            raise _mismatch()
+        return secret.identity
+
+    def _check_time(self, signed: _Signed) -> None:
+        now = self._now()
+        if signed.epoch - now > MAX_SKEW_S:
+            raise _mismatch(
+                f"Signature not yet current: {signed.timestamp} is still later than "
+                f"{_iso(now + MAX_SKEW_S)} ({_iso(now)} + 15 min.)"
+            )
+        if signed.expires is not None:
+            if now > signed.epoch + signed.expires:
+                raise AwsError("RequestExpired", "Request has expired.", 400)
+        elif now - signed.epoch > MAX_SKEW_S:
+            raise _mismatch(
+                f"Signature expired: {signed.timestamp} is now earlier than "
+                f"{_iso(now - MAX_SKEW_S)} ({_iso(now)} - 15 min.)"
+            )
+
+    @staticmethod
+    def _check_scope(signed: _Signed, service: str | None) -> None:
+        if service is not None and signed.service != service:
+            raise _mismatch(f"Credential should be scoped to correct service: '{service}'. ")
+        if signed.terminator != TERMINATOR:
+            raise _mismatch(
+                f"Credential should be scoped with a valid terminator: '{TERMINATOR}', "
+                f"not '{signed.terminator}'. "
+            )
+        if not signed.region:
+            raise _mismatch("Credential should be scoped to a valid region. ")
+        if signed.date != signed.timestamp[:8]:
+            raise _mismatch(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
+                f"date from HTTP: '{signed.date}' != '{signed.timestamp[:8]}', from "
+                f"'{signed.timestamp}'."
+            )
+
+    @staticmethod
+    def _canonical_request(req: HttpRequest, signed: _Signed, pairs: list[tuple[str, str]]) -> str:
+        headers = req.headers
+        lines = [req.method.upper(), normalize_path(req.raw_path or req.path)]
+        lines.append(canonical_query(pairs, "X-Amz-Signature" if signed.presigned else None))
+        for name in signed.signed_headers:
+            lines.append(f"{name}:{_header_value(headers.get(name, ''))}")
+        lines.append("")
+        lines.append(";".join(signed.signed_headers))
+        lines.append(_payload_hash(req))
+        return "\n".join(lines)
+
+
+def _payload_hash(req: HttpRequest) -> str:
+    actual = hashlib.sha256(req.body).hexdigest()
+    declared = req.headers.get("x-amz-content-sha256")
+    if declared is None or declared == actual:
+        return actual
+    if declared == UNSIGNED_PAYLOAD:  # the client chose not to sign the body (AWS accepts it)
+        return declared
+    # A declared hash that is not the body's: the body was changed after signing.
+    raise _mismatch()
