@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import time
 from calendar import timegm
 from collections.abc import Callable
@@ -94,7 +95,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 def normalize_path(path: str) -> str:
     """RFC 3986 dot-segment removal with empty segments dropped, as botocore does, then
     URI-encoded once more (every service but S3 double-encodes the path)."""
-    if not path:
+    if not path or path == "/":
         return "/"
     kept: list[str] = []
     for segment in path.split("/"):
@@ -124,6 +125,8 @@ def query_pairs(raw: str) -> list[tuple[str, str]]:
 
 
 def canonical_query(pairs: list[tuple[str, str]], skip: str | None = None) -> str:
+    if not pairs:
+        return ""
     encoded = sorted((_encode(k), _encode(v)) for k, v in pairs if k != skip)
     return "&".join(f"{k}={v}" for k, v in encoded)
 
@@ -150,9 +153,21 @@ class _Signed:
     presigned: bool
 
 
+@functools.lru_cache(maxsize=8)
+def _day_epoch(day: str) -> int:
+    """Midnight UTC of a yyyymmdd day (cached: time.strptime costs more than the rest of a
+    verification, and a day's requests share it)."""
+    return timegm(time.strptime(day, "%Y%m%d"))
+
+
 def _parse_timestamp(text: str) -> float:
     try:
-        return float(timegm(time.strptime(text, ISO_BASIC)))
+        if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not text[9:15].isdigit():
+            raise ValueError(text)
+        hours, minutes, seconds = int(text[9:11]), int(text[11:13]), int(text[13:15])
+        if hours > 23 or minutes > 59 or seconds > 60:
+            raise ValueError(text)
+        return float(_day_epoch(text[:8]) + hours * 3600 + minutes * 60 + seconds)
     except ValueError:
         raise _incomplete(
             f"Date must be in ISO-8601 'basic format'. Got '{text}'. "
@@ -170,7 +185,32 @@ def _split_credential(credential: str) -> list[str]:
     return parts
 
 
+# The form every SDK sends, parsed in one match; anything else takes the general path below.
+_USUAL_HEADER = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([^,\s]+)"
+)
+
+
 def _from_header(header: str, headers: dict[str, str]) -> _Signed:
+    usual = _USUAL_HEADER.fullmatch(header)
+    amz_date = headers.get("x-amz-date")
+    if usual is not None and amz_date:
+        credential, signed_headers, signature = usual.groups()
+        key, date, region, service, terminator = _split_credential(credential)
+        return _Signed(
+            key,
+            date,
+            region,
+            service,
+            terminator,
+            signed_headers.split(";"),
+            signature,
+            amz_date,
+            _parse_timestamp(amz_date),
+            headers.get("x-amz-security-token"),
+            None,
+            False,
+        )
     algorithm, _, rest = header.strip().partition(" ")
     fields: dict[str, str] = {}
     # Another scheme (SigV2's "AWS key:signature", Basic, Bearer): only "requires ..." below.
@@ -185,12 +225,12 @@ def _from_header(header: str, headers: dict[str, str]) -> _Signed:
                 f"header: '{header}'."
             )
         fields[name.strip()] = value.strip()
+    # The usual form failed to match: say what is missing, as AWS does.
     problems = [
         f"Authorization header requires '{name}' parameter."
         for name in ("Credential", "Signature", "SignedHeaders")
         if not fields.get(name)
     ]
-    amz_date = headers.get("x-amz-date")
     http_date = headers.get("date")
     if not amz_date and not http_date:
         problems.append(
@@ -309,7 +349,7 @@ class Verifier:
             )
         )
         key = signing_key(secret.secret_access_key, signed.date, signed.region, signed.service)
-        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
         if not hmac.compare_digest(expected.encode(), signed.signature.encode("latin-1")):
             raise _mismatch()
         return secret.identity
