@@ -240,6 +240,20 @@ def test_tampered_body_after_signing(endpoint: str) -> None:
     assert status == 403 and json.loads(body)["message"] == MISMATCH
 
 
+def test_subscribe_and_unsubscribe_urls_stay_unsigned(endpoint: str) -> None:
+    """The SubscribeURL / UnsubscribeURL of SNS messages are plain GETs, as on AWS: answered
+    by SNS itself (here: about the bogus token and ARN), never refused as unsigned."""
+    sns = client("sns", endpoint, ALICE_KEY, ALICE_SECRET)
+    arn = sns.create_topic(Name=unique_name("unsigned-urls"))["TopicArn"]
+    status, _, body = http(f"{endpoint}/?Action=ConfirmSubscription&TopicArn={arn}&Token=bogus")
+    assert status != 403 and b"MissingAuthenticationToken" not in body, body
+    assert b"<Code>InvalidParameter</Code>" in body
+    status, _, body = http(f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={arn}:no-such-sub")
+    assert b"MissingAuthenticationToken" not in body, body
+    status, _, body = http(f"{endpoint}/?Action=ListTopics")
+    assert status == 403 and b"MissingAuthenticationToken" in body
+
+
 # --- presigned URLs ---
 
 
