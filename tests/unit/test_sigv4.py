@@ -16,6 +16,8 @@ import pytest
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from densho.core.identity import Identity
 from densho.protocol.errors import AwsError
@@ -436,3 +438,65 @@ def test_normalize_path_matches_botocore() -> None:
         from urllib.parse import quote
 
         assert normalize_path(path) == quote(normalize_url_path(path), safe="/~")
+
+
+# --- robustness ---
+
+_PIECES = st.sampled_from(
+    [
+        "AWS4-HMAC-SHA256",
+        " ",
+        ",",
+        "=",
+        "/",
+        ";",
+        "Credential",
+        "SignedHeaders",
+        "Signature",
+        KEY_A,
+        "20260101",
+        "us-east-1",
+        "sqs",
+        "aws4_request",
+        "host",
+        "x-amz-date",
+    ]
+)
+
+_QUERY_PIECES = st.sampled_from(
+    [
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+        "&",
+        "=",
+        "X-Amz-Credential=",
+        f"{KEY_A}%2F20260101%2Fus-east-1%2Fsqs%2Faws4_request",
+        "X-Amz-Signature=ab",
+        "X-Amz-SignedHeaders=host",
+        "X-Amz-Date=20260101T000000Z",
+        "X-Amz-Expires=",
+        "99999999999999999999",
+        "-1",
+        "%",
+        "%zz",
+        "/",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    authorization=st.one_of(st.text(max_size=200), st.lists(_PIECES, max_size=30).map("".join)),
+    query=st.one_of(st.text(max_size=200), st.lists(_QUERY_PIECES, max_size=30).map("".join)),
+    date=st.one_of(st.none(), st.text(max_size=20), st.just("20260101T000000Z")),
+)
+def test_garbage_never_crashes(authorization: str, query: str, date: str | None) -> None:
+    """Whatever arrives, the verifier answers an AwsError (or, by luck, an identity)."""
+    headers = {"host": HOST, "authorization": authorization}
+    if date is not None:
+        headers["x-amz-date"] = date
+    for form in (headers, {"host": HOST}):
+        req = HttpRequest("POST", "/", query.encode("utf-8", "replace"), dict(form), b"{}")
+        try:
+            verifier().verify(req, "sqs")
+        except AwsError as err:
+            assert err.status in (400, 403)
