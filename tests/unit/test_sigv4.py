@@ -8,8 +8,10 @@ is changed, the key or secret is wrong, the clock is off or the URL has expired.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from densho.core.identity import Identity
+from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
 from densho.protocol.sigv4 import (
@@ -31,6 +34,7 @@ from densho.protocol.sigv4 import (
     normalize_path,
     signing_key,
 )
+from densho.protocol.wire import Wire
 
 KEY_A, SECRET_A = "AKIAEXAMPLEA", "secret-a/with+chars="
 KEY_B, SECRET_B = "AKIAEXAMPLEB", "secret-b"
@@ -500,3 +504,46 @@ def test_garbage_never_crashes(authorization: str, query: str, date: str | None)
             verifier().verify(req, "sqs")
         except AwsError as err:
             assert err.status in (400, 403)
+
+
+# --- in the wire layer ---
+
+
+def _through_wire(req: HttpRequest) -> tuple[int, bytes, list[Call]]:
+    calls: list[Call] = []
+
+    async def dispatch(call: Call) -> dict[str, Any]:
+        calls.append(call)
+        return {}
+
+    response = asyncio.run(Wire(verifier=verifier()).handle(req, dispatch))
+    return response.status, response.body, calls
+
+
+@pytest.mark.parametrize("kind", sorted(REQUESTS))
+def test_wire_puts_the_identity_on_the_call(kind: str) -> None:
+    make, service = REQUESTS[kind]
+    status, body, calls = _through_wire(to_http(signed(make, service, key=KEY_B, secret=SECRET_B)))
+    assert status == 200, body
+    [call] = calls
+    assert call.identity == BOB and call.service == service and call.access_key == KEY_B
+
+
+def test_wire_refuses_before_dispatch() -> None:
+    req = to_http(signed(sqs_json, "sqs", secret="wrong"))
+    status, body, calls = _through_wire(req)
+    assert status == 403 and calls == [] and b"SignatureDoesNotMatch" in body
+
+
+def test_wire_refuses_unsigned_unknown_actions_as_unsigned() -> None:
+    req = HttpRequest("POST", "/", b"", {"host": HOST}, b"Action=NoSuchThing")
+    status, body, _ = _through_wire(req)
+    assert status == 403 and b"<Code>MissingAuthenticationToken</Code>" in body
+
+
+def test_wire_serves_unsigned_sns_confirmation_without_identity() -> None:
+    query = b"Action=ConfirmSubscription&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A1%3At&Token=x"
+    status, body, calls = _through_wire(HttpRequest("GET", "/", query, {"host": HOST}, b""))
+    assert status == 200, body
+    [call] = calls
+    assert call.service == "sns" and call.identity is None
