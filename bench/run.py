@@ -531,17 +531,38 @@ def print_report(
             print(f"    {line}")
 
 
-def print_auth_ab(summary: dict[tuple[str, str], dict[str, Any]], scenarios: list[str]) -> None:
-    """--auth-ab: what verifying SigV4 costs, per scenario (median rates)."""
-    print("\nauthentication A/B (densho-auth / densho, median msgs/s):")
+def _server_us_per_msg(outcomes: list[Outcome], scenario: str, target: str) -> float | None:
+    """Median server CPU per message over the rounds: steadier than msgs/s on a busy machine."""
+    values = []
+    for o in outcomes:
+        cpu = (o.details.get("cpu_pct") or {}).get("server")
+        if o.scenario == scenario and o.target == target and cpu and o.rate:
+            values.append(cpu / 100 / o.rate * 1e6)
+    return statistics.median(values) if values else None
+
+
+def print_auth_ab(
+    summary: dict[tuple[str, str], dict[str, Any]], outcomes: list[Outcome], scenarios: list[str]
+) -> None:
+    """--auth-ab: what verifying SigV4 costs, per scenario (medians over the rounds)."""
+    print("\nauthentication A/B (densho-auth vs densho; medians over the rounds):")
     for scenario in scenarios:
         auth = summary.get((scenario, "densho-auth"), {}).get("msgs_per_s")
         open_ = summary.get((scenario, "densho"), {}).get("msgs_per_s")
-        if auth and open_:
-            print(
-                f"  {scenario:<6} open {fmt_rate(open_):>9}  auth {fmt_rate(auth):>9}"
-                f"  ratio {auth / open_:.3f} (cost {100 * (1 - auth / open_):+.1f}%)"
+        if not auth or not open_:
+            continue
+        line = (
+            f"  {scenario:<6} msgs/s open {fmt_rate(open_):>9}  auth {fmt_rate(auth):>9}"
+            f"  ratio {auth / open_:.3f}"
+        )
+        cpu_open = _server_us_per_msg(outcomes, scenario, "densho")
+        cpu_auth = _server_us_per_msg(outcomes, scenario, "densho-auth")
+        if cpu_open and cpu_auth:
+            line += (
+                f"  |  server CPU/msg open {cpu_open:.0f} us  auth {cpu_auth:.0f} us"
+                f"  ({100 * (cpu_auth / cpu_open - 1):+.1f}%)"
             )
+        print(line)
 
 
 def print_failures(outcomes: list[Outcome]) -> None:
@@ -821,7 +842,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_report(summary, ratio, checks, unavailable, args.scenarios, labels, densho)
     print_failures(outcomes)
     if "densho-auth" in labels:
-        print_auth_ab(summary, args.scenarios)
+        print_auth_ab(summary, outcomes, args.scenarios)
     noisy = sum(1 for o in outcomes if o.details.get("noisy"))
     if noisy:
         print(
