@@ -29,10 +29,11 @@ from densho.protocol.sigv4 import (
     INVALID_TOKEN,
     MISMATCH,
     MISSING_TOKEN,
+    KeyMac,
     Secret,
     Verifier,
+    key_mac,
     normalize_path,
-    signing_key,
 )
 from densho.protocol.wire import Wire
 
@@ -232,10 +233,10 @@ def test_configured_session_token_is_accepted() -> None:
 
 
 def test_derived_keys_are_cached() -> None:
-    signing_key.cache_clear()
+    key_mac.cache_clear()
     for _ in range(5):
         verifier().verify(to_http(signed(sqs_json, "sqs")), "sqs")
-    info = signing_key.cache_info()
+    info = key_mac.cache_info()
     assert info.misses == 1 and info.hits == 4
 
 
@@ -433,6 +434,16 @@ def test_wrong_terminator_is_refused() -> None:
     )
     err = refused(req, "sqs")
     assert err.code == "SignatureDoesNotMatch" and "valid terminator" in err.message
+
+
+def test_key_mac_is_hmac_sha256() -> None:
+    import hashlib
+    import hmac
+
+    key = hashlib.sha256(b"k").digest()
+    for message in (b"", b"x", b"y" * 200):
+        expected = hmac.new(key, message, hashlib.sha256).hexdigest()
+        assert KeyMac(key).hexdigest(message) == expected
 
 
 def test_normalize_path_matches_botocore() -> None:
