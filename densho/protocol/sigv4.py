@@ -166,10 +166,6 @@ def canonical_query(pairs: list[tuple[str, str]], skip: str | None = None) -> st
     return "&".join(f"{k}={v}" for k, v in encoded)
 
 
-def _header_value(value: str) -> str:
-    return " ".join(value.split())
-
-
 @dataclass(slots=True)
 class _Signed:
     """The signature's parts, from the header or the query string."""
@@ -195,6 +191,7 @@ def _day_epoch(day: str) -> int:
     return timegm(time.strptime(day, "%Y%m%d"))
 
 
+@functools.lru_cache(maxsize=64)  # a busy client's requests share their second
 def _parse_timestamp(text: str) -> float:
     try:
         if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not text[9:15].isdigit():
@@ -424,8 +421,8 @@ class Verifier:
         headers = req.headers
         lines = [req.method.upper(), normalize_path(req.raw_path or req.path)]
         lines.append(canonical_query(pairs, "X-Amz-Signature" if signed.presigned else None))
-        for name in signed.signed_headers:
-            lines.append(f"{name}:{_header_value(headers.get(name, ''))}")
+        # Values trimmed, inner runs of spaces made one (SigV4's Trimall).
+        lines.extend(f"{n}:{' '.join(headers.get(n, '').split())}" for n in signed.signed_headers)
         lines.append("")
         lines.append(";".join(signed.signed_headers))
         lines.append(_payload_hash(req))
