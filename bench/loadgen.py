@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import hmac
 import os
 import re
 import sys
@@ -46,6 +47,48 @@ SNS_AUTHORIZATION = (
     b"SignedHeaders=host, Signature=00"
 )
 FORM_CONTENT_TYPE = b"application/x-www-form-urlencoded; charset=utf-8"
+# The credential of ``scripts/bench --auth-ab``'s authenticated densho (a throw-away config).
+BENCH_KEY, BENCH_SECRET, BENCH_ACCOUNT = "AKIABENCH0000000001", "bench-secret", "000000000000"
+
+
+class Signer:
+    """Real SigV4 header signatures, as an SDK computes them (host;x-amz-date signed, the body
+    hashed), for benchmarking a densho that verifies them. The derived key is cached per day
+    and service, as SDKs do."""
+
+    def __init__(self, key: str = BENCH_KEY, secret: str = BENCH_SECRET) -> None:
+        self._key = key
+        self._secret = secret
+        self._keys: dict[tuple[str, str], bytes] = {}
+
+    def _derived(self, date: str, service: str) -> bytes:
+        found = self._keys.get((date, service))
+        if found is None:
+            found = hmac.digest(("AWS4" + self._secret).encode(), date.encode(), "sha256")
+            for part in ("us-east-1", service, "aws4_request"):
+                found = hmac.digest(found, part.encode(), "sha256")
+            self._keys[date, service] = found
+        return found
+
+    def headers(self, service: str, host: bytes, body: bytes) -> bytes:
+        """``X-Amz-Date`` and ``Authorization`` header lines for a POST to ``/``."""
+        amz = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        date = amz[:8]
+        scope = f"{date}/us-east-1/{service}/aws4_request"
+        canonical = (
+            f"POST\n/\n\nhost:{host.decode()}\nx-amz-date:{amz}\n\nhost;x-amz-date\n"
+            f"{hashlib.sha256(body).hexdigest()}"
+        )
+        to_sign = (
+            f"AWS4-HMAC-SHA256\n{amz}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        )
+        signature = hmac.new(self._derived(date, service), to_sign.encode(), "sha256").hexdigest()
+        return (
+            f"X-Amz-Date: {amz}\r\nAuthorization: AWS4-HMAC-SHA256 Credential={self._key}/"
+            f"{scope}, SignedHeaders=host;x-amz-date, Signature={signature}\r\n"
+        ).encode()
+
+
 CLIENT_KINDS = ("raw", "aiohttp")
 DEFAULT_CLIENT = "raw"
 
@@ -93,9 +136,32 @@ class Client(Protocol):
 class _HeaderCache:
     """Pre-built request heads: everything up to the Content-Length value."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, signer: Signer | None = None) -> None:
         self._host = f"{endpoint.host}:{endpoint.port}".encode()
         self._heads: dict[str, bytes] = {}
+        self._signer = signer
+        self._unsigned: dict[str, bytes] = {}
+
+    def signed_head(self, action: str, body: bytes) -> bytes:
+        """The head of a request signed for its body (``--auth-ab``), or the cached one."""
+        if self._signer is None:
+            return self.head(action)
+        prefix = self._unsigned.get(action)
+        if prefix is None:
+            sns = action.startswith(SNS_PREFIX)
+            prefix = b"".join(
+                (
+                    b"POST / HTTP/1.1\r\nHost: ",
+                    self._host,
+                    b"\r\nContent-Type: ",
+                    FORM_CONTENT_TYPE if sns else CONTENT_TYPE,
+                    b"" if sns else b"\r\nX-Amz-Target: AmazonSQS." + action.encode(),
+                    b"\r\n",
+                )
+            )
+            self._unsigned[action] = prefix
+        service = "sns" if action.startswith(SNS_PREFIX) else "sqs"
+        return prefix + self._signer.headers(service, self._host, body) + b"Content-Length: "
 
     def head(self, action: str) -> bytes:
         head = self._heads.get(action)
@@ -227,7 +293,9 @@ class RawClient:
         proto.waiter = waiter
         assert proto.transport is not None
         proto.transport.write(
-            b"".join((self._heads.head(action), str(len(body)).encode(), b"\r\n\r\n", body))
+            b"".join(
+                (self._heads.signed_head(action, body), str(len(body)).encode(), b"\r\n\r\n", body)
+            )
         )
         try:
             return await waiter
@@ -292,12 +360,17 @@ class ClientPool:
         return cls.open_spread([url] * n, kind)
 
     @classmethod
-    def open_spread(cls, urls: Sequence[str], kind: str) -> ClientPool:
-        """One client per entry of ``urls`` (the nodes of a server may repeat in it)."""
+    def open_spread(
+        cls, urls: Sequence[str], kind: str, signer: Signer | None = None
+    ) -> ClientPool:
+        """One client per entry of ``urls`` (the nodes of a server may repeat in it);
+        ``signer``: sign every request for real (raw clients only)."""
         endpoints = {url: Endpoint.parse(url) for url in urls}
         n = len(urls)
+        if signer is not None and kind != "raw":
+            raise ValueError("signed requests (--auth-ab) need the raw client")
         if kind == "raw":
-            heads = {url: _HeaderCache(endpoint) for url, endpoint in endpoints.items()}
+            heads = {url: _HeaderCache(endpoint, signer) for url, endpoint in endpoints.items()}
             return cls([RawClient(endpoints[url], heads[url]) for url in urls])
         if kind == "aiohttp":
             import aiohttp

@@ -29,6 +29,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Collection, Sequence
@@ -234,7 +235,9 @@ class Target:
         urls: list[str],
         procs: list[servers.Server],
         database: str | None = None,
+        signer: loadgen.Signer | None = None,
     ) -> None:
+        self.signer = signer  # its clients sign every request (an authenticating densho)
         self.name = name  # its label in the table: densho, moto, ceiling, pg-1node, ...
         self.kind = kind  # what the scenarios are told: densho, moto or ceiling
         self.urls = urls  # one per node
@@ -267,7 +270,9 @@ async def run_one(
         outcome.problems.append("server is no longer running")
         return outcome
     nodes = client_nodes(scenario, settings, len(target.urls))
-    pool = loadgen.ClientPool.open_spread([target.urls[n] for n in nodes], client_kind)
+    pool = loadgen.ClientPool.open_spread(
+        [target.urls[n] for n in nodes], client_kind, target.signer
+    )
     bound = settings.duration_s + 3 * settings.drain_timeout_s + 120
     probe = make_probe(target.pids, others, databases)
     try:
@@ -526,6 +531,40 @@ def print_report(
             print(f"    {line}")
 
 
+def _server_us_per_msg(outcomes: list[Outcome], scenario: str, target: str) -> float | None:
+    """Median server CPU per message over the rounds: steadier than msgs/s on a busy machine."""
+    values = []
+    for o in outcomes:
+        cpu = (o.details.get("cpu_pct") or {}).get("server")
+        if o.scenario == scenario and o.target == target and cpu and o.rate:
+            values.append(cpu / 100 / o.rate * 1e6)
+    return statistics.median(values) if values else None
+
+
+def print_auth_ab(
+    summary: dict[tuple[str, str], dict[str, Any]], outcomes: list[Outcome], scenarios: list[str]
+) -> None:
+    """--auth-ab: what verifying SigV4 costs, per scenario (medians over the rounds)."""
+    print("\nauthentication A/B (densho-auth vs densho; medians over the rounds):")
+    for scenario in scenarios:
+        auth = summary.get((scenario, "densho-auth"), {}).get("msgs_per_s")
+        open_ = summary.get((scenario, "densho"), {}).get("msgs_per_s")
+        if not auth or not open_:
+            continue
+        line = (
+            f"  {scenario:<6} msgs/s open {fmt_rate(open_):>9}  auth {fmt_rate(auth):>9}"
+            f"  ratio {auth / open_:.3f}"
+        )
+        cpu_open = _server_us_per_msg(outcomes, scenario, "densho")
+        cpu_auth = _server_us_per_msg(outcomes, scenario, "densho-auth")
+        if cpu_open and cpu_auth:
+            line += (
+                f"  |  server CPU/msg open {cpu_open:.0f} us  auth {cpu_auth:.0f} us"
+                f"  ({100 * (cpu_auth / cpu_open - 1):+.1f}%)"
+            )
+        print(line)
+
+
 def print_failures(outcomes: list[Outcome]) -> None:
     failed = [o for o in outcomes if o.verdict != "PASS"]
     if failed:
@@ -599,6 +638,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--drain-timeout", type=float, default=180.0, help="bound on one drain (s)")
     p.add_argument(
+        "--sse",
+        choices=("on", "off"),
+        default="on",
+        help="on (AWS's default, SqsManagedSseEnabled=true: densho encrypts messages at rest) "
+        "or off (SqsManagedSseEnabled=false) for every queue the bench creates",
+    )
+    p.add_argument(
         "--densho-args",
         type=shlex.split,
         default=[],
@@ -617,6 +663,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=[1],
         help="with --densho-store: comma list of node counts, e.g. 1,2 (default 1); each count"
         " is a target pg-Nnode whose clients are spread over its N nodes",
+    )
+    p.add_argument(
+        "--auth-ab",
+        action="store_true",
+        help="also run densho-auth: densho with SigV4 verification on (a config file with one"
+        " credential), its requests signed for real; prints auth/open per scenario",
     )
     p.add_argument("--densho-url", type=loopback_url, help="use this running densho")
     p.add_argument("--moto-url", type=loopback_url, help="use this running moto")
@@ -661,6 +713,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         fifo_hold_s=args.fifo_hold_ms / 1000,
         verify=args.verify,
         drain_timeout_s=args.drain_timeout,
+        queue_attributes={} if args.sse == "on" else {"SqsManagedSseEnabled": "false"},
     )
 
 
@@ -675,14 +728,34 @@ def densho_configs(args: argparse.Namespace) -> list[tuple[str, int]]:
     """(label, nodes) of each densho configuration to run: one SQLite densho, or one
     PostgreSQL configuration per ``--densho-nodes`` count."""
     if args.densho_store is None:
-        return [("densho", 1)]
+        return [("densho", 1), *([("densho-auth", 1)] if args.auth_ab else [])]
     return [(f"pg-{n}node", n) for n in args.densho_nodes]
+
+
+AUTH_CONFIG = f"""
+[[credentials]]
+access_key_id = "{loadgen.BENCH_KEY}"
+secret_access_key = "{loadgen.BENCH_SECRET}"
+account_id = "{loadgen.BENCH_ACCOUNT}"
+"""
+
+
+def start_auth_target(label: str, args: argparse.Namespace) -> Target:
+    """densho with authentication on; its clients sign every request."""
+    config = Path(tempfile.mkdtemp(prefix="densho-bench-auth-")) / "densho.toml"
+    config.write_text(AUTH_CONFIG, encoding="utf-8")
+    server = servers.start_densho(
+        args.startup_timeout, [*args.densho_args, "--config", str(config)]
+    )
+    return Target(label, "densho", [server.url], [server], signer=loadgen.Signer())
 
 
 def start_densho_target(label: str, nodes: int, args: argparse.Namespace) -> Target:
     """One densho configuration: a node on SQLite, or ``nodes`` nodes sharing a PostgreSQL
     database made for them here (dropped by :func:`stop_target`)."""
     if args.densho_store is None:
+        if label == "densho-auth":
+            return start_auth_target(label, args)
         server = servers.start_densho(args.startup_timeout, args.densho_args)
         return Target(label, "densho", [server.url], [server])
     database = servers.create_database(args.densho_store)
@@ -754,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{label:<8} {' '.join(target.urls)} (pid {pids}){where}", flush=True)
         print(
             f"client={args.client} loop={args.loop} concurrency={args.concurrency} "
-            f"duration={args.duration}s rounds={args.rounds} body={args.body_size}B "
+            f"duration={args.duration}s rounds={args.rounds} body={args.body_size}B sse={args.sse} "
             f"cpus={os.cpu_count()}",
             flush=True,
         )
@@ -776,6 +849,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     checks = goals(summary, ratio, args.scenarios, densho)
     print_report(summary, ratio, checks, unavailable, args.scenarios, labels, densho)
     print_failures(outcomes)
+    if "densho-auth" in labels:
+        print_auth_ab(summary, outcomes, args.scenarios)
     noisy = sum(1 for o in outcomes if o.details.get("noisy"))
     if noisy:
         print(

@@ -92,6 +92,9 @@ class Settings:
     verify: str = "drain"  # or "count": compare ApproximateNumberOfMessages only
     drain_timeout_s: float = 180.0  # hard bound on any single drain
     max_errors: int = 100
+    # Attributes every queue the bench creates gets (--sse off: SqsManagedSseEnabled=false, so
+    # densho stores messages unencrypted; on: AWS's default, encrypted at rest).
+    queue_attributes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -159,14 +162,20 @@ class Outcome:
 
 @contextlib.asynccontextmanager
 async def fresh_queue(
-    client: Client, target: str, name: str, attributes: dict[str, str] | None = None
+    client: Client,
+    target: str,
+    name: str,
+    attributes: dict[str, str] | None = None,
+    *,
+    settings: Settings,
 ) -> AsyncIterator[str]:
-    """Create a queue (standard unless ``attributes`` say otherwise), yield its URL,
-    delete it afterwards (best effort)."""
+    """Create a queue (standard unless ``attributes`` say otherwise; with the settings'
+    ``queue_attributes``), yield its URL, delete it afterwards (best effort)."""
     if target == "ceiling":  # answers everything with a fixed SendMessage document
         yield "http://127.0.0.1/000000000000/ceiling"
         return
     request: dict[str, Any] = {"QueueName": name}
+    attributes = {**settings.queue_attributes, **(attributes or {})}
     if attributes:
         request["Attributes"] = attributes
     answer = await sqs_call(client, "CreateQueue", request)
@@ -519,7 +528,9 @@ async def scenario_send(
     outcome = Outcome("send", target, round_no)
     bodies = Bodies(settings.body_size)
     client = pool.clients[0]
-    async with fresh_queue(client, target, queue_name("send", target, round_no)) as url:
+    async with fresh_queue(
+        client, target, queue_name("send", target, round_no), settings=settings
+    ) as url:
         requests = SendRequests(url, bodies)
         acked: set[int] = set()
 
@@ -559,7 +570,9 @@ async def scenario_batch(
     outcome = Outcome("batch", target, round_no)
     bodies = Bodies(settings.body_size)
     client = pool.clients[0]
-    async with fresh_queue(client, target, queue_name("batch", target, round_no)) as url:
+    async with fresh_queue(
+        client, target, queue_name("batch", target, round_no), settings=settings
+    ) as url:
         requests = SendRequests(url, bodies)
         acked: set[int] = set()
         before = probe()
@@ -640,7 +653,9 @@ async def scenario_drain(
     bodies = Bodies(settings.body_size)
     count = settings.drain_msgs.get(target, 500)
     client = pool.clients[0]
-    async with fresh_queue(client, target, queue_name("drain", target, round_no)) as url:
+    async with fresh_queue(
+        client, target, queue_name("drain", target, round_no), settings=settings
+    ) as url:
         t0 = time.perf_counter()
         acked, problems = await prefill(pool, url, bodies, count, settings)
         outcome.details["prefill_s"] = round(time.perf_counter() - t0, 3)
@@ -676,7 +691,9 @@ async def scenario_pc(
     producers = pool.clients[: settings.pc_producers]
     consumers = pool.clients[settings.pc_producers :]
     client = pool.clients[0]
-    async with fresh_queue(client, target, queue_name("pc", target, round_no)) as url:
+    async with fresh_queue(
+        client, target, queue_name("pc", target, round_no), settings=settings
+    ) as url:
         requests = SendRequests(url, bodies)
         acked: set[int] = set()
         clock = time.perf_counter_ns
@@ -1050,7 +1067,7 @@ async def scenario_fifo(
     consumers = pool.clients[groups:]
     client = pool.clients[0]
     name = queue_name("fifo", target, round_no) + ".fifo"
-    async with fresh_queue(client, target, name, {"FifoQueue": "true"}) as url:
+    async with fresh_queue(client, target, name, {"FifoQueue": "true"}, settings=settings) as url:
         requests = SendRequests(url, bodies)
         acked: set[int] = set()
         sends = FifoSends([0] * groups, [o for o in group_owners(len(producers), groups) if o])
@@ -1152,7 +1169,9 @@ async def scenario_sns(
     try:
         async with contextlib.AsyncExitStack() as stack:
             urls = [
-                await stack.enter_async_context(fresh_queue(client, target, f"{name}-{n}"))
+                await stack.enter_async_context(
+                    fresh_queue(client, target, f"{name}-{n}", settings=settings)
+                )
                 for n in range(SNS_SUBSCRIBERS)
             ]
             for url in urls:

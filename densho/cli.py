@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import os
 import socket
+import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,10 +91,41 @@ def _settings(args: argparse.Namespace) -> Settings:
             value = option.default()
         if value is not None:
             values[option.name] = value
-    settings = Settings(**values, credentials=loaded.credentials, config_file=path)
+    settings = Settings(
+        **values,
+        **loaded.file_only,
+        credentials=loaded.credentials,
+        config_file=path,
+        master_key=os.environ.get("DENSHO_MASTER_KEY") or None,  # a secret: environment only
+    )
     if settings.auth == "sigv4" and not settings.credentials:
         raise ValueError("--auth sigv4 needs at least one [[credentials]] entry in --config")
+    _check_tls(settings)
     return settings
+
+
+def _check_tls(settings: Settings) -> None:
+    """Both TLS files or neither, and both loadable: said now, in one line, rather than as
+    uvicorn's traceback after start-up."""
+    cert, key = settings.tls_cert, settings.tls_key
+    if cert is None and key is None:
+        return
+    if cert is None or key is None:
+        given, missing = ("--tls-cert", "--tls-key") if key is None else ("--tls-key", "--tls-cert")
+        raise ValueError(f"{given} needs {missing} too: HTTPS takes a certificate and its key")
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            raise ValueError(f"{flag} {path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise ValueError(
+            f"--tls-cert {cert} / --tls-key {key}: not a PEM certificate and its private key "
+            f"({getattr(exc, 'reason', None) or exc})"
+        ) from None
 
 
 def serve(settings: Settings) -> None:
@@ -115,7 +147,8 @@ def serve(settings: Settings) -> None:
     sock.listen(2048)
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if family == socket.AF_INET6 else settings.host
-    app = App(settings, f"http://{host}:{port}")
+    tls = settings.tls_cert is not None and settings.tls_key is not None
+    app = App(settings, f"{'https' if tls else 'http'}://{host}:{port}")
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -143,6 +176,10 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=30,
         server_header=False,
         date_header=True,
+        # HTTPS: uvicorn then reports scheme "https", which makes queue URLs https and
+        # aws:SecureTransport true.
+        ssl_certfile=str(settings.tls_cert) if tls else None,
+        ssl_keyfile=str(settings.tls_key) if tls else None,
     )
     Server(config).run(sockets=[sock])
 

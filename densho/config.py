@@ -56,6 +56,18 @@ class Settings:
     credentials: tuple[Credential, ...] = ()
     config_file: Path | None = None  # where the settings were read from, for messages
 
+    # Encryption at rest: the master key, from a file or (base64, never from the config file)
+    # DENSHO_MASTER_KEY; neither: master.key in data_dir (SQLite), created on first start.
+    master_key_file: Path | None = None
+    master_key: str | None = field(default=None, repr=False)
+    # HTTPS: both or neither (PEM files; the certificate file may hold the chain).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # Where SNS may deliver (HTTP/S, email): ``[sns] http_endpoints = {allow=[...], deny=[...]}``
+    # entries (CIDRs, addresses, host patterns), checked by densho.sns.endpoint_rules.
+    http_endpoints_allow: tuple[str, ...] = ()
+    http_endpoints_deny: tuple[str, ...] = ()
+
     @property
     def database(self) -> Path:
         return self.data_dir / "densho.db"
@@ -136,6 +148,17 @@ OPTIONS: tuple[Option, ...] = (
         "config file names credentials)",
         choices=("open", "sigv4"),
     ),
+    Option(
+        "master_key_file",
+        Path,
+        "the master key encrypting messages at rest (default: master.key in --data-dir, "
+        "SQLite only; several PostgreSQL nodes must share one)",
+        metavar="FILE",
+    ),
+    Option(
+        "tls_cert", Path, "serve HTTPS with this PEM certificate (needs --tls-key)", metavar="FILE"
+    ),
+    Option("tls_key", Path, "the PEM private key of --tls-cert", metavar="FILE"),
 )
 
 BY_NAME = {option.name: option for option in OPTIONS}

@@ -1,7 +1,8 @@
 """The configuration file (``densho serve --config FILE``): TOML into typed, checked values.
 
 Owns: reading the file with ``tomllib``, mapping its ``[server]``/``[sns]`` keys to the settings
-``OPTIONS`` names, and turning ``[[credentials]]`` into ``Credential`` records — every mistake
+``OPTIONS`` names, checking ``[sns] http_endpoints`` (allow/deny lists of where SNS may deliver),
+and turning ``[[credentials]]`` into ``Credential`` records — every mistake
 reported as a ``ConfigError`` naming the file and the key.
 Must not know: the command line, the environment, or what the server does with the values.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from densho.config import OPTIONS, Credential, Option
+from densho.sns import endpoint_rules
 
 ACCOUNT = re.compile(r"\d{12}")
 # An IAM principal of the account: its root, or a user (with an optional path).
@@ -37,11 +39,18 @@ class ConfigError(ValueError):
 
 
 class Loaded:
-    """What a file holds: option values by Settings field, and the credentials."""
+    """What a file holds: option values by Settings field, the credentials, and the settings
+    only a file gives (``file_only``, by Settings field: ``[sns] http_endpoints``)."""
 
-    def __init__(self, values: dict[str, Any], credentials: tuple[Credential, ...]) -> None:
+    def __init__(
+        self,
+        values: dict[str, Any],
+        credentials: tuple[Credential, ...],
+        file_only: dict[str, Any] | None = None,
+    ) -> None:
         self.values = values
         self.credentials = credentials
+        self.file_only = file_only or {}
 
 
 def load(path: Path) -> Loaded:
@@ -53,7 +62,35 @@ def load(path: Path) -> Loaded:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:  # its message names the line and column
         raise ConfigError(f"{path}: {exc}") from None
-    return Loaded(_options(path, raw), _credentials(path, raw.pop("credentials", [])))
+    endpoints = _http_endpoints(path, raw)
+    return Loaded(_options(path, raw), _credentials(path, raw.pop("credentials", [])), endpoints)
+
+
+def _http_endpoints(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    """``[sns] http_endpoints = { allow = [...], deny = [...] }`` (taken out of ``raw``): the
+    lists as Settings fields, each entry checked by ``densho.sns.endpoint_rules``."""
+    sns = raw.get("sns")
+    if not isinstance(sns, dict) or "http_endpoints" not in sns:
+        return {}
+    table = sns.pop("http_endpoints")
+    key = "sns.http_endpoints"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {key} must be a table: {{ allow = [...], deny = [...] }}")
+    unknown = sorted(set(table) - {"allow", "deny"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {key}.{unknown[0]} (allow, deny)")
+    out: dict[str, Any] = {}
+    for name in ("allow", "deny"):
+        entries = table.get(name, [])
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            raise ConfigError(f"{path}: {key}.{name} must be an array of strings")
+        for entry in entries:
+            try:
+                endpoint_rules.parse_entry(entry)
+            except ValueError as exc:
+                raise ConfigError(f"{path}: {key}.{name}: {exc}") from None
+        out[f"http_endpoints_{name}"] = tuple(entries)
+    return out
 
 
 def _options(path: Path, raw: dict[str, Any]) -> dict[str, Any]:

@@ -14,9 +14,12 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import orjson
+
 from densho.config import Settings
-from densho.core import errors
+from densho.core import errors, private_files
 from densho.core.clock import SystemClock
+from densho.core.identity import Identity
 from densho.core.store import QUEUE, TOPIC, StoreUnavailable
 from densho.delivery import admin as delivery_admin
 from densho.delivery.http import HttpSender
@@ -25,11 +28,13 @@ from densho.delivery.worker import DeliveryWorker
 from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
+from densho.protocol.sigv4 import Secret, Verifier
 from densho.protocol.wire import Wire
 from densho.providers import sns as sns_provider
 from densho.providers import sqs
 from densho.providers.context import SnsContext, SqsContext
 from densho.providers.errors import to_aws
+from densho.sns.endpoint_rules import EndpointRules
 from densho.sns.engine import SnsEngine
 from densho.sns.manage.engine import SnsManage
 from densho.sns.outbox.deliveries import Deliveries
@@ -38,6 +43,7 @@ from densho.sns.signing.signer import Signer
 from densho.sqs.engine import SqsEngine
 from densho.sqs.move_tasks import ADOPT_EVERY_S, MoveTasks
 from densho.storage.open import from_url
+from densho.storage.sealed import start_sealing
 
 log = logging.getLogger("densho")
 
@@ -60,12 +66,14 @@ class App:
         self.engine = SqsEngine(self.store, SystemClock())
         self.moves = MoveTasks(self.engine, self.store)
         self._shared_signer: Signer | None = None  # several nodes: loaded at start-up
+        rules = EndpointRules.parse(settings.http_endpoints_allow, settings.http_endpoints_deny)
         self.sns = SnsEngine(
             self.store,
             self.engine,
             SystemClock(),
             self._signer,
             relay_email=settings.smtp_relay is not None,
+            endpoint_rules=rules,
             queue_policies=settings.auth_enabled,
         )
         if self.store.cluster is not None:
@@ -77,12 +85,13 @@ class App:
         self.deliveries = Deliveries(self.sns, self.store, SystemClock())
         self.delivery = DeliveryWorker(
             self.deliveries,
-            HttpSender(),
+            HttpSender(rules=rules),
             SmtpSender(settings.smtp_relay) if settings.smtp_relay else None,
         )
         self.sns.on_outbox = self.delivery.wake
         self.sns_manage = SnsManage(self.store, self.sns.topics, SystemClock())
-        self.wire = Wire(default_region=settings.region)
+        self.verifier = _verifier(settings) if settings.auth_enabled else None
+        self.wire = Wire(default_region=settings.region, verifier=self.verifier)
         self._maintenance: asyncio.Task[None] | None = None
 
     def _signer(self) -> Signer:
@@ -104,7 +113,16 @@ class App:
             self.sns.forget_topic(key)
 
     async def startup(self) -> None:
+        # Files an older densho (or a copy) left readable to others: owner only from now on.
+        private_files.tighten_data_dir(self.settings.data_dir)
         await self.store.open()
+        await start_sealing(
+            self.store,
+            key=self.settings.master_key,
+            key_file=self.settings.master_key_file,
+            data_dir=self.settings.data_dir,
+            now_ms=SystemClock().now_ms(),
+        )
         if self.store.cluster is not None:  # several nodes sign with the key they share
             self._shared_signer = await shared_signer(self.store.cluster, SystemClock().now_ms())
         await self.moves.adopt()  # message move tasks a restart interrupted carry on
@@ -149,12 +167,14 @@ class App:
     async def dispatch(self, call: Call) -> dict[str, Any]:
         context: Any  # each service's handlers take their own Context
         handler: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]] | None
+        # The signer's account when authenticated; else the one account of open mode.
+        account = call.identity.account_id if call.identity else self.settings.account_id
         if call.service == "sqs":
             handler = sqs.HANDLERS.get(call.operation)
-            context = SqsContext(self.engine, self.settings.account_id, call, self.moves)
+            context = SqsContext(self.engine, account, call, self.moves)
         elif call.service == "sns":
             handler = sns_provider.HANDLERS.get(call.operation)
-            context = SnsContext(self.sns, self.settings.account_id, call, self.sns_manage)
+            context = SnsContext(self.sns, account, call, self.sns_manage)
         else:
             handler = None
         if handler is None:
@@ -211,21 +231,12 @@ class App:
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        if scope["path"].startswith(delivery_admin.PREFIX):
-            status, content_type, body = await delivery_admin.handle(
-                scope["method"],
-                scope["path"],
-                scope.get("query_string", b""),
-                self.sns,
-                self.deliveries,
-            )
-            await _respond(send, status, content_type, body)
-            return
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
             headers[name] = f"{headers[name]},{value}" if name in headers else value
+        raw_path = scope.get("raw_path")
         request = HttpRequest(
             method=scope["method"],
             path=scope["path"],
@@ -234,11 +245,44 @@ class App:
             body=b"".join(chunks),
             client=(scope.get("client") or ("",))[0],
             secure=scope.get("scheme") == "https",
+            raw_path=raw_path.decode("latin-1") if raw_path else "",
         )
+        if request.path.startswith(delivery_admin.PREFIX):
+            refused = self._admin_refusal(request)
+            if refused is not None:
+                await _respond(send, 403, b"application/json", refused)
+                return
+            status, content_type, body = await delivery_admin.handle(
+                request.method, request.path, request.query_string, self.sns, self.deliveries
+            )
+            await _respond(send, status, content_type, body)
+            return
         response = await self.wire.handle(request, self.dispatch)
         await _respond(
             send, response.status, response.content_type, response.body, response.headers
         )
+
+    def _admin_refusal(self, request: HttpRequest) -> bytes | None:
+        """With authentication on, densho's own endpoints answer only signed requests (any
+        configured key, any service scope); the SNS signing certificate stays public, as
+        AWS's is. The refusal's body, or None to serve."""
+        if self.verifier is None or delivery_admin.is_public(request.path):
+            return None
+        try:
+            self.verifier.verify(request, None)
+        except AwsError as err:
+            return orjson.dumps({"__type": err.code, "message": err.message})
+        return None
+
+
+def _verifier(settings: Settings) -> Verifier:
+    known = {
+        c.access_key_id: Secret(
+            c.secret_access_key, Identity(c.account_id, c.principal, c.access_key_id, c.policy)
+        )
+        for c in settings.credentials
+    }
+    return Verifier(known.get)
 
 
 def _unavailable() -> AwsError:

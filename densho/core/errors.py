@@ -124,6 +124,13 @@ class RedriveAllowUnsupported(InvalidAttributeValue):
     name: str = "RedriveAllowPolicy"
 
 
+@dataclass(eq=False)
+class SseTypeConflict(InvalidAttributeValue):
+    """SqsManagedSseEnabled=true and a KmsMasterKeyId in one request: one SSE type at once."""
+
+    name: str = "SqsManagedSseEnabled"
+
+
 # --- parameter values ---
 
 

@@ -20,6 +20,8 @@ from typing import TypeVar
 
 import orjson
 
+from densho.core.seal import DEFAULT_REUSE_MS, SSE_SQS, Seal, for_queue
+
 E = TypeVar("E", bound=Enum)
 
 MIB = 1024 * 1024
@@ -92,6 +94,8 @@ class QueueConfig:
     # The resource Policy document as set: densho keeps it (AddPermission and RemovePermission
     # edit it) but does not enforce it.
     policy: str | None = None
+    # What seals its messages at rest (None: stored as sent); SSE-SQS by default, as above.
+    seal: Seal | None = SSE_SQS
 
 
 _DEFAULT = QueueConfig()
@@ -100,6 +104,10 @@ _DEFAULT = QueueConfig()
 def read(attributes: Mapping[str, str]) -> QueueConfig:
     """The configuration a stored attribute set describes (never raises)."""
     get = attributes.get
+    sqs_managed = get("SqsManagedSseEnabled", "true") == "true"
+    kms_key = get("KmsMasterKeyId") or None
+    reuse = get("KmsDataKeyReusePeriodSeconds")
+    reuse_ms = None if reuse is None else _ms(reuse, DEFAULT_REUSE_MS)
     return QueueConfig(
         fifo=get("FifoQueue") == "true",
         visibility_timeout_ms=_ms(get("VisibilityTimeout"), _DEFAULT.visibility_timeout_ms),
@@ -114,12 +122,11 @@ def read(attributes: Mapping[str, str]) -> QueueConfig:
         ),
         dead_letter=read_dead_letter(get("RedrivePolicy")),
         redrive_allow=_redrive_allow(get("RedriveAllowPolicy")),
-        sqs_managed_sse=get("SqsManagedSseEnabled", "true") == "true",
-        kms_master_key_id=get("KmsMasterKeyId") or None,
-        kms_data_key_reuse_ms=(
-            None if (reuse := get("KmsDataKeyReusePeriodSeconds")) is None else _ms(reuse, 300_000)
-        ),
+        sqs_managed_sse=sqs_managed,
+        kms_master_key_id=kms_key,
+        kms_data_key_reuse_ms=reuse_ms,
         policy=get("Policy") or None,
+        seal=for_queue(sqs_managed, kms_key, reuse_ms),
     )
 
 

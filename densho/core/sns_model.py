@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from densho.core.seal import Seal
 from densho.core.sqs_model import Attr, NewMessage
 from densho.core.store import FifoSend
 
@@ -67,6 +68,7 @@ class PublishItem:
     deliveries: list[Delivery] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)  # HTTP/S and email, sent later
     recorded: list[Recorded] = field(default_factory=list)  # SMS, Lambda, ...: kept, not sent
+    seal: Seal | None = None  # the topic's: what storage seals its outbox and recorded rows with
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class OutboxEntry:
     subject: str | None = None  # email
     # Raw deliveries: the message attributes a dead-letter queue copy carries.
     attributes: dict[str, Attr] = field(default_factory=dict)
+    # Read back from a sealed row: what sealed it (a copy recorded later is sealed alike).
+    seal: Seal | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +126,7 @@ class Recorded:
     payload: str
     created_ms: int  # when SNS produced it (the publish)
     subject: str | None = None
+    seal: Seal | None = field(default=None, compare=False)  # see OutboxEntry.seal
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from densho.core.queue_config import QueueConfig, read
+from densho.core.seal import Seal
 
 
 @dataclass(slots=True)
@@ -67,6 +68,7 @@ class NewMessage:
     sender_id: str
     group_id: str | None = None
     dedup_id: str | None = None
+    seal: Seal | None = None  # the queue's: what storage seals body and attributes with
 
 
 @dataclass(slots=True)

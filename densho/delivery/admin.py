@@ -32,6 +32,11 @@ PEM = b"application/x-pem-file"
 Answer = tuple[int, bytes, bytes]  # status, content type, body
 
 
+def is_public(path: str) -> bool:
+    """The signing certificate is public (validators fetch it unsigned), as AWS's is."""
+    return path.startswith(CERT_PREFIX)
+
+
 def _json(status: int, document: Any) -> Answer:
     return status, JSON, orjson.dumps(document)
 

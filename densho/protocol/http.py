@@ -18,6 +18,8 @@ class HttpRequest:
     body: bytes
     client: str = ""  # the TCP peer's address
     secure: bool = False  # received over TLS
+    # The path as sent, still percent-encoded (SigV4 signs it so); "": same as ``path``.
+    raw_path: str = ""
 
 
 @dataclass(slots=True)

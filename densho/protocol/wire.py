@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from botocore.model import ServiceModel
 
+from densho.core.identity import Identity
 from densho.core.ids import uuid4
 
 from . import detect, json_codec, loader, quirks
@@ -29,12 +30,17 @@ from .errors_out import JSON_CONTENT_TYPE, NAMESPACES, XML_CONTENT_TYPE, ErrorRe
 from .http import HttpRequest, HttpResponse
 from .json_codec import JsonDecoders
 from .query_decode import QueryDecoders, build_tree
+from .sigv4 import Verifier, is_signed
 from .validate import DecodeError, to_aws_error
 from .xml_encode import compile_response
 
 log = logging.getLogger("densho.protocol")
 
 Dispatch = Callable[[Call], Awaitable[dict[str, Any]]]
+
+# SNS answers these unsigned, as AWS does: the SubscribeURL of a confirmation message and the
+# UnsubscribeURL of a notification are plain GETs (the subscription's token or ARN is the key).
+UNSIGNED_SNS_ACTIONS = frozenset({"ConfirmSubscription", "Unsubscribe"})
 
 
 class _Op(NamedTuple):
@@ -61,8 +67,10 @@ def _internal_failure() -> AwsError:
 class Wire:
     """Speaks SQS (JSON 1.0 and Query) and SNS (Query) on behalf of a dispatcher."""
 
-    def __init__(self, default_region: str = "us-east-1") -> None:
+    def __init__(self, default_region: str = "us-east-1", verifier: Verifier | None = None) -> None:
         self._region = default_region
+        # None: authentication off (any signature or none; the dispatcher picks the account).
+        self._verifier = verifier
         sns = loader.sns_model()
         self._json_ops = self._compile_json(loader.sqs_json_model())
         self._query_ops = {
@@ -111,6 +119,7 @@ class Wire:
         params: dict[str, Any],
         req: HttpRequest,
         scope: detect.Scope,
+        identity: Identity | None,
     ) -> Call:
         return Call(
             service,
@@ -120,12 +129,23 @@ class Wire:
             scope.region or self._region,
             req.headers.get("host", ""),
             scope.access_key,
+            identity,
             source_ip=req.client,
             secure=req.secure,
         )
 
+    def _authenticate(self, req: HttpRequest, service: str, action: Any) -> Identity | None:
+        """The verified caller; None when authentication is off, or for the unsigned SNS
+        actions AWS serves to anyone holding their URL."""
+        if self._verifier is None:
+            return None
+        if service == "sns" and action in UNSIGNED_SNS_ACTIONS and not is_signed(req):
+            return None
+        return self._verifier.verify(req, service)
+
     async def _handle_json(self, req: HttpRequest, dispatch: Dispatch, rid: str) -> HttpResponse:
         try:
+            identity = self._authenticate(req, "sqs", None)
             target = req.headers.get("x-amz-target", "")
             prefix, _, name = target.partition(".")
             op = self._json_ops.get(name) if prefix == "AmazonSQS" else None
@@ -137,7 +157,7 @@ class Wire:
             except DecodeError as err:
                 raise to_aws_error(err, "sqs", "json", op.name) from None
             scope = detect.header_scope(req.headers)
-            call = self._call("sqs", "json", op.name, params, req, scope)
+            call = self._call("sqs", "json", op.name, params, req, scope, identity)
             result = await dispatch(call)
             body = op.encode(result or {}, rid)
             return HttpResponse(200, body, JSON_CONTENT_TYPE, [(b"x-amzn-requestid", rid.encode())])
@@ -155,11 +175,14 @@ class Wire:
             if scope.service == "sns":
                 service = "sns"
             action = tree.get("Action")
+            if type(action) is str and action:
+                service = detect.choose_service(
+                    action, scope.service, tree, self._sqs_actions, self._sns_actions
+                )
+            # Before the action is judged: an unsigned caller learns nothing of the API.
+            identity = self._authenticate(req, service, action)
             if type(action) is not str or not action:
                 raise AwsError("MissingAction", quirks.MISSING_ACTION_MESSAGE)
-            service = detect.choose_service(
-                action, scope.service, tree, self._sqs_actions, self._sns_actions
-            )
             op = self._query_ops.get((service, action))
             if op is None:
                 raise AwsError("InvalidAction", quirks.UNKNOWN_ACTION_MESSAGE.format(action=action))
@@ -169,7 +192,7 @@ class Wire:
                 params = op.decode(tree)
             except DecodeError as err:
                 raise to_aws_error(err, service, "query", op.name) from None
-            call = self._call(service, "query", op.name, params, req, scope)
+            call = self._call(service, "query", op.name, params, req, scope, identity)
             result = await dispatch(call)
             body = op.encode(result or {}, rid)
             return HttpResponse(200, body, XML_CONTENT_TYPE, [(b"x-amzn-requestid", rid.encode())])

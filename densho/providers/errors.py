@@ -91,6 +91,10 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
     ),
     e.QueueTypeChange: _attribute_value("Modifying queue type is not supported."),
     e.RedrivePolicyNotAMap: _attribute_value("Redrive policy is not a valid JSON map."),
+    e.SseTypeConflict: _attribute_value(
+        "You can use one type of server-side encryption (SSE) at one time. You can either "
+        "enable KMS SSE or SQS SSE."
+    ),
     e.RedriveAllowUnsupported: _attribute_value(
         "Amazon SQS can't create the redrive allow policy, as it\u2019s in an unsupported format."
     ),

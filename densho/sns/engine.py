@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from densho.core.clock import Clock
 from densho.sns.catalog import Catalog
+from densho.sns.endpoint_rules import DEFAULT, EndpointRules
 from densho.sns.node import Node
 from densho.sns.publishing.publisher import Publisher
 from densho.sns.signatures import Signatures
@@ -36,9 +37,11 @@ class SnsEngine:
         signer: Callable[[], Signer],
         *,
         relay_email: bool = False,
+        endpoint_rules: EndpointRules = DEFAULT,
         queue_policies: bool = False,
     ) -> None:
-        """``relay_email``: whether emails are sent (through an SMTP relay) or recorded.
+        """``relay_email``: whether emails are sent (through an SMTP relay) or recorded;
+        ``endpoint_rules``: where Subscribe accepts HTTP/S and email endpoints;
         ``queue_policies``: authentication is on, so a queue's policy must allow SNS to
         deliver to it (as on AWS); off, every subscribed queue receives."""
         self._store = store
@@ -54,6 +57,7 @@ class SnsEngine:
             self.signatures,
             relay_email,
             self._outbox_woken,
+            endpoint_rules,
             queue_policies,
         )
         self.topics = Topics(node)

@@ -2,7 +2,8 @@
 
 Owns: ``Node``, the record the engine hands to topics, subscriptions and the publisher: the
 store, the clock, the cache of topic and subscription views, the signer, whether emails are
-relayed, the delivery worker's wake-up, and whether queue policies gate SNS deliveries.
+relayed, the delivery worker's wake-up, where HTTP/S and email endpoints may be, and
+whether queue policies gate SNS deliveries.
 Must not know: anything the parts do with them.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from densho.core.clock import Clock
 from densho.sns.catalog import Catalog
+from densho.sns.endpoint_rules import DEFAULT, EndpointRules
 from densho.sns.signatures import Signatures
 from densho.storage.sns_base import SnsStore
 
@@ -25,5 +27,6 @@ class Node:
     signatures: Signatures
     relay_email: bool  # emails are sent through an SMTP relay (else recorded)
     woken: Callable[[], None]  # outbox rows were committed: wake the delivery worker
+    endpoint_rules: EndpointRules = DEFAULT  # where HTTP/S and email may deliver
     # Authentication is on: a queue receives a topic's messages only if its policy allows SNS.
     queue_policies: bool = False

@@ -298,5 +298,6 @@ def as_recorded(entry: OutboxEntry) -> Recorded:
         message_id=entry.message_id,
         payload=entry.body,
         created_ms=entry.created_ms,
+        seal=entry.seal,
         subject=entry.subject,
     )

@@ -21,6 +21,7 @@ from densho.core.sns_model import OutboxEntry, Subscription, Token
 from densho.sns import attributes as sattrs
 from densho.sns import envelope, payloads, protocols
 from densho.sns.arns import parse_arn, topic_arn
+from densho.sns.endpoint_rules import EndpointRules
 from densho.sns.errors import (
     Refusal,
     SnsInvalidParameter,
@@ -68,7 +69,7 @@ class Subscriptions:
         """Subscribe; ``endpoint_url`` is the service URL the client used (it goes into the
         SubscribeURL of the confirmation an HTTP/S or email endpoint receives)."""
         topic = await self._topics.get(arn)
-        endpoint = _check_endpoint(topic, protocol, endpoint)
+        endpoint = _check_endpoint(topic, protocol, endpoint, self._node.endpoint_rules)
         given = sattrs.check_subscription_attributes(attributes, {}, subscribing=True)
         candidate = Subscription(
             arn=f"{arn}:{uuid4()}",
@@ -298,8 +299,12 @@ class Subscriptions:
             raise SubscriptionNotFound()
 
 
-def _check_endpoint(topic: TopicView, protocol: str, endpoint: str | None) -> str:
-    """The endpoint, unless the protocol (or a FIFO topic) does not allow it."""
+def _check_endpoint(
+    topic: TopicView, protocol: str, endpoint: str | None, rules: EndpointRules
+) -> str:
+    """The endpoint, unless the protocol (or a FIFO topic) does not allow it, or it points
+    where ``[sns] http_endpoints`` refuses (names are not resolved here: delivery checks what
+    they resolve to)."""
     fifo = topic.config.fifo
     if protocol not in protocols.PROTOCOLS:
         raise SnsInvalidParameter("Protocol", Refusal.UNSUPPORTED_PROTOCOL, protocol)
@@ -318,6 +323,10 @@ def _check_endpoint(topic: TopicView, protocol: str, endpoint: str | None) -> st
         raise SnsInvalidParameter("Endpoint", Refusal.ENDPOINT_PROTOCOL_MISMATCH)
     elif protocol in protocols.EMAIL_PROTOCOLS and "@" not in endpoint:
         raise SnsInvalidParameter("Email address")
+    if (protocol in protocols.HTTP_PROTOCOLS and not rules.url_allowed(endpoint)) or (
+        protocol in protocols.EMAIL_PROTOCOLS and not rules.email_allowed(endpoint)
+    ):
+        raise SnsInvalidParameter("Unreachable Endpoint")
     return endpoint
 
 

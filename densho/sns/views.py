@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from densho.core.seal import Seal, for_topic
 from densho.core.sns_model import Subscription, Topic
 from densho.sns import protocols
 from densho.sns.attributes import dead_letter_target
@@ -35,6 +36,7 @@ class TopicConfig:
     dedup_by_group: bool  # FifoThroughputScope MessageGroup: deduplication per message group
     signature_version: int  # 1 (SHA1) or 2 (SHA256)
     delivery_policy: TopicDeliveryPolicy | None  # its HTTP/S subscriptions' defaults
+    seal: Seal | None = None  # KmsMasterKeyId: what seals its outbox and recorded rows
 
 
 def topic_config(topic: Topic) -> TopicConfig:
@@ -46,6 +48,7 @@ def topic_config(topic: Topic) -> TopicConfig:
         dedup_by_group=attributes.get("FifoThroughputScope") == "MessageGroup",
         signature_version=int(attributes.get("SignatureVersion", "1")),
         delivery_policy=delivery_policy.parse_topic_policy(policy) if policy else None,
+        seal=for_topic(attributes.get("KmsMasterKeyId")),
     )
 
 

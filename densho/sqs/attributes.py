@@ -180,6 +180,8 @@ def validate(given: Mapping[str, str], fifo: bool, creating: bool) -> dict[str, 
         if check is not None and value != "":  # an empty document removes the policy
             check(value)
         out[name] = _normalise(name, spec, value)
+    if out.get("SqsManagedSseEnabled") == "true" and out.get("KmsMasterKeyId"):
+        raise errors.SseTypeConflict()
     return out
 
 

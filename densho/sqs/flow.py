@@ -123,6 +123,7 @@ class MessageFlow:
             sender_id=sender_id,
             group_id=out.group_id,
             dedup_id=dedup_id,
+            seal=config.seal,
         )
 
     async def send(self, queue: Queue, prepared: list[NewMessage]) -> list[Sent]:

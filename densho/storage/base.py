@@ -15,14 +15,15 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from densho.core.sqs_model import NewMessage, Queue, QueueCounts, ReceivedMessage
 from densho.core.store import Claim, FifoSend, Handle, QueueGone, VisibilityRow, VisibilityRule
 from densho.storage import claims
-from densho.storage.rows import dumps, queue_from_row, received_from_row
+from densho.storage.rows import dumps, message_row, queue_from_row, received_from_row
+from densho.storage.sealed import Sealed, seal_message
 from densho.storage.sns_base import SigningStore
-from densho.storage.tx import Backend, Dangling, Stored, Tx
+from densho.storage.tx import Dangling, Stored, Tx
 
 Wake = Callable[[int | None, int], None]
 Forget = Callable[[str | None, str], None]
@@ -44,7 +45,7 @@ class Cluster(SigningStore, Protocol):
         ...
 
 
-class Store(Backend):
+class Store(Sealed):
     cluster: Cluster | None  # None: this process is the only one writing the store
 
     @abstractmethod
@@ -159,6 +160,13 @@ class Store(Backend):
         A ``shared`` store raises QueueGone (and inserts nothing) if the queue no longer exists.
         """
 
+    async def _message_rows(
+        self, queue_id: int, messages: list[NewMessage]
+    ) -> list[dict[str, Any]]:
+        """The rows of a send's messages (all of one queue), sealed as the queue says."""
+        dk = await self._data_key(messages[0].seal) if messages else None
+        return [seal_message(message_row(queue_id, m), dk) for m in messages]
+
     async def receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
         """Claim visible rows (``claims``); when none, also return the earliest future
         visible_at (or None).
@@ -191,6 +199,8 @@ class Store(Backend):
             rows.sort(key=lambda r: r[0])
         if moved and claim.dead_letter_queue_id is not None:
             self._groups.forget(claim.dead_letter_queue_id)  # it may hold groups now
+        if rows:
+            rows = await self._open_messages(rows)
         return [received_from_row(r) for r in rows], next_visible, moved
 
     async def delete_messages(self, handles: list[Handle]) -> list[bool]:

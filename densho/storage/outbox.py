@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from densho.core.sns_model import Claimed, Delivery, OutboxEntry, Recorded, RecordedRow, Token
 from densho.core.store import QueueGone
+from densho.sealing.seal import DataKey
 from densho.storage.rows import (
     message_row,
     outbox_entry,
@@ -23,15 +24,31 @@ from densho.storage.rows import (
     recorded_row,
     token_row,
 )
-from densho.storage.tx import Backend, Dangling, Tx
+from densho.storage.sealed import (
+    PAYLOAD,
+    SUBJECT,
+    Keys,
+    Sealed,
+    seal_message,
+    seal_payload,
+)
+from densho.storage.tx import Dangling, Tx
+
+# Columns of the rows read back that may be sealed: (index, associated data).
+CLAIMED_SEALED = ((8, PAYLOAD),)  # sns_outbox_claim: id, attempts, then an outbox_entry row
+RECORDED_SEALED = ((8, PAYLOAD), (10, SUBJECT))  # sns_recorded_list
 
 
 async def insert_outbox(
-    tx: Tx, entries: list[OutboxEntry], subscription_arn: str | None = None
+    tx: Tx,
+    entries: list[OutboxEntry],
+    subscription_arn: str | None = None,
+    dk: DataKey | None = None,
 ) -> None:
-    """Write ``entries``, each due at its creation; ``subscription_arn`` overrides theirs."""
+    """Write ``entries``, each due at its creation (sealed with ``dk`` if given);
+    ``subscription_arn`` overrides theirs."""
     if entries:
-        rows = [outbox_row(e, subscription_arn) for e in entries]
+        rows = [seal_payload(outbox_row(e, subscription_arn), dk) for e in entries]
         await tx.executemany("sns_outbox_insert", rows)
 
 
@@ -40,10 +57,12 @@ async def insert_recorded(
     recorded: list[Recorded],
     now_ms: int | None = None,
     subscription_arn: str | None = None,
+    dk: DataKey | None = None,
 ) -> None:
-    """Append to the recorded log; ``now_ms`` None records each at its creation time."""
+    """Append to the recorded log (sealed with ``dk`` if given); ``now_ms`` None records
+    each at its creation time."""
     if recorded:
-        rows = [recorded_row(r, subscription_arn, now_ms) for r in recorded]
+        rows = [seal_payload(recorded_row(r, subscription_arn, now_ms), dk) for r in recorded]
         await tx.executemany("sns_recorded_insert", rows)
 
 
@@ -51,11 +70,15 @@ async def insert_token(tx: Tx, token: Token, subscription_arn: str | None = None
     await tx.execute("sns_token_insert", token_row(token, subscription_arn))
 
 
-class Outbox(Backend):
-    async def _deliver(self, tx: Tx, delivery: Delivery) -> None:
-        """Store one SNS delivery to an SQS queue; QueueGone (the operation fails) when that
-        queue was deleted on another node since the engine looked it up."""
-        row = message_row(delivery.queue_id, delivery.message)
+class Outbox(Sealed):
+    async def _deliver(self, tx: Tx, delivery: Delivery, keys: Keys) -> None:
+        """Store one SNS delivery to an SQS queue (sealed with its key among ``keys``);
+        QueueGone (the operation fails) when that queue was deleted on another node since the
+        engine looked it up."""
+        message = delivery.message
+        seal = message.seal
+        dk = None if seal is None else keys.get(seal)
+        row = seal_message(message_row(delivery.queue_id, message), dk)
         try:
             await self._insert_messages(tx, delivery.queue_id, [row], delivery.fifo)
         except Dangling:
@@ -69,9 +92,11 @@ class Outbox(Backend):
         count the attempt, and make each due again at ``lease_until_ms`` (so a row whose
         claimer dies is retried). Safe with several claimers on one database."""
         args = {"now": now_ms, "lease": lease, "lease_until": lease_until_ms, "limit": limit}
-        claimed = await self._records(
-            "sns_outbox_claim", args, lambda r: Claimed(r[0], lease, r[1], outbox_entry(r[2:]))
-        )
+        rows = await self._one(lambda tx: tx.fetchall("sns_outbox_claim", args))
+        claimed = [
+            Claimed(r[0], lease, r[1], outbox_entry(opened[2:], self._seal_of(r[8])))
+            for r, opened in zip(rows, await self._open_rows(rows, CLAIMED_SEALED), strict=True)
+        ]
         return sorted(claimed, key=lambda c: c.row_id)
 
     async def outbox_done(self, row_id: int, lease: str) -> bool:
@@ -89,11 +114,12 @@ class Outbox(Backend):
 
     async def outbox_dead_letter(self, row_id: int, lease: str, delivery: Delivery) -> bool:
         """Delete the row held by ``lease`` and send ``delivery`` to its SQS queue, together."""
+        keys = await self._data_keys([delivery.message.seal])
 
         async def op(tx: Tx) -> bool:
             if not await _done(tx, row_id, lease):
                 return False  # the lease was lost: whoever holds the row now decides
-            await self._deliver(tx, delivery)
+            await self._deliver(tx, delivery, keys)
             return True
 
         try:
@@ -105,11 +131,12 @@ class Outbox(Backend):
 
     async def outbox_record(self, row_id: int, lease: str, recorded: Recorded, now_ms: int) -> bool:
         """Delete the row held by ``lease`` and append ``recorded`` to the log, together."""
+        dk = await self._data_key(recorded.seal)
 
         async def op(tx: Tx) -> bool:
             if not await _done(tx, row_id, lease):
                 return False
-            await insert_recorded(tx, [recorded], now_ms)
+            await insert_recorded(tx, [recorded], now_ms, dk=dk)
             return True
 
         return await self._tx(op)
@@ -138,7 +165,8 @@ class Outbox(Backend):
     ) -> list[RecordedRow]:
         """The newest ``limit`` recorded deliveries matching the filters, oldest first."""
         args = {"protocol": protocol, "endpoint": endpoint, "topic_arn": topic_arn, "limit": limit}
-        return (await self._records("sns_recorded_list", args, recorded_from_row))[::-1]
+        rows = await self._one(lambda tx: tx.fetchall("sns_recorded_list", args))
+        return [recorded_from_row(r) for r in await self._open_rows(rows, RECORDED_SEALED)][::-1]
 
     async def clear_recorded(self) -> int:
         """Forget every recorded delivery; how many there were."""

@@ -42,7 +42,6 @@ from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
 from densho.storage.postgres_notify import Notifications
 from densho.storage.postgres_sql import Db, PgTx
-from densho.storage.rows import message_row
 from densho.storage.sns_manage_base import SnsManageStore
 from densho.storage.tx import Dangling, Op, Stored, T, Tx
 
@@ -156,7 +155,7 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
     async def send(
         self, queue_id: int, messages: list[NewMessage], fifo: FifoSend | None = None
     ) -> Stored:
-        rows = [message_row(queue_id, m) for m in messages]
+        rows = await self._message_rows(queue_id, messages)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Stored] = loop.create_future()
         if fifo is None:

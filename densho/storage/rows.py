@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from densho.core.seal import Seal
 from densho.core.sns_model import (
     OutboxEntry,
     PlatformApp,
@@ -199,7 +200,7 @@ def outbox_payload(entry: OutboxEntry) -> str:
     return orjson.dumps(document).decode()
 
 
-def outbox_entry(row: Row) -> OutboxEntry:
+def outbox_entry(row: Row, seal: Seal | None = None) -> OutboxEntry:
     # row: subscription_arn, topic_arn, protocol, endpoint, kind, message_id, payload, created_ms
     document = orjson.loads(row[6])
     return OutboxEntry(
@@ -214,6 +215,7 @@ def outbox_entry(row: Row) -> OutboxEntry:
         headers=[(k, v) for k, v in document.get("headers", [])],
         subject=document.get("subject"),
         attributes=attrs_from_list(document.get("attributes", [])),
+        seal=seal,
     )
 
 

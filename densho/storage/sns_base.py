@@ -33,6 +33,7 @@ from densho.core.sns_model import (
 from densho.core.store import QueueGone
 from densho.storage.outbox import Outbox, insert_outbox, insert_recorded, insert_token
 from densho.storage.rows import dumps, sub_args, sub_from_row, topic_args, topic_from_row
+from densho.storage.sealed import Keys
 from densho.storage.tx import Tx
 
 
@@ -187,8 +188,15 @@ class SnsStore(Outbox):
         FIFO deliveries follow the destination queue's own deduplication (``Delivery.fifo``).
         """
         while True:
+            # Data keys first, each in its own commit: inside the publish nothing else may wait.
+            keys = await self._data_keys(
+                [item.seal for item in items]
+                + [d.message.seal for item in items for d in item.deliveries]
+            )
             try:
-                return await self._tx(partial(self._publish, topic_arn=topic_arn, items=items))
+                return await self._tx(
+                    partial(self._publish, topic_arn=topic_arn, items=items, keys=keys)
+                )
             except QueueGone as gone:
                 # A queue subscribed to the topic was deleted on another node after the engine
                 # looked it up; the transaction rolled back. AWS drops a delivery to a queue
@@ -203,7 +211,9 @@ class SnsStore(Outbox):
                     raise
                 items = kept
 
-    async def _publish(self, tx: Tx, topic_arn: str, items: list[PublishItem]) -> list[Published]:
+    async def _publish(
+        self, tx: Tx, topic_arn: str, items: list[PublishItem], keys: Keys
+    ) -> list[Published]:
         fifo_queues = sorted(
             {d.queue_id for i in items for d in i.deliveries if d.fifo is not None}
         )
@@ -233,9 +243,10 @@ class SnsStore(Outbox):
                     out.append(Published(found[0], found[1], False))
                     continue
             for delivery in item.deliveries:
-                await self._deliver(tx, delivery)
-            await insert_outbox(tx, item.outbox)
-            await insert_recorded(tx, item.recorded)
+                await self._deliver(tx, delivery, keys)
+            dk = None if item.seal is None else keys.get(item.seal)
+            await insert_outbox(tx, item.outbox, dk=dk)
+            await insert_recorded(tx, item.recorded, dk=dk)
             if item.sequence is not None:
                 top_seq = max(top_seq, item.sequence)
             out.append(Published(item.message_id, item.sequence, True))

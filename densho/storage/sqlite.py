@@ -36,13 +36,13 @@ from typing import Any
 
 import orjson
 
+from densho.core import private_files
 from densho.core.sqs_model import NewMessage
 from densho.core.store import FifoSend, QueueGone
 from densho.storage import sql
 from densho.storage.base import Store
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
-from densho.storage.rows import message_row
 from densho.storage.sns_manage_base import SnsManageStore
 from densho.storage.tx import NO_ARGS, Args, Op, Row, Stored, T, Tx, drive
 
@@ -60,7 +60,9 @@ _Q = sql.queries(postgres=False)
 #    open: the step from 2).
 # 4: SNS management — tables sns_platform_apps, sns_platform_endpoints, sns_sms_attributes,
 #    sns_opted_out, sns_sandbox_numbers (schema_sns_manage.sql, created on open: the step from 3).
-SCHEMA_VERSION = 4
+# 5: encryption at rest — tables data_keys, sealing_master (schema_sealing.sql, created on open:
+#    the step from 4). Sealed values are marked, so rows written before stay readable as they are.
+SCHEMA_VERSION = 5
 
 
 class SqliteTx:
@@ -129,7 +131,12 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
     # --- lifecycle ---
 
     async def open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._path.parent.exists():
+            private_files.private_dir(self._path.parent)
+        # The database and (SQLite copies the database file's mode) its WAL: owner only.
+        private_files.create_private(self._path)
+        for companion in ("-wal", "-shm", "-journal"):
+            private_files.tighten(Path(f"{self._path}{companion}"))
         self._loop = asyncio.get_running_loop()
         try:
             self._conn = self._connect()
@@ -312,7 +319,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
     async def send(
         self, queue_id: int, messages: list[NewMessage], fifo: FifoSend | None = None
     ) -> Stored:
-        rows = [message_row(queue_id, m) for m in messages]
+        rows = await self._message_rows(queue_id, messages)
 
         def op(tx: Tx) -> Coroutine[Any, Any, Stored]:
             return self._insert_messages(tx, queue_id, rows, fifo)

@@ -35,8 +35,17 @@ def _model_root() -> str:
     return str(root)
 
 
-def make_sqs_query_client(endpoint_url: str, region: str = "us-east-1") -> Any:
-    """A botocore ``sqs`` client using the Query protocol (credentials ``test``/``test``)."""
+def make_sqs_query_client(
+    endpoint_url: str,
+    region: str = "us-east-1",
+    *,
+    access_key: str = "test",
+    secret_key: str = "test",
+    session_token: str | None = None,
+    verify: str | None = None,
+) -> Any:
+    """A botocore ``sqs`` client using the Query protocol (credentials ``test``/``test`` unless
+    given); ``verify``: the CA bundle an https endpoint's certificate is checked against."""
     session = botocore.session.Session()
     # Our directory first: its sqs/2012-11-05/service-2.json shadows the JSON model for this
     # session only; endpoint rules and everything else still come from botocore's own data.
@@ -45,7 +54,9 @@ def make_sqs_query_client(endpoint_url: str, region: str = "us-east-1") -> Any:
         "sqs",
         region_name=region,
         endpoint_url=endpoint_url,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
+        verify=verify,
         config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=45),
     )

@@ -26,7 +26,7 @@ from typing import IO
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 15.0
-_URL_RE = re.compile(r"http://\S+")
+_URL_RE = re.compile(r"https?://\S+")
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

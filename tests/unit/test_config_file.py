@@ -13,6 +13,7 @@ import pytest
 from densho.cli import parse
 from densho.config import OPTIONS, Credential
 from densho.config_file import ConfigError, load
+from tests.support.tls import self_signed
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
     values = {
         "host": '"0.0.0.0"',
         "port": "9400",
@@ -41,6 +43,9 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "store": '"sqlite:///x.db"',
         "pg_pool_size": "3",
         "auth": '"open"',
+        "master_key_file": f'"{tmp_path / "master.key"}"',
+        "tls_cert": f'"{cert}"',
+        "tls_key": f'"{key}"',
     }
     assert set(values) == {option.name for option in OPTIONS}
     tables: dict[str, list[str]] = {}
@@ -60,6 +65,8 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "sqlite:///x.db",
     )
     assert (settings.pg_pool_size, settings.auth) == (3, "open")
+    assert settings.master_key_file == tmp_path / "master.key"
+    assert (settings.tls_cert, settings.tls_key) == (cert, key)
 
 
 def test_precedence_flag_then_env_then_file_then_default(

@@ -18,6 +18,7 @@ from densho.core.queue_config import (
     read,
     read_dead_letter,
 )
+from densho.core.seal import Seal
 from densho.sqs import attributes
 
 DLQ = "arn:aws:sqs:us-east-1:000000000000:dlq"
@@ -63,6 +64,7 @@ def test_numbers_in_milliseconds_and_enums() -> None:
         kms_master_key_id="alias/k",
         kms_data_key_reuse_ms=300_000,
         sqs_managed_sse=False,
+        seal=Seal("alias/k", 300_000),
     )
 
 

@@ -153,7 +153,9 @@ class Publisher:
             relay_email=self._node.relay_email,
         )
         out = fanout.fan_out(publication, reached)
-        item = PublishItem(message_id, sequence, dedup, outbox=out.outbox, recorded=out.recorded)
+        item = PublishItem(
+            message_id, sequence, dedup, outbox=out.outbox, recorded=out.recorded, seal=config.seal
+        )
         for send in out.sqs:
             queue = await self._queue(send.subscription.sub.endpoint)
             if queue is None or not self._admits(queue, send.subscription.sub):

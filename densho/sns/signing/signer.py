@@ -39,6 +39,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from densho.core import private_files
+
 NOTIFICATION_KEYS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 CONFIRMATION_KEYS = (
     "Message",
@@ -165,14 +167,14 @@ class Signer:
         both end up with the key that was linked first. ``now_ms`` defaults to the wall clock.
         """
         now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-        directory.mkdir(parents=True, exist_ok=True)
+        private_files.private_dir(directory)
         key_path = directory / KEY_FILE
         cert_path = directory / CERT_FILE
         if not key_path.exists():
             _create(key_path, new_key_pem(), 0o600)  # False: another process won; read its key
         # A key someone made readable to others is tightened back: it signs as "SNS".
-        if os.name == "posix" and key_path.stat().st_mode & 0o077:
-            key_path.chmod(0o600)
+        private_files.tighten(key_path)
+        private_files.tighten(cert_path)
         try:
             cert_pem: bytes | None = cert_path.read_bytes()
         except FileNotFoundError:
@@ -181,7 +183,7 @@ class Signer:
             key_path.read_bytes(), cert_pem, now_ms=now, common_name=common_name, where=key_path
         )
         if renewed is not None:
-            _replace(cert_path, renewed, 0o644)
+            _replace(cert_path, renewed, 0o600)  # served over HTTP by densho, not read by others
         return signer
 
     @classmethod

@@ -12,7 +12,14 @@ import re
 from importlib import resources
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
-SHARED = ("queries.sql", "moves.sql", "sns.sql", "sns_outbox.sql", "sns_manage.sql")
+SHARED = (
+    "queries.sql",
+    "moves.sql",
+    "sns.sql",
+    "sns_outbox.sql",
+    "sns_manage.sql",
+    "sealing.sql",
+)
 
 
 def _parse(text: str) -> dict[str, str]:

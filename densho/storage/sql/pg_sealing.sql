@@ -1,0 +1,1 @@
+-- PostgreSQL overrides of sealing.sql (by name): none; the statements are the same.
