@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tests.conftest import REGION
 from tests.support.query_client import make_sqs_query_client
@@ -142,3 +143,52 @@ def test_unreadable_files_are_one_clear_line(tls_files: tuple[Path, Path], tmp_p
     )
     assert done.returncode == 2
     assert "--tls-cert needs --tls-key too" in done.stderr
+
+
+# A user allowed everything in SQS only over TLS: the same credentials file served once over
+# HTTPS and once over plain HTTP shows that aws:SecureTransport follows the connection.
+_SECURE_ONLY = """
+[[credentials]]
+access_key_id = "AKIASECUREONLY000001"
+secret_access_key = "secure-only-secret"
+account_id = "123456789012"
+principal = "arn:aws:iam::123456789012:user/tls-only"
+policy = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*",
+  "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}'''
+"""
+
+
+@pytest.mark.parametrize("secure", [True, False], ids=["https", "http"])
+def test_secure_transport_condition_follows_the_connection(
+    tls_files: tuple[Path, Path], tmp_path: Path, secure: bool
+) -> None:
+    cert, key = tls_files
+    config = tmp_path / "densho.toml"
+    config.write_text(_SECURE_ONLY, "utf-8")
+    tls = ("--tls-cert", str(cert), "--tls-key", str(key)) if secure else ()
+    with DenshoServer(
+        tmp_path / "data", log_dir=tmp_path, extra_args=("--config", str(config), *tls)
+    ) as server:
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=server.endpoint,
+            region_name=REGION,
+            aws_access_key_id="AKIASECUREONLY000001",
+            aws_secret_access_key="secure-only-secret",
+            verify=str(cert),
+            config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
+        )
+        if secure:
+            url = sqs.create_queue(QueueName="tls-only")["QueueUrl"]
+            assert url == f"{server.endpoint}/123456789012/tls-only"
+            sqs.send_message(QueueUrl=url, MessageBody="sealed in transit")
+            got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+            assert [m["Body"] for m in got] == ["sealed in transit"]
+        else:
+            with pytest.raises(ClientError) as denied:
+                sqs.create_queue(QueueName="tls-only")
+            error = denied.value.response
+            assert error["Error"]["Code"] == "AccessDenied"
+            assert error["ResponseMetadata"]["HTTPStatusCode"] == 403
+            assert "arn:aws:iam::123456789012:user/tls-only" in error["Error"]["Message"]
+        sqs.close()
