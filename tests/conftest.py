@@ -99,7 +99,7 @@ ServerFactory = Callable[..., DenshoServer]
 
 
 @contextlib.contextmanager
-def _servers(store_kind: str, base: Path) -> Iterator[ServerFactory]:
+def servers_on(store_kind: str, base: Path) -> Iterator[ServerFactory]:
     """Makes servers (not started) on the store under test, each with its own data directory
     and, on PostgreSQL, its own database; closes them and drops their databases at the end."""
     made: list[tuple[DenshoServer, str | None]] = []
@@ -122,7 +122,7 @@ def _servers(store_kind: str, base: Path) -> Iterator[ServerFactory]:
 @pytest.fixture
 def new_server(store_kind: str, tmp_path: Path) -> Iterator[ServerFactory]:
     """``new_server()``: a server of this test's own (for crashes and restarts), not started."""
-    with _servers(store_kind, tmp_path) as make:
+    with servers_on(store_kind, tmp_path) as make:
         yield make
 
 
@@ -132,7 +132,7 @@ def densho_server(
 ) -> Iterator[DenshoServer]:
     """The server shared by every ordinary e2e test of the session (one per store)."""
     base: Path = tmp_path_factory.mktemp(f"densho-session-{store_kind}")
-    with _servers(store_kind, base) as make:
+    with servers_on(store_kind, base) as make:
         server = make()
         server.start()
         yield server

@@ -27,9 +27,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from tests.conftest import REGION, unique_name
+from tests.conftest import REGION, servers_on, unique_name
 from tests.e2e.helpers import expect_error
-from tests.support import pg
 from tests.support.query_client import make_sqs_query_client
 from tests.support.server import DenshoServer
 
@@ -63,17 +62,8 @@ def auth_server(
     base: Path = tmp_path_factory.mktemp(f"densho-auth-{store_kind}")
     config = base / "densho.toml"
     config.write_text(CONFIG, encoding="utf-8")
-    url = pg.create_database() if store_kind == "postgresql" else None
-    server = DenshoServer(
-        base / "data", log_dir=base, store=url, extra_args=("--config", str(config))
-    )
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
-        if url is not None:
-            pg.drop_database(url)
+    with servers_on(store_kind, base) as make:
+        yield make(extra_args=("--config", str(config))).start()
 
 
 @pytest.fixture(scope="module")

@@ -17,18 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.session
 import pytest
 from botocore.config import Config
-from botocore.loaders import Loader
 
-from tests.conftest import unique_name
+from tests.conftest import REGION, servers_on, unique_name
 from tests.e2e.helpers import expect_error
-from tests.support import pg
-from tests.support.query_client import _model_root
+from tests.support.query_client import make_sqs_query_client
 from tests.support.server import DenshoServer
 
-REGION = "us-east-1"
 A, B = "111111111111", "222222222222"
 INBOX = "inbox"  # the one queue the restricted user may receive from
 ALICE = f"arn:aws:iam::{A}:user/alice"
@@ -76,15 +72,8 @@ def server(store_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     base = tmp_path_factory.mktemp(f"policies-{store_kind}")
     config = base / "densho.toml"
     config.write_text(CONFIG, "utf-8")
-    url = pg.create_database() if store_kind == "postgresql" else None
-    densho = DenshoServer(base / "data", extra_args=("--config", str(config)), store=url)
-    try:
-        densho.start()
-        yield densho
-    finally:
-        densho.close()
-        if url is not None:
-            pg.drop_database(url)
+    with servers_on(store_kind, base) as make:
+        yield make(extra_args=("--config", str(config))).start()
 
 
 def _config() -> Config:
@@ -102,16 +91,7 @@ def sqs_as(who: str, protocol: str, endpoint: str) -> Client:
             aws_secret_access_key=secret,
             config=_config(),
         )
-    session = botocore.session.Session()
-    session.register_component("data_loader", Loader(extra_search_paths=[_model_root()]))
-    return session.create_client(
-        "sqs",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=_config(),
-    )
+    return make_sqs_query_client(endpoint, REGION, access_key=key, secret_key=secret)
 
 
 def sns_as(who: str, endpoint: str) -> Client:
