@@ -25,6 +25,7 @@ import pytest
 
 from tests.conftest import ServerFactory, json_client, sns_client
 from tests.e2e.helpers import expect_error
+from tests.support import pg
 from tests.support.server import DenshoServer, ServerError
 from tests.support.sns_endpoints import HttpSubscriber
 
@@ -158,11 +159,17 @@ def test_restart_with_the_same_key_reads_old_messages_and_another_key_is_refused
         server.start()
 
 
-def test_a_lost_key_file_is_refused_not_replaced(new_server: ServerFactory, tmp_path: Path) -> None:
-    server = new_server().start()
-    if server.store is not None:
-        server.stop()
-        pytest.skip("SQLite's key file; PostgreSQL has none of its own")
+def test_a_lost_key_file_is_refused_not_replaced(tmp_path: Path) -> None:
+    # SQLite's own key file (a PostgreSQL store has none), so on SQLite whatever the run's stores.
+    server = DenshoServer(tmp_path / "data", log_dir=tmp_path)
+    try:
+        _lost_key_file(server)
+    finally:
+        server.close()
+
+
+def _lost_key_file(server: DenshoServer) -> None:
+    server.start()
     sqs = json_client(server.endpoint)
     url = sqs.create_queue(QueueName="sse-lost")["QueueUrl"]
     _send(sqs, url, _marker())
@@ -269,12 +276,18 @@ def test_sns_topic_with_a_key_keeps_its_http_outbox_sealed(
         subscriber.close()
 
 
-def test_postgresql_without_a_key_warns_and_stores_as_sent(
-    new_server: ServerFactory, tmp_path: Path
-) -> None:
-    server = new_server()
-    if server.store is None:
-        pytest.skip("PostgreSQL only: SQLite creates its key")
+@pg.only_with_postgresql
+def test_postgresql_without_a_key_warns_and_stores_as_sent(tmp_path: Path) -> None:
+    # PostgreSQL's case alone (SQLite creates its key), whatever the store of this half.
+    with pg.fresh_database() as url:
+        server = DenshoServer(tmp_path / "data", log_dir=tmp_path, store=url)
+        try:
+            _postgresql_without_a_key(server)
+        finally:
+            server.close()
+
+
+def _postgresql_without_a_key(server: DenshoServer) -> None:
     server.start()
     sqs = json_client(server.endpoint)
     url = sqs.create_queue(QueueName="no-key")["QueueUrl"]
