@@ -1,6 +1,7 @@
-"""HTTPS: ``--tls-cert`` / ``--tls-key`` serve TLS with a certificate generated here; queue URLs
-then say https, over both protocols; plain HTTP to the port fails; the flags go together and a
-file that cannot be read is one clear line (exit 2), no trace."""
+"""HTTPS: ``--tls-cert`` / ``--tls-key`` serve TLS with a certificate generated here, on both
+stores; queue URLs then say https, over both protocols; plain HTTP to the port fails; the flags
+go together and a file that cannot be read is one clear line (exit 2), no trace; and
+aws:SecureTransport follows the connection."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION
+from tests.conftest import REGION, servers_on
 from tests.support.query_client import make_sqs_query_client
 from tests.support.server import DenshoServer
 from tests.support.tls import self_signed
@@ -30,15 +31,12 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def tls_server(
-    tls_files: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+    tls_files: tuple[Path, Path], store_kind: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DenshoServer]:
     cert, key = tls_files
-    base = tmp_path_factory.mktemp("tls-server")
-    server = DenshoServer(
-        base / "data", log_dir=base, extra_args=("--tls-cert", str(cert), "--tls-key", str(key))
-    )
-    with server:
-        yield server
+    base = tmp_path_factory.mktemp(f"tls-server-{store_kind}")
+    with servers_on(store_kind, base) as make:
+        yield make(extra_args=("--tls-cert", str(cert), "--tls-key", str(key))).start()
 
 
 def _json_client(endpoint: str, cert: Path) -> Any:
