@@ -29,6 +29,9 @@ class Credential:
     account_id: str
     principal: str  # an IAM ARN; the loader fills in the account root when none is given
     policy: str | None = None  # the identity policy (IAM JSON), as written
+    # Requests signed with this key must carry this X-Amz-Security-Token (temporary
+    # credentials); None: a request carrying any token is refused.
+    session_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ CREDENTIAL_KEYS = frozenset(
         "account_id",
         "principal",
         "policy",
+        "session_token",
+        "session_token_env",
     }
 )
 
@@ -161,20 +163,32 @@ def _credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
                 json.loads(policy)
             except ValueError as exc:
                 raise ConfigError(f"{where}: policy is not valid JSON: {exc}") from None
-        out.append(Credential(key_id, _secret(entry, where), account, principal, policy))
+        secret = _secret(entry, where, "secret_access_key")
+        token = _optional_secret(entry, where, "session_token")
+        out.append(Credential(key_id, secret, account, principal, policy, token))
     return tuple(out)
 
 
-def _secret(entry: dict[str, Any], where: str) -> str:
-    if ("secret_access_key" in entry) == ("secret_access_key_env" in entry):
-        raise ConfigError(f"{where}: give secret_access_key or secret_access_key_env, one of them")
-    if "secret_access_key" in entry:
-        return _text(entry, "secret_access_key", where)
-    name = _text(entry, "secret_access_key_env", where)
-    secret = os.environ.get(name, "")
-    if not secret:
-        raise ConfigError(f"{where}: secret_access_key_env names {name}, which is not set")
-    return secret
+def _secret(entry: dict[str, Any], where: str, key: str) -> str:
+    value = _optional_secret(entry, where, key)
+    if value is None:
+        raise ConfigError(f"{where}: give {key} or {key}_env, one of them")
+    return value
+
+
+def _optional_secret(entry: dict[str, Any], where: str, key: str) -> str | None:
+    """``key`` written in the file or, with ``key_env``, read from the variable it names."""
+    if key in entry and f"{key}_env" in entry:
+        raise ConfigError(f"{where}: give {key} or {key}_env, one of them")
+    if key in entry:
+        return _text(entry, key, where)
+    if f"{key}_env" not in entry:
+        return None
+    name = _text(entry, f"{key}_env", where)
+    value = os.environ.get(name, "")
+    if not value:
+        raise ConfigError(f"{where}: {key}_env names {name}, which is not set")
+    return value
 
 
 def _text(entry: dict[str, Any], key: str, where: str) -> str:

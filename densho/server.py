@@ -278,7 +278,9 @@ class App:
 def _verifier(settings: Settings) -> Verifier:
     known = {
         c.access_key_id: Secret(
-            c.secret_access_key, Identity(c.account_id, c.principal, c.access_key_id, c.policy)
+            c.secret_access_key,
+            Identity(c.account_id, c.principal, c.access_key_id, c.policy),
+            session_token=c.session_token,
         )
         for c in settings.credentials
     }

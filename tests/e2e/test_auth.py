@@ -34,6 +34,7 @@ from tests.support.server import DenshoServer
 
 ALICE_KEY, ALICE_SECRET, ALICE_ACCOUNT = "AKIAALICE00000001", "alice-secret/+=", "111111111111"
 BOB_KEY, BOB_SECRET, BOB_ACCOUNT = "AKIABOB0000000002", "bob-secret", "222222222222"
+TEMP_KEY, TEMP_SECRET, TEMP_TOKEN = "ASIATEMP0000000003", "temp-secret", "temp-session-token"
 MISMATCH = (
     "The request signature we calculated does not match the signature you provided. Check "
     "your AWS Secret Access Key and signing method. Consult the service documentation for "
@@ -51,6 +52,13 @@ policy = '{{"Statement": {{"Effect": "Allow", "Action": ["sqs:*", "sns:*"], "Res
 [[credentials]]
 access_key_id = "{BOB_KEY}"
 secret_access_key = "{BOB_SECRET}"
+account_id = "{BOB_ACCOUNT}"
+
+# Temporary credentials: requests with this key must carry this session token.
+[[credentials]]
+access_key_id = "{TEMP_KEY}"
+secret_access_key = "{TEMP_SECRET}"
+session_token = "{TEMP_TOKEN}"
 account_id = "{BOB_ACCOUNT}"
 """
 
@@ -169,6 +177,15 @@ def test_wrong_secret(protocol: str, endpoint: str) -> None:
 def test_session_token_refused(protocol: str, endpoint: str) -> None:
     sqs = sqs_client(protocol, endpoint, ALICE_KEY, ALICE_SECRET, token="a-session-token")
     expect_error(sqs.list_queues, code="InvalidClientTokenId", status=403)
+
+
+def test_configured_session_token_is_required_and_checked(protocol: str, endpoint: str) -> None:
+    sqs = sqs_client(protocol, endpoint, TEMP_KEY, TEMP_SECRET, token=TEMP_TOKEN)
+    url = sqs.create_queue(QueueName=unique_name("temp"))["QueueUrl"]
+    assert f"/{BOB_ACCOUNT}/" in url
+    for token in (None, TEMP_TOKEN + "x"):
+        other = sqs_client(protocol, endpoint, TEMP_KEY, TEMP_SECRET, token=token)
+        expect_error(other.list_queues, code="InvalidClientTokenId", status=403)
 
 
 def test_unsigned_query_post(endpoint: str) -> None:

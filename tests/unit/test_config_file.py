@@ -85,6 +85,7 @@ def test_precedence_flag_then_env_then_file_then_default(
 
 def test_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOB_SECRET", "bob-secret")
+    monkeypatch.setenv("BOB_TOKEN", "bob-token")
     path = _write(
         tmp_path,
         """
@@ -99,6 +100,7 @@ secret_access_key_env = "BOB_SECRET"
 account_id = "222222222222"
 principal = "arn:aws:iam::222222222222:user/team/bob"
 policy = '''{"Version": "2012-10-17", "Statement": []}'''
+session_token_env = "BOB_TOKEN"
 """,
     )
     _, settings = parse(["serve", "--config", str(path)])
@@ -112,6 +114,8 @@ policy = '''{"Version": "2012-10-17", "Statement": []}'''
         "arn:aws:iam::222222222222:user/team/bob",
     )
     assert bob.policy is not None and "Statement" in bob.policy
+    assert (alice.session_token, bob.session_token) == (None, "bob-token")
+    assert "bob-token" not in repr(settings)
     assert "alice-secret" not in repr(settings)  # secrets stay out of logs and tracebacks
     _, settings = parse(["serve", "--config", str(path), "--auth", "open"])
     assert not settings.auth_enabled
@@ -137,6 +141,11 @@ def test_no_credentials_means_open(tmp_path: Path) -> None:
         (
             "[[credentials]]\naccess_key_id = 'A'\naccount_id = '111111111111'\n",
             "credentials[0]: give secret_access_key or secret_access_key_env",
+        ),
+        (
+            "[[credentials]]\naccess_key_id = 'A'\nsecret_access_key = 's'\n"
+            "account_id = '111111111111'\nsession_token = 't'\nsession_token_env = 'T'\n",
+            "credentials[0]: give session_token or session_token_env, one of them",
         ),
         (
             "[[credentials]]\naccess_key_id = 'A'\nsecret_access_key = 's'\naccount_id = '1'\n",
