@@ -7,6 +7,8 @@ Must not know: how a signature is checked, where credentials come from, or polic
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 
 
@@ -28,3 +30,13 @@ class Identity:
         """aws:username: the user name of an IAM user ARN (``...:user/path/name``), else None."""
         _, _, resource = self.arn.partition(":user/")
         return resource.rsplit("/", 1)[-1] if resource else None
+
+    @property
+    def unique_id(self) -> str:
+        """What SQS shows as a message's SenderId: the account id for a root; for a user, an
+        IAM-style unique id (``AIDA`` + 17 characters), stable because derived from its ARN
+        (densho has no IAM to issue one)."""
+        if self.is_root:
+            return self.account_id
+        digest = hashlib.sha256(self.arn.encode()).digest()
+        return "AIDA" + base64.b32encode(digest).decode()[:17]

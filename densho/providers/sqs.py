@@ -84,6 +84,9 @@ def _outgoing(p: api.SendMessageRequest | api.SendMessageBatchRequestEntry) -> O
 
 
 def _sender(ctx: SqsContext) -> str:
+    # Signed: who AWS would name. Open mode: the access key the client used, as before.
+    if ctx.call.identity is not None:
+        return ctx.call.identity.unique_id
     return ctx.call.access_key or ctx.account
 
 

@@ -188,6 +188,24 @@ def test_configured_session_token_is_required_and_checked(protocol: str, endpoin
         expect_error(other.list_queues, code="InvalidClientTokenId", status=403)
 
 
+def test_sender_id_names_the_signer(protocol: str, endpoint: str) -> None:
+    # A root's messages carry its account id, a user's an IAM-style unique id (AIDA…), as on AWS.
+    for key, secret, expected in (
+        (BOB_KEY, BOB_SECRET, BOB_ACCOUNT),
+        (ALICE_KEY, ALICE_SECRET, None),
+    ):
+        sqs = sqs_client(protocol, endpoint, key, secret)
+        url = sqs.create_queue(QueueName=unique_name("sender"))["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="who")
+        got = sqs.receive_message(QueueUrl=url, AttributeNames=["SenderId"], WaitTimeSeconds=2)
+        sender = got["Messages"][0]["Attributes"]["SenderId"]
+        if expected is not None:
+            assert sender == expected
+        else:
+            assert sender.startswith("AIDA") and len(sender) == 21 and sender.isalnum()
+            assert key not in sender
+
+
 def test_unsigned_query_post(endpoint: str) -> None:
     status, _, body = http(endpoint + "/", b"Action=ListQueues", FORM, "POST")
     assert status == 403
