@@ -48,6 +48,10 @@ from densho.storage.sealed import start_sealing
 log = logging.getLogger("densho")
 
 MAX_BODY = 8 * 1024 * 1024
+# Probes for load balancers and Kubernetes (public: a probe cannot sign).
+HEALTH = "/_densho/health"
+READY = "/_densho/ready"
+READY_TIMEOUT_S = 2.0
 # Retention, deduplication windows, tokens. Every node sharing a store runs this: each step
 # deletes what has expired, which is the same whichever node does it first (the DLQ moves of
 # redrive are no maintenance: they happen inside the receive's own transaction).
@@ -93,6 +97,7 @@ class App:
         self.verifier = _verifier(settings) if settings.auth_enabled else None
         self.wire = Wire(default_region=settings.region, verifier=self.verifier)
         self._maintenance: asyncio.Task[None] | None = None
+        self._phase = "starting"  # then "serving", then "shutting down" (the ready probe)
 
     def _signer(self) -> Signer:
         """The SNS signing key: the one the nodes sharing the database keep there, or this
@@ -128,13 +133,16 @@ class App:
         await self.moves.adopt()  # message move tasks a restart interrupted carry on
         self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
         self._maintenance = asyncio.create_task(self._maintain())
+        self._phase = "serving"
         print(f"densho ready: {self.endpoint} (store: {self.store.url})", flush=True)
 
     def begin_shutdown(self) -> None:
         """Answer waiting long polls now (empty), so shutdown does not wait up to 20 s."""
+        self._phase = "shutting down"
         self.engine.close()
 
     async def shutdown(self) -> None:
+        self._phase = "shutting down"
         self.engine.close()
         await self.moves.close()  # before the store closes: runners write through it
         await self.delivery.close()  # likewise
@@ -247,6 +255,10 @@ class App:
             secure=scope.get("scheme") == "https",
             raw_path=raw_path.decode("latin-1") if raw_path else "",
         )
+        if request.path in (HEALTH, READY):  # probes: public, even with authentication on
+            status, body = await self._probe(request.path)
+            await _respond(send, status, b"application/json", body)
+            return
         if request.path.startswith(delivery_admin.PREFIX):
             refused = self._admin_refusal(request)
             if refused is not None:
@@ -261,6 +273,23 @@ class App:
         await _respond(
             send, response.status, response.content_type, response.body, response.headers
         )
+
+    async def _probe(self, path: str) -> tuple[int, bytes]:
+        """Health: the process answers. Ready: it can serve — started (the store open, so its
+        schema current), not shutting down, and the database answering within a deadline."""
+        if path == HEALTH:
+            return 200, orjson.dumps({"status": "ok"})
+        reason = None
+        if self._phase != "serving":
+            reason = self._phase  # "starting" or "shutting down"
+        else:
+            try:
+                await asyncio.wait_for(self.store.ping(), READY_TIMEOUT_S)
+            except (StoreUnavailable, TimeoutError, OSError) as exc:
+                reason = f"store unreachable: {type(exc).__name__}"
+        if reason is None:
+            return 200, orjson.dumps({"status": "ready"})
+        return 503, orjson.dumps({"status": "not ready", "reason": reason})
 
     def _admin_refusal(self, request: HttpRequest) -> bytes | None:
         """With authentication on, densho's own endpoints answer only signed requests (any

@@ -54,6 +54,11 @@ class Store(Sealed):
     @abstractmethod
     async def close(self) -> None: ...
 
+    async def ping(self) -> None:
+        """One round trip to the database (readiness probes); raises ``StoreUnavailable``
+        when it cannot be reached."""
+        await self._record("ping", {}, lambda row: row)
+
     # --- queues ---
 
     async def create_queue(

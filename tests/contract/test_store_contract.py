@@ -30,6 +30,13 @@ pytestmark = pytest.mark.timeout(60)
 # --- queues ---
 
 
+def test_ping_reaches_an_open_store(backend: Backend) -> None:
+    async def scenario(store: AnyStore) -> None:
+        await store.ping()  # returns (no row is asked for): the database answered
+
+    run(backend, scenario)
+
+
 def test_queues_create_get_list_update_delete(backend: Backend) -> None:
     async def scenario(store: AnyStore) -> None:
         q, created = await store.create_queue("a", "alpha", "r", {"X": "1"}, {"t": "v"}, T0)

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import json_client, make_client
 from tests.contract.test_postgres import Proxy
+from tests.e2e.test_health import get
 from tests.support import pg
 from tests.support.server import DenshoServer
 
@@ -83,6 +84,10 @@ def test_unreachable_database_answers_503_and_recovers(database: str, tmp_path: 
                     call()
                 assert err.value.response["Error"]["Code"] == "ServiceUnavailable"
                 assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        status, answer = get(server.endpoint + "/_densho/ready")
+        assert status == 503 and answer["status"] == "not ready"
+        assert answer["reason"].startswith("store unreachable")
+        assert get(server.endpoint + "/_densho/health") == (200, {"status": "ok"})
         proxy.call(proxy.proxy.start())
         deadline = time.monotonic() + 20
         while True:
@@ -95,6 +100,7 @@ def test_unreachable_database_answers_503_and_recovers(database: str, tmp_path: 
                 time.sleep(0.2)
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
         assert sorted(m["Body"] for m in got) == ["after", "before"]
+        assert get(server.endpoint + "/_densho/ready") == (200, {"status": "ready"})
     finally:
         server.close()
         proxy.close()

@@ -2,6 +2,10 @@
 -- where PostgreSQL's SQL differs. Parameters are named (:name); both sqlite3 and the PostgreSQL
 -- layer bind them by name. An array parameter (Tx.array) is a JSON text here, read with json_each.
 
+-- name: ping
+-- Readiness: the database answers (and, the store being open, its schema is current).
+SELECT 1;
+
 -- name: insert_queue
 INSERT INTO queues (account, name, region, attributes, tags, created_ms, modified_ms)
 VALUES (:account, :name, :region, :attributes, :tags, :now, :now)
