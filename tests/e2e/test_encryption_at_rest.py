@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import ServerFactory, json_client, sns_client
+from tests.conftest import ServerFactory, json_client, servers_on, sns_client
 from tests.e2e.helpers import expect_error
 from tests.support import pg
 from tests.support.server import DenshoServer, ServerError
@@ -161,11 +161,8 @@ def test_restart_with_the_same_key_reads_old_messages_and_another_key_is_refused
 
 def test_a_lost_key_file_is_refused_not_replaced(tmp_path: Path) -> None:
     # SQLite's own key file (a PostgreSQL store has none), so on SQLite whatever the run's stores.
-    server = DenshoServer(tmp_path / "data", log_dir=tmp_path)
-    try:
-        _lost_key_file(server)
-    finally:
-        server.close()
+    with servers_on("sqlite", tmp_path) as make:
+        _lost_key_file(make())
 
 
 def _lost_key_file(server: DenshoServer) -> None:
@@ -279,12 +276,8 @@ def test_sns_topic_with_a_key_keeps_its_http_outbox_sealed(
 @pg.only_with_postgresql
 def test_postgresql_without_a_key_warns_and_stores_as_sent(tmp_path: Path) -> None:
     # PostgreSQL's case alone (SQLite creates its key), whatever the store of this half.
-    with pg.fresh_database() as url:
-        server = DenshoServer(tmp_path / "data", log_dir=tmp_path, store=url)
-        try:
-            _postgresql_without_a_key(server)
-        finally:
-            server.close()
+    with servers_on("postgresql", tmp_path) as make:
+        _postgresql_without_a_key(make())
 
 
 def _postgresql_without_a_key(server: DenshoServer) -> None:
