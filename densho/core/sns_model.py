@@ -189,3 +189,13 @@ class SandboxNumber:
     otp: str  # the one-time password sent (recorded) when it was added
     language: str
     created_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDepth:
+    """How many deliveries to one protocol's subscribers of a topic wait in the outbox
+    (``Store.outbox_depths``)."""
+
+    topic_arn: str
+    protocol: str
+    pending: int

@@ -98,3 +98,43 @@ class QueueCounts:
     visible: int
     in_flight: int
     delayed: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOverview:
+    """A queue and its backlog at one moment (``Store.queue_overview``): what an operator's view
+    of every queue shows — the metrics' gauges, the console's queue list."""
+
+    queue: Queue
+    visible: int
+    not_visible: int  # in flight: received, its visibility timeout not yet over
+    delayed: int
+    oldest_sent_ms: int | None  # None: the queue holds no message
+    now_ms: int  # the moment the counts describe
+
+    @property
+    def account(self) -> str:
+        return self.queue.account
+
+    @property
+    def region(self) -> str:
+        return self.queue.region
+
+    @property
+    def name(self) -> str:
+        return self.queue.name
+
+    @property
+    def arn(self) -> str:
+        return self.queue.arn
+
+    @property
+    def fifo(self) -> bool:
+        return self.queue.config.fifo
+
+    @property
+    def oldest_age_s(self) -> float:
+        """CloudWatch's ApproximateAgeOfOldestMessage: 0 for an empty queue."""
+        if self.oldest_sent_ms is None:
+            return 0.0
+        return max(0, self.now_ms - self.oldest_sent_ms) / 1000

@@ -17,16 +17,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
-from densho.core.sqs_model import NewMessage, Queue, QueueCounts, ReceivedMessage
+from densho.core.queue_config import QueueConfig
+from densho.core.sqs_model import NewMessage, Queue, QueueCounts, QueueOverview, ReceivedMessage
 from densho.core.store import Claim, FifoSend, Handle, QueueGone, VisibilityRow, VisibilityRule
 from densho.storage import claims
 from densho.storage.rows import dumps, message_row, queue_from_row, received_from_row
 from densho.storage.sealed import Sealed, seal_message
 from densho.storage.sns_base import SigningStore
-from densho.storage.tx import Dangling, Stored, Tx
+from densho.storage.tx import Dangling, Row, Stored, Tx
 
 Wake = Callable[[int | None, int], None]
 Forget = Callable[[str | None, str], None]
+_DEFAULT_RETENTION_S = QueueConfig().retention_ms // 1000  # queues that set none
 
 
 class Cluster(SigningStore, Protocol):
@@ -271,6 +273,23 @@ class Store(Sealed):
         counts = await self._record("counts", args, lambda row: QueueCounts(*row))
         assert counts is not None
         return counts
+
+    async def queue_overview(self, now_ms: int) -> list[QueueOverview]:
+        """Every queue of every account and region with its backlog at ``now_ms`` (the
+        counts of ``counts`` within each queue's retention period, and its oldest message's
+        send time), ordered by account, region and name. One grouped statement that reads
+        every message row: it runs off the event loop (``_read``); call it from a background
+        task, never per request. Several nodes on one database see the same figures."""
+        args = {"now": now_ms, "retention_s": _DEFAULT_RETENTION_S}
+
+        def make(row: Row) -> QueueOverview:
+            visible, not_visible, delayed, oldest = row[9:13]
+            return QueueOverview(
+                queue_from_row(row[:9]), visible, not_visible, delayed, oldest, now_ms
+            )
+
+        rows = await self._read(lambda tx: tx.fetchall("queue_overview", args))
+        return [make(row) for row in rows]
 
     async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
         """Delete rows sent at or before the cutoff; return how many."""

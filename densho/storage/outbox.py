@@ -13,7 +13,15 @@ nodes attempt a row at once, and a row whose node died is due again when the lea
 
 from __future__ import annotations
 
-from densho.core.sns_model import Claimed, Delivery, OutboxEntry, Recorded, RecordedRow, Token
+from densho.core.sns_model import (
+    Claimed,
+    Delivery,
+    OutboxDepth,
+    OutboxEntry,
+    Recorded,
+    RecordedRow,
+    Token,
+)
 from densho.core.store import QueueGone
 from densho.sealing.seal import DataKey
 from densho.storage.rows import (
@@ -145,6 +153,13 @@ class Outbox(Sealed):
         """The earliest due time of any row (claimed rows: their lease's end), or None."""
         value = await self._one(lambda tx: tx.fetchval("sns_outbox_next_due"))
         return None if value is None else int(value)
+
+    async def outbox_depths(self) -> list[OutboxDepth]:
+        """How many rows the outbox holds per topic and protocol (due, waiting for a retry,
+        or being attempted), ordered by topic. Counts every row: off the event loop (``_read``),
+        from a background task."""
+        rows = await self._read(lambda tx: tx.fetchall("sns_outbox_depths"))
+        return [OutboxDepth(r[0], r[1], r[2]) for r in rows]
 
     async def outbox_recover(self, now_ms: int) -> int:
         """At start-up: make rows claimed by a process that is gone due now. A backend shared

@@ -13,6 +13,10 @@ coroutine over ``SqliteTx``, whose methods never suspend: ``tx.drive`` runs it s
 one step. What only SQLite does: sends, as statements of the one writer (consecutive row ids;
 FIFO sequence and deduplication in SQL).
 
+The operator's views (``queue_overview``, ``outbox_depths``: scans of every row) read on a
+read-only connection of their own in a worker thread (``_read``): WAL lets it read a committed
+snapshot while the loop's connection writes, and its statement never holds up the loop.
+
 Why this shape: handing each job to a writer thread, or each sync to a syncer thread, cost more
 than the SQL and the sync themselves — every hand-off meant taking the GIL from the busy event
 loop. SQL now runs on the loop; the only wait on the disk happens in another process, and its
@@ -25,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import fcntl
 import logging
 import os
 import sqlite3
@@ -112,6 +117,10 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         self._pending: list[Job] = []
         self._flush_scheduled = False
         self._conn: sqlite3.Connection | None = None
+        self._lock_fd = -1  # the database file, flock()ed: one densho process per database
+        # The operator's views' connection (``_read``), opened on first use; one read at a time.
+        self._reader: sqlite3.Connection | None = None
+        self._reading = asyncio.Lock()
         self._sqltx: SqliteTx | None = None
         self._wal_fd = -1
         self._syncer: subprocess.Popen[bytes] | None = None
@@ -138,15 +147,12 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         for companion in ("-wal", "-shm", "-journal"):
             private_files.tighten(Path(f"{self._path}{companion}"))
         self._loop = asyncio.get_running_loop()
+        self._lock_fd = self._lock()
         try:
             self._conn = self._connect()
             self._sqltx = SqliteTx(self._conn)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc):
-                raise RuntimeError(
-                    f"{self._path} is in use by another densho process (one server per data "
-                    "directory)"
-                ) from None
+        except BaseException:
+            os.close(self._lock_fd)
             raise
         self._wal_fd = self._open_wal()
         if self._synchronous == "FULL":
@@ -215,16 +221,56 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             await asyncio.to_thread(syncer.wait, 10)
             syncer.stdout.close()
             self._syncer = None
+        async with self._reading:  # a view being read finishes first
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         self._conn.close()
         os.close(self._wal_fd)
+        os.close(
+            self._lock_fd
+        )  # after SQLite's own descriptors: closing it drops no lock of theirs
         self._conn = self._sqltx = None
+
+    def _lock(self) -> int:
+        """Take the database file's flock (never SQLite's own fcntl locks), so that a second
+        densho on the same data directory fails at start instead of sharing the file."""
+        fd = os.open(self._path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(
+                f"{self._path} is in use by another densho process (one server per data directory)"
+            ) from None
+        return fd
+
+    def _read(self, op: Op[T]) -> asyncio.Future[T]:
+        return asyncio.ensure_future(self._read_in_thread(op))
+
+    async def _read_in_thread(self, op: Op[T]) -> T:
+        async with self._reading:
+            if self._conn is None:
+                raise RuntimeError("store not open")
+            if self._reader is None:
+                self._reader = await asyncio.to_thread(self._connect_reader)
+            reader = self._reader
+            return await asyncio.to_thread(lambda: drive(op(SqliteTx(reader))))
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        # Opened in a worker thread, used by one worker thread at a time (``_reading``).
+        conn = sqlite3.connect(
+            f"file:{self._path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA query_only=1")
+        return conn
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        # One densho process owns the database: no file locks per transaction, the WAL index in
-        # process memory, and a second server on the same data directory fails at start instead
-        # of sharing the file.
-        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        # SQLite's NORMAL locking mode (not EXCLUSIVE, which keeps the WAL index in process
+        # memory and the file locked): the operator's views read on a second connection
+        # (``_read``). It costs a few file-lock calls per transaction — one per group commit,
+        # not per request. One process per database is ``_lock``'s job.
         # New databases only (a database keeps the page size it was created with): a message
         # row is often 1-2 KiB, so with 4 KiB pages a commit rewrote several half-filled pages,
         # each one WAL frame written now and copied again at the checkpoint. 16 KiB pages mean

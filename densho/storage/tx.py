@@ -109,6 +109,13 @@ class Backend(ABC):
         """Store message rows (``rows.message_row``) of one queue inside an operation, as
         ``Store.send`` promises: the one way a message goes in, from SNS fan-out too."""
 
+    def _read(self, op: Op[T]) -> Awaitable[T]:
+        """Run ``op``, which only reads but may read for long (a scan of every message, for
+        the operator's views): never on the event loop's thread. PostgreSQL's driver waits
+        without blocking the loop, so its ``_one`` does; SQLite, whose statements run on the
+        loop, reads on a connection of its own in a worker thread."""
+        return self._one(op)
+
     async def _record(self, name: str, args: Args, make: Callable[[Row], T]) -> T | None:
         """The row one statement answers, made a record; None without a row."""
         row = await self._one(lambda tx: tx.fetchone(name, args))

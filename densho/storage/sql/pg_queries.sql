@@ -152,3 +152,17 @@ RETURNING m.seq, m.nonce, m.fifo_seq IS NOT NULL;
 -- name: visibility_row
 SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id
 FOR UPDATE;
+
+-- name: queue_overview
+-- As queries.sql's; the attributes are JSON text read with PostgreSQL's operators.
+SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
+       q.purged_ms,
+       count(m.seq) FILTER (WHERE m.visible_ms <= :now),
+       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count > 0),
+       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count = 0),
+       min(m.sent_ms)
+FROM queues q
+LEFT JOIN messages m ON m.queue_id = q.id AND m.sent_ms > :now::bigint - 1000 * coalesce(
+    (q.attributes::json ->> 'MessageRetentionPeriod')::bigint, :retention_s::bigint)
+GROUP BY q.id
+ORDER BY q.account, q.region, q.name COLLATE "C";

@@ -156,6 +156,22 @@ SELECT
     count(*) FILTER (WHERE visible_ms > :now AND receive_count = 0)
 FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
 
+-- name: queue_overview
+-- Every queue with its backlog (the counts of ``counts``, within each queue's retention period,
+-- and its oldest message's send time) in one grouped statement: the metrics' gauges and the
+-- console's queue list. A scan of the messages: run off the event loop (``Backend._read``).
+SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
+       q.purged_ms,
+       count(m.seq) FILTER (WHERE m.visible_ms <= :now),
+       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count > 0),
+       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count = 0),
+       min(m.sent_ms)
+FROM queues q
+LEFT JOIN messages m ON m.queue_id = q.id AND m.sent_ms > :now - 1000 * coalesce(
+    CAST(json_extract(q.attributes, '$.MessageRetentionPeriod') AS INTEGER), :retention_s)
+GROUP BY q.id
+ORDER BY q.account, q.region, q.name;
+
 -- name: expire
 DELETE FROM messages WHERE queue_id = :queue_id AND sent_ms <= :cutoff;
 

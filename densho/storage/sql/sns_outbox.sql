@@ -61,3 +61,8 @@ WHERE token = :token;
 
 -- name: sns_token_expire
 DELETE FROM sns_tokens WHERE expires_ms <= :now;
+
+-- name: sns_outbox_depths
+-- Deliveries waiting (or being attempted) per topic and protocol: the metrics' outbox gauge.
+SELECT topic_arn, protocol, count(*) FROM sns_outbox GROUP BY topic_arn, protocol
+ORDER BY topic_arn, protocol;
