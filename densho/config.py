@@ -70,6 +70,14 @@ class Settings:
     # entries (CIDRs, addresses, host patterns), checked by densho.sns.endpoint_rules.
     http_endpoints_allow: tuple[str, ...] = ()
     http_endpoints_deny: tuple[str, ...] = ()
+    # Prometheus metrics at GET /metrics ("on" or "off"); the gauges read from the database are
+    # refreshed every metrics_interval seconds. With metrics_token set, a scrape must carry
+    # "Authorization: Bearer <token>"; without it /metrics is public, like the health probes.
+    metrics: str = "on"
+    metrics_interval: float = 15.0
+    metrics_token: str | None = field(default=None, repr=False)
+    # The ``node`` label of this node's counters ("": host name and port).
+    node_name: str = ""
 
     @property
     def database(self) -> Path:
@@ -86,6 +94,13 @@ class Settings:
 
 def _upper(text: str) -> str:
     return text.upper()
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"must be more than 0, not {text}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +177,31 @@ OPTIONS: tuple[Option, ...] = (
         "tls_cert", Path, "serve HTTPS with this PEM certificate (needs --tls-key)", metavar="FILE"
     ),
     Option("tls_key", Path, "the PEM private key of --tls-cert", metavar="FILE"),
+    Option(
+        "metrics",
+        str,
+        "Prometheus metrics at GET /metrics: on (default) or off",
+        choices=("on", "off"),
+    ),
+    Option(
+        "metrics_interval",
+        _positive_float,
+        "seconds between reads of the metrics' queue and outbox gauges from the store (default 15)",
+        metavar="SECONDS",
+    ),
+    Option(
+        "metrics_token",
+        str,
+        "require 'Authorization: Bearer TOKEN' on GET /metrics (default: public, like the "
+        "health probes); prefer the environment variable to the flag",
+        metavar="TOKEN",
+    ),
+    Option(
+        "node_name",
+        str,
+        "this node's name in the metrics' node label (default: host name:port)",
+        metavar="NAME",
+    ),
 )
 
 BY_NAME = {option.name: option for option in OPTIONS}

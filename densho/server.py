@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -25,6 +27,7 @@ from densho.delivery import admin as delivery_admin
 from densho.delivery.http import HttpSender
 from densho.delivery.smtp import SmtpSender
 from densho.delivery.worker import DeliveryWorker
+from densho.metrics.service import Metrics
 from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
@@ -52,6 +55,8 @@ MAX_BODY = 8 * 1024 * 1024
 HEALTH = "/_densho/health"
 READY = "/_densho/ready"
 READY_TIMEOUT_S = 2.0
+# Prometheus scrapes (public unless --metrics-token: Prometheus cannot sign requests).
+METRICS = "/metrics"
 # Retention, deduplication windows, tokens. Every node sharing a store runs this: each step
 # deletes what has expired, which is the same whichever node does it first (the DLQ moves of
 # redrive are no maintenance: they happen inside the receive's own transaction).
@@ -67,7 +72,14 @@ class App:
             synchronous=settings.synchronous,
             pg_pool_size=settings.pg_pool_size,
         )
-        self.engine = SqsEngine(self.store, SystemClock())
+        self.metrics = (
+            _metrics(settings, endpoint, self.store.url) if settings.metrics == "on" else None
+        )
+        if self.metrics is not None:
+            self.store.on_commit = self.metrics.commits.observe
+        self.engine = SqsEngine(
+            self.store, SystemClock(), **({"events": self.metrics.sqs} if self.metrics else {})
+        )
         self.moves = MoveTasks(self.engine, self.store)
         self._shared_signer: Signer | None = None  # several nodes: loaded at start-up
         rules = EndpointRules.parse(settings.http_endpoints_allow, settings.http_endpoints_deny)
@@ -79,6 +91,7 @@ class App:
             relay_email=settings.smtp_relay is not None,
             endpoint_rules=rules,
             queue_policies=settings.auth_enabled,
+            **({"events": self.metrics.sns} if self.metrics else {}),
         )
         if self.store.cluster is not None:
             # Other nodes' commits wake this node's long polls, as this node's own sends do,
@@ -132,6 +145,8 @@ class App:
             self._shared_signer = await shared_signer(self.store.cluster, SystemClock().now_ms())
         await self.moves.adopt()  # message move tasks a restart interrupted carry on
         self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
+        if self.metrics is not None:
+            self.metrics.start(self.store)  # the gauges, read from the store in the background
         self._maintenance = asyncio.create_task(self._maintain())
         self._phase = "serving"
         print(f"densho ready: {self.endpoint} (store: {self.store.url})", flush=True)
@@ -147,6 +162,8 @@ class App:
         await self.moves.close()  # before the store closes: runners write through it
         await self.delivery.close()  # likewise
         await self.sns.close()
+        if self.metrics is not None:
+            await self.metrics.close()
         if self._maintenance is not None:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -259,6 +276,9 @@ class App:
             status, body = await self._probe(request.path)
             await _respond(send, status, b"application/json", body)
             return
+        if request.path == METRICS and request.method == "GET":
+            await self._scrape(request, send)
+            return
         if request.path.startswith(delivery_admin.PREFIX):
             refused = self._admin_refusal(request)
             if refused is not None:
@@ -273,6 +293,27 @@ class App:
         await _respond(
             send, response.status, response.content_type, response.body, response.headers
         )
+
+    async def _scrape(self, request: HttpRequest, send: Any) -> None:
+        """GET /metrics: the registry as the scraper's Accept header asks (never the
+        database: the gauges are the background refresher's last read)."""
+        if self.metrics is None:
+            await _respond(send, 404, b"text/plain", b"metrics are off (--metrics off)\n")
+            return
+        token = self.settings.metrics_token
+        if token is not None:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                await _respond(
+                    send,
+                    401,
+                    b"text/plain",
+                    b"a bearer token is required\n",
+                    [(b"www-authenticate", b'Bearer realm="densho metrics"')],
+                )
+                return
+        content_type, body = await self.metrics.render(request.headers.get("accept", ""))
+        await _respond(send, 200, content_type.encode(), body)
 
     async def _probe(self, path: str) -> tuple[int, bytes]:
         """Health: the process answers. Ready: it can serve — started (the store open, so its
@@ -302,6 +343,13 @@ class App:
         except AwsError as err:
             return orjson.dumps({"__type": err.code, "message": err.message})
         return None
+
+
+def _metrics(settings: Settings, endpoint: str, store_url: str) -> Metrics:
+    # The node label: as configured, else this host and the port it serves.
+    node = settings.node_name or f"{socket.gethostname()}:{endpoint.rsplit(':', 1)[-1]}"
+    kind = "postgresql" if store_url.startswith("postgres") else "sqlite"
+    return Metrics(node, settings.metrics_interval, kind)
 
 
 def _verifier(settings: Settings) -> Verifier:

@@ -69,6 +69,7 @@ class NewMessage:
     group_id: str | None = None
     dedup_id: str | None = None
     seal: Seal | None = None  # the queue's: what storage seals body and attributes with
+    size: int = 0  # bytes as SQS counts them (body and attributes): CloudWatch's SentMessageSize
 
 
 @dataclass(slots=True)

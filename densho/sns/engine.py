@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from densho.core.clock import Clock
+from densho.core.events import NO_SNS_EVENTS, SnsEvents
 from densho.sns.catalog import Catalog
 from densho.sns.endpoint_rules import DEFAULT, EndpointRules
 from densho.sns.node import Node
@@ -39,12 +40,15 @@ class SnsEngine:
         relay_email: bool = False,
         endpoint_rules: EndpointRules = DEFAULT,
         queue_policies: bool = False,
+        events: SnsEvents = NO_SNS_EVENTS,
     ) -> None:
         """``relay_email``: whether emails are sent (through an SMTP relay) or recorded;
         ``endpoint_rules``: where Subscribe accepts HTTP/S and email endpoints;
         ``queue_policies``: authentication is on, so a queue's policy must allow SNS to
-        deliver to it (as on AWS); off, every subscribed queue receives."""
+        deliver to it (as on AWS); off, every subscribed queue receives; ``events``: told of
+        publishes and of each notification's fate (metrics)."""
         self._store = store
+        self.events = events
         self._clock = clock
         # Called after a commit that queued outbox rows (the delivery worker's wake-up).
         self.on_outbox: Callable[[], None] | None = None
@@ -59,6 +63,7 @@ class SnsEngine:
             self._outbox_woken,
             endpoint_rules,
             queue_policies,
+            events,
         )
         self.topics = Topics(node)
         self.publisher = Publisher(node, self.topics, sqs)

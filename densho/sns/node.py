@@ -3,7 +3,7 @@
 Owns: ``Node``, the record the engine hands to topics, subscriptions and the publisher: the
 store, the clock, the cache of topic and subscription views, the signer, whether emails are
 relayed, the delivery worker's wake-up, where HTTP/S and email endpoints may be, and
-whether queue policies gate SNS deliveries.
+whether queue policies gate SNS deliveries, who is told of publishes and deliveries.
 Must not know: anything the parts do with them.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from densho.core.clock import Clock
+from densho.core.events import NO_SNS_EVENTS, SnsEvents
 from densho.sns.catalog import Catalog
 from densho.sns.endpoint_rules import DEFAULT, EndpointRules
 from densho.sns.signatures import Signatures
@@ -30,3 +31,4 @@ class Node:
     endpoint_rules: EndpointRules = DEFAULT  # where HTTP/S and email may deliver
     # Authentication is on: a queue receives a topic's messages only if its policy allows SNS.
     queue_policies: bool = False
+    events: SnsEvents = NO_SNS_EVENTS  # publishes and each notification's fate (metrics)

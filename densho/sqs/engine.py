@@ -11,6 +11,7 @@ Must not know: HTTP, botocore, wire dict shapes, SQL.
 from __future__ import annotations
 
 from densho.core.clock import Clock
+from densho.core.events import NO_SQS_EVENTS, SqsEvents
 from densho.sqs.flow import MessageFlow
 from densho.sqs.queues import Queues
 from densho.sqs.waiters import Waiters
@@ -18,12 +19,13 @@ from densho.storage.base import Store
 
 
 class SqsEngine:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, events: SqsEvents = NO_SQS_EVENTS) -> None:
+        """``events``: told of every send, receive, delete and queue deletion (metrics)."""
         self._store = store
         self._clock = clock
         self._waiters = Waiters()
-        self.queues = Queues(store, clock, self._waiters)
-        self.messages = MessageFlow(store, clock, self.queues, self._waiters)
+        self.queues = Queues(store, clock, self._waiters, events)
+        self.messages = MessageFlow(store, clock, self.queues, self._waiters, events)
 
     def close(self) -> None:
         """Shutting down: waiting long polls return empty now, new ones do not wait."""

@@ -19,6 +19,7 @@ from functools import partial
 
 from densho.core import errors
 from densho.core.clock import Clock
+from densho.core.events import NO_SQS_EVENTS, SqsEvents
 from densho.core.ids import uuid4
 from densho.core.queue_config import DedupScope, QueueConfig
 from densho.core.sqs_model import Attr, NewMessage, Queue, ReceivedMessage
@@ -74,8 +75,16 @@ def fifo_send(queue: Queue, now_ms: int) -> FifoSend | None:
 
 
 class MessageFlow:
-    def __init__(self, store: Store, clock: Clock, queues: Queues, waiters: Waiters) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        queues: Queues,
+        waiters: Waiters,
+        events: SqsEvents = NO_SQS_EVENTS,
+    ) -> None:
         self._store = store
+        self._events = events  # sends, receives, deletes as they succeed (metrics)
         self._clock = clock
         self._queues = queues  # dead-letter queues, and whether a waited-on queue still exists
         self._waiters = waiters
@@ -100,7 +109,8 @@ class MessageFlow:
             messages.check_attributes(out.attributes)
         if out.system_attributes:
             messages.check_system_attributes(out.system_attributes)
-        if messages.size_of(raw, out.attributes) > config.max_message_bytes:
+        size = messages.size_of(raw, out.attributes)
+        if size > config.max_message_bytes:
             raise errors.MessageTooLong(config.max_message_bytes)
         delay = out.delay_seconds
         if delay is None or config.fifo:  # FIFO: _check_fifo rejected per-message delays
@@ -124,6 +134,7 @@ class MessageFlow:
             group_id=out.group_id,
             dedup_id=dedup_id,
             seal=config.seal,
+            size=size,
         )
 
     async def send(self, queue: Queue, prepared: list[NewMessage]) -> list[Sent]:
@@ -134,6 +145,7 @@ class MessageFlow:
         except QueueGone:
             raise self._queues.gone(queue) from None
         self._waiters.notify(queue.id, len(prepared))
+        self._events.sent(queue, prepared)
         base = None if fifo is None else SEQUENCE_BASE
         return [
             Sent(
@@ -202,10 +214,12 @@ class MessageFlow:
                     self._waiters.notify(queue.id)
                 else:
                     self._waiters.forget(queue.id, woken)
+                self._events.received(queue, len(rows))
                 return rows
             now = self._clock.now_ms()
             if now >= deadline or self._waiters.closing:
                 self._waiters.forget(queue.id, woken)
+                self._events.received(queue, 0)
                 return []
             wake_at = deadline if next_visible is None else min(deadline, next_visible)
             try:
@@ -277,6 +291,7 @@ class MessageFlow:
                 results.append(exc)
         if valid:
             deleted = await self._store.delete_messages(valid)
+            self._events.deleted(queue, len(valid))
             if queue.config.fifo and any(deleted):
                 # Deleting a group's in-flight message unlocks the group: its next message may
                 # be deliverable now, so waiting long polls must look again.

@@ -19,6 +19,7 @@ import orjson
 from densho.core import errors, queue_config
 from densho.core.cache import SHARED_TTL_MS, ReadThrough
 from densho.core.clock import Clock
+from densho.core.events import NO_SQS_EVENTS, SqsEvents
 from densho.core.sqs_model import Queue, QueueCounts
 from densho.core.store import QUEUE, QueueGone
 from densho.sqs import attributes as qattrs
@@ -50,8 +51,11 @@ _PERMISSION_ACTIONS = frozenset(
 
 
 class Queues:
-    def __init__(self, store: Store, clock: Clock, waiters: Waiters) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, waiters: Waiters, events: SqsEvents = NO_SQS_EVENTS
+    ) -> None:
         self._store = store
+        self._events = events  # queue deletions (metrics drop the queue's series)
         self._clock = clock
         self._waiters = waiters  # long polls on a queue wake when it is deleted
         # A read-through cache of queue records, updated by this process's own queue writes.
@@ -161,6 +165,7 @@ class Queues:
     async def delete_queue(self, queue: Queue) -> None:
         await self._store.delete_queue(queue.id, self._clock.now_ms())
         self._drop(queue)
+        self._events.queue_deleted(queue)
         self._store.changed(QUEUE, str(queue.id))
         self._waiters.notify_all(queue.id)
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import urllib.parse
 from typing import Any
 
@@ -135,6 +136,9 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
     async def _tx(self, op: Op[T]) -> T:
         async with self.db.tx() as tx:
             result = await op(tx)
+            committing = time.perf_counter()
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - committing)
         self._woken(tx)
         return result
 
@@ -185,6 +189,7 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         self._spawn(self._insert_sends(batch))
 
     async def _insert_sends(self, batch: list[_Send]) -> None:
+        began = time.perf_counter()
         try:
             async with self.db.one() as tx:  # one INSERT statement: atomic by itself
                 for queue_id, queue_rows, _ in batch:
@@ -206,6 +211,8 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
             if not isinstance(exc, Exception):
                 raise
             return
+        if self.on_commit is not None:  # one INSERT, committed by itself: its commit
+            self.on_commit(time.perf_counter() - began)
         _answer([(rows, fut) for _, rows, fut in batch], stored)
         for queue_id, queue_rows, _ in batch:
             self._notes.publish(queue_id, len(queue_rows))

@@ -35,6 +35,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -124,8 +125,10 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         self._sqltx: SqliteTx | None = None
         self._wal_fd = -1
         self._syncer: subprocess.Popen[bytes] | None = None
-        # Committed batches waiting for their fdatasync, oldest first; one token each.
+        # Committed batches waiting for their fdatasync, oldest first; one token each; with
+        # when each began (``on_commit``).
         self._unsynced: collections.deque[list[Outcome]] = collections.deque()
+        self._began: collections.deque[float] = collections.deque()
         self._synced_all = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._groups = GroupHints()  # one writer: what it learns stays true
@@ -181,8 +184,12 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         if not tokens:  # the syncer died: nothing waiting can be called durable
             self._syncer_lost()
             return
+        done = time.perf_counter()
         for token in tokens:
             outcomes = self._unsynced.popleft()
+            began = self._began.popleft()
+            if self.on_commit is not None:
+                self.on_commit(done - began)
             if token != ord("s"):
                 failure = OSError("fdatasync of the WAL failed")
                 outcomes = [(fut, False, failure) for fut, _, _ in outcomes]
@@ -199,6 +206,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         failure = OSError("the WAL could not be synced")
         while self._unsynced:
             _settle([(fut, False, failure) for fut, _, _ in self._unsynced.popleft()])
+        self._began.clear()
         self._synced_all.set()
         self._syncer = None
         self._start_syncer()
@@ -313,6 +321,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             return
         conn, tx = self._conn, self._sqltx
         assert conn is not None and tx is not None
+        began = time.perf_counter()
         try:
             outcomes = drive(_execute(conn, tx, batch))
         except RuntimeError as exc:  # an operation awaited something else: a bug
@@ -322,10 +331,13 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             outcomes = [(fut, False, exc) for _, _, fut in batch]
         syncer = self._syncer
         if syncer is None:  # NORMAL: answer at commit; the WAL reaches the disk at a checkpoint
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - began)
             _settle(outcomes)
             return
         assert syncer.stdin is not None
         self._unsynced.append(outcomes)
+        self._began.append(began)
         try:
             os.write(syncer.stdin.fileno(), b"s")  # one token: "this commit, and all before"
         except OSError:

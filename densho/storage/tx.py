@@ -91,6 +91,9 @@ class Backend(ABC):
     # leases nor locks to take.
     shared: bool
     _groups: GroupHints
+    # Told how long each commit took, in seconds (metrics): SQLite, a group commit until its
+    # WAL is durable; PostgreSQL, a transaction's COMMIT. Called on the event loop's thread.
+    on_commit: Callable[[float], None] | None = None
 
     @abstractmethod
     def _tx(self, op: Op[T]) -> Awaitable[T]:

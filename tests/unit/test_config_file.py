@@ -46,6 +46,10 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "master_key_file": f'"{tmp_path / "master.key"}"',
         "tls_cert": f'"{cert}"',
         "tls_key": f'"{key}"',
+        "metrics": '"off"',
+        "metrics_interval": '"2.5"',
+        "metrics_token": '"s3cret"',
+        "node_name": '"node-a"',
     }
     assert set(values) == {option.name for option in OPTIONS}
     tables: dict[str, list[str]] = {}
@@ -67,6 +71,8 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
     assert (settings.pg_pool_size, settings.auth) == (3, "open")
     assert settings.master_key_file == tmp_path / "master.key"
     assert (settings.tls_cert, settings.tls_key) == (cert, key)
+    assert (settings.metrics, settings.metrics_interval) == ("off", 2.5)
+    assert (settings.metrics_token, settings.node_name) == ("s3cret", "node-a")
 
 
 def test_precedence_flag_then_env_then_file_then_default(

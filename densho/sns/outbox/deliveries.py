@@ -18,9 +18,10 @@ from __future__ import annotations
 import logging
 
 from densho.core.clock import Clock
+from densho.core.events import Outcome
 from densho.core.ids import uuid4
 from densho.core.sns_model import Claimed, RecordedRow
-from densho.sns import envelope, payloads
+from densho.sns import envelope, payloads, protocols
 from densho.sns.engine import SnsEngine
 from densho.sns.outbox.attempts import LEASE_MS, Attempt, Result, next_attempt_ms
 from densho.sns.outbox.delivery_policy import DEFAULT_RETRY_POLICY
@@ -71,15 +72,25 @@ class Deliveries:
 
     async def delivered(self, c: Claimed) -> None:
         await self._store.outbox_done(c.row_id, c.lease)
+        self._count(c, "delivered")
+
+    def _count(self, c: Claimed, outcome: Outcome) -> None:
+        """A notification's outcome (confirmation messages are no notifications)."""
+        if c.entry.kind == envelope.NOTIFICATION:
+            self._engine.events.notifications(c.entry.topic_arn, c.entry.protocol, outcome, 1)
 
     async def record(self, c: Claimed) -> None:
         """Keep the row's message in the recorded log instead of sending it (an email while
         no SMTP relay is configured)."""
         recorded = payloads.as_recorded(c.entry)
         await self._store.outbox_record(c.row_id, c.lease, recorded, self._clock.now_ms())
+        self._count(c, "delivered")
 
     async def failed(self, c: Claimed, attempt: Attempt) -> None:
         entry = c.entry
+        # CloudWatch counts every failed HTTP/S attempt, and other protocols' final failure.
+        if entry.protocol in protocols.HTTP_PROTOCOLS:
+            self._count(c, "failed")
         view, _ = await self._engine.subscriptions.find(entry.subscription_arn)
         now = self._clock.now_ms()
         if attempt.result is Result.RETRYABLE:
@@ -98,6 +109,8 @@ class Deliveries:
                 )
                 await self._store.outbox_retry(c.row_id, c.lease, due, attempt.detail)
                 return
+        if entry.protocol not in protocols.HTTP_PROTOCOLS:
+            self._count(c, "failed")
         if view is not None and entry.kind == envelope.NOTIFICATION:
             publisher = self._engine.publisher
             dead = await publisher.dead_letter(view, entry.body, entry.attributes, now)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from densho import iam
 from densho.core import errors as sqs_errors
+from densho.core.events import Outcome
 from densho.core.ids import uuid4
 from densho.core.sns_model import Delivery, Published, PublishItem, Subscription, TopicDedup
 from densho.core.sqs_model import Attr, Queue
@@ -40,6 +41,8 @@ from densho.sqs.flow import FIFO_WINDOW_MS, SEQUENCE_BASE, Outgoing, fifo_send
 
 log = logging.getLogger(__name__)
 
+# Notifications of one Publish or PublishBatch, by (protocol, outcome): told after the commit.
+Tally = dict[tuple[str, Outcome], int]
 MAX_BATCH = 10
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 # The SenderId SQS shows for messages SNS delivers (the SNS service principal's id on AWS).
@@ -70,8 +73,9 @@ class Publisher:
         """Publish one message; when this returns, every matching SQS subscription's queue holds
         its delivery (one storage job)."""
         topic = await self._topics.get(arn)
-        item = await self._item(topic, message, endpoint)
-        (result,) = await self._commit(topic, [item])
+        tally: Tally = {}
+        item = await self._item(topic, message, endpoint, tally)
+        (result,) = await self._commit(topic, [item], tally)
         return result
 
     async def publish_batch(
@@ -95,20 +99,28 @@ class Publisher:
             raise SnsBatchTooLong()
         outcomes: list[Exception | None] = []
         items: list[PublishItem] = []
+        tally: Tally = {}
         for entry in entries:
             try:
-                items.append(await self._item(topic, entry.message, endpoint))
+                items.append(await self._item(topic, entry.message, endpoint, tally))
                 outcomes.append(None)
             except sqs_errors.DomainError as exc:
                 outcomes.append(exc)
-        committed = iter(await self._commit(topic, items) if items else [])
+        committed = iter(await self._commit(topic, items, tally) if items else [])
         return [
             (entry.entry_id, outcome if outcome is not None else next(committed))
             for entry, outcome in zip(entries, outcomes, strict=True)
         ]
 
-    async def _commit(self, topic: TopicView, items: list[PublishItem]) -> list[Published]:
-        results = await self._store.publish(topic.topic.arn, items)
+    async def _commit(
+        self, topic: TopicView, items: list[PublishItem], tally: Tally
+    ) -> list[Published]:
+        arn = topic.topic.arn
+        results = await self._store.publish(arn, items)
+        events = self._node.events
+        events.published(arn, len(items))
+        for (protocol, outcome), count in tally.items():
+            events.notifications(arn, protocol, outcome, count)
         woken: set[int] = set()
         queued = False
         for item, result in zip(items, results, strict=True):
@@ -121,7 +133,11 @@ class Publisher:
             self._node.woken()
         return results
 
-    async def _item(self, topic: TopicView, message: Message, endpoint: str) -> PublishItem:
+    async def _item(
+        self, topic: TopicView, message: Message, endpoint: str, tally: Tally
+    ) -> PublishItem:
+        """The message checked and fanned out; its notifications' outcomes counted in
+        ``tally`` (those to the outbox are counted when their attempts end)."""
         config = topic.config
         arn = topic.topic.arn
         checked = check(message, fifo=config.fifo, content_dedup=config.content_dedup)
@@ -134,9 +150,13 @@ class Publisher:
             assert checked.dedup_id is not None and checked.group_id is not None
             scope = checked.group_id if config.dedup_by_group else ""
             dedup = TopicDedup(checked.dedup_id, scope, now, FIFO_WINDOW_MS)
-        reached = [
-            v for v in await self._catalog.subscriptions(topic) if fanout.reaches(v, checked)
-        ]
+        reached = []
+        for view in await self._catalog.subscriptions(topic):
+            if fanout.reaches(view, checked):
+                reached.append(view)
+            elif view.sub.confirmed:  # its filter policy did not match
+                key: tuple[str, Outcome] = (view.sub.protocol, "filtered_out")
+                tally[key] = tally.get(key, 0) + 1
         signing = None
         if fanout.signed(config.fifo, reached):
             signing = self._signatures.signing(config.signature_version, endpoint)
@@ -156,9 +176,13 @@ class Publisher:
         item = PublishItem(
             message_id, sequence, dedup, outbox=out.outbox, recorded=out.recorded, seal=config.seal
         )
+        for recorded in out.recorded:
+            key = (recorded.protocol, "delivered")
+            tally[key] = tally.get(key, 0) + 1
         for send in out.sqs:
             queue = await self._queue(send.subscription.sub.endpoint)
-            if queue is None or not self._admits(queue, send.subscription.sub):
+            delivered = queue is not None and self._admits(queue, send.subscription.sub)
+            if not delivered or queue is None:
                 # AWS accepts the publish; the delivery fails with a client error (no queue,
                 # or its policy refuses SNS), which goes to the subscription's dead-letter
                 # queue when it has one.
@@ -167,6 +191,9 @@ class Publisher:
                 )
             else:
                 delivery = self._to_queue(queue, send, checked, now)
+                delivered = delivery is not None
+            key = ("sqs", "delivered" if delivered else "failed")
+            tally[key] = tally.get(key, 0) + 1
             if delivery is not None:
                 item.deliveries.append(delivery)
         return item
