@@ -131,9 +131,10 @@ def _check_tls(settings: Settings) -> None:
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    from densho.server import App, configure_logging
+    from densho import logs
+    from densho.server import App
 
-    configure_logging(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     if not settings.auth_enabled and not _loopback(settings.host):
         logging.getLogger("densho").warning(
             "authentication is off and densho listens on %s: anyone who reaches it may read, "
@@ -170,7 +171,8 @@ def serve(settings: Settings) -> None:
         http="httptools",
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         lifespan="on",
-        access_log=False,
+        access_log=False,  # densho writes its own access line (densho.logs)
+        log_config=None,  # uvicorn's messages go through densho's handler and format
         proxy_headers=False,  # densho reads no X-Forwarded-* header; skip the middleware
         log_level=settings.log_level,
         timeout_graceful_shutdown=30,

@@ -44,6 +44,7 @@ class Settings:
     # FULL: an acknowledged write survives power loss. NORMAL: survives a process crash only.
     synchronous: str = "FULL"
     log_level: str = "warning"
+    log_format: str = "text"  # or "json": one object per line
     # SNS email / email-json deliveries go through this SMTP relay ("host:port"); None: they
     # are recorded (GET /_densho/sns/recorded) instead of sent.
     smtp_relay: str | None = None
@@ -128,7 +129,17 @@ OPTIONS: tuple[Option, ...] = (
         "survives process crashes only",
         choices=("FULL", "NORMAL"),
     ),
-    Option("log_level", str, "debug, info, warning (default), error"),
+    Option(
+        "log_level",
+        str,
+        "debug, info (adds one access line per request), warning (default), error",
+    ),
+    Option(
+        "log_format",
+        str,
+        "text (default) or json: one JSON object per line",
+        choices=("text", "json"),
+    ),
     Option(
         "smtp_relay",
         str,
