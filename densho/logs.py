@@ -22,7 +22,11 @@ PROBES = frozenset({"/_densho/health", "/_densho/ready"})
 # The fields of an access line, in the order the text format writes them.
 _FIELDS = ("request_id", "account", "service", "action", "resource", "status", "error", "ms")
 # LogRecord attributes every record has: anything else was passed with ``extra=``.
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+# (uvicorn adds "color_message", the same text with terminal colours.)
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
