@@ -32,15 +32,25 @@ def _from_env(name: str) -> Any:
 
 
 def parse(argv: list[str]) -> tuple[str, Settings]:
-    parser = argparse.ArgumentParser(prog="densho", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the SQS-compatible server")
+    parser = argparse.ArgumentParser(
+        prog="densho",
+        description="densho: a self-hosted, wire-compatible Amazon SQS + SNS server.",
+        epilog="Run `densho COMMAND --help` for a command's flags. The README says more.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the SQS + SNS server",
+        description="Run the SQS + SNS server. Each flag may also come from its DENSHO_* "
+        "variable or from the --config file (flag > variable > file > default).",
+        epilog="Example: densho serve --port 9324 --store postgresql://densho@db:5432/densho",
+    )
     serve.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="a TOML configuration file (env DENSHO_CONFIG); flags and DENSHO_* variables "
-        "override its keys",
+        help="a TOML configuration file: settings, [[credentials]] "
+        "[env DENSHO_CONFIG; default: none]",
     )
     for option in OPTIONS:
         # No argparse default: an absent flag falls through to the environment, the file, then
@@ -51,15 +61,18 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
             type=option.parse,
             choices=option.choices or None,
             metavar=option.metavar,
-            help=f"{option.help} (env {option.env})",
+            help=option.help_text,
         )
     migrate = commands.add_parser(
-        "migrate", help="apply the PostgreSQL schema migrations, then exit"
+        "migrate",
+        help="apply the PostgreSQL schema migrations, then exit",
+        description="Bring a PostgreSQL database up to this densho's schema, then exit "
+        "(densho serve also does it at start; this is for a deploy step run once).",
     )
     migrate.add_argument(
         "--store",
         metavar="URL",
-        help="postgresql://user@host:port/database (env DENSHO_STORE)",
+        help="postgresql://user@host:port/database [env DENSHO_STORE]",
     )
     args = parser.parse_args(argv)
     if args.command == "migrate":
@@ -131,9 +144,10 @@ def _check_tls(settings: Settings) -> None:
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    from densho.server import App, configure_logging
+    from densho import logs
+    from densho.server import App
 
-    configure_logging(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     if not settings.auth_enabled and not _loopback(settings.host):
         logging.getLogger("densho").warning(
             "authentication is off and densho listens on %s: anyone who reaches it may read, "
@@ -170,7 +184,8 @@ def serve(settings: Settings) -> None:
         http="httptools",
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         lifespan="on",
-        access_log=False,
+        access_log=False,  # densho writes its own access line (densho.logs)
+        log_config=None,  # uvicorn's messages go through densho's handler and format
         proxy_headers=False,  # densho reads no X-Forwarded-* header; skip the middleware
         log_level=settings.log_level,
         timeout_graceful_shutdown=30,

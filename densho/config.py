@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class Settings:
     # FULL: an acknowledged write survives power loss. NORMAL: survives a process crash only.
     synchronous: str = "FULL"
     log_level: str = "warning"
+    log_format: str = "text"  # or "json": one object per line
     # SNS email / email-json deliveries go through this SMTP relay ("host:port"); None: they
     # are recorded (GET /_densho/sns/recorded) instead of sent.
     smtp_relay: str | None = None
@@ -92,6 +93,11 @@ class Settings:
         return self.auth == "sigv4" or (self.auth == "" and bool(self.credentials))
 
 
+_SETTINGS_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in fields(Settings) if f.default is not MISSING
+}
+
+
 def _upper(text: str) -> str:
     return text.upper()
 
@@ -114,6 +120,7 @@ class Option:
     choices: tuple[str, ...] = ()
     metavar: str | None = None
     default: Callable[[], Any] | None = None  # when the Settings default is not a constant
+    default_text: str | None = None  # the default as --help says it; None: the Settings default
 
     @property
     def flag(self) -> str:
@@ -122,6 +129,15 @@ class Option:
     @property
     def env(self) -> str:
         return "DENSHO_" + self.name.upper()
+
+    @property
+    def help_text(self) -> str:
+        """The help line ``--help`` shows: what it does, its variable and its default."""
+        default = self.default_text
+        if default is None:
+            value = _SETTINGS_DEFAULTS.get(self.name)
+            default = "none" if value in (None, "") else str(value)
+        return f"{self.help} [env {self.env}; default: {default}]"
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -133,48 +149,71 @@ OPTIONS: tuple[Option, ...] = (
         "where the SQLite store and keys live",
         metavar="DIR",
         default=default_data_dir,
+        default_text="$XDG_DATA_HOME/densho or ~/.local/share/densho",
     ),
-    Option("account_id", str, "the account of unsigned requests (authentication off)"),
+    Option(
+        "account_id",
+        str,
+        "the account of unsigned requests (authentication off)",
+        metavar="ID",
+    ),
     Option("region", str, "the region of requests whose signature names none"),
     Option(
         "synchronous",
         _upper,
-        "FULL (default): acknowledged writes survive power loss; NORMAL: faster, "
-        "survives process crashes only",
+        "FULL: acknowledged writes survive power loss; NORMAL: faster, survives process "
+        "crashes only",
         choices=("FULL", "NORMAL"),
     ),
-    Option("log_level", str, "debug, info, warning (default), error"),
+    Option(
+        "log_level",
+        str,
+        "debug, info (adds one access line per request), warning, error",
+        metavar="LEVEL",
+    ),
+    Option(
+        "log_format",
+        str,
+        "text, or json: one JSON object per line",
+        choices=("text", "json"),
+    ),
     Option(
         "smtp_relay",
         str,
-        "send SNS email deliveries through this SMTP relay (default: record them)",
+        "send SNS email deliveries through this SMTP relay",
         section="sns",
         metavar="HOST:PORT",
+        default_text="none: emails are recorded, GET /_densho/sns/recorded",
     ),
     Option(
         "store",
         str,
-        "sqlite:///path/densho.db (default: densho.db in --data-dir) or "
-        "postgresql://user@host:port/database",
+        "sqlite:///path/densho.db or postgresql://user@host:port/database",
         metavar="URL",
+        default_text="SQLite, densho.db in --data-dir",
     ),
-    Option("pg_pool_size", int, "PostgreSQL: connections per node (default 10)"),
+    Option("pg_pool_size", int, "PostgreSQL: connections per node", metavar="N"),
     Option(
         "auth",
         str,
-        "sigv4: verify signatures; open: accept any key (default: sigv4 exactly when the "
-        "config file names credentials)",
+        "sigv4: verify signatures; open: accept any key",
         choices=("open", "sigv4"),
+        default_text="sigv4 exactly when the config file names [[credentials]]",
     ),
     Option(
         "master_key_file",
         Path,
-        "the master key encrypting messages at rest (default: master.key in --data-dir, "
-        "SQLite only; several PostgreSQL nodes must share one)",
+        "the master key encrypting messages at rest (or the key itself, base64, in "
+        "DENSHO_MASTER_KEY); several PostgreSQL nodes must share one",
         metavar="FILE",
+        default_text="master.key in --data-dir, created on first start (SQLite only)",
     ),
     Option(
-        "tls_cert", Path, "serve HTTPS with this PEM certificate (needs --tls-key)", metavar="FILE"
+        "tls_cert",
+        Path,
+        "serve HTTPS with this PEM certificate (needs --tls-key)",
+        metavar="FILE",
+        default_text="none: plain HTTP",
     ),
     Option("tls_key", Path, "the PEM private key of --tls-cert", metavar="FILE"),
     Option(

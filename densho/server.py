@@ -12,12 +12,13 @@ import contextlib
 import hmac
 import logging
 import socket
-import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
 
+from densho import logs
 from densho.config import Settings
 from densho.core import errors, private_files
 from densho.core.clock import SystemClock
@@ -28,6 +29,7 @@ from densho.delivery.http import HttpSender
 from densho.delivery.smtp import SmtpSender
 from densho.delivery.worker import DeliveryWorker
 from densho.metrics.service import Metrics
+from densho.observe import Observer, RequestRecord, resource_of
 from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
@@ -111,6 +113,10 @@ class App:
         self.wire = Wire(default_region=settings.region, verifier=self.verifier)
         self._maintenance: asyncio.Task[None] | None = None
         self._phase = "starting"  # then "serving", then "shutting down" (the ready probe)
+        # Told of every request answered: the access log, and the metrics when they are on.
+        self.observers: list[Observer] = [logs.access]
+        if self.metrics is not None:
+            self.observers.append(self.metrics.requests.observe)
 
     def _signer(self) -> Signer:
         """The SNS signing key: the one the nodes sharing the database keep there, or this
@@ -242,6 +248,7 @@ class App:
                 return
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = time.perf_counter()
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -252,6 +259,7 @@ class App:
             size += len(chunk)
             if size > MAX_BODY:
                 await _respond(send, 413, b"text/plain", b"Request entity too large")
+                self._observe_own(scope["path"], 413, started)
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -275,31 +283,64 @@ class App:
         if request.path in (HEALTH, READY):  # probes: public, even with authentication on
             status, body = await self._probe(request.path)
             await _respond(send, status, b"application/json", body)
+            self._observe_own(request.path, status, started)
             return
         if request.path == METRICS and request.method == "GET":
-            await self._scrape(request, send)
+            status = await self._scrape(request, send)
+            self._observe_own(request.path, status, started)
             return
         if request.path.startswith(delivery_admin.PREFIX):
             refused = self._admin_refusal(request)
             if refused is not None:
                 await _respond(send, 403, b"application/json", refused)
+                self._observe_own(request.path, 403, started)
                 return
             status, content_type, body = await delivery_admin.handle(
                 request.method, request.path, request.query_string, self.sns, self.deliveries
             )
             await _respond(send, status, content_type, body)
+            self._observe_own(request.path, status, started)
             return
         response = await self.wire.handle(request, self.dispatch)
         await _respond(
             send, response.status, response.content_type, response.body, response.headers
         )
+        call = response.call
+        if call is None:
+            account = ""
+        else:
+            account = call.identity.account_id if call.identity else self.settings.account_id
+        self._observe(
+            RequestRecord(
+                response.request_id,
+                response.service,
+                response.action,
+                account,
+                resource_of(call.params) if call is not None else "",
+                response.status,
+                response.error_code,
+                time.perf_counter() - started,
+            )
+        )
 
-    async def _scrape(self, request: HttpRequest, send: Any) -> None:
+    def _observe_own(self, path: str, status: int, started: float) -> None:
+        """A request to densho's own endpoints (probes, admin, console)."""
+        latency = time.perf_counter() - started
+        self._observe(RequestRecord("", "densho", path, "", "", status, "", latency))
+
+    def _observe(self, record: RequestRecord) -> None:
+        for observer in self.observers:
+            try:
+                observer(record)
+            except Exception:  # a watcher's fault never fails the request it watched
+                log.exception("request observer failed")
+
+    async def _scrape(self, request: HttpRequest, send: Any) -> int:
         """GET /metrics: the registry as the scraper's Accept header asks (never the
-        database: the gauges are the background refresher's last read)."""
+        database: the gauges are the background refresher's last read). The status."""
         if self.metrics is None:
             await _respond(send, 404, b"text/plain", b"metrics are off (--metrics off)\n")
-            return
+            return 404
         token = self.settings.metrics_token
         if token is not None:
             given = request.headers.get("authorization", "")
@@ -311,9 +352,10 @@ class App:
                     b"a bearer token is required\n",
                     [(b"www-authenticate", b'Bearer realm="densho metrics"')],
                 )
-                return
+                return 401
         content_type, body = await self.metrics.render(request.headers.get("accept", ""))
         await _respond(send, 200, content_type.encode(), body)
+        return 200
 
     async def _probe(self, path: str) -> tuple[int, bytes]:
         """Health: the process answers. Ready: it can serve — started (the store open, so its
@@ -394,11 +436,3 @@ async def _respond(
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )

@@ -17,7 +17,7 @@ from prometheus_client.exposition import choose_encoder
 
 from densho.metrics.counters import SnsCounters, SqsCounters
 from densho.metrics.gauges import Refresher
-from densho.metrics.timings import Commits
+from densho.metrics.timings import Commits, Requests
 from densho.storage.open import AnyStore
 
 
@@ -30,7 +30,8 @@ class Metrics:
         self.sqs = SqsCounters(node)
         self.sns = SnsCounters(node)
         self.commits = Commits(node, store_kind)
-        for collector in (self.sqs, self.sns, self.commits):
+        self.requests = Requests(node)
+        for collector in (self.sqs, self.sns, self.commits, self.requests):
             self.registry.register(collector)
         ProcessCollector(registry=self.registry)  # CPU, memory, open files of this process
         self.gauges: Refresher | None = None

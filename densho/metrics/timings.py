@@ -1,7 +1,9 @@
 """Latencies and errors: the store's commits and, per action, the API requests.
 
 Owns: the ``densho_store_commit_seconds`` histogram (fed by the store's commit hook: SQLite's
-commit and fdatasync per group commit, PostgreSQL's transaction commit) and its exposition.
+commit and fdatasync per group commit, PostgreSQL's transaction commit), and per SQS or SNS
+action ``densho_request_duration_seconds`` and ``densho_request_errors_total`` (fed by the
+server's request records, ``densho.observe``), with their exposition.
 Must not know: HTTP, SQL, how either is measured.
 """
 
@@ -9,9 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 from densho.metrics.histogram import LATENCY_S, Histogram
+from densho.observe import RequestRecord
+
+# The API services counted per action (densho's own endpoints are not: their "action" is a path).
+SERVICES = frozenset({"sqs", "sns"})
+# Action names and error codes come from the request: beyond this many distinct ones (a
+# client sending made-up actions), the rest count under OTHER, so the series stay bounded.
+MAX_KEYS = 500
+OTHER = "other"
 
 
 class Commits:
@@ -37,3 +47,51 @@ class Commits:
         h = self.histogram
         family.add_metric([self._node, self._store], h.buckets(), h.total)
         yield family
+
+
+class Requests:
+    """Per action: latency and errors. ``observe`` is a server request observer."""
+
+    __slots__ = ("_errors", "_latency", "_node")
+
+    def __init__(self, node: str) -> None:
+        self._node = node
+        self._latency: dict[tuple[str, str], Histogram] = {}
+        self._errors: dict[tuple[str, str, str], int] = {}
+
+    def observe(self, record: RequestRecord) -> None:
+        service = record.service
+        if service not in SERVICES:
+            return
+        key = (service, record.action)
+        histogram = self._latency.get(key)
+        if histogram is None:
+            if len(self._latency) >= MAX_KEYS:
+                key = (service, OTHER)
+            histogram = self._latency.get(key)
+            if histogram is None:
+                histogram = self._latency[key] = Histogram(LATENCY_S)
+        histogram.observe(record.latency_s)
+        if record.error_code:
+            error = (key[0], key[1], record.error_code)
+            if error not in self._errors and len(self._errors) >= MAX_KEYS:
+                error = (key[0], key[1], OTHER)
+            self._errors[error] = self._errors.get(error, 0) + 1
+
+    def collect(self) -> Iterator[Metric]:
+        latency = HistogramMetricFamily(
+            "densho_request_duration_seconds",
+            "API request latency per action, from the first byte read to the answer.",
+            labels=["node", "service", "action"],
+        )
+        for (service, action), h in list(self._latency.items()):
+            latency.add_metric([self._node, service, action], h.buckets(), h.total)
+        yield latency
+        errors = CounterMetricFamily(
+            "densho_request_errors",
+            "API requests answered with an error, per action and AWS error code.",
+            labels=["node", "service", "action", "code"],
+        )
+        for (service, action, code), count in list(self._errors.items()):
+            errors.add_metric([self._node, service, action, code], count)
+        yield errors

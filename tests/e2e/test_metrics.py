@@ -36,6 +36,7 @@ pytestmark = pytest.mark.timeout(90)
 INTERVAL = ("--metrics-interval", "0.2")
 REFRESH_BOUND_S = 10.0
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
+NO_QUEUE = "QueueDoesNotExist"  # the JSON protocol's code (the client here speaks JSON)
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -149,6 +150,16 @@ def test_counters_and_gauges(new_server: ServerFactory) -> None:
     assert value(samples, notifications + "delivered_total", **t, protocol="sqs") == 3
     assert value(samples, notifications + "filtered_out_total", **t, protocol="sqs") == 3
     assert value(samples, notifications + "failed_total", **t, protocol="sqs") == 3
+    # Per action: latency and errors.
+    duration = "densho_request_duration_seconds_count"
+    sqs_action = {"node": "node-1", "service": "sqs"}
+    assert value(samples, duration, **sqs_action, action="SendMessage") == 2
+    assert value(samples, duration, **sqs_action, action="ReceiveMessage") == 3
+    assert value(samples, duration, node="node-1", service="sns", action="Publish") == 1
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.get_queue_url(QueueName="nowhere")
+    errors = "densho_request_errors_total"
+    assert value(scrape(endpoint), errors, **sqs_action, action="GetQueueUrl", code=NO_QUEUE) == 1
     # Store commits were timed.
     commits = value(
         samples, "densho_store_commit_seconds_count", node="node-1", store=_kind(server)

@@ -39,6 +39,7 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "region": '"eu-west-1"',
         "synchronous": '"normal"',
         "log_level": '"info"',
+        "log_format": '"json"',
         "smtp_relay": '"127.0.0.1:25"',
         "store": '"sqlite:///x.db"',
         "pg_pool_size": "3",
@@ -63,8 +64,9 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "eu-west-1",
         "NORMAL",
     )
-    assert (settings.log_level, settings.smtp_relay, settings.store) == (
+    assert (settings.log_level, settings.log_format, settings.smtp_relay, settings.store) == (
         "info",
+        "json",
         "127.0.0.1:25",
         "sqlite:///x.db",
     )
