@@ -39,7 +39,7 @@ from typing import Any
 
 import orjson
 
-from bench import loadgen, servers
+from bench import loadgen, metrics_ab, servers
 from bench.scenarios import (
     FOREIGN_CPU_WARN_PCT,
     RUNNERS,
@@ -546,21 +546,41 @@ def print_auth_ab(
 ) -> None:
     """--auth-ab: what verifying SigV4 costs, per scenario (medians over the rounds)."""
     print("\nauthentication A/B (densho-auth vs densho; medians over the rounds):")
+    print_ab(summary, outcomes, scenarios, ("densho", "open"), ("densho-auth", "auth"))
+
+
+def print_metrics_ab(
+    summary: dict[tuple[str, str], dict[str, Any]], outcomes: list[Outcome], scenarios: list[str]
+) -> None:
+    """--metrics-ab: what the metrics cost, per scenario (medians over the rounds)."""
+    print(f"\nmetrics A/B (densho, metrics on and scraped, vs {metrics_ab.METRICS_OFF}):")
+    print_ab(summary, outcomes, scenarios, (metrics_ab.METRICS_OFF, "off"), ("densho", "on"))
+
+
+def print_ab(
+    summary: dict[tuple[str, str], dict[str, Any]],
+    outcomes: list[Outcome],
+    scenarios: list[str],
+    base: tuple[str, str],
+    other: tuple[str, str],
+) -> None:
+    """One line per scenario: the two targets' msgs/s, other/base, and server CPU/msg."""
+    (base_label, base_name), (other_label, other_name) = base, other
     for scenario in scenarios:
-        auth = summary.get((scenario, "densho-auth"), {}).get("msgs_per_s")
-        open_ = summary.get((scenario, "densho"), {}).get("msgs_per_s")
-        if not auth or not open_:
+        b = summary.get((scenario, base_label), {}).get("msgs_per_s")
+        o = summary.get((scenario, other_label), {}).get("msgs_per_s")
+        if not b or not o:
             continue
         line = (
-            f"  {scenario:<6} msgs/s open {fmt_rate(open_):>9}  auth {fmt_rate(auth):>9}"
-            f"  ratio {auth / open_:.3f}"
+            f"  {scenario:<6} msgs/s {base_name} {fmt_rate(b):>9}  {other_name} "
+            f"{fmt_rate(o):>9}  ratio {o / b:.3f}"
         )
-        cpu_open = _server_us_per_msg(outcomes, scenario, "densho")
-        cpu_auth = _server_us_per_msg(outcomes, scenario, "densho-auth")
-        if cpu_open and cpu_auth:
+        cpu_b = _server_us_per_msg(outcomes, scenario, base_label)
+        cpu_o = _server_us_per_msg(outcomes, scenario, other_label)
+        if cpu_b and cpu_o:
             line += (
-                f"  |  server CPU/msg open {cpu_open:.0f} us  auth {cpu_auth:.0f} us"
-                f"  ({100 * (cpu_auth / cpu_open - 1):+.1f}%)"
+                f"  |  server CPU/msg {base_name} {cpu_b:.0f} us  {other_name} {cpu_o:.0f} us"
+                f"  ({100 * (cpu_o / cpu_b - 1):+.1f}%)"
             )
         print(line)
 
@@ -670,6 +690,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also run densho-auth: densho with SigV4 verification on (a config file with one"
         " credential), its requests signed for real; prints auth/open per scenario",
     )
+    p.add_argument(
+        "--metrics-ab",
+        action="store_true",
+        help=f"also run {metrics_ab.METRICS_OFF}: densho with --metrics off; densho (metrics on)"
+        " is scraped every --scrape-every s meanwhile; prints on/off per scenario",
+    )
+    p.add_argument(
+        "--scrape-every",
+        type=float,
+        default=1.0,
+        help="with --metrics-ab: seconds between scrapes of /metrics (default 1)",
+    )
+    p.add_argument(
+        "--scrape-latency",
+        type=int,
+        metavar="QUEUES",
+        help="only measure a /metrics scrape of a densho with this many queues, then exit",
+    )
     p.add_argument("--densho-url", type=loopback_url, help="use this running densho")
     p.add_argument("--moto-url", type=loopback_url, help="use this running moto")
     p.add_argument("--ceiling-url", type=loopback_url, help="use this running ceiling")
@@ -728,7 +766,11 @@ def densho_configs(args: argparse.Namespace) -> list[tuple[str, int]]:
     """(label, nodes) of each densho configuration to run: one SQLite densho, or one
     PostgreSQL configuration per ``--densho-nodes`` count."""
     if args.densho_store is None:
-        return [("densho", 1), *([("densho-auth", 1)] if args.auth_ab else [])]
+        return [
+            ("densho", 1),
+            *([("densho-auth", 1)] if args.auth_ab else []),
+            *([(metrics_ab.METRICS_OFF, 1)] if args.metrics_ab else []),
+        ]
     return [(f"pg-{n}node", n) for n in args.densho_nodes]
 
 
@@ -756,7 +798,8 @@ def start_densho_target(label: str, nodes: int, args: argparse.Namespace) -> Tar
     if args.densho_store is None:
         if label == "densho-auth":
             return start_auth_target(label, args)
-        server = servers.start_densho(args.startup_timeout, args.densho_args)
+        extra = ["--metrics", "off"] if label == metrics_ab.METRICS_OFF else []
+        server = servers.start_densho(args.startup_timeout, [*args.densho_args, *extra])
         return Target(label, "densho", [server.url], [server])
     database = servers.create_database(args.densho_store)
     target = Target(label, "densho", [], [], database)
@@ -786,6 +829,9 @@ def stop_target(target: Target, pg_server: str | None) -> list[int | None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.scrape_latency:
+        metrics_ab.scrape_latency(args.scrape_latency, args.densho_args, args.startup_timeout)
+        return 0
     settings = settings_from(args)
     signal.signal(signal.SIGTERM, _sigterm)
     started_at = dt.datetime.now(dt.UTC)
@@ -799,6 +845,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     exits: dict[str, list[int | None]] = {}
     interrupted = False
+    scraper = metrics_ab.Scraper([], args.scrape_every)  # --metrics-ab: the targets' below
     try:
         for name in wanted:
             given = getattr(args, f"{name}_url")
@@ -831,11 +878,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"cpus={os.cpu_count()}",
             flush=True,
         )
+        scraped = [u for t in targets.values() if t.kind == "densho" for u in t.urls]
+        scraper = metrics_ab.Scraper(scraped if args.metrics_ab else [], args.scrape_every)
         if targets:
-            loadgen.run(
-                run_all(targets, args.scenarios, args.rounds, settings, args.client, outcomes),
-                args.loop,
-            )
+            with scraper:
+                loadgen.run(
+                    run_all(targets, args.scenarios, args.rounds, settings, args.client, outcomes),
+                    args.loop,
+                )
     except KeyboardInterrupt:
         interrupted = True
         print("\ninterrupted: stopping servers", file=sys.stderr)
@@ -851,6 +901,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_failures(outcomes)
     if "densho-auth" in labels:
         print_auth_ab(summary, outcomes, args.scenarios)
+    if metrics_ab.METRICS_OFF in labels:
+        print_metrics_ab(summary, outcomes, args.scenarios)
+        print("  " + scraper.report())
     noisy = sum(1 for o in outcomes if o.details.get("noisy"))
     if noisy:
         print(

@@ -15,23 +15,22 @@ broken structure. Looking a queue's counts up by its id replaces ``Counter.label
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from collections.abc import Sequence
 
 from densho.core.events import Outcome, SnsEvents, SqsEvents
 from densho.core.sqs_model import NewMessage, Queue
-from densho.metrics.histogram import SIZE_BYTES, Histogram
+from densho.metrics.histogram import SIZE_BYTES, Histogram, le_values
+from densho.metrics.text import Family, labels, with_le
 
-QUEUE_LABELS = ["node", "account", "region", "queue"]
-TOPIC_LABELS = ["node", "account", "region", "topic"]
+SIZE_LE = le_values(SIZE_BYTES)
 
 
 class _QueueCounts:
-    __slots__ = ("deleted", "empty", "labels", "received", "sent", "sizes")
+    __slots__ = ("deleted", "empty", "labels", "received", "sent", "size_labels", "sizes")
 
-    def __init__(self, labels: tuple[str, ...]) -> None:
-        self.labels = labels
+    def __init__(self, rendered: str) -> None:
+        self.labels = rendered
+        self.size_labels = with_le(rendered, SIZE_LE)
         self.sent = 0
         self.received = 0
         self.deleted = 0
@@ -49,8 +48,15 @@ class SqsCounters(SqsEvents):
     def _of(self, queue: Queue) -> _QueueCounts:
         counts = self._queues.get(queue.id)
         if counts is None:
-            labels = (self._node, queue.account, queue.region, queue.name)
-            counts = self._queues[queue.id] = _QueueCounts(labels)
+            rendered = labels(
+                (
+                    ("node", self._node),
+                    ("account", queue.account),
+                    ("region", queue.region),
+                    ("queue", queue.name),
+                )
+            )
+            counts = self._queues[queue.id] = _QueueCounts(rendered)
         return counts
 
     def sent(self, queue: Queue, messages: Sequence[NewMessage]) -> None:
@@ -74,49 +80,47 @@ class SqsCounters(SqsEvents):
         # CloudWatch queue does).
         self._queues.pop(queue.id, None)
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> list[Family]:
         queues = list(self._queues.values())
-        families = {
-            "sent": CounterMetricFamily(
-                "densho_sqs_number_of_messages_sent",
-                "Messages stored by SendMessage and SendMessageBatch (NumberOfMessagesSent).",
-                labels=QUEUE_LABELS,
-            ),
-            "received": CounterMetricFamily(
-                "densho_sqs_number_of_messages_received",
-                "Messages returned by ReceiveMessage (NumberOfMessagesReceived).",
-                labels=QUEUE_LABELS,
-            ),
-            "deleted": CounterMetricFamily(
-                "densho_sqs_number_of_messages_deleted",
-                "Deletions with a valid receipt handle (NumberOfMessagesDeleted).",
-                labels=QUEUE_LABELS,
-            ),
-            "empty": CounterMetricFamily(
-                "densho_sqs_number_of_empty_receives",
-                "ReceiveMessage calls that returned no message (NumberOfEmptyReceives).",
-                labels=QUEUE_LABELS,
-            ),
-        }
-        sizes = HistogramMetricFamily(
+        sent = Family(
+            "densho_sqs_number_of_messages_sent",
+            "counter",
+            "Messages stored by SendMessage and SendMessageBatch (NumberOfMessagesSent).",
+        )
+        received = Family(
+            "densho_sqs_number_of_messages_received",
+            "counter",
+            "Messages returned by ReceiveMessage (NumberOfMessagesReceived).",
+        )
+        deleted = Family(
+            "densho_sqs_number_of_messages_deleted",
+            "counter",
+            "Deletions with a valid receipt handle (NumberOfMessagesDeleted).",
+        )
+        empty = Family(
+            "densho_sqs_number_of_empty_receives",
+            "counter",
+            "ReceiveMessage calls that returned no message (NumberOfEmptyReceives).",
+        )
+        sizes = Family(
             "densho_sqs_sent_message_size_bytes",
+            "histogram",
             "Size of the messages sent, body and attributes (SentMessageSize).",
-            labels=QUEUE_LABELS,
         )
         for q in queues:
-            labels = list(q.labels)
-            for field, family in families.items():
-                family.add_metric(labels, getattr(q, field))
-            sizes.add_metric(labels, q.sizes.buckets(), q.sizes.total)
-        yield from families.values()
-        yield sizes
+            sent.add(q.labels, q.sent)
+            received.add(q.labels, q.received)
+            deleted.add(q.labels, q.deleted)
+            empty.add(q.labels, q.empty)
+            sizes.add_histogram(q.size_labels, q.labels, q.sizes)
+        return [sent, received, deleted, empty, sizes]
 
 
 class _TopicCounts:
     __slots__ = ("labels", "published")
 
-    def __init__(self, labels: tuple[str, ...]) -> None:
-        self.labels = labels
+    def __init__(self, rendered: str) -> None:
+        self.labels = rendered
         self.published = 0
 
 
@@ -129,12 +133,10 @@ class SnsCounters(SnsEvents):
         # (topic ARN, protocol, outcome) -> count
         self._notifications: dict[tuple[str, str, Outcome], int] = {}
 
-    def _labels(self, topic_arn: str) -> tuple[str, ...]:
-        # arn:aws:sns:REGION:ACCOUNT:NAME
-        parts = topic_arn.split(":", 5)
-        if len(parts) < 6:
-            return (self._node, "", "", topic_arn)
-        return (self._node, parts[4], parts[3], parts[5])
+    def _labels(self, topic_arn: str, *more: tuple[str, str]) -> str:
+        account, region, name = topic_parts(topic_arn)
+        pairs = (("node", self._node), ("account", account), ("region", region), ("topic", name))
+        return labels((*pairs, *more))
 
     def published(self, topic_arn: str, count: int) -> None:
         counts = self._topics.get(topic_arn)
@@ -146,35 +148,41 @@ class SnsCounters(SnsEvents):
         key = (topic_arn, protocol, outcome)
         self._notifications[key] = self._notifications.get(key, 0) + count
 
-    def collect(self) -> Iterator[Metric]:
-        published = CounterMetricFamily(
+    def collect(self) -> list[Family]:
+        published = Family(
             "densho_sns_number_of_messages_published",
+            "counter",
             "Messages accepted by Publish and PublishBatch (NumberOfMessagesPublished).",
-            labels=TOPIC_LABELS,
         )
         for t in list(self._topics.values()):
-            published.add_metric(list(t.labels), t.published)
-        yield published
-        labels = [*TOPIC_LABELS, "protocol"]
-        outcomes: dict[Outcome, CounterMetricFamily] = {
-            "delivered": CounterMetricFamily(
+            published.add(t.labels, t.published)
+        outcomes: dict[Outcome, Family] = {
+            "delivered": Family(
                 "densho_sns_number_of_notifications_delivered",
+                "counter",
                 "Notifications delivered to subscribers (NumberOfNotificationsDelivered).",
-                labels=labels,
             ),
-            "failed": CounterMetricFamily(
+            "failed": Family(
                 "densho_sns_number_of_notifications_failed",
+                "counter",
                 "Notifications that failed: every failed HTTP/S attempt, the final failure of "
                 "other protocols (NumberOfNotificationsFailed).",
-                labels=labels,
             ),
-            "filtered_out": CounterMetricFamily(
+            "filtered_out": Family(
                 "densho_sns_number_of_notifications_filtered_out",
+                "counter",
                 "Notifications a subscription's filter policy rejected "
                 "(NumberOfNotificationsFilteredOut).",
-                labels=labels,
             ),
         }
         for (arn, protocol, outcome), count in list(self._notifications.items()):
-            outcomes[outcome].add_metric([*self._labels(arn), protocol], count)
-        yield from outcomes.values()
+            outcomes[outcome].add(self._labels(arn, ("protocol", protocol)), count)
+        return [published, *outcomes.values()]
+
+
+def topic_parts(topic_arn: str) -> tuple[str, str, str]:
+    """(account, region, name) of arn:aws:sns:REGION:ACCOUNT:NAME."""
+    parts = topic_arn.split(":", 5)
+    if len(parts) < 6:
+        return "", "", topic_arn
+    return parts[4], parts[3], parts[5]

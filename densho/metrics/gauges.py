@@ -15,25 +15,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-
-from prometheus_client.core import GaugeMetricFamily, Metric
 
 from densho.core.sns_model import OutboxDepth
 from densho.core.sqs_model import QueueOverview
 from densho.core.store import StoreUnavailable
+from densho.metrics.counters import topic_parts
+from densho.metrics.text import Family, labels
 from densho.storage.open import AnyStore
 
 log = logging.getLogger(__name__)
 
-QUEUE_LABELS = ["account", "region", "queue"]
-
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    queues: list[QueueOverview]
-    outbox: list[OutboxDepth]
+    families: list[Family]  # rendered when read, so a scrape only joins them
     at_s: float  # when it was read (Unix time)
     took_s: float  # how long reading it took
 
@@ -71,64 +67,65 @@ class Refresher:
         now_s = time.time()
         queues = await self._store.queue_overview(int(now_s * 1000))
         outbox = await self._store.outbox_depths()
-        self._snapshot = Snapshot(queues, outbox, now_s, time.perf_counter() - started)
+        families = _families(queues, outbox)
+        self._snapshot = Snapshot(families, now_s, time.perf_counter() - started)
         self.refreshed.set()
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> list[Family]:
         snapshot = self._snapshot
         if snapshot is None:  # not read yet: no series rather than zeros
-            return
-        families = (
-            GaugeMetricFamily(
-                "densho_sqs_approximate_number_of_messages_visible",
-                "Messages available for retrieval (ApproximateNumberOfMessagesVisible).",
-                labels=QUEUE_LABELS,
-            ),
-            GaugeMetricFamily(
-                "densho_sqs_approximate_number_of_messages_not_visible",
-                "Messages in flight: received, not yet deleted nor visible again "
-                "(ApproximateNumberOfMessagesNotVisible).",
-                labels=QUEUE_LABELS,
-            ),
-            GaugeMetricFamily(
-                "densho_sqs_approximate_number_of_messages_delayed",
-                "Messages delayed, not yet available (ApproximateNumberOfMessagesDelayed).",
-                labels=QUEUE_LABELS,
-            ),
-            GaugeMetricFamily(
-                "densho_sqs_approximate_age_of_oldest_message_seconds",
-                "Age of the oldest message in the queue (ApproximateAgeOfOldestMessage).",
-                labels=QUEUE_LABELS,
-            ),
-        )
-        visible, not_visible, delayed, age = families
-        for q in snapshot.queues:
-            labels = [q.account, q.region, q.name]
-            visible.add_metric(labels, q.visible)
-            not_visible.add_metric(labels, q.not_visible)
-            delayed.add_metric(labels, q.delayed)
-            age.add_metric(labels, q.oldest_age_s)
-        yield from families
-        outbox = GaugeMetricFamily(
-            "densho_sns_outbox_depth",
-            "SNS deliveries to HTTP/S and email subscribers waiting in the outbox (due, "
-            "waiting for a retry, or being attempted).",
-            labels=["account", "region", "topic", "protocol"],
-        )
-        for d in snapshot.outbox:
-            parts = d.topic_arn.split(":", 5)
-            account, region, name = (
-                (parts[4], parts[3], parts[5]) if len(parts) == 6 else ("", "", d.topic_arn)
-            )
-            outbox.add_metric([account, region, name, d.protocol], d.pending)
-        yield outbox
-        yield GaugeMetricFamily(
+            return []
+        refreshed = Family(
             "densho_metrics_refreshed_timestamp_seconds",
+            "gauge",
             "When the gauges read from the database were last read (Unix time).",
-            value=snapshot.at_s,
         )
-        yield GaugeMetricFamily(
+        refreshed.add("", snapshot.at_s)
+        took = Family(
             "densho_metrics_refresh_duration_seconds",
+            "gauge",
             "How long the last read of the gauges from the database took.",
-            value=snapshot.took_s,
         )
+        took.add("", snapshot.took_s)
+        return [*snapshot.families, refreshed, took]
+
+
+def _families(queues: list[QueueOverview], outbox: list[OutboxDepth]) -> list[Family]:
+    visible = Family(
+        "densho_sqs_approximate_number_of_messages_visible",
+        "gauge",
+        "Messages available for retrieval (ApproximateNumberOfMessagesVisible).",
+    )
+    not_visible = Family(
+        "densho_sqs_approximate_number_of_messages_not_visible",
+        "gauge",
+        "Messages in flight: received, not yet deleted nor visible again "
+        "(ApproximateNumberOfMessagesNotVisible).",
+    )
+    delayed = Family(
+        "densho_sqs_approximate_number_of_messages_delayed",
+        "gauge",
+        "Messages delayed, not yet available (ApproximateNumberOfMessagesDelayed).",
+    )
+    age = Family(
+        "densho_sqs_approximate_age_of_oldest_message_seconds",
+        "gauge",
+        "Age of the oldest message in the queue (ApproximateAgeOfOldestMessage).",
+    )
+    for q in queues:
+        rendered = labels((("account", q.account), ("region", q.region), ("queue", q.name)))
+        visible.add(rendered, q.visible)
+        not_visible.add(rendered, q.not_visible)
+        delayed.add(rendered, q.delayed)
+        age.add(rendered, q.oldest_age_s)
+    depth = Family(
+        "densho_sns_outbox_depth",
+        "gauge",
+        "SNS deliveries to HTTP/S and email subscribers waiting in the outbox (due, "
+        "waiting for a retry, or being attempted).",
+    )
+    for d in outbox:
+        account, region, name = topic_parts(d.topic_arn)
+        pairs = (("account", account), ("region", region), ("topic", name))
+        depth.add(labels((*pairs, ("protocol", d.protocol))), d.pending)
+    return [visible, not_visible, delayed, age, depth]

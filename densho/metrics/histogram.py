@@ -1,7 +1,8 @@
 """A histogram kept as plain numbers: what an observation on the request path may cost.
 
 Owns: ``Histogram`` (fixed bucket bounds, a count per bucket, the sum), observed on the event
-loop's thread with a bisection and two additions, and read as Prometheus' cumulative buckets.
+loop's thread with a bisection and two additions, and read as cumulative bucket counts; the
+bucket bounds densho uses, with their ``le`` label values.
 Must not know: what is measured; how it is exposed.
 
 Why not ``prometheus_client.Histogram``: its ``observe`` takes a lock and walks every bucket
@@ -19,6 +20,11 @@ LATENCY_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 SIZE_BYTES = (256, 1024, 4096, 16384, 65536, 262144, 1048576)
 
 
+def le_values(bounds: Sequence[float]) -> tuple[str, ...]:
+    """The ``le`` label of each bound (without "+Inf")."""
+    return tuple(repr(float(b)) for b in bounds)
+
+
 class Histogram:
     __slots__ = ("bounds", "counts", "total")
 
@@ -32,13 +38,9 @@ class Histogram:
         self.counts[bisect_left(self.bounds, value)] += 1
         self.total += value
 
-    def buckets(self) -> list[tuple[str, float]]:
-        """Cumulative (le, count) pairs, "+Inf" last, as ``HistogramMetricFamily`` takes them."""
-        counts = list(self.counts)  # one copy: the loop thread may observe meanwhile
-        out: list[tuple[str, float]] = []
-        running = 0
-        for bound, count in zip(self.bounds, counts, strict=False):
-            running += count
-            out.append((repr(float(bound)), running))
-        out.append(("+Inf", running + counts[-1]))
+    def cumulative(self) -> list[int]:
+        """Each bucket's count plus those below it, "+Inf" (every observation) last."""
+        out = list(self.counts)  # one copy: the loop thread may observe meanwhile
+        for i in range(1, len(out)):
+            out[i] += out[i - 1]
         return out

@@ -11,36 +11,52 @@ Must not know: HTTP beyond the Accept header, the wire, SQL.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.exposition import choose_encoder
 
+from densho.metrics import text
 from densho.metrics.counters import SnsCounters, SqsCounters
 from densho.metrics.gauges import Refresher
 from densho.metrics.timings import Commits, Requests
 from densho.storage.open import AnyStore
+
+EOF = b"# EOF\n"  # OpenMetrics' last line
 
 
 class Metrics:
     def __init__(self, node: str, interval_s: float, store_kind: str) -> None:
         self.node = node
         self.interval_s = interval_s
-        # No auto-describe: registering would run every collector once for its names.
+        # prometheus_client's own collectors: CPU, memory, open files of this process.
         self.registry = CollectorRegistry(auto_describe=False)
+        ProcessCollector(registry=self.registry)
         self.sqs = SqsCounters(node)
         self.sns = SnsCounters(node)
         self.commits = Commits(node, store_kind)
         self.requests = Requests(node)
-        for collector in (self.sqs, self.sns, self.commits, self.requests):
-            self.registry.register(collector)
-        ProcessCollector(registry=self.registry)  # CPU, memory, open files of this process
         self.gauges: Refresher | None = None
 
     def start(self, store: AnyStore) -> None:
         """Begin refreshing the gauges from ``store`` (open) every interval."""
         self.gauges = Refresher(store, self.interval_s)
-        self.registry.register(self.gauges)
         self.gauges.start()
+
+    def _encode(self, encoder: Callable[[CollectorRegistry], bytes], openmetrics: bool) -> bytes:
+        """The process metrics as ``prometheus_client`` encodes them, then densho's."""
+        head = encoder(self.registry)
+        if openmetrics and head.endswith(EOF):
+            head = head[: -len(EOF)]
+        families = [
+            *self.sqs.collect(),
+            *self.sns.collect(),
+            *(self.gauges.collect() if self.gauges is not None else []),
+            *self.requests.collect(),
+            *self.commits.collect(),
+        ]
+        body = head + text.encode(families, openmetrics).encode()
+        return body + EOF if openmetrics else body
 
     async def close(self) -> None:
         if self.gauges is not None:
@@ -49,5 +65,6 @@ class Metrics:
     async def render(self, accept: str) -> tuple[str, bytes]:
         """(content type, body) of a scrape with this Accept header."""
         encoder, content_type = choose_encoder(accept)
-        body = await asyncio.to_thread(encoder, self.registry)
+        openmetrics = content_type.startswith("application/openmetrics-text")
+        body = await asyncio.to_thread(self._encode, encoder, openmetrics)
         return content_type, body

@@ -9,12 +9,11 @@ Must not know: HTTP, SQL, how either is measured.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
-
-from densho.metrics.histogram import LATENCY_S, Histogram
+from densho.metrics.histogram import LATENCY_S, Histogram, le_values
+from densho.metrics.text import Family, labels, with_le
 from densho.observe import RequestRecord
+
+LATENCY_LE = le_values(LATENCY_S)
 
 # The API services counted per action (densho's own endpoints are not: their "action" is a path).
 SERVICES = frozenset({"sqs", "sns"})
@@ -27,26 +26,24 @@ OTHER = "other"
 class Commits:
     """The store's commit latencies; ``observe`` is the store's commit hook."""
 
-    __slots__ = ("_node", "_store", "histogram")
+    __slots__ = ("_labels", "histogram")
 
     def __init__(self, node: str, store_kind: str) -> None:
-        self._node = node
-        self._store = store_kind
+        self._labels = labels((("node", node), ("store", store_kind)))
         self.histogram = Histogram(LATENCY_S)
 
     def observe(self, seconds: float) -> None:
         self.histogram.observe(seconds)
 
-    def collect(self) -> Iterator[Metric]:
-        family = HistogramMetricFamily(
+    def collect(self) -> list[Family]:
+        family = Family(
             "densho_store_commit_seconds",
+            "histogram",
             "Store commit latency: SQLite, a group commit until its WAL is fdatasynced; "
             "PostgreSQL, a transaction's COMMIT.",
-            labels=["node", "store"],
         )
-        h = self.histogram
-        family.add_metric([self._node, self._store], h.buckets(), h.total)
-        yield family
+        family.add_histogram(with_le(self._labels, LATENCY_LE), self._labels, self.histogram)
+        return [family]
 
 
 class Requests:
@@ -78,20 +75,21 @@ class Requests:
                 error = (key[0], key[1], OTHER)
             self._errors[error] = self._errors.get(error, 0) + 1
 
-    def collect(self) -> Iterator[Metric]:
-        latency = HistogramMetricFamily(
+    def collect(self) -> list[Family]:
+        latency = Family(
             "densho_request_duration_seconds",
+            "histogram",
             "API request latency per action, from the first byte read to the answer.",
-            labels=["node", "service", "action"],
         )
         for (service, action), h in list(self._latency.items()):
-            latency.add_metric([self._node, service, action], h.buckets(), h.total)
-        yield latency
-        errors = CounterMetricFamily(
+            rendered = labels((("node", self._node), ("service", service), ("action", action)))
+            latency.add_histogram(with_le(rendered, LATENCY_LE), rendered, h)
+        errors = Family(
             "densho_request_errors",
+            "counter",
             "API requests answered with an error, per action and AWS error code.",
-            labels=["node", "service", "action", "code"],
         )
         for (service, action, code), count in list(self._errors.items()):
-            errors.add_metric([self._node, service, action, code], count)
-        yield errors
+            pairs = (("node", self._node), ("service", service), ("action", action))
+            errors.add(labels((*pairs, ("code", code))), count)
+        return [latency, errors]
