@@ -17,12 +17,15 @@ import socket
 import ssl
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from densho import config_file
 from densho.config import BY_NAME, OPTIONS, Settings
 from densho.config_file import ConfigError
+from densho.providers import declared_check
+from densho.sns.endpoint_rules import EndpointRules
 
 
 def _from_env(name: str) -> Any:
@@ -63,6 +66,11 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
             metavar=option.metavar,
             help=option.help_text,
         )
+    check = commands.add_parser(
+        "check-config",
+        help="check a configuration file (keys, values, declared resources) without starting",
+    )
+    check.add_argument("file", type=Path, metavar="FILE")
     migrate = commands.add_parser(
         "migrate",
         help="apply the PostgreSQL schema migrations, then exit",
@@ -80,9 +88,15 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
         if not store:
             parser.error("migrate needs --store postgresql://... (or DENSHO_STORE)")
         return args.command, Settings(store=store)
+    if args.command == "check-config":  # the file as a start without flags would read it
+        args = argparse.Namespace(config=args.file, **{o.name: None for o in OPTIONS})
+        args.command = "check-config"
     try:
         return args.command, _settings(args)
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:  # names the file, line and key: no usage text around it
+        print(f"densho: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except ValueError as exc:
         parser.error(str(exc))
 
 
@@ -111,6 +125,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         config_file=path,
         master_key=os.environ.get("DENSHO_MASTER_KEY") or None,  # a secret: environment only
     )
+    # Declared resources: what needs no store is checked now (the rest when they are applied).
+    declared = loaded.declared.resolved(settings.account_id, settings.region)
+    rules = EndpointRules.parse(settings.http_endpoints_allow, settings.http_endpoints_deny)
+    declared_check.check(declared, rules)
+    settings = replace(settings, declared=declared)
     if settings.auth == "sigv4" and not settings.credentials:
         raise ValueError("--auth sigv4 needs at least one [[credentials]] entry in --config")
     _check_tls(settings)
@@ -196,7 +215,23 @@ def serve(settings: Settings) -> None:
         ssl_certfile=str(settings.tls_cert) if tls else None,
         ssl_keyfile=str(settings.tls_key) if tls else None,
     )
+    logging.getLogger("uvicorn.error").addFilter(_StartupRefusal(app))
     Server(config).run(sockets=[sock])
+    if app.refused is not None:
+        print(f"densho: error: {app.refused}", file=sys.stderr)
+        sys.exit(2)
+
+
+class _StartupRefusal(logging.Filter):
+    """Keeps uvicorn's "Application startup failed" line out when the configuration file
+    stopped the start: the command prints the one reason that matters."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__()
+        self._app = app
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self._app.refused is None
 
 
 def _loopback(host: str) -> bool:
@@ -212,6 +247,13 @@ def main(argv: list[str] | None = None) -> None:
     command, settings = parse(sys.argv[1:] if argv is None else argv)
     if command == "serve":
         serve(settings)
+    elif command == "check-config":
+        declared = settings.declared
+        print(
+            f"{settings.config_file}: ok ({len(declared.queues)} queues, {len(declared.topics)} "
+            f"topics, {declared.subscriptions} subscriptions, {len(settings.credentials)} "
+            "credentials)"
+        )
     elif command == "migrate":
         sys.exit(migrate(settings.store))
 

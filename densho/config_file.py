@@ -2,8 +2,9 @@
 
 Owns: reading the file with ``tomllib``, mapping its ``[server]``/``[sns]`` keys to the settings
 ``OPTIONS`` names, checking ``[sns] http_endpoints`` (allow/deny lists of where SNS may deliver),
-and turning ``[[credentials]]`` into ``Credential`` records — every mistake
-reported as a ``ConfigError`` naming the file and the key.
+turning ``[[credentials]]`` into ``Credential`` records, and ``[[queues]]`` / ``[[topics]]`` into
+``Declared`` ones (``densho.config_declared``) — every mistake reported as a ``ConfigError``
+naming the file and the key (and the line, where tomllib or ``densho.config_lines`` finds it).
 Must not know: the command line, the environment, or what the server does with the values.
 """
 
@@ -16,8 +17,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from densho.config import OPTIONS, Credential, Option
+from densho import config_declared
+from densho.config import OPTIONS, ConfigError, Credential, Declared, Option
 from densho.sns import endpoint_rules
+
+__all__ = ["ConfigError", "Loaded", "load"]
 
 ACCOUNT = re.compile(r"\d{12}")
 # An IAM principal of the account: its root, or a user (with an optional path).
@@ -36,36 +40,43 @@ CREDENTIAL_KEYS = frozenset(
 )
 
 
-class ConfigError(ValueError):
-    """A configuration file that cannot be used; the message names the file and the key."""
-
-
 class Loaded:
     """What a file holds: option values by Settings field, the credentials, and the settings
-    only a file gives (``file_only``, by Settings field: ``[sns] http_endpoints``)."""
+    only a file gives (``file_only``, by Settings field: ``[sns] http_endpoints``), and the
+    declared resources (accounts and regions not yet resolved)."""
 
     def __init__(
         self,
         values: dict[str, Any],
         credentials: tuple[Credential, ...],
         file_only: dict[str, Any] | None = None,
+        declared: Declared | None = None,
     ) -> None:
         self.values = values
         self.credentials = credentials
         self.file_only = file_only or {}
+        self.declared = declared or Declared()
+
+
+_AT_LINE = re.compile(r"at line (\d+)")
 
 
 def load(path: Path) -> Loaded:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:  # its message names the line and column
-        raise ConfigError(f"{path}: {exc}") from None
+        line = _AT_LINE.search(str(exc))
+        where = f"{path}:{line.group(1)}" if line else str(path)
+        raise ConfigError(f"{where}: {exc}") from None
+    declared = config_declared.parse(path, text, raw)
     endpoints = _http_endpoints(path, raw)
-    return Loaded(_options(path, raw), _credentials(path, raw.pop("credentials", [])), endpoints)
+    credentials = _credentials(path, raw.pop("credentials", []))
+    return Loaded(_options(path, raw), credentials, endpoints, declared)
 
 
 def _http_endpoints(path: Path, raw: dict[str, Any]) -> dict[str, Any]:

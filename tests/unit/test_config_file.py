@@ -138,7 +138,7 @@ def test_no_credentials_means_open(tmp_path: Path) -> None:
         ("[srever]\n", "unknown table [srever]"),
         ("[server]\nsynchronous = 'OFF'\n", "server.synchronous must be one of FULL, NORMAL"),
         ("[server]\nport = true\n", "server.port must be a string or a number"),
-        ("[server\n", "line 1"),
+        ("[server\n", ":1: Expected ']' at the end of a table declaration (at line 1"),
         ("credentials = 1\n", "credentials must be an array of tables"),
         (
             "[[credentials]]\naccess_key_id = 'A'\naccount_id = '111111111111'\n",
@@ -186,7 +186,7 @@ def test_mistakes_name_the_file_and_the_key(tmp_path: Path, text: str, message: 
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load(path)
-    assert str(caught.value).startswith(f"{path}: ")
+    assert str(caught.value).startswith(f"{path}:")  # then the line, when it is known
     assert message in str(caught.value)
 
 
