@@ -216,8 +216,12 @@ def serve(settings: Settings) -> None:
         ssl_keyfile=str(settings.tls_key) if tls else None,
     )
     logging.getLogger("uvicorn.error").addFilter(_StartupRefusal(app))
-    Server(config).run(sockets=[sock])
-    if app.refused is not None:
+    try:
+        Server(config).run(sockets=[sock])
+    except SystemExit:  # uvicorn's exit status 3 for a failed start
+        if app.refused is None:
+            raise
+    if app.refused is not None:  # the configuration file's fault: exit 2, as for other mistakes
         print(f"densho: error: {app.refused}", file=sys.stderr)
         sys.exit(2)
 
