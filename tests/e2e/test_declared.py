@@ -90,7 +90,8 @@ def test_declared_resources_exist_and_deliver(store_kind: str, tmp_path: Path) -
 def test_restart_updates_declared_and_keeps_undeclared(store_kind: str, tmp_path: Path) -> None:
     config = _config(tmp_path, EXAMPLE)
     with servers_on(store_kind, tmp_path) as make:
-        server = make(extra_args=("--config", str(config))).start()
+        server = make(extra_args=("--config", str(config), "--log-level", "info")).start()
+        assert "4 created, 0 updated, 0 unchanged" in server.stderr_tail()
         sqs, sns = json_client(server.endpoint), sns_client(server.endpoint)
         url = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
         # made through the API: an undeclared queue, an undeclared attribute and tag
@@ -106,6 +107,7 @@ def test_restart_updates_declared_and_keeps_undeclared(store_kind: str, tmp_path
         )
         config.write_text(changed, encoding="utf-8")
         server.start()
+        assert "0 created, 2 updated, 2 unchanged" in server.stderr_tail()  # orders, its sub
         sqs, sns = json_client(server.endpoint), sns_client(server.endpoint)
         assert attributes(sqs, url, "VisibilityTimeout", "DelaySeconds") == {
             "VisibilityTimeout": "90",
@@ -119,6 +121,7 @@ def test_restart_updates_declared_and_keeps_undeclared(store_kind: str, tmp_path
         assert len(sqs.list_queues()["QueueUrls"]) == 3
 
         server.restart()  # unchanged: nothing to do, nothing doubled
+        assert "0 created, 0 updated, 4 unchanged" in server.stderr_tail()
         sqs, sns = json_client(server.endpoint), sns_client(server.endpoint)
         assert len(sqs.list_queues()["QueueUrls"]) == 3
         assert len(sns.list_subscriptions_by_topic(TopicArn=TOPIC)["Subscriptions"]) == 1
