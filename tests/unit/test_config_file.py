@@ -230,3 +230,24 @@ def test_open_server_off_loopback_warns_once(tmp_path: Path, host: str, warned: 
 
 def _env_without_densho() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("DENSHO_")}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("# settings\n[server]\nhost = 'x'\nport = 'x'\n", ":4: server.port: invalid value 'x'"),
+        ("[server]\n\nprot = 1\n", ":3: unknown key server.prot"),
+        (
+            "[[credentials]]\naccess_key_id = 'A'\nsecret_access_key = 's'\n"
+            "account_id = '111111111111'\n\n[[credentials]]\naccess_key_id = 'B'\n"
+            "account_id = '1'\nsecret_access_key = 's'\n",
+            ":6: credentials[1]: account_id must be twelve digits",
+        ),
+        ("[sns]\nhttp_endpoints = { allow = 1 }\n", ":2: sns.http_endpoints.allow must be"),
+    ],
+)
+def test_mistakes_name_the_line(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    assert str(caught.value).startswith(f"{path}{message}")
