@@ -53,24 +53,17 @@ def _first_refusal(
 def check(declared: Declared, rules: EndpointRules) -> tuple[DeclaredQueue, ...]:
     """Refuse what the API would refuse, and names declared twice; the queues in the order
     they are to be created."""
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[str, str] = {}  # a queue is its account's name (in any region), a topic its ARN
     for queue in declared.queues:
-        _twice(declared, seen, (queue.account, queue.name), queue.key, "queue")
+        _twice(declared, seen, f"{queue.account}/{queue.name}", queue.key, "queue")
         _check_queue(declared, queue)
-    topics: dict[tuple[str, str], str] = {}
     for topic in declared.topics:
-        _twice(declared, topics, (topic.arn, ""), topic.key, "topic")
+        _twice(declared, seen, topic.arn, topic.key, "topic")
         _check_topic(declared, topic, rules)
     return order(declared)
 
 
-def _twice(
-    declared: Declared,
-    seen: dict[tuple[str, str], str],
-    ident: tuple[str, str],
-    key: str,
-    what: str,
-) -> None:
+def _twice(declared: Declared, seen: dict[str, str], ident: str, key: str, what: str) -> None:
     if ident in seen:
         raise declared.error(f"{key}.name", f"this {what} is declared twice (also {seen[ident]})")
     seen[ident] = key

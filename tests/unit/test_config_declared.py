@@ -181,6 +181,10 @@ def test_shape_mistakes(tmp_path: Path, text: str, message: str) -> None:
             ":4: queues[1].name: this queue is declared twice (also queues[0])",
         ),
         (
+            '[[topics]]\nname = "t"\n[[topics]]\nname = "t"\nregion = "us-east-1"\n',
+            ":4: topics[1].name: this topic is declared twice (also topics[0])",
+        ),
+        (
             '[[topics]]\nname = "t"\nattributes = { DeliveryPolicy = "{" }\n',
             ":3: topics[0].attributes.DeliveryPolicy: Invalid parameter: ",
         ),
