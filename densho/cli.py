@@ -1,7 +1,8 @@
 """The ``densho`` command: ``densho serve`` with flags, each also read from a DENSHO_* variable.
 
-Owns: argument parsing, binding the socket (port 0 picks a free port), running uvicorn, and turning
-SIGINT/SIGTERM into a graceful shutdown.
+Owns: argument parsing, binding the socket (port 0 picks a free port), running uvicorn, turning
+SIGINT/SIGTERM into a graceful shutdown, ``densho check-config FILE``, and exit status 2 with one
+line for a configuration mistake (also one found while declared resources are applied).
 Must not know: anything about SQS.
 """
 
