@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from densho import logs
-from densho.config import Settings
+from densho.config import ConfigError, Settings
 from densho.core import errors, private_files
 from densho.core.clock import SystemClock
 from densho.core.identity import Identity
@@ -35,8 +35,8 @@ from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
 from densho.protocol.sigv4 import Secret, Verifier
 from densho.protocol.wire import Wire
+from densho.providers import declared, sqs
 from densho.providers import sns as sns_provider
-from densho.providers import sqs
 from densho.providers.context import SnsContext, SqsContext
 from densho.providers.errors import to_aws
 from densho.sns.endpoint_rules import EndpointRules
@@ -117,6 +117,8 @@ class App:
         self.observers: list[Observer] = [logs.access]
         if self.metrics is not None:
             self.observers.append(self.metrics.requests.observe)
+        # Why the configuration file stopped the start (a declared resource refused), if it did.
+        self.refused: str | None = None
 
     def _signer(self) -> Signer:
         """The SNS signing key: the one the nodes sharing the database keep there, or this
@@ -149,6 +151,8 @@ class App:
         )
         if self.store.cluster is not None:  # several nodes sign with the key they share
             self._shared_signer = await shared_signer(self.store.cluster, SystemClock().now_ms())
+        # The configuration file's queues, topics and subscriptions, before anything is served.
+        await declared.apply(self.settings.declared, self.engine, self.sns, self.endpoint)
         await self.moves.adopt()  # message move tasks a restart interrupted carry on
         self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
         if self.metrics is not None:
@@ -233,6 +237,11 @@ class App:
             if message["type"] == "lifespan.startup":
                 try:
                     await self.startup()
+                except ConfigError as exc:  # a declared resource refused: the command says it
+                    self.refused = str(exc)
+                    await self.store.close()
+                    await send({"type": "lifespan.startup.failed", "message": ""})
+                    return
                 except RuntimeError as exc:  # a reason a person can act on; no trace needed
                     log.error("start-up failed: %s", exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
