@@ -144,7 +144,7 @@ def _options(path: _File, raw: dict[str, Any]) -> dict[str, Any]:
 
 def _value(path: _File, key: str, parse: Any, choices: tuple[str, ...], value: Any) -> Any:
     # A file value is typed already; booleans and tables are never a setting's scalar.
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ConfigError(f"{path.at(key)}: {key} must be a string or a number")
     try:
         parsed = parse(str(value))

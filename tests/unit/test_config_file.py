@@ -48,7 +48,7 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "tls_cert": f'"{cert}"',
         "tls_key": f'"{key}"',
         "metrics": '"off"',
-        "metrics_interval": '"2.5"',
+        "metrics_interval": "2.5",  # a TOML float
         "metrics_token": '"s3cret"',
         "node_name": '"node-a"',
     }
