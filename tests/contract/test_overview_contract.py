@@ -110,12 +110,13 @@ def test_outbox_depths_per_topic_and_protocol(backend: Backend) -> None:
 
 
 def test_queue_overview_leaves_the_event_loop_free(backend: Backend) -> None:
-    """While the overview reads many rows, the loop keeps turning (and writes go on)."""
+    """While the overview reads 100,000 rows, the loop keeps turning and writes go on: no
+    pause of the loop comes near the length of a read (on the loop, a read would be one)."""
 
     async def scenario(store: AnyStore) -> None:
-        qids = [await new_queue(store, f"q{i:03}") for i in range(50)]
-        for qid in qids:
-            await store.send(qid, [msg(f"m{n}") for n in range(200)])
+        qids = [await new_queue(store, f"q{i}") for i in range(4)]
+        for n in range(100):
+            await store.send(qids[n % 4], [msg("x" * 100) for _ in range(1000)])
         gaps: list[float] = []
         done = asyncio.Event()
 
@@ -128,14 +129,17 @@ def test_queue_overview_leaves_the_event_loop_free(backend: Backend) -> None:
                 last = now
 
         tick = asyncio.create_task(ticker())
-        reads = [asyncio.ensure_future(store.queue_overview(T0)) for _ in range(5)]
-        sent = await store.send(qids[0], [msg("during")])  # a write is not held up behind them
-        views = await asyncio.gather(*reads)
+        await asyncio.sleep(0.01)
+        reads: list[float] = []
+        for _ in range(3):
+            started = time.perf_counter()
+            write = asyncio.ensure_future(store.send(qids[0], [msg("during")]))
+            view = await store.queue_overview(T0)
+            reads.append(time.perf_counter() - started)
+            assert len(await write) == 1  # a write is not held up behind the read
+            assert sum(o.visible for o in view) in (100_000, 100_001, 100_002, 100_003)
         done.set()
         await tick
-        assert len(sent) == 1
-        assert all(len(v) == 50 for v in views)
-        assert all(o.visible in (200, 201) for v in views for o in v)
-        assert gaps and max(gaps) < 0.25
+        assert max(gaps) < 0.6 * sorted(reads)[1], (max(gaps), reads)
 
     run(backend, scenario)
