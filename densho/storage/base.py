@@ -313,9 +313,7 @@ class Store(Sealed):
         rows = await self._one(lambda tx: tx.fetchall(name, args))
         if rows:
             rows = await self._open_messages(rows)
-        return [
-            Peeked(received_from_row(r), r[17], r[10] > 0 and r[17] > now_ms) for r in rows
-        ]
+        return [Peeked(received_from_row(r), r[17], r[10] > 0 and r[17] > now_ms) for r in rows]
 
     async def delete_peeked(self, queue_id: int, seq: int, message_id: str) -> bool:
         """Delete the one message browsing showed (its row and message id, both must match:
