@@ -1,7 +1,8 @@
 """A real browser for the console's tests: Debian's Chromium (``/usr/bin/chromium``, which
 ``scripts/test`` installs when missing) driven by Playwright's Python package — never a browser
-Playwright downloads itself. One browser per session; a fresh context (cookies, storage) per
-test.
+Playwright downloads itself. A browser per test, with a fresh context (cookies, storage): not
+one per session, because Playwright's sync API keeps an event loop running while it is open,
+which would stop the PostgreSQL helpers (``asyncio.run``) that set servers up between tests.
 
 Screenshots go to the test's temporary directory, or to ``DENSHO_CONSOLE_SCREENSHOTS`` when set
 (``scripts/console-screenshots`` sets it to ``docs/`` to refresh the README's pictures).
@@ -29,13 +30,13 @@ ARGS = [
 TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/test does)")
