@@ -8,6 +8,8 @@ Sign-in with authentication on is in test_console_auth.py.
 from __future__ import annotations
 
 import json
+import re
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -279,8 +281,26 @@ def test_topic_subscriptions_and_publish(
     expect(page.locator(".notice.ok")).to_contain_text("published")
     got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
     assert [m["Body"] for m in got] == ["order 7 placed"]  # raw delivery, filter matched
+
+    # An HTTP subscriber nobody answers: its confirmation waits in the outbox, shown with its
+    # attempts and error, as the JSON endpoint lists it.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        hook = f"http://127.0.0.1:{closed.getsockname()[1]}/hook"
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=hook)
+    deadline = time.monotonic() + 15
+    owed: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        status, _, body = _get(endpoint + "/_densho/sns/outbox", {})
+        owed = [r for r in json.loads(body) if r["endpoint"] == hook] if status == 200 else []
+        if owed and owed[0]["attempts"] >= 1 and owed[0]["lastError"]:
+            break
+        time.sleep(0.2)
+    assert owed and owed[0]["type"] == "SubscriptionConfirmation"
     page.goto(endpoint + CONSOLE + "/deliveries")
-    expect(page.locator("#outbox")).to_contain_text("Nothing owed")
+    row = page.locator("#outbox tbody tr", has_text=hook)
+    expect(row).to_contain_text("SubscriptionConfirmation")
+    expect(row.locator("td").nth(3)).to_have_text(re.compile(r"[1-9][0-9]*"))  # attempts
     sns.delete_topic(TopicArn=topic)
     sqs.delete_queue(QueueUrl=queue)
 

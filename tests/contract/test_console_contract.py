@@ -1,7 +1,8 @@
-"""Browsing without consuming (``Store.peek``, ``Store.delete_peeked``, ``Store.oldest_sent``),
-run against every backend: keyset pages both ways, nothing changed by looking, sealed bodies
-opened, the one-message delete that a stale page cannot misdirect, and a page read from the
-index on a queue among many rows.
+"""What the console reads and does beyond the API, against every backend: browsing without
+consuming (``Store.peek``: keyset pages both ways, nothing changed by looking, sealed bodies
+opened), the one-message delete a stale page cannot misdirect (``Store.delete_peeked``), the
+age of the oldest message (``Store.oldest_sent``) and the SNS outbox as listed
+(``Store.outbox_pending``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import os
 import pytest
 
 from densho.core.seal import Seal
+from densho.core.sns_model import PublishItem, Topic
 from densho.core.sqs_model import Attr, PeekCursor, Peeked
 from densho.sealing.keyring import Keyring
 from densho.storage.open import AnyStore
 from tests.contract.conftest import Backend
 from tests.contract.scenarios import T0, claim, msg, new_queue, run
+from tests.contract.test_sns_contract import TOPIC, entry
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -100,5 +103,24 @@ def test_peek_opens_sealed_messages(backend: Backend) -> None:
         page = await store.peek(qid, None, 10, False, T0, 0)
         assert page[0].message.body == "secret body"
         assert page[0].message.attributes == {"s": Attr("String", "secret attr")}
+
+    run(backend, scenario)
+
+
+def test_outbox_pending_lists_what_is_owed_next_due_first(backend: Backend) -> None:
+    async def scenario(store: AnyStore) -> None:
+        await store.create_topic(Topic(TOPIC, "a", "r", "t", {}, {}, T0))
+        items = [PublishItem(f"p{n}", None, None, outbox=[entry(n, T0 + n)]) for n in range(3)]
+        await store.publish(TOPIC, items)
+        [first] = await store.outbox_claim(T0 + 1, "l", T0 + 60_000, 1)
+        assert await store.outbox_retry(first.row_id, "l", T0 + 500, "HTTP 503")
+        pending = await store.outbox_pending(10)
+        assert [(p.message_id, p.due_ms, p.attempts, p.last_error) for p in pending] == [
+            ("m1", T0 + 1, 0, None),
+            ("m2", T0 + 2, 0, None),
+            ("m0", T0 + 500, 1, "HTTP 503"),
+        ]
+        assert pending[0].protocol == "https" and pending[0].topic_arn == TOPIC
+        assert len(await store.outbox_pending(2)) == 2
 
     run(backend, scenario)
