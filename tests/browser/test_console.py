@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ACCOUNT_ID, json_client, sns_client, unique_name
+from tests.browser import screenshots
+from tests.conftest import ACCOUNT_ID, json_client, servers_on, sns_client, unique_name
 from tests.support.server import DenshoServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -77,7 +78,7 @@ def test_a_browser_at_the_endpoint_goes_to_the_console_sdks_keep_aws_answers(
 
 
 def test_queue_list_queue_page_peek_send_delete_purge(
-    densho_server: DenshoServer, page: Page, screenshots: Path
+    densho_server: DenshoServer, page: Page, tmp_path: Path
 ) -> None:
     endpoint = densho_server.endpoint
     sqs = json_client(endpoint)
@@ -98,7 +99,7 @@ def test_queue_list_queue_page_peek_send_delete_purge(
     row = page.locator("#queues tbody tr", has_text=name)
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(3)).to_have_text("3")
-    page.screenshot(path=str(screenshots / "console-queues.png"))
+    page.screenshot(path=str(tmp_path / "console-queues.png"))
     row.locator("a.qname").click()
     expect(page.locator("h1")).to_contain_text(name)
 
@@ -136,7 +137,7 @@ def test_queue_list_queue_page_peek_send_delete_purge(
     expect(newest).to_contain_text('"order": 99')
     newest.locator("summary").click()
     expect(newest).to_contain_text("priority")
-    page.screenshot(path=str(screenshots / "console-queue.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "console-queue.png"), full_page=True)
 
     # Delete that one message.
     sent_id = newest.get_attribute("data-message-id")
@@ -199,7 +200,7 @@ def _fill_dead_letter_queue(sqs: Any, source: str, count: int) -> None:
 
 
 def test_dead_letter_redrive_start_progress_cancel(
-    densho_server: DenshoServer, page: Page, screenshots: Path
+    densho_server: DenshoServer, page: Page, tmp_path: Path
 ) -> None:
     endpoint = densho_server.endpoint
     sqs = json_client(endpoint)
@@ -225,7 +226,7 @@ def test_dead_letter_redrive_start_progress_cancel(
     expect(page.locator("#redrive .task.running")).to_be_visible()
     expect(page.locator("#redrive progress")).to_have_attribute("max", "30")
     page.uncheck("#auto-refresh")  # stop following, so the page stays put for the click
-    page.screenshot(path=str(screenshots / "console-redrive.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "console-redrive.png"), full_page=True)
     page.click("#cancel-redrive")
     expect(page.locator(".notice.ok")).to_contain_text("Redrive cancelled")
     tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
@@ -250,7 +251,7 @@ def test_dead_letter_redrive_start_progress_cancel(
 
 
 def test_topic_subscriptions_and_publish(
-    densho_server: DenshoServer, page: Page, screenshots: Path
+    densho_server: DenshoServer, page: Page, tmp_path: Path
 ) -> None:
     endpoint = densho_server.endpoint
     sqs = json_client(endpoint)
@@ -276,7 +277,7 @@ def test_topic_subscriptions_and_publish(
     page.fill("#publish input[name=subject]", "hello")
     page.fill("#publish textarea[name=message]", "order 7 placed")
     page.fill("#publish textarea[name=attributes]", "type=order")
-    page.screenshot(path=str(screenshots / "console-topic.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "console-topic.png"), full_page=True)
     page.click("#publish-button")
     expect(page.locator(".notice.ok")).to_contain_text("published")
     got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
@@ -323,3 +324,16 @@ def test_forms_need_the_session_token(densho_server: DenshoServer) -> None:
     assert refused.value.code == 403
     assert _counts(sqs, url) == (1, 0)
     sqs.delete_queue(QueueUrl=url)
+
+
+def test_console_screenshots(store_kind: str, tmp_path: Path) -> None:
+    """The README's pictures (scripts/console-screenshots) can be taken, on each store."""
+    with servers_on(store_kind, tmp_path) as make:
+        server = make().start()  # before any browser: see tests/browser/conftest.py
+        shots = screenshots.take(server.endpoint, tmp_path / "shots")
+        assert [s.name for s in shots] == list(screenshots.NAMES)
+        assert all(s.stat().st_size > 10_000 for s in shots)
+        dlq = json_client(server.endpoint).list_message_move_tasks(
+            SourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:orders-dlq"
+        )["Results"]
+        assert dlq[0]["Status"] in ("CANCELLING", "CANCELLED")  # the pictured redrive
