@@ -11,7 +11,9 @@ replaced by the metrics' cached snapshot of every queue (``queue_overview``) whe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from densho.core.sqs_model import Queue
 from densho.sqs.engine import SqsEngine
@@ -57,11 +59,10 @@ async def _row(engine: SqsEngine, queue: Queue, dead_letters: set[str], now_ms: 
     )
 
 
-def _key(sort: str) -> object:
-    if sort in ("name", "account", "region"):
-        return lambda r: (getattr(r.queue, sort), r.queue.name)
+def _key(sort: str) -> Callable[[QueueRow], tuple[Any, str]]:
+    """How rows sort by one of their figures (an empty queue's age is the least)."""
     if sort == "age":
-        return lambda r: (r.oldest_age_s or -1, r.queue.name)
+        return lambda r: (-1 if r.oldest_age_s is None else r.oldest_age_s, r.queue.name)
     return lambda r: (getattr(r, sort), r.queue.name)
 
 
@@ -80,6 +81,7 @@ async def overview(
     dead_letters = {d.arn for q in visible if (d := q.config.dead_letter) is not None}
     needle = name_filter.strip().lower()
     chosen = [q for q in visible if needle in q.name.lower()]
+    total = len(chosen)
     sort = sort if sort in SORTS else "name"
     pages = max(1, -(-len(chosen) // PAGE))
     page = max(1, min(page, pages))
@@ -90,7 +92,6 @@ async def overview(
         chosen = chosen[(page - 1) * PAGE : page * PAGE]
     rows = [await _row(engine, q, dead_letters, now) for q in chosen]
     if not by_record:
-        rows.sort(key=_key(sort), reverse=descending)  # type: ignore[arg-type]
+        rows.sort(key=_key(sort), reverse=descending)
         rows = rows[(page - 1) * PAGE : page * PAGE]
-    total = len([q for q in visible if needle in q.name.lower()])
     return Overview(rows, total, page, pages)

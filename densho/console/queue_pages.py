@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from densho.console import overview
 from densho.console.render import render
-from densho.console.visit import PREFIX, Answer, Visit, queue_path
+from densho.console.visit import Answer, Visit, attribute_fields, queue_path
 from densho.core.sqs_model import PeekCursor, Peeked, Queue
 from densho.protocol.errors import AwsError
 
@@ -160,25 +160,6 @@ async def queue_page(visit: Visit, account: str, name: str) -> Answer:
     )
 
 
-def _attribute_fields(text: str, prefix: str) -> list[tuple[str, str]]:
-    """Lines ``Name=value`` (a String) or ``Name:Number=value`` as a request's attribute
-    fields (``MessageAttribute.N.Name`` …); blank lines are skipped."""
-    fields: list[tuple[str, str]] = []
-    n = 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        key, _, value = line.partition("=")
-        name, _, kind = key.strip().partition(":")
-        n += 1
-        fields += [
-            (f"{prefix}.{n}.Name", name),
-            (f"{prefix}.{n}.Value.DataType", kind.strip() or "String"),
-            (f"{prefix}.{n}.Value.StringValue", value.strip()),
-        ]
-    return fields
-
-
 async def queue_action(visit: Visit, account: str, name: str, action: str) -> Answer:
     queue = await _queue(visit, account, name)
     back = queue_path(account, name)
@@ -197,7 +178,7 @@ async def queue_action(visit: Visit, account: str, name: str, action: str) -> An
             ):
                 if form.get(key, "").strip():
                     fields.append((field_name, form[key].strip()))
-            fields += _attribute_fields(form.get("attributes", ""), "MessageAttribute")
+            fields += attribute_fields(form.get("attributes", ""), "MessageAttribute")
             sent = await visit.act("sqs", "SendMessage", fields, region)
             visit.session.notice("ok", f"Message {sent['MessageId']} sent.")
         elif action == "delete":
@@ -234,6 +215,3 @@ async def queue_action(visit: Visit, account: str, name: str, action: str) -> An
     except AwsError as err:
         visit.session.notice("error", f"{err.code}: {err.message}")
     return Answer.redirect(back)
-
-
-__all__ = ["PREFIX", "queue_action", "queue_list", "queue_page"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from densho.console.render import render
-from densho.console.visit import Answer, Visit, topic_path
+from densho.console.visit import Answer, Visit, attribute_fields, topic_path
 from densho.core.sns_model import Topic
 from densho.delivery import admin
 from densho.protocol.errors import AwsError
@@ -100,19 +100,7 @@ async def publish(visit: Visit) -> Answer:
         ):
             if form.get(key, "").strip():
                 fields.append((field_name, form[key].strip()))
-        n = 0
-        for line in form.get("attributes", "").splitlines():
-            if not line.strip():
-                continue
-            key, _, value = line.partition("=")
-            name, _, kind = key.strip().partition(":")
-            n += 1
-            entry = f"MessageAttributes.entry.{n}"
-            fields += [
-                (f"{entry}.Name", name),
-                (f"{entry}.Value.DataType", kind.strip() or "String"),
-                (f"{entry}.Value.StringValue", value.strip()),
-            ]
+        fields += attribute_fields(form.get("attributes", ""), "MessageAttributes.entry")
         try:
             got = await visit.act("sns", "Publish", fields, _region(arn))
             visit.session.notice("ok", f"Message {got['MessageId']} published.")

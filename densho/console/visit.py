@@ -38,7 +38,6 @@ class Services:
     sqs: SqsEngine
     sns: SnsEngine
     deliveries: Deliveries
-    region: str  # the server's default region
     default_account: str  # open mode's one account
     auth: bool  # authentication on: sign in, one account per viewer
 
@@ -114,6 +113,27 @@ class Visit:
     async def console(self, operation: str, params: dict[str, Any], region: str) -> dict[str, Any]:
         """Run one of the console's own SQS operations as the viewer (authorized alike)."""
         return await self.services.dispatch(self.call("sqs", operation, params, region))
+
+
+def attribute_fields(text: str, prefix: str) -> list[tuple[str, str]]:
+    """A form's attribute lines, ``name=value`` (a String) or ``name:Number=42``, as a
+    request's Query fields under ``prefix`` (``MessageAttribute`` for SQS,
+    ``MessageAttributes.entry`` for SNS): ``<prefix>.N.Name``, ``.Value.DataType``,
+    ``.Value.StringValue``. Blank lines are skipped; the API judges the rest."""
+    fields: list[tuple[str, str]] = []
+    n = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, _, value = line.partition("=")
+        name, _, kind = key.strip().partition(":")
+        n += 1
+        fields += [
+            (f"{prefix}.{n}.Name", name),
+            (f"{prefix}.{n}.Value.DataType", kind.strip() or "String"),
+            (f"{prefix}.{n}.Value.StringValue", value.strip()),
+        ]
+    return fields
 
 
 def queue_path(account: str, name: str) -> str:
