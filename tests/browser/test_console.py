@@ -13,14 +13,17 @@ import socket
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.browser import screenshots
+from tests.browser.chromium import launch
 from tests.conftest import ACCOUNT_ID, json_client, servers_on, sns_client, unique_name
+from tests.e2e.test_encryption_at_rest import _key_file, holds
 from tests.support.server import DenshoServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -324,6 +327,29 @@ def test_forms_need_the_session_token(densho_server: DenshoServer) -> None:
     assert refused.value.code == 403
     assert _counts(sqs, url) == (1, 0)
     sqs.delete_queue(QueueUrl=url)
+
+
+def test_encrypted_messages_are_shown_decrypted(store_kind: str, tmp_path: Path) -> None:
+    """Encryption at rest on (SQLite's own key; PostgreSQL's shared key given): the store holds
+    no body as sent, and the console shows it as sent."""
+    marker = f"MARKER-{uuid.uuid4().hex}"
+    with servers_on(store_kind, tmp_path) as make:
+        server = make()
+        if server.store is not None:
+            server.extra_args = ("--master-key-file", str(_key_file(tmp_path / "shared.key")))
+        server.start()
+        sqs = json_client(server.endpoint)
+        url = sqs.create_queue(QueueName="sealed")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"secret": marker}))
+        assert not holds(server, marker)  # before any browser: see tests/browser/conftest.py
+        with sync_playwright() as driver:
+            browser = launch(driver)
+            try:
+                page = browser.new_page()
+                page.goto(server.endpoint + CONSOLE + f"/queues/{ACCOUNT_ID}/sealed")
+                expect(page.locator("article.message pre.body")).to_contain_text(marker)
+            finally:
+                browser.close()
 
 
 def test_console_screenshots(store_kind: str, tmp_path: Path) -> None:
