@@ -125,6 +125,7 @@ class Console:
             self._credentials,
             visit.form.get("access_key", "").strip(),
             visit.form.get("secret", ""),
+            visit.form.get("session_token", "").strip(),
         )
         if identity is None:
             visit.session.notice("error", "Wrong access key or secret.")

@@ -77,12 +77,18 @@ class Sessions:
         self._by_id.pop(session_id, None)
 
 
-def check_credentials(lookup: Lookup, access_key: str, secret: str) -> Identity | None:
-    """The identity an access key and its secret stand for; None if either is wrong. The
-    secret is compared in constant time, and an unknown key costs the same comparison."""
+def check_credentials(
+    lookup: Lookup, access_key: str, secret: str, session_token: str = ""
+) -> Identity | None:
+    """The identity an access key and its secret stand for; None if either is wrong, or if
+    the key is a temporary credential's and ``session_token`` is not its token (as a signed
+    request must carry it). Compared in constant time; an unknown key costs the same."""
     found = lookup(access_key)
     expected = found.secret_access_key if found is not None else _NOBODY
     matches = hmac.compare_digest(expected.encode(), secret.encode())
+    token = found.session_token if found is not None else None
+    if token is not None:
+        matches = hmac.compare_digest(token.encode(), session_token.encode()) and matches
     if found is None or not matches:
         return None
     return found.identity

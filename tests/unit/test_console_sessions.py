@@ -9,7 +9,11 @@ from densho.core.identity import Identity
 from densho.protocol.sigv4 import Secret
 
 ALICE = Identity("111111111111", "arn:aws:iam::111111111111:root", "AKIAALICE")
-KNOWN = {"AKIAALICE": Secret("alice-secret", ALICE)}
+TEMP = Identity("111111111111", "arn:aws:iam::111111111111:root", "ASIATEMP")
+KNOWN = {
+    "AKIAALICE": Secret("alice-secret", ALICE),
+    "ASIATEMP": Secret("temp-secret", TEMP, session_token="the-token"),
+}
 
 
 class Clock:
@@ -63,3 +67,10 @@ def test_check_credentials() -> None:
     assert check_credentials(KNOWN.get, "AKIAALICE", "alice-secreT") is None
     assert check_credentials(KNOWN.get, "AKIAALICE", "") is None
     assert check_credentials(KNOWN.get, "AKIANOBODY", "alice-secret") is None
+
+
+def test_temporary_credentials_need_their_session_token() -> None:
+    assert check_credentials(KNOWN.get, "ASIATEMP", "temp-secret") is None
+    assert check_credentials(KNOWN.get, "ASIATEMP", "temp-secret", "other") is None
+    assert check_credentials(KNOWN.get, "ASIATEMP", "temp-secret", "the-token") == TEMP
+    assert check_credentials(KNOWN.get, "ASIATEMP", "wrong", "the-token") is None
