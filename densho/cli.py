@@ -1,7 +1,8 @@
 """The ``densho`` command: ``densho serve`` with flags, each also read from a DENSHO_* variable.
 
-Owns: argument parsing, binding the socket (port 0 picks a free port), running uvicorn, and turning
-SIGINT/SIGTERM into a graceful shutdown.
+Owns: argument parsing, binding the socket (port 0 picks a free port), running uvicorn, turning
+SIGINT/SIGTERM into a graceful shutdown, ``densho check-config FILE``, and exit status 2 with one
+line for a configuration mistake (also one found while declared resources are applied).
 Must not know: anything about SQS.
 """
 
@@ -17,12 +18,15 @@ import socket
 import ssl
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from densho import config_file
 from densho.config import BY_NAME, OPTIONS, Settings
 from densho.config_file import ConfigError
+from densho.providers import declared_check
+from densho.sns.endpoint_rules import EndpointRules
 
 
 def _from_env(name: str) -> Any:
@@ -32,15 +36,25 @@ def _from_env(name: str) -> Any:
 
 
 def parse(argv: list[str]) -> tuple[str, Settings]:
-    parser = argparse.ArgumentParser(prog="densho", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the SQS-compatible server")
+    parser = argparse.ArgumentParser(
+        prog="densho",
+        description="densho: a self-hosted, wire-compatible Amazon SQS + SNS server.",
+        epilog="Run `densho COMMAND --help` for a command's flags. The README says more.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the SQS + SNS server",
+        description="Run the SQS + SNS server. Each flag may also come from its DENSHO_* "
+        "variable or from the --config file (flag > variable > file > default).",
+        epilog="Example: densho serve --port 9324 --store postgresql://densho@db:5432/densho",
+    )
     serve.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="a TOML configuration file (env DENSHO_CONFIG); flags and DENSHO_* variables "
-        "override its keys",
+        help="a TOML configuration file: settings, [[credentials]] "
+        "[env DENSHO_CONFIG; default: none]",
     )
     for option in OPTIONS:
         # No argparse default: an absent flag falls through to the environment, the file, then
@@ -51,15 +65,28 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
             type=option.parse,
             choices=option.choices or None,
             metavar=option.metavar,
-            help=f"{option.help} (env {option.env})",
+            help=option.help_text,
         )
+    check = commands.add_parser(
+        "check-config",
+        help="check a configuration file (keys, values, declared resources) without starting",
+        description="Check FILE as densho serve --config FILE would read it (DENSHO_* variables "
+        "apply): TOML syntax, keys, types, credentials, and every declared queue, topic and "
+        "subscription with the API's own checks. Prints 'FILE: ok (...)' and exits 0, or the "
+        "first mistake (FILE:LINE: key: why) and exits 2. A dead-letter target declared "
+        "nowhere is checked only at start, against the store.",
+    )
+    check.add_argument("file", type=Path, metavar="FILE", help="the TOML configuration file")
     migrate = commands.add_parser(
-        "migrate", help="apply the PostgreSQL schema migrations, then exit"
+        "migrate",
+        help="apply the PostgreSQL schema migrations, then exit",
+        description="Bring a PostgreSQL database up to this densho's schema, then exit "
+        "(densho serve also does it at start; this is for a deploy step run once).",
     )
     migrate.add_argument(
         "--store",
         metavar="URL",
-        help="postgresql://user@host:port/database (env DENSHO_STORE)",
+        help="postgresql://user@host:port/database [env DENSHO_STORE]",
     )
     args = parser.parse_args(argv)
     if args.command == "migrate":
@@ -67,9 +94,15 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
         if not store:
             parser.error("migrate needs --store postgresql://... (or DENSHO_STORE)")
         return args.command, Settings(store=store)
+    if args.command == "check-config":  # the file as a start without flags would read it
+        args = argparse.Namespace(config=args.file, **{o.name: None for o in OPTIONS})
+        args.command = "check-config"
     try:
         return args.command, _settings(args)
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:  # names the file, line and key: no usage text around it
+        print(f"densho: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except ValueError as exc:
         parser.error(str(exc))
 
 
@@ -98,6 +131,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         config_file=path,
         master_key=os.environ.get("DENSHO_MASTER_KEY") or None,  # a secret: environment only
     )
+    # Declared resources: what needs no store is checked now (the rest when they are applied).
+    declared = loaded.declared.resolved(settings.account_id, settings.region)
+    rules = EndpointRules.parse(settings.http_endpoints_allow, settings.http_endpoints_deny)
+    declared_check.check(declared, rules)
+    settings = replace(settings, declared=declared)
     if settings.auth == "sigv4" and not settings.credentials:
         raise ValueError("--auth sigv4 needs at least one [[credentials]] entry in --config")
     _check_tls(settings)
@@ -131,9 +169,10 @@ def _check_tls(settings: Settings) -> None:
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    from densho.server import App, configure_logging
+    from densho import logs
+    from densho.server import App
 
-    configure_logging(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     if not settings.auth_enabled and not _loopback(settings.host):
         logging.getLogger("densho").warning(
             "authentication is off and densho listens on %s: anyone who reaches it may read, "
@@ -170,7 +209,8 @@ def serve(settings: Settings) -> None:
         http="httptools",
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         lifespan="on",
-        access_log=False,
+        access_log=False,  # densho writes its own access line (densho.logs)
+        log_config=None,  # uvicorn's messages go through densho's handler and format
         proxy_headers=False,  # densho reads no X-Forwarded-* header; skip the middleware
         log_level=settings.log_level,
         timeout_graceful_shutdown=30,
@@ -181,7 +221,27 @@ def serve(settings: Settings) -> None:
         ssl_certfile=str(settings.tls_cert) if tls else None,
         ssl_keyfile=str(settings.tls_key) if tls else None,
     )
-    Server(config).run(sockets=[sock])
+    logging.getLogger("uvicorn.error").addFilter(_StartupRefusal(app))
+    try:
+        Server(config).run(sockets=[sock])
+    except SystemExit:  # uvicorn's exit status 3 for a failed start
+        if app.refused is None:
+            raise
+    if app.refused is not None:  # the configuration file's fault: exit 2, as for other mistakes
+        print(f"densho: error: {app.refused}", file=sys.stderr)
+        sys.exit(2)
+
+
+class _StartupRefusal(logging.Filter):
+    """Keeps uvicorn's "Application startup failed" line out when the configuration file
+    stopped the start: the command prints the one reason that matters."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__()
+        self._app = app
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self._app.refused is None
 
 
 def _loopback(host: str) -> bool:
@@ -197,6 +257,13 @@ def main(argv: list[str] | None = None) -> None:
     command, settings = parse(sys.argv[1:] if argv is None else argv)
     if command == "serve":
         serve(settings)
+    elif command == "check-config":
+        declared = settings.declared
+        print(
+            f"{settings.config_file}: ok ({len(declared.queues)} queues, {len(declared.topics)} "
+            f"topics, {declared.subscriptions} subscriptions, {len(settings.credentials)} "
+            "credentials)"
+        )
     elif command == "migrate":
         sys.exit(migrate(settings.store))
 

@@ -1,8 +1,11 @@
 """Server settings and where each comes from: flag > environment (DENSHO_*) > config file > default.
 
 Owns: the one ``Settings`` value a server starts from, the ``Credential`` records of the
-configuration, and ``OPTIONS`` — one row per setting naming its flag, environment variable and
-config-file key, from which the command line, the environment and the file are all read.
+configuration, the declared resources (``Declared``: queues, topics, subscriptions, each knowing
+where in the file it is written, so a later refusal names the file, line and key; the
+``ConfigError`` all such mistakes are), and ``OPTIONS`` — one row per setting naming its flag,
+environment variable and config-file key, from which the command line, the environment and the
+file are all read.
 Must not know: how the server uses them, or how a TOML file is read (``densho.config_file``).
 """
 
@@ -10,9 +13,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from densho import config_lines
 
 
 def default_data_dir() -> Path:
@@ -34,6 +39,82 @@ class Credential:
     session_token: str | None = field(default=None, repr=False)
 
 
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredQueue:
+    """A ``[[queues]]`` entry; ``key`` is where it is written (``queues[1]``)."""
+
+    key: str
+    name: str
+    account: str  # the server's account id when the file names none
+    region: str
+    attributes: dict[str, str]
+    tags: dict[str, str]
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredSubscription:
+    """A ``[[topics.subscriptions]]`` entry (``topics[0].subscriptions[1]``)."""
+
+    key: str
+    protocol: str
+    endpoint: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredTopic:
+    key: str
+    name: str
+    account: str
+    region: str
+    attributes: dict[str, str]
+    tags: dict[str, str]
+    subscriptions: tuple[DeclaredSubscription, ...] = ()
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sns:{self.region}:{self.account}:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """The resources a configuration file declares, and the file's text, to name the line of
+    a key when one of them is refused."""
+
+    queues: tuple[DeclaredQueue, ...] = ()
+    topics: tuple[DeclaredTopic, ...] = ()
+    file: Path | None = None
+    text: str = field(default="", repr=False)
+
+    def error(self, key: str, message: str) -> ConfigError:
+        """``FILE:LINE: key: message`` (without the line when it cannot be found)."""
+        line = config_lines.locate(self.text, key)
+        return ConfigError(f"{self.file}{'' if line is None else f':{line}'}: {key}: {message}")
+
+    def resolved(self, account: str, region: str) -> Declared:
+        """Entries that name no account or region get the server's (``""`` until now: the
+        file is read before flags and the environment decide them)."""
+        queues = tuple(
+            replace(q, account=q.account or account, region=q.region or region) for q in self.queues
+        )
+        topics = tuple(
+            replace(t, account=t.account or account, region=t.region or region) for t in self.topics
+        )
+        return replace(self, queues=queues, topics=topics)
+
+    @property
+    def subscriptions(self) -> int:
+        return sum(len(t.subscriptions) for t in self.topics)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -44,6 +125,7 @@ class Settings:
     # FULL: an acknowledged write survives power loss. NORMAL: survives a process crash only.
     synchronous: str = "FULL"
     log_level: str = "warning"
+    log_format: str = "text"  # or "json": one object per line
     # SNS email / email-json deliveries go through this SMTP relay ("host:port"); None: they
     # are recorded (GET /_densho/sns/recorded) instead of sent.
     smtp_relay: str | None = None
@@ -58,6 +140,7 @@ class Settings:
     auth: str = ""
     credentials: tuple[Credential, ...] = ()
     config_file: Path | None = None  # where the settings were read from, for messages
+    declared: Declared = Declared()  # queues, topics, subscriptions to hold at start
 
     # Encryption at rest: the master key, from a file or (base64, never from the config file)
     # DENSHO_MASTER_KEY; neither: master.key in data_dir (SQLite), created on first start.
@@ -84,6 +167,11 @@ class Settings:
         return self.auth == "sigv4" or (self.auth == "" and bool(self.credentials))
 
 
+_SETTINGS_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in fields(Settings) if f.default is not MISSING
+}
+
+
 def _upper(text: str) -> str:
     return text.upper()
 
@@ -99,6 +187,7 @@ class Option:
     choices: tuple[str, ...] = ()
     metavar: str | None = None
     default: Callable[[], Any] | None = None  # when the Settings default is not a constant
+    default_text: str | None = None  # the default as --help says it; None: the Settings default
 
     @property
     def flag(self) -> str:
@@ -107,6 +196,15 @@ class Option:
     @property
     def env(self) -> str:
         return "DENSHO_" + self.name.upper()
+
+    @property
+    def help_text(self) -> str:
+        """The help line ``--help`` shows: what it does, its variable and its default."""
+        default = self.default_text
+        if default is None:
+            value = _SETTINGS_DEFAULTS.get(self.name)
+            default = "none" if value in (None, "") else str(value)
+        return f"{self.help} [env {self.env}; default: {default}]"
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -118,48 +216,71 @@ OPTIONS: tuple[Option, ...] = (
         "where the SQLite store and keys live",
         metavar="DIR",
         default=default_data_dir,
+        default_text="$XDG_DATA_HOME/densho or ~/.local/share/densho",
     ),
-    Option("account_id", str, "the account of unsigned requests (authentication off)"),
+    Option(
+        "account_id",
+        str,
+        "the account of unsigned requests (authentication off)",
+        metavar="ID",
+    ),
     Option("region", str, "the region of requests whose signature names none"),
     Option(
         "synchronous",
         _upper,
-        "FULL (default): acknowledged writes survive power loss; NORMAL: faster, "
-        "survives process crashes only",
+        "FULL: acknowledged writes survive power loss; NORMAL: faster, survives process "
+        "crashes only",
         choices=("FULL", "NORMAL"),
     ),
-    Option("log_level", str, "debug, info, warning (default), error"),
+    Option(
+        "log_level",
+        str,
+        "debug, info (adds one access line per request), warning, error",
+        metavar="LEVEL",
+    ),
+    Option(
+        "log_format",
+        str,
+        "text, or json: one JSON object per line",
+        choices=("text", "json"),
+    ),
     Option(
         "smtp_relay",
         str,
-        "send SNS email deliveries through this SMTP relay (default: record them)",
+        "send SNS email deliveries through this SMTP relay",
         section="sns",
         metavar="HOST:PORT",
+        default_text="none: emails are recorded, GET /_densho/sns/recorded",
     ),
     Option(
         "store",
         str,
-        "sqlite:///path/densho.db (default: densho.db in --data-dir) or "
-        "postgresql://user@host:port/database",
+        "sqlite:///path/densho.db or postgresql://user@host:port/database",
         metavar="URL",
+        default_text="SQLite, densho.db in --data-dir",
     ),
-    Option("pg_pool_size", int, "PostgreSQL: connections per node (default 10)"),
+    Option("pg_pool_size", int, "PostgreSQL: connections per node", metavar="N"),
     Option(
         "auth",
         str,
-        "sigv4: verify signatures; open: accept any key (default: sigv4 exactly when the "
-        "config file names credentials)",
+        "sigv4: verify signatures; open: accept any key",
         choices=("open", "sigv4"),
+        default_text="sigv4 exactly when the config file names [[credentials]]",
     ),
     Option(
         "master_key_file",
         Path,
-        "the master key encrypting messages at rest (default: master.key in --data-dir, "
-        "SQLite only; several PostgreSQL nodes must share one)",
+        "the master key encrypting messages at rest (or the key itself, base64, in "
+        "DENSHO_MASTER_KEY); several PostgreSQL nodes must share one",
         metavar="FILE",
+        default_text="master.key in --data-dir, created on first start (SQLite only)",
     ),
     Option(
-        "tls_cert", Path, "serve HTTPS with this PEM certificate (needs --tls-key)", metavar="FILE"
+        "tls_cert",
+        Path,
+        "serve HTTPS with this PEM certificate (needs --tls-key)",
+        metavar="FILE",
+        default_text="none: plain HTTP",
     ),
     Option("tls_key", Path, "the PEM private key of --tls-cert", metavar="FILE"),
 )

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 
-from densho.config import Settings
+from densho import logs
+from densho.config import ConfigError, Settings
 from densho.console import visit as console_visit
 from densho.console.app import Console
 from densho.core import errors, private_files
@@ -27,12 +28,13 @@ from densho.delivery import admin as delivery_admin
 from densho.delivery.http import HttpSender
 from densho.delivery.smtp import SmtpSender
 from densho.delivery.worker import DeliveryWorker
+from densho.observe import Observer, RequestRecord, resource_of
 from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
 from densho.protocol.sigv4 import Secret, Verifier
 from densho.protocol.wire import Wire
-from densho.providers import browse, sqs
+from densho.providers import browse, declared, sqs
 from densho.providers import sns as sns_provider
 from densho.providers.context import SnsContext, SqsContext
 from densho.providers.errors import to_aws
@@ -114,6 +116,10 @@ class App:
         )
         self._maintenance: asyncio.Task[None] | None = None
         self._phase = "starting"  # then "serving", then "shutting down" (the ready probe)
+        # Told of every request answered: the access log, and the metrics when they are on.
+        self.observers: list[Observer] = [logs.access]
+        # Why the configuration file stopped the start (a declared resource refused), if it did.
+        self.refused: str | None = None
 
     def _signer(self) -> Signer:
         """The SNS signing key: the one the nodes sharing the database keep there, or this
@@ -146,6 +152,8 @@ class App:
         )
         if self.store.cluster is not None:  # several nodes sign with the key they share
             self._shared_signer = await shared_signer(self.store.cluster, SystemClock().now_ms())
+        # The configuration file's queues, topics and subscriptions, before anything is served.
+        await declared.apply(self.settings.declared, self.engine, self.sns, self.endpoint)
         await self.moves.adopt()  # message move tasks a restart interrupted carry on
         self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
         self._maintenance = asyncio.create_task(self._maintain())
@@ -238,6 +246,11 @@ class App:
             if message["type"] == "lifespan.startup":
                 try:
                     await self.startup()
+                except ConfigError as exc:  # a declared resource refused: the command says it
+                    self.refused = str(exc)
+                    await self.store.close()
+                    await send({"type": "lifespan.startup.failed", "message": ""})
+                    return
                 except RuntimeError as exc:  # a reason a person can act on; no trace needed
                     log.error("start-up failed: %s", exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -253,6 +266,7 @@ class App:
                 return
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = time.perf_counter()
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -263,6 +277,7 @@ class App:
             size += len(chunk)
             if size > MAX_BODY:
                 await _respond(send, 413, b"text/plain", b"Request entity too large")
+                self._observe_own(scope["path"], 413, started)
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -286,29 +301,63 @@ class App:
         if request.path in (HEALTH, READY):  # probes: public, even with authentication on
             status, body = await self._probe(request.path)
             await _respond(send, status, b"application/json", body)
+            self._observe_own(request.path, status, started)
             return
         if request.path == CONSOLE or request.path.startswith(CONSOLE + "/"):
             # The console signs its viewers in itself (a browser cannot sign requests).
             answer = await self.console.handle(request)
             await _respond(send, answer.status, answer.content_type, answer.body, answer.headers)
+            self._observe_own(request.path, answer.status, started)
             return
         if _is_browser_visit(request):
             await _respond(send, 302, b"text/plain", b"", [(b"location", CONSOLE.encode())])
+            self._observe_own(request.path, 302, started)
             return
         if request.path.startswith(delivery_admin.PREFIX):
             refused = self._admin_refusal(request)
             if refused is not None:
                 await _respond(send, 403, b"application/json", refused)
+                self._observe_own(request.path, 403, started)
                 return
             status, content_type, body = await delivery_admin.handle(
                 request.method, request.path, request.query_string, self.sns, self.deliveries
             )
             await _respond(send, status, content_type, body)
+            self._observe_own(request.path, status, started)
             return
         response = await self.wire.handle(request, self.dispatch)
         await _respond(
             send, response.status, response.content_type, response.body, response.headers
         )
+        call = response.call
+        if call is None:
+            account = ""
+        else:
+            account = call.identity.account_id if call.identity else self.settings.account_id
+        self._observe(
+            RequestRecord(
+                response.request_id,
+                response.service,
+                response.action,
+                account,
+                resource_of(call.params) if call is not None else "",
+                response.status,
+                response.error_code,
+                time.perf_counter() - started,
+            )
+        )
+
+    def _observe_own(self, path: str, status: int, started: float) -> None:
+        """A request to densho's own endpoints (probes, admin, console)."""
+        latency = time.perf_counter() - started
+        self._observe(RequestRecord("", "densho", path, "", "", status, "", latency))
+
+    def _observe(self, record: RequestRecord) -> None:
+        for observer in self.observers:
+            try:
+                observer(record)
+            except Exception:  # a watcher's fault never fails the request it watched
+                log.exception("request observer failed")
 
     async def _probe(self, path: str) -> tuple[int, bytes]:
         """Health: the process answers. Ready: it can serve — started (the store open, so its
@@ -401,11 +450,3 @@ async def _respond(
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )

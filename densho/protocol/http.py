@@ -7,6 +7,10 @@ Must not know: ASGI, the server, or any AWS semantics.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .call import Call
 
 
 @dataclass(slots=True)
@@ -28,3 +32,11 @@ class HttpResponse:
     body: bytes
     content_type: bytes
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    # What the exchange was, for access logs and metrics (the wire fills these in): the request
+    # id, the service and action as far as they were understood, the decoded call when there
+    # was one, and the error code of an error answer ("" for a success).
+    request_id: str = ""
+    service: str = ""
+    action: str = ""
+    call: Call | None = None
+    error_code: str = ""

@@ -60,6 +60,21 @@ def request_id() -> str:
     return uuid4()
 
 
+def _failed(response: HttpResponse, err: AwsError) -> HttpResponse:
+    response.error_code = err.code
+    return response
+
+
+def _described(
+    response: HttpResponse, rid: str, service: str, action: str, call: Call | None
+) -> HttpResponse:
+    response.request_id = rid
+    response.service = service
+    response.action = action
+    response.call = call
+    return response
+
+
 def _internal_failure() -> AwsError:
     return AwsError("InternalFailure", quirks.INTERNAL_FAILURE_MESSAGE, 500, sender=False)
 
@@ -155,14 +170,19 @@ class Wire:
         return self._verifier.verify(req, service)
 
     async def _handle_json(self, req: HttpRequest, dispatch: Dispatch, rid: str) -> HttpResponse:
+        action = ""
+        call: Call | None = None
         try:
             identity = self._authenticate(req, "sqs", None)
             target = req.headers.get("x-amz-target", "")
             prefix, _, name = target.partition(".")
             op = self._json_ops.get(name) if prefix == "AmazonSQS" else None
+            action = name or target
             if op is None:
-                action = name or target or "(none)"
-                raise AwsError("InvalidAction", quirks.UNKNOWN_ACTION_MESSAGE.format(action=action))
+                unknown = action or "(none)"
+                raise AwsError(
+                    "InvalidAction", quirks.UNKNOWN_ACTION_MESSAGE.format(action=unknown)
+                )
             try:
                 params = op.decode(json_codec.decode_body(req.body))
             except DecodeError as err:
@@ -171,15 +191,21 @@ class Wire:
             call = self._call("sqs", "json", op.name, params, req, scope, identity)
             result = await dispatch(call)
             body = op.encode(result or {}, rid)
-            return HttpResponse(200, body, JSON_CONTENT_TYPE, [(b"x-amzn-requestid", rid.encode())])
+            response = HttpResponse(
+                200, body, JSON_CONTENT_TYPE, [(b"x-amzn-requestid", rid.encode())]
+            )
         except AwsError as err:
-            return self._errors.json(err, rid)
+            response = _failed(self._errors.json(err, rid), err)
         except Exception:
             log.exception("request %s failed", rid)
-            return self._errors.json(_internal_failure(), rid)
+            failure = _internal_failure()
+            response = _failed(self._errors.json(failure, rid), failure)
+        return _described(response, rid, "sqs", action, call)
 
     async def _handle_query(self, req: HttpRequest, dispatch: Dispatch, rid: str) -> HttpResponse:
         service = "sqs"  # whose error shape to answer in, until the action says otherwise
+        action: Any = None
+        call: Call | None = None
         try:
             tree = build_tree(detect.form_pairs(req))
             scope = detect.form_scope(req.headers, tree)
@@ -206,9 +232,13 @@ class Wire:
             call = self._call(service, "query", op.name, params, req, scope, identity)
             result = await dispatch(call)
             body = op.encode(result or {}, rid)
-            return HttpResponse(200, body, XML_CONTENT_TYPE, [(b"x-amzn-requestid", rid.encode())])
+            response = HttpResponse(
+                200, body, XML_CONTENT_TYPE, [(b"x-amzn-requestid", rid.encode())]
+            )
         except AwsError as err:
-            return self._errors.query(service, err, rid)
+            response = _failed(self._errors.query(service, err, rid), err)
         except Exception:
             log.exception("request %s failed", rid)
-            return self._errors.query(service, _internal_failure(), rid)
+            failure = _internal_failure()
+            response = _failed(self._errors.query(service, failure, rid), failure)
+        return _described(response, rid, service, action if type(action) is str else "", call)

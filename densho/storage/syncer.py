@@ -15,11 +15,16 @@ Must not know: SQLite, SQS.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
 def main() -> None:
     fd = int(sys.argv[1])
+    # Ctrl-C in a terminal (or `timeout`) signals the whole process group: the parent shuts down
+    # gracefully and closes stdin, which ends this process after its last sync — not the signal.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     while True:
         tokens = os.read(0, 65536)
         if not tokens:

@@ -146,3 +146,29 @@ def test_server_configured_by_environment(tmp_path: Path) -> None:
         finally:
             proc.terminate()
             assert proc.wait(timeout=30) == 0
+
+
+def test_help_names_every_flag_with_its_variable_and_default() -> None:
+    from densho.config import OPTIONS
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "densho", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+        env={**os.environ, "COLUMNS": "2000"},  # no wrapping inside a flag's text
+    )
+    text = " ".join(proc.stdout.split())
+    for option in OPTIONS:
+        assert option.flag in text
+        assert " ".join(option.help_text.split()) in text, option.name
+    assert "[env DENSHO_CONFIG; default: none]" in text
+    top = subprocess.run(
+        [sys.executable, "-m", "densho", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "serve" in top.stdout and "migrate" in top.stdout and "``" not in top.stdout
