@@ -109,6 +109,7 @@ class App:
                 sqs=self.engine,
                 sns=self.sns,
                 deliveries=self.deliveries,
+                region=settings.region,
                 default_account=settings.account_id,
                 auth=settings.auth_enabled,
             ),

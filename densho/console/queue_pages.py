@@ -29,9 +29,18 @@ async def queue_list(visit: Visit) -> Answer:
         page = 1
     sort = q.get("sort", "name")
     descending = q.get("desc") == "1"
+    errors: list[str] = []
+    queues = await visit.services.store.all_queues()
+    if visit.session.identity is not None:
+        # Listing is ListQueues: a signed-in identity its policy refuses sees no queue.
+        try:
+            await visit.act("sqs", "ListQueues", [("MaxResults", "1")], visit.services.region)
+        except AwsError as err:
+            errors.append(f"{err.code}: {err.message}")
+            queues = []
     found = await overview.overview(
         visit.services.sqs,
-        await visit.services.store.all_queues(),
+        queues,
         visit.account,
         q.get("filter", ""),
         sort,
@@ -45,6 +54,7 @@ async def queue_list(visit: Visit) -> Answer:
         filter=q.get("filter", ""),
         sort=sort,
         desc=descending,
+        errors=errors,
     )
 
 

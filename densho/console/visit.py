@@ -38,6 +38,7 @@ class Services:
     sqs: SqsEngine
     sns: SnsEngine
     deliveries: Deliveries
+    region: str  # the server's default region (account-level actions: ListQueues, ListTopics)
     default_account: str  # open mode's one account
     auth: bool  # authentication on: sign in, one account per viewer
 

@@ -24,6 +24,7 @@ CONSOLE = "/_densho/console"
 ALICE_KEY, ALICE_SECRET, ALICE = "AKIACONSOLEALICE0001", "alice-console-secret", "111111111111"
 BOB_KEY, BOB_SECRET, BOB = "AKIACONSOLEBOB000002", "bob-console-secret", "222222222222"
 CAROL_KEY, CAROL_SECRET = "AKIACONSOLECAROL0003", "carol-console-secret"
+DAVE_KEY, DAVE_SECRET = "AKIACONSOLEDAVE00004", "dave-console-secret"
 LOOK_AND_SEND = '["sqs:Get*", "sqs:List*", "sqs:ReceiveMessage", "sqs:SendMessage"]'
 CONFIG = f"""
 [[credentials]]
@@ -43,6 +44,14 @@ secret_access_key = "{CAROL_SECRET}"
 account_id = "{ALICE}"
 principal = "arn:aws:iam::{ALICE}:user/carol"
 policy = '{{"Statement": {{"Effect": "Allow", "Resource": "*", "Action": {LOOK_AND_SEND}}}}}'
+
+# A user of Alice's account who may use SNS only.
+[[credentials]]
+access_key_id = "{DAVE_KEY}"
+secret_access_key = "{DAVE_SECRET}"
+account_id = "{ALICE}"
+principal = "arn:aws:iam::{ALICE}:user/dave"
+policy = '{{"Statement": {{"Effect": "Allow", "Resource": "*", "Action": "sns:*"}}}}'
 """
 
 
@@ -136,3 +145,15 @@ def test_actions_are_authorized_as_the_signed_in_identity(
     expect(page.locator(".notice.ok")).to_contain_text("sent")
     got = alice.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     assert got["Attributes"]["ApproximateNumberOfMessages"] == "2"
+
+
+def test_listing_is_authorized_too(auth_server: DenshoServer, page: Page) -> None:
+    endpoint = auth_server.endpoint
+    alice = _sqs(endpoint, ALICE_KEY, ALICE_SECRET)
+    name = unique_name("dave-console")
+    alice.create_queue(QueueName=name)
+    _sign_in(page, endpoint, DAVE_KEY, DAVE_SECRET)
+    expect(page.locator(".notice.error")).to_contain_text("sqs:listqueues")
+    expect(page.locator("#queues")).not_to_contain_text(name)
+    page.goto(endpoint + CONSOLE + "/topics")
+    expect(page.locator(".notice.error")).to_have_count(0)
