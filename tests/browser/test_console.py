@@ -363,3 +363,22 @@ def test_console_screenshots(store_kind: str, tmp_path: Path) -> None:
             SourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:orders-dlq"
         )["Results"]
         assert dlq[0]["Status"] in ("CANCELLING", "CANCELLED")  # the pictured redrive
+
+
+def test_the_consoles_own_operations_are_not_on_the_wire(densho_server: DenshoServer) -> None:
+    """ConsolePeek and ConsoleDeleteMessage run only for the console, never for a client."""
+    for operation in ("ConsolePeek", "ConsoleDeleteMessage"):
+        request = urllib.request.Request(
+            densho_server.endpoint + "/",
+            data=json.dumps({"QueueUrl": "q"}).encode(),
+            headers={
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": f"AmazonSQS.{operation}",
+            },
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        with refused.value as answer:
+            assert answer.code == 400
+            assert json.loads(answer.read())["__type"].endswith("UnknownOperationException")
