@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 from playwright.sync_api import Page, expect
 
-from tests.conftest import REGION, servers_on, unique_name
+from tests.conftest import REGION, server_with_config, unique_name
 from tests.support.server import DenshoServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -60,10 +60,8 @@ def auth_server(
     store_kind: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DenshoServer]:
     base: Path = tmp_path_factory.mktemp(f"densho-console-auth-{store_kind}")
-    config = base / "densho.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    with servers_on(store_kind, base) as make:
-        yield make(extra_args=("--config", str(config))).start()
+    with server_with_config(store_kind, base, CONFIG) as server:
+        yield server
 
 
 def _sqs(endpoint: str, key: str, secret: str) -> Any:
