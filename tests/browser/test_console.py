@@ -329,6 +329,15 @@ def test_forms_need_the_session_token(densho_server: DenshoServer) -> None:
     sqs.delete_queue(QueueUrl=url)
 
 
+def test_pages_forbid_framing_and_foreign_scripts(densho_server: DenshoServer) -> None:
+    with urllib.request.urlopen(densho_server.endpoint + CONSOLE, timeout=10) as answer:
+        headers = answer.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
 def test_encrypted_messages_are_shown_decrypted(store_kind: str, tmp_path: Path) -> None:
     """Encryption at rest on (SQLite's own key; PostgreSQL's shared key given): the store holds
     no body as sent, and the console shows it as sent."""
