@@ -119,6 +119,15 @@ def servers_on(store_kind: str, base: Path) -> Iterator[ServerFactory]:
                 pg.drop_database(url)
 
 
+@contextlib.contextmanager
+def server_with_config(store_kind: str, base: Path, config: str) -> Iterator[DenshoServer]:
+    """A started server on the store under test, configured by the TOML text ``config``."""
+    path = base / "densho.toml"
+    path.write_text(config, encoding="utf-8")
+    with servers_on(store_kind, base) as make:
+        yield make(extra_args=("--config", str(path))).start()
+
+
 @pytest.fixture
 def new_server(store_kind: str, tmp_path: Path) -> Iterator[ServerFactory]:
     """``new_server()``: a server of this test's own (for crashes and restarts), not started."""

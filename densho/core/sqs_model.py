@@ -139,3 +139,22 @@ class QueueOverview:
         if self.oldest_sent_ms is None:
             return 0.0
         return max(0, self.now_ms - self.oldest_sent_ms) / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Peeked:
+    """A message as browsing finds it (``Store.peek``): nothing about it changed by looking.
+    ``message.row`` and ``message.message_id`` name it for ``Store.delete_peeked``."""
+
+    message: ReceivedMessage
+    visible_ms: int  # when it becomes (or became) visible: delay, visibility timeout
+    in_flight: bool  # received, and its visibility timeout not yet over (at the peek's now)
+
+
+@dataclass(frozen=True, slots=True)
+class PeekCursor:
+    """Where a page of ``Store.peek`` ended: its last row's (visible_ms, seq), the keyset the
+    next page starts after."""
+
+    visible_ms: int
+    seq: int

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from densho.core.clock import Clock
 from densho.core.events import NO_SQS_EVENTS, SqsEvents
+from densho.sqs.browse import Browse
 from densho.sqs.flow import MessageFlow
 from densho.sqs.queues import Queues
 from densho.sqs.waiters import Waiters
@@ -26,6 +27,7 @@ class SqsEngine:
         self._waiters = Waiters()
         self.queues = Queues(store, clock, self._waiters, events)
         self.messages = MessageFlow(store, clock, self.queues, self._waiters, events)
+        self.browse = Browse(store, clock)  # the console: messages seen, never consumed
 
     def close(self) -> None:
         """Shutting down: waiting long polls return empty now, new ones do not wait."""

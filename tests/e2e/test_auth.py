@@ -27,7 +27,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from tests.conftest import REGION, servers_on, unique_name
+from tests.conftest import REGION, server_with_config, unique_name
 from tests.e2e.helpers import expect_error
 from tests.support.query_client import make_sqs_query_client
 from tests.support.server import DenshoServer
@@ -68,10 +68,8 @@ def auth_server(
     store_kind: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DenshoServer]:
     base: Path = tmp_path_factory.mktemp(f"densho-auth-{store_kind}")
-    config = base / "densho.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    with servers_on(store_kind, base) as make:
-        yield make(extra_args=("--config", str(config))).start()
+    with server_with_config(store_kind, base, CONFIG) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
