@@ -2,11 +2,12 @@
 
 Owns: which queues a viewer sees (one account, or all with authentication off), filtering by
 name, sorting, paging, and the per-queue figures (Approximate* counts, age of the oldest
-message) read with the store's per-queue queries.
+message).
 Must not know: HTTP, templates, the wire.
 
-Cost: one count per queue shown (all matching queues when sorted by a figure). Meant to be
-replaced by the metrics' cached snapshot of every queue (``queue_overview``) when it exists.
+Cost: the figures of every queue come from one grouped read of the store
+(``Store.queue_overview``, the one the metrics' gauges use), run off the event loop: a page
+view never counts a queue's messages on the loop, however deep the queue.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from densho.core.sqs_model import Queue
+from densho.core.sqs_model import Queue, QueueOverview
 from densho.sqs.engine import SqsEngine
 
 PAGE = 50
@@ -45,15 +46,15 @@ class Overview:
     pages: int
 
 
-async def _row(engine: SqsEngine, queue: Queue, dead_letters: set[str], now_ms: int) -> QueueRow:
-    counts = await engine.queues.counts(queue)
-    oldest = await engine.browse.oldest_sent(queue)
+def _row(queue: Queue, figures: QueueOverview | None, dead_letters: set[str]) -> QueueRow:
+    """``figures``: None for a queue made after they were read (shown empty)."""
+    oldest = None if figures is None else figures.oldest_sent_ms
     return QueueRow(
         queue,
-        counts.visible,
-        counts.in_flight,
-        counts.delayed,
-        None if oldest is None else max(0, (now_ms - oldest) // 1000),
+        0 if figures is None else figures.visible,
+        0 if figures is None else figures.not_visible,
+        0 if figures is None else figures.delayed,
+        None if figures is None or oldest is None else max(0, (figures.now_ms - oldest) // 1000),
         queue.arn in dead_letters,
         queue.config.dead_letter is not None,
     )
@@ -85,12 +86,12 @@ async def overview(
     sort = sort if sort in SORTS else "name"
     pages = max(1, -(-len(chosen) // PAGE))
     page = max(1, min(page, pages))
-    now = engine.now_ms()
     by_record = sort in ("name", "account", "region")
-    if by_record:  # sort and page first: only the page's queues are counted
+    if by_record:  # sort and page first
         chosen.sort(key=lambda q: (getattr(q, sort), q.name), reverse=descending)
         chosen = chosen[(page - 1) * PAGE : page * PAGE]
-    rows = [await _row(engine, q, dead_letters, now) for q in chosen]
+    figures = {o.queue.id: o for o in await engine.browse.overview()} if chosen else {}
+    rows = [_row(q, figures.get(q.id), dead_letters) for q in chosen]
     if not by_record:
         rows.sort(key=_key(sort), reverse=descending)
         rows = rows[(page - 1) * PAGE : page * PAGE]

@@ -9,7 +9,7 @@ Must not know: HTTP, the wire, SQL, how a page is drawn.
 from __future__ import annotations
 
 from densho.core.clock import Clock
-from densho.core.sqs_model import PeekCursor, Peeked, Queue
+from densho.core.sqs_model import PeekCursor, Peeked, Queue, QueueOverview
 from densho.storage.base import Store
 
 MAX_PAGE = 100
@@ -31,6 +31,11 @@ class Browse:
     async def delete(self, queue: Queue, row: int, message_id: str) -> bool:
         """Delete the message browsing showed; whether it was still there."""
         return await self._store.delete_peeked(queue.id, row, message_id)
+
+    async def overview(self) -> list[QueueOverview]:
+        """Every queue with its backlog now, read in one grouped statement off the event loop
+        (``Store.queue_overview``)."""
+        return await self._store.queue_overview(self._clock.now_ms())
 
     async def oldest_sent(self, queue: Queue) -> int | None:
         """When the oldest unexpired message was sent (epoch ms), or None."""
