@@ -1,7 +1,8 @@
 """How densho writes its log: plain text or one JSON object per line, and the access line.
 
 Owns: the log format (``--log-format text|json``), and turning each ``RequestRecord`` into one
-access line at info level (densho's own probes at debug: a load balancer asks every few seconds).
+access line at info level (the health probes and metric scrapes at debug: load balancers and
+Prometheus ask every few seconds).
 Must not know: what requests do. Never logs a message body, a header or a secret: the access
 line is built only from the record's fields.
 """
@@ -18,7 +19,7 @@ import orjson
 from densho.observe import RequestRecord
 
 ACCESS = logging.getLogger("densho.access")
-PROBES = frozenset({"/_densho/health", "/_densho/ready"})
+PROBES = frozenset({"/_densho/health", "/_densho/ready", "/metrics"})
 # The fields of an access line, in the order the text format writes them.
 _FIELDS = ("request_id", "account", "service", "action", "resource", "status", "error", "ms")
 # LogRecord attributes every record has: anything else was passed with ``extra=``.

@@ -10,8 +10,11 @@ Must not know: HTTP, botocore, wire dict shapes, SQL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from densho.core.clock import Clock
 from densho.core.events import NO_SQS_EVENTS, SqsEvents
+from densho.core.sqs_model import NewMessage
 from densho.sqs.browse import Browse
 from densho.sqs.flow import MessageFlow
 from densho.sqs.queues import Queues
@@ -25,6 +28,7 @@ class SqsEngine:
         self._store = store
         self._clock = clock
         self._waiters = Waiters()
+        self._events = events
         self.queues = Queues(store, clock, self._waiters, events)
         self.messages = MessageFlow(store, clock, self.queues, self._waiters, events)
         self.browse = Browse(store, clock)  # the console: messages seen, never consumed
@@ -55,6 +59,14 @@ class SqsEngine:
         """Wake long polls on the queue: messages arrived by a path other than a send (a message
         move task, an SNS publish)."""
         self._waiters.notify_all(queue_id)
+
+    def arrived(self, queue_id: int, messages: Sequence[NewMessage]) -> None:
+        """``messages`` were stored in the queue by SNS (a publish's deliveries, committed):
+        wake its long polls, and count them as sent, as CloudWatch does."""
+        self._waiters.notify_all(queue_id)
+        queue = self.queues.cached(queue_id)  # the publish just looked it up
+        if queue is not None:
+            self._events.sent(queue, messages)
 
     def wake(self, queue_id: int | None, count: int) -> None:
         """Another node sharing the store made ``count`` messages of the queue available: wake

@@ -113,12 +113,17 @@ class Queues:
         self._ids.clear()
         self._cache.forget_all()
 
+    def cached(self, queue_id: int) -> Queue | None:
+        """The queue's record if this node holds it (no store read)."""
+        key = self._ids.get(queue_id)
+        queue = None if key is None else self._cache.peek(key)
+        return queue if queue is not None and queue.id == queue_id else None
+
     async def arn_of(self, queue_id: int, account: str) -> str | None:
         """The ARN of a queue of ``account`` by id (a dead-letter message's source), if it
         still exists."""
-        key = self._ids.get(queue_id)
-        queue = None if key is None else self._cache.peek(key)  # an ARN never changes
-        if queue is None or queue.id != queue_id:
+        queue = self.cached(queue_id)  # an ARN never changes
+        if queue is None:
             listed = await self._store.list_queues(account, "")
             queue = next((q for q in listed if q.id == queue_id), None)
         return None if queue is None else queue.arn

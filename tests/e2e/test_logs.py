@@ -47,6 +47,7 @@ def test_json_access_lines(store_kind: str, tmp_path: Path) -> None:
         topic = sns.create_topic(Name="logs-topic")["TopicArn"]
         sns.publish(TopicArn=topic, Message=SECRET_BODY)
         urllib.request.urlopen(server.endpoint + "/_densho/health", timeout=5).close()
+        urllib.request.urlopen(server.endpoint + "/metrics", timeout=5).close()
 
         lines = access_lines(server)
         send = [e for e in lines if e["action"] == "SendMessage"]
@@ -65,7 +66,8 @@ def test_json_access_lines(store_kind: str, tmp_path: Path) -> None:
         assert [(e["service"], e["resource"], e["status"]) for e in publish] == [
             ("sns", "logs-topic", 200)
         ]
-        assert not [e for e in lines if e["action"] == "/_densho/health"]  # probes: debug only
+        # Probes and scrapes: debug only.
+        assert not [e for e in lines if e["action"] in ("/_densho/health", "/metrics")]
         text = _log_text(server)
         assert "body-marker-9f3e" not in text and "4111" not in text
         assert "Traceback" not in text

@@ -150,6 +150,8 @@ def test_counters_and_gauges(new_server: ServerFactory) -> None:
     assert value(samples, notifications + "delivered_total", **t, protocol="sqs") == 3
     assert value(samples, notifications + "filtered_out_total", **t, protocol="sqs") == 3
     assert value(samples, notifications + "failed_total", **t, protocol="sqs") == 3
+    # Messages SNS put in a queue count as sent to it, as in CloudWatch.
+    assert value(samples, "densho_sqs_number_of_messages_sent_total", **q, queue="inbox") == 3
     # Per action: latency and errors.
     duration = "densho_request_duration_seconds_count"
     sqs_action = {"node": "node-1", "service": "sqs"}

@@ -21,7 +21,7 @@ from densho.core import errors as sqs_errors
 from densho.core.events import Outcome
 from densho.core.ids import uuid4
 from densho.core.sns_model import Delivery, Published, PublishItem, Subscription, TopicDedup
-from densho.core.sqs_model import Attr, Queue
+from densho.core.sqs_model import Attr, NewMessage, Queue
 from densho.sns import attributes as sattrs
 from densho.sns.errors import (
     SnsBatchIdsNotDistinct,
@@ -121,14 +121,15 @@ class Publisher:
         events.published(arn, len(items))
         for (protocol, outcome), count in tally.items():
             events.notifications(arn, protocol, outcome, count)
-        woken: set[int] = set()
+        arrived: dict[int, list[NewMessage]] = {}
         queued = False
         for item, result in zip(items, results, strict=True):
             if result.delivered:
-                woken.update(d.queue_id for d in item.deliveries)
+                for d in item.deliveries:
+                    arrived.setdefault(d.queue_id, []).append(d.message)
                 queued = queued or bool(item.outbox)
-        for queue_id in woken:
-            self._sqs.notify(queue_id)
+        for queue_id, messages in arrived.items():
+            self._sqs.arrived(queue_id, messages)
         if queued:
             self._node.woken()
         return results
