@@ -29,7 +29,7 @@ from densho.delivery.worker import DeliveryWorker
 from densho.observe import Observer, RequestRecord, resource_of
 from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
-from densho.protocol.http import HttpRequest
+from densho.protocol.http import HttpRequest, HttpResponse
 from densho.protocol.sigv4 import Secret, Verifier
 from densho.protocol.wire import Wire
 from densho.providers import sns as sns_provider
@@ -230,6 +230,11 @@ class App:
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -239,17 +244,11 @@ class App:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY:
-                await _respond(send, 413, b"text/plain", b"Request entity too large")
-                self._observe_own(scope["path"], 413, started)
+                await self._answer(send, self.wire.refuse(headers, _too_large()), started)
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
         raw_path = scope.get("raw_path")
         request = HttpRequest(
             method=scope["method"],
@@ -278,7 +277,10 @@ class App:
             await _respond(send, status, content_type, body)
             self._observe_own(request.path, status, started)
             return
-        response = await self.wire.handle(request, self.dispatch)
+        await self._answer(send, await self.wire.handle(request, self.dispatch), started)
+
+    async def _answer(self, send: Any, response: HttpResponse, started: float) -> None:
+        """Send an AWS API answer, then tell the observers about it."""
         await _respond(
             send, response.status, response.content_type, response.body, response.headers
         )
@@ -352,6 +354,10 @@ def _verifier(settings: Settings) -> Verifier:
         for c in settings.credentials
     }
     return Verifier(known.get)
+
+
+def _too_large() -> AwsError:
+    return AwsError("RequestEntityTooLarge", f"Request body must be at most {MAX_BODY} bytes.", 413)
 
 
 def _unavailable() -> AwsError:

@@ -146,3 +146,25 @@ def test_no_input_gives_a_5xx(store_kind: str, tmp_path: Path) -> None:
         subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
         assert [s["Endpoint"] for s in subs] == [queue_arn]
         assert "Traceback" not in server.stderr_tail(10_000_000)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "shape"),
+    [
+        ("application/x-amz-json-1.0", b'"__type":'),
+        ("application/x-www-form-urlencoded", b"<Code>"),
+    ],
+)
+def test_a_body_over_8_mib_is_refused_in_the_protocols_shape(
+    endpoint: str, content_type: str, shape: bytes
+) -> None:
+    wire = Wire(endpoint)
+    headers = {"Content-Type": content_type, "X-Amz-Target": "AmazonSQS.ListQueues"}
+    if "form" in content_type:
+        del headers["X-Amz-Target"]
+    body = b"Action=ListQueues&MessageBody=" + b"a" * (8 * 1024 * 1024)
+    try:
+        status, answer, _ = wire.send(Request("ListQueues", headers, body, "9 MiB"), "sqs")
+    finally:
+        wire.close()
+    assert status == 413 and shape in answer and b"RequestEntityTooLarge" in answer
