@@ -179,9 +179,12 @@ def serve(settings: Settings) -> None:
             loop.call_soon_threadsafe(app.begin_shutdown)
             super().handle_exit(sig, frame)
 
+    from densho.http_edge import edge_protocol
+
     config = uvicorn.Config(
         app,
-        http="httptools",
+        # httptools, with a cap on request heads and timeouts on slow clients
+        http=edge_protocol(settings.client_timeout),
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         lifespan="on",
         access_log=False,  # densho writes its own access line (densho.logs)
