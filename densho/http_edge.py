@@ -7,6 +7,11 @@ within ``timeout_s`` of its first byte (or of the connection's opening), and a b
 may not pause for longer than that (a body shorter than its Content-Length otherwise holds its
 request open for ever). Idle keep-alive connections are
 closed by uvicorn's own keep-alive timeout.
+
+It also sets how many connections densho takes: the soft open-file limit is raised to the hard
+one at start, and past that many connections less a reserve (database, WAL, syncer, logs),
+requests are shed with 503 — answered by the application in AWS's shape, which every SDK
+retries — instead of connections failing for want of a file descriptor.
 Must not know: AWS protocols, beyond answering 431 in the Query error shape every SDK parses.
 """
 
@@ -14,13 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 from typing import Any
 
+from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("densho.http")
 
 MAX_HEAD_BYTES = 64 * 1024
+# File descriptors kept for other than clients: the database pool, the WAL, the syncer's pipes,
+# log files, outbound SNS deliveries.
+RESERVED_FDS = 128
+RAISE_TO_AT_MOST = 1_048_576  # when the hard limit is unlimited
 _END_OF_HEAD = b"\r\n\r\n"
 _TOO_LARGE_BODY = (
     b'<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">'
@@ -37,15 +48,41 @@ _TOO_LARGE = (
 )
 
 
-def edge_protocol(timeout_s: float) -> type[EdgeProtocol]:
-    """The protocol class to give uvicorn, with this client timeout."""
-    return type("EdgeProtocol", (EdgeProtocol,), {"timeout_s": timeout_s})
+def raise_open_file_limit() -> int:
+    """Raise the soft open-file limit to the hard one; the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = RAISE_TO_AT_MOST if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:  # a container may forbid it: keep what we have
+            log.warning("could not raise the open-file limit from %d to %d: %s", soft, target, exc)
+    return RAISE_TO_AT_MOST if soft == resource.RLIM_INFINITY else soft
+
+
+def connection_limit(open_files: int) -> int:
+    """How many connections to serve at once with ``open_files`` descriptors."""
+    return max(open_files - RESERVED_FDS, 16)
+
+
+def edge_protocol(timeout_s: float, shed: Any) -> type[EdgeProtocol]:
+    """The protocol class to give uvicorn: this client timeout, and ``shed`` (an ASGI app)
+    answering requests beyond uvicorn's ``limit_concurrency``."""
+    logging.getLogger("uvicorn.error").addFilter(_quiet_shedding)
+    return type("EdgeProtocol", (EdgeProtocol,), {"timeout_s": timeout_s, "shed_app": shed})
+
+
+def _quiet_shedding(record: logging.LogRecord) -> bool:
+    # uvicorn warns once per shed request; the shedding app logs at most once in a while.
+    return record.getMessage() != "Exceeded concurrency limit."
 
 
 class EdgeProtocol(HttpToolsProtocol):
     """``HttpToolsProtocol`` with a cap on the request head and timeouts on slow clients."""
 
     timeout_s = 20.0
+    shed_app: Any = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,6 +122,11 @@ class EdgeProtocol(HttpToolsProtocol):
         self._disarm()  # the answer may take a long poll's time: no client deadline now
         self._in_head, self._head_bytes, self._tail = True, 0, b""
         super().on_message_complete()
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        if app is service_unavailable and self.shed_app is not None:
+            app = self.shed_app  # AWS's 503, which SDKs retry, rather than uvicorn's text
+        super()._start_asgi_task(cycle, app)
 
     def _refuse_head(self) -> None:
         log.info(

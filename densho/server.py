@@ -58,6 +58,7 @@ READY_TIMEOUT_S = 2.0
 # deletes what has expired, which is the same whichever node does it first (the DLQ moves of
 # redrive are no maintenance: they happen inside the receive's own transaction).
 MAINTENANCE_INTERVAL_S = 30.0
+SHED_LOG_EVERY_S = 60.0
 
 
 class App:
@@ -100,6 +101,7 @@ class App:
         self.wire = Wire(default_region=settings.region, verifier=self.verifier)
         self._maintenance: asyncio.Task[None] | None = None
         self._phase = "starting"  # then "serving", then "shutting down" (the ready probe)
+        self._shed_logged_at = -SHED_LOG_EVERY_S
         # Told of every request answered: the access log, and the metrics when they are on.
         self.observers: list[Observer] = [logs.access]
 
@@ -228,13 +230,22 @@ class App:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    async def shed(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """An ASGI app answering a request beyond the connection limit: AWS's retryable 503,
+        and a warning at most once a minute."""
+        started = time.perf_counter()
+        now = time.monotonic()
+        if now >= self._shed_logged_at + SHED_LOG_EVERY_S:
+            self._shed_logged_at = now
+            log.warning(
+                "shedding load: too many connections for the open-file limit; requests "
+                "answer 503 until some close (raise `ulimit -n`)"
+            )
+        await self._answer(send, self.wire.refuse(_headers(scope), _unavailable()), started)
+
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        headers = _headers(scope)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -354,6 +365,16 @@ def _verifier(settings: Settings) -> Verifier:
         for c in settings.credentials
     }
     return Verifier(known.get)
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, names lower-cased, repeated ones joined with ","."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
 
 
 def _too_large() -> AwsError:

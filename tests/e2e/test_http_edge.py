@@ -5,9 +5,11 @@ SQLite server.)"""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -107,3 +109,42 @@ def test_slow_clients_do_not_hold_up_others(server: DenshoServer) -> None:
     finally:
         for sock in idle:
             sock.close()
+
+
+class LimitedServer(DenshoServer):
+    """A server started under ``prlimit``: 256 open files at most, hard limit included."""
+
+    def command(self) -> list[str]:
+        return ["prlimit", "--nofile=256:256", "--", *super().command()]
+
+
+def test_beyond_the_open_file_limit_requests_are_shed_with_503(tmp_path: Path) -> None:
+    server = LimitedServer(tmp_path / "data", log_dir=tmp_path)
+    socks: list[socket.socket] = []
+    try:
+        server.start()
+        url = json_client(server.endpoint).create_queue(QueueName="shed")["QueueUrl"]
+        body = json.dumps({"QueueUrl": url, "WaitTimeSeconds": 3}).encode()
+        request = (
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            b"X-Amz-Target: AmazonSQS.ReceiveMessage\r\nConnection: close\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+        for _ in range(200):  # more long polls than 256 files less the reserve allow
+            sock = _connect(server)
+            sock.sendall(request)
+            socks.append(sock)
+        answers = [_read_all(sock, 15)[0] for sock in socks]
+        served = [a for a in answers if a.startswith(b"HTTP/1.1 200")]
+        shed = [a for a in answers if a.startswith(b"HTTP/1.1 503")]
+        assert len(served) + len(shed) == len(answers)  # every request answered, none reset
+        assert served and shed
+        assert all(b'"__type"' in a and b"ServiceUnavailable" in a for a in shed)
+        # Once the crowd has gone, the server serves everyone again.
+        assert json_client(server.endpoint).list_queues()["QueueUrls"] == [url]
+        log = server.stderr_tail(10_000_000)
+        assert log.count("shedding load") == 1 and "Exceeded concurrency limit" not in log
+    finally:
+        for sock in socks:
+            sock.close()
+        server.close()
