@@ -336,7 +336,9 @@ class App:
         else:
             try:
                 await asyncio.wait_for(self.store.ping(), READY_TIMEOUT_S)
-            except (StoreUnavailable, TimeoutError, OSError) as exc:
+            except StoreUnavailable as exc:
+                reason = f"store unreachable: {exc}"
+            except (TimeoutError, OSError) as exc:
                 reason = f"store unreachable: {type(exc).__name__}"
         if reason is None:
             return 200, orjson.dumps({"status": "ready"})
