@@ -1,7 +1,8 @@
 """The ``densho`` command: ``densho serve`` with flags, each also read from a DENSHO_* variable.
 
-Owns: argument parsing, binding the socket (port 0 picks a free port), running uvicorn, and turning
-SIGINT/SIGTERM into a graceful shutdown.
+Owns: argument parsing, binding the socket (port 0 picks a free port), running uvicorn, turning
+SIGINT/SIGTERM into a graceful shutdown, ``densho check-config FILE``, and exit status 2 with one
+line for a configuration mistake (also one found while declared resources are applied).
 Must not know: anything about SQS.
 """
 
@@ -17,12 +18,15 @@ import socket
 import ssl
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from densho import config_file
 from densho.config import BY_NAME, OPTIONS, Settings
 from densho.config_file import ConfigError
+from densho.providers import declared_check
+from densho.sns.endpoint_rules import EndpointRules
 
 
 def _from_env(name: str) -> Any:
@@ -63,6 +67,16 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
             metavar=option.metavar,
             help=option.help_text,
         )
+    check = commands.add_parser(
+        "check-config",
+        help="check a configuration file (keys, values, declared resources) without starting",
+        description="Check FILE as densho serve --config FILE would read it (DENSHO_* variables "
+        "apply): TOML syntax, keys, types, credentials, and every declared queue, topic and "
+        "subscription with the API's own checks. Prints 'FILE: ok (...)' and exits 0, or the "
+        "first mistake (FILE:LINE: key: why) and exits 2. A dead-letter target declared "
+        "nowhere is checked only at start, against the store.",
+    )
+    check.add_argument("file", type=Path, metavar="FILE", help="the TOML configuration file")
     migrate = commands.add_parser(
         "migrate",
         help="apply the PostgreSQL schema migrations, then exit",
@@ -80,9 +94,15 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
         if not store:
             parser.error("migrate needs --store postgresql://... (or DENSHO_STORE)")
         return args.command, Settings(store=store)
+    if args.command == "check-config":  # the file as a start without flags would read it
+        args = argparse.Namespace(config=args.file, **{o.name: None for o in OPTIONS})
+        args.command = "check-config"
     try:
         return args.command, _settings(args)
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:  # names the file, line and key: no usage text around it
+        print(f"densho: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except ValueError as exc:
         parser.error(str(exc))
 
 
@@ -111,6 +131,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         config_file=path,
         master_key=os.environ.get("DENSHO_MASTER_KEY") or None,  # a secret: environment only
     )
+    # Declared resources: what needs no store is checked now (the rest when they are applied).
+    declared = loaded.declared.resolved(settings.account_id, settings.region)
+    rules = EndpointRules.parse(settings.http_endpoints_allow, settings.http_endpoints_deny)
+    declared_check.check(declared, rules)
+    settings = replace(settings, declared=declared)
     if settings.auth == "sigv4" and not settings.credentials:
         raise ValueError("--auth sigv4 needs at least one [[credentials]] entry in --config")
     _check_tls(settings)
@@ -202,7 +227,27 @@ def serve(settings: Settings) -> None:
         ssl_certfile=str(settings.tls_cert) if tls else None,
         ssl_keyfile=str(settings.tls_key) if tls else None,
     )
-    Server(config).run(sockets=[sock])
+    logging.getLogger("uvicorn.error").addFilter(_StartupRefusal(app))
+    try:
+        Server(config).run(sockets=[sock])
+    except SystemExit:  # uvicorn's exit status 3 for a failed start
+        if app.refused is None:
+            raise
+    if app.refused is not None:  # the configuration file's fault: exit 2, as for other mistakes
+        print(f"densho: error: {app.refused}", file=sys.stderr)
+        sys.exit(2)
+
+
+class _StartupRefusal(logging.Filter):
+    """Keeps uvicorn's "Application startup failed" line out when the configuration file
+    stopped the start: the command prints the one reason that matters."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__()
+        self._app = app
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self._app.refused is None
 
 
 def _loopback(host: str) -> bool:
@@ -218,6 +263,13 @@ def main(argv: list[str] | None = None) -> None:
     command, settings = parse(sys.argv[1:] if argv is None else argv)
     if command == "serve":
         serve(settings)
+    elif command == "check-config":
+        declared = settings.declared
+        print(
+            f"{settings.config_file}: ok ({len(declared.queues)} queues, {len(declared.topics)} "
+            f"topics, {declared.subscriptions} subscriptions, {len(settings.credentials)} "
+            "credentials)"
+        )
     elif command == "migrate":
         sys.exit(migrate(settings.store))
 

@@ -1,8 +1,11 @@
 """Server settings and where each comes from: flag > environment (DENSHO_*) > config file > default.
 
 Owns: the one ``Settings`` value a server starts from, the ``Credential`` records of the
-configuration, and ``OPTIONS`` — one row per setting naming its flag, environment variable and
-config-file key, from which the command line, the environment and the file are all read.
+configuration, the declared resources (``Declared``: queues, topics, subscriptions, each knowing
+where in the file it is written, so a later refusal names the file, line and key; the
+``ConfigError`` all such mistakes are), and ``OPTIONS`` — one row per setting naming its flag,
+environment variable and config-file key, from which the command line, the environment and the
+file are all read.
 Must not know: how the server uses them, or how a TOML file is read (``densho.config_file``).
 """
 
@@ -10,9 +13,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from densho import config_lines
 
 
 def default_data_dir() -> Path:
@@ -32,6 +37,82 @@ class Credential:
     # Requests signed with this key must carry this X-Amz-Security-Token (temporary
     # credentials); None: a request carrying any token is refused.
     session_token: str | None = field(default=None, repr=False)
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredQueue:
+    """A ``[[queues]]`` entry; ``key`` is where it is written (``queues[1]``)."""
+
+    key: str
+    name: str
+    account: str  # the server's account id when the file names none
+    region: str
+    attributes: dict[str, str]
+    tags: dict[str, str]
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredSubscription:
+    """A ``[[topics.subscriptions]]`` entry (``topics[0].subscriptions[1]``)."""
+
+    key: str
+    protocol: str
+    endpoint: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredTopic:
+    key: str
+    name: str
+    account: str
+    region: str
+    attributes: dict[str, str]
+    tags: dict[str, str]
+    subscriptions: tuple[DeclaredSubscription, ...] = ()
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sns:{self.region}:{self.account}:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """The resources a configuration file declares, and the file's text, to name the line of
+    a key when one of them is refused."""
+
+    queues: tuple[DeclaredQueue, ...] = ()
+    topics: tuple[DeclaredTopic, ...] = ()
+    file: Path | None = None
+    text: str = field(default="", repr=False)
+
+    def error(self, key: str, message: str) -> ConfigError:
+        """``FILE:LINE: key: message`` (without the line when it cannot be found)."""
+        line = config_lines.locate(self.text, key)
+        return ConfigError(f"{self.file}{'' if line is None else f':{line}'}: {key}: {message}")
+
+    def resolved(self, account: str, region: str) -> Declared:
+        """Entries that name no account or region get the server's (``""`` until now: the
+        file is read before flags and the environment decide them)."""
+        queues = tuple(
+            replace(q, account=q.account or account, region=q.region or region) for q in self.queues
+        )
+        topics = tuple(
+            replace(t, account=t.account or account, region=t.region or region) for t in self.topics
+        )
+        return replace(self, queues=queues, topics=topics)
+
+    @property
+    def subscriptions(self) -> int:
+        return sum(len(t.subscriptions) for t in self.topics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +143,7 @@ class Settings:
     auth: str = ""
     credentials: tuple[Credential, ...] = ()
     config_file: Path | None = None  # where the settings were read from, for messages
+    declared: Declared = Declared()  # queues, topics, subscriptions to hold at start
 
     # Encryption at rest: the master key, from a file or (base64, never from the config file)
     # DENSHO_MASTER_KEY; neither: master.key in data_dir (SQLite), created on first start.

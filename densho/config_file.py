@@ -2,8 +2,9 @@
 
 Owns: reading the file with ``tomllib``, mapping its ``[server]``/``[sns]`` keys to the settings
 ``OPTIONS`` names, checking ``[sns] http_endpoints`` (allow/deny lists of where SNS may deliver),
-and turning ``[[credentials]]`` into ``Credential`` records — every mistake
-reported as a ``ConfigError`` naming the file and the key.
+turning ``[[credentials]]`` into ``Credential`` records, and ``[[queues]]`` / ``[[topics]]`` into
+``Declared`` ones (``densho.config_declared``) — every mistake reported as a ``ConfigError``
+naming the file and the key (and the line, where tomllib or ``densho.config_lines`` finds it).
 Must not know: the command line, the environment, or what the server does with the values.
 """
 
@@ -16,8 +17,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from densho.config import OPTIONS, Credential, Option
+from densho import config_declared, config_lines
+from densho.config import OPTIONS, ConfigError, Credential, Declared, Option
 from densho.sns import endpoint_rules
+
+__all__ = ["ConfigError", "Loaded", "load"]
 
 ACCOUNT = re.compile(r"\d{12}")
 # An IAM principal of the account: its root, or a user (with an optional path).
@@ -36,39 +40,59 @@ CREDENTIAL_KEYS = frozenset(
 )
 
 
-class ConfigError(ValueError):
-    """A configuration file that cannot be used; the message names the file and the key."""
-
-
 class Loaded:
     """What a file holds: option values by Settings field, the credentials, and the settings
-    only a file gives (``file_only``, by Settings field: ``[sns] http_endpoints``)."""
+    only a file gives (``file_only``, by Settings field: ``[sns] http_endpoints``), and the
+    declared resources (accounts and regions not yet resolved)."""
 
     def __init__(
         self,
         values: dict[str, Any],
         credentials: tuple[Credential, ...],
         file_only: dict[str, Any] | None = None,
+        declared: Declared | None = None,
     ) -> None:
         self.values = values
         self.credentials = credentials
         self.file_only = file_only or {}
+        self.declared = declared or Declared()
+
+
+_AT_LINE = re.compile(r"at line (\d+)")
 
 
 def load(path: Path) -> Loaded:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:  # its message names the line and column
-        raise ConfigError(f"{path}: {exc}") from None
-    endpoints = _http_endpoints(path, raw)
-    return Loaded(_options(path, raw), _credentials(path, raw.pop("credentials", [])), endpoints)
+        line = _AT_LINE.search(str(exc))
+        where = f"{path}:{line.group(1)}" if line else str(path)
+        raise ConfigError(f"{where}: {exc}") from None
+    declared = config_declared.parse(path, text, raw)
+    file = _File(path, text)
+    endpoints = _http_endpoints(file, raw)
+    credentials = _credentials(file, raw.pop("credentials", []))
+    return Loaded(_options(file, raw), credentials, endpoints, declared)
 
 
-def _http_endpoints(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+class _File:
+    """The file for messages: ``at(key)`` is ``FILE:LINE`` where ``key`` is written."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+
+    def at(self, key: str) -> str:
+        line = config_lines.locate(self.text, key)
+        return str(self.path) if line is None else f"{self.path}:{line}"
+
+
+def _http_endpoints(path: _File, raw: dict[str, Any]) -> dict[str, Any]:
     """``[sns] http_endpoints = { allow = [...], deny = [...] }`` (taken out of ``raw``): the
     lists as Settings fields, each entry checked by ``densho.sns.endpoint_rules``."""
     sns = raw.get("sns")
@@ -77,25 +101,27 @@ def _http_endpoints(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
     table = sns.pop("http_endpoints")
     key = "sns.http_endpoints"
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: {key} must be a table: {{ allow = [...], deny = [...] }}")
+        raise ConfigError(
+            f"{path.at(key)}: {key} must be a table: {{ allow = [...], deny = [...] }}"
+        )
     unknown = sorted(set(table) - {"allow", "deny"})
     if unknown:
-        raise ConfigError(f"{path}: unknown key {key}.{unknown[0]} (allow, deny)")
+        raise ConfigError(f"{path.at(key)}: unknown key {key}.{unknown[0]} (allow, deny)")
     out: dict[str, Any] = {}
     for name in ("allow", "deny"):
         entries = table.get(name, [])
         if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-            raise ConfigError(f"{path}: {key}.{name} must be an array of strings")
+            raise ConfigError(f"{path.at(key)}: {key}.{name} must be an array of strings")
         for entry in entries:
             try:
                 endpoint_rules.parse_entry(entry)
             except ValueError as exc:
-                raise ConfigError(f"{path}: {key}.{name}: {exc}") from None
+                raise ConfigError(f"{path.at(key)}: {key}.{name}: {exc}") from None
         out[f"http_endpoints_{name}"] = tuple(entries)
     return out
 
 
-def _options(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+def _options(path: _File, raw: dict[str, Any]) -> dict[str, Any]:
     sections: dict[str, dict[str, Option]] = {}
     for option in OPTIONS:
         sections.setdefault(option.section, {})[option.name] = option
@@ -105,37 +131,39 @@ def _options(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
             continue
         known = sections.get(section)
         if known is None:
-            raise ConfigError(f"{path}: unknown table [{section}]")
+            raise ConfigError(f"{path.at(section)}: unknown table [{section}]")
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: {section} must be a table ([{section}])")
+            raise ConfigError(f"{path.at(section)}: {section} must be a table ([{section}])")
         for key, value in table.items():
             found = known.get(key)
             if found is None:
-                raise ConfigError(f"{path}: unknown key {section}.{key}")
+                raise ConfigError(f"{path.at(f'{section}.{key}')}: unknown key {section}.{key}")
             values[key] = _value(path, f"{section}.{key}", found.parse, found.choices, value)
     return values
 
 
-def _value(path: Path, key: str, parse: Any, choices: tuple[str, ...], value: Any) -> Any:
+def _value(path: _File, key: str, parse: Any, choices: tuple[str, ...], value: Any) -> Any:
     # A file value is typed already; booleans and tables are never a setting's scalar.
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ConfigError(f"{path}: {key} must be a string or a number")
+        raise ConfigError(f"{path.at(key)}: {key} must be a string or a number")
     try:
         parsed = parse(str(value))
     except ValueError:
-        raise ConfigError(f"{path}: {key}: invalid value {value!r}") from None
+        raise ConfigError(f"{path.at(key)}: {key}: invalid value {value!r}") from None
     if choices and parsed not in choices:
-        raise ConfigError(f"{path}: {key} must be one of {', '.join(choices)}")
+        raise ConfigError(f"{path.at(key)}: {key} must be one of {', '.join(choices)}")
     return parsed
 
 
-def _credentials(path: Path, entries: Any) -> tuple[Credential, ...]:
+def _credentials(path: _File, entries: Any) -> tuple[Credential, ...]:
     if not isinstance(entries, list):
-        raise ConfigError(f"{path}: credentials must be an array of tables ([[credentials]])")
+        raise ConfigError(
+            f"{path.at('credentials')}: credentials must be an array of tables ([[credentials]])"
+        )
     seen: set[str] = set()
     out = []
     for index, entry in enumerate(entries):
-        where = f"{path}: credentials[{index}]"
+        where = f"{path.at(f'credentials[{index}]')}: credentials[{index}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} must be a table")
         unknown = sorted(set(entry) - CREDENTIAL_KEYS)

@@ -11,13 +11,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from densho import logs
-from densho.config import Settings
+from densho.config import ConfigError, Settings
+from densho.console import visit as console_visit
+from densho.console.app import Console
 from densho.core import errors, private_files
 from densho.core.clock import SystemClock
 from densho.core.identity import Identity
@@ -32,8 +34,8 @@ from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest, HttpResponse
 from densho.protocol.sigv4 import Secret, Verifier
 from densho.protocol.wire import Wire
+from densho.providers import browse, declared, sqs
 from densho.providers import sns as sns_provider
-from densho.providers import sqs
 from densho.providers.context import SnsContext, SqsContext
 from densho.providers.errors import to_aws
 from densho.sns.endpoint_rules import EndpointRules
@@ -54,6 +56,7 @@ MAX_BODY = 8 * 1024 * 1024
 HEALTH = "/_densho/health"
 READY = "/_densho/ready"
 READY_TIMEOUT_S = 2.0
+CONSOLE = console_visit.PREFIX
 # Retention, deduplication windows, tokens. Every node sharing a store runs this: each step
 # deletes what has expired, which is the same whichever node does it first (the DLQ moves of
 # redrive are no maintenance: they happen inside the receive's own transaction).
@@ -99,11 +102,27 @@ class App:
         self.sns_manage = SnsManage(self.store, self.sns.topics, SystemClock())
         self.verifier = _verifier(settings) if settings.auth_enabled else None
         self.wire = Wire(default_region=settings.region, verifier=self.verifier)
+        self.console = Console(
+            console_visit.Services(
+                dispatch=self.dispatch_console,
+                decode=self.wire.decode_form,
+                store=self.store,
+                sqs=self.engine,
+                sns=self.sns,
+                deliveries=self.deliveries,
+                region=settings.region,
+                default_account=settings.account_id,
+                auth=settings.auth_enabled,
+            ),
+            _credentials(settings) if settings.auth_enabled else None,
+        )
         self._maintenance: asyncio.Task[None] | None = None
         self._phase = "starting"  # then "serving", then "shutting down" (the ready probe)
         self._shed_logged_at = -SHED_LOG_EVERY_S
         # Told of every request answered: the access log, and the metrics when they are on.
         self.observers: list[Observer] = [logs.access]
+        # Why the configuration file stopped the start (a declared resource refused), if it did.
+        self.refused: str | None = None
 
     def _signer(self) -> Signer:
         """The SNS signing key: the one the nodes sharing the database keep there, or this
@@ -136,6 +155,8 @@ class App:
         )
         if self.store.cluster is not None:  # several nodes sign with the key they share
             self._shared_signer = await shared_signer(self.store.cluster, SystemClock().now_ms())
+        # The configuration file's queues, topics and subscriptions, before anything is served.
+        await declared.apply(self.settings.declared, self.engine, self.sns, self.endpoint)
         await self.moves.adopt()  # message move tasks a restart interrupted carry on
         self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
         self._maintenance = asyncio.create_task(self._maintain())
@@ -179,15 +200,27 @@ class App:
                 log.exception("maintenance failed")
 
     async def dispatch(self, call: Call) -> dict[str, Any]:
+        return await self._run(call, sqs.HANDLERS, sns_provider.HANDLERS)
+
+    async def dispatch_console(self, call: Call) -> dict[str, Any]:
+        """The console's own operations (``densho.providers.browse``), which no wire reaches,
+        or any AWS action: authorized and answered as ``dispatch`` does."""
+        if call.service == "sqs" and call.operation in browse.HANDLERS:
+            return await self._run(call, browse.HANDLERS, {})
+        return await self.dispatch(call)
+
+    async def _run(
+        self, call: Call, sqs_handlers: Mapping[str, Any], sns_handlers: Mapping[str, Any]
+    ) -> dict[str, Any]:
         context: Any  # each service's handlers take their own Context
         handler: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]] | None
         # The signer's account when authenticated; else the one account of open mode.
         account = call.identity.account_id if call.identity else self.settings.account_id
         if call.service == "sqs":
-            handler = sqs.HANDLERS.get(call.operation)
+            handler = sqs_handlers.get(call.operation)
             context = SqsContext(self.engine, account, call, self.moves)
         elif call.service == "sns":
-            handler = sns_provider.HANDLERS.get(call.operation)
+            handler = sns_handlers.get(call.operation)
             context = SnsContext(self.sns, account, call, self.sns_manage)
         else:
             handler = None
@@ -216,6 +249,11 @@ class App:
             if message["type"] == "lifespan.startup":
                 try:
                     await self.startup()
+                except ConfigError as exc:  # a declared resource refused: the command says it
+                    self.refused = str(exc)
+                    await self.store.close()
+                    await send({"type": "lifespan.startup.failed", "message": ""})
+                    return
                 except RuntimeError as exc:  # a reason a person can act on; no trace needed
                     log.error("start-up failed: %s", exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -275,6 +313,16 @@ class App:
             status, body = await self._probe(request.path)
             await _respond(send, status, b"application/json", body)
             self._observe_own(request.path, status, started)
+            return
+        if request.path == CONSOLE or request.path.startswith(CONSOLE + "/"):
+            # The console signs its viewers in itself (a browser cannot sign requests).
+            answer = await self.console.handle(request)
+            await _respond(send, answer.status, answer.content_type, answer.body, answer.headers)
+            self._observe_own(request.path, answer.status, started)
+            return
+        if _is_browser_visit(request):
+            await _respond(send, 302, b"text/plain", b"", [(b"location", CONSOLE.encode())])
+            self._observe_own(request.path, 302, started)
             return
         if request.path.startswith(delivery_admin.PREFIX):
             refused = self._admin_refusal(request)
@@ -357,7 +405,8 @@ class App:
         return None
 
 
-def _verifier(settings: Settings) -> Verifier:
+def _credentials(settings: Settings) -> Callable[[str], Secret | None]:
+    """What each configured access key stands for (the verifier's and the console's)."""
     known = {
         c.access_key_id: Secret(
             c.secret_access_key,
@@ -366,7 +415,25 @@ def _verifier(settings: Settings) -> Verifier:
         )
         for c in settings.credentials
     }
-    return Verifier(known.get)
+    return known.get
+
+
+def _verifier(settings: Settings) -> Verifier:
+    return Verifier(_credentials(settings))
+
+
+def _is_browser_visit(request: HttpRequest) -> bool:
+    """A person's browser opening the endpoint: ``GET /`` asking for HTML, with no action, no
+    query parameters and no signature. SDKs never send that (they always name an action, and
+    sign), so they keep AWS's answers; the browser is sent to the console."""
+    return (
+        request.method == "GET"
+        and request.path == "/"
+        and not request.query_string
+        and "text/html" in request.headers.get("accept", "")
+        and "authorization" not in request.headers
+        and "x-amz-target" not in request.headers
+    )
 
 
 def _headers(scope: dict[str, Any]) -> dict[str, str]:

@@ -139,6 +139,23 @@ class RecordedRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Pending:
+    """An outbox row as the console lists it: who is owed what, and how its delivery goes."""
+
+    row_id: int
+    subscription_arn: str
+    topic_arn: str
+    protocol: str
+    endpoint: str
+    kind: str
+    message_id: str
+    created_ms: int
+    due_ms: int  # the next attempt (while one is under way: when its lease ends)
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Token:
     """A confirmation token: which subscription it confirms, until when. ``snapshot`` is set
     for the token of an UnsubscribeConfirmation: the deleted subscription, re-created when the

@@ -98,3 +98,22 @@ class QueueCounts:
     visible: int
     in_flight: int
     delayed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Peeked:
+    """A message as browsing finds it (``Store.peek``): nothing about it changed by looking.
+    ``message.row`` and ``message.message_id`` name it for ``Store.delete_peeked``."""
+
+    message: ReceivedMessage
+    visible_ms: int  # when it becomes (or became) visible: delay, visibility timeout
+    in_flight: bool  # received, and its visibility timeout not yet over (at the peek's now)
+
+
+@dataclass(frozen=True, slots=True)
+class PeekCursor:
+    """Where a page of ``Store.peek`` ended: its last row's (visible_ms, seq), the keyset the
+    next page starts after."""
+
+    visible_ms: int
+    seq: int

@@ -3,8 +3,10 @@
 Owns: ``GET /_densho/sns/cert/<SigningCertURL file name>`` (the signing certificate, PEM, so
 standard SNS message validators can fetch it), ``GET /_densho/sns/recorded`` (deliveries densho
 recorded instead of sending, as a JSON list, oldest first; filters ``protocol``, ``endpoint``,
-``topic_arn``; ``limit``, default 1000, keeps the newest) and ``DELETE /_densho/sns/recorded``
-(forget them).
+``topic_arn``; ``limit``, default 1000, keeps the newest), ``DELETE /_densho/sns/recorded``
+(forget them) and ``GET /_densho/sns/outbox`` (HTTP/S and email deliveries still owed, next due
+first; ``limit``, default 1000) — and the data functions behind them, which the console shows
+too (``recorded_rows``, ``outbox_rows``).
 Must not know: ASGI, SQL, the AWS wire protocols.
 """
 
@@ -15,7 +17,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from densho.core.sns_model import RecordedRow
+from densho.core.sns_model import Pending, RecordedRow
 from densho.sns import envelope
 from densho.sns.engine import SnsEngine
 from densho.sns.outbox.deliveries import Deliveries
@@ -23,6 +25,7 @@ from densho.sns.outbox.deliveries import Deliveries
 PREFIX = "/_densho/sns/"
 CERT_PREFIX = PREFIX + "cert/"
 RECORDED = PREFIX + "recorded"
+OUTBOX = PREFIX + "outbox"
 MAX_LIMIT = 100_000
 
 JSON = b"application/json"
@@ -59,6 +62,50 @@ def _row(row: RecordedRow) -> dict[str, Any]:
     }
 
 
+def _pending(row: Pending) -> dict[str, Any]:
+    return {
+        "id": row.row_id,
+        "protocol": row.protocol,
+        "endpoint": row.endpoint,
+        "topicArn": row.topic_arn,
+        "subscriptionArn": row.subscription_arn,
+        "type": row.kind,
+        "messageId": row.message_id,
+        "timestampMs": row.created_ms,
+        "nextAttemptMs": row.due_ms,
+        "attempts": row.attempts,
+        "lastError": row.last_error,
+    }
+
+
+async def recorded_rows(
+    deliveries: Deliveries,
+    protocol: str | None = None,
+    endpoint: str | None = None,
+    topic_arn: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` recorded deliveries matching the filters, oldest first."""
+    return [_row(r) for r in await deliveries.recorded(protocol, endpoint, topic_arn, limit)]
+
+
+async def outbox_rows(deliveries: Deliveries, limit: int = 1000) -> list[dict[str, Any]]:
+    """Up to ``limit`` deliveries still owed, next due first."""
+    return [_pending(r) for r in await deliveries.pending(limit)]
+
+
+def _limit(query: bytes) -> tuple[dict[str, str], int]:
+    """The query's parameters and its ``limit``; ValueError when either is malformed."""
+    try:
+        params = {k: v[-1] for k, v in parse_qs(query.decode("utf-8")).items()}
+        limit = int(params.get("limit", "1000"))
+    except ValueError:  # UnicodeDecodeError is one
+        raise ValueError("Bad query string") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError("limit must be between 1 and 100000")
+    return params, limit
+
+
 async def handle(
     method: str, path: str, query: bytes, engine: SnsEngine, deliveries: Deliveries
 ) -> Answer:
@@ -75,14 +122,23 @@ async def handle(
         if method != "GET":
             return 405, TEXT, b"Method not allowed"
         try:
-            params = {k: v[-1] for k, v in parse_qs(query.decode("utf-8")).items()}
-            limit = int(params.get("limit", "1000"))
-        except (UnicodeDecodeError, ValueError):
-            return 400, TEXT, b"Bad query string"
-        if not 1 <= limit <= MAX_LIMIT:
-            return 400, TEXT, b"limit must be between 1 and 100000"
-        rows = await deliveries.recorded(
-            params.get("protocol"), params.get("endpoint"), params.get("topic_arn"), limit
+            params, limit = _limit(query)
+        except ValueError as exc:
+            return 400, TEXT, str(exc).encode()
+        rows = await recorded_rows(
+            deliveries,
+            params.get("protocol"),
+            params.get("endpoint"),
+            params.get("topic_arn"),
+            limit,
         )
-        return _json(200, [_row(r) for r in rows])
+        return _json(200, rows)
+    if path == OUTBOX:
+        if method != "GET":
+            return 405, TEXT, b"Method not allowed"
+        try:
+            _, limit = _limit(query)
+        except ValueError as exc:
+            return 400, TEXT, str(exc).encode()
+        return _json(200, await outbox_rows(deliveries, limit))
     return 404, TEXT, b"Not found"

@@ -120,6 +120,17 @@ class Wire:
             ops[service, name] = _Op(service, "query", name, decode, encode, takes_url)
         return ops
 
+    def decode_form(
+        self, service: str, operation: str, pairs: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        """Parameters given as Query form fields (the console's forms), decoded and validated
+        exactly as a request's are; ``AwsError`` as a client would be answered."""
+        op = self._query_ops[service, operation]
+        try:
+            return op.decode(build_tree(pairs))
+        except DecodeError as err:
+            raise to_aws_error(err, service, "query", op.name) from None
+
     async def handle(self, req: HttpRequest, dispatch: Dispatch) -> HttpResponse:
         rid = request_id()
         if detect.is_json(req.headers):

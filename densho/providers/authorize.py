@@ -34,6 +34,9 @@ _SQS_AS = {
     "SendMessageBatch": "SendMessage",
     "DeleteMessageBatch": "DeleteMessage",
     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+    # The console's own operations (densho.providers.browse), as the actions they resemble.
+    "ConsolePeek": "ReceiveMessage",
+    "ConsoleDeleteMessage": "DeleteMessage",
 }
 _SNS_AS = {"PublishBatch": "Publish"}
 

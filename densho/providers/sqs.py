@@ -60,6 +60,9 @@ async def _queue(ctx: SqsContext, p: Params) -> Queue:
     return await ctx.engine.queues.get_queue(account, name)
 
 
+resolve_queue = _queue  # the same rule for the console's operations (densho.providers.browse)
+
+
 def _attrs_out(attrs: dict[str, Attr]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, a in attrs.items():

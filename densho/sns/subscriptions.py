@@ -69,7 +69,7 @@ class Subscriptions:
         """Subscribe; ``endpoint_url`` is the service URL the client used (it goes into the
         SubscribeURL of the confirmation an HTTP/S or email endpoint receives)."""
         topic = await self._topics.get(arn)
-        endpoint = _check_endpoint(topic, protocol, endpoint, self._node.endpoint_rules)
+        endpoint = check_endpoint(topic.config.fifo, protocol, endpoint, self._node.endpoint_rules)
         given = sattrs.check_subscription_attributes(attributes, {}, subscribing=True)
         candidate = Subscription(
             arn=f"{arn}:{uuid4()}",
@@ -289,23 +289,23 @@ class Subscriptions:
         return out
 
     async def set_attribute(self, view: SubscriptionView, name: str, value: str) -> None:
+        await self.set_attributes(view, {name: value})
+
+    async def set_attributes(self, view: SubscriptionView, given: Mapping[str, str]) -> None:
+        """SetSubscriptionAttributes of several attributes at once, checked together (a
+        declared subscription's FilterPolicy with its FilterPolicyScope)."""
         sub = view.sub
-        merged = sattrs.check_subscription_attributes(
-            {name: value}, sub.attributes, subscribing=False
-        )
+        merged = sattrs.check_subscription_attributes(given, sub.attributes, subscribing=False)
         updated = await self._store.update_subscription(sub.arn, merged, sub.confirmed)
         self._catalog.written(sub.topic_arn)
         if updated is None:
             raise SubscriptionNotFound()
 
 
-def _check_endpoint(
-    topic: TopicView, protocol: str, endpoint: str | None, rules: EndpointRules
-) -> str:
+def check_endpoint(fifo: bool, protocol: str, endpoint: str | None, rules: EndpointRules) -> str:
     """The endpoint, unless the protocol (or a FIFO topic) does not allow it, or it points
     where ``[sns] http_endpoints`` refuses (names are not resolved here: delivery checks what
     they resolve to)."""
-    fifo = topic.config.fifo
     if protocol not in protocols.PROTOCOLS:
         raise SnsInvalidParameter("Protocol", Refusal.UNSUPPORTED_PROTOCOL, protocol)
     if not endpoint:

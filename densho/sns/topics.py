@@ -54,16 +54,7 @@ class Topics:
         attributes: Mapping[str, str],
         tags: Mapping[str, str],
     ) -> Topic:
-        fifo = attributes.get("FifoTopic", "false").lower() == "true"
-        if fifo:
-            if not _FIFO_TOPIC_NAME.fullmatch(name):
-                raise SnsInvalidParameter("Name", Refusal.FIFO_TOPIC_NAME)
-        elif not _TOPIC_NAME.fullmatch(name):
-            raise SnsInvalidParameter("Topic Name")
-        given = sattrs.check_topic_attributes(attributes, fifo=fifo, creating=True)
-        if "FifoTopic" in given and not fifo:
-            given.pop("FifoTopic")
-        _check_tags(tags)
+        fifo, given = check_new_topic(name, attributes, tags)
         arn = topic_arn(region, account, name)
         existing = await self._catalog.topic(arn)
         if existing is None:
@@ -160,7 +151,7 @@ class Topics:
     async def tag(self, arn: str, tags: Mapping[str, str]) -> None:
         topic = await self._tag_target(arn)
         merged = {**topic.tags, **tags}
-        _check_tags(merged)
+        check_tags(merged)
         await self._update(topic, topic.attributes, merged, SnsResourceNotFound)
 
     async def untag(self, arn: str, keys: Sequence[str]) -> None:
@@ -169,7 +160,25 @@ class Topics:
         await self._update(topic, topic.attributes, kept, SnsResourceNotFound)
 
 
-def _check_tags(tags: Mapping[str, str]) -> None:
+def check_new_topic(
+    name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
+) -> tuple[bool, dict[str, str]]:
+    """CreateTopic's checks that need no store (also declared topics' at ``check-config``):
+    whether it is FIFO and the validated given attributes."""
+    fifo = attributes.get("FifoTopic", "false").lower() == "true"
+    if fifo:
+        if not _FIFO_TOPIC_NAME.fullmatch(name):
+            raise SnsInvalidParameter("Name", Refusal.FIFO_TOPIC_NAME)
+    elif not _TOPIC_NAME.fullmatch(name):
+        raise SnsInvalidParameter("Topic Name")
+    given = sattrs.check_topic_attributes(attributes, fifo=fifo, creating=True)
+    if "FifoTopic" in given and not fifo:
+        given.pop("FifoTopic")
+    check_tags(tags)
+    return fifo, given
+
+
+def check_tags(tags: Mapping[str, str]) -> None:
     if len(tags) > MAX_TAGS:
         raise TagLimitExceeded()
     for key, value in tags.items():

@@ -11,6 +11,7 @@ Must not know: HTTP, botocore, wire dict shapes, SQL.
 from __future__ import annotations
 
 from densho.core.clock import Clock
+from densho.sqs.browse import Browse
 from densho.sqs.flow import MessageFlow
 from densho.sqs.queues import Queues
 from densho.sqs.waiters import Waiters
@@ -24,6 +25,7 @@ class SqsEngine:
         self._waiters = Waiters()
         self.queues = Queues(store, clock, self._waiters)
         self.messages = MessageFlow(store, clock, self.queues, self._waiters)
+        self.browse = Browse(store, clock)  # the console: messages seen, never consumed
 
     def close(self) -> None:
         """Shutting down: waiting long polls return empty now, new ones do not wait."""

@@ -129,16 +129,7 @@ class Queues:
         attributes: Mapping[str, str],
         tags: Mapping[str, str],
     ) -> Queue:
-        # The FifoQueue attribute decides the type and the name must follow that type's rules:
-        # a ".fifo" name without FifoQueue=true is an invalid standard queue name, and FifoQueue on
-        # a standard queue (even "false") is an unknown attribute, as on AWS.
-        fifo = qattrs.requests_fifo(attributes)
-        qattrs.validate_queue_name(name, fifo)
-        given = qattrs.validate(attributes, fifo=fifo, creating=True)
-        stored = qattrs.with_defaults(given, fifo)
-        if fifo:
-            qattrs.check_high_throughput(queue_config.read(stored))
-        _check_tags(tags)
+        fifo, given, stored = check_new_queue(name, attributes, tags)
         now = self._clock.now_ms()
         existing = await self.lookup(account, name)
         if existing is not None:
@@ -241,7 +232,7 @@ class Queues:
 
     async def tag(self, queue: Queue, tags: Mapping[str, str]) -> None:
         merged = {**queue.tags, **tags}
-        _check_tags(merged)
+        check_tags(merged)
         await self._save(queue, queue.attributes, merged)
 
     async def untag(self, queue: Queue, keys: Sequence[str]) -> None:
@@ -276,12 +267,30 @@ class Queues:
         await self._save(queue, qattrs.with_policy(queue.attributes, document), queue.tags)
 
 
+def check_new_queue(
+    name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
+) -> tuple[bool, dict[str, str], dict[str, str]]:
+    """CreateQueue's checks that need no store (also declared queues' at ``check-config``):
+    whether it is FIFO, the validated given attributes and the full stored set."""
+    # The FifoQueue attribute decides the type and the name must follow that type's rules:
+    # a ".fifo" name without FifoQueue=true is an invalid standard queue name, and FifoQueue on
+    # a standard queue (even "false") is an unknown attribute, as on AWS.
+    fifo = qattrs.requests_fifo(attributes)
+    qattrs.validate_queue_name(name, fifo)
+    given = qattrs.validate(attributes, fifo=fifo, creating=True)
+    stored = qattrs.with_defaults(given, fifo)
+    if fifo:
+        qattrs.check_high_throughput(queue_config.read(stored))
+    check_tags(tags)
+    return fifo, given, stored
+
+
 def _check_same(existing: Queue, given: Mapping[str, str]) -> None:
     if not qattrs.matches(existing.attributes, given):
         raise errors.QueueNameExists(existing.name)
 
 
-def _check_tags(tags: Mapping[str, str]) -> None:
+def check_tags(tags: Mapping[str, str]) -> None:
     if len(tags) > MAX_TAGS:
         raise errors.TooManyTags(MAX_TAGS)
     for key, value in tags.items():

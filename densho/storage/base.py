@@ -17,7 +17,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
-from densho.core.sqs_model import NewMessage, Queue, QueueCounts, ReceivedMessage
+from densho.core.sqs_model import (
+    NewMessage,
+    PeekCursor,
+    Peeked,
+    Queue,
+    QueueCounts,
+    ReceivedMessage,
+)
 from densho.core.store import Claim, FifoSend, Handle, QueueGone, VisibilityRow, VisibilityRule
 from densho.storage import claims
 from densho.storage.rows import dumps, message_row, queue_from_row, received_from_row
@@ -272,6 +279,55 @@ class Store(Sealed):
         assert counts is not None
         return counts
 
+    async def oldest_sent(self, queue_id: int, retention_cutoff_ms: int) -> int | None:
+        """The send time of the queue's oldest unexpired message; None when it has none."""
+        args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms}
+        found: int | None = await self._one(lambda tx: tx.fetchval("oldest_sent", args))
+        return found
+
+    # --- browsing (the console) ---
+
+    async def peek(
+        self,
+        queue_id: int,
+        after: PeekCursor | None,
+        limit: int,
+        newest_first: bool,
+        now_ms: int,
+        retention_cutoff_ms: int,
+    ) -> list[Peeked]:
+        """Up to ``limit`` unexpired messages of the queue in the order they become visible
+        (the order receives take them; for messages never received nor delayed, the order
+        they were sent), from the start or the end, after ``after`` (the last row of the
+        previous page). Reads only: no receive count, visibility or receipt changes. One
+        indexed range read, whatever the queue's size. Sealed bodies come back opened."""
+        edge = _LAST if newest_first else _FIRST
+        args = {
+            "queue_id": queue_id,
+            "after_visible": edge.visible_ms if after is None else after.visible_ms,
+            "after_seq": edge.seq if after is None else after.seq,
+            "cutoff": retention_cutoff_ms,
+            "limit": limit,
+        }
+        name = "peek_backward" if newest_first else "peek_forward"
+        rows = await self._one(lambda tx: tx.fetchall(name, args))
+        if rows:
+            rows = await self._open_messages(rows)
+        return [Peeked(received_from_row(r), r[17], r[10] > 0 and r[17] > now_ms) for r in rows]
+
+    async def delete_peeked(self, queue_id: int, seq: int, message_id: str) -> bool:
+        """Delete the one message browsing showed (its row and message id, both must match:
+        a reused row id never deletes another message); whether it was still there."""
+        args = {"queue_id": queue_id, "seq": seq, "message_id": message_id}
+
+        async def op(tx: Tx) -> bool:
+            deleted = await tx.execute("delete_peeked", args) == 1
+            if deleted:
+                tx.wake(queue_id, 1)  # a FIFO group it held in flight may be free now
+            return deleted
+
+        return await self._one(op)
+
     async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
         """Delete rows sent at or before the cutoff; return how many."""
         args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms}
@@ -285,6 +341,11 @@ class Store(Sealed):
             await tx.execute("expire_attempts", {"now": now_ms})
 
         await self._tx(op)
+
+
+# The keysets before the first and after the last row (times and row ids are below 2**62).
+_FIRST = PeekCursor(-(2**62), -(2**62))
+_LAST = PeekCursor(2**62, 2**62)
 
 
 def _current(h: Handle) -> dict[str, int]:

@@ -13,7 +13,15 @@ nodes attempt a row at once, and a row whose node died is due again when the lea
 
 from __future__ import annotations
 
-from densho.core.sns_model import Claimed, Delivery, OutboxEntry, Recorded, RecordedRow, Token
+from densho.core.sns_model import (
+    Claimed,
+    Delivery,
+    OutboxEntry,
+    Pending,
+    Recorded,
+    RecordedRow,
+    Token,
+)
 from densho.core.store import QueueGone
 from densho.sealing.seal import DataKey
 from densho.storage.rows import (
@@ -155,6 +163,11 @@ class Outbox(Sealed):
         # One process owns the store: a lease found at start-up belongs to a process that died,
         # so its rows are due again now, not when the lease would have ended.
         return await self._one(lambda tx: tx.execute("sns_outbox_release", {"now": now_ms}))
+
+    async def outbox_pending(self, limit: int) -> list[Pending]:
+        """Up to ``limit`` rows of the outbox, next due first (the console)."""
+        rows = await self._one(lambda tx: tx.fetchall("sns_outbox_pending", {"limit": limit}))
+        return [Pending(*r) for r in rows]
 
     async def recorded(
         self,

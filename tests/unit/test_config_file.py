@@ -139,7 +139,7 @@ def test_no_credentials_means_open(tmp_path: Path) -> None:
         ("[srever]\n", "unknown table [srever]"),
         ("[server]\nsynchronous = 'OFF'\n", "server.synchronous must be one of FULL, NORMAL"),
         ("[server]\nport = true\n", "server.port must be a string or a number"),
-        ("[server\n", "line 1"),
+        ("[server\n", ":1: Expected ']' at the end of a table declaration (at line 1"),
         ("credentials = 1\n", "credentials must be an array of tables"),
         (
             "[[credentials]]\naccess_key_id = 'A'\naccount_id = '111111111111'\n",
@@ -187,7 +187,7 @@ def test_mistakes_name_the_file_and_the_key(tmp_path: Path, text: str, message: 
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load(path)
-    assert str(caught.value).startswith(f"{path}: ")
+    assert str(caught.value).startswith(f"{path}:")  # then the line, when it is known
     assert message in str(caught.value)
 
 
@@ -231,3 +231,24 @@ def test_open_server_off_loopback_warns_once(tmp_path: Path, host: str, warned: 
 
 def _env_without_densho() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("DENSHO_")}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("# settings\n[server]\nhost = 'x'\nport = 'x'\n", ":4: server.port: invalid value 'x'"),
+        ("[server]\n\nprot = 1\n", ":3: unknown key server.prot"),
+        (
+            "[[credentials]]\naccess_key_id = 'A'\nsecret_access_key = 's'\n"
+            "account_id = '111111111111'\n\n[[credentials]]\naccess_key_id = 'B'\n"
+            "account_id = '1'\nsecret_access_key = 's'\n",
+            ":6: credentials[1]: account_id must be twelve digits",
+        ),
+        ("[sns]\nhttp_endpoints = { allow = 1 }\n", ":2: sns.http_endpoints.allow must be"),
+    ],
+)
+def test_mistakes_name_the_line(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    assert str(caught.value).startswith(f"{path}{message}")

@@ -19,7 +19,7 @@ import logging
 
 from densho.core.clock import Clock
 from densho.core.ids import uuid4
-from densho.core.sns_model import Claimed, RecordedRow
+from densho.core.sns_model import Claimed, Pending, RecordedRow
 from densho.sns import envelope, payloads
 from densho.sns.engine import SnsEngine
 from densho.sns.outbox.attempts import LEASE_MS, Attempt, Result, next_attempt_ms
@@ -122,6 +122,10 @@ class Deliveries:
             attempt.detail,
         )
         await self._store.outbox_done(c.row_id, c.lease)
+
+    async def pending(self, limit: int = 100) -> list[Pending]:
+        """The outbox: deliveries still owed, next due first."""
+        return await self._store.outbox_pending(limit)
 
     async def recorded(
         self,

@@ -231,3 +231,36 @@ SELECT seq, visible_ms, receive_count, group_id FROM messages
 WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
 ORDER BY visible_ms, seq
 LIMIT :window;
+
+-- Browsing without consuming (the console): keyset pages on messages_by_visibility
+-- (queue_id, visible_ms, seq; SQLite's index carries seq as its rowid), LIMIT n, so a page
+-- costs the same on a queue of millions. The row value comparison is answered from the index.
+
+-- name: peek_forward
+SELECT seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
+       sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
+       nonce, visible_ms
+FROM messages
+WHERE queue_id = :queue_id AND (visible_ms, seq) > (:after_visible, :after_seq)
+  AND sent_ms > :cutoff
+ORDER BY visible_ms, seq
+LIMIT :limit;
+
+-- name: peek_backward
+SELECT seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
+       sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
+       nonce, visible_ms
+FROM messages
+WHERE queue_id = :queue_id AND (visible_ms, seq) < (:after_visible, :after_seq)
+  AND sent_ms > :cutoff
+ORDER BY visible_ms DESC, seq DESC
+LIMIT :limit;
+
+-- One message a browser saw, by its row and message id together: a row id SQLite reuses
+-- after a deletion never carries the same message id, so a stale page deletes nothing.
+-- name: delete_peeked
+DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND message_id = :message_id;
+
+-- The send time of the oldest unexpired message (the console's queue list).
+-- name: oldest_sent
+SELECT min(sent_ms) FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;

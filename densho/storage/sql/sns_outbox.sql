@@ -25,6 +25,12 @@ WHERE id = :id AND lease = :lease;
 -- name: sns_outbox_next_due
 SELECT min(due_ms) FROM sns_outbox;
 
+-- The outbox as an operator sees it: next due first (sns_outbox_due), never the payload.
+-- name: sns_outbox_pending
+SELECT id, subscription_arn, topic_arn, protocol, endpoint, kind, message_id, created_ms,
+       due_ms, attempts, last_error
+FROM sns_outbox ORDER BY due_ms, id LIMIT :limit;
+
 -- name: sns_outbox_release
 -- Only for a store one process owns: every lease was taken by a process that is gone.
 UPDATE sns_outbox SET due_ms = min(due_ms, :now), lease = NULL WHERE lease IS NOT NULL;
