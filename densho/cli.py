@@ -204,9 +204,15 @@ def serve(settings: Settings) -> None:
             loop.call_soon_threadsafe(app.begin_shutdown)
             super().handle_exit(sig, frame)
 
+    from densho.http_edge import connection_limit, edge_protocol, raise_open_file_limit
+
+    open_files = raise_open_file_limit()
+
     config = uvicorn.Config(
         app,
-        http="httptools",
+        # httptools, with a cap on request heads and timeouts on slow clients
+        http=edge_protocol(settings.client_timeout, app.shed),
+        limit_concurrency=connection_limit(open_files),
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         lifespan="on",
         access_log=False,  # densho writes its own access line (densho.logs)

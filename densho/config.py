@@ -126,6 +126,9 @@ class Settings:
     synchronous: str = "FULL"
     log_level: str = "warning"
     log_format: str = "text"  # or "json": one object per line
+    # Seconds a client may take to send a request's head (from its first byte), and may pause
+    # within its body, before densho closes the connection (slowloris, truncated bodies).
+    client_timeout: int = 20
     # SNS email / email-json deliveries go through this SMTP relay ("host:port"); None: they
     # are recorded (GET /_densho/sns/recorded) instead of sent.
     smtp_relay: str | None = None
@@ -258,6 +261,13 @@ OPTIONS: tuple[Option, ...] = (
         str,
         "text, or json: one JSON object per line",
         choices=("text", "json"),
+    ),
+    Option(
+        "client_timeout",
+        int,
+        "seconds a client may take to send a request's headers, or pause in its body, "
+        "before the connection is closed",
+        metavar="SECONDS",
     ),
     Option(
         "smtp_relay",

@@ -34,7 +34,7 @@ from densho.metrics.service import Metrics
 from densho.observe import Observer, RequestRecord, resource_of
 from densho.protocol.call import Call
 from densho.protocol.errors import AwsError
-from densho.protocol.http import HttpRequest
+from densho.protocol.http import HttpRequest, HttpResponse
 from densho.protocol.sigv4 import Secret, Verifier
 from densho.protocol.wire import Wire
 from densho.providers import browse, declared, sqs
@@ -66,6 +66,7 @@ METRICS = "/metrics"
 # deletes what has expired, which is the same whichever node does it first (the DLQ moves of
 # redrive are no maintenance: they happen inside the receive's own transaction).
 MAINTENANCE_INTERVAL_S = 30.0
+SHED_LOG_EVERY_S = 60.0
 
 
 class App:
@@ -130,6 +131,7 @@ class App:
         )
         self._maintenance: asyncio.Task[None] | None = None
         self._phase = "starting"  # then "serving", then "shutting down" (the ready probe)
+        self._shed_logged_at = -SHED_LOG_EVERY_S
         # Told of every request answered: the access log, and the metrics when they are on.
         self.observers: list[Observer] = [logs.access]
         if self.metrics is not None:
@@ -285,8 +287,22 @@ class App:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    async def shed(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """An ASGI app answering a request beyond the connection limit: AWS's retryable 503,
+        and a warning at most once a minute."""
+        started = time.perf_counter()
+        now = time.monotonic()
+        if now >= self._shed_logged_at + SHED_LOG_EVERY_S:
+            self._shed_logged_at = now
+            log.warning(
+                "shedding load: too many connections for the open-file limit; requests "
+                "answer 503 until some close (raise `ulimit -n`)"
+            )
+        await self._answer(send, self.wire.refuse(_headers(scope), _unavailable()), started)
+
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
+        headers = _headers(scope)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -296,17 +312,11 @@ class App:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY:
-                await _respond(send, 413, b"text/plain", b"Request entity too large")
-                self._observe_own(scope["path"], 413, started)
+                await self._answer(send, self.wire.refuse(headers, _too_large()), started)
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
         raw_path = scope.get("raw_path")
         request = HttpRequest(
             method=scope["method"],
@@ -349,7 +359,10 @@ class App:
             await _respond(send, status, content_type, body)
             self._observe_own(request.path, status, started)
             return
-        response = await self.wire.handle(request, self.dispatch)
+        await self._answer(send, await self.wire.handle(request, self.dispatch), started)
+
+    async def _answer(self, send: Any, response: HttpResponse, started: float) -> None:
+        """Send an AWS API answer, then tell the observers about it."""
         await _respond(
             send, response.status, response.content_type, response.body, response.headers
         )
@@ -416,7 +429,9 @@ class App:
         else:
             try:
                 await asyncio.wait_for(self.store.ping(), READY_TIMEOUT_S)
-            except (StoreUnavailable, TimeoutError, OSError) as exc:
+            except StoreUnavailable as exc:
+                reason = f"store unreachable: {exc}"
+            except (TimeoutError, OSError) as exc:
                 reason = f"store unreachable: {type(exc).__name__}"
         if reason is None:
             return 200, orjson.dumps({"status": "ready"})
@@ -471,6 +486,20 @@ def _is_browser_visit(request: HttpRequest) -> bool:
         and "authorization" not in request.headers
         and "x-amz-target" not in request.headers
     )
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, names lower-cased, repeated ones joined with ","."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
+
+
+def _too_large() -> AwsError:
+    return AwsError("RequestEntityTooLarge", f"Request body must be at most {MAX_BODY} bytes.", 413)
 
 
 def _unavailable() -> AwsError:

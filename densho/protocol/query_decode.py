@@ -22,6 +22,11 @@ from .shapes import Decoder, ShapeCompiler
 from .validate import DecodeError, int_checks, size_checks
 
 _INT = re.compile(r"-?[0-9]+").fullmatch
+# Wider than any integer type: refused before int() spends time on it (or, past 4,300 digits,
+# refuses it with a ValueError of its own).
+_INT_DIGITS_MAX = 20
+# A list index: ASCII digits only, and few enough for int() (a longer one is no index at all).
+_INDEX = re.compile(r"[0-9]{1,9}").fullmatch
 _FLOAT = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?").fullmatch
 
 
@@ -169,7 +174,15 @@ class QueryDecoders(ShapeCompiler):
 def _entries(node: Any) -> list[tuple[str, Any]]:
     if type(node) is not dict:
         raise DecodeError("type", "Expected numbered members", node)
-    return sorted(((k, v) for k, v in node.items() if k.isdigit()), key=lambda kv: int(kv[0]))
+    entries = []
+    for key, value in node.items():
+        if _INDEX(key) is not None:
+            entries.append((key, value))
+        elif not key.isascii() and any(c.isnumeric() for c in key):
+            # "Attribute.².Name", Arabic-Indic or full-width digits: str.isdigit() says yes,
+            # the Query protocol says no (and int() fails on some of them).
+            raise DecodeError("type", "List indexes are written in ASCII digits", key)
+    return sorted(entries, key=lambda kv: int(kv[0]))
 
 
 def _at(err: DecodeError, *segments: str) -> DecodeError:
@@ -213,6 +226,8 @@ def _same(value: str) -> str:
 def _to_int(value: str) -> int:
     if _INT(value) is None:
         raise DecodeError("type", "Must be an integer", value)
+    if len(value) > _INT_DIGITS_MAX:
+        raise DecodeError("type", "Value out of range for its integer type", value)
     return int(value)
 
 

@@ -120,6 +120,11 @@ INTERNAL_FAILURE_MESSAGE: Final = (
 UNKNOWN_ACTION_MESSAGE: Final = "The action {action} is not valid for this endpoint."
 MISSING_ACTION_MESSAGE: Final = "The request must contain the parameter Action."
 
+# Members whose U+0000 the operation judges itself, with its own error (SQS
+# InvalidMessageContents, SNS InvalidParameter); in every other string member the wire refuses
+# it as InvalidParameterValue.
+NUL_LEFT_TO_PROVIDERS: Final = frozenset({"MessageBody", "Message", "StringValue", "Subject"})
+
 # --- Validation quirks --------------------------------------------------------------------------
 # A required member AWS reports with another error than MissingParameter.
 # (service, operation or "*", member) -> (code, message).

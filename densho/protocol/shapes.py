@@ -39,7 +39,8 @@ class ShapeCompiler(ABC):
         if kind == "string":
             extra = quirks.ENUM_EXTRA_VALUES.get((self._service, parent, member))
             values = list(self._model.shape_for(extra).metadata.get("enum", [])) if extra else None
-            return self._string(string_checks(shape, values))
+            nul_allowed = member in quirks.NUL_LEFT_TO_PROVIDERS
+            return self._string(string_checks(shape, values, nul_allowed))
         return self._scalar(kind, shape)
 
     def _nonempty_required(self, shape: StructureShape, top: bool) -> tuple[str, ...]:

@@ -90,9 +90,12 @@ def _enum_check(values: frozenset[str], enum_shape: str, shown: list[str]) -> Ch
     return check
 
 
-def string_checks(shape: Shape, extra_enum: list[str] | None = None) -> Check | None:
-    """One closure for all of a string shape's constraints, or None when it has none."""
-    checks: list[Check] = []
+def string_checks(
+    shape: Shape, extra_enum: list[str] | None = None, nul_allowed: bool = False
+) -> Check | None:
+    """One closure for all of a string shape's constraints, or None when it has none.
+    ``nul_allowed``: U+0000 is left to the operation's own rules (message bodies)."""
+    checks: list[Check] = [] if nul_allowed else [_no_nul]
     meta = shape.metadata
     enum = meta.get("enum")
     if enum:
@@ -106,6 +109,13 @@ def string_checks(shape: Shape, extra_enum: list[str] | None = None) -> Check | 
         if pat is not None:
             checks.append(pat)
     return _combine(checks)
+
+
+def _no_nul(value: Any) -> None:
+    # No name, ARN, URL, tag or attribute holds U+0000: AWS refuses it, XML cannot carry it
+    # back, and PostgreSQL cannot store it in text.
+    if "\x00" in value:
+        raise DecodeError("invalid", "Member must not contain the character U+0000", value)
 
 
 def int_checks(shape: Shape) -> Check:

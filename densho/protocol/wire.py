@@ -137,6 +137,18 @@ class Wire:
             return await self._handle_json(req, dispatch, rid)
         return await self._handle_query(req, dispatch, rid)
 
+    def refuse(self, headers: dict[str, str], err: AwsError) -> HttpResponse:
+        """Answer ``err`` before the request is read whole (its body too large), in the shape
+        of the protocol and service its headers announce."""
+        rid = request_id()
+        if detect.is_json(headers):
+            response = self._errors.json(err, rid)
+            service = "sqs"
+        else:
+            service = "sns" if detect.header_scope(headers).service == "sns" else "sqs"
+            response = self._errors.query(service, err, rid)
+        return _described(_failed(response, err), rid, service, "", None)
+
     def _call(
         self,
         service: str,

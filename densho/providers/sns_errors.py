@@ -101,6 +101,7 @@ _INVALID: dict[R, Callable[[str, str], str]] = {
         f"{p} Reason: Only one of TopicArn, TargetArn or PhoneNumber may be specified"
     ),
     R.EMPTY_MESSAGE: lambda p, v: "Empty message",
+    R.INVALID_CHARACTERS: lambda p, v: f"{p} Reason: contains invalid characters",
     R.MESSAGE_TOO_LONG: lambda p, v: "Message too long",
     R.STRUCTURE_NOT_JSON: lambda p, v: "Message Structure - JSON message body failed to parse",
     R.STRUCTURE_NO_DEFAULT: lambda p, v: (

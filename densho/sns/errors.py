@@ -75,6 +75,7 @@ class Refusal(enum.Enum):
     TARGET_MISSING = enum.auto()
     MANY_TARGETS = enum.auto()
     EMPTY_MESSAGE = enum.auto()
+    INVALID_CHARACTERS = enum.auto()
     MESSAGE_TOO_LONG = enum.auto()
     STRUCTURE_NOT_JSON = enum.auto()
     STRUCTURE_NO_DEFAULT = enum.auto()

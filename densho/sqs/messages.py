@@ -28,10 +28,16 @@ SYSTEM_ATTRIBUTES = frozenset({"AWSTraceHeader"})
 _ASCII_CONTROLS = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
 
 
-def check_text(text: str) -> None:
+def invalid_character(text: str) -> str | None:
+    """The first character SQS and SNS refuse in a message (outside XML 1.0's), or None."""
     bad = _INVALID.search(text)
+    return None if bad is None else bad.group()
+
+
+def check_text(text: str) -> None:
+    bad = invalid_character(text)
     if bad is not None:
-        raise errors.InvalidMessageContents(bad.group())
+        raise errors.InvalidMessageContents(bad)
 
 
 def encode_body(body: str) -> bytes:

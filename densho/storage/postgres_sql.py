@@ -33,11 +33,13 @@ ACQUIRE_TIMEOUT_S = 10.0
 # Failures of the connection or the server rather than of the statement: the caller may retry.
 # Class 08 (connection), 53 (insufficient resources: too many connections), 57 (operator
 # intervention: shutdown, cannot connect now), 40 (serialization failure, deadlock), plus the
-# driver's own "connection closed" and the socket errors under it.
+# driver's own "connection closed" and the socket errors under it, and its InternalClientError
+# ("cannot switch to state ...": a connection terminated in the middle of a statement).
 TRANSIENT: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
     asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     asyncpg.PostgresConnectionError,
     asyncpg.InsufficientResourcesError,
     asyncpg.OperatorInterventionError,
@@ -47,6 +49,7 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 _CONNECTION_LOST: tuple[type[BaseException], ...] = (
     OSError,
     asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError,
 )

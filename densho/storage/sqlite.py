@@ -44,7 +44,7 @@ import orjson
 
 from densho.core import private_files
 from densho.core.sqs_model import NewMessage
-from densho.core.store import FifoSend, QueueGone
+from densho.core.store import FifoSend, QueueGone, StoreUnavailable
 from densho.storage import sql
 from densho.storage.base import Store
 from densho.storage.fair import GroupHints, mark_rows
@@ -53,6 +53,30 @@ from densho.storage.sns_manage_base import SnsManageStore
 from densho.storage.tx import NO_ARGS, Args, Op, Row, Stored, T, Tx, drive
 
 log = logging.getLogger(__name__)
+
+# Failures of the disk or the file, not of the statement: the write may succeed later (space
+# freed, lock released). Answered as 503 ServiceUnavailable, which clients retry.
+_FAULT_CODES = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_CANTOPEN,
+    }
+)
+
+
+def as_fault(exc: BaseException) -> StoreUnavailable | None:
+    """``exc`` as ``StoreUnavailable`` when the disk or the file failed, else None."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _FAULT_CODES:
+        return StoreUnavailable(f"{getattr(exc, 'sqlite_errorname', 'SQLITE_ERROR')}: {exc}")
+    return None
+
 
 Job = tuple[Op[Any], bool, "asyncio.Future[Any]"]  # (operation, single statement, caller)
 Outcome = tuple[asyncio.Future[Any], bool, Any]  # (caller, succeeded, result or exception)
@@ -132,6 +156,10 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         self._synced_all = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._groups = GroupHints()  # one writer: what it learns stays true
+        # Writes failing for a reason outside densho (disk full, I/O error): what, since when
+        # (logged once when it starts and once when it ends; the ready probe fails meanwhile).
+        self._fault: str | None = None
+        self._failed_commits = 0
 
     @property
     def url(self) -> str:
@@ -191,8 +219,9 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             if self.on_commit is not None:
                 self.on_commit(done - began)
             if token != ord("s"):
-                failure = OSError("fdatasync of the WAL failed")
+                failure = StoreUnavailable("fdatasync of the WAL failed")
                 outcomes = [(fut, False, failure) for fut, _, _ in outcomes]
+                self._note(failure)
             _settle(outcomes)
         if not self._unsynced:
             self._synced_all.set()
@@ -203,7 +232,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         assert self._loop is not None and self._syncer is not None
         if self._syncer.stdout is not None:
             self._loop.remove_reader(self._syncer.stdout.fileno())
-        failure = OSError("the WAL could not be synced")
+        failure = StoreUnavailable("the WAL could not be synced")
         while self._unsynced:
             _settle([(fut, False, failure) for fut, _, _ in self._unsynced.popleft()])
         self._began.clear()
@@ -322,6 +351,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         conn, tx = self._conn, self._sqltx
         assert conn is not None and tx is not None
         began = time.perf_counter()
+        changes = conn.total_changes
         try:
             outcomes = drive(_execute(conn, tx, batch))
         except RuntimeError as exc:  # an operation awaited something else: a bug
@@ -329,6 +359,13 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             outcomes = [(fut, False, exc) for _, _, fut in batch]
+        fault = next(
+            (v for _, ok, v in outcomes if not ok and isinstance(v, StoreUnavailable)), None
+        )
+        if fault is not None:
+            self._note(fault)
+        elif self._fault is not None and conn.total_changes != changes:
+            self._note(None)  # a write went through again
         syncer = self._syncer
         if syncer is None:  # NORMAL: answer at commit; the WAL reaches the disk at a checkpoint
             if self.on_commit is not None:
@@ -342,6 +379,26 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             os.write(syncer.stdin.fileno(), b"s")  # one token: "this commit, and all before"
         except OSError:
             self._syncer_lost()
+
+    def _note(self, fault: StoreUnavailable | None) -> None:
+        """Track the disk's state: one line when writes start failing, one when they work."""
+        if fault is None:
+            log.warning(
+                "store writes succeed again (%d commits failed meanwhile)", self._failed_commits
+            )
+            self._fault, self._failed_commits = None, 0
+            return
+        if self._fault is None:
+            log.error("store writes failing, answering 503 until they succeed: %s", fault)
+        self._fault = str(fault)
+        self._failed_commits += 1
+
+    async def ping(self) -> None:
+        """Ready only while writes work: with the disk full, reads may still answer, but
+        a load balancer should send the writes elsewhere."""
+        if self._fault is not None:
+            raise StoreUnavailable(self._fault)
+        await super().ping()
 
     # Not coroutines: the caller awaits the future itself, so an answer resumes one frame fewer.
     def _tx(self, op: Op[T]) -> asyncio.Future[T]:
@@ -445,7 +502,7 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
                 except Exception as exc:
                     if not conn.in_transaction:
                         raise
-                    outcomes.append((fut, False, exc))
+                    outcomes.append((fut, False, as_fault(exc) or exc))
                 continue
             conn.execute("SAVEPOINT job")
             try:
@@ -453,16 +510,20 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
             except Exception as exc:
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
-                outcomes.append((fut, False, exc))
+                outcomes.append((fut, False, as_fault(exc) or exc))
             else:
                 conn.execute("RELEASE job")
                 outcomes.append((fut, True, result))
         conn.execute("COMMIT")
     except Exception as exc:  # the commit itself failed: nobody's write is acknowledged
-        log.exception("sqlite transaction failed")
+        fault = as_fault(exc)
+        if fault is None:  # a bug, not the disk (the disk's faults are logged by the store)
+            log.exception("sqlite transaction failed")
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        return [(fut, False, exc) for _, _, fut in batch]
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        failure = fault or exc
+        return [(fut, False, failure) for _, _, fut in batch]
     return outcomes
 
 

@@ -106,6 +106,68 @@ def test_unreachable_database_answers_503_and_recovers(database: str, tmp_path: 
         proxy.close()
 
 
+def test_terminated_connections_under_load_answer_503_never_500(
+    database: str, tmp_path: Path
+) -> None:
+    """pg_terminate_backend of the node's connections while producers send: each request
+    succeeds or answers the retryable 503; none answers 500; every acknowledged send is kept."""
+    server = DenshoServer(tmp_path / "data", log_dir=tmp_path, store=database)
+    name = urllib.parse.urlsplit(database).path.lstrip("/")
+    statuses: list[int] = []
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    try:
+        server.start()
+        sqs = json_client(server.endpoint)
+        url = sqs.create_queue(QueueName="terminated")["QueueUrl"]
+
+        def produce(worker: int) -> None:
+            client = json_client(server.endpoint)
+            for n in range(100_000):
+                if stop.is_set():
+                    return
+                body = f"{worker}-{n}"
+                try:
+                    client.send_message(QueueUrl=url, MessageBody=body)
+                except ClientError as exc:
+                    statuses.append(exc.response["ResponseMetadata"]["HTTPStatusCode"])
+                else:
+                    statuses.append(200)
+                    acknowledged.append(body)
+
+        producers = [threading.Thread(target=produce, args=(w,)) for w in range(4)]
+        for thread in producers:
+            thread.start()
+        terminate = (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        for _ in range(15):
+            time.sleep(0.2)
+            asyncio.run(pg._admin(terminate))
+        stop.set()
+        for thread in producers:
+            thread.join(timeout=30)
+        assert statuses and set(statuses) <= {200, 503}, sorted(set(statuses))
+        assert 503 in statuses or len(acknowledged) == len(statuses)
+        # Every acknowledged send is there (the server may need a moment to reconnect).
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                count = sqs.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]["ApproximateNumberOfMessages"]
+                break
+            except ClientError:
+                assert time.monotonic() < deadline, "the server did not recover"
+                time.sleep(0.2)
+        assert int(count) >= len(acknowledged)
+        assert "Traceback" not in server.stderr_tail(10_000_000)
+    finally:
+        stop.set()
+        server.close()
+
+
 def test_migrate_command_and_a_newer_schema(database: str) -> None:
     def migrate() -> subprocess.CompletedProcess[str]:
         return subprocess.run(

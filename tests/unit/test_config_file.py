@@ -39,6 +39,7 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "region": '"eu-west-1"',
         "synchronous": '"normal"',
         "log_level": '"info"',
+        "client_timeout": "7",
         "log_format": '"json"',
         "smtp_relay": '"127.0.0.1:25"',
         "store": '"sqlite:///x.db"',

@@ -394,6 +394,12 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         IP + "TopicArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be specified",
     ),
     ("Publish", _publish(Message=""), "InvalidParameter", IP + "Empty message"),
+    (
+        "Publish",
+        _publish(Message="a\x00b"),
+        "InvalidParameter",
+        IP + "Message Reason: contains invalid characters",
+    ),
     ("Publish", _publish(Subject="a\nb"), "InvalidParameter", IP + "Subject"),
     ("Publish", _publish(Message="m" * 262_145), "InvalidParameter", IP + "Message too long"),
     ("Publish", _publish(MessageStructure="xml"), "InvalidParameter", IP + "MessageStructure"),

@@ -22,6 +22,7 @@ from densho.sns.errors import (
     SnsInvalidMessageAttribute,
     SnsInvalidParameter,
 )
+from densho.sqs.messages import invalid_character
 
 MAX_MESSAGE_BYTES = 262_144  # message plus attributes
 _FIFO_ID = re.compile(r"[\x21-\x7e]{1,128}")
@@ -75,6 +76,8 @@ def check(m: Message, *, fifo: bool, content_dedup: bool) -> Checked:
     ``SnsInvalidMessageAttribute``."""
     if m.message == "":
         raise SnsInvalidParameter("Message", Refusal.EMPTY_MESSAGE)
+    if invalid_character(m.message) is not None:  # as SQS: XML 1.0's characters only
+        raise SnsInvalidParameter("Message", Refusal.INVALID_CHARACTERS)
     if m.subject is not None and (
         not m.subject
         or len(m.subject) > 100

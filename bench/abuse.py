@@ -1,0 +1,244 @@
+"""densho at the edges: a huge backlog, purges, hostile HTTP clients — and what every other
+client feels meanwhile. The figures of the README's "Reliability under abuse" table.
+
+    scripts/bench-abuse                        # 1,000,000 messages, SQLite
+    scripts/bench-abuse --messages 200000
+    scripts/bench-abuse --store postgresql://postgres@127.0.0.1:5432/postgres
+
+Each probe runs while a *ticker* — one client sending to, receiving from and deleting on a small
+other queue, back to back — records how long each of its requests took; a probe's "others wait"
+figure is the ticker's worst request while the probe ran. Server CPU comes from /proc.
+Owns: starting one densho (bench.servers), the probes, the report. Sends only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import servers
+from bench.loadgen import Endpoint, RawClient, sqs_call
+
+FILL_CLIENTS = 16
+CLIENT_TIMEOUT_S = 5  # the server's --client-timeout here, so slow clients are cut off quickly
+
+
+@dataclass
+class Ticker:
+    """Back-to-back send/receive/delete on a small queue; every request's latency in ms."""
+
+    client: RawClient
+    url: str
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (start, ms)
+    running: bool = True
+
+    async def run(self) -> None:
+        for _ in range(10_000_000):
+            if not self.running:
+                return
+            for action, payload in (
+                ("SendMessage", {"QueueUrl": self.url, "MessageBody": "tick"}),
+                ("ReceiveMessage", {"QueueUrl": self.url, "MaxNumberOfMessages": 1}),
+            ):
+                start = time.monotonic()
+                answer = await sqs_call(self.client, action, payload)
+                self.samples.append((start, (time.monotonic() - start) * 1000))
+            for message in answer.get("Messages", []):
+                start = time.monotonic()
+                await sqs_call(
+                    self.client,
+                    "DeleteMessage",
+                    {"QueueUrl": self.url, "ReceiptHandle": message["ReceiptHandle"]},
+                )
+                self.samples.append((start, (time.monotonic() - start) * 1000))
+
+    def window(self, since: float) -> list[float]:
+        return sorted(ms for start, ms in self.samples if start >= since)
+
+
+def cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+async def fill(endpoint: Endpoint, url: str, count: int) -> float:
+    """Send ``count`` small messages in batches of ten; messages per second."""
+    started = time.monotonic()
+    per_client = count // FILL_CLIENTS
+
+    async def one(n: int) -> None:
+        client = RawClient(endpoint)
+        try:
+            for batch in range(0, per_client, 10):
+                entries = [
+                    {"Id": str(i), "MessageBody": f"backlog-{n}-{batch + i}"}
+                    for i in range(min(10, per_client - batch))
+                ]
+                await sqs_call(client, "SendMessageBatch", {"QueueUrl": url, "Entries": entries})
+        finally:
+            client.close()
+
+    await asyncio.gather(*(one(n) for n in range(FILL_CLIENTS)))
+    return per_client * FILL_CLIENTS / (time.monotonic() - started)
+
+
+async def probe(
+    ticker: Ticker, pid: int, work: Callable[[], Awaitable[Any]]
+) -> tuple[float, float, float]:
+    """(the work's own seconds, the ticker's worst ms meanwhile, server CPU seconds)."""
+    await asyncio.sleep(0.5)
+    since, cpu = time.monotonic(), cpu_s(pid)
+    await work()
+    took = time.monotonic() - since
+    await asyncio.sleep(0.2)
+    return took, max(ticker.window(since), default=float("nan")), cpu_s(pid) - cpu
+
+
+def huge_header(host: str, port: int, megabytes: int) -> int:
+    """Send one header of ``megabytes`` MiB; the bytes the server took before hanging up."""
+    sent = 0
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Huge: ")
+        chunk = b"a" * 65536
+        try:
+            for _ in range(megabytes * 16):
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+    return sent
+
+
+def slowloris(host: str, port: int, count: int, wait_s: float) -> int:
+    """Open ``count`` connections that never finish their head; how many the server closed
+    within ``wait_s``."""
+    socks = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection((host, port), timeout=5)
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
+            socks.append(sock)
+        time.sleep(wait_s)
+        closed = 0
+        for sock in socks:
+            sock.setblocking(False)
+            try:
+                closed += sock.recv(1) == b""
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed += 1
+        return closed
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+async def main(args: argparse.Namespace) -> None:
+    server = servers.start_densho(
+        extra_args=("--client-timeout", str(CLIENT_TIMEOUT_S)), store=args.store
+    )
+    rows: list[tuple[str, str]] = []
+    try:
+        endpoint = Endpoint.parse(server.url)
+        admin = RawClient(endpoint)
+        big = (await sqs_call(admin, "CreateQueue", {"QueueName": "big"}))["QueueUrl"]
+        small = (await sqs_call(admin, "CreateQueue", {"QueueName": "small"}))["QueueUrl"]
+        rate = await fill(endpoint, big, args.messages)
+        rows.append((f"fill {args.messages:,} messages (batches of 10)", f"{rate:,.0f} msgs/s"))
+        ticker = Ticker(RawClient(endpoint), small)
+        ticking = asyncio.create_task(ticker.run())
+
+        since = time.monotonic()
+        await asyncio.sleep(args.idle)
+        idle = ticker.window(since)
+        rows.append(
+            (
+                f"another queue while the backlog sits idle ({args.idle:.0f} s)",
+                f"p50 {pct(idle, 0.5):.1f} ms, p99 {pct(idle, 0.99):.1f} ms, "
+                f"max {max(idle):.1f} ms",
+            )
+        )
+
+        async def attributes() -> None:
+            await sqs_call(
+                admin, "GetQueueAttributes", {"QueueUrl": big, "AttributeNames": ["All"]}
+            )
+
+        took, worst, _ = await probe(ticker, server.pid, attributes)
+        rows.append(
+            (
+                "GetQueueAttributes (All) on the backlog",
+                f"{took * 1000:.1f} ms; others wait up to {worst:.1f} ms",
+            )
+        )
+
+        async def purge() -> None:
+            await sqs_call(admin, "PurgeQueue", {"QueueUrl": big})
+
+        took, worst, _ = await probe(ticker, server.pid, purge)
+        rows.append(
+            ("PurgeQueue of the backlog", f"{took * 1000:.1f} ms; others wait up to {worst:.1f} ms")
+        )
+
+        loop = asyncio.get_running_loop()
+
+        async def header() -> None:
+            accepted = await loop.run_in_executor(
+                None, huge_header, endpoint.host, endpoint.port, 64
+            )
+            rows.append(("  bytes of the 64 MiB header read", f"{accepted:,}"))
+
+        took, worst, cpu = await probe(ticker, server.pid, header)
+        rows.insert(
+            len(rows) - 1,
+            (
+                "one 64 MiB request header",
+                f"refused after {took * 1000:.0f} ms; {cpu * 1000:.0f} ms server CPU; "
+                f"others wait up to {worst:.1f} ms",
+            ),
+        )
+
+        closed = await loop.run_in_executor(
+            None, slowloris, endpoint.host, endpoint.port, 1000, CLIENT_TIMEOUT_S + 3
+        )
+        rows.append(
+            (
+                f"1,000 slowloris connections (--client-timeout {CLIENT_TIMEOUT_S})",
+                f"{closed} closed within {CLIENT_TIMEOUT_S + 3} s",
+            )
+        )
+        ticker.running = False
+        await ticking
+        ticker.client.close()
+        admin.close()
+    finally:
+        servers.stop(server)
+    store = args.store or "SQLite"
+    print(f"\ndensho under abuse ({store})")
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name.ljust(width)}  {value}")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--store", help="postgresql://… (default: SQLite)")
+    parser.add_argument("--idle", type=float, default=20.0, help="seconds of the idle probe")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse()))
