@@ -98,11 +98,14 @@ def check(history: History) -> Report:
             report.operations[f"{kind}.{op.outcome}"] += 1
     sends = {s.msg: s for s in history.sends}
     deliveries = _deliveries(history)
+    deletes: dict[str, list[Delete]] = defaultdict(list)
+    for delete in history.deletes:
+        deletes[delete.msg].append(delete)
     _classify(report, sends, deliveries)
     for msg, seen in deliveries.items():
         timeout = history.visibility[seen[0].queue]
         _check_redeliveries(report, msg, seen, timeout)
-        _check_deletes(report, msg, seen, timeout, history.deletes)
+        _check_deletes(report, msg, seen, timeout, deletes[msg])
     _check_fifo_order(report, history.sends, deliveries)
     return report
 
@@ -166,10 +169,11 @@ def _check_redeliveries(report: Report, msg: str, seen: list[_Delivery], timeout
 def _check_deletes(
     report: Report, msg: str, seen: list[_Delivery], timeout: float, deletes: list[Delete]
 ) -> None:
-    """A delivery that began after an acknowledged delete by a handle surely current."""
+    """A delivery that began after an acknowledged delete (of ``msg``) by a handle surely
+    current."""
     by_handle = {d.handle: d for d in seen}
     for delete in deletes:
-        if delete.msg != msg or delete.outcome != "ok" or delete.handle not in by_handle:
+        if delete.outcome != "ok" or delete.handle not in by_handle:
             continue
         delivery = by_handle[delete.handle]
         if delete.end >= delivery.start + timeout - CLOCK_SLACK_S:

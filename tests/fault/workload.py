@@ -18,6 +18,7 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,14 @@ def outcome_of(exc: Exception) -> Outcome:
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         return "failed"
     return "unknown"
+
+
+def reason_of(exc: Exception) -> str:
+    """A short name for what went wrong: the HTTP status and AWS code, or the exception."""
+    if isinstance(exc, ClientError):
+        meta = exc.response.get("ResponseMetadata", {})
+        return f"{meta.get('HTTPStatusCode', '?')} {exc.response.get('Error', {}).get('Code')}"
+    return type(exc).__name__
 
 
 def _client(endpoint: str) -> Any:
@@ -74,6 +83,8 @@ class Workload:
         self._threads: list[threading.Thread] = []
         self._producers: list[threading.Thread] = []
         self.errors: list[BaseException] = []  # a bug of the workload itself, never a fault
+        self.reasons: Counter[str] = Counter()  # what the operations that were not ok met
+        self._reasons_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -135,6 +146,11 @@ class Workload:
             self._producers.append(thread)
         thread.start()
 
+    def _failed(self, exc: Exception) -> Outcome:
+        with self._reasons_lock:
+            self.reasons[reason_of(exc)] += 1
+        return outcome_of(exc)
+
     # -- the threads ---------------------------------------------------------
 
     def _produce_standard(self, sqs: Any, producer: str) -> None:
@@ -170,7 +186,7 @@ class Workload:
         try:
             sqs.send_message(QueueUrl=url, MessageBody=body, **extra)
         except Exception as exc:
-            outcome = outcome_of(exc)
+            outcome = self._failed(exc)
         self.history.add(Send(url, msg, start, time.time(), outcome, group, seq))
         if outcome != "ok":
             time.sleep(0.05)  # the server is in trouble: do not spin
@@ -185,7 +201,7 @@ class Workload:
                     QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=WAIT_S
                 )
             except Exception as exc:
-                self.history.add(Receive(url, start, time.time(), outcome_of(exc)))
+                self.history.add(Receive(url, start, time.time(), self._failed(exc)))
                 time.sleep(0.05)
                 continue
             got = [(_id_of(m["Body"]), m["ReceiptHandle"]) for m in answer.get("Messages", [])]
@@ -201,7 +217,7 @@ class Workload:
         try:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
         except Exception as exc:
-            outcome = outcome_of(exc)
+            outcome = self._failed(exc)
         self.history.add(Delete(url, msg, handle, start, time.time(), outcome))
 
 
