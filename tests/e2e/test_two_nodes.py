@@ -573,6 +573,7 @@ def test_consumer_node_killed_with_messages_in_flight(nodes: tuple[Node, Node], 
         if messages:
             ledger.delivered("B", asked, time.monotonic(), messages)
             held = [m["MessageId"] for m in messages]
+            held_at = asked
             break
     assert held, "nothing to hold"
     done = settled(ledger, producers)
@@ -587,7 +588,9 @@ def test_consumer_node_killed_with_messages_in_flight(nodes: tuple[Node, Node], 
         )
         for _ in range(3)
     ]
-    limit = time.monotonic() + 10
+    # Kill while the held messages are surely still in flight (on a loaded machine 60 deletes
+    # may take longer than their visibility timeout, and B would hand them out again first).
+    limit = min(time.monotonic() + 10, held_at + SHORT_VISIBILITY_S / 2)
     while ledger.deleted_count() < 60 and time.monotonic() < limit:
         time.sleep(0.02)
     producing_at_kill = any(t.is_alive() for t in producers)
