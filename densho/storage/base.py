@@ -115,7 +115,8 @@ class Store(Sealed):
         args = {"queue_id": queue_id}
 
         async def op(tx: Tx) -> None:
-            await tx.execute("delete_queue_messages", args)
+            tx.count(queue_id, -await tx.execute("delete_queue_messages", args))
+            await tx.execute("forget_counts", args)
             await tx.execute("forget_queue_windows", args)
             await tx.execute("forget_queue_attempts", args)
             row = await tx.fetchone("delete_queue", args)
@@ -154,7 +155,7 @@ class Store(Sealed):
                 raise QueueGone(queue_id)
             if last[0] is not None and last[0] > now_ms - interval_ms:
                 return False
-            await tx.execute("purge_messages", args)
+            tx.count(queue_id, -await tx.execute("purge_messages", args))
             await tx.execute("purge_dedup", args)
             await tx.execute("mark_purged", args)
             return True
@@ -225,7 +226,11 @@ class Store(Sealed):
             if not self.shared:
                 # One writer, nobody to wake: a statement per handle costs microseconds (a row
                 # count less than a RETURNING, a batch statement more than ten single ones).
-                return [await tx.execute("delete_message", _current(h)) == 1 for h in handles]
+                done = [await tx.execute("delete_message", _current(h)) == 1 for h in handles]
+                for h, gone in zip(handles, done, strict=True):
+                    if gone:
+                        tx.count(h.queue_id, -1)
+                return done
             if len(handles) == 1:
                 fifo = await tx.fetchval("delete_message", _current(handles[0]))
                 if fifo:  # a FIFO group may be unlocked now
@@ -277,23 +282,31 @@ class Store(Sealed):
         return await self._tx(op)
 
     async def counts(self, queue_id: int, now_ms: int, retention_cutoff_ms: int) -> QueueCounts:
-        args = {"queue_id": queue_id, "now": now_ms, "cutoff": retention_cutoff_ms}
-        counts = await self._record("counts", args, lambda row: QueueCounts(*row))
-        assert counts is not None
-        return counts
+        """ApproximateNumberOfMessages{,NotVisible,Delayed} at ``now_ms``, without counting the
+        backlog: the queue's row count (``queue_counts``, kept by every write) less the rows in
+        flight or delayed (an index range: their cost, not the backlog's). Rows past retention
+        (before ``retention_cutoff_ms``) still count until maintenance deletes them, as AWS's
+        approximate counts may."""
+        args = {"queue_id": queue_id, "now": now_ms}
+        row = await self._one(lambda tx: tx.fetchone("counts", args))
+        assert row is not None
+        total, in_flight, delayed = (int(v or 0) for v in row)
+        return QueueCounts(max(0, total - in_flight - delayed), in_flight, delayed)
 
     async def queue_overview(self, now_ms: int) -> list[QueueOverview]:
         """Every queue of every account and region with its backlog at ``now_ms`` (the
-        counts of ``counts`` within each queue's retention period, and its oldest message's
-        send time), ordered by account, region and name. One grouped statement that reads
-        every message row: it runs off the event loop (``_read``); call it from a background
-        task, never per request. Several nodes on one database see the same figures."""
+        counts of ``counts``, and its oldest unexpired message's send time), ordered by
+        account, region and name. The counts cost what ``counts`` costs; the oldest message is
+        still a read of each queue's rows, so it runs off the event loop (``_read``): call it
+        from a background task, never per request. Several nodes on one database see the same
+        figures."""
         args = {"now": now_ms, "retention_s": _DEFAULT_RETENTION_S}
 
         def make(row: Row) -> QueueOverview:
-            visible, not_visible, delayed, oldest = row[9:13]
+            total, not_visible, delayed = (int(v or 0) for v in row[9:12])
+            visible = max(0, total - not_visible - delayed)
             return QueueOverview(
-                queue_from_row(row[:9]), visible, not_visible, delayed, oldest, now_ms
+                queue_from_row(row[:9]), visible, not_visible, delayed, row[12], now_ms
             )
 
         rows = await self._read(lambda tx: tx.fetchall("queue_overview", args))
@@ -343,6 +356,7 @@ class Store(Sealed):
         async def op(tx: Tx) -> bool:
             deleted = await tx.execute("delete_peeked", args) == 1
             if deleted:
+                tx.count(queue_id, -1)
                 tx.wake(queue_id, 1)  # a FIFO group it held in flight may be free now
             return deleted
 
@@ -351,7 +365,13 @@ class Store(Sealed):
     async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
         """Delete rows sent at or before the cutoff; return how many."""
         args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms}
-        return await self._one(lambda tx: tx.execute("expire", args))
+
+        async def op(tx: Tx) -> int:
+            removed = await tx.execute("expire", args)
+            tx.count(queue_id, -removed)
+            return removed
+
+        return await self._one(op)
 
     async def expire_windows(self, now_ms: int) -> None:
         """Forget deduplication ids and receive attempts whose 5-minute window has passed."""

@@ -153,16 +153,38 @@ RETURNING m.seq, m.nonce, m.fifo_seq IS NOT NULL;
 SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id
 FOR UPDATE;
 
+-- name: counts
+-- As queries.sql's; the row count is the folded one plus the deltas not folded yet (one
+-- snapshot: a fold moves deltas into queue_counts atomically).
+SELECT coalesce((SELECT messages FROM queue_counts WHERE queue_id = :queue_id), 0)
+       + coalesce((SELECT sum(delta) FROM queue_count_deltas WHERE queue_id = :queue_id), 0),
+       count(*) FILTER (WHERE receive_count > 0),
+       count(*) FILTER (WHERE receive_count = 0)
+FROM messages WHERE queue_id = :queue_id AND visible_ms > :now;
+
+-- name: fold_counts
+-- Maintenance, on any node: move the deltas the triggers appended into queue_counts (atomic;
+-- a concurrent fold on another node finds the rows already deleted and adds nothing twice).
+-- Deltas of deleted queues are dropped.
+WITH d AS (DELETE FROM queue_count_deltas RETURNING queue_id, delta)
+INSERT INTO queue_counts AS c (queue_id, messages)
+SELECT d.queue_id, sum(d.delta) FROM d
+WHERE EXISTS (SELECT 1 FROM queues AS q WHERE q.id = d.queue_id)
+GROUP BY d.queue_id
+ON CONFLICT (queue_id) DO UPDATE SET messages = c.messages + excluded.messages;
+
 -- name: queue_overview
 -- As queries.sql's; the attributes are JSON text read with PostgreSQL's operators.
 SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
        q.purged_ms,
-       count(m.seq) FILTER (WHERE m.visible_ms <= :now),
-       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count > 0),
-       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count = 0),
-       min(m.sent_ms)
+       coalesce((SELECT c.messages FROM queue_counts AS c WHERE c.queue_id = q.id), 0)
+       + coalesce((SELECT sum(d.delta) FROM queue_count_deltas AS d WHERE d.queue_id = q.id), 0),
+       (SELECT count(*) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0),
+       (SELECT count(*) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0),
+       (SELECT min(m.sent_ms) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.sent_ms > :now::bigint - 1000 * coalesce(
+            (q.attributes::json ->> 'MessageRetentionPeriod')::bigint, :retention_s::bigint))
 FROM queues q
-LEFT JOIN messages m ON m.queue_id = q.id AND m.sent_ms > :now::bigint - 1000 * coalesce(
-    (q.attributes::json ->> 'MessageRetentionPeriod')::bigint, :retention_s::bigint)
-GROUP BY q.id
 ORDER BY q.account, q.region, q.name COLLATE "C";

@@ -150,26 +150,47 @@ SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND que
 UPDATE messages SET visible_ms = :visible WHERE seq = :seq;
 
 -- name: counts
-SELECT
-    count(*) FILTER (WHERE visible_ms <= :now),
-    count(*) FILTER (WHERE visible_ms > :now AND receive_count > 0),
-    count(*) FILTER (WHERE visible_ms > :now AND receive_count = 0)
-FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
+-- The queue's rows (queue_counts), and of them those in flight and delayed: an index range of
+-- the rows whose visible_ms is in the future, so the cost is theirs, not the backlog's. Rows past
+-- retention count until maintenance deletes them (AWS's counts are approximate too).
+SELECT coalesce((SELECT messages FROM queue_counts WHERE queue_id = :queue_id), 0),
+       count(*) FILTER (WHERE receive_count > 0),
+       count(*) FILTER (WHERE receive_count = 0)
+FROM messages WHERE queue_id = :queue_id AND visible_ms > :now;
+
+-- name: add_counts
+-- A group commit's changes to one queue's row count (SQLite), unless the queue is gone.
+INSERT INTO queue_counts (queue_id, messages)
+SELECT :queue_id, :delta WHERE EXISTS (SELECT 1 FROM queues WHERE id = :queue_id)
+ON CONFLICT (queue_id) DO UPDATE SET messages = messages + excluded.messages;
+
+-- name: forget_counts
+DELETE FROM queue_counts WHERE queue_id = :queue_id;
+
+-- name: backfill_counts
+-- Counting every queue's rows once: a database written before queue_counts existed.
+INSERT INTO queue_counts (queue_id, messages)
+SELECT q.id, (SELECT count(*) FROM messages AS m WHERE m.queue_id = q.id) FROM queues AS q
+WHERE true
+ON CONFLICT (queue_id) DO UPDATE SET messages = excluded.messages;
 
 -- name: queue_overview
--- Every queue with its backlog (the counts of ``counts``, within each queue's retention period,
--- and its oldest message's send time) in one grouped statement: the metrics' gauges and the
--- console's queue list. A scan of the messages: run off the event loop (``Backend._read``).
+-- Every queue with its backlog (the counts of ``counts``, and its oldest unexpired message's send
+-- time) in one statement: the metrics' gauges and the console's queue list. The counts come from
+-- queue_counts and the rows in flight or delayed; the oldest message is still a read of the
+-- queue's rows: run off the event loop (``Backend._read``).
 SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
        q.purged_ms,
-       count(m.seq) FILTER (WHERE m.visible_ms <= :now),
-       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count > 0),
-       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count = 0),
-       min(m.sent_ms)
+       coalesce((SELECT c.messages FROM queue_counts AS c WHERE c.queue_id = q.id), 0),
+       (SELECT count(*) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0),
+       (SELECT count(*) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0),
+       (SELECT min(m.sent_ms) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.sent_ms > :now - 1000 * coalesce(
+            CAST(json_extract(q.attributes, '$.MessageRetentionPeriod') AS INTEGER),
+            :retention_s))
 FROM queues q
-LEFT JOIN messages m ON m.queue_id = q.id AND m.sent_ms > :now - 1000 * coalesce(
-    CAST(json_extract(q.attributes, '$.MessageRetentionPeriod') AS INTEGER), :retention_s)
-GROUP BY q.id
 ORDER BY q.account, q.region, q.name;
 
 -- name: expire

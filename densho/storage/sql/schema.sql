@@ -48,6 +48,16 @@ CREATE TABLE IF NOT EXISTS messages (
     fifo_seq         INTEGER  -- FIFO queues: the message's SequenceNumber
 );
 
+-- How many message rows each queue holds, kept in the transactions that insert, delete or move
+-- rows (SQLite: the store adds each group commit's changes before COMMIT; PostgreSQL: triggers
+-- append to queue_count_deltas, folded in here by maintenance). GetQueueAttributes' counters
+-- read it instead of counting: visible = messages - (in flight + delayed), the latter an index
+-- range of the rows with visible_ms in the future. A queue without a row holds none.
+CREATE TABLE IF NOT EXISTS queue_counts (
+    queue_id INTEGER PRIMARY KEY,
+    messages INTEGER NOT NULL DEFAULT 0
+);
+
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue_id, visible_ms);
 -- FIFO: a group's messages in order. Partial, so standard queues pay nothing for it.
 CREATE INDEX IF NOT EXISTS messages_by_group ON messages (queue_id, group_id, seq)
