@@ -144,9 +144,11 @@ class Store(Sealed):
 
     async def purge(self, queue_id: int, now_ms: int, interval_ms: int) -> bool:
         """Unless the queue was purged after ``now_ms - interval_ms`` (then False, nothing
-        changed): delete every message sent at or before ``now_ms`` and the queue's
-        deduplication window, and record the purge time — all atomically, so of concurrent
-        purges on several nodes one wins. QueueGone if the queue no longer exists."""
+        changed): hide every message the queue holds now from receives and counts (its rows
+        are deleted later, in chunks: ``purge_step``), forget the queue's deduplication window,
+        and record the purge time — all atomically, so of concurrent purges on several nodes
+        one wins. Messages that arrive after it are not purged. QueueGone if the queue no longer
+        exists."""
         args = {"queue_id": queue_id, "now": now_ms}
 
         async def op(tx: Tx) -> bool:
@@ -155,9 +157,35 @@ class Store(Sealed):
                 raise QueueGone(queue_id)
             if last[0] is not None and last[0] > now_ms - interval_ms:
                 return False
-            tx.count(queue_id, -await tx.execute("purge_messages", args))
-            await tx.execute("purge_dedup", args)
             await tx.execute("mark_purged", args)
+            await tx.execute("purge_counts", args)
+            await tx.execute("purge_dedup", args)
+            return True
+
+        return await self._tx(op)
+
+    async def purges_pending(self) -> list[int]:
+        """Queues whose purge still has rows to delete (after a restart: maintenance)."""
+        return [int(r[0]) for r in await self._one(lambda tx: tx.fetchall("purges_pending"))]
+
+    async def purge_step(self, queue_id: int, limit: int) -> bool:
+        """Delete up to ``limit`` rows of the queue's purge under way (one short transaction);
+        True when none is left (the purge is over, or there was none). Safe on several nodes
+        at once: each deletes rows the others do not hold."""
+
+        async def op(tx: Tx) -> bool:
+            upto = await tx.fetchval("purge_last_seq", {"queue_id": queue_id})
+            if upto is None:
+                return True
+            args = {"queue_id": queue_id, "upto": upto, "limit": limit}
+            deleted = await tx.execute("purge_chunk", args)
+            if deleted:
+                tx.count(queue_id, -deleted)
+                await tx.execute("purge_unhide", {"queue_id": queue_id, "deleted": deleted})
+            if deleted == limit or await tx.fetchone("purge_left", args) is not None:
+                return False
+            await tx.execute("purge_done", args)
+            await tx.execute("purge_counts_done", args)
             return True
 
         return await self._tx(op)

@@ -93,14 +93,15 @@ _Q = sql.queries(postgres=False)
 # 5: encryption at rest — tables data_keys, sealing_master (schema_sealing.sql, created on open:
 #    the step from 4). Sealed values are marked, so rows written before stay readable as they are.
 # 6: counters without counting — table queue_counts (schema.sql, created on open), filled by
-#    counting each queue's rows once (the step from 5 and before, in the same transaction).
+#    counting each queue's rows once; purges deleting their rows in the background — column
+#    queues.purge_seq (the step from 5 and before adds it and counts, in one transaction).
 SCHEMA_VERSION = 6
 
 
 class SqliteTx:
     """``Tx`` on the store's one connection; its coroutines never suspend. ``counted``: the
-    current operation's changes to queues' row counts (``_execute`` keeps those of the
-    operations that succeeded and writes them before the commit)."""
+    current operation's changes to queues' row counts (``_execute`` writes them when it
+    succeeded, in its transaction)."""
 
     __slots__ = ("_conn", "counted")
 
@@ -339,6 +340,9 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         if version < 6:
             # Rows written before queue_counts existed (none in a new database): count them.
             conn.execute("BEGIN IMMEDIATE")
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(queues)")}
+            if "purge_seq" not in columns:
+                conn.execute("ALTER TABLE queues ADD COLUMN purge_seq INTEGER")
             conn.execute(_Q["backfill_counts"])
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -507,7 +511,6 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
     """One group commit: every operation of the batch, awaited in turn in this one coroutine
     (``drive`` runs it: nothing in it suspends)."""
     outcomes: list[Outcome] = []
-    counted: dict[int, int] = {}  # the row count changes of the operations that succeeded
     try:
         conn.execute("BEGIN IMMEDIATE")
         for op, single, fut in batch:
@@ -516,17 +519,18 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
                 # One write statement: SQLite undoes a failed statement by itself without
                 # aborting the transaction, so no savepoint is needed.
                 try:
-                    outcomes.append((fut, True, await op(tx)))
+                    result = await op(tx)
+                    _add_counts(conn, tx)
+                    outcomes.append((fut, True, result))
                 except Exception as exc:
                     if not conn.in_transaction:
                         raise
                     outcomes.append((fut, False, as_fault(exc) or exc))
-                    continue
-                _add(counted, tx.counted)
                 continue
             conn.execute("SAVEPOINT job")
             try:
                 result = await op(tx)
+                _add_counts(conn, tx)
             except Exception as exc:
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
@@ -534,13 +538,7 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
             else:
                 conn.execute("RELEASE job")
                 outcomes.append((fut, True, result))
-                _add(counted, tx.counted)
         tx.counted = {}
-        if counted:  # one statement per queue and commit, whatever the number of rows
-            conn.executemany(
-                _Q["add_counts"],
-                [{"queue_id": q, "delta": d} for q, d in counted.items() if d],
-            )
         conn.execute("COMMIT")
     except Exception as exc:  # the commit itself failed: nobody's write is acknowledged
         fault = as_fault(exc)
@@ -554,9 +552,13 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
     return outcomes
 
 
-def _add(into: dict[int, int], counted: dict[int, int]) -> None:
-    for queue_id, delta in counted.items():
-        into[queue_id] = into.get(queue_id, 0) + delta
+def _add_counts(conn: sqlite3.Connection, tx: SqliteTx) -> None:
+    """The operation's changes to queues' row counts, in its transaction: one small statement
+    per queue it changed, whatever the number of rows (a trigger per row cost more than the
+    insert itself), and before the next operation, which may read the counts (a purge)."""
+    for queue_id, delta in tx.counted.items():
+        if delta:
+            conn.execute(_Q["add_counts"], {"queue_id": queue_id, "delta": delta})
 
 
 def _settle(outcomes: list[Outcome]) -> None:

@@ -156,12 +156,55 @@ def test_counts_follow_purge_expiry_and_queue_deletion(backend: Backend) -> None
         await store.send(qid, [msg("two", now=T0 + 1), msg("three", now=T0 + 1)])
         await _check(backend, store, qid, T0 + 1, (2, 1, 0))
         assert await store.purge(qid, T0 + 1, 60_000)
-        await _check(backend, store, qid, T0 + 2, (0, 0, 0))
+        # The purge answers at once: its rows are hidden, then deleted in chunks.
+        assert await store.counts(qid, T0 + 2, 0) == QueueCounts(0, 0, 0)
+        assert await _rows(backend, qid) == 3
         await store.send(qid, [msg("after", now=T0 + 3)])
+        got, _, _ = await store.receive(claim(qid, now=T0 + 3, vis_ms=0))
+        assert [m.body for m in got] == ["after"]  # never a purged one
+        assert await store.counts(qid, T0 + 3, 0) == QueueCounts(1, 0, 0)
+        assert await store.purges_pending() == [qid]
+        assert not await store.purge_step(qid, 2)
+        assert await store.counts(qid, T0 + 3, 0) == QueueCounts(1, 0, 0)
+        assert await store.purge_step(qid, 2)
+        assert await store.purges_pending() == []
         await _check(backend, store, qid, T0 + 3, (1, 0, 0))
         await store.delete_queue(qid, T0 + 4)
         assert await store.counts(qid, T0 + 4, 0) == QueueCounts(0, 0, 0)
         await _check(backend, store, keep, T0 + 4, (1, 0, 0))
+
+    run(backend, scenario)
+
+
+def test_a_purge_hides_only_what_the_queue_held(backend: Backend) -> None:
+    """Messages that arrive after a purge are not purged, also those a dead-letter move brings
+    in (sent before the purge, moved after it), and on a second node too."""
+
+    async def scenario(store: AnyStore) -> None:
+        src = await new_queue(store, "src")
+        dlq = await new_queue(store, "dlq")
+        await store.send(src, [msg("early", now=T0)])
+        await store.send(dlq, [msg(f"purged{i}", now=T0) for i in range(5)])
+        got, _, _ = await store.receive(claim(src, now=T0 + 1, vis_ms=0))
+        assert len(got) == 1
+        await store.receive(claim(dlq, now=T0 + 1, limit=2))  # two of them in flight
+        assert await store.purge(dlq, T0 + 2, 60_000)
+        got, _, moved = await store.receive(
+            claim(src, now=T0 + 3, dead_letter_queue_id=dlq, max_receive_count=1)
+        )
+        assert (got, moved) == ([], 1)
+        await store.send(dlq, [msg("after", now=T0 + 4)])
+        async with nodes(backend, store) as every:
+            for node in every:
+                assert await node.counts(dlq, T0 + 5, 0) == QueueCounts(2, 0, 0)
+                assert (await node.counts(dlq, T0 + 40_000, 0)).visible == 2
+        got, _, _ = await store.receive(claim(dlq, now=T0 + 40_000))
+        assert sorted(m.body for m in got) == ["after", "early"]
+        for _ in range(10):
+            if await store.purge_step(dlq, 2):
+                break
+        assert await _rows(backend, dlq) == 2
+        assert await store.counts(dlq, T0 + 40_000, 0) == QueueCounts(0, 2, 0)
 
     run(backend, scenario)
 
@@ -172,6 +215,7 @@ def test_a_database_written_before_the_counts_is_counted_when_opened(tmp_path: P
     conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript(sql.schema())
     conn.execute("DROP TABLE queue_counts")
+    conn.execute("ALTER TABLE queues DROP COLUMN purge_seq")
     conn.execute("PRAGMA user_version=5")
     for name in ("a", "b", "empty"):
         conn.execute(

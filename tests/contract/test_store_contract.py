@@ -176,8 +176,8 @@ def test_retention_expire_and_purge(backend: Backend) -> None:
         assert [m.body for m in got] == ["new"]
         assert await store.expire(qid, T0) == 1
         assert await store.expire(qid, T0) == 0
-        await store.send(qid, [msg("later", now=T0 + 7_000)])
         assert await store.purge(qid, T0 + 6_000, 60_000)
+        await store.send(qid, [msg("later", now=T0 + 7_000)])
         assert (await store.counts(qid, T0 + 8_000, 0)).visible == 1  # sent after the purge
         queue = await store.get_queue("acct", "q")
         assert queue is not None and queue.purged_ms == T0 + 6_000

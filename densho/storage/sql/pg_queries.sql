@@ -69,6 +69,9 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
 -- name: fifo_candidates
 SELECT group_id FROM messages
 WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
   AND group_id <> ALL(:skip::text[])
 ORDER BY visible_ms, seq
 LIMIT 64;
@@ -83,6 +86,9 @@ SET visible_ms = :visible_until,
 FROM (
     SELECT seq FROM messages
     WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
     ORDER BY visible_ms, seq
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -95,6 +101,9 @@ RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_a
 -- name: claim_candidates
 SELECT seq, receive_count FROM messages
 WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms, seq
 LIMIT :limit
 FOR UPDATE SKIP LOCKED;
@@ -133,8 +142,34 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
           nonce;
 
 -- name: move_to_queue
-UPDATE messages SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0
-WHERE seq = ANY(:seqs::bigint[]);
+-- A new row id, newer than any purge of the dead-letter queue so far, which must not hide it.
+UPDATE messages
+SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0,
+    seq = nextval(pg_get_serial_sequence('messages', 'seq'))
+WHERE seq = :seq;
+
+-- name: purge_counts
+-- As queries.sql's, with the deltas not folded yet.
+INSERT INTO queue_counts AS c (queue_id, messages, purging)
+VALUES (:queue_id, 0,
+        coalesce((SELECT sum(delta) FROM queue_count_deltas WHERE queue_id = :queue_id), 0))
+ON CONFLICT (queue_id) DO UPDATE SET purging = c.messages + excluded.purging;
+
+-- name: purge_chunk
+-- Rows another node's chunk holds are left to it.
+DELETE FROM messages WHERE seq IN (
+    SELECT seq FROM messages
+    WHERE queue_id = :queue_id AND seq <= :upto
+    ORDER BY visible_ms
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+);
+
+-- name: purge_left
+SELECT 1 FROM messages WHERE queue_id = :queue_id AND seq <= :upto LIMIT 1;
+
+-- name: purge_unhide
+UPDATE queue_counts SET purging = greatest(0, purging - :deleted) WHERE queue_id = :queue_id;
 
 -- name: delete_message
 -- Whether the row was a FIFO queue's (its group may be unlocked now: tell the other nodes);
@@ -156,11 +191,11 @@ FOR UPDATE;
 -- name: counts
 -- As queries.sql's; the row count is the folded one plus the deltas not folded yet (one
 -- snapshot: a fold moves deltas into queue_counts atomically).
-SELECT coalesce((SELECT messages FROM queue_counts WHERE queue_id = :queue_id), 0)
+SELECT coalesce((SELECT messages - purging FROM queue_counts WHERE queue_id = :queue_id), 0)
        + coalesce((SELECT sum(delta) FROM queue_count_deltas WHERE queue_id = :queue_id), 0),
        count(*) FILTER (WHERE receive_count > 0),
        count(*) FILTER (WHERE receive_count = 0)
-FROM messages WHERE queue_id = :queue_id AND visible_ms > :now;
+FROM messages WHERE queue_id = :queue_id AND visible_ms > :now AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
 
 -- name: fold_counts
 -- Maintenance, on any node: move the deltas the triggers appended into queue_counts (atomic;

@@ -1,10 +1,15 @@
--- PostgreSQL schema, version 7: counters without counting (see ../schema.sql, queue_counts).
+-- PostgreSQL schema, version 7: counters without counting (see ../schema.sql, queue_counts) and
+-- purges that delete their rows in the background (queues.purge_seq).
 
 -- Each queue's row count as of the last fold; what changed since is in queue_count_deltas.
 CREATE TABLE queue_counts (
     queue_id BIGINT PRIMARY KEY,
-    messages BIGINT NOT NULL DEFAULT 0
+    messages BIGINT NOT NULL DEFAULT 0,
+    purging  BIGINT NOT NULL DEFAULT 0  -- of those, hidden by a purge and not deleted yet
 );
+
+-- A purge under way (see ../schema.sql): its rows are deleted in chunks in the background.
+ALTER TABLE queues ADD COLUMN purge_seq BIGINT;
 
 -- Changes to the row counts, appended by the triggers below in the transaction that inserts,
 -- deletes or moves the rows, and folded into queue_counts by maintenance (``fold_counts``).
