@@ -158,6 +158,7 @@ class Store(Sealed):
             if last[0] is not None and last[0] > now_ms - interval_ms:
                 return False
             await tx.execute("mark_purged", args)
+            tx.settle_counts()  # sends of the same transaction are purged: count them
             await tx.execute("purge_counts", args)
             await tx.execute("purge_dedup", args)
             return True

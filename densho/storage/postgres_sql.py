@@ -137,6 +137,9 @@ class PgTx:
     def count(self, queue_id: int, delta: int) -> None:
         """Counted by the triggers of migration 0007."""
 
+    def settle_counts(self) -> None:
+        """Nothing held back: the triggers wrote every change already."""
+
 
 class Db:
     """The pool, and the one place its failures are translated."""

@@ -99,15 +99,21 @@ SCHEMA_VERSION = 6
 
 
 class SqliteTx:
-    """``Tx`` on the store's one connection; its coroutines never suspend. ``counted``: the
-    current operation's changes to queues' row counts (``_execute`` writes them when it
-    succeeded, in its transaction)."""
+    """``Tx`` on the store's one connection; its coroutines never suspend.
 
-    __slots__ = ("_conn", "counted")
+    Row counts: ``counted`` holds the current operation's changes, ``pending`` those of the
+    operations of this group commit that succeeded (``_execute`` moves them there and writes
+    them all before COMMIT: one statement per queue and commit, where a trigger cost more per
+    row than the insert itself). ``settle_counts`` writes them earlier, inside the operation;
+    ``settled`` keeps the earlier operations' share of that, given back if it fails."""
+
+    __slots__ = ("_conn", "counted", "pending", "settled")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self.counted: dict[int, int] = {}
+        self.pending: dict[int, int] = {}
+        self.settled: dict[int, int] = {}
 
     async def execute(self, name: str, args: Args = NO_ARGS) -> int:
         return self._conn.execute(_Q[name], args).rowcount
@@ -138,6 +144,12 @@ class SqliteTx:
 
     def count(self, queue_id: int, delta: int) -> None:
         self.counted[queue_id] = self.counted.get(queue_id, 0) + delta
+
+    def settle_counts(self) -> None:
+        _add(self.settled, self.pending)
+        _write_counts(self._conn, self.pending)
+        _write_counts(self._conn, self.counted)
+        self.pending, self.counted = {}, {}
 
 
 class SqliteStore(Store, MoveStore, SnsManageStore):
@@ -511,34 +523,37 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
     """One group commit: every operation of the batch, awaited in turn in this one coroutine
     (``drive`` runs it: nothing in it suspends)."""
     outcomes: list[Outcome] = []
+    tx.pending = {}
     try:
         conn.execute("BEGIN IMMEDIATE")
         for op, single, fut in batch:
-            tx.counted = {}
+            tx.counted, tx.settled = {}, {}
             if single:
                 # One write statement: SQLite undoes a failed statement by itself without
                 # aborting the transaction, so no savepoint is needed.
                 try:
-                    result = await op(tx)
-                    _add_counts(conn, tx)
-                    outcomes.append((fut, True, result))
+                    outcomes.append((fut, True, await op(tx)))
                 except Exception as exc:
                     if not conn.in_transaction:
                         raise
                     outcomes.append((fut, False, as_fault(exc) or exc))
+                    continue
+                _add(tx.pending, tx.counted)
                 continue
             conn.execute("SAVEPOINT job")
             try:
                 result = await op(tx)
-                _add_counts(conn, tx)
             except Exception as exc:
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
                 outcomes.append((fut, False, as_fault(exc) or exc))
+                _add(tx.pending, tx.settled)  # written inside the job: undone with it
             else:
                 conn.execute("RELEASE job")
                 outcomes.append((fut, True, result))
-        tx.counted = {}
+                _add(tx.pending, tx.counted)
+        _write_counts(conn, tx.pending)
+        tx.pending, tx.counted, tx.settled = {}, {}, {}
         conn.execute("COMMIT")
     except Exception as exc:  # the commit itself failed: nobody's write is acknowledged
         fault = as_fault(exc)
@@ -552,11 +567,14 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
     return outcomes
 
 
-def _add_counts(conn: sqlite3.Connection, tx: SqliteTx) -> None:
-    """The operation's changes to queues' row counts, in its transaction: one small statement
-    per queue it changed, whatever the number of rows (a trigger per row cost more than the
-    insert itself), and before the next operation, which may read the counts (a purge)."""
-    for queue_id, delta in tx.counted.items():
+def _add(into: dict[int, int], counted: dict[int, int]) -> None:
+    for queue_id, delta in counted.items():
+        into[queue_id] = into.get(queue_id, 0) + delta
+
+
+def _write_counts(conn: sqlite3.Connection, counted: dict[int, int]) -> None:
+    """Changes to queues' row counts: one statement per queue, whatever the number of rows."""
+    for queue_id, delta in counted.items():
         if delta:
             conn.execute(_Q["add_counts"], {"queue_id": queue_id, "delta": delta})
 

@@ -76,6 +76,11 @@ class Tx(Protocol):
         triggers count by themselves, so there it does nothing."""
         ...
 
+    def settle_counts(self) -> None:
+        """Before a statement that reads ``queue_counts`` in a write transaction (a purge):
+        write the changes counted so far (SQLite holds them until the commit)."""
+        ...
+
 
 def drive(work: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine that never suspends to its end, synchronously; RuntimeError (and the

@@ -209,6 +209,30 @@ def test_a_purge_hides_only_what_the_queue_held(backend: Backend) -> None:
     run(backend, scenario)
 
 
+def test_a_purge_with_sends_in_its_transaction_counts_them(backend: Backend) -> None:
+    """SQLite's group commit: sends submitted before the purge share its transaction, and
+    their counts, not yet written, are purged with them."""
+
+    async def scenario(store: AnyStore) -> None:
+        qid = await new_queue(store)
+        await store.send(qid, [msg("a")])
+        await asyncio.gather(
+            store.send(qid, [msg("b"), msg("c")]),
+            store.send(qid, [msg("d")]),
+            store.purge(qid, T0 + 1, 60_000),
+        )
+        # PostgreSQL: the loop turn's sends commit by themselves, before or after the purge.
+        left = 0 if not store.shared else (await store.counts(qid, T0 + 2, 0)).visible
+        assert await store.counts(qid, T0 + 2, 0) == QueueCounts(left, 0, 0)
+        await store.send(qid, [msg("e", now=T0 + 2)])
+        for _ in range(10):
+            if await store.purge_step(qid, 100):
+                break
+        await _check(backend, store, qid, T0 + 2, (left + 1, 0, 0))
+
+    run(backend, scenario)
+
+
 def test_a_database_written_before_the_counts_is_counted_when_opened(tmp_path: Path) -> None:
     """Schema 5 had no queue_counts: opening such a database counts its rows once."""
     path = tmp_path / "old.db"
