@@ -37,6 +37,10 @@ from densho.storage.tx import Dangling, Row, Stored, Tx
 Wake = Callable[[int | None, int], None]
 Forget = Callable[[str | None, str], None]
 _DEFAULT_RETENTION_S = QueueConfig().retention_ms // 1000  # queues that set none
+# Retention expiry deletes this many rows per transaction (a few ms), at most this many rounds
+# per call (maintenance calls again).
+EXPIRE_CHUNK_ROWS = 2_000
+EXPIRE_MAX_CHUNKS = 1_000
 
 
 class Cluster(SigningStore, Protocol):
@@ -392,15 +396,28 @@ class Store(Sealed):
         return await self._one(op)
 
     async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
-        """Delete rows sent at or before the cutoff; return how many."""
-        args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms}
+        """Delete rows sent at or before the cutoff; return how many. Found by a read off the
+        event loop (``_read``: on SQLite, a scan of the queue's rows in a worker thread, which
+        on a queue of millions takes a while), deleted ``EXPIRE_CHUNK_ROWS`` at a time, each
+        chunk its own short transaction."""
+        args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms, "limit": EXPIRE_CHUNK_ROWS}
+        removed = 0
+        for _ in range(EXPIRE_MAX_CHUNKS):
+            rows = await self._read(lambda tx: tx.fetchall("expire_candidates", args))
+            seqs = [int(r[0]) for r in rows]
+            if not seqs:
+                break
 
-        async def op(tx: Tx) -> int:
-            removed = await tx.execute("expire", args)
-            tx.count(queue_id, -removed)
-            return removed
+            async def op(tx: Tx, seqs: list[int] = seqs) -> int:
+                deleted = await tx.execute("expire", {**args, "seqs": tx.array(seqs)})
+                tx.count(queue_id, -deleted)
+                return deleted
 
-        return await self._one(op)
+            deleted = await self._one(op)
+            removed += deleted
+            if deleted == 0 or len(seqs) < EXPIRE_CHUNK_ROWS:
+                break  # all done, or the rest is held by others (the next round)
+        return removed
 
     async def expire_windows(self, now_ms: int) -> None:
         """Forget deduplication ids and receive attempts whose 5-minute window has passed."""

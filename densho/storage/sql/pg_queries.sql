@@ -49,7 +49,7 @@ SELECT purged_ms FROM queues WHERE id = :queue_id FOR NO KEY UPDATE;
 -- deadlocks with requests).
 DELETE FROM messages WHERE seq IN (
     SELECT seq FROM messages
-    WHERE queue_id = :queue_id AND sent_ms <= :cutoff
+    WHERE seq = ANY(:seqs::bigint[]) AND queue_id = :queue_id AND sent_ms <= :cutoff
     FOR UPDATE SKIP LOCKED
 );
 

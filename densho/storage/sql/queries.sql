@@ -236,8 +236,15 @@ SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.
 FROM queues q
 ORDER BY q.account, q.region, q.name;
 
+-- name: expire_candidates
+-- Rows past retention: a read of the queue's rows, run off the event loop (``Backend._read``).
+SELECT seq FROM messages WHERE queue_id = :queue_id AND sent_ms <= :cutoff LIMIT :limit;
+
 -- name: expire
-DELETE FROM messages WHERE queue_id = :queue_id AND sent_ms <= :cutoff;
+-- Of those rows, the ones still there and still the queue's.
+DELETE FROM messages
+WHERE seq IN (SELECT value FROM json_each(:seqs)) AND queue_id = :queue_id
+  AND sent_ms <= :cutoff;
 
 -- name: claim_candidates
 SELECT seq, receive_count FROM messages
