@@ -36,6 +36,7 @@ class SqsEngine:
     def close(self) -> None:
         """Shutting down: waiting long polls return empty now, new ones do not wait."""
         self._waiters.close()
+        self.queues.close()
 
     def now_ms(self) -> int:
         return self._clock.now_ms()
@@ -82,6 +83,8 @@ class SqsEngine:
         cache): each node sharing a store runs this, and deleting what is expired is the same
         whoever does it first."""
         now = self._clock.now_ms()
+        for queue_id in await self._store.purges_pending():  # those a restart interrupted
+            self.queues.finish_purge(queue_id)
         await self._store.expire_windows(now)
         removed = 0
         for queue in await self._store.all_queues():

@@ -10,6 +10,8 @@ Must not know: HTTP, botocore, wire dict shapes, SQL, how messages flow (``densh
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -21,13 +23,19 @@ from densho.core.cache import SHARED_TTL_MS, ReadThrough
 from densho.core.clock import Clock
 from densho.core.events import NO_SQS_EVENTS, SqsEvents
 from densho.core.sqs_model import Queue, QueueCounts
-from densho.core.store import QUEUE, QueueGone
+from densho.core.store import QUEUE, QueueGone, StoreUnavailable
 from densho.sqs import attributes as qattrs
 from densho.sqs import policy_statements
 from densho.sqs.waiters import Waiters
 from densho.storage.base import Store
 
+log = logging.getLogger(__name__)
+
 PURGE_INTERVAL_MS = 60_000
+# A purge deletes its rows in the background, this many per transaction (a few ms each), other
+# requests' work in between; at most this many chunks per run (maintenance resumes the rest).
+PURGE_CHUNK_ROWS = 2_000
+PURGE_MAX_CHUNKS = 100_000
 DELETED_NAME_HOLD_MS = 60_000  # AWS: wait 60 s before re-creating a deleted queue's name
 MAX_TAGS = 50
 _LABEL = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -66,6 +74,7 @@ class Queues:
             clock, SHARED_TTL_MS if store.shared else None
         )
         self._ids: dict[int, tuple[str, str]] = {}  # queue id -> its cache key (forget by id)
+        self._purging: dict[int, asyncio.Task[None]] = {}  # purges deleting their rows
 
     # --- the record cache ---
 
@@ -237,6 +246,31 @@ class Queues:
             raise errors.PurgeInProgress(queue.name)
         self._put(replace(queue, purged_ms=now))
         self._store.changed(QUEUE, str(queue.id))
+        self.finish_purge(queue.id)
+
+    def finish_purge(self, queue_id: int) -> None:
+        """Delete the rows of the queue's purge in the background (unless this node is at it
+        already): the purge answered at once, its rows hidden from receives and counts."""
+        if queue_id not in self._purging:
+            task = asyncio.get_running_loop().create_task(self._delete_purged(queue_id))
+            self._purging[queue_id] = task
+            task.add_done_callback(lambda _: self._purging.pop(queue_id, None))
+
+    async def _delete_purged(self, queue_id: int) -> None:
+        try:
+            for _ in range(PURGE_MAX_CHUNKS):
+                if await self._store.purge_step(queue_id, PURGE_CHUNK_ROWS):
+                    return
+                await asyncio.sleep(0)  # whatever else is waiting runs between chunks
+        except StoreUnavailable as exc:  # maintenance carries on later (``purges_pending``)
+            log.warning("purge of queue %d paused: %s", queue_id, exc)
+        except Exception:
+            log.exception("purge of queue %d failed", queue_id)
+
+    def close(self) -> None:
+        """Shutting down: purges under way stop between chunks (maintenance resumes them)."""
+        for task in list(self._purging.values()):
+            task.cancel()
 
     # --- tags ---
 

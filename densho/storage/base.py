@@ -37,6 +37,10 @@ from densho.storage.tx import Dangling, Row, Stored, Tx
 Wake = Callable[[int | None, int], None]
 Forget = Callable[[str | None, str], None]
 _DEFAULT_RETENTION_S = QueueConfig().retention_ms // 1000  # queues that set none
+# Retention expiry deletes this many rows per transaction (a few ms), at most this many rounds
+# per call (maintenance calls again).
+EXPIRE_CHUNK_ROWS = 2_000
+EXPIRE_MAX_CHUNKS = 1_000
 
 
 class Cluster(SigningStore, Protocol):
@@ -115,7 +119,8 @@ class Store(Sealed):
         args = {"queue_id": queue_id}
 
         async def op(tx: Tx) -> None:
-            await tx.execute("delete_queue_messages", args)
+            tx.count(queue_id, -await tx.execute("delete_queue_messages", args))
+            await tx.execute("forget_counts", args)
             await tx.execute("forget_queue_windows", args)
             await tx.execute("forget_queue_attempts", args)
             row = await tx.fetchone("delete_queue", args)
@@ -143,9 +148,11 @@ class Store(Sealed):
 
     async def purge(self, queue_id: int, now_ms: int, interval_ms: int) -> bool:
         """Unless the queue was purged after ``now_ms - interval_ms`` (then False, nothing
-        changed): delete every message sent at or before ``now_ms`` and the queue's
-        deduplication window, and record the purge time — all atomically, so of concurrent
-        purges on several nodes one wins. QueueGone if the queue no longer exists."""
+        changed): hide every message the queue holds now from receives and counts (its rows
+        are deleted later, in chunks: ``purge_step``), forget the queue's deduplication window,
+        and record the purge time — all atomically, so of concurrent purges on several nodes
+        one wins. Messages that arrive after it are not purged. QueueGone if the queue no longer
+        exists."""
         args = {"queue_id": queue_id, "now": now_ms}
 
         async def op(tx: Tx) -> bool:
@@ -154,9 +161,36 @@ class Store(Sealed):
                 raise QueueGone(queue_id)
             if last[0] is not None and last[0] > now_ms - interval_ms:
                 return False
-            await tx.execute("purge_messages", args)
-            await tx.execute("purge_dedup", args)
             await tx.execute("mark_purged", args)
+            tx.settle_counts()  # sends of the same transaction are purged: count them
+            await tx.execute("purge_counts", args)
+            await tx.execute("purge_dedup", args)
+            return True
+
+        return await self._tx(op)
+
+    async def purges_pending(self) -> list[int]:
+        """Queues whose purge still has rows to delete (after a restart: maintenance)."""
+        return [int(r[0]) for r in await self._one(lambda tx: tx.fetchall("purges_pending"))]
+
+    async def purge_step(self, queue_id: int, limit: int) -> bool:
+        """Delete up to ``limit`` rows of the queue's purge under way (one short transaction);
+        True when none is left (the purge is over, or there was none). Safe on several nodes
+        at once: each deletes rows the others do not hold."""
+
+        async def op(tx: Tx) -> bool:
+            upto = await tx.fetchval("purge_last_seq", {"queue_id": queue_id})
+            if upto is None:
+                return True
+            args = {"queue_id": queue_id, "upto": upto, "limit": limit}
+            deleted = await tx.execute("purge_chunk", args)
+            if deleted:
+                tx.count(queue_id, -deleted)
+                await tx.execute("purge_unhide", {"queue_id": queue_id, "deleted": deleted})
+            if deleted == limit or await tx.fetchone("purge_left", args) is not None:
+                return False
+            await tx.execute("purge_done", args)
+            await tx.execute("purge_counts_done", args)
             return True
 
         return await self._tx(op)
@@ -225,7 +259,11 @@ class Store(Sealed):
             if not self.shared:
                 # One writer, nobody to wake: a statement per handle costs microseconds (a row
                 # count less than a RETURNING, a batch statement more than ten single ones).
-                return [await tx.execute("delete_message", _current(h)) == 1 for h in handles]
+                done = [await tx.execute("delete_message", _current(h)) == 1 for h in handles]
+                for h, gone in zip(handles, done, strict=True):
+                    if gone:
+                        tx.count(h.queue_id, -1)
+                return done
             if len(handles) == 1:
                 fifo = await tx.fetchval("delete_message", _current(handles[0]))
                 if fifo:  # a FIFO group may be unlocked now
@@ -277,23 +315,31 @@ class Store(Sealed):
         return await self._tx(op)
 
     async def counts(self, queue_id: int, now_ms: int, retention_cutoff_ms: int) -> QueueCounts:
-        args = {"queue_id": queue_id, "now": now_ms, "cutoff": retention_cutoff_ms}
-        counts = await self._record("counts", args, lambda row: QueueCounts(*row))
-        assert counts is not None
-        return counts
+        """ApproximateNumberOfMessages{,NotVisible,Delayed} at ``now_ms``, without counting the
+        backlog: the queue's row count (``queue_counts``, kept by every write) less the rows in
+        flight or delayed (an index range: their cost, not the backlog's). Rows past retention
+        (before ``retention_cutoff_ms``) still count until maintenance deletes them, as AWS's
+        approximate counts may."""
+        args = {"queue_id": queue_id, "now": now_ms}
+        row = await self._one(lambda tx: tx.fetchone("counts", args))
+        assert row is not None
+        total, in_flight, delayed = (int(v or 0) for v in row)
+        return QueueCounts(max(0, total - in_flight - delayed), in_flight, delayed)
 
     async def queue_overview(self, now_ms: int) -> list[QueueOverview]:
         """Every queue of every account and region with its backlog at ``now_ms`` (the
-        counts of ``counts`` within each queue's retention period, and its oldest message's
-        send time), ordered by account, region and name. One grouped statement that reads
-        every message row: it runs off the event loop (``_read``); call it from a background
-        task, never per request. Several nodes on one database see the same figures."""
+        counts of ``counts``, and its oldest unexpired message's send time), ordered by
+        account, region and name. The counts cost what ``counts`` costs; the oldest message is
+        still a read of each queue's rows, so it runs off the event loop (``_read``): call it
+        from a background task, never per request. Several nodes on one database see the same
+        figures."""
         args = {"now": now_ms, "retention_s": _DEFAULT_RETENTION_S}
 
         def make(row: Row) -> QueueOverview:
-            visible, not_visible, delayed, oldest = row[9:13]
+            total, not_visible, delayed = (int(v or 0) for v in row[9:12])
+            visible = max(0, total - not_visible - delayed)
             return QueueOverview(
-                queue_from_row(row[:9]), visible, not_visible, delayed, oldest, now_ms
+                queue_from_row(row[:9]), visible, not_visible, delayed, row[12], now_ms
             )
 
         rows = await self._read(lambda tx: tx.fetchall("queue_overview", args))
@@ -343,15 +389,35 @@ class Store(Sealed):
         async def op(tx: Tx) -> bool:
             deleted = await tx.execute("delete_peeked", args) == 1
             if deleted:
+                tx.count(queue_id, -1)
                 tx.wake(queue_id, 1)  # a FIFO group it held in flight may be free now
             return deleted
 
         return await self._one(op)
 
     async def expire(self, queue_id: int, retention_cutoff_ms: int) -> int:
-        """Delete rows sent at or before the cutoff; return how many."""
-        args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms}
-        return await self._one(lambda tx: tx.execute("expire", args))
+        """Delete rows sent at or before the cutoff; return how many. Found by a read off the
+        event loop (``_read``: on SQLite, a scan of the queue's rows in a worker thread, which
+        on a queue of millions takes a while), deleted ``EXPIRE_CHUNK_ROWS`` at a time, each
+        chunk its own short transaction."""
+        args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms, "limit": EXPIRE_CHUNK_ROWS}
+        removed = 0
+        for _ in range(EXPIRE_MAX_CHUNKS):
+            rows = await self._read(lambda tx: tx.fetchall("expire_candidates", args))
+            seqs = [int(r[0]) for r in rows]
+            if not seqs:
+                break
+
+            async def op(tx: Tx, seqs: list[int] = seqs) -> int:
+                deleted = await tx.execute("expire", {**args, "seqs": tx.array(seqs)})
+                tx.count(queue_id, -deleted)
+                return deleted
+
+            deleted = await self._one(op)
+            removed += deleted
+            if deleted == 0 or len(seqs) < EXPIRE_CHUNK_ROWS:
+                break  # all done, or the rest is held by others (the next round)
+        return removed
 
     async def expire_windows(self, now_ms: int) -> None:
         """Forget deduplication ids and receive attempts whose 5-minute window has passed."""

@@ -196,7 +196,11 @@ async def _walk_group(
 
 async def _move(tx: Tx, args: dict[str, Any], seqs: list[int]) -> int:
     """Move rows to the dead-letter queue (``args["target"]``); how many."""
-    await tx.execute("move_to_queue", {**args, "seqs": tx.array(seqs)})
+    moved = 0
+    for seq in seqs:  # a statement per row: each gets a new row id (a rare path)
+        moved += await tx.execute("move_to_queue", {**args, "seq": seq})
+    tx.count(args["queue_id"], -moved)
+    tx.count(args["target"], moved)
     tx.wake(args["target"], len(seqs))
     return len(seqs)
 

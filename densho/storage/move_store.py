@@ -215,6 +215,8 @@ async def _chunk(
                 "fifo_seq": fifo_seq,
             },
         )
+        tx.count(task.source_queue_id, -1)
+        tx.count(target, 1)
         moved += 1
         targets[target] = None
     for target in targets:

@@ -28,6 +28,7 @@ Concurrency, since other nodes write the same rows at the same time (READ COMMIT
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import urllib.parse
@@ -49,6 +50,9 @@ from densho.storage.tx import Dangling, Op, Stored, T, Tx
 log = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 10
+# How often each node folds the row-count deltas (migration 0007) into queue_counts: reads add
+# the deltas not folded yet, so this only bounds how many rows they add up.
+FOLD_COUNTS_EVERY_S = 2.0
 # Fair queues: how long a queue found without message groups keeps the one-statement claim
 # before it is looked at again (another node's first grouped send is not told to this one).
 UNGROUPED_RECHECK_S = 2.0
@@ -84,6 +88,7 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         # FIFO sends, per queue: those waiting for the queue's writer task (``_write_fifo``).
         self._fifo_sends: dict[int, list[_FifoSend]] = {}
         self._fifo_writers: dict[int, asyncio.Task[None]] = {}
+        self._folding: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
@@ -122,8 +127,14 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         assert pool is not None
         self._db = Db(pool)
         await self._notes.start()
+        self._folding = asyncio.get_running_loop().create_task(self._fold_counts())
 
     async def close(self) -> None:
+        if self._folding is not None:
+            self._folding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._folding
+            self._folding = None
         if self._flushes:  # sends already submitted get their answer before the pool closes
             await asyncio.wait(list(self._flushes), timeout=5)
         await self._notes.close()
@@ -132,6 +143,21 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
                 await asyncpg_close(self._db.pool)
             finally:
                 self._db = None
+
+    async def fold_counts(self) -> None:
+        """Move the row-count deltas into queue_counts (atomic; safe on several nodes)."""
+        await self._one(lambda tx: tx.execute("fold_counts"))
+
+    async def _fold_counts(self) -> None:
+        """Every ``FOLD_COUNTS_EVERY_S`` while open; a failure waits for the next round."""
+        while True:
+            await asyncio.sleep(FOLD_COUNTS_EVERY_S)
+            try:
+                await self.fold_counts()
+            except StoreUnavailable:
+                pass  # logged by the pool; the next round tries again
+            except Exception:
+                log.exception("folding the queue counts failed")
 
     async def _tx(self, op: Op[T]) -> T:
         async with self.db.tx() as tx:

@@ -92,16 +92,28 @@ _Q = sql.queries(postgres=False)
 #    sns_opted_out, sns_sandbox_numbers (schema_sns_manage.sql, created on open: the step from 3).
 # 5: encryption at rest — tables data_keys, sealing_master (schema_sealing.sql, created on open:
 #    the step from 4). Sealed values are marked, so rows written before stay readable as they are.
-SCHEMA_VERSION = 5
+# 6: counters without counting — table queue_counts (schema.sql, created on open), filled by
+#    counting each queue's rows once; purges deleting their rows in the background — column
+#    queues.purge_seq (the step from 5 and before adds it and counts, in one transaction).
+SCHEMA_VERSION = 6
 
 
 class SqliteTx:
-    """``Tx`` on the store's one connection; its coroutines never suspend."""
+    """``Tx`` on the store's one connection; its coroutines never suspend.
 
-    __slots__ = ("_conn",)
+    Row counts: ``counted`` holds the current operation's changes, ``pending`` those of the
+    operations of this group commit that succeeded (``_execute`` moves them there and writes
+    them all before COMMIT: one statement per queue and commit, where a trigger cost more per
+    row than the insert itself). ``settle_counts`` writes them earlier, inside the operation;
+    ``settled`` keeps the earlier operations' share of that, given back if it fails."""
+
+    __slots__ = ("_conn", "counted", "pending", "settled")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self.counted: dict[int, int] = {}
+        self.pending: dict[int, int] = {}
+        self.settled: dict[int, int] = {}
 
     async def execute(self, name: str, args: Args = NO_ARGS) -> int:
         return self._conn.execute(_Q[name], args).rowcount
@@ -129,6 +141,15 @@ class SqliteTx:
 
     def wake(self, queue_id: int, count: int) -> None:
         """Nobody to tell: this process's engine wakes its own waiters."""
+
+    def count(self, queue_id: int, delta: int) -> None:
+        self.counted[queue_id] = self.counted.get(queue_id, 0) + delta
+
+    def settle_counts(self) -> None:
+        _add(self.settled, self.pending)
+        _write_counts(self._conn, self.pending)
+        _write_counts(self._conn, self.counted)
+        self.pending, self.counted = {}, {}
 
 
 class SqliteStore(Store, MoveStore, SnsManageStore):
@@ -328,6 +349,15 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
                 f"{SCHEMA_VERSION}); refusing to open it"
             )
         conn.executescript(sql.schema())
+        if version < 6:
+            # Rows written before queue_counts existed (none in a new database): count them.
+            conn.execute("BEGIN IMMEDIATE")
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(queues)")}
+            if "purge_seq" not in columns:
+                conn.execute("ALTER TABLE queues ADD COLUMN purge_seq INTEGER")
+            conn.execute(_Q["backfill_counts"])
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute("COMMIT")
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return conn
 
@@ -449,6 +479,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         await mark_rows(tx, self._groups, queue_id, rows)
         conn = self._conn
         assert conn is not None
+        tx.count(queue_id, len(rows))
         insert = _Q["insert_message"]
         if len(rows) == 1:
             return [(rows[0]["message_id"], conn.execute(insert, rows[0]).lastrowid or 0)]
@@ -483,6 +514,7 @@ async def _send_fifo(tx: Tx, queue_id: int, rows: list[dict[str, Any]], fifo: Fi
             out.append((duplicate[0], duplicate[1]))
             continue
         await tx.execute("insert_message", {**row, "fifo_seq": seq})
+        tx.count(queue_id, 1)
         out.append((row["message_id"], seq))
     return out
 
@@ -491,9 +523,11 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
     """One group commit: every operation of the batch, awaited in turn in this one coroutine
     (``drive`` runs it: nothing in it suspends)."""
     outcomes: list[Outcome] = []
+    tx.pending = {}
     try:
         conn.execute("BEGIN IMMEDIATE")
         for op, single, fut in batch:
+            tx.counted, tx.settled = {}, {}
             if single:
                 # One write statement: SQLite undoes a failed statement by itself without
                 # aborting the transaction, so no savepoint is needed.
@@ -503,6 +537,8 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
                     if not conn.in_transaction:
                         raise
                     outcomes.append((fut, False, as_fault(exc) or exc))
+                    continue
+                _add(tx.pending, tx.counted)
                 continue
             conn.execute("SAVEPOINT job")
             try:
@@ -511,9 +547,13 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
                 outcomes.append((fut, False, as_fault(exc) or exc))
+                _add(tx.pending, tx.settled)  # written inside the job: undone with it
             else:
                 conn.execute("RELEASE job")
                 outcomes.append((fut, True, result))
+                _add(tx.pending, tx.counted)
+        _write_counts(conn, tx.pending)
+        tx.pending, tx.counted, tx.settled = {}, {}, {}
         conn.execute("COMMIT")
     except Exception as exc:  # the commit itself failed: nobody's write is acknowledged
         fault = as_fault(exc)
@@ -525,6 +565,18 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
         failure = fault or exc
         return [(fut, False, failure) for _, _, fut in batch]
     return outcomes
+
+
+def _add(into: dict[int, int], counted: dict[int, int]) -> None:
+    for queue_id, delta in counted.items():
+        into[queue_id] = into.get(queue_id, 0) + delta
+
+
+def _write_counts(conn: sqlite3.Connection, counted: dict[int, int]) -> None:
+    """Changes to queues' row counts: one statement per queue, whatever the number of rows."""
+    for queue_id, delta in counted.items():
+        if delta:
+            conn.execute(_Q["add_counts"], {"queue_id": queue_id, "delta": delta})
 
 
 def _settle(outcomes: list[Outcome]) -> None:

@@ -69,6 +69,18 @@ class Tx(Protocol):
         by several nodes tells the others (each node's engine wakes its own waiters)."""
         ...
 
+    def count(self, queue_id: int, delta: int) -> None:
+        """This operation changed the queue's message rows by ``delta`` (inserted, deleted,
+        moved in or out): kept in ``queue_counts`` in the same transaction. SQLite adds them
+        up per group commit (a trigger per row cost more than the insert itself); PostgreSQL's
+        triggers count by themselves, so there it does nothing."""
+        ...
+
+    def settle_counts(self) -> None:
+        """Before a statement that reads ``queue_counts`` in a write transaction (a purge):
+        write the changes counted so far (SQLite holds them until the commit)."""
+        ...
+
 
 def drive(work: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine that never suspends to its end, synchronously; RuntimeError (and the

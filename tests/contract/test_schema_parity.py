@@ -14,14 +14,17 @@ from importlib import resources
 
 from densho.storage import sql
 
-# Several nodes: the migrations record, the shared signing key, a move task's lease.
-ONLY_POSTGRES_TABLES = {"densho_schema_migrations", "sns_signing"}
+# Several nodes: the migrations record, the shared signing key, a move task's lease, and the
+# row-count changes the triggers append (one counter row per queue would be a lock every node's
+# sends and deletes queue on; SQLite's single writer adds them to queue_counts in place).
+ONLY_POSTGRES_TABLES = {"densho_schema_migrations", "sns_signing", "queue_count_deltas"}
 ONLY_POSTGRES_COLUMNS = {("move_tasks", "owner"), ("move_tasks", "lease_until_ms")}
 # Maintenance on several nodes deletes expired rows by index; SQLite's single writer scans.
 ONLY_POSTGRES_INDEXES = {
     "fifo_dedup_by_expiry",
     "receive_attempts_by_expiry",
     "sns_dedup_by_expiry",
+    "queue_count_deltas_by_queue",  # its table is PostgreSQL's only
 }
 FAMILY = {
     "smallint": "INTEGER",

@@ -60,13 +60,15 @@ SELECT 1 FROM queues WHERE id = :queue_id;
 
 -- name: move_count_visible
 SELECT count(*) FROM messages
-WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff;
+WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
 
 -- name: move_candidates
 -- Oldest first: redrive moves messages in the order the dead-letter queue received them.
 SELECT m.seq, m.origin_queue_id, q.id IS NOT NULL
 FROM messages AS m LEFT JOIN queues AS q ON q.id = m.origin_queue_id
 WHERE m.queue_id = :queue_id AND m.visible_ms <= :now AND m.sent_ms > :cutoff
+  AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY m.visible_ms, m.seq
 LIMIT :limit;
 

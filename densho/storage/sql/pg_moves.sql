@@ -37,6 +37,7 @@ WHERE owner = :owner AND status IN ('RUNNING', 'CANCELLING');
 SELECT m.seq, m.origin_queue_id, q.id IS NOT NULL
 FROM messages AS m LEFT JOIN queues AS q ON q.id = m.origin_queue_id
 WHERE m.queue_id = :queue_id AND m.visible_ms <= :now AND m.sent_ms > :cutoff
+  AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY m.visible_ms, m.seq
 LIMIT :limit
 FOR UPDATE OF m SKIP LOCKED;

@@ -49,7 +49,7 @@ SELECT purged_ms FROM queues WHERE id = :queue_id FOR NO KEY UPDATE;
 -- deadlocks with requests).
 DELETE FROM messages WHERE seq IN (
     SELECT seq FROM messages
-    WHERE queue_id = :queue_id AND sent_ms <= :cutoff
+    WHERE seq = ANY(:seqs::bigint[]) AND queue_id = :queue_id AND sent_ms <= :cutoff
     FOR UPDATE SKIP LOCKED
 );
 
@@ -69,6 +69,9 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
 -- name: fifo_candidates
 SELECT group_id FROM messages
 WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
   AND group_id <> ALL(:skip::text[])
 ORDER BY visible_ms, seq
 LIMIT 64;
@@ -83,6 +86,9 @@ SET visible_ms = :visible_until,
 FROM (
     SELECT seq FROM messages
     WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
     ORDER BY visible_ms, seq
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -95,6 +101,9 @@ RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_a
 -- name: claim_candidates
 SELECT seq, receive_count FROM messages
 WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms, seq
 LIMIT :limit
 FOR UPDATE SKIP LOCKED;
@@ -133,8 +142,34 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
           nonce;
 
 -- name: move_to_queue
-UPDATE messages SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0
-WHERE seq = ANY(:seqs::bigint[]);
+-- A new row id, newer than any purge of the dead-letter queue so far, which must not hide it.
+UPDATE messages
+SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0,
+    seq = nextval(pg_get_serial_sequence('messages', 'seq'))
+WHERE seq = :seq;
+
+-- name: purge_counts
+-- As queries.sql's, with the deltas not folded yet.
+INSERT INTO queue_counts AS c (queue_id, messages, purging)
+VALUES (:queue_id, 0,
+        coalesce((SELECT sum(delta) FROM queue_count_deltas WHERE queue_id = :queue_id), 0))
+ON CONFLICT (queue_id) DO UPDATE SET purging = c.messages + excluded.purging;
+
+-- name: purge_chunk
+-- Rows another node's chunk holds are left to it.
+DELETE FROM messages WHERE seq IN (
+    SELECT seq FROM messages
+    WHERE queue_id = :queue_id AND seq <= :upto
+    ORDER BY visible_ms
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+);
+
+-- name: purge_left
+SELECT 1 FROM messages WHERE queue_id = :queue_id AND seq <= :upto LIMIT 1;
+
+-- name: purge_unhide
+UPDATE queue_counts SET purging = greatest(0, purging - :deleted) WHERE queue_id = :queue_id;
 
 -- name: delete_message
 -- Whether the row was a FIFO queue's (its group may be unlocked now: tell the other nodes);
@@ -153,16 +188,38 @@ RETURNING m.seq, m.nonce, m.fifo_seq IS NOT NULL;
 SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id
 FOR UPDATE;
 
+-- name: counts
+-- As queries.sql's; the row count is the folded one plus the deltas not folded yet (one
+-- snapshot: a fold moves deltas into queue_counts atomically).
+SELECT coalesce((SELECT messages - purging FROM queue_counts WHERE queue_id = :queue_id), 0)
+       + coalesce((SELECT sum(delta) FROM queue_count_deltas WHERE queue_id = :queue_id), 0),
+       count(*) FILTER (WHERE receive_count > 0),
+       count(*) FILTER (WHERE receive_count = 0)
+FROM messages WHERE queue_id = :queue_id AND visible_ms > :now AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
+
+-- name: fold_counts
+-- Maintenance, on any node: move the deltas the triggers appended into queue_counts (atomic;
+-- a concurrent fold on another node finds the rows already deleted and adds nothing twice).
+-- Deltas of deleted queues are dropped.
+WITH d AS (DELETE FROM queue_count_deltas RETURNING queue_id, delta)
+INSERT INTO queue_counts AS c (queue_id, messages)
+SELECT d.queue_id, sum(d.delta) FROM d
+WHERE EXISTS (SELECT 1 FROM queues AS q WHERE q.id = d.queue_id)
+GROUP BY d.queue_id
+ON CONFLICT (queue_id) DO UPDATE SET messages = c.messages + excluded.messages;
+
 -- name: queue_overview
 -- As queries.sql's; the attributes are JSON text read with PostgreSQL's operators.
 SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
        q.purged_ms,
-       count(m.seq) FILTER (WHERE m.visible_ms <= :now),
-       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count > 0),
-       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count = 0),
-       min(m.sent_ms)
+       coalesce((SELECT c.messages FROM queue_counts AS c WHERE c.queue_id = q.id), 0)
+       + coalesce((SELECT sum(d.delta) FROM queue_count_deltas AS d WHERE d.queue_id = q.id), 0),
+       (SELECT count(*) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0),
+       (SELECT count(*) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0),
+       (SELECT min(m.sent_ms) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.sent_ms > :now::bigint - 1000 * coalesce(
+            (q.attributes::json ->> 'MessageRetentionPeriod')::bigint, :retention_s::bigint))
 FROM queues q
-LEFT JOIN messages m ON m.queue_id = q.id AND m.sent_ms > :now::bigint - 1000 * coalesce(
-    (q.attributes::json ->> 'MessageRetentionPeriod')::bigint, :retention_s::bigint)
-GROUP BY q.id
 ORDER BY q.account, q.region, q.name COLLATE "C";

@@ -44,14 +44,50 @@ RETURNING id, account, name, region, attributes, tags, created_ms, modified_ms, 
 -- The queue's last purge time (a row with NULL: never purged; no row: the queue is gone).
 SELECT purged_ms FROM queues WHERE id = :queue_id;
 
--- name: purge_messages
-DELETE FROM messages WHERE queue_id = :queue_id AND sent_ms <= :now;
+-- name: purge_counts
+-- A purge hides every row the queue holds now: counts leave them out until they are deleted.
+INSERT INTO queue_counts (queue_id, messages, purging) VALUES (:queue_id, 0, 0)
+ON CONFLICT (queue_id) DO UPDATE SET purging = queue_counts.messages;
 
 -- name: purge_dedup
 DELETE FROM fifo_dedup WHERE queue_id = :queue_id;
 
 -- name: mark_purged
-UPDATE queues SET purged_ms = :now WHERE id = :queue_id;
+-- The purge's rows are those with a row id up to the newest now (a row a dead-letter move or a
+-- move task brings in later gets a newer one): receives and counts skip them from here on.
+UPDATE queues SET purged_ms = :now, purge_seq = (SELECT coalesce(max(seq), 0) FROM messages)
+WHERE id = :queue_id;
+
+-- name: purge_last_seq
+SELECT purge_seq FROM queues WHERE id = :queue_id;
+
+-- name: purges_pending
+SELECT id, purge_seq FROM queues WHERE purge_seq IS NOT NULL ORDER BY id;
+
+-- name: purge_chunk
+-- Up to :limit of a purge's rows, by the queue's visibility index (its oldest first: where
+-- receives would have met them).
+DELETE FROM messages WHERE seq IN (
+    SELECT seq FROM messages INDEXED BY messages_by_visibility
+    WHERE queue_id = :queue_id AND seq <= :upto
+    LIMIT :limit
+);
+
+-- name: purge_left
+SELECT 1 FROM messages INDEXED BY messages_by_visibility
+WHERE queue_id = :queue_id AND seq <= :upto LIMIT 1;
+
+-- name: purge_unhide
+UPDATE queue_counts SET purging = max(0, purging - :deleted) WHERE queue_id = :queue_id;
+
+-- name: purge_done
+-- Every row of the purge is gone: nothing to hide any more (unless a newer purge began).
+UPDATE queues SET purge_seq = NULL WHERE id = :queue_id AND purge_seq = :upto;
+
+-- name: purge_counts_done
+UPDATE queue_counts SET purging = 0
+WHERE queue_id = :queue_id
+  AND NOT EXISTS (SELECT 1 FROM queues WHERE id = :queue_id AND purge_seq IS NOT NULL);
 
 -- name: insert_message
 INSERT INTO messages (queue_id, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
@@ -109,12 +145,16 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
 -- name: group_head
 SELECT seq, visible_ms, receive_count FROM messages
 WHERE queue_id = :queue_id AND group_id = :group_id AND sent_ms > :cutoff AND seq > :after
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY seq
 LIMIT :limit;
 
 -- name: fifo_candidates
 SELECT group_id FROM messages
 WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
   AND group_id NOT IN (SELECT value FROM json_each(:skip))
 ORDER BY visible_ms, seq
 LIMIT 64;
@@ -129,6 +169,9 @@ SET visible_ms = :visible_until,
 WHERE seq IN (
     SELECT seq FROM messages
     WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
     ORDER BY visible_ms, seq
     LIMIT :limit
 )
@@ -150,40 +193,75 @@ SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND que
 UPDATE messages SET visible_ms = :visible WHERE seq = :seq;
 
 -- name: counts
-SELECT
-    count(*) FILTER (WHERE visible_ms <= :now),
-    count(*) FILTER (WHERE visible_ms > :now AND receive_count > 0),
-    count(*) FILTER (WHERE visible_ms > :now AND receive_count = 0)
-FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
+-- The queue's rows (queue_counts), and of them those in flight and delayed: an index range of
+-- the rows whose visible_ms is in the future, so the cost is theirs, not the backlog's. Rows past
+-- retention count until maintenance deletes them (AWS's counts are approximate too).
+SELECT coalesce((SELECT messages - purging FROM queue_counts WHERE queue_id = :queue_id), 0),
+       count(*) FILTER (WHERE receive_count > 0),
+       count(*) FILTER (WHERE receive_count = 0)
+FROM messages WHERE queue_id = :queue_id AND visible_ms > :now AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
+
+-- name: add_counts
+-- A group commit's changes to one queue's row count (SQLite), unless the queue is gone.
+INSERT INTO queue_counts (queue_id, messages)
+SELECT :queue_id, :delta WHERE EXISTS (SELECT 1 FROM queues WHERE id = :queue_id)
+ON CONFLICT (queue_id) DO UPDATE SET messages = messages + excluded.messages;
+
+-- name: forget_counts
+DELETE FROM queue_counts WHERE queue_id = :queue_id;
+
+-- name: backfill_counts
+-- Counting every queue's rows once: a database written before queue_counts existed.
+INSERT INTO queue_counts (queue_id, messages)
+SELECT q.id, (SELECT count(*) FROM messages AS m WHERE m.queue_id = q.id) FROM queues AS q
+WHERE true
+ON CONFLICT (queue_id) DO UPDATE SET messages = excluded.messages;
 
 -- name: queue_overview
--- Every queue with its backlog (the counts of ``counts``, within each queue's retention period,
--- and its oldest message's send time) in one grouped statement: the metrics' gauges and the
--- console's queue list. A scan of the messages: run off the event loop (``Backend._read``).
+-- Every queue with its backlog (the counts of ``counts``, and its oldest unexpired message's send
+-- time) in one statement: the metrics' gauges and the console's queue list. The counts come from
+-- queue_counts and the rows in flight or delayed; the oldest message is still a read of the
+-- queue's rows: run off the event loop (``Backend._read``).
 SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
        q.purged_ms,
-       count(m.seq) FILTER (WHERE m.visible_ms <= :now),
-       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count > 0),
-       count(m.seq) FILTER (WHERE m.visible_ms > :now AND m.receive_count = 0),
-       min(m.sent_ms)
+       coalesce((SELECT c.messages FROM queue_counts AS c WHERE c.queue_id = q.id), 0),
+       (SELECT count(*) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0),
+       (SELECT count(*) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0),
+       (SELECT min(m.sent_ms) FROM messages AS m
+        WHERE m.queue_id = q.id AND m.sent_ms > :now - 1000 * coalesce(
+            CAST(json_extract(q.attributes, '$.MessageRetentionPeriod') AS INTEGER),
+            :retention_s))
 FROM queues q
-LEFT JOIN messages m ON m.queue_id = q.id AND m.sent_ms > :now - 1000 * coalesce(
-    CAST(json_extract(q.attributes, '$.MessageRetentionPeriod') AS INTEGER), :retention_s)
-GROUP BY q.id
 ORDER BY q.account, q.region, q.name;
 
+-- name: expire_candidates
+-- Rows past retention: a read of the queue's rows, run off the event loop (``Backend._read``).
+SELECT seq FROM messages WHERE queue_id = :queue_id AND sent_ms <= :cutoff LIMIT :limit;
+
 -- name: expire
-DELETE FROM messages WHERE queue_id = :queue_id AND sent_ms <= :cutoff;
+-- Of those rows, the ones still there and still the queue's.
+DELETE FROM messages
+WHERE seq IN (SELECT value FROM json_each(:seqs)) AND queue_id = :queue_id
+  AND sent_ms <= :cutoff;
 
 -- name: claim_candidates
 SELECT seq, receive_count FROM messages
 WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms, seq
 LIMIT :limit;
 
 -- name: move_to_queue
-UPDATE messages SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0
-WHERE seq IN (SELECT value FROM json_each(:seqs));
+-- One row (SQLite evaluates the new row id once per statement): a new row id, newer than any
+-- purge of the dead-letter queue so far, which must not hide it.
+UPDATE messages
+SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0,
+    seq = (SELECT max(seq) + 1 FROM messages)
+WHERE seq = :seq;
 
 -- name: claim_rows
 UPDATE messages
@@ -239,12 +317,16 @@ FROM v;
 SELECT seq, visible_ms, receive_count FROM messages
 WHERE queue_id = :queue_id AND group_id = :group_id AND fifo_seq IS NULL
   AND visible_ms <= :now AND sent_ms > :cutoff
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms
 LIMIT :limit;
 
 -- name: fair_window
 SELECT seq, visible_ms, receive_count, group_id FROM messages
 WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+  AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms, seq
 LIMIT :window;
 
@@ -258,7 +340,7 @@ SELECT seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, se
        nonce, visible_ms
 FROM messages
 WHERE queue_id = :queue_id AND (visible_ms, seq) > (:after_visible, :after_seq)
-  AND sent_ms > :cutoff
+  AND sent_ms > :cutoff AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms, seq
 LIMIT :limit;
 
@@ -268,7 +350,7 @@ SELECT seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, se
        nonce, visible_ms
 FROM messages
 WHERE queue_id = :queue_id AND (visible_ms, seq) < (:after_visible, :after_seq)
-  AND sent_ms > :cutoff
+  AND sent_ms > :cutoff AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms DESC, seq DESC
 LIMIT :limit;
 
@@ -279,4 +361,5 @@ DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND message_id = 
 
 -- The send time of the oldest unexpired message (the console's queue list).
 -- name: oldest_sent
-SELECT min(sent_ms) FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff;
+SELECT min(sent_ms) FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);

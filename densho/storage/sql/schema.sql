@@ -12,6 +12,9 @@ CREATE TABLE IF NOT EXISTS queues (
     modified_ms INTEGER NOT NULL,
     purged_ms   INTEGER,
     fifo_seq    INTEGER NOT NULL DEFAULT 0,  -- the last FIFO SequenceNumber handed out
+    -- A purge under way: its rows (row ids up to this one) are hidden from receives and counts
+    -- and deleted in chunks in the background; NULL when none is.
+    purge_seq   INTEGER,
     UNIQUE (account, name)
 );
 
@@ -46,6 +49,17 @@ CREATE TABLE IF NOT EXISTS messages (
     -- Set when redrive moved the row to a dead-letter queue: the queue it came from.
     origin_queue_id  INTEGER,
     fifo_seq         INTEGER  -- FIFO queues: the message's SequenceNumber
+);
+
+-- How many message rows each queue holds, kept in the transactions that insert, delete or move
+-- rows (SQLite: the store adds each group commit's changes before COMMIT; PostgreSQL: triggers
+-- append to queue_count_deltas, folded in here by maintenance). GetQueueAttributes' counters
+-- read it instead of counting: visible = messages - (in flight + delayed), the latter an index
+-- range of the rows with visible_ms in the future. A queue without a row holds none.
+CREATE TABLE IF NOT EXISTS queue_counts (
+    queue_id INTEGER PRIMARY KEY,
+    messages INTEGER NOT NULL DEFAULT 0,
+    purging  INTEGER NOT NULL DEFAULT 0  -- of those, hidden by a purge and not deleted yet
 );
 
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue_id, visible_ms);

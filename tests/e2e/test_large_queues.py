@@ -1,0 +1,86 @@
+"""Counts and purges of a queue with a backlog, on both wire protocols and both stores: the
+Approximate* counters are kept, not counted; PurgeQueue answers at once and deletes its rows in
+the background, never delivering nor counting one meanwhile, and never purging a message that
+arrives after it — one sent later, or one a dead-letter move brings in later.
+
+AWS references: API Reference PurgeQueue ("The message deletion process takes up to 60
+seconds"; "Messages sent to the queue before you call PurgeQueue might be received but are
+deleted within the next minute. Messages sent to the queue after you call PurgeQueue might be
+deleted while the queue is being purged" — densho keeps them).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.e2e.helpers import counts, queue_arn, queue_name_of, receive_n, wait_counts
+
+BACKLOG = 3_000
+
+
+def _fill(sqs: Any, url: str, count: int, prefix: str) -> None:
+    for start in range(0, count, 10):
+        entries = [
+            {"Id": str(i), "MessageBody": f"{prefix}-{start + i}"}
+            for i in range(min(10, count - start))
+        ]
+        answer = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        assert not answer.get("Failed")
+
+
+def test_counts_of_a_backlog_follow_every_change(sqs: Any, make_queue: Any) -> None:
+    url = make_queue()
+    _fill(sqs, url, BACKLOG, "m")
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+    assert counts(sqs, url) == (BACKLOG, 0, 1)
+    got = receive_n(sqs, url, 10, VisibilityTimeout=60)
+    assert counts(sqs, url) == (BACKLOG - 10, 10, 1)
+    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got[:4])]
+    sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=got[4]["ReceiptHandle"], VisibilityTimeout=0
+    )
+    assert counts(sqs, url) == (BACKLOG - 10 + 1, 5, 1)
+
+
+def test_purge_of_a_backlog_answers_at_once_and_keeps_what_comes_after(
+    sqs: Any, make_queue: Any
+) -> None:
+    url = make_queue()
+    _fill(sqs, url, BACKLOG, "old")
+    receive_n(sqs, url, 3, VisibilityTimeout=60)  # in flight: purged too
+    sqs.purge_queue(QueueUrl=url)
+    # Nothing of the purge is counted or delivered from the moment it answered.
+    assert counts(sqs, url) == (0, 0, 0)
+    sqs.send_message(QueueUrl=url, MessageBody="new")
+    assert counts(sqs, url) == (1, 0, 0)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    assert [m["Body"] for m in got.get("Messages", [])] == ["new"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got["Messages"][0]["ReceiptHandle"])
+    wait_counts(sqs, url, (0, 0, 0), timeout=5)
+
+
+def test_a_purged_dead_letter_queue_keeps_messages_moved_into_it_later(
+    sqs: Any, make_queue: Any
+) -> None:
+    dlq = make_queue()
+    policy = {"deadLetterTargetArn": queue_arn(queue_name_of(dlq)), "maxReceiveCount": 1}
+    source = make_queue(attributes={"RedrivePolicy": json.dumps(policy)})
+    sqs.send_message(QueueUrl=source, MessageBody="sent before the purge")
+    _fill(sqs, dlq, 50, "purged")
+    receive_n(sqs, source, 1, VisibilityTimeout=0)
+    sqs.purge_queue(QueueUrl=dlq)
+    # The second receive moves the message (sent before the purge) to the purged queue.
+    assert sqs.receive_message(QueueUrl=source).get("Messages", []) == []
+    assert counts(sqs, dlq) == (1, 0, 0)
+    got = receive_n(sqs, dlq, 1)
+    assert [m["Body"] for m in got] == ["sent before the purge"]
+
+
+def test_a_deleted_backlog_is_gone(sqs: Any, admin_sqs: Any, make_queue: Any) -> None:
+    url = make_queue()
+    _fill(sqs, url, 500, "d")
+    admin_sqs.delete_queue(QueueUrl=url)
+    urls = sqs.list_queues(QueueNamePrefix=queue_name_of(url)).get("QueueUrls", [])
+    assert urls == []
