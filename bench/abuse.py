@@ -145,9 +145,9 @@ def slowloris(host: str, port: int, count: int, wait_s: float) -> int:
             sock.close()
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace, store: str | None) -> None:
     server = servers.start_densho(
-        extra_args=("--client-timeout", str(CLIENT_TIMEOUT_S)), store=args.store
+        extra_args=("--client-timeout", str(CLIENT_TIMEOUT_S)), store=store
     )
     rows: list[tuple[str, str]] = []
     try:
@@ -235,10 +235,23 @@ async def main(args: argparse.Namespace) -> None:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--store", help="postgresql://… (default: SQLite)")
+    parser.add_argument(
+        "--store", help="postgresql://… : a server where a throw-away database is made"
+    )
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of the idle probe")
     return parser.parse_args(argv)
 
 
+def run(argv: list[str] | None = None) -> None:
+    """On PostgreSQL, densho gets a throw-away database of that server, dropped afterwards."""
+    args = parse(argv)
+    database = servers.create_database(args.store) if args.store else None
+    try:
+        asyncio.run(main(args, database))
+    finally:
+        if database is not None:
+            servers.drop_database(args.store, database)
+
+
 if __name__ == "__main__":
-    asyncio.run(main(parse()))
+    run()
