@@ -3,7 +3,7 @@ Query) and SNS (Query), generated from botocore's models (tests/fuzz/requests.py
 real server on each store. Whatever arrives: never a 5xx, an error code of the service's set, the
 server alive, and the data stored before the storm intact.
 
-Budget: DENSHO_FUZZ_SECONDS per store (default 25 s, CI); DENSHO_FUZZ_SEED picks the stream
+Budget: DENSHO_FUZZ_SECONDS per store (default 15 s, CI); DENSHO_FUZZ_SEED picks the stream
 (default: a fixed seed, so a failure reproduces). A longer run: DENSHO_FUZZ_SECONDS=600.
 """
 
@@ -28,7 +28,7 @@ from densho.protocol.loader import sqs_query_model_dict
 from tests.conftest import json_client, servers_on, sns_client
 from tests.fuzz.requests import Generator, Request, error_codes
 
-BUDGET_S = float(os.environ.get("DENSHO_FUZZ_SECONDS", "25"))
+BUDGET_S = float(os.environ.get("DENSHO_FUZZ_SECONDS", "15"))
 SEED = int(os.environ.get("DENSHO_FUZZ_SEED", "20261204"))
 REQUEST_TIMEOUT_S = 30.0  # a valid long poll waits at most 20 s
 MAX_FAILURES = 15
