@@ -326,8 +326,13 @@ async def run_all(
     databases = [servers.database_name(t.database) for t in targets.values() if t.database]
     for round_no in range(1, rounds + 1):
         print(f"round {round_no}/{rounds}", flush=True)
+        # Even rounds take the targets in reverse order, so none always runs first (A/B runs
+        # of two densho targets were biased by the order).
+        order = list(targets.values())
+        if round_no % 2 == 0:
+            order.reverse()
         for scenario in scenarios:
-            for target in targets.values():
+            for target in order:
                 if target.kind not in SCENARIO_TARGETS[scenario]:
                     continue
                 others = [p for t in targets.values() if t is not target for p in t.pids]
