@@ -6,6 +6,7 @@ protocols and SNS; no body, header or secret ever appears; probes stay out of th
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,15 @@ def access_lines(server: DenshoServer) -> list[dict[str, Any]]:
     return [e for e in entries if e["logger"] == "densho.access"]
 
 
-def _log_text(server: DenshoServer) -> str:
-    return server.stderr_tail(10_000_000)
+def _log_text(server: DenshoServer, until: str = "") -> str:
+    """The server's log so far; with ``until``, once that text is in it (the access line is
+    written after the answer is sent, so the client may read the log before it is there)."""
+    deadline = time.monotonic() + 5
+    text = server.stderr_tail(10_000_000)
+    while until and until not in text and time.monotonic() < deadline:
+        time.sleep(0.05)
+        text = server.stderr_tail(10_000_000)
+    return text
 
 
 def test_json_access_lines(store_kind: str, tmp_path: Path) -> None:
@@ -48,6 +56,8 @@ def test_json_access_lines(store_kind: str, tmp_path: Path) -> None:
         sns.publish(TopicArn=topic, Message=SECRET_BODY)
         urllib.request.urlopen(server.endpoint + "/_densho/health", timeout=5).close()
         urllib.request.urlopen(server.endpoint + "/metrics", timeout=5).close()
+        sns.list_topics()  # the last access line (written after its answer) ...
+        _log_text(server, until='"action":"ListTopics"')  # ... is there: so are all before it
 
         lines = access_lines(server)
         send = [e for e in lines if e["action"] == "SendMessage"]
@@ -106,7 +116,7 @@ def test_text_access_line_and_no_secret(store_kind: str, tmp_path: Path) -> None
             pass
         else:  # pragma: no cover
             raise AssertionError("a wrong signature was accepted")
-        text = _log_text(server)
+        text = _log_text(server, until="error=SignatureDoesNotMatch")
         sent = [line for line in text.splitlines() if "action=SendMessage" in line]
         assert len(sent) == 1
         assert " densho.access: request_id=" in sent[0]
