@@ -12,6 +12,7 @@ Must not know: ASGI, SQL, the AWS wire protocols.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -116,29 +117,35 @@ async def handle(
         if path[len(CERT_PREFIX) :] != signer.certificate_file_name:
             return 404, TEXT, b"No such certificate"
         return 200, PEM, signer.certificate_pem()
+    if path == RECORDED and method == "DELETE":
+        return _json(200, {"deleted": await deliveries.clear_recorded()})
     if path == RECORDED:
-        if method == "DELETE":
-            return _json(200, {"deleted": await deliveries.clear_recorded()})
-        if method != "GET":
-            return 405, TEXT, b"Method not allowed"
-        try:
-            params, limit = _limit(query)
-        except ValueError as exc:
-            return 400, TEXT, str(exc).encode()
-        rows = await recorded_rows(
-            deliveries,
-            params.get("protocol"),
-            params.get("endpoint"),
-            params.get("topic_arn"),
-            limit,
+        return await _listing(
+            method,
+            query,
+            lambda params, limit: recorded_rows(
+                deliveries,
+                params.get("protocol"),
+                params.get("endpoint"),
+                params.get("topic_arn"),
+                limit,
+            ),
         )
-        return _json(200, rows)
     if path == OUTBOX:
-        if method != "GET":
-            return 405, TEXT, b"Method not allowed"
-        try:
-            _, limit = _limit(query)
-        except ValueError as exc:
-            return 400, TEXT, str(exc).encode()
-        return _json(200, await outbox_rows(deliveries, limit))
+        return await _listing(method, query, lambda _, limit: outbox_rows(deliveries, limit))
     return 404, TEXT, b"Not found"
+
+
+async def _listing(
+    method: str,
+    query: bytes,
+    rows: Callable[[dict[str, str], int], Awaitable[list[dict[str, Any]]]],
+) -> Answer:
+    """A GET of a JSON list: the method checked, the query's ``limit`` read, ``rows`` asked."""
+    if method != "GET":
+        return 405, TEXT, b"Method not allowed"
+    try:
+        params, limit = _limit(query)
+    except ValueError as exc:
+        return 400, TEXT, str(exc).encode()
+    return _json(200, await rows(params, limit))

@@ -364,6 +364,23 @@ def test_signing_certificate_is_served(endpoint: str) -> None:
     assert http_get(f"{endpoint}/_densho/sns/nothing")[0] == 404
 
 
+@pytest.mark.parametrize("listing", ["recorded", "outbox"])
+def test_listings_refuse_other_methods_and_bad_limits(endpoint: str, listing: str) -> None:
+    url = f"{endpoint}/_densho/sns/{listing}"
+    status, body = http_get(url + "?limit=1")
+    assert status == 200 and isinstance(json.loads(body), list)
+    for bad in ("0", "100001", "ten"):
+        status, body = http_get(f"{url}?limit={bad}")
+        assert status == 400 and body, bad
+    request = urllib.request.Request(url, data=b"", method="POST")
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 405
+    else:
+        raise AssertionError("POST was accepted")
+
+
 # --- recorded protocols (the session server has no SMTP relay) ---
 
 
