@@ -179,6 +179,7 @@ def open_files(store: str | None) -> Row:
         for sock in socks:
             sock.close()
         servers.stop(server)
+        servers.cleanup_logs(server)
 
 
 def disk_full() -> Row:
@@ -227,6 +228,7 @@ def disk_full() -> Row:
     finally:
         if server is not None:
             servers.stop(server)
+            servers.cleanup_logs(server)
         subprocess.run(["umount", "-l", str(disk)], check=False)
         disk.rmdir()
 
@@ -331,6 +333,7 @@ def run_all(store: str | None, database: str | None) -> list[Row]:
             rows.append(pg_terminations(server.url, database, 15))
     finally:
         servers.stop(server)
+        servers.cleanup_logs(server)
     rows.append(open_files(database))
     if database is None:
         rows.append(disk_full())
