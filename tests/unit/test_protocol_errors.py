@@ -403,8 +403,34 @@ def test_query_booleans_and_ints_are_parsed() -> None:
             (
                 400,
                 "ValidationError",
-                f"1 validation error detected: Value '{'k' * 129}' at 'tags.1.Key' failed to "
-                "satisfy constraint: Member must have length between 1 and 128",
+                f"1 validation error detected: Value '{'k' * 129}' at 'tags.1.member.key' failed "
+                "to satisfy constraint: Member must have length between 1 and 128",
+            ),
+        ),
+        # AWS names a map value by its key, each list index or map key followed by "member"
+        # (LocalStack's SNS snapshot test_empty_or_wrong_message_attributes, recorded on AWS).
+        (
+            "Action=Publish&TopicArn=t&Message=m&MessageAttributes.entry.1.Name=attr1"
+            "&MessageAttributes.entry.1.Value.StringValue=v",
+            (
+                400,
+                "ValidationError",
+                "1 validation error detected: Value null at "
+                "'messageAttributes.attr1.member.dataType' failed to satisfy constraint: "
+                "Member must not be null",
+            ),
+        ),
+        (
+            "Action=PublishBatch&TopicArn=t&PublishBatchRequestEntries.member.1.Id=1"
+            "&PublishBatchRequestEntries.member.1.Message=m"
+            "&PublishBatchRequestEntries.member.1.MessageAttributes.entry.1.Name=attr1"
+            "&PublishBatchRequestEntries.member.1.MessageAttributes.entry.1.Value.StringValue=v",
+            (
+                400,
+                "ValidationError",
+                "1 validation error detected: Value null at 'publishBatchRequestEntries.1.member"
+                ".messageAttributes.attr1.member.dataType' failed to satisfy constraint: "
+                "Member must not be null",
             ),
         ),
     ],
