@@ -207,3 +207,25 @@ def test_a_message_the_queue_refuses_goes_to_the_dead_letter_queue(
     sns.publish(TopicArn=topic, Message=big)
     assert [m["Body"] for m in _messages(sqs, url)] == ["fits"]
     assert [m["Body"] for m in _messages(sqs, dlq_url)] == [big]
+
+
+def test_more_than_ten_attributes_do_not_reach_a_raw_subscription(
+    sns: Client, sqs: Client, made: Made
+) -> None:
+    # SNS Developer Guide, message attributes: "Messages with more than 10 message attributes
+    # directed towards Raw Message Delivery enabled Amazon SQS subscriptions will be discarded
+    # as client side errors" (SQS takes 10); the envelope carries them in its body. (A
+    # dead-letter queue refuses them as its queue did: what AWS puts there is not documented.)
+    topic = made.topic()
+    raw_url, raw = made.queue()
+    env_url, env = made.queue()
+    made.subscribe(topic, raw, RawMessageDelivery="true")
+    made.subscribe(topic, env)
+    attributes = {f"a{i}": {"DataType": "String", "StringValue": str(i)} for i in range(11)}
+    sns.publish(TopicArn=topic, Message="eleven", MessageAttributes=attributes)
+    sns.publish(
+        TopicArn=topic, Message="ten", MessageAttributes=dict(list(attributes.items())[:10])
+    )
+    assert [m["Body"] for m in _messages(sqs, raw_url)] == ["ten"]
+    bodies = sorted(json.loads(m["Body"])["Message"] for m in _messages(sqs, env_url))
+    assert bodies == ["eleven", "ten"]
