@@ -204,9 +204,13 @@ class Publisher:
     ) -> Delivery | None:
         """The SQS message ``send`` puts in its subscription's ``queue``; None when the queue
         refuses it (AWS drops it too)."""
+        trace = checked.source.trace_header
         out = Outgoing(
             body=send.body,
             attributes=send.attributes,
+            # The publish's X-Ray trace header reaches the delivered message, as on AWS
+            # (LocalStack's aws-validated SNS trace header propagation test).
+            system_attributes={} if trace is None else {"AWSTraceHeader": Attr("String", trace)},
             group_id=checked.group_id,
             dedup_id=checked.dedup_id if queue.config.fifo else None,
         )
