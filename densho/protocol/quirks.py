@@ -120,11 +120,12 @@ INTERNAL_FAILURE_MESSAGE: Final = (
 UNKNOWN_ACTION_MESSAGE: Final = "The action {action} is not valid for this endpoint."
 MISSING_ACTION_MESSAGE: Final = "The request must contain the parameter Action."
 
-# A Query GET addressed to a queue URL (the path names a queue) is served only for the actions
-# that act on a queue (their input has QueueUrl). Without an Action, AWS's request framework
-# answers 404 with this bare body (no <ErrorResponse>, whatever the Accept header); an action
-# without a queue (CreateQueue, ListQueues, ...) is InvalidAction. Both asserted against AWS in
-# LocalStack's aws-validated SQS tests of GETs on queue URLs.
+# A Query GET addressed to a queue URL (the path names a queue), as asserted against AWS in
+# LocalStack's aws-validated TestSqsQueryApi: without an Action, AWS's request framework answers
+# 404 with this bare body (no <ErrorResponse>, whatever the Accept header); CreateQueue and
+# ListQueues are InvalidAction there. GetQueueUrl is served (for any queue name), as are the
+# actions on a queue.
+QUEUE_URL_GET_REFUSED: Final = frozenset({"CreateQueue", "ListQueues"})
 QUEUE_URL_GET_UNKNOWN_STATUS: Final = 404
 QUEUE_URL_GET_UNKNOWN_BODY: Final = b"<UnknownOperationException/>\n"
 QUEUE_URL_GET_UNKNOWN_CODE: Final = "UnknownOperationException"

@@ -249,7 +249,7 @@ class Wire:
                     return _described(_unknown_operation(rid), rid, service, "", None)
                 raise AwsError("MissingAction", quirks.MISSING_ACTION_MESSAGE)
             op = self._query_ops.get((service, action))
-            if op is None or (on_queue_url and not op.takes_queue_url):
+            if op is None or (on_queue_url and action in quirks.QUEUE_URL_GET_REFUSED):
                 raise AwsError("InvalidAction", quirks.UNKNOWN_ACTION_MESSAGE.format(action=action))
             if op.takes_queue_url and "QueueUrl" not in tree and req.path not in ("", "/"):
                 tree["QueueUrl"] = detect.queue_url(req)

@@ -344,6 +344,11 @@ def test_query_get_on_queue_url_runs_queue_actions(endpoint: str, make_queue: Qu
     reply = _get(endpoint, path, {"Action": "SendMessage", "MessageBody": "by GET"})
     assert reply.status == 200, reply.body
     assert _local(ET.fromstring(reply.body).tag) == "SendMessageResponse"
+    # GetQueueUrl is served on a queue URL too, even for another queue (AWS-validated).
+    other = make_queue()
+    reply = _get(endpoint, path, {"Action": "GetQueueUrl", "QueueName": other.rsplit("/", 1)[1]})
+    assert reply.status == 200, reply.body
+    assert other.encode() in reply.body
 
 
 def test_query_malformed_form_body(endpoint: str) -> None:
