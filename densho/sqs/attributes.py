@@ -11,6 +11,7 @@ Must not know: storage, the wire.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -232,7 +233,14 @@ def differing(stored: Mapping[str, str], given: Mapping[str, str]) -> str | None
     """The first of the validated ``given`` attributes an existing queue has another value of
     (None: CreateQueue of the existing name succeeds)."""
     for key, value in given.items():
-        if stored.get(key, WRITABLE[key].default) != value:
+        current = stored.get(key, WRITABLE[key].default)
+        document = _DOCUMENTS.get(key)
+        if current != value and document is not None and current:
+            # A document stored before densho normalised documents (as given): compare it in
+            # today's stored form, so CreateQueue with the same document still succeeds.
+            with contextlib.suppress(errors.DomainError):
+                current = document(current)
+        if current != value:
             return key
     return None
 
