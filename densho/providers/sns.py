@@ -47,7 +47,7 @@ def _tags_in(wire: list[api.Tag] | None) -> dict[str, str]:
     return tags
 
 
-def _message(p: api.PublishRequest | api.PublishBatchRequestEntry) -> Message:
+def _message(ctx: SnsContext, p: api.PublishRequest | api.PublishBatchRequestEntry) -> Message:
     return Message(
         message=p["Message"],
         subject=p.get("Subject"),
@@ -55,6 +55,7 @@ def _message(p: api.PublishRequest | api.PublishBatchRequestEntry) -> Message:
         attributes=attrs_in(p.get("MessageAttributes")),
         group_id=p.get("MessageGroupId"),
         dedup_id=p.get("MessageDeduplicationId"),
+        trace_header=ctx.call.trace_header,
     )
 
 
@@ -211,13 +212,15 @@ def _target(p: api.PublishRequest) -> str:
 
 async def publish_(ctx: SnsContext, p: api.PublishRequest) -> api.PublishResult:
     if sns_manage.is_direct(p):  # a phone number or a platform endpoint: recorded, not sent
-        return await sns_manage.publish_direct(ctx, p, _message(p))
-    result = await ctx.engine.publisher.publish(_target(p), _message(p), ctx.endpoint)
+        return await sns_manage.publish_direct(ctx, p, _message(ctx, p))
+    result = await ctx.engine.publisher.publish(_target(p), _message(ctx, p), ctx.endpoint)
     return _published(result)
 
 
 async def publish_batch(ctx: SnsContext, p: api.PublishBatchRequest) -> api.PublishBatchResult:
-    entries = [BatchEntry(e["Id"], _message(e)) for e in p.get("PublishBatchRequestEntries") or []]
+    entries = [
+        BatchEntry(e["Id"], _message(ctx, e)) for e in p.get("PublishBatchRequestEntries") or []
+    ]
     outcomes = await ctx.engine.publisher.publish_batch(p["TopicArn"], entries, ctx.endpoint)
     # An entry AWS refuses refuses the whole request, so Failed is always empty.
     successful: list[api.PublishBatchResultEntry] = [

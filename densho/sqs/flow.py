@@ -159,9 +159,10 @@ class MessageFlow:
         ]
 
     @staticmethod
-    def check_batch(ids: Sequence[str], sizes: Sequence[int] | None = None) -> None:
+    def check_batch(action: str, ids: Sequence[str], sizes: Sequence[int] | None = None) -> None:
+        """A batch request's entry count, ids and total size (``action``: which batch)."""
         if not ids:
-            raise errors.EmptyBatch()
+            raise errors.EmptyBatch(action)
         if len(ids) > MAX_BATCH_ENTRIES:
             raise errors.TooManyEntries(len(ids))
         seen: set[str] = set()

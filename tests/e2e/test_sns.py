@@ -597,6 +597,28 @@ def json_client_for(sqs: Client) -> Client:
     return json_client(sqs.meta.endpoint_url)
 
 
+def test_publish_trace_header_reaches_the_queue(endpoint: str, sqs: Client, make: Maker) -> None:
+    # The publisher's X-Amzn-Trace-Id becomes the delivered SQS message's AWSTraceHeader, as on
+    # AWS (LocalStack's aws-validated SNS trace header test).
+    header = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Sampled=1"
+    traced = sns_client(endpoint)  # its own client: the handler stays registered
+
+    def add(request: Any, **_: Any) -> None:
+        request.headers["X-Amzn-Trace-Id"] = header
+
+    traced.meta.events.register("before-send.sns.*", add)
+    topic = make.topic()
+    url, _ = make.subscribed_queue(topic, RawMessageDelivery="true")
+    traced.publish(TopicArn=topic, Message="traced")
+    traced.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[{"Id": "1", "Message": "b"}])
+    make.sns.publish(TopicArn=topic, Message="plain")
+    got = {
+        m["Body"]: m.get("Attributes", {}).get("AWSTraceHeader")
+        for m in _receive(sqs, url, MessageSystemAttributeNames=["AWSTraceHeader"])
+    }
+    assert got == {"traced": header, "b": header, "plain": None}
+
+
 # --- tags ---
 
 

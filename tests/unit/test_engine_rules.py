@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from densho.core import errors
@@ -91,6 +93,26 @@ def test_queue_attribute_validation() -> None:
             creating=True,
         )
     assert "maxReceiveCount: 0" in to_aws(policy_info.value).message
+
+
+def test_redrive_policy_is_stored_normalised_and_compared_so() -> None:
+    arn = "arn:aws:sqs:us-east-1:000000000000:dlq"
+    given = json.dumps({"maxReceiveCount": "3", "deadLetterTargetArn": arn}, indent=1)
+    normalised = json.dumps(
+        {"deadLetterTargetArn": arn, "maxReceiveCount": 3}, separators=(",", ":")
+    )
+    validated = attributes.validate({"RedrivePolicy": given}, fifo=False, creating=True)
+    assert validated == {"RedrivePolicy": normalised}
+    # A queue whose document was stored as given (before densho normalised) matches it too.
+    assert attributes.differing({"RedrivePolicy": normalised}, validated) is None
+    assert attributes.differing({"RedrivePolicy": given}, validated) is None
+    other = attributes.validate(
+        {"RedrivePolicy": json.dumps({"maxReceiveCount": 4, "deadLetterTargetArn": arn})},
+        fifo=False,
+        creating=True,
+    )
+    assert attributes.differing({"RedrivePolicy": given}, other) == "RedrivePolicy"
+    assert attributes.differing({"DelaySeconds": "1"}, {"DelaySeconds": "2"}) == "DelaySeconds"
 
 
 def test_queue_names() -> None:

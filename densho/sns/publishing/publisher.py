@@ -213,8 +213,15 @@ class Publisher:
         """The SQS message ``send`` puts in its subscription's ``queue``; None when the queue
         refuses it (a failed delivery, as on AWS)."""
         group_id, dedup_id = _fifo_ids(queue, checked, fifo_topic)
+        trace = checked.source.trace_header
         out = Outgoing(
-            body=send.body, attributes=send.attributes, group_id=group_id, dedup_id=dedup_id
+            body=send.body,
+            attributes=send.attributes,
+            # The publish's X-Ray trace header reaches the delivered message, as on AWS
+            # (LocalStack's aws-validated SNS trace header propagation test).
+            system_attributes={} if trace is None else {"AWSTraceHeader": Attr("String", trace)},
+            group_id=group_id,
+            dedup_id=dedup_id,
         )
         try:
             prepared = self._sqs.messages.prepare(queue, out, SNS_SENDER_ID, now)
