@@ -25,6 +25,7 @@ from densho.core.queue_config import DedupScope, QueueConfig
 from densho.core.sqs_model import Attr, NewMessage, Queue, ReceivedMessage
 from densho.core.store import Claim, FifoSend, Handle, QueueGone
 from densho.sqs import handles, messages
+from densho.sqs.inflight import AWS_LIMIT, InFlightLimit, allowance
 from densho.sqs.queues import Queues
 from densho.sqs.visibility import refusal
 from densho.sqs.waiters import Waiters
@@ -82,8 +83,10 @@ class MessageFlow:
         queues: Queues,
         waiters: Waiters,
         events: SqsEvents = NO_SQS_EVENTS,
+        max_in_flight: int = AWS_LIMIT,
     ) -> None:
         self._store = store
+        self.in_flight = InFlightLimit(store, max_in_flight)
         self._events = events  # sends, receives, deletes as they succeed (metrics)
         self._clock = clock
         self._queues = queues  # dead-letter queues, and whether a waited-on queue still exists
@@ -202,14 +205,25 @@ class MessageFlow:
         while True:
             woken = self._waiters.register(queue.id)
             try:
-                found = await self._claim_once(
-                    queue, max_messages, visibility_ms, dlq, max_receives, attempt_id
+                in_flight = await self.in_flight.count(queue.id, self._clock.now_ms(), max_messages)
+                room = allowance(
+                    self.in_flight.limit,
+                    in_flight,
+                    max_messages,
+                    fifo=config.fifo,
+                    short_poll=wait_ms == 0,
                 )
+                found: tuple[list[ReceivedMessage], int | None] = ([], None)
+                if room:
+                    found = await self._claim_once(
+                        queue, room, visibility_ms, dlq, max_receives, attempt_id
+                    )
             except BaseException:
                 self._waiters.forget(queue.id, woken)
                 raise
             rows, next_visible = found
             if rows:
+                self.in_flight.took(queue.id, len(rows))
                 if woken.done():  # a wake-up meant for someone else: pass it on
                     self._waiters.notify(queue.id)
                 else:
