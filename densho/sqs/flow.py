@@ -2,7 +2,8 @@
 
 Owns: every rule of a message's way through a queue — the checks a message must pass against its
 queue (FIFO ids and deduplication, size, delay), the clock arithmetic of delay, visibility and
-retention, redrive on receive, receipt handles, batch limits, and when long polls wait and wake.
+retention, redrive on receive, receipt handles, batch limits, and when long polls wait and wake
+(the in-flight limit's rule and estimate: ``densho.sqs.inflight``).
 It reads a queue's configuration from ``Queue.config`` only (precomputed: nothing is parsed per
 request). Time comes from the injected ``Clock``; state lives in the injected ``Store``.
 Must not know: HTTP, botocore, wire dict shapes, SQL, queue attribute names.
@@ -25,7 +26,7 @@ from densho.core.queue_config import DedupScope, QueueConfig
 from densho.core.sqs_model import Attr, NewMessage, Queue, ReceivedMessage
 from densho.core.store import Claim, FifoSend, Handle, QueueGone
 from densho.sqs import handles, messages
-from densho.sqs.inflight import AWS_LIMIT, InFlightLimit, allowance
+from densho.sqs.inflight import AWS_LIMIT, REFRESH_MS, InFlightLimit, allowance
 from densho.sqs.queues import Queues
 from densho.sqs.visibility import refusal
 from densho.sqs.waiters import Waiters
@@ -202,10 +203,13 @@ class MessageFlow:
                 attempt_id = None  # only FIFO queues honour it; standard queues ignore it
         dlq, max_receives = await self._dead_letter_queue(config)
         deadline = self._clock.now_ms() + wait_ms
+        again = False
         while True:
             woken = self._waiters.register(queue.id)
             try:
-                in_flight = await self.in_flight.count(queue.id, self._clock.now_ms(), max_messages)
+                in_flight = await self.in_flight.count(
+                    queue.id, self._clock.now_ms(), max_messages, again=again
+                )
                 room = allowance(
                     self.in_flight.limit,
                     in_flight,
@@ -236,6 +240,9 @@ class MessageFlow:
                 self._events.received(queue, 0)
                 return []
             wake_at = deadline if next_visible is None else min(deadline, next_visible)
+            if not room:  # at the in-flight limit: deletes wake no one, so look again later
+                wake_at = min(wake_at, now + REFRESH_MS)
+            again = True
             try:
                 await self._waiters.wait(woken, max(wake_at - now, 1) / 1000)
             finally:

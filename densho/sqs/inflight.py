@@ -44,10 +44,13 @@ class InFlightLimit:
         self._store = store
         self._room: dict[int, tuple[int, int]] = {}  # queue id -> (room estimate, read at ms)
 
-    async def count(self, queue_id: int, now_ms: int, wanted: int) -> int:
-        """The queue's messages in flight, or an upper bound that leaves room for ``wanted``."""
+    async def count(self, queue_id: int, now_ms: int, wanted: int, *, again: bool = False) -> int:
+        """The queue's messages in flight, or an upper bound that leaves room for ``wanted``.
+        ``again``: a long poll looking again after a wake-up takes a recent estimate as it is,
+        too small or not (at the limit, every send would have every waiting long poll count the
+        rows in flight again); it looks at the store once the estimate is ``REFRESH_MS`` old."""
         known = self._room.get(queue_id)
-        if known is not None and known[0] >= wanted and now_ms - known[1] < REFRESH_MS:
+        if known is not None and (again or known[0] >= wanted) and now_ms - known[1] < REFRESH_MS:
             return self.limit - known[0]
         # Below limit - wanted rows the store answers its row count (no counting): room enough.
         in_flight = await self._store.in_flight(queue_id, now_ms, self.limit - wanted)

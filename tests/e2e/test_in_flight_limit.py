@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -80,6 +81,22 @@ def test_standard_long_poll_at_the_limit_is_no_error(client: SqsClient) -> None:
     started = time.monotonic()
     assert _receive(client, url, WaitTimeSeconds=1) == []
     assert time.monotonic() - started >= 0.9  # it waited, as a long poll finding nothing does
+
+
+def test_a_long_poll_at_the_limit_gets_the_room_a_delete_frees(
+    client: SqsClient, protocol: str, limited_endpoint: str
+) -> None:
+    url = _queue(client)
+    got = _receive(client, url)
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(
+            _receive, make_client(protocol, limited_endpoint), url, WaitTimeSeconds=5
+        )
+        time.sleep(0.3)
+        started = time.monotonic()
+        client.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+        assert len(waiting.result(timeout=10)) == 1
+    assert time.monotonic() - started < 2.5  # within about a second, not at the end of the poll
 
 
 def test_the_queue_wait_time_decides_short_or_long(client: SqsClient) -> None:
