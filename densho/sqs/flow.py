@@ -203,13 +203,10 @@ class MessageFlow:
                 attempt_id = None  # only FIFO queues honour it; standard queues ignore it
         dlq, max_receives = await self._dead_letter_queue(config)
         deadline = self._clock.now_ms() + wait_ms
-        again = False
         while True:
             woken = self._waiters.register(queue.id)
             try:
-                in_flight = await self.in_flight.count(
-                    queue.id, self._clock.now_ms(), max_messages, again=again
-                )
+                in_flight = await self.in_flight.count(queue.id, self._clock.now_ms(), max_messages)
                 room = allowance(
                     self.in_flight.limit,
                     in_flight,
@@ -242,7 +239,6 @@ class MessageFlow:
             wake_at = deadline if next_visible is None else min(deadline, next_visible)
             if not room:  # at the in-flight limit: deletes wake no one, so look again later
                 wake_at = min(wake_at, now + REFRESH_MS)
-            again = True
             try:
                 await self._waiters.wait(woken, max(wake_at - now, 1) / 1000)
             finally:
@@ -313,6 +309,7 @@ class MessageFlow:
         if valid:
             deleted = await self._store.delete_messages(valid)
             self._events.deleted(queue, len(valid))
+            self.in_flight.freed(queue.id, sum(deleted))
             if queue.config.fifo and any(deleted):
                 # Deleting a group's in-flight message unlocks the group: its next message may
                 # be deliverable now, so waiting long polls must look again.
@@ -351,6 +348,7 @@ class MessageFlow:
                 elif at <= now:
                     released += 1
             if released:
+                self.in_flight.freed(queue.id, released)
                 self._waiters.notify(queue.id, released)
         return results
 

@@ -10,10 +10,10 @@ Owns: that rule (``allowance``, pure) and ``InFlightLimit``, which keeps a per-q
 the room left so that most receives need no store read: the store is asked (a row count read from
 ``queue_counts``; the rows in flight are counted only when the queue holds enough to reach the
 limit) when the estimate is older than ``REFRESH_MS`` or too small for the receive. Receives on
-this node take from the estimate; deletes and expired visibility timeouts are not added back, so
-it errs low and a low estimate only costs a fresh read. Other nodes' receives are seen at the
-next refresh, so several nodes may pass the limit by what they receive within ``REFRESH_MS`` —
-AWS's limit is approximate too.
+this node take from the estimate, its deletes and visibility changes to 0 give back; expired
+visibility timeouts and other nodes' receives and deletes are seen at the next refresh, so
+several nodes may pass the limit by what they receive within ``REFRESH_MS``, and room freed
+elsewhere may wait as long — AWS's limit is approximate too.
 Must not know: HTTP, botocore, wire shapes, SQL.
 """
 
@@ -44,13 +44,14 @@ class InFlightLimit:
         self._store = store
         self._room: dict[int, tuple[int, int]] = {}  # queue id -> (room estimate, read at ms)
 
-    async def count(self, queue_id: int, now_ms: int, wanted: int, *, again: bool = False) -> int:
+    async def count(self, queue_id: int, now_ms: int, wanted: int) -> int:
         """The queue's messages in flight, or an upper bound that leaves room for ``wanted``.
-        ``again``: a long poll looking again after a wake-up takes a recent estimate as it is,
-        too small or not (at the limit, every send would have every waiting long poll count the
-        rows in flight again); it looks at the store once the estimate is ``REFRESH_MS`` old."""
+        A recent estimate is taken as it is unless it leaves some room but less than ``wanted``:
+        at the limit, counting the rows in flight (about 18 ms at 120,000, on SQLite's one
+        writer) for every short poll refused or every long poll woken would let a client in a
+        loop stall the store."""
         known = self._room.get(queue_id)
-        if known is not None and (again or known[0] >= wanted) and now_ms - known[1] < REFRESH_MS:
+        if known is not None and now_ms - known[1] < REFRESH_MS and not 0 < known[0] < wanted:
             return self.limit - known[0]
         # Below limit - wanted rows the store answers its row count (no counting): room enough.
         in_flight = await self._store.in_flight(queue_id, now_ms, self.limit - wanted)
@@ -64,6 +65,14 @@ class InFlightLimit:
         known = self._room.get(queue_id)
         if known is not None:
             self._room[queue_id] = (known[0] - count, known[1])
+
+    def freed(self, queue_id: int, count: int) -> None:
+        """This node deleted ``count`` messages of the queue, or made them visible again. (A
+        deleted message may have been visible again already: the estimate may err high by
+        those, until the next refresh.)"""
+        known = self._room.get(queue_id)
+        if known is not None and count:
+            self._room[queue_id] = (known[0] + count, known[1])
 
     def forget(self, queue_id: int) -> None:
         """The queue was deleted (or changed on another node): read it afresh."""
