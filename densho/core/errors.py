@@ -392,6 +392,13 @@ class PurgeInProgress(DomainError):
 
 
 @dataclass(eq=False)
+class TooManyInFlight(DomainError):
+    """A short poll of a standard queue holding its limit of messages in flight."""
+
+    limit: int
+
+
+@dataclass(eq=False)
 class TooManyAttributes(DomainError):
     count: int
 

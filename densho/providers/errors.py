@@ -303,6 +303,15 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
         "PurgeQueueInProgress",
         lambda x: f"Only one PurgeQueue operation on {x.queue_name} is allowed every 60 seconds.",
     ),
+    # AWS's text as a ReceiveMessage at the in-flight limit answered it (captured in
+    # github.com/Cbsoftware/pressureNET-server/issues/74), line break included.
+    e.TooManyInFlight: (
+        "OverLimit",
+        lambda x: (
+            "Too many messages have been received without being deleted.\n"
+            "Please delete your received messages or let them timeout before receiving more."
+        ),
+    ),
     e.TooManyAttributes: (
         _INVALID,
         lambda x: f"Number of message attributes [{x.count}] exceeds the allowed maximum [10].",

@@ -1,4 +1,5 @@
-"""Pure engine rules: attribute selection, sizes, receipt handles, queue attribute validation."""
+"""Pure engine rules: attribute selection, sizes, receipt handles, queue attribute validation,
+the in-flight limit."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from densho.core import errors
 from densho.core.sqs_model import Attr
 from densho.providers.errors import to_aws
 from densho.sqs import attributes, handles, messages
+from densho.sqs.inflight import AWS_LIMIT, allowance
 
 
 def test_select_all_prefix_and_exact() -> None:
@@ -121,3 +123,25 @@ def test_queue_names() -> None:
     for bad, fifo in [("", False), ("x" * 81, False), ("a.b", False), ("q", True)]:
         with pytest.raises(errors.InvalidQueueName):
             attributes.validate_queue_name(bad, fifo=fifo)
+
+
+@pytest.mark.parametrize("fifo", [False, True])
+@pytest.mark.parametrize("short_poll", [False, True])
+def test_in_flight_limit(fifo: bool, short_poll: bool) -> None:
+    """AWS's quotas: up to the limit every receive gets what it asks; one that would cross it
+    part-way gets up to the limit; at it, a standard queue's short poll is OverLimit (403) and
+    anything else gets nothing, without an error."""
+    rule = {"fifo": fifo, "short_poll": short_poll}
+    assert AWS_LIMIT == 120_000
+    assert allowance(AWS_LIMIT, 0, 10, **rule) == 10
+    assert allowance(AWS_LIMIT, AWS_LIMIT - 10, 10, **rule) == 10
+    assert allowance(AWS_LIMIT, AWS_LIMIT - 3, 10, **rule) == 3
+    for in_flight in (AWS_LIMIT, AWS_LIMIT + 5):  # several nodes may pass it a little
+        if short_poll and not fifo:
+            with pytest.raises(errors.TooManyInFlight) as refused:
+                allowance(AWS_LIMIT, in_flight, 10, **rule)
+            aws = to_aws(refused.value)  # the wire answers it 403 (protocol.quirks)
+            assert aws.code == "OverLimit"
+            assert aws.message.startswith("Too many messages have been received without being")
+        else:
+            assert allowance(AWS_LIMIT, in_flight, 10, **rule) == 0
