@@ -35,6 +35,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bench import servers
+from bench.loadgen import Endpoint, RawClient, SqsError, sqs_call
 
 Row = tuple[str, str]
 JSON_TYPE = "application/x-amz-json-1.0"
@@ -322,11 +323,99 @@ def pg_terminations(url: str, database: str, seconds: float) -> Row:
     return (f"PostgreSQL connections terminated under load ({killed} terminations)", seen)
 
 
+IN_FLIGHT = 120_000  # AWS's quota, densho's default --max-inflight
+CLIENTS = 16
+
+
+async def _fill(endpoint: Endpoint, url: str, count: int, fifo: bool) -> None:
+    """``count`` messages in batches of ten; on a FIFO queue ten per group, so that every
+    message can be in flight at once."""
+
+    async def one(n: int) -> None:
+        client = RawClient(endpoint)
+        try:
+            for batch in range(n * 10, count, CLIENTS * 10):
+                entries: list[dict[str, Any]] = []
+                for i in range(batch, min(batch + 10, count)):
+                    entry: dict[str, Any] = {"Id": str(i % 10), "MessageBody": f"m{i}"}
+                    if fifo:
+                        entry |= {"MessageGroupId": f"g{i // 10}", "MessageDeduplicationId": f"{i}"}
+                    entries.append(entry)
+                await sqs_call(client, "SendMessageBatch", {"QueueUrl": url, "Entries": entries})
+        finally:
+            client.close()
+
+    await asyncio.gather(*(one(n) for n in range(CLIENTS)))
+
+
+async def _receive_all(endpoint: Endpoint, url: str) -> tuple[int, Counter[str]]:
+    """Short-poll receives of ten, never deleting, until the queue gives nothing or refuses;
+    the messages received and how the receives ended."""
+    received = 0
+    ends: Counter[str] = Counter()
+
+    async def one() -> None:
+        nonlocal received
+        client = RawClient(endpoint)
+        try:
+            for _ in range(IN_FLIGHT):
+                payload = {"QueueUrl": url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 600}
+                try:
+                    answer = await sqs_call(client, "ReceiveMessage", payload)
+                except SqsError as exc:
+                    code = json.loads(exc.body).get("__type", "?").rsplit("#", 1)[-1]
+                    ends[f"{exc.status} {code}"] += 1
+                    return
+                got = len(answer.get("Messages", []))
+                if not got:
+                    ends["empty"] += 1
+                    return
+                received += got
+        finally:
+            client.close()
+
+    await asyncio.gather(*(one() for _ in range(CLIENTS)))
+    return received, ends
+
+
+def in_flight(url: str) -> list[Row]:
+    """Fill a standard and a FIFO queue with 10 more than AWS's in-flight quota, receive
+    without deleting until the queue refuses or gives nothing."""
+    endpoint = Endpoint.parse(url)
+
+    async def probe(fifo: bool) -> Row:
+        admin = RawClient(endpoint)
+        try:
+            name = "inflight.fifo" if fifo else "inflight"
+            attributes = {"FifoQueue": "true"} if fifo else {}
+            created = await sqs_call(
+                admin, "CreateQueue", {"QueueName": name, "Attributes": attributes}
+            )
+            queue = created["QueueUrl"]
+            await _fill(endpoint, queue, IN_FLIGHT + 10, fifo)
+            received, ends = await _receive_all(endpoint, queue)
+            long_poll = await sqs_call(
+                admin, "ReceiveMessage", {"QueueUrl": queue, "WaitTimeSeconds": 1}
+            )
+        finally:
+            admin.close()
+        kind = "FIFO" if fifo else "standard"
+        how = ", ".join(f"{n} x {k}" for k, n in sorted(ends.items()))
+        return (
+            f"{IN_FLIGHT + 10:,} messages on a {kind} queue, short polls until refused",
+            f"{received:,} in flight; the receives then ended with {how}; a 1 s long poll "
+            f"then: {len(long_poll.get('Messages', []))} messages, no error",
+        )
+
+    return [asyncio.run(probe(False)), asyncio.run(probe(True))]
+
+
 def run_all(store: str | None, database: str | None) -> list[Row]:
     """Every probe, on SQLite (``store`` None) or on the throw-away PostgreSQL ``database``."""
     server = servers.start_densho(store=database)
     try:
         rows = bad_input(server.url)
+        rows.extend(in_flight(server.url))
         if database is None and server.data_dir is not None:
             rows.append(file_modes(server.data_dir))
         if database is not None:

@@ -217,15 +217,18 @@ class MessageFlow:
                 )
                 found: tuple[list[ReceivedMessage], int | None] = ([], None)
                 if room:
-                    found = await self._claim_once(
-                        queue, room, visibility_ms, dlq, max_receives, attempt_id
-                    )
+                    self.in_flight.reserve(queue.id, room)
+                    try:
+                        found = await self._claim_once(
+                            queue, room, visibility_ms, dlq, max_receives, attempt_id
+                        )
+                    finally:
+                        self.in_flight.settle(queue.id, room, len(found[0]))
             except BaseException:
                 self._waiters.forget(queue.id, woken)
                 raise
             rows, next_visible = found
             if rows:
-                self.in_flight.took(queue.id, len(rows))
                 if woken.done():  # a wake-up meant for someone else: pass it on
                     self._waiters.notify(queue.id)
                 else:

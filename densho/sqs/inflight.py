@@ -43,6 +43,9 @@ class InFlightLimit:
         self.limit = limit
         self._store = store
         self._room: dict[int, tuple[int, int]] = {}  # queue id -> (room estimate, read at ms)
+        # Room reserved by receives whose claim has not committed yet: a store read does not
+        # see them, and concurrent receives must not all spend the same room.
+        self._pending: dict[int, int] = {}
 
     async def count(self, queue_id: int, now_ms: int, wanted: int) -> int:
         """The queue's messages in flight, or an upper bound that leaves room for ``wanted``.
@@ -55,16 +58,29 @@ class InFlightLimit:
             return self.limit - known[0]
         # Below limit - wanted rows the store answers its row count (no counting): room enough.
         in_flight = await self._store.in_flight(queue_id, now_ms, self.limit - wanted)
+        # A claim that committed before the read counts twice until it settles: never too few.
+        in_flight += self._pending.get(queue_id, 0)
         if len(self._room) >= MAX_KNOWN:  # queues come and go: keep only recent estimates
             self._room = {q: r for q, r in self._room.items() if now_ms - r[1] < REFRESH_MS}
         self._room[queue_id] = (self.limit - in_flight, now_ms)
         return in_flight
 
-    def took(self, queue_id: int, count: int) -> None:
-        """A receive on this node claimed ``count`` messages of the queue."""
+    def reserve(self, queue_id: int, count: int) -> None:
+        """A receive on this node is about to claim up to ``count`` messages of the queue
+        (called with no await since ``count`` answered, so no other receive spends them)."""
+        self._pending[queue_id] = self._pending.get(queue_id, 0) + count
         known = self._room.get(queue_id)
         if known is not None:
             self._room[queue_id] = (known[0] - count, known[1])
+
+    def settle(self, queue_id: int, reserved: int, claimed: int) -> None:
+        """The receive that reserved ``reserved`` claimed ``claimed`` (0 if it failed)."""
+        left = self._pending.get(queue_id, 0) - reserved
+        if left > 0:
+            self._pending[queue_id] = left
+        else:
+            self._pending.pop(queue_id, None)
+        self.freed(queue_id, reserved - claimed)
 
     def freed(self, queue_id: int, count: int) -> None:
         """This node deleted ``count`` messages of the queue, or made them visible again. (A

@@ -121,3 +121,28 @@ def test_each_queue_has_its_own_limit(client: SqsClient) -> None:
     assert len(_receive(client, first)) == LIMIT
     assert len(_receive(client, second)) == LIMIT
     expect_error(_receive, client, second, code="OverLimit", status=403)
+
+
+@pytest.mark.parametrize("fifo", [False, True], ids=["standard", "fifo"])
+def test_concurrent_receives_never_pass_the_limit_together(
+    protocol: str, limited_endpoint: str, fifo: bool
+) -> None:
+    """Receives racing on one node must not all spend the same room (each reserves its share
+    before its claim commits)."""
+    url = _queue(make_client(protocol, limited_endpoint), fifo=fifo, count=10)
+
+    def one(_: int) -> int:
+        sqs = make_client(protocol, limited_endpoint)
+        try:
+            return len(
+                sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, VisibilityTimeout=600).get(
+                    "Messages", []
+                )
+            )
+        except Exception as exc:  # the standard queue's OverLimit, once the limit is reached
+            assert "OverLimit" in str(exc)
+            return 0
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        received = sum(pool.map(one, range(10)))
+    assert received == LIMIT
