@@ -44,6 +44,7 @@ Must not know: AWS error codes, message texts, HTTP.
     ├── ReceiptHandleInvalid(handle)
     ├── MessageNotInflight()
     ├── MessageNotAvailable(handle)           — visibility change on a message that is gone
+    ├── ReceiptHandleExpired(handle)          — FIFO delete by a receive that is over
     ├── PurgeInProgress(queue_name)
     ├── TooManyAttributes(count)
     ├── LabelExists(label) / LabelNotFound(label)
@@ -383,6 +384,11 @@ class MessageNotInflight(DomainError):
 
 @dataclass(eq=False)
 class MessageNotAvailable(DomainError):
+    handle: str
+
+
+@dataclass(eq=False)
+class ReceiptHandleExpired(DomainError):
     handle: str
 
 

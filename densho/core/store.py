@@ -1,9 +1,9 @@
 """What storage and the layers above it exchange: the records of a storage call and its errors.
 
-Owns: ``Claim`` (a receive), ``FifoSend``, ``Handle`` (a decoded receipt handle), the row a
-change of visibility finds and the shape of the rule that judges it (``VisibilityRow``,
-``VisibilityRule``), ``Lease`` (a move task's), the ``changed`` kinds, and the errors every
-backend raises.
+Owns: ``Claim`` (a receive), ``FifoSend``, ``Handle`` (a decoded receipt handle) and what a
+delete by one did (``Deletion``), the row a change of visibility finds and the shape of the rule
+that judges it (``VisibilityRow``, ``VisibilityRule``), ``Lease`` (a move task's), the
+``changed`` kinds, and the errors every backend raises.
 Must not know: SQL, any backend, SQS rules, the wire.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 
 class StoreUnavailable(Exception):
@@ -70,11 +71,27 @@ class FifoSend:
 
 @dataclass(frozen=True, slots=True)
 class Handle:
-    """A decoded receipt handle: which row, and which receive of it."""
+    """A decoded receipt handle: which row, which receive of it, and which message."""
 
     queue_id: int
     seq: int
     nonce: int
+    # The message's id: names the message whichever of its receives the handle is from (a row id
+    # may be reused once its message is deleted). None in handles made before handles carried
+    # it: such a handle names the message only while its receive is the latest (by nonce).
+    message_id: str | None = None
+
+    def names(self, nonce: int, message_id: str) -> bool:
+        """Whether the handle is from a receive of the message now in its row (whose latest
+        receive is ``nonce``)."""
+        return nonce == self.nonce if self.message_id is None else message_id == self.message_id
+
+
+# What a delete by a receipt handle did: "deleted" the message; found it "gone" (deleted
+# already, or the handle names no message: success, no effect); or found the handle "expired"
+# (asked to delete only by the latest receive while in flight: the message is there, but the
+# handle's receive is not its latest or its visibility timeout has ended).
+Deletion = Literal["deleted", "gone", "expired"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +101,7 @@ class VisibilityRow:
     nonce: int  # of its latest receive: the current receipt handle's
     visible_ms: int
     last_receive_ms: int | None
+    message_id: str
 
 
 # The engine's rule for one change of visibility: (handle, its row or None when there is none,

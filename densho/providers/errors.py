@@ -299,6 +299,16 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
         ),
     ),
     e.MessageNotInflight: ("MessageNotInflight", lambda x: "The message is not in flight."),
+    # FIFO DeleteMessage after the receive's visibility timeout ended (the LocalStack snapshot
+    # ``delete_after_timeout_fifo``, recorded on AWS; AWS knowledge center "sqs-receipt-handle-
+    # error": "The receipt handle has expired").
+    e.ReceiptHandleExpired: (
+        _INVALID,
+        lambda x: (
+            f"Value {x.handle} for parameter ReceiptHandle is invalid. Reason: The receipt "
+            "handle has expired."
+        ),
+    ),
     e.PurgeInProgress: (
         "PurgeQueueInProgress",
         lambda x: f"Only one PurgeQueue operation on {x.queue_name} is allowed every 60 seconds.",

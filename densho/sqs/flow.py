@@ -280,7 +280,7 @@ class MessageFlow:
         if moved and dlq is not None:
             self._waiters.notify(dlq.id, moved)
         return [
-            _with_handle(m, handles.encode(queue.id, m.row, m.nonce)) for m in rows
+            _with_handle(m, handles.encode(queue.id, m.row, m.nonce, m.message_id)) for m in rows
         ], next_visible
 
     async def _dead_letter_queue(self, config: QueueConfig) -> tuple[Queue | None, int]:
@@ -300,24 +300,36 @@ class MessageFlow:
         return handle
 
     async def delete(self, queue: Queue, receipt_handles: Sequence[str]) -> list[Exception | None]:
-        """Delete by receipt handle; per handle, None or the error. A stale handle (the message
-        was received again, or is already gone) succeeds without effect, as on AWS."""
+        """Delete by receipt handle; per handle, None or the error.
+
+        Standard queues: any receipt handle of the message deletes it, also one from an earlier
+        receive (AWS deletes then, though the API reference only promises success: the LocalStack
+        SNS filter-policy snapshots recorded on AWS), and one of a message already gone succeeds
+        without effect. FIFO queues: only the latest receive's handle while the message is in
+        flight; after its visibility timeout ended (or the message was received again) AWS
+        answers that the receipt handle has expired (``ReceiptHandleExpired``).
+        """
         results: list[Exception | None] = []
-        valid: list[Handle] = []
+        valid: list[tuple[int, Handle]] = []
         for text in receipt_handles:
             try:
-                valid.append(self._handle_for(queue, text))
+                valid.append((len(results), self._handle_for(queue, text)))
                 results.append(None)
             except errors.DomainError as exc:
                 results.append(exc)
         if valid:
-            deleted = await self._store.delete_messages(valid)
-            self._events.deleted(queue, len(valid))
-            self.in_flight.freed(queue.id, sum(deleted))
-            if queue.config.fifo and any(deleted):
+            fifo_at = self._clock.now_ms() if queue.config.fifo else None
+            done = await self._store.delete_messages([h for _, h in valid], fifo_at)
+            for (i, _), outcome in zip(valid, done, strict=True):
+                if outcome == "expired":
+                    results[i] = errors.ReceiptHandleExpired(receipt_handles[i])
+            self._events.deleted(queue, sum(outcome != "expired" for outcome in done))
+            deleted = sum(outcome == "deleted" for outcome in done)
+            self.in_flight.freed(queue.id, deleted)
+            if queue.config.fifo and deleted:
                 # Deleting a group's in-flight message unlocks the group: its next message may
                 # be deliverable now, so waiting long polls must look again.
-                self._waiters.notify(queue.id, sum(deleted))
+                self._waiters.notify(queue.id, deleted)
         return results
 
     async def change_visibility(
@@ -338,7 +350,7 @@ class MessageFlow:
             outcomes = await self._store.change_visibility(
                 [(h, at) for _, h, at in todo],
                 now,
-                partial(refusal, max_ms=MAX_VISIBILITY_S * 1000),
+                partial(refusal, max_ms=MAX_VISIBILITY_S * 1000, fifo=queue.config.fifo),
             )
             released = 0
             for (i, _, at), outcome in zip(todo, outcomes, strict=True):

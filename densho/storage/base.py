@@ -27,7 +27,15 @@ from densho.core.sqs_model import (
     QueueOverview,
     ReceivedMessage,
 )
-from densho.core.store import Claim, FifoSend, Handle, QueueGone, VisibilityRow, VisibilityRule
+from densho.core.store import (
+    Claim,
+    Deletion,
+    FifoSend,
+    Handle,
+    QueueGone,
+    VisibilityRow,
+    VisibilityRule,
+)
 from densho.storage import claims
 from densho.storage.rows import dumps, message_row, queue_from_row, received_from_row
 from densho.storage.sealed import Sealed, seal_message
@@ -252,42 +260,63 @@ class Store(Sealed):
             rows = await self._open_messages(rows)
         return [received_from_row(r) for r in rows], next_visible, moved
 
-    async def delete_messages(self, handles: list[Handle]) -> list[bool]:
-        """Delete each row whose handle is current; True where a row was deleted."""
+    async def delete_messages(
+        self, handles: list[Handle], in_flight_at_ms: int | None = None
+    ) -> list[Deletion]:
+        """Delete the message each handle names (whichever of its receives the handle is from);
+        with ``in_flight_at_ms``, only while the handle's receive is the message's latest and the
+        message is in flight at that time ("expired" otherwise: the message stays). What each
+        handle did, in order; a repeated handle deletes once."""
 
-        async def op(tx: Tx) -> list[bool]:
+        async def op(tx: Tx) -> list[Deletion]:
             if not self.shared:
                 # One writer, nobody to wake: a statement per handle costs microseconds (a row
                 # count less than a RETURNING, a batch statement more than ten single ones).
-                done = [await tx.execute("delete_message", _current(h)) == 1 for h in handles]
-                for h, gone in zip(handles, done, strict=True):
-                    if gone:
+                out: list[Deletion] = []
+                for h in handles:
+                    if await tx.execute("delete_message", _deleting(h, in_flight_at_ms)) == 1:
                         tx.count(h.queue_id, -1)
-                return done
+                        out.append("deleted")
+                    else:
+                        out.append(await _not_deleted(tx, h, in_flight_at_ms))
+                return out
             if len(handles) == 1:
-                fifo = await tx.fetchval("delete_message", _current(handles[0]))
+                h = handles[0]
+                fifo = await tx.fetchval("delete_message", _deleting(h, in_flight_at_ms))
+                if fifo is None:
+                    return [await _not_deleted(tx, h, in_flight_at_ms)]
                 if fifo:  # a FIFO group may be unlocked now
-                    tx.wake(handles[0].queue_id, 1)
-                return [fifo is not None]
-            out = [False] * len(handles)
+                    tx.wake(h.queue_id, 1)
+                return ["deleted"]
+            found: list[Deletion | None] = [None] * len(handles)
             by_queue: dict[int, list[int]] = {}
             for i, h in enumerate(handles):
                 by_queue.setdefault(h.queue_id, []).append(i)
             for queue_id, indexes in by_queue.items():  # one statement per queue (round trip)
+                each = [_deleting(handles[i], in_flight_at_ms) for i in indexes]
                 args = {
                     "queue_id": queue_id,
-                    "seqs": tx.array([handles[i].seq for i in indexes]),
-                    "nonces": tx.array([handles[i].nonce for i in indexes]),
+                    "in_flight_at": each[0]["in_flight_at"],
+                    "seqs": tx.array([a["seq"] for a in each]),
+                    "nonces": tx.array([a["nonce"] for a in each]),
+                    "message_ids": tx.array([a["message_id"] for a in each]),
                 }
+                # (seq, nonce, message id, fifo) of each row deleted (once, however many
+                # handles named it): the first handle that named it deleted it.
                 rows = await tx.fetchall("delete_messages", args)
-                deleted = {(r[0], r[1]): r[2] for r in rows}
-                for i in indexes:
-                    key = (handles[i].seq, handles[i].nonce)
-                    if key in deleted:
-                        out[i] = True
-                        if deleted.pop(key):  # a repeated handle deletes once
-                            tx.wake(queue_id, 1)
-            return out
+                deleted = {r[0]: (r[1], r[2]) for r in rows}
+                for r in rows:
+                    if r[3]:  # a FIFO group may be unlocked now
+                        tx.wake(queue_id, 1)
+                for i, a in zip(indexes, each, strict=True):
+                    row = deleted.get(a["seq"])
+                    if row is not None and (row[0] == a["nonce"] or row[1] == a["message_id"]):
+                        found[i] = "deleted"
+                        del deleted[a["seq"]]
+            return [
+                done or await _not_deleted(tx, h, in_flight_at_ms)
+                for h, done in zip(handles, found, strict=True)
+            ]
 
         return await (self._one(op) if self.shared or len(handles) == 1 else self._tx(op))
 
@@ -448,6 +477,28 @@ _FIRST = PeekCursor(-(2**62), -(2**62))
 _LAST = PeekCursor(2**62, 2**62)
 
 
-def _current(h: Handle) -> dict[str, int]:
-    """The arguments of ``delete_message``: the row, if the handle's receive is its latest."""
-    return {"seq": h.seq, "queue_id": h.queue_id, "nonce": h.nonce}
+# Before any time a message row can hold: "in flight at" it is every row.
+_ANY_TIME = -(2**62)
+
+
+def _deleting(h: Handle, in_flight_at_ms: int | None) -> dict[str, Any]:
+    """The arguments of ``delete_message``: the handle's message, by its id (any of its
+    receives) or, under ``in_flight_at_ms`` or for a handle without the id, by the nonce of the
+    handle's receive (then only while it is the latest); in flight at ``in_flight_at_ms``."""
+    by_receive = in_flight_at_ms is not None or h.message_id is None
+    return {
+        "seq": h.seq,
+        "queue_id": h.queue_id,
+        "nonce": h.nonce if by_receive else None,
+        "message_id": None if by_receive else h.message_id,
+        "in_flight_at": _ANY_TIME if in_flight_at_ms is None else in_flight_at_ms,
+    }
+
+
+async def _not_deleted(tx: Tx, h: Handle, in_flight_at_ms: int | None) -> Deletion:
+    """Why ``h`` deleted nothing: its message is "gone", or (only the latest receive in flight
+    deletes) it is still there and the handle "expired"."""
+    if in_flight_at_ms is None:
+        return "gone"
+    args = {"seq": h.seq, "queue_id": h.queue_id, "nonce": h.nonce, "message_id": h.message_id}
+    return "gone" if await tx.fetchone("message_named", args) is None else "expired"

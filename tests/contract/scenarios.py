@@ -23,7 +23,9 @@ from densho.storage.open import AnyStore
 from tests.contract.conftest import Backend
 
 T0 = 1_700_000_000_000
-VISIBILITY = partial(refusal, max_ms=43_200_000)  # the engine's rule, 12 hours at most
+# The engine's rules (12 hours at most) for a standard queue and for a FIFO queue.
+VISIBILITY = partial(refusal, max_ms=43_200_000, fifo=False)
+FIFO_VISIBILITY = partial(refusal, max_ms=43_200_000, fifo=True)
 Scenario = Callable[[AnyStore], Awaitable[None]]
 
 

@@ -86,15 +86,15 @@ def test_counts_follow_sends_receives_deletes_and_visibility(backend: Backend) -
         await _check(backend, store, qid, T0, (7, 4, 1))
         handles = [Handle(qid, m.row, m.nonce) for m in got]
         # One delete, then a batch with a repeat and an already deleted handle.
-        assert await store.delete_messages(handles[:1]) == [True]
+        assert await store.delete_messages(handles[:1]) == ["deleted"]
         done = await store.delete_messages([handles[1], handles[1], handles[0]])
-        assert done[0] and not done[2]  # the repeat: deleted once, whatever it answers
+        assert done[0] == "deleted" and done[2] == "gone"  # the repeat: deleted once
         await _check(backend, store, qid, T0, (7, 2, 1))
         # Back to visible (visibility 0), and a stale handle deletes nothing.
         refused = await store.change_visibility([(handles[2], T0)], T0, VISIBILITY)
         assert refused == [None]
         await _check(backend, store, qid, T0, (8, 1, 1))
-        assert await store.delete_messages([Handle(qid, handles[2].seq, 1)]) == [False]
+        assert await store.delete_messages([Handle(qid, handles[2].seq, 1)]) == ["gone"]
         # Later: the delayed message is visible, the last in-flight one too.
         await _check(backend, store, qid, T0 + 61_000, (10, 0, 0))
         page = await store.peek(qid, None, 1, False, T0, 0)

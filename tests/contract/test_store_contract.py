@@ -14,6 +14,7 @@ from densho.core.store import Claim, Handle, QueueGone
 from densho.storage.open import AnyStore
 from tests.contract.conftest import Backend
 from tests.contract.scenarios import (
+    FIFO_VISIBILITY,
     T0,
     VISIBILITY,
     claim,
@@ -87,13 +88,13 @@ def test_send_receive_delete_round_trip(backend: Backend) -> None:
         assert again == [] and next_visible == T0 + 30_000
         handles = [Handle(qid, m.row, m.nonce) for m in got]
         stale = Handle(qid, first.row, first.nonce + 1)
-        assert await store.delete_messages([stale]) == [False]
-        assert await store.delete_messages([handles[0]]) == [True]
-        assert await store.delete_messages([handles[0]]) == [False]
+        assert await store.delete_messages([stale]) == ["gone"]
+        assert await store.delete_messages([handles[0]]) == ["deleted"]
+        assert await store.delete_messages([handles[0]]) == ["gone"]
         assert await store.delete_messages([handles[1], handles[2], handles[1]]) == [
-            True,
-            True,
-            False,
+            "deleted",
+            "deleted",
+            "gone",
         ]
         # A batch across queues deletes each current handle once.
         other = await new_queue(store, "other")
@@ -103,9 +104,9 @@ def test_send_receive_delete_round_trip(backend: Backend) -> None:
         y = (await store.receive(claim(other)))[0][0]
         batch = [Handle(other, y.row, y.nonce), Handle(qid, x.row, x.nonce ^ 1)]
         assert await store.delete_messages([*batch, Handle(qid, x.row, x.nonce)]) == [
-            True,
-            False,
-            True,
+            "deleted",
+            "gone",
+            "deleted",
         ]
         assert await store.counts(qid, T0, 0) == type(await store.counts(qid, T0, 0))(0, 0, 0)
 
@@ -154,9 +155,59 @@ def test_change_visibility_outcomes(backend: Backend) -> None:
         assert await store.change_visibility([(a, T0 + 30_000)], T0 + 30_000, VISIBILITY) == [None]
         got, _, _ = await store.receive(claim(qid, now=T0 + 30_000))
         assert [m.body for m in got] == ["a"]
-        # c's visibility timeout ended at T0 + 60 s: it is not in flight any more.
-        outcome = await store.change_visibility([(c, T0 + 90_000)], T0 + 70_000, VISIBILITY)
-        assert outcome == ["not-inflight"]
+        # c's visibility timeout ended at T0 + 60 s: it is not in flight any more. The FIFO
+        # rule refuses the change; the standard queue's makes it (c is hidden again).
+        late = await store.change_visibility([(c, T0 + 90_000)], T0 + 70_000, FIFO_VISIBILITY)
+        assert late == ["not-inflight"]
+        assert await store.change_visibility([(c, T0 + 90_000)], T0 + 70_000, VISIBILITY) == [None]
+        got, _, _ = await store.receive(claim(qid, now=T0 + 70_000))
+        assert [m.body for m in got] == ["a", "b"]  # not c
+
+    run(backend, scenario)
+
+
+def test_change_visibility_by_an_earlier_receive(backend: Backend) -> None:
+    async def scenario(store: AnyStore) -> None:
+        qid = await new_queue(store)
+        await store.send(qid, [msg("a")])
+        (first,), _, _ = await store.receive(claim(qid, vis_ms=0))
+        await store.receive(claim(qid))  # received again: in flight until T0 + 30 s
+        old = Handle(qid, first.row, first.nonce, first.message_id)
+        assert await store.change_visibility([(old, T0)], T0, VISIBILITY) == [None]
+        assert await store.change_visibility([(old, T0)], T0, FIFO_VISIBILITY) == ["gone"]
+        # A handle naming another message (a reused row id) changes nothing.
+        other = Handle(qid, first.row, first.nonce, "another message")
+        assert await store.change_visibility([(other, T0)], T0, VISIBILITY) == ["gone"]
+        (third,), _, _ = await store.receive(claim(qid))
+        assert third.receive_count == 3
+
+    run(backend, scenario)
+
+
+def test_delete_by_any_receive_or_only_the_latest_in_flight(backend: Backend) -> None:
+    async def scenario(store: AnyStore) -> None:
+        qid = await new_queue(store)
+        await store.send(qid, [msg("a"), msg("b"), msg("c"), msg("d")])
+        got, _, _ = await store.receive(claim(qid, vis_ms=0))
+        first = {m.body: Handle(qid, m.row, m.nonce, m.message_id) for m in got}
+        got, _, _ = await store.receive(claim(qid))  # in flight until T0 + 30 s
+        latest = {m.body: Handle(qid, m.row, m.nonce, m.message_id) for m in got}
+        # Only the latest receive, while in flight: an earlier one has expired.
+        assert await store.delete_messages([first["a"]], T0) == ["expired"]
+        assert await store.delete_messages([latest["a"]], T0) == ["deleted"]
+        assert await store.delete_messages([latest["a"]], T0) == ["gone"]
+        assert await store.delete_messages([latest["b"]], T0 + 30_000) == ["expired"]
+        # Any receive of the message.
+        assert await store.delete_messages([first["b"]]) == ["deleted"]
+        assert await store.delete_messages([first["b"], latest["b"]]) == ["gone", "gone"]
+        stranger = Handle(qid, first["c"].seq, 1, "another message")  # a reused row id
+        assert await store.delete_messages([stranger]) == ["gone"]
+        # A batch: an expired handle, a stranger, a message and then its earlier handle.
+        batch = [first["c"], stranger, latest["d"], first["d"]]
+        assert await store.delete_messages(batch, T0 + 1) == ["expired", "gone", "deleted", "gone"]
+        counts = await store.counts(qid, T0, 0)
+        assert (counts.visible, counts.in_flight, counts.delayed) == (0, 1, 0)
+        assert await store.delete_messages([stranger, first["c"]]) == ["gone", "deleted"]
 
     run(backend, scenario)
 

@@ -4,9 +4,10 @@ The model says what AWS *allows*, not what one implementation happens to do. Whe
 are eligible AWS leaves the choice open (which visible messages a standard-queue receive returns,
 which message groups a FIFO receive serves), so ``deliverable`` describes every allowed answer as
 constraints and ``receive`` checks an observed answer against them. Where the documentation leaves
-an outcome open (deleting with the latest receipt handle after its visibility timeout ran out; a
-send at the very edge of the deduplication interval) the caller passes the outcome it observed and
-the model checks that it is one of the allowed ones, then follows it.
+an outcome open (a send at the very edge of the deduplication interval) the caller passes the
+outcome it observed and the model checks that it is one of the allowed ones, then follows it. Where
+the documentation leaves an outcome open but AWS was observed to choose one (receipt handles from an
+earlier receive, or after the visibility timeout ran out), the model follows what AWS did.
 
 Time is injected (epoch milliseconds) on every call: nothing here reads a clock, sleeps or does I/O.
 Retention is not modelled (tests keep far inside the default four days), nor are dead-letter queues.
@@ -17,11 +18,17 @@ The rules, and the AWS documentation each comes from (SQS Developer Guide unless
   ``now + timeout``; then it is visible again and the next receive of it counts one more receive.
   sqs-visibility-timeout.html; API ReceiveMessage (VisibilityTimeout).
 * ChangeMessageVisibility: the new timeout counts from the call, 0 makes the message visible at
-  once; it applies to a message *in flight* (received, not deleted, still hidden), named by its
-  latest receipt handle, and fails otherwise. API_ChangeMessageVisibility.html.
-* DeleteMessage: the latest receipt handle deletes the message; an older one "will still succeed,
-  but the message will not be deleted"; after the visibility timeout ran out a delete "might result
-  in an error". API_DeleteMessage.html, API_ChangeMessageVisibility.html.
+  once. API_ChangeMessageVisibility.html. Standard queues: any receipt handle of a message that is
+  not deleted changes it, also one from an earlier receive or after the timeout ran out (AWS
+  answers 200 there: LocalStack's AWS-validated test_terminate_visibility_timeout_after_receive
+  and snapshot ``visibility_timeout_expired``). FIFO queues: only a message *in flight* (received,
+  not deleted, still hidden), by its latest receipt handle; it fails otherwise.
+* DeleteMessage: a message already deleted: success, no effect. Standard queues: any receipt handle
+  of the message deletes it (the API reference says an older one "will still succeed, but the
+  message might not be deleted"; AWS deletes: LocalStack's SNS filter-policy snapshots). FIFO
+  queues: only the latest receipt handle while the message is in flight; otherwise AWS answers
+  "The receipt handle has expired" (snapshot ``delete_after_timeout_fifo``; AWS knowledge center
+  sqs-receipt-handle-error: handles expire with the visibility timeout).
 * Delay: a queue's DelaySeconds hides every new message for that long; a standard queue's
   per-message DelaySeconds overrides it; "FIFO queues don't support timers on individual messages".
   sqs-delay-queues.html, sqs-message-timers.html, API SendMessage (DelaySeconds).
@@ -318,40 +325,42 @@ class QueueModel:
 
     # --- delete and visibility ---
 
-    def _latest(self, receipt: Receipt) -> Message | None:
+    def _named(self, receipt: Receipt, now: int) -> tuple[Message | None, bool]:
+        """The message a receipt names (None once deleted), and whether the receipt is the
+        latest receive's and the message in flight: a FIFO queue's only valid handle."""
         m = self.messages[receipt.key]
-        return m if not m.deleted and receipt.receive_no == m.receives else None
+        if m.deleted:
+            return None, False
+        return m, receipt.receive_no == m.receives and m.in_flight(now)
 
     def delete(self, now: int, receipt: Receipt, *, accepted: bool | None = None) -> bool:
         """Delete by receipt; ``accepted`` is the observed outcome (no error). Returns whether the
-        message is gone now."""
-        m = self._latest(receipt)
-        if m is None:  # a stale handle, or the message is already gone: success, no effect
+        message is gone now (by this delete)."""
+        m, current = self._named(receipt, now)
+        if m is None:  # already deleted: success, no effect
             if accepted is False:
-                raise NotAllowed(f"delete with stale {receipt} must succeed silently")
+                raise NotAllowed(f"delete with {receipt} of a deleted message must succeed")
             return False
-        if m.in_flight(now):
+        if not self.fifo or current:
             if accepted is False:
-                raise NotAllowed(f"delete with the latest {receipt} of an in-flight message failed")
+                raise NotAllowed(f"delete with {receipt} must succeed and delete the message")
             m.deleted = True
             return True
-        # Latest handle, but the visibility timeout ran out (not received since): either outcome.
-        if accepted is None or accepted:
-            m.deleted = True
-            return True
+        # FIFO: an earlier receive's receipt, or the visibility timeout ran out.
+        if accepted is True:
+            raise NotAllowed(f"delete with {receipt} must fail: the receipt handle has expired")
         return False
 
     def change_visibility(
         self, now: int, receipt: Receipt, timeout_s: int, *, accepted: bool | None = None
     ) -> bool:
         """Change the visibility timeout; ``accepted`` is the observed outcome. Returns whether the
-        change applies: only to an in-flight message named by its latest receipt."""
-        m = self._latest(receipt)
-        allowed = m is not None and m.in_flight(now)
+        change applies: to the message any receipt names (standard queues), only to an in-flight
+        message by its latest receipt (FIFO queues)."""
+        m, current = self._named(receipt, now)
+        allowed = m is not None and (current or not self.fifo)
         if accepted is not None and accepted != allowed:
-            state = "deleted" if self.messages[receipt.key].deleted else "not in flight"
-            if m is None and not self.messages[receipt.key].deleted:
-                state = "named by a stale handle"
+            state = "deleted" if m is None else "not in flight or named by an earlier receipt"
             raise NotAllowed(
                 f"change visibility of {receipt} must succeed"
                 if allowed

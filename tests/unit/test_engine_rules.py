@@ -3,12 +3,15 @@ the in-flight limit."""
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 
 import pytest
 
 from densho.core import errors
 from densho.core.sqs_model import Attr
+from densho.core.store import Handle
 from densho.providers.errors import to_aws
 from densho.sqs import attributes, handles, messages
 from densho.sqs.inflight import AWS_LIMIT, allowance
@@ -61,12 +64,22 @@ def test_attribute_value_rules() -> None:
 
 
 def test_receipt_handle_round_trip_and_garbage() -> None:
-    handle = handles.encode(7, 123456789, 2**61 + 5)
+    handle = handles.encode(7, 123456789, 2**61 + 5, "5fd1f9c4-0d5e-4b7a-9f3e-2d8f0c1b6a7e")
     decoded = handles.decode(handle)
-    assert (decoded.queue_id, decoded.seq, decoded.nonce) == (7, 123456789, 2**61 + 5)
-    for garbage in ["", "not-base64!", "YWJj", handle[:-4]]:
+    assert decoded == Handle(7, 123456789, 2**61 + 5, "5fd1f9c4-0d5e-4b7a-9f3e-2d8f0c1b6a7e")
+    longer = base64.b64encode(base64.b64decode(handle) + b"x").decode()
+    for garbage in ["", "not-base64!", "YWJj", handle[:-4], longer]:
         with pytest.raises(errors.ReceiptHandleInvalid):
             handles.decode(garbage)
+
+
+def test_receipt_handle_of_an_earlier_version_still_decodes() -> None:
+    # Handles made before they carried the message id name the row and the receive only.
+    old = base64.b64encode(b"dn1" + struct.pack(">QQQ", 7, 42, 99)).decode()
+    assert handles.decode(old) == Handle(7, 42, 99)
+    assert Handle(7, 42, 99).names(99, "any id") and not Handle(7, 42, 99).names(98, "any id")
+    new = Handle(7, 42, 99, "m")
+    assert new.names(98, "m") and not new.names(99, "another message")
 
 
 def test_queue_attribute_validation() -> None:

@@ -52,11 +52,11 @@ def test_visibility_timeout_and_redelivery(tmp_path: Path) -> None:
         clock.advance(1)
         (again,) = await engine.messages.receive(queue, 10, None, 0)
         assert again.message_id == first.message_id and again.receive_count == 2
-        # The first handle is stale now: deleting with it is a silent no-op, as on AWS.
+        # The first handle is from an earlier receive: it still deletes the message, as AWS
+        # does on a standard queue; the latest one then finds it gone (success, no effect).
         assert await engine.messages.delete(queue, [first.receipt_handle]) == [None]
-        assert (await engine.queues.counts(queue)).in_flight == 1
-        assert await engine.messages.delete(queue, [again.receipt_handle]) == [None]
         assert (await engine.queues.counts(queue)).in_flight == 0
+        assert await engine.messages.delete(queue, [again.receipt_handle]) == [None]
 
     run(tmp_path, scenario)
 
@@ -96,8 +96,10 @@ def test_change_visibility_rules(tmp_path: Path) -> None:
         await _send(engine, "q", "m")
         (msg,) = await engine.messages.receive(queue, 1, 30, 0)
         assert await engine.messages.change_visibility(queue, [(msg.receipt_handle, 0)]) == [None]
-        (problem,) = await engine.messages.change_visibility(queue, [(msg.receipt_handle, 10)])
-        assert isinstance(problem, errors.MessageNotInflight)
+        # Visible again and not received since: the change still applies (AWS answers 200).
+        assert await engine.messages.change_visibility(queue, [(msg.receipt_handle, 10)]) == [None]
+        assert await engine.messages.receive(queue, 1, 30, 0) == []
+        clock.advance(10_000)
         (msg,) = await engine.messages.receive(queue, 1, 30, 0)
         (problem,) = await engine.messages.change_visibility(queue, [(msg.receipt_handle, 43_201)])
         assert isinstance(problem, errors.InvalidParameter)
@@ -107,6 +109,33 @@ def test_change_visibility_rules(tmp_path: Path) -> None:
         await engine.messages.delete(queue, [msg.receipt_handle])
         (problem,) = await engine.messages.change_visibility(queue, [(msg.receipt_handle, 5)])
         assert isinstance(problem, errors.MessageNotAvailable)
+
+    run(tmp_path, scenario)
+
+
+def test_fifo_handles_need_the_latest_receive_in_flight(tmp_path: Path) -> None:
+    async def scenario(engine: SqsEngine, clock: FakeClock) -> None:
+        queue = await engine.queues.create_queue("0", "r", "q.fifo", {"FifoQueue": "true"}, {})
+        out = Outgoing("m", group_id="g", dedup_id="d")
+        await engine.messages.send(
+            queue, [engine.messages.prepare(queue, out, "s", engine.now_ms())]
+        )
+        (first,) = await engine.messages.receive(queue, 1, 30, 0)
+        handle = first.receipt_handle
+        assert await engine.messages.change_visibility(queue, [(handle, 0)]) == [None]
+        (problem,) = await engine.messages.change_visibility(queue, [(handle, 10)])
+        assert isinstance(problem, errors.MessageNotInflight)
+        (problem,) = await engine.messages.delete(queue, [handle])
+        assert isinstance(problem, errors.ReceiptHandleExpired)
+        (again,) = await engine.messages.receive(queue, 1, 30, 0)
+        (problem,) = await engine.messages.change_visibility(queue, [(handle, 10)])
+        assert isinstance(problem, errors.MessageNotAvailable)
+        clock.advance(29_999)
+        (problem,) = await engine.messages.delete(queue, [handle])
+        assert isinstance(problem, errors.ReceiptHandleExpired)
+        assert await engine.messages.delete(queue, [again.receipt_handle]) == [None]
+        assert await engine.messages.delete(queue, [again.receipt_handle, handle]) == [None, None]
+        assert (await engine.queues.counts(queue)).in_flight == 0
 
     run(tmp_path, scenario)
 

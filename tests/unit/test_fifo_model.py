@@ -1,6 +1,6 @@
 """The engine against a pure model of SQS delivery semantics (``tests/unit/sqs_model.py``).
 
-Hypothesis drives random sends, receives, deletes (with current and stale receipt handles),
+Hypothesis drives random sends, receives, deletes (with latest and earlier receipt handles),
 visibility changes and clock jumps (past the 5-minute deduplication interval too) against the real
 engine over a real SQLite store with a fake clock, and against the model. After every step:
 
@@ -456,12 +456,11 @@ def test_model_visibility_timeout_and_redelivery() -> None:
         q.receive(T0 + 9_999, [0])  # still invisible: a second delivery is not allowed
     (r2,) = q.receive(T0 + 10_000, [0])
     assert (r1.receive_no, r2.receive_no) == (1, 2)
-    assert q.delete(T0 + 10_000, r1) is False  # stale handle: silent no-op
-    assert q.live()[0].key == 0
     with pytest.raises(NotAllowed):
-        q.delete(T0 + 10_000, r1, accepted=False)  # a stale delete must not fail
-    assert q.delete(T0 + 10_000, r2) is True
+        q.delete(T0 + 10_000, r1, accepted=False)  # an earlier receipt's delete must not fail
+    assert q.delete(T0 + 10_000, r1) is True  # ... and deletes the message (standard queue)
     assert q.live() == [] and q.counts(T0 + 10_000) == (0, 0, 0)
+    assert q.delete(T0 + 10_000, r2) is False  # already deleted: success, no effect
 
 
 def test_model_change_visibility() -> None:
@@ -471,28 +470,50 @@ def test_model_change_visibility() -> None:
     assert q.change_visibility(T0 + 5_000, r, 10) is True
     assert q.deliverable(T0 + 14_999).keys == frozenset()
     assert q.deliverable(T0 + 15_000).keys == {0}  # counted from the call, not the receive
-    assert q.change_visibility(T0 + 15_000, r, 10) is False  # visible again: not in flight
+    # Standard queue: visible again, and by an earlier receipt: the change applies.
+    assert q.change_visibility(T0 + 15_000, r, 0) is True
     (r2,) = q.receive(T0 + 15_000, [0])
-    assert q.change_visibility(T0 + 15_000, r, 10) is False  # stale handle
-    assert q.change_visibility(T0 + 15_000, r2, 0) is True  # 0: visible at once
+    assert q.change_visibility(T0 + 15_000, r, 0) is True
     assert q.deliverable(T0 + 15_000).keys == {0}
     with pytest.raises(NotAllowed):
-        q.change_visibility(T0 + 15_000, r2, 5, accepted=True)  # no longer in flight
-    q.receive(T0 + 15_000, [0])
-    assert q.delete(T0 + 15_000, r2) is False
-    assert [m.receives for m in q.live()] == [3]
+        q.change_visibility(T0 + 15_000, r2, 5, accepted=False)  # must apply
+    q.delete(T0 + 15_000, r2)
+    with pytest.raises(NotAllowed):
+        q.change_visibility(T0 + 15_000, r2, 5, accepted=True)  # deleted
 
 
-def test_model_expired_latest_handle_may_delete_or_fail() -> None:
+def test_model_fifo_change_visibility_needs_the_latest_receipt_in_flight() -> None:
+    q = QueueModel(fifo=True, content_based_dedup=True, visibility_s=30)
+    q.send(T0, "x", group_id="g")
+    (r,) = q.receive(T0, [0])
+    assert q.change_visibility(T0 + 5_000, r, 0) is True
+    assert q.change_visibility(T0 + 5_000, r, 10) is False  # visible again: not in flight
+    (r2,) = q.receive(T0 + 5_000, [0])
+    assert q.change_visibility(T0 + 5_000, r, 10) is False  # an earlier receipt
+    with pytest.raises(NotAllowed):
+        q.change_visibility(T0 + 5_000, r, 10, accepted=True)
+    assert q.change_visibility(T0 + 5_000, r2, 10) is True
+
+
+def test_model_expired_handles_delete_on_standard_queues_only() -> None:
     q = QueueModel(fifo=False, visibility_s=1)
     q.send(T0, "x")
     (r,) = q.receive(T0, [0])
-    assert q.delete(T0 + 1_000, r, accepted=False) is False  # AWS: "might result in an error"
-    assert q.delete(T0 + 1_000, r, accepted=True) is True
-    q.send(T0, "y")
-    (r,) = q.receive(T0, [1])
     with pytest.raises(NotAllowed):
-        q.delete(T0 + 999, r, accepted=False)  # in flight: the latest handle must delete
+        q.delete(T0 + 1_000, r, accepted=False)  # standard queue: it deletes
+    assert q.delete(T0 + 1_000, r, accepted=True) is True
+    f = QueueModel(fifo=True, content_based_dedup=True, visibility_s=1)
+    f.send(T0, "y", group_id="g")
+    (r,) = f.receive(T0, [0])
+    with pytest.raises(NotAllowed):
+        f.delete(T0 + 1_000, r, accepted=True)  # "The receipt handle has expired"
+    assert f.delete(T0 + 1_000, r, accepted=False) is False
+    (r2,) = f.receive(T0 + 1_000, [0])
+    assert f.delete(T0 + 1_000, r, accepted=False) is False  # an earlier receipt: expired too
+    with pytest.raises(NotAllowed):
+        f.delete(T0 + 1_999, r2, accepted=False)  # in flight: the latest receipt must delete
+    assert f.delete(T0 + 1_999, r2) is True
+    assert f.delete(T0 + 1_999, r2) is False  # already deleted: success, no effect
 
 
 def test_model_delays() -> None:

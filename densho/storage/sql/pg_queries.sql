@@ -172,20 +172,23 @@ SELECT 1 FROM messages WHERE queue_id = :queue_id AND seq <= :upto LIMIT 1;
 UPDATE queue_counts SET purging = greatest(0, purging - :deleted) WHERE queue_id = :queue_id;
 
 -- name: delete_message
--- Whether the row was a FIFO queue's (its group may be unlocked now: tell the other nodes);
--- no row: the handle is not current.
-DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce
+-- As queries.sql's. Whether the row was a FIFO queue's (its group may be unlocked now: tell
+-- the other nodes); no row: the handle named none.
+DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id
+AND (message_id = :message_id OR nonce = :nonce) AND visible_ms > :in_flight_at
 RETURNING fifo_seq IS NOT NULL;
 
 -- name: delete_messages
--- Several handles at once: the row id and nonce of those that were current.
+-- Several handles at once (each by message id or by nonce, the other NULL): the rows deleted.
 DELETE FROM messages AS m
-USING unnest(:seqs::bigint[], :nonces::bigint[]) AS h(seq, nonce)
-WHERE m.seq = h.seq AND m.nonce = h.nonce AND m.queue_id = :queue_id
-RETURNING m.seq, m.nonce, m.fifo_seq IS NOT NULL;
+USING unnest(:seqs::bigint[], :nonces::bigint[], :message_ids::text[]) AS h(seq, nonce, message_id)
+WHERE m.seq = h.seq AND m.queue_id = :queue_id
+AND (m.message_id = h.message_id OR m.nonce = h.nonce) AND m.visible_ms > :in_flight_at
+RETURNING m.seq, m.nonce, m.message_id, m.fifo_seq IS NOT NULL;
 
 -- name: visibility_row
-SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id
+SELECT nonce, visible_ms, last_receive_ms, message_id FROM messages
+WHERE seq = :seq AND queue_id = :queue_id
 FOR UPDATE;
 
 -- name: counts

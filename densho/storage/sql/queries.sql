@@ -184,10 +184,19 @@ SELECT min(visible_ms) FROM messages
 WHERE queue_id = :queue_id AND visible_ms > :now AND sent_ms > :cutoff;
 
 -- name: delete_message
-DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND nonce = :nonce;
+-- The row of the handle's message: by its id (any receive of it) or by the nonce of the
+-- handle's receive (the other one NULL), in flight at :in_flight_at (or any time: a past one).
+DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id
+AND (message_id = :message_id OR nonce = :nonce) AND visible_ms > :in_flight_at;
+
+-- name: message_named
+-- Whether the handle's message is still there (by its id or by the nonce of its receive).
+SELECT 1 FROM messages WHERE seq = :seq AND queue_id = :queue_id
+AND (message_id = :message_id OR nonce = :nonce);
 
 -- name: visibility_row
-SELECT nonce, visible_ms, last_receive_ms FROM messages WHERE seq = :seq AND queue_id = :queue_id;
+SELECT nonce, visible_ms, last_receive_ms, message_id FROM messages
+WHERE seq = :seq AND queue_id = :queue_id;
 
 -- name: set_visibility
 UPDATE messages SET visible_ms = :visible WHERE seq = :seq;
