@@ -302,17 +302,26 @@ class Store(Sealed):
                     "message_ids": tx.array([a["message_id"] for a in each]),
                 }
                 # (seq, nonce, message id, fifo) of each row deleted (once, however many
-                # handles named it): the first handle that named it deleted it.
+                # handles named it). Answered as if the handles ran in order, as on SQLite: the
+                # first handle that could delete the row did; its message's other handles
+                # before it found it there ("expired"), those after it found it "gone".
                 rows = await tx.fetchall("delete_messages", args)
-                deleted = {r[0]: (r[1], r[2]) for r in rows}
+                deleted: dict[int, tuple[int, str] | None] = {r[0]: (r[1], r[2]) for r in rows}
                 for r in rows:
                     if r[3]:  # a FIFO group may be unlocked now
                         tx.wake(queue_id, 1)
                 for i, a in zip(indexes, each, strict=True):
-                    row = deleted.get(a["seq"])
-                    if row is not None and (row[0] == a["nonce"] or row[1] == a["message_id"]):
+                    if a["seq"] not in deleted:
+                        continue  # not this statement's row: as the row is now
+                    row = deleted[a["seq"]]
+                    if row is None:
+                        found[i] = "gone"
+                    elif row[0] == a["nonce"] or row[1] == a["message_id"]:
                         found[i] = "deleted"
-                        del deleted[a["seq"]]
+                        deleted[a["seq"]] = None
+                    else:
+                        named = handles[i].names(row[0], row[1])
+                        found[i] = "expired" if named and in_flight_at_ms is not None else "gone"
             return [
                 done or await _not_deleted(tx, h, in_flight_at_ms)
                 for h, done in zip(handles, found, strict=True)

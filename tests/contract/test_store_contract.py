@@ -208,6 +208,20 @@ def test_delete_by_any_receive_or_only_the_latest_in_flight(backend: Backend) ->
         counts = await store.counts(qid, T0, 0)
         assert (counts.visible, counts.in_flight, counts.delayed) == (0, 1, 0)
         assert await store.delete_messages([stranger, first["c"]]) == ["gone", "deleted"]
+        # Handles of one message in one batch answer as if they ran in order.
+        await store.send(qid, [msg("e"), msg("f")])
+        got, _, _ = await store.receive(claim(qid, vis_ms=0))
+        early = {m.body: Handle(qid, m.row, m.nonce, m.message_id) for m in got}
+        got, _, _ = await store.receive(claim(qid))
+        late = {m.body: Handle(qid, m.row, m.nonce, m.message_id) for m in got}
+        batch = [early["e"], late["e"], late["f"], early["f"], late["f"]]
+        assert await store.delete_messages(batch, T0) == [
+            "expired",
+            "deleted",
+            "deleted",
+            "gone",
+            "gone",
+        ]
 
     run(backend, scenario)
 

@@ -11,13 +11,14 @@ receipt handles"). Error codes follow AWS as recorded in LocalStack's AWS-valida
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Any
 
 import pytest
 
 from tests.conftest import QueueMaker, unique_name
-from tests.e2e.helpers import attributes, counts, expect_error, receive_n
+from tests.e2e.helpers import attributes, counts, expect_error, receive_n, wait_counts
 
 CBD = {"ContentBasedDeduplication": "true"}
 
@@ -383,3 +384,90 @@ def test_set_fifo_queue_on_a_fifo_queue(sqs: Any, make_queue: QueueMaker) -> Non
         "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
     )
     assert attributes(sqs, url, "FifoQueue") == {"FifoQueue": "true"}
+
+
+# -- receipt handles: only the latest receive's, while in flight ---------------------------
+
+
+def _expired(handle: str) -> str:
+    reason = "The receipt handle has expired."
+    return f"Value {handle} for parameter ReceiptHandle is invalid. Reason: {reason}"
+
+
+def test_delete_after_the_visibility_timeout_ran_out_fails(
+    sqs: Any, make_queue: QueueMaker
+) -> None:
+    # LocalStack snapshot ``delete_after_timeout_fifo`` (recorded on AWS): 400, and the message
+    # stays in the queue.
+    url = make_queue(fifo=True, attributes={**CBD, "VisibilityTimeout": "1"})
+    sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="1")
+    handle = receive_n(sqs, url, 1)[0]["ReceiptHandle"]
+    wait_counts(sqs, url, (1, 0, 0), timeout=5)
+    response = expect_error(
+        sqs.delete_message, QueueUrl=url, ReceiptHandle=handle, code="InvalidParameterValue"
+    )
+    assert response["Error"]["Message"] == _expired(handle)
+    assert [m["Body"] for m in receive_n(sqs, url, 1)] == ["x"]
+
+
+def test_delete_by_a_released_or_earlier_handle_fails(sqs: Any, make_queue: QueueMaker) -> None:
+    url = make_queue(fifo=True, attributes=CBD)
+    sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    first = receive_n(sqs, url, 1)[0]["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first, VisibilityTimeout=0)
+    expect_error(
+        sqs.delete_message, QueueUrl=url, ReceiptHandle=first, code="InvalidParameterValue"
+    )
+    latest = receive_n(sqs, url, 1)[0]["ReceiptHandle"]
+    resp = sqs.delete_message_batch(
+        QueueUrl=url,
+        Entries=[{"Id": "old", "ReceiptHandle": first}, {"Id": "new", "ReceiptHandle": latest}],
+    )
+    assert resp["Successful"] == [{"Id": "new"}]
+    (failed,) = resp["Failed"]
+    assert (failed["Id"], failed["Code"], failed["SenderFault"]) == (
+        "old",
+        "InvalidParameterValue",
+        True,
+    )
+    assert failed["Message"] == _expired(first)
+    assert counts(sqs, url) == (0, 0, 0)
+    # The message is gone: any of its handles now succeeds without effect.
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first)
+
+
+def test_delete_while_an_extended_timeout_runs(sqs: Any, make_queue: QueueMaker) -> None:
+    # The handle stays valid as long as ChangeMessageVisibility keeps the message in flight.
+    url = make_queue(fifo=True, attributes={**CBD, "VisibilityTimeout": "1"})
+    sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    handle = receive_n(sqs, url, 1)[0]["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=60)
+    time.sleep(1.2)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+    assert counts(sqs, url) == (0, 0, 0)
+
+
+def test_change_visibility_needs_the_latest_handle_in_flight(
+    sqs: Any, make_queue: QueueMaker
+) -> None:
+    # Unlike a standard queue's (tests/e2e/test_receive.py); no AWS record says otherwise.
+    url = make_queue(fifo=True, attributes=CBD)
+    sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
+    first = receive_n(sqs, url, 1)[0]["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first, VisibilityTimeout=0)
+    expect_error(
+        sqs.change_message_visibility,
+        QueueUrl=url,
+        ReceiptHandle=first,
+        VisibilityTimeout=30,
+        code="AWS.SimpleQueueService.MessageNotInflight",
+    )
+    receive_n(sqs, url, 1)
+    expect_error(
+        sqs.change_message_visibility,
+        QueueUrl=url,
+        ReceiptHandle=first,
+        VisibilityTimeout=0,
+        code="InvalidParameterValue",
+    )
+    assert counts(sqs, url) == (0, 1, 0)

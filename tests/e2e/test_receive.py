@@ -2,9 +2,10 @@
 
 AWS references: API Reference ReceiveMessage (MaxNumberOfMessages 1-10, VisibilityTimeout,
 WaitTimeSeconds, MessageAttributeNames with All / .* / prefix.*, AttributeNames and
-MessageSystemAttributeNames), DeleteMessage (an old receipt handle still succeeds),
-ChangeMessageVisibility (0-43,200 s; 0 makes the message visible again; the changed
-timeout is not kept for the next receive).
+MessageSystemAttributeNames), DeleteMessage (an old receipt handle still succeeds; AWS
+deletes the message by it), ChangeMessageVisibility (0-43,200 s; 0 makes the message visible
+again; the changed timeout is not kept for the next receive; AWS applies it by an earlier
+receive's handle too, and after the timeout ran out). FIFO handles: tests/e2e/test_fifo.py.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from tests.e2e.helpers import (
     receive_n,
     receive_one,
     wait_counts,
-    wait_until,
 )
 
 SYSTEM_ATTRIBUTES = {
@@ -281,6 +281,39 @@ def test_change_visibility_invalid_handle(sqs: Any, queue: str) -> None:
     )
 
 
+def test_change_visibility_by_an_earlier_receipt_handle(sqs: Any, queue: str) -> None:
+    # AWS applies it (LocalStack's AWS-validated test_terminate_visibility_timeout_after_receive:
+    # the first receive's handle makes the message receivable after a second receive).
+    sqs.send_message(QueueUrl=queue, MessageBody="earlier")
+    first = receive_one(sqs, queue, VisibilityTimeout=0)
+    second = receive_one(sqs, queue, VisibilityTimeout=60)
+    assert second["ReceiptHandle"] != first["ReceiptHandle"]
+    sqs.change_message_visibility(
+        QueueUrl=queue, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0
+    )
+    assert receive_one(sqs, queue)["MessageId"] == first["MessageId"]
+    batch = sqs.change_message_visibility_batch(
+        QueueUrl=queue,
+        Entries=[{"Id": "a", "ReceiptHandle": second["ReceiptHandle"], "VisibilityTimeout": 0}],
+    )
+    assert batch["Successful"] == [{"Id": "a"}] and not batch.get("Failed")
+    assert counts(sqs, queue) == (1, 0, 0)
+
+
+def test_change_visibility_after_the_timeout_ran_out(sqs: Any, make_queue: QueueMaker) -> None:
+    # Visible again and not received since: AWS answers 200 (LocalStack snapshot
+    # ``visibility_timeout_expired``), and the new timeout hides the message again.
+    url = make_queue(attributes={"VisibilityTimeout": "1"})
+    sqs.send_message(QueueUrl=url, MessageBody="late")
+    msg = receive_one(sqs, url)
+    wait_counts(sqs, url, (1, 0, 0), timeout=5)
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=60
+    )
+    assert counts(sqs, url) == (0, 1, 0)
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+
+
 def test_change_visibility_of_deleted_message(sqs: Any, queue: str) -> None:
     sqs.send_message(QueueUrl=queue, MessageBody="gone")
     msg = receive_one(sqs, queue)
@@ -313,15 +346,32 @@ def test_delete_twice_succeeds(sqs: Any, queue: str) -> None:
     assert counts(sqs, queue) == (0, 0, 0)
 
 
-def test_delete_with_expired_receipt_handle_succeeds(sqs: Any, queue: str) -> None:
-    # "If you use an old ReceiptHandle, the request will succeed" (DeleteMessage).
-    sqs.send_message(QueueUrl=queue, MessageBody="old handle")
-    old = receive_one(sqs, queue, VisibilityTimeout=0)
-    new = receive_one(sqs, queue, VisibilityTimeout=60)
+def test_delete_by_an_earlier_receipt_handle_deletes(sqs: Any, make_queue: QueueMaker) -> None:
+    # The API reference: an old handle "will succeed, but the message might not be deleted";
+    # AWS deletes it (LocalStack's SNS filter-policy snapshots, recorded on AWS).
+    url = make_queue(attributes={"VisibilityTimeout": "0"})
+    sqs.send_message(QueueUrl=url, MessageBody="old handle")
+    old = receive_one(sqs, url)
+    new = receive_one(sqs, url)
     assert new["MessageId"] == old["MessageId"]
-    sqs.delete_message(QueueUrl=queue, ReceiptHandle=old["ReceiptHandle"])
-    sqs.delete_message(QueueUrl=queue, ReceiptHandle=new["ReceiptHandle"])
-    wait_until(lambda: counts(sqs, queue) == (0, 0, 0), timeout=3, message="message deleted")
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=old["ReceiptHandle"])
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+    assert counts(sqs, url) == (0, 0, 0)
+    # The latest handle now names a message that is gone: success, no effect.
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=new["ReceiptHandle"])
+
+
+def test_delete_batch_by_earlier_receipt_handles(sqs: Any, queue: str) -> None:
+    sqs.send_message_batch(
+        QueueUrl=queue, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)]
+    )
+    old = receive_n(sqs, queue, 3, VisibilityTimeout=0)
+    receive_n(sqs, queue, 3, VisibilityTimeout=60)
+    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(old)]
+    resp = sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
+    assert sorted(e["Id"] for e in resp["Successful"]) == ["0", "1", "2"]
+    assert not resp.get("Failed")
+    assert counts(sqs, queue) == (0, 0, 0)
 
 
 def test_delete_of_in_flight_message_by_its_handle(sqs: Any, queue: str) -> None:
