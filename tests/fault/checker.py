@@ -16,9 +16,10 @@ And, across its deliveries:
 - ``duplicated``: delivered again while an earlier delivery's visibility timeout still ran — a
   violation (at-least-once allows a second delivery only once the first one's timeout is over);
 - ``redelivered``: delivered again after that (allowed: its delete was not acknowledged in time);
-- ``resurrected``: delivered after an acknowledged delete by a receipt handle still current — a
-  violation. (A delete by a stale handle succeeds without effect, as on AWS; a handle is surely
-  current only while its delivery's visibility timeout runs.)
+- ``resurrected``: delivered after an acknowledged delete by any of its receipt handles — a
+  violation. An acknowledged delete removed the message or found it gone: on a standard queue
+  any receipt handle of the message deletes it, also an earlier receive's (as AWS does); on a
+  FIFO queue a handle whose receive is over is refused ("The receipt handle has expired").
 - ``reordered``: on a FIFO queue, two acknowledged sends of one group first delivered in the
   other order — a violation. Sends of unknown outcome may appear anywhere, or not at all.
 
@@ -105,7 +106,7 @@ def check(history: History) -> Report:
     for msg, seen in deliveries.items():
         timeout = history.visibility[seen[0].queue]
         _check_redeliveries(report, msg, seen, timeout)
-        _check_deletes(report, msg, seen, timeout, deletes[msg])
+        _check_deletes(report, msg, seen, deletes[msg])
     _check_fifo_order(report, history.sends, deliveries)
     return report
 
@@ -166,24 +167,19 @@ def _check_redeliveries(report: Report, msg: str, seen: list[_Delivery], timeout
         report.counts["redelivered"] += 1
 
 
-def _check_deletes(
-    report: Report, msg: str, seen: list[_Delivery], timeout: float, deletes: list[Delete]
-) -> None:
-    """A delivery that began after an acknowledged delete (of ``msg``) by a handle surely
-    current."""
+def _check_deletes(report: Report, msg: str, seen: list[_Delivery], deletes: list[Delete]) -> None:
+    """A delivery that began after an acknowledged delete of ``msg``."""
     by_handle = {d.handle: d for d in seen}
     for delete in deletes:
         if delete.outcome != "ok" or delete.handle not in by_handle:
             continue
-        delivery = by_handle[delete.handle]
-        if delete.end >= delivery.start + timeout - CLOCK_SLACK_S:
-            continue  # the handle may have gone stale first: then the delete did nothing
         later = [d for d in seen if d.start > delete.end]
         if later:
             report.flag(
                 "resurrected",
                 f"{msg}: deleted ok at [{delete.start:.3f}, {delete.end:.3f}] by the handle of "
-                f"the delivery at {delivery.start:.3f}, delivered again at {later[0].start:.3f}",
+                f"the delivery at {by_handle[delete.handle].start:.3f}, delivered again at "
+                f"{later[0].start:.3f}",
             )
             return
 

@@ -212,6 +212,8 @@ class Workload:
                 self._delete(sqs, url, msg, handle)
 
     def _delete(self, sqs: Any, url: str, msg: str, handle: str) -> None:
+        # A FIFO delete made after the delivery's visibility timeout ran out (a pause) is
+        # refused, 400 "The receipt handle has expired": "failed", and the message comes back.
         start = time.time()
         outcome: Outcome = "ok"
         try:
