@@ -335,6 +335,10 @@ class MessageFlow:
     async def change_visibility(
         self, queue: Queue, changes: Sequence[tuple[str, int]]
     ) -> list[Exception | None]:
+        """Change visibility by receipt handle (``densho.sqs.visibility``); per change, None
+        or the error. Standard queues: any receipt handle of the message, and a message that is
+        not in flight is left as it is, without an error. FIFO queues: only the latest receive's
+        handle, while the message is in flight."""
         now = self._clock.now_ms()
         results: list[Exception | None] = [None] * len(changes)
         todo: list[tuple[int, Handle, int]] = []
@@ -358,7 +362,11 @@ class MessageFlow:
                 if outcome == "gone":
                     results[i] = errors.MessageNotAvailable(text)
                 elif outcome == "not-inflight":
-                    results[i] = errors.MessageNotInflight()
+                    # A standard queue's message visible again (its timeout ran out, or it was
+                    # released): AWS answers 200 and leaves it as it is (LocalStack PR 9632's
+                    # AWS-validated test, snapshot ``visibility_timeout_expired``).
+                    if queue.config.fifo:
+                        results[i] = errors.MessageNotInflight()
                 elif outcome == "too-long":
                     results[i] = errors.VisibilityBeyondLimit(timeout_s, MAX_VISIBILITY_S)
                 elif at <= now:

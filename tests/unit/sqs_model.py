@@ -19,10 +19,11 @@ The rules, and the AWS documentation each comes from (SQS Developer Guide unless
   sqs-visibility-timeout.html; API ReceiveMessage (VisibilityTimeout).
 * ChangeMessageVisibility: the new timeout counts from the call, 0 makes the message visible at
   once. API_ChangeMessageVisibility.html. Standard queues: any receipt handle of a message that is
-  not deleted changes it, also one from an earlier receive or after the timeout ran out (AWS
-  answers 200 there: LocalStack's AWS-validated test_terminate_visibility_timeout_after_receive
-  and snapshot ``visibility_timeout_expired``). FIFO queues: only a message *in flight* (received,
-  not deleted, still hidden), by its latest receipt handle; it fails otherwise.
+  not deleted changes it while it is *in flight* (received, not deleted, still hidden), also one
+  from an earlier receive (LocalStack's AWS-validated test_terminate_visibility_timeout_after_
+  receive); a message not in flight is left as it is, and the call succeeds (AWS answers 200 and
+  does nothing: snapshot ``visibility_timeout_expired``, LocalStack PR 9632). FIFO queues: only a
+  message in flight, by its latest receipt handle; the call fails otherwise.
 * DeleteMessage: a message already deleted: success, no effect. Standard queues: any receipt handle
   of the message deletes it (the API reference says an older one "will still succeed, but the
   message might not be deleted"; AWS deletes: LocalStack's SNS filter-policy snapshots). FIFO
@@ -355,20 +356,24 @@ class QueueModel:
         self, now: int, receipt: Receipt, timeout_s: int, *, accepted: bool | None = None
     ) -> bool:
         """Change the visibility timeout; ``accepted`` is the observed outcome. Returns whether the
-        change applies: to the message any receipt names (standard queues), only to an in-flight
-        message by its latest receipt (FIFO queues)."""
+        change applies: to an in-flight message, by any of its receipts (standard queues) or by
+        its latest (FIFO queues). A standard queue's message not in flight: success, no change."""
         m, current = self._named(receipt, now)
-        allowed = m is not None and (current or not self.fifo)
-        if accepted is not None and accepted != allowed:
+        if self.fifo:
+            applies = succeeds = m is not None and current
+        else:
+            succeeds = m is not None
+            applies = succeeds and m is not None and m.in_flight(now)
+        if accepted is not None and accepted != succeeds:
             state = "deleted" if m is None else "not in flight or named by an earlier receipt"
             raise NotAllowed(
                 f"change visibility of {receipt} must succeed"
-                if allowed
+                if succeeds
                 else f"change visibility of {receipt} must fail: message {state}"
             )
-        if m is not None and allowed:
+        if m is not None and applies:
             m.visible_at_ms = now + timeout_s * 1000
-        return allowed
+        return applies
 
     # --- observation ---
 

@@ -470,13 +470,15 @@ def test_model_change_visibility() -> None:
     assert q.change_visibility(T0 + 5_000, r, 10) is True
     assert q.deliverable(T0 + 14_999).keys == frozenset()
     assert q.deliverable(T0 + 15_000).keys == {0}  # counted from the call, not the receive
-    # Standard queue: visible again, and by an earlier receipt: the change applies.
-    assert q.change_visibility(T0 + 15_000, r, 0) is True
+    # Standard queue: visible again, the call succeeds and changes nothing.
+    assert q.change_visibility(T0 + 15_000, r, 60) is False
+    with pytest.raises(NotAllowed):
+        q.change_visibility(T0 + 15_000, r, 60, accepted=False)  # must succeed
+    assert q.deliverable(T0 + 15_000).keys == {0}
+    # In flight by a later receive: an earlier receipt's change applies.
     (r2,) = q.receive(T0 + 15_000, [0])
     assert q.change_visibility(T0 + 15_000, r, 0) is True
     assert q.deliverable(T0 + 15_000).keys == {0}
-    with pytest.raises(NotAllowed):
-        q.change_visibility(T0 + 15_000, r2, 5, accepted=False)  # must apply
     q.delete(T0 + 15_000, r2)
     with pytest.raises(NotAllowed):
         q.change_visibility(T0 + 15_000, r2, 5, accepted=True)  # deleted
