@@ -285,6 +285,22 @@ def _id(source: str, reason: str) -> str:
 
 
 @pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # AWS: "FilterPolicy: failed to parse JSON. Unexpected character ('i' (code 105)): ..."
+        # (LocalStack snapshot invalid-json-filter-policy; densho stops before Jackson's detail).
+        ("{invalidjson}", "failed to parse JSON. Unexpected character ('i' (code 105))"),
+        ('{"a": [1,', "failed to parse JSON. Unexpected end-of-input"),
+    ],
+)
+def test_not_json(text: str, reason: str) -> None:
+    with pytest.raises(FilterPolicyError) as caught:
+        parse(text, A)
+    assert caught.value.reason == reason
+    assert caught.value.message == f"FilterPolicy: {reason}"
+
+
+@pytest.mark.parametrize(
     ("source", "scope", "policy", "reason"),
     REFUSALS,
     ids=[_id(src, reason) for src, _, _, reason in REFUSALS],
