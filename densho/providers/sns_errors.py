@@ -8,7 +8,8 @@ Must not know: which protocol renders the error, when the engine refuses what.
 Codes are the SNS model's wire codes (the renderer takes each one's status from the model:
 NotFound and ResourceNotFound are 404, AuthorizationError 403). Messages as the SNS API
 Reference and AWS's answers have them (many recorded against AWS in LocalStack's SNS snapshots);
-the data protection and SMS refusals, which AWS words nowhere public, are densho's.
+the data protection refusals and most SMS ones, which AWS words nowhere public, are densho's.
+A few refusals AWS words without its "Invalid parameter: " prefix (``_BARE``).
 """
 
 from __future__ import annotations
