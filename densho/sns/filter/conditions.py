@@ -245,9 +245,9 @@ def _anything_but_pattern(arg: dict[str, object]) -> AnythingBut:
         if len(arg) > 1:
             raise _fail("Too many elements in numeric expression")
         return AnythingBut(IgnoreCase(lowered))
-    # AWS's string-value-matching.html shows anything-but with prefix and wildcard; AWS refuses
-    # a suffix there: "Unsupported anything-but pattern: suffix" (recorded against AWS in
-    # LocalStack's snapshot error-condition-anything-but-suffix).
+    # anything-but takes a prefix or a wildcard. AWS refuses a suffix there: "Unsupported
+    # anything-but pattern: suffix" (recorded against AWS in LocalStack's snapshot
+    # error-condition-anything-but-suffix).
     if name not in ("prefix", "wildcard"):
         raise _fail(f"Unsupported anything-but pattern: {name}")
     text = _text(name, inner)

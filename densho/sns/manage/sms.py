@@ -1,8 +1,9 @@
 """SMS management rules: phone numbers, account SMS attributes, the SMS sandbox, and what one
 Publish to a phone number carries.
 
-Owns: E.164 validation (and the refusals of Publish and of the opt-out actions), the SMS
-attribute names and their values, the sandbox destination numbers' states and one-time
+Owns: E.164 validation (and the refusals of Publish and of the opt-out actions), which
+endpoints Subscribe takes for the sms protocol, the 1,600-character limit of one SMS Publish,
+the SMS attribute names and their values, the sandbox destination numbers' states and one-time
 passwords, and the reserved ``AWS.SNS.SMS.*`` / ``AWS.MM.SMS.*`` message attributes of an SMS.
 Must not know: storage, the wire.
 
