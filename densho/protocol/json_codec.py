@@ -63,7 +63,7 @@ class JsonDecoders(ShapeCompiler):
         members = {
             name: self._compile(member, shape.name, name) for name, member in shape.members.items()
         }
-        required = tuple(shape.required_members)
+        required = self._required(shape)
         nonempty = self._nonempty_required(shape, top)
         get = members.get
 

@@ -91,7 +91,7 @@ class QueryDecoders(ShapeCompiler):
             claimed.add(key)
             plan.append((name, key, wire, self._compile(member, shape.name, name)))
         names = {name: member_name(name) for name in shape.members}
-        required = tuple(shape.required_members)
+        required = self._required(shape)
         nonempty = self._nonempty_required(shape, top)
 
         def decode(node: Any) -> dict[str, Any]:

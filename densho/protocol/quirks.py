@@ -146,7 +146,20 @@ MISSING_MEMBER_ERRORS: Final[dict[tuple[str, str, str], tuple[str, str]]] = {
         "InvalidParameterValue",
         "Value for parameter QueueName is invalid. Reason: Must specify a queue name.",
     ),
+    # Recorded against AWS in LocalStack's SNS snapshot invalid-unsubscribe-arn-4.
+    ("sns", "Unsubscribe", "SubscriptionArn"): (
+        "InvalidParameter",
+        "Invalid parameter: SubscriptionArn Reason: no value for required parameter",
+    ),
 }
+
+# Required members the operation checks itself, after what AWS checks first: (service, input
+# structure shape, member). SetPlatformApplicationAttributes with an invalid ARN and no
+# Attributes answers the ARN's InvalidParameter, not a validation error (recorded against AWS in
+# LocalStack's SNS snapshot invalid-application-arn); densho then treats no Attributes as none.
+REQUIRED_LEFT_TO_PROVIDERS: Final[frozenset[tuple[str, str, str]]] = frozenset(
+    {("sns", "SetPlatformApplicationAttributesInput", "Attributes")}
+)
 
 # SQS treats an empty string in a required top-level parameter as missing: an empty MessageBody or
 # ReceiptHandle answers MissingParameter. [REC]

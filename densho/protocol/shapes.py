@@ -2,7 +2,8 @@
 
 Owns: the dispatch from a botocore shape's type to the decoder that compiles it, the string
 checks of a member (with the enum values AWS accepts beyond the model, from ``quirks``), and which
-top-level required strings count as missing when empty.
+top-level required strings count as missing when empty, and which required members are left to
+the operation.
 Must not know: how either protocol spells a value on the wire (the subclasses do).
 """
 
@@ -42,6 +43,14 @@ class ShapeCompiler(ABC):
             nul_allowed = member in quirks.NUL_LEFT_TO_PROVIDERS
             return self._string(string_checks(shape, values, nul_allowed))
         return self._scalar(kind, shape)
+
+    def _required(self, shape: StructureShape) -> tuple[str, ...]:
+        """The required members the decoder enforces (some are the operation's to judge)."""
+        return tuple(
+            name
+            for name in shape.required_members
+            if (self._service, shape.name, name) not in quirks.REQUIRED_LEFT_TO_PROVIDERS
+        )
 
     def _nonempty_required(self, shape: StructureShape, top: bool) -> tuple[str, ...]:
         """Top-level required strings that AWS also refuses when empty (see quirks)."""

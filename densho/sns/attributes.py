@@ -52,6 +52,11 @@ SUBSCRIPTION_WRITABLE = frozenset(
         "ReplayPolicy",
     }
 )
+# What an unset attribute means: Subscribe's idempotency compares given values against these.
+SUBSCRIPTION_DEFAULTS = {
+    "RawMessageDelivery": "false",
+    "FilterPolicyScope": filter_policy.MESSAGE_ATTRIBUTES,
+}
 _SQS_ARN = re.compile(r"arn:aws[\w-]*:sqs:[\w-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?")
 
 
@@ -164,7 +169,7 @@ def check_subscription_attributes(
         if name == "RawMessageDelivery":
             value = _bool(name, value, nested=subscribing)
         elif name == "FilterPolicyScope" and value not in filter_policy.SCOPES:
-            raise SnsInvalidParameter(name, Refusal.FILTER_POLICY_SCOPE, nested=subscribing)
+            raise SnsInvalidParameter(name, Refusal.FILTER_POLICY_SCOPE, value, nested=subscribing)
         elif name == "DeliveryPolicy" and value:
             try:
                 delivery_policy.parse_subscription_policy(value)
@@ -204,8 +209,10 @@ def dead_letter_target(value: str, *, nested: bool = False) -> str:
     name = "RedrivePolicy"
     try:
         doc = json.loads(value)
-    except ValueError:
-        raise SnsInvalidParameter(name, Refusal.INVALID_JSON, nested=nested) from None
+    except json.JSONDecodeError as exc:
+        raise SnsInvalidParameter(
+            name, Refusal.JSON_UNPARSABLE, filter_policy.json_failure(value, exc.pos), nested=nested
+        ) from None
     target = doc.get("deadLetterTargetArn") if isinstance(doc, dict) else None
     if not isinstance(target, str):
         raise SnsInvalidParameter(name, Refusal.DEAD_LETTER_TARGET_MISSING, nested=nested)

@@ -42,7 +42,7 @@ class Refusal(enum.Enum):
     # --- ARNs and names ---
     ARN_TOO_SHORT = enum.auto()  # value: the number of elements
     ARN_SLASHES = enum.auto()  # a platform application or endpoint ARN of the wrong shape
-    FIFO_TOPIC_NAME = enum.auto()
+    APP_NAME_EMPTY = enum.auto()  # parameter: the name ("")
     APP_NAME_TOO_LONG = enum.auto()  # parameter: the name
     APP_NAME_CHARACTERS = enum.auto()  # parameter: the name
     # --- topics and tags ---
@@ -53,6 +53,7 @@ class Refusal(enum.Enum):
     # --- attributes (``nested``: inside Subscribe's or CreateTopic's Attributes map) ---
     NOT_BOOLEAN = enum.auto()  # value: what was given
     INVALID_JSON = enum.auto()
+    JSON_UNPARSABLE = enum.auto()  # value: where and why the parser stopped
     FIFO_ONLY = enum.auto()
     CONTENT_DEDUP_FIFO_ONLY = enum.auto()
     FILTER_POLICY_SCOPE = enum.auto()
@@ -72,6 +73,8 @@ class Refusal(enum.Enum):
     FIFO_TOPIC_SQS_ONLY = enum.auto()
     ENDPOINT_PROTOCOL_MISMATCH = enum.auto()
     SUBSCRIPTION_EXISTS = enum.auto()
+    SMS_ENDPOINT = enum.auto()  # value: the endpoint
+    TOKEN_MALFORMED = enum.auto()  # a ConfirmSubscription token of the wrong shape
     # --- publishing ---
     TARGET_MISSING = enum.auto()
     MANY_TARGETS = enum.auto()
@@ -80,7 +83,6 @@ class Refusal(enum.Enum):
     MESSAGE_TOO_LONG = enum.auto()
     STRUCTURE_NOT_JSON = enum.auto()
     STRUCTURE_NO_DEFAULT = enum.auto()
-    STRUCTURE_NOT_STRINGS = enum.auto()
     FIFO_ID_CHARACTERS = enum.auto()
     DEDUP_ID_ON_STANDARD_TOPIC = enum.auto()
     GROUP_ID_REQUIRED = enum.auto()
@@ -104,10 +106,8 @@ class Refusal(enum.Enum):
     STATEMENT_PRINCIPAL = enum.auto()
     # --- SMS ---
     NOT_SMS_ATTRIBUTE = enum.auto()  # parameter: the attribute name
-    SMS_TYPE = enum.auto()  # value: the type given
-    SENDER_ID = enum.auto()
-    SAMPLING_RATE = enum.auto()
-    SPEND_LIMIT = enum.auto()
+    SMS_ATTRIBUTE_VALUE = enum.auto()  # parameter: the attribute name
+    SMS_TOO_LONG = enum.auto()  # value: the limit in characters
     PHONE_NUMBER_FORMAT = enum.auto()
     PHONE_NUMBER_NOT_PUBLISHABLE = enum.auto()  # value: the number
     SMS_SETTING = enum.auto()  # parameter: the reserved attribute; value: what was given

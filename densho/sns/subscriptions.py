@@ -12,6 +12,7 @@ Must not know: HTTP, botocore, wire dict shapes, SQL, how the outbox is delivere
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -26,8 +27,10 @@ from densho.sns.errors import (
     Refusal,
     SnsInvalidParameter,
     SubscriptionNotFound,
+    TopicNotFound,
     UnsubscribeNeedsAuthentication,
 )
+from densho.sns.manage import sms
 from densho.sns.node import Node
 from densho.sns.outbox import delivery_policy
 from densho.sns.topics import Topics
@@ -42,6 +45,8 @@ from densho.sns.views import (
 )
 
 TOKEN_TTL_MS = 2 * 86_400_000  # "Confirmation tokens are valid for two days" (Subscribe)
+# AWS's tokens (and densho's) are hex; AWS answers another shape with "Invalid token".
+_TOKEN = re.compile(r"[0-9a-fA-F]+")
 
 
 # Puts an SNS-made document (a SubscriptionConfirmation) into a subscription's queue, under the
@@ -95,7 +100,11 @@ class Subscriptions:
         else:
             sub, created = await self._subscribe_pending(topic, candidate, endpoint_url)
         self._catalog.written(arn)
-        if not created and any(sub.attributes.get(k) != v for k, v in given.items()):
+        # An attribute given at its default matches a subscription that never set it (AWS).
+        if not created and any(
+            sub.attributes.get(k, sattrs.SUBSCRIPTION_DEFAULTS.get(k)) != v
+            for k, v in given.items()
+        ):
             raise SnsInvalidParameter("Attributes", Refusal.SUBSCRIPTION_EXISTS)
         return sub
 
@@ -187,7 +196,12 @@ class Subscriptions:
         """ConfirmSubscription (and a GET of the SubscribeURL): confirm the subscription the
         token was issued for, or re-create the one an UnsubscribeConfirmation's token names.
         Confirming twice answers the same subscription."""
-        topic = await self._topics.get(topic_arn_)
+        if not _TOKEN.fullmatch(token):
+            raise SnsInvalidParameter("Token", Refusal.TOKEN_MALFORMED)
+        try:
+            topic = await self._topics.get(topic_arn_)
+        except TopicNotFound:
+            raise SnsInvalidParameter("Token") from None  # AWS: the token is what is wrong
         arn = topic.topic.arn
         found = await self._store.get_token(token)
         if found is None or found.topic_arn != arn or found.expires_ms <= self._clock.now_ms():
@@ -238,8 +252,8 @@ class Subscriptions:
         endpoint gets a final UnsubscribeConfirmation whose SubscribeURL restores it (AWS
         sends it when the requester is not the owner, which an unsigned request cannot be)."""
         region, account, resource = parse_arn(arn, "SubscriptionArn")
-        if ":" not in resource:
-            raise SnsInvalidParameter("SubscriptionArn")
+        if ":" not in resource:  # a topic's ARN: no subscription id after the name
+            raise SnsInvalidParameter("SubscriptionId")
         topic_key = topic_arn(region, account, resource.partition(":")[0])
         sub = None if authenticated else await self._store.get_subscription(arn)
         if sub is not None and requires_authentication(sub):
@@ -293,6 +307,8 @@ class Subscriptions:
                 view.delivery
             )
         out.update((k, v) for k, v in sub.attributes.items() if not k.startswith(INTERNAL_PREFIX))
+        if "FilterPolicy" not in out:  # AWS lists the scope only beside a policy (kept though)
+            out.pop("FilterPolicyScope", None)
         return out
 
     async def set_attribute(self, view: SubscriptionView, name: str, value: str) -> None:
@@ -340,6 +356,8 @@ def check_endpoint(fifo: bool, protocol: str, endpoint: str | None, rules: Endpo
         raise SnsInvalidParameter("Endpoint", Refusal.ENDPOINT_PROTOCOL_MISMATCH)
     elif protocol in protocols.EMAIL_PROTOCOLS and "@" not in endpoint:
         raise SnsInvalidParameter("Email address")
+    elif protocol == "sms" and not sms.is_sms_endpoint(endpoint):
+        raise SnsInvalidParameter("Endpoint", Refusal.SMS_ENDPOINT, endpoint)
     if (protocol in protocols.HTTP_PROTOCOLS and not rules.url_allowed(endpoint)) or (
         protocol in protocols.EMAIL_PROTOCOLS and not rules.email_allowed(endpoint)
     ):

@@ -166,10 +166,8 @@ def check_new_topic(
     """CreateTopic's checks that need no store (also declared topics' at ``check-config``):
     whether it is FIFO and the validated given attributes."""
     fifo = attributes.get("FifoTopic", "false").lower() == "true"
-    if fifo:
-        if not _FIFO_TOPIC_NAME.fullmatch(name):
-            raise SnsInvalidParameter("Name", Refusal.FIFO_TOPIC_NAME)
-    elif not _TOPIC_NAME.fullmatch(name):
+    # AWS refuses a bad FIFO name as it refuses any bad name: "Invalid parameter: Topic Name".
+    if not (_FIFO_TOPIC_NAME if fifo else _TOPIC_NAME).fullmatch(name):
         raise SnsInvalidParameter("Topic Name")
     given = sattrs.check_topic_attributes(attributes, fifo=fifo, creating=True)
     if "FifoTopic" in given and not fifo:

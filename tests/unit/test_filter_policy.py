@@ -163,7 +163,7 @@ CASES: list[Case] = [
         match=[ci("baseball"), ci("football"), ci(["rugby", "baseball"])],
         miss=[ci(["rugby"])],
     ),
-    # anything-but with a prefix, a wildcard, a suffix.
+    # anything-but with a prefix, a wildcard (AWS refuses a suffix there: the refusal tests).
     *case(
         STRINGS,
         A,
@@ -190,19 +190,6 @@ CASES: list[Case] = [
         A,
         {CI: [{"anything-but": {"wildcard": "*ball"}}]},
         miss=[ci(SA("baseball", "basketball"))],
-    ),
-    *case(
-        STRINGS,
-        B,
-        {CI: [{"anything-but": {"suffix": "ball"}}]},
-        match=[ci(["hockey", "rugby", "soccer"])],
-        miss=[ci(["baseball", "basketball"])],
-    ),
-    *case(
-        STRINGS,
-        A,
-        {CI: [{"anything-but": {"suffix": "ball"}}]},
-        match=[ci(SA("hockey", "rugby", "soccer"))],
     ),
     # equals-ignore-case.
     *case(

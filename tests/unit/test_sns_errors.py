@@ -94,16 +94,14 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "NotFound",
         "Subscription does not exist",
     ),
-    ("Unsubscribe", {"SubscriptionArn": TOPIC}, "InvalidParameter", IP + "SubscriptionArn"),
+    ("Unsubscribe", {"SubscriptionArn": TOPIC}, "InvalidParameter", IP + "SubscriptionId"),
     # --- topics ---
     ("CreateTopic", {"Name": "bad name"}, "InvalidParameter", IP + "Topic Name"),
     (
         "CreateTopic",
         {"Name": "bad", "Attributes": {"FifoTopic": "true"}},
         "InvalidParameter",
-        IP + "Fifo Topic names must end with .fifo and must be made up of only uppercase and "
-        "lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and "
-        "256 characters long.",
+        IP + "Topic Name",
     ),
     (
         "CreateTopic",
@@ -325,8 +323,8 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "Subscribe",
         {**SUBSCRIBE, "Attributes": {"FilterPolicyScope": "Body"}},
         "InvalidParameter",
-        IP + "Attributes Reason: FilterPolicyScope: Invalid filter policy scope, only "
-        "MessageAttributes and MessageBody are allowed",
+        IP + "Attributes Reason: FilterPolicyScope: Invalid value [Body]. Please use either "
+        "MessageBody or MessageAttributes",
     ),
     (
         "Subscribe",
@@ -352,7 +350,14 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "Subscribe",
         {**SUBSCRIBE, "Attributes": {"RedrivePolicy": "{"}},
         "InvalidParameter",
-        IP + "Attributes Reason: RedrivePolicy: Invalid JSON",
+        IP + "Attributes Reason: RedrivePolicy: failed to parse JSON. Unexpected end-of-input",
+    ),
+    (
+        "Subscribe",
+        {**SUBSCRIBE, "Attributes": {"RedrivePolicy": "{invalidjson}"}},
+        "InvalidParameter",
+        IP + "Attributes Reason: RedrivePolicy: failed to parse JSON. Unexpected character ('i' "
+        "(code 105))",
     ),
     (
         "Subscribe",
@@ -390,7 +395,25 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "InvalidParameter",
         IP + "AttributeName",
     ),
-    ("ConfirmSubscription", {"TopicArn": TOPIC, "Token": "nope"}, "InvalidParameter", IP + "Token"),
+    (
+        "ConfirmSubscription",
+        {"TopicArn": TOPIC, "Token": "nope"},
+        "InvalidParameter",
+        "Invalid token",
+    ),
+    ("ConfirmSubscription", {"TopicArn": TOPIC, "Token": "ab12"}, "InvalidParameter", IP + "Token"),
+    (
+        "ConfirmSubscription",
+        {"TopicArn": f"{ARN}:missing", "Token": "ab12"},
+        "InvalidParameter",
+        IP + "Token",
+    ),
+    (
+        "Subscribe",
+        {"TopicArn": TOPIC, "Protocol": "sms", "Endpoint": "+15--551234567"},
+        "InvalidParameter",
+        "Invalid SMS endpoint: +15--551234567",
+    ),
     ("ListSubscriptions", {"NextToken": "nope"}, "InvalidParameter", IP + "NextToken"),
     # --- Publish: the message ---
     (
@@ -431,7 +454,7 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "Publish",
         _publish(MessageStructure="json", Message='{"default":1}'),
         "InvalidParameter",
-        IP + "Message Structure - Message must be a string for each protocol",
+        IP + "Message Structure - No default entry in JSON message body",
     ),
     (
         "Publish",
@@ -712,32 +735,31 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "SetSMSAttributes",
         {"attributes": {"Bogus": "1"}},
         "InvalidParameter",
-        IP + "Bogus is not a valid attribute",
+        "Bogus is not a valid attribute",
     ),
     (
         "SetSMSAttributes",
         {"attributes": {"DefaultSMSType": "Urgent"}},
         "InvalidParameter",
-        IP + "DefaultSMSType Reason: Urgent is not a valid SMS type",
+        "DefaultSMSType is invalid",
     ),
     (
         "SetSMSAttributes",
         {"attributes": {"DefaultSenderID": "123"}},
         "InvalidParameter",
-        IP
-        + "DefaultSenderID Reason: must be 1-11 alphanumeric characters with at least one letter",
+        "DefaultSenderID is invalid",
     ),
     (
         "SetSMSAttributes",
         {"attributes": {"DeliveryStatusSuccessSamplingRate": "200"}},
         "InvalidParameter",
-        IP + "DeliveryStatusSuccessSamplingRate Reason: must be an integer from 0 to 100",
+        "DeliveryStatusSuccessSamplingRate is invalid",
     ),
     (
         "SetSMSAttributes",
         {"attributes": {"MonthlySpendLimit": "1.5"}},
         "InvalidParameter",
-        IP + "MonthlySpendLimit Reason: must be a whole number of USD",
+        "MonthlySpendLimit is invalid",
     ),
     (
         "OptInPhoneNumber",
@@ -772,12 +794,24 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         IP + "MessageAttributes Reason: 1 is not a valid value for AWS.SNS.SMS.SenderID",
     ),
     (
+        "Publish",
+        {"PhoneNumber": "+15550001111", "Message": "a" * 1601},
+        "InvalidParameter",
+        IP + "Message Reason: SMS messages must be less than 1600 characters",
+    ),
+    (
         "VerifySMSSandboxPhoneNumber",
         {"PhoneNumber": "+15550001111", "OneTimePassword": "1"},
         "ResourceNotFound",
         "Resource does not exist",
     ),
     # --- mobile push ---
+    (
+        "CreatePlatformApplication",
+        {"Name": "", "Platform": "GCM", "Attributes": {}},
+        "InvalidParameter",
+        IP + " Reason: cannot be empty",
+    ),
     (
         "CreatePlatformApplication",
         {"Name": "bad name!", "Platform": "GCM", "Attributes": {}},

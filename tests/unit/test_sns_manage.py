@@ -113,6 +113,31 @@ def test_e164(number: str, valid: bool) -> None:
     assert sms.is_e164(number) is valid
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "valid"),
+    [
+        ("+15551234567", True),
+        ("15551234567", True),
+        ("+15/55-123.4567", True),  # single separators between digits (moto's accepted case)
+        # Refused by AWS (LocalStack snapshots test_subscribe_invalid_sms).
+        ("+15--551234567", False),
+        ("NAA+15551234567", False),
+        ("+15551234567.", False),
+        ("/+15551234567", False),
+        ("+0123", False),
+        ("", False),
+    ],
+)
+def test_sms_subscribe_endpoint(endpoint: str, valid: bool) -> None:
+    assert sms.is_sms_endpoint(endpoint) is valid
+
+
+def test_sms_length_limit() -> None:
+    sms.check_sms_length("é" * sms.MAX_SMS_CHARACTERS)  # characters, not bytes
+    with pytest.raises(SnsInvalidParameter):
+        sms.check_sms_length("a" * (sms.MAX_SMS_CHARACTERS + 1))
+
+
 def test_sms_message_attributes_are_split_and_checked() -> None:
     plain, settings = sms.split_sms_attributes(
         {

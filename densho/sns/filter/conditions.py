@@ -245,8 +245,10 @@ def _anything_but_pattern(arg: dict[str, object]) -> AnythingBut:
         if len(arg) > 1:
             raise _fail("Too many elements in numeric expression")
         return AnythingBut(IgnoreCase(lowered))
-    # AWS documents anything-but with prefix, suffix and wildcard (string-value-matching.html).
-    if name not in ("prefix", "suffix", "wildcard"):
+    # anything-but takes a prefix or a wildcard. AWS refuses a suffix there: "Unsupported
+    # anything-but pattern: suffix" (recorded against AWS in LocalStack's snapshot
+    # error-condition-anything-but-suffix).
+    if name not in ("prefix", "wildcard"):
         raise _fail(f"Unsupported anything-but pattern: {name}")
     text = _text(name, inner)
     if not text:
@@ -255,8 +257,6 @@ def _anything_but_pattern(arg: dict[str, object]) -> AnythingBut:
         raise _fail("Only one key allowed in match expression")
     if name == "prefix":
         return AnythingBut(Prefix(text))
-    if name == "suffix":
-        return AnythingBut(Suffix(text))
     return AnythingBut(_wildcard(text))
 
 

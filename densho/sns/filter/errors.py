@@ -24,3 +24,13 @@ class FilterPolicyError(ValueError):
         self.field = field
         self.message = f"{field}: {reason}" if field else reason
         super().__init__(self.message)
+
+
+def json_failure(text: str, pos: int) -> str:
+    """Why a policy document is not JSON, as AWS's parser (Jackson) begins its reason: the
+    character it stopped at, or the end of the input. AWS prefixes it with ``<field>: failed to
+    parse JSON.`` (FilterPolicy, a subscription's RedrivePolicy; recorded against AWS)."""
+    if 0 <= pos < len(text):
+        char = text[pos]
+        return f"Unexpected character ({char!r} (code {ord(char)}))"
+    return "Unexpected end-of-input"

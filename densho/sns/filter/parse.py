@@ -20,7 +20,7 @@ from typing import TypeGuard
 import orjson
 
 from densho.sns.filter.conditions import OPERATORS, Condition, condition
-from densho.sns.filter.errors import FilterPolicyError
+from densho.sns.filter.errors import FilterPolicyError, json_failure
 
 MESSAGE_ATTRIBUTES = "MessageAttributes"
 MESSAGE_BODY = "MessageBody"
@@ -74,7 +74,9 @@ def parse_tree(policy_json: str, scope: str) -> Branch:
     try:
         document = orjson.loads(policy_json)
     except orjson.JSONDecodeError as exc:
-        raise FilterPolicyError(f"Filter policy is not valid JSON: {exc}") from None
+        raise FilterPolicyError(
+            f"failed to parse JSON. {json_failure(policy_json, exc.pos)}"
+        ) from None
     if not isinstance(document, dict):
         raise FilterPolicyError("Filter is not an object")
     if not document:

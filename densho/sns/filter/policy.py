@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from densho.sns.filter.errors import FilterPolicyError
+from densho.sns.filter.errors import FilterPolicyError, json_failure
 from densho.sns.filter.match import BranchTest, compile_branch, uses_absence
 from densho.sns.filter.parse import (
     MESSAGE_ATTRIBUTES,
@@ -42,6 +42,7 @@ __all__ = [
     "SCOPES",
     "FilterPolicy",
     "FilterPolicyError",
+    "json_failure",
     "parse",
 ]
 

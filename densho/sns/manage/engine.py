@@ -260,14 +260,14 @@ class SnsManage:
         sms.check_publish_number(phone)
         plain, _settings = sms.split_sms_attributes(message.attributes)
         checked = check(replace(message, attributes=plain), fifo=False, content_dedup=False)
+        text = checked.text_for("sms")
+        sms.check_sms_length(text)
         message_id = uuid4()
         if await self._store.is_opted_out(account, region, phone):
             # Accepted, as AWS accepts it; an opted-out phone receives nothing.
             log.info("SMS to opted-out %s not recorded", phone)
             return message_id
-        await self.record_direct_publish(
-            "sms", phone, message_id, checked.text_for("sms"), None, self._clock.now_ms()
-        )
+        await self.record_direct_publish("sms", phone, message_id, text, None, self._clock.now_ms())
         return message_id
 
     async def publish_to_endpoint(self, arn: str, message: Message) -> str:

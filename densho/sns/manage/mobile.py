@@ -79,6 +79,8 @@ def check_app(
     name: str, platform: str, attributes: Mapping[str, str]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Validate CreatePlatformApplication; (attributes to show, credentials to keep)."""
+    if not name:
+        raise SnsInvalidParameter(name, Refusal.APP_NAME_EMPTY)
     if not _APP_NAME.fullmatch(name):
         too_long = len(name) > 256
         raise SnsInvalidParameter(

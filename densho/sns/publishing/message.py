@@ -104,14 +104,10 @@ def _structure(m: Message) -> dict[str, str]:
         doc = json.loads(m.message)
     except ValueError:
         raise SnsInvalidParameter("Message", Refusal.STRUCTURE_NOT_JSON) from None
-    if not isinstance(doc, dict) or "default" not in doc:
+    if not isinstance(doc, dict) or not isinstance(doc.get("default"), str):
         raise SnsInvalidParameter("Message", Refusal.STRUCTURE_NO_DEFAULT)
-    out: dict[str, str] = {}
-    for key, value in doc.items():
-        if not isinstance(value, str):
-            raise SnsInvalidParameter("Message", Refusal.STRUCTURE_NOT_STRINGS)
-        out[key] = value
-    return out
+    # AWS ignores a protocol whose value is not a string: its subscribers get the default.
+    return {key: value for key, value in doc.items() if isinstance(value, str)}
 
 
 def _check_attribute_name(name: str) -> None:
@@ -135,8 +131,8 @@ def _check_attributes(attrs: Mapping[str, Attr]) -> dict[str, tuple[str, object]
     view: dict[str, tuple[str, object]] = {}
     for name, a in attrs.items():
         _check_attribute_name(name)
-        base = a.data_type.split(".", 1)[0]
-        if base not in _TYPES:
+        base, dot, label = a.data_type.partition(".")
+        if base not in _TYPES or (dot and not label):  # "String." has an empty custom label
             raise SnsInvalidMessageAttribute(AttributeRefusal.TYPE, name, a.data_type)
         # A value given only in the other field (StringValue for Binary, BinaryValue else).
         used, other = (
