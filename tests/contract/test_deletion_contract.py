@@ -118,3 +118,25 @@ def test_fair_queues_do_not_count_a_purge_s_rows_in_flight(backend: Backend) -> 
         assert collections.Counter(m.group_id for m in got) == {"a": 2, "b": 2}
 
     run(backend, scenario)
+
+
+def test_the_oldest_message_skips_a_purge_s_rows(backend: Backend) -> None:
+    """The overview's oldest message (two index ranges: the rows in flight or delayed, the head
+    of the visible ones) is never one a purge hid."""
+
+    async def scenario(store: AnyStore) -> None:
+        qid = await new_queue(store)
+        await store.send(qid, [msg(f"old{i}", now=T0 + i) for i in range(5)])
+        await store.receive(claim(qid, now=T0 + 5, limit=2))  # two in flight
+        assert await store.purge(qid, T0 + 6, 60_000)
+        await store.send(qid, [msg("new", now=T0 + 7)])
+        await store.send(qid, [msg("delayed", now=T0 + 8, delay_ms=60_000)])
+        (view,) = await store.queue_overview(T0 + 10)
+        assert (view.visible, view.not_visible, view.delayed, view.oldest_sent_ms) == (
+            1,
+            0,
+            1,
+            T0 + 7,
+        )
+
+    run(backend, scenario)

@@ -226,14 +226,27 @@ ON CONFLICT (queue_id) DO UPDATE SET messages = c.messages + excluded.messages;
 -- As queries.sql's; the attributes are JSON text read with PostgreSQL's operators.
 SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
        q.purged_ms,
-       coalesce((SELECT c.messages FROM queue_counts AS c WHERE c.queue_id = q.id), 0)
+       coalesce((SELECT c.messages - c.purging FROM queue_counts AS c WHERE c.queue_id = q.id), 0)
        + coalesce((SELECT sum(d.delta) FROM queue_count_deltas AS d WHERE d.queue_id = q.id), 0),
        (SELECT count(*) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0),
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0
+          AND m.seq > coalesce(q.purge_seq, 0)),
        (SELECT count(*) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0),
-       (SELECT min(m.sent_ms) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.sent_ms > :now::bigint - 1000 * coalesce(
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0
+          AND m.seq > coalesce(q.purge_seq, 0)),
+       (SELECT min(s.sent_ms) FROM (
+            SELECT m.sent_ms FROM messages AS m
+            WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.seq > coalesce(q.purge_seq, 0)
+            UNION ALL
+            (SELECT m.sent_ms FROM messages AS m
+             WHERE m.queue_id = q.id AND m.visible_ms <= :now
+               AND m.visible_ms >= CASE WHEN q.purge_seq IS NULL THEN -1 ELSE q.purged_ms END
+               AND m.seq > coalesce(q.purge_seq, 0)
+               AND m.sent_ms > :now::bigint - 1000 * coalesce(
+                   (q.attributes::json ->> 'MessageRetentionPeriod')::bigint, :retention_s::bigint)
+             ORDER BY m.visible_ms
+             LIMIT 100)) AS s
+        WHERE s.sent_ms > :now::bigint - 1000 * coalesce(
             (q.attributes::json ->> 'MessageRetentionPeriod')::bigint, :retention_s::bigint))
 FROM queues q
 ORDER BY q.account, q.region, q.name COLLATE "C";

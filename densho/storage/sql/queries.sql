@@ -236,17 +236,35 @@ ON CONFLICT (queue_id) DO UPDATE SET messages = excluded.messages;
 -- name: queue_overview
 -- Every queue with its backlog (the counts of ``counts``, and its oldest unexpired message's send
 -- time) in one statement: the metrics' gauges and the console's queue list. The counts come from
--- queue_counts and the rows in flight or delayed; the oldest message is still a read of the
--- queue's rows: run off the event loop (``Backend._read``).
+-- queue_counts and the rows in flight or delayed; the oldest message is the oldest of those rows
+-- and of the first 100 the queue would deliver next (two index ranges, never the backlog):
+-- approximate, as AWS's ApproximateAgeOfOldestMessage — a message delayed, or made visible again
+-- by an expired visibility timeout, may stand behind younger ones at the head. Run off the event
+-- loop all the same (``Backend._read``): one statement for every queue.
 SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
        q.purged_ms,
-       coalesce((SELECT c.messages FROM queue_counts AS c WHERE c.queue_id = q.id), 0),
+       coalesce((SELECT c.messages - c.purging FROM queue_counts AS c WHERE c.queue_id = q.id), 0),
        (SELECT count(*) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0),
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0
+          AND m.seq > coalesce(q.purge_seq, 0)),
        (SELECT count(*) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0),
-       (SELECT min(m.sent_ms) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.sent_ms > :now - 1000 * coalesce(
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0
+          AND m.seq > coalesce(q.purge_seq, 0)),
+       (SELECT min(s.sent_ms) FROM (
+            SELECT m.sent_ms FROM messages AS m
+            WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.seq > coalesce(q.purge_seq, 0)
+            UNION ALL
+            SELECT * FROM (
+                SELECT m.sent_ms FROM messages AS m
+                WHERE m.queue_id = q.id AND m.visible_ms <= :now
+                  AND m.visible_ms >= CASE WHEN q.purge_seq IS NULL THEN -1 ELSE q.purged_ms END
+                  AND m.seq > coalesce(q.purge_seq, 0)
+                  AND m.sent_ms > :now - 1000 * coalesce(
+                      CAST(json_extract(q.attributes, '$.MessageRetentionPeriod') AS INTEGER),
+                      :retention_s)
+                ORDER BY m.visible_ms
+                LIMIT 100)) AS s
+        WHERE s.sent_ms > :now - 1000 * coalesce(
             CAST(json_extract(q.attributes, '$.MessageRetentionPeriod') AS INTEGER),
             :retention_s))
 FROM queues q
