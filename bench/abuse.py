@@ -1,5 +1,5 @@
-"""densho at the edges: a huge backlog, purges, hostile HTTP clients — and what every other
-client feels meanwhile. The figures of the README's "Reliability under abuse" table.
+"""densho at the edges: a huge backlog, purges, deleting it, hostile HTTP clients — and what
+every other client feels meanwhile. The figures of the README's "Reliability under abuse" table.
 
     scripts/bench-abuse                        # 1,000,000 messages, SQLite
     scripts/bench-abuse --messages 200000
@@ -10,7 +10,9 @@ disk, PostgreSQL connections terminated.
 
 Each probe runs while a *ticker* — one client sending to, receiving from and deleting on a small
 other queue, back to back — records how long each of its requests took; a probe's "others wait"
-figure is the ticker's worst request while the probe ran. Server CPU comes from /proc.
+figure is the ticker's worst request while the probe ran. Server CPU comes from /proc. A purge
+and a DeleteQueue answer at once and delete their rows in the background: that phase is a probe
+of its own, until the store records no deletion under way (read in the database itself).
 Owns: starting one densho (bench.servers), the probes, the report. Sends only to 127.0.0.1.
 """
 
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import os
 import socket
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,6 +32,12 @@ from bench import edges, servers
 from bench.loadgen import Endpoint, RawClient, sqs_call
 
 FILL_CLIENTS = 16
+# Purges and deleted queues whose rows are still being deleted (densho's schema).
+DELETIONS_UNDER_WAY = (
+    "SELECT (SELECT count(*) FROM queues WHERE purge_seq IS NOT NULL)"
+    " + (SELECT count(*) FROM queues_deleting)"
+)
+BACKGROUND_LIMIT_S = 3600
 CLIENT_TIMEOUT_S = 5  # the server's --client-timeout here, so slow clients are cut off quickly
 
 
@@ -106,6 +115,42 @@ async def probe(
     took = time.monotonic() - since
     await asyncio.sleep(0.2)
     return took, max(ticker.window(since), default=float("nan")), cpu_s(pid) - cpu
+
+
+async def deletions_under_way(server: servers.Server, store: str | None) -> int:
+    if store is None:
+        assert server.data_dir is not None
+        path = server.data_dir / "densho.db"
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return int(conn.execute(DELETIONS_UNDER_WAY).fetchone()[0])
+        finally:
+            conn.close()
+    import asyncpg  # densho's own dependency
+
+    pg = await asyncpg.connect(store, timeout=10)
+    try:
+        return int(await pg.fetchval(DELETIONS_UNDER_WAY))
+    finally:
+        await pg.close()
+
+
+async def background(
+    ticker: Ticker, server: servers.Server, store: str | None, what: str, since: float
+) -> tuple[str, str]:
+    """The report row of a deletion's background phase, from its request (at ``since``) until
+    it ends: how long, and what the ticker felt meanwhile."""
+    while time.monotonic() - since < BACKGROUND_LIMIT_S:
+        if await deletions_under_way(server, store) == 0:
+            break
+        await asyncio.sleep(0.2)
+    took = time.monotonic() - since
+    waits = ticker.window(since)
+    return (
+        f"  {what}: until its rows are deleted in the background",
+        f"{took:.1f} s; others meanwhile p99 {pct(waits, 0.99):.1f} ms, "
+        f"max {max(waits, default=float('nan')):.1f} ms",
+    )
 
 
 def huge_header(host: str, port: int, megabytes: int) -> int:
@@ -187,13 +232,37 @@ async def main(args: argparse.Namespace, store: str | None) -> None:
             )
         )
 
+        asked: dict[str, float] = {}  # when the purge and the DeleteQueue were sent
+
         async def purge() -> None:
+            asked["purge"] = time.monotonic()
             await sqs_call(admin, "PurgeQueue", {"QueueUrl": big})
 
         took, worst, _ = await probe(ticker, server.pid, purge)
         rows.append(
             ("PurgeQueue of the backlog", f"{took * 1000:.1f} ms; others wait up to {worst:.1f} ms")
         )
+        rows.append(await background(ticker, server, store, "PurgeQueue", asked["purge"]))
+
+        ticker.running = False  # the refill has the server to itself, as the first fill had
+        await ticking
+        rate = await fill(endpoint, big, args.messages)
+        rows.append((f"refill {args.messages:,} messages", f"{rate:,.0f} msgs/s"))
+        ticker.running = True
+        ticking = asyncio.create_task(ticker.run())
+
+        async def delete_queue() -> None:
+            asked["delete"] = time.monotonic()
+            await sqs_call(admin, "DeleteQueue", {"QueueUrl": big})
+
+        took, worst, _ = await probe(ticker, server.pid, delete_queue)
+        rows.append(
+            (
+                "DeleteQueue of the backlog",
+                f"{took * 1000:.1f} ms; others wait up to {worst:.1f} ms",
+            )
+        )
+        rows.append(await background(ticker, server, store, "DeleteQueue", asked["delete"]))
 
         loop = asyncio.get_running_loop()
 

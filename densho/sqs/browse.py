@@ -36,8 +36,3 @@ class Browse:
         """Every queue with its backlog now, read in one grouped statement off the event loop
         (``Store.queue_overview``)."""
         return await self._store.queue_overview(self._clock.now_ms())
-
-    async def oldest_sent(self, queue: Queue) -> int | None:
-        """When the oldest unexpired message was sent (epoch ms), or None."""
-        cutoff = self._clock.now_ms() - queue.config.retention_ms
-        return await self._store.oldest_sent(queue.id, cutoff)

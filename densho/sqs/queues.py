@@ -173,6 +173,7 @@ class Queues:
     async def delete_queue(self, queue: Queue) -> None:
         await self._store.delete_queue(queue.id, self._clock.now_ms())
         self._drop(queue)
+        self.finish_purge(queue.id)  # its rows, deleted in the background as a purge's
         self._events.queue_deleted(queue)
         self._store.changed(QUEUE, str(queue.id))
         self._waiters.notify_all(queue.id)
@@ -255,8 +256,9 @@ class Queues:
         self.finish_purge(queue.id)
 
     def finish_purge(self, queue_id: int) -> None:
-        """Delete the rows of the queue's purge in the background (unless this node is at it
-        already): the purge answered at once, its rows hidden from receives and counts."""
+        """Delete the rows of the queue's purge, or of the deleted queue, in the background
+        (unless this node is at it already): the purge or DeleteQueue answered at once, its
+        rows hidden from receives and counts."""
         if queue_id not in self._purging:
             task = asyncio.get_running_loop().create_task(self._delete_purged(queue_id))
             self._purging[queue_id] = task

@@ -123,16 +123,18 @@ class Store(Sealed):
         return await self._records("all_queues", {}, queue_from_row)
 
     async def delete_queue(self, queue_id: int, now_ms: int) -> None:
-        """Delete the queue and its messages; remember the name's deletion time."""
+        """Delete the queue, its counts, and remember the name's deletion time, in one short
+        transaction whatever the queue holds: its messages are deleted later, in chunks
+        (``purge_step``, as a purge's; ``purges_pending`` lists it until then), and meanwhile
+        belong to no queue — never delivered, counted or browsed, the id never reused. Its
+        deduplication ids and receive attempts expire with their window (``expire_windows``)."""
         args = {"queue_id": queue_id}
 
         async def op(tx: Tx) -> None:
-            tx.count(queue_id, -await tx.execute("delete_queue_messages", args))
             await tx.execute("forget_counts", args)
-            await tx.execute("forget_queue_windows", args)
-            await tx.execute("forget_queue_attempts", args)
             row = await tx.fetchone("delete_queue", args)
             if row is not None:
+                await tx.execute("mark_deleting", args)
                 deleted = {"account": row[0], "name": row[1], "now": now_ms}
                 await tx.execute("remember_deleted", deleted)
 
@@ -178,13 +180,15 @@ class Store(Sealed):
         return await self._tx(op)
 
     async def purges_pending(self) -> list[int]:
-        """Queues whose purge still has rows to delete (after a restart: maintenance)."""
+        """Queues whose purge still has rows to delete, and deleted queues whose rows are not
+        all deleted yet (after a restart: maintenance)."""
         return [int(r[0]) for r in await self._one(lambda tx: tx.fetchall("purges_pending"))]
 
     async def purge_step(self, queue_id: int, limit: int) -> bool:
-        """Delete up to ``limit`` rows of the queue's purge under way (one short transaction);
-        True when none is left (the purge is over, or there was none). Safe on several nodes
-        at once: each deletes rows the others do not hold."""
+        """Delete up to ``limit`` rows of the queue's purge under way, or of the deleted queue
+        (one short transaction); True when none is left (the purge or the deletion is over, or
+        there was none). Safe on several nodes at once: each deletes rows the others do not
+        hold."""
 
         async def op(tx: Tx) -> bool:
             upto = await tx.fetchval("purge_last_seq", {"queue_id": queue_id})
@@ -198,6 +202,7 @@ class Store(Sealed):
             if deleted == limit or await tx.fetchone("purge_left", args) is not None:
                 return False
             await tx.execute("purge_done", args)
+            await tx.execute("deletion_done", args)
             await tx.execute("purge_counts_done", args)
             return True
 
@@ -397,12 +402,6 @@ class Store(Sealed):
         rows = await self._read(lambda tx: tx.fetchall("queue_overview", args))
         return [make(row) for row in rows]
 
-    async def oldest_sent(self, queue_id: int, retention_cutoff_ms: int) -> int | None:
-        """The send time of the queue's oldest unexpired message; None when it has none."""
-        args = {"queue_id": queue_id, "cutoff": retention_cutoff_ms}
-        found: int | None = await self._one(lambda tx: tx.fetchval("oldest_sent", args))
-        return found
-
     # --- browsing (the console) ---
 
     async def peek(
@@ -472,13 +471,19 @@ class Store(Sealed):
         return removed
 
     async def expire_windows(self, now_ms: int) -> None:
-        """Forget deduplication ids and receive attempts whose 5-minute window has passed."""
+        """Forget deduplication ids and receive attempts whose 5-minute window has passed:
+        ``EXPIRE_CHUNK_ROWS`` per transaction, oldest first (a busy FIFO queue remembers
+        hundreds of thousands), at most ``EXPIRE_MAX_CHUNKS`` per call (maintenance calls
+        again)."""
+        args = {"now": now_ms, "limit": EXPIRE_CHUNK_ROWS}
+        for name in ("expire_dedup", "expire_attempts"):
+            for _ in range(EXPIRE_MAX_CHUNKS):
 
-        async def op(tx: Tx) -> None:
-            await tx.execute("expire_dedup", {"now": now_ms})
-            await tx.execute("expire_attempts", {"now": now_ms})
+                async def op(tx: Tx, name: str = name) -> int:
+                    return await tx.execute(name, args)
 
-        await self._tx(op)
+                if await self._one(op) < EXPIRE_CHUNK_ROWS:
+                    break
 
 
 # The keysets before the first and after the last row (times and row ids are below 2**62).

@@ -18,11 +18,11 @@ Concurrency, since other nodes write the same rows at the same time (READ COMMIT
 - an acknowledged write is a committed PostgreSQL transaction (``synchronous_commit`` as the
   server is configured; on by default: flushed to its WAL). A lost connection raises
   ``StoreUnavailable`` and nothing is acknowledged;
-- a message row references its queue (a foreign key, ``ON DELETE CASCADE``): a send racing a
-  DeleteQueue on another node either commits first (and its rows go with the queue) or finds the
-  queue gone (``QueueGone``, ``Dangling`` inside an operation) — never leaves rows behind. The
-  insert's key check takes a KEY SHARE lock on the queue's row, which only a DeleteQueue
-  conflicts with.
+- a message row goes only into a queue that exists (the check of a foreign key, without its
+  cascade: migration 0008's triggers): a send racing a DeleteQueue on another node either
+  commits first (and its rows are deleted with the queue's, in the background) or finds the
+  queue gone (``QueueGone``, ``Dangling`` inside an operation). The check takes a KEY SHARE lock
+  on the queue's row, which only a DeleteQueue conflicts with.
 """
 
 from __future__ import annotations

@@ -95,7 +95,10 @@ _Q = sql.queries(postgres=False)
 # 6: counters without counting — table queue_counts (schema.sql, created on open), filled by
 #    counting each queue's rows once; purges deleting their rows in the background — column
 #    queues.purge_seq (the step from 5 and before adds it and counts, in one transaction).
-SCHEMA_VERSION = 6
+# 7: DeleteQueue deleting its rows in the background — table queues_deleting; expired FIFO
+#    windows forgotten in chunks — indexes by expiry (schema.sql, created on open: the step
+#    from 6). An older densho would leave a deleted queue's rows behind.
+SCHEMA_VERSION = 7
 
 
 class SqliteTx:

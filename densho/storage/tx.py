@@ -34,7 +34,7 @@ Stored = list[tuple[str, int]]  # per message sent: (message id, sequence)
 
 
 class Dangling(Exception):
-    """A write referenced a queue another node deleted meanwhile (PostgreSQL's foreign keys):
+    """A write referenced a queue another node deleted meanwhile (PostgreSQL's check, 0008):
     the statement, and so the transaction, failed. SQLite (one writer) never raises it."""
 
 

@@ -1,8 +1,7 @@
 """What the console reads and does beyond the API, against every backend: browsing without
 consuming (``Store.peek``: keyset pages both ways, nothing changed by looking, sealed bodies
-opened), the one-message delete a stale page cannot misdirect (``Store.delete_peeked``), the
-age of the oldest message (``Store.oldest_sent``) and the SNS outbox as listed
-(``Store.outbox_pending``).
+opened), the one-message delete a stale page cannot misdirect (``Store.delete_peeked``) and
+the SNS outbox as listed (``Store.outbox_pending``).
 """
 
 from __future__ import annotations
@@ -77,17 +76,6 @@ def test_delete_peeked_needs_the_row_and_the_message_id(backend: Backend) -> Non
         assert await store.delete_peeked(qid, drop.row, drop.message_id)
         assert not await store.delete_peeked(qid, drop.row, drop.message_id)  # gone already
         assert [p.message.body for p in await store.peek(qid, None, 10, False, T0, 0)] == ["keep"]
-
-    run(backend, scenario)
-
-
-def test_oldest_sent(backend: Backend) -> None:
-    async def scenario(store: AnyStore) -> None:
-        qid = await new_queue(store)
-        assert await store.oldest_sent(qid, 0) is None
-        await store.send(qid, [msg("a", now=T0 + 5), msg("b", now=T0 + 9)])
-        assert await store.oldest_sent(qid, 0) == T0 + 5
-        assert await store.oldest_sent(qid, T0 + 5) == T0 + 9  # retention cut-off
 
     run(backend, scenario)
 

@@ -22,7 +22,7 @@ from densho.core.store import Handle, Lease
 from densho.storage import sql
 from densho.storage.open import AnyStore, from_url
 from densho.storage.postgres import PostgresStore
-from densho.storage.sqlite import SqliteStore
+from densho.storage.sqlite import SCHEMA_VERSION, SqliteStore
 from tests.contract.conftest import Backend
 from tests.contract.scenarios import (
     T0,
@@ -268,7 +268,7 @@ def test_a_database_written_before_the_counts_is_counted_when_opened(tmp_path: P
         finally:
             await store.close()
         again = sqlite3.connect(path)
-        assert again.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert again.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         again.close()
 
     asyncio.run(main())

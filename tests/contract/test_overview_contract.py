@@ -113,8 +113,8 @@ def test_outbox_depths_per_topic_and_protocol(backend: Backend) -> None:
 
 
 def test_queue_overview_leaves_the_event_loop_free(backend: Backend) -> None:
-    """While the overview reads 100,000 rows, the loop keeps turning and writes go on: no
-    pause of the loop comes near the length of a read (on the loop, a read would be one)."""
+    """The overview of queues holding 100,000 messages reads index ranges, not the backlogs, off
+    the loop: the loop keeps turning and writes go on meanwhile."""
 
     async def scenario(store: AnyStore) -> None:
         qids = [await new_queue(store, f"q{i}") for i in range(4)]
@@ -141,8 +141,9 @@ def test_queue_overview_leaves_the_event_loop_free(backend: Backend) -> None:
             reads.append(time.perf_counter() - started)
             assert len(await write) == 1  # a write is not held up behind the read
             assert sum(o.visible for o in view) in (100_000, 100_001, 100_002, 100_003)
+            assert {o.oldest_sent_ms for o in view} == {T0}
         done.set()
         await tick
-        assert max(gaps) < 0.6 * sorted(reads)[1], (max(gaps), reads)
+        assert max(gaps) < 0.05, (max(gaps), reads)
 
     run(backend, scenario)

@@ -19,10 +19,9 @@ from densho.storage import sql
 # sends and deletes queue on; SQLite's single writer adds them to queue_counts in place).
 ONLY_POSTGRES_TABLES = {"densho_schema_migrations", "sns_signing", "queue_count_deltas"}
 ONLY_POSTGRES_COLUMNS = {("move_tasks", "owner"), ("move_tasks", "lease_until_ms")}
-# Maintenance on several nodes deletes expired rows by index; SQLite's single writer scans.
+# Maintenance on several nodes deletes expired rows by index; SQLite's single writer scans
+# (FIFO windows excepted: those it forgets in chunks, by index).
 ONLY_POSTGRES_INDEXES = {
-    "fifo_dedup_by_expiry",
-    "receive_attempts_by_expiry",
     "sns_dedup_by_expiry",
     "queue_count_deltas_by_queue",  # its table is PostgreSQL's only
 }

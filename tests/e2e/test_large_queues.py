@@ -1,7 +1,8 @@
 """Counts and purges of a queue with a backlog, on both wire protocols and both stores: the
 Approximate* counters are kept, not counted; PurgeQueue answers at once and deletes its rows in
 the background, never delivering nor counting one meanwhile, and never purging a message that
-arrives after it — one sent later, or one a dead-letter move brings in later.
+arrives after it — one sent later, or one a dead-letter move brings in later. DeleteQueue
+answers at once too, its rows deleted in the background.
 
 AWS references: API Reference PurgeQueue ("The message deletion process takes up to 60
 seconds"; "Messages sent to the queue before you call PurgeQueue might be received but are
@@ -11,12 +12,27 @@ deleted while the queue is being purged" — densho keeps them).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 from typing import Any
 
-from tests.e2e.helpers import counts, queue_arn, queue_name_of, receive_n, wait_counts
+import asyncpg
+
+from tests.e2e.helpers import (
+    counts,
+    expect_error,
+    queue_arn,
+    queue_name_of,
+    receive_n,
+    wait_counts,
+    wait_until,
+)
+from tests.support.server import DenshoServer
 
 BACKLOG = 3_000
+NON_EXISTENT = "AWS.SimpleQueueService.NonExistentQueue"
+DELETED_RECENTLY = "AWS.SimpleQueueService.QueueDeletedRecently"
 
 
 def _fill(sqs: Any, url: str, count: int, prefix: str) -> None:
@@ -78,9 +94,36 @@ def test_a_purged_dead_letter_queue_keeps_messages_moved_into_it_later(
     assert [m["Body"] for m in got] == ["sent before the purge"]
 
 
-def test_a_deleted_backlog_is_gone(sqs: Any, admin_sqs: Any, make_queue: Any) -> None:
+def test_a_deleted_backlog_is_gone_at_once_and_its_rows_soon_after(
+    sqs: Any, admin_sqs: Any, make_queue: Any, densho_server: DenshoServer
+) -> None:
     url = make_queue()
-    _fill(sqs, url, 500, "d")
+    _fill(sqs, url, BACKLOG, "d")  # more than one chunk of the background deletion
+    receive_n(sqs, url, 3, VisibilityTimeout=60)  # in flight: deleted too
     admin_sqs.delete_queue(QueueUrl=url)
-    urls = sqs.list_queues(QueueNamePrefix=queue_name_of(url)).get("QueueUrls", [])
-    assert urls == []
+    name = queue_name_of(url)
+    assert sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", []) == []
+    expect_error(sqs.get_queue_url, QueueName=name, code=NON_EXISTENT)
+    # AWS: "you must wait at least 60 seconds before creating a queue with the same name".
+    expect_error(sqs.create_queue, QueueName=name, code=DELETED_RECENTLY)
+    wait_until(lambda: _rows_without_queue(densho_server) == 0, timeout=20, interval=0.1)
+
+
+def _rows_without_queue(server: DenshoServer) -> int:
+    """Message rows whose queue is gone, counted in the database itself."""
+    query = "SELECT count(*) FROM messages WHERE queue_id NOT IN (SELECT id FROM queues)"
+    if server.store is None:
+        conn = sqlite3.connect(f"file:{server.data_dir / 'densho.db'}?mode=ro", uri=True)
+        try:
+            return int(conn.execute(query).fetchone()[0])
+        finally:
+            conn.close()
+
+    async def count(url: str) -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            return int(await conn.fetchval(query))
+        finally:
+            await conn.close()
+
+    return asyncio.run(count(server.store))

@@ -53,6 +53,19 @@ DELETE FROM messages WHERE seq IN (
     FOR UPDATE SKIP LOCKED
 );
 
+-- name: expire_dedup
+-- As queries.sql's; rows a send holds are left for the next round.
+DELETE FROM fifo_dedup WHERE ctid IN (
+    SELECT ctid FROM fifo_dedup WHERE expires_ms <= :now ORDER BY expires_ms LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+);
+
+-- name: expire_attempts
+DELETE FROM receive_attempts WHERE ctid IN (
+    SELECT ctid FROM receive_attempts WHERE expires_ms <= :now ORDER BY expires_ms LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+);
+
 -- name: lock_fifo_group
 -- A FIFO receive works on a message group only while it holds this lock (until it commits), so
 -- two receivers never deliver from one group at once; a group another receiver holds is passed
@@ -61,14 +74,14 @@ SELECT pg_try_advisory_xact_lock(:queue_id::integer, hashtext(:group_id));
 
 -- name: redeliver
 UPDATE messages SET visible_ms = :visible_until
-WHERE seq = ANY(:seqs::bigint[]) AND queue_id = :queue_id AND nonce = :nonce
+WHERE seq = ANY(:seqs::bigint[]) AND queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND nonce = :nonce
 RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
 
 -- name: fifo_candidates
 SELECT group_id FROM messages
-WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
   AND visible_ms > coalesce((SELECT purged_ms FROM queues
                              WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
   AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
@@ -85,7 +98,7 @@ SET visible_ms = :visible_until,
     nonce = :nonce
 FROM (
     SELECT seq FROM messages
-    WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+    WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
   AND visible_ms > coalesce((SELECT purged_ms FROM queues
                              WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
   AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
@@ -100,7 +113,7 @@ RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_a
 
 -- name: claim_candidates
 SELECT seq, receive_count FROM messages
-WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
   AND visible_ms > coalesce((SELECT purged_ms FROM queues
                              WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
   AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
@@ -119,7 +132,7 @@ SET visible_ms = :visible_until,
     nonce = :nonce
 FROM (
     SELECT seq FROM messages
-    WHERE seq = ANY(:seqs::bigint[]) AND queue_id = :queue_id AND visible_ms <= :now
+    WHERE seq = ANY(:seqs::bigint[]) AND queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now
     FOR UPDATE SKIP LOCKED
 ) AS c
 WHERE m.seq = c.seq
@@ -136,7 +149,7 @@ SET visible_ms = :visible_until,
     first_receive_ms = COALESCE(first_receive_ms, :now),
     last_receive_ms = :now,
     nonce = :nonce
-WHERE seq = ANY(:seqs::bigint[]) AND queue_id = :queue_id AND visible_ms <= :now
+WHERE seq = ANY(:seqs::bigint[]) AND queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now
 RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
@@ -195,10 +208,11 @@ FOR UPDATE;
 -- As queries.sql's; the row count is the folded one plus the deltas not folded yet (one
 -- snapshot: a fold moves deltas into queue_counts atomically).
 SELECT coalesce((SELECT messages - purging FROM queue_counts WHERE queue_id = :queue_id), 0)
-       + coalesce((SELECT sum(delta) FROM queue_count_deltas WHERE queue_id = :queue_id), 0),
+       + coalesce((SELECT sum(delta) FROM queue_count_deltas
+                   WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id)), 0),
        count(*) FILTER (WHERE receive_count > 0),
        count(*) FILTER (WHERE receive_count = 0)
-FROM messages WHERE queue_id = :queue_id AND visible_ms > :now AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
+FROM messages WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms > :now AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
 
 -- name: message_total
 -- As queries.sql's, plus the deltas not folded yet (as counts).
@@ -220,14 +234,27 @@ ON CONFLICT (queue_id) DO UPDATE SET messages = c.messages + excluded.messages;
 -- As queries.sql's; the attributes are JSON text read with PostgreSQL's operators.
 SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
        q.purged_ms,
-       coalesce((SELECT c.messages FROM queue_counts AS c WHERE c.queue_id = q.id), 0)
+       coalesce((SELECT c.messages - c.purging FROM queue_counts AS c WHERE c.queue_id = q.id), 0)
        + coalesce((SELECT sum(d.delta) FROM queue_count_deltas AS d WHERE d.queue_id = q.id), 0),
        (SELECT count(*) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0),
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0
+          AND m.seq > coalesce(q.purge_seq, 0)),
        (SELECT count(*) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0),
-       (SELECT min(m.sent_ms) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.sent_ms > :now::bigint - 1000 * coalesce(
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0
+          AND m.seq > coalesce(q.purge_seq, 0)),
+       (SELECT min(s.sent_ms) FROM (
+            SELECT m.sent_ms FROM messages AS m
+            WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.seq > coalesce(q.purge_seq, 0)
+            UNION ALL
+            (SELECT m.sent_ms FROM messages AS m
+             WHERE m.queue_id = q.id AND m.visible_ms <= :now
+               AND m.visible_ms >= CASE WHEN q.purge_seq IS NULL THEN -1 ELSE q.purged_ms END
+               AND m.seq > coalesce(q.purge_seq, 0)
+               AND m.sent_ms > :now::bigint - 1000 * coalesce(
+                   (q.attributes::json ->> 'MessageRetentionPeriod')::bigint, :retention_s::bigint)
+             ORDER BY m.visible_ms
+             LIMIT 100)) AS s
+        WHERE s.sent_ms > :now::bigint - 1000 * coalesce(
             (q.attributes::json ->> 'MessageRetentionPeriod')::bigint, :retention_s::bigint))
 FROM queues q
 ORDER BY q.account, q.region, q.name COLLATE "C";

@@ -1,6 +1,11 @@
 -- Named queries of queues and messages, shared by the backends; pg_queries.sql overrides a name
 -- where PostgreSQL's SQL differs. Parameters are named (:name); both sqlite3 and the PostgreSQL
 -- layer bind them by name. An array parameter (Tx.array) is a JSON text here, read with json_each.
+--
+-- Reads of a queue's messages name it as "queue_id = (SELECT id FROM queues WHERE id = :queue_id)":
+-- the rows of a deleted queue, deleted later in the background (queues_deleting), are then an
+-- empty index range (NULL), never delivered nor counted, even for a caller that looked the queue
+-- up before it was deleted.
 
 -- name: ping
 -- Readiness: the database answers (and, the store being open, its schema is current).
@@ -23,8 +28,9 @@ FROM queues WHERE account = :account AND substr(name, 1, :plen) = :prefix ORDER 
 SELECT id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms
 FROM queues ORDER BY id;
 
--- name: delete_queue_messages
-DELETE FROM messages WHERE queue_id = :queue_id;
+-- name: mark_deleting
+-- A deleted queue's rows are deleted later, in chunks (``purge_step``), resumed after a restart.
+INSERT INTO queues_deleting (queue_id) VALUES (:queue_id) ON CONFLICT (queue_id) DO NOTHING;
 
 -- name: delete_queue
 DELETE FROM queues WHERE id = :queue_id RETURNING account, name;
@@ -59,10 +65,18 @@ UPDATE queues SET purged_ms = :now, purge_seq = (SELECT coalesce(max(seq), 0) FR
 WHERE id = :queue_id;
 
 -- name: purge_last_seq
-SELECT purge_seq FROM queues WHERE id = :queue_id;
+-- The newest row id of the queue's purge under way; of a deleted queue whose rows are still
+-- being deleted, any row id (all its rows go); no row: nothing to delete.
+SELECT purge_seq FROM queues WHERE id = :queue_id AND purge_seq IS NOT NULL
+UNION ALL
+SELECT 9223372036854775807 FROM queues_deleting WHERE queue_id = :queue_id;
 
 -- name: purges_pending
-SELECT id, purge_seq FROM queues WHERE purge_seq IS NOT NULL ORDER BY id;
+-- Purges and deleted queues whose rows are still being deleted.
+SELECT id FROM queues WHERE purge_seq IS NOT NULL
+UNION ALL
+SELECT queue_id FROM queues_deleting
+ORDER BY 1;
 
 -- name: purge_chunk
 -- Up to :limit of a purge's rows, by the queue's visibility index (its oldest first: where
@@ -83,6 +97,9 @@ UPDATE queue_counts SET purging = max(0, purging - :deleted) WHERE queue_id = :q
 -- name: purge_done
 -- Every row of the purge is gone: nothing to hide any more (unless a newer purge began).
 UPDATE queues SET purge_seq = NULL WHERE id = :queue_id AND purge_seq = :upto;
+
+-- name: deletion_done
+DELETE FROM queues_deleting WHERE queue_id = :queue_id;
 
 -- name: purge_counts_done
 UPDATE queue_counts SET purging = 0
@@ -113,17 +130,16 @@ WHERE queue_id = :queue_id AND scope = :scope AND dedup_id = :dedup_id;
 -- name: next_fifo_seq
 UPDATE queues SET fifo_seq = fifo_seq + 1 WHERE id = :queue_id RETURNING fifo_seq;
 
--- name: forget_queue_windows
-DELETE FROM fifo_dedup WHERE queue_id = :queue_id;
-
--- name: forget_queue_attempts
-DELETE FROM receive_attempts WHERE queue_id = :queue_id;
-
 -- name: expire_dedup
-DELETE FROM fifo_dedup WHERE expires_ms <= :now;
+-- Up to :limit expired deduplication ids, oldest first (maintenance: one short transaction each).
+DELETE FROM fifo_dedup WHERE rowid IN (
+    SELECT rowid FROM fifo_dedup WHERE expires_ms <= :now ORDER BY expires_ms LIMIT :limit
+);
 
 -- name: expire_attempts
-DELETE FROM receive_attempts WHERE expires_ms <= :now;
+DELETE FROM receive_attempts WHERE rowid IN (
+    SELECT rowid FROM receive_attempts WHERE expires_ms <= :now ORDER BY expires_ms LIMIT :limit
+);
 
 -- name: find_attempt
 SELECT nonce, seqs FROM receive_attempts
@@ -137,21 +153,21 @@ SET nonce = excluded.nonce, seqs = excluded.seqs, expires_ms = excluded.expires_
 
 -- name: redeliver
 UPDATE messages SET visible_ms = :visible_until
-WHERE seq IN (SELECT value FROM json_each(:seqs)) AND queue_id = :queue_id AND nonce = :nonce
+WHERE seq IN (SELECT value FROM json_each(:seqs)) AND queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND nonce = :nonce
 RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
 
 -- name: group_head
 SELECT seq, visible_ms, receive_count FROM messages
-WHERE queue_id = :queue_id AND group_id = :group_id AND sent_ms > :cutoff AND seq > :after
+WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND group_id = :group_id AND sent_ms > :cutoff AND seq > :after
   AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY seq
 LIMIT :limit;
 
 -- name: fifo_candidates
 SELECT group_id FROM messages
-WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
   AND visible_ms > coalesce((SELECT purged_ms FROM queues
                              WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
   AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
@@ -168,7 +184,7 @@ SET visible_ms = :visible_until,
     nonce = :nonce
 WHERE seq IN (
     SELECT seq FROM messages
-    WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+    WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
   AND visible_ms > coalesce((SELECT purged_ms FROM queues
                              WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
   AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
@@ -208,7 +224,7 @@ UPDATE messages SET visible_ms = :visible WHERE seq = :seq;
 SELECT coalesce((SELECT messages - purging FROM queue_counts WHERE queue_id = :queue_id), 0),
        count(*) FILTER (WHERE receive_count > 0),
        count(*) FILTER (WHERE receive_count = 0)
-FROM messages WHERE queue_id = :queue_id AND visible_ms > :now AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
+FROM messages WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms > :now AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
 
 -- name: message_total
 -- The queue's rows as queue_counts keeps them (one row read, no counting): ReceiveMessage's
@@ -240,17 +256,35 @@ ON CONFLICT (queue_id) DO UPDATE SET messages = excluded.messages;
 -- name: queue_overview
 -- Every queue with its backlog (the counts of ``counts``, and its oldest unexpired message's send
 -- time) in one statement: the metrics' gauges and the console's queue list. The counts come from
--- queue_counts and the rows in flight or delayed; the oldest message is still a read of the
--- queue's rows: run off the event loop (``Backend._read``).
+-- queue_counts and the rows in flight or delayed; the oldest message is the oldest of those rows
+-- and of the first 100 the queue would deliver next (two index ranges, never the backlog):
+-- approximate, as AWS's ApproximateAgeOfOldestMessage — a message delayed, or made visible again
+-- by an expired visibility timeout, may stand behind younger ones at the head. Run off the event
+-- loop all the same (``Backend._read``): one statement for every queue.
 SELECT q.id, q.account, q.name, q.region, q.attributes, q.tags, q.created_ms, q.modified_ms,
        q.purged_ms,
-       coalesce((SELECT c.messages FROM queue_counts AS c WHERE c.queue_id = q.id), 0),
+       coalesce((SELECT c.messages - c.purging FROM queue_counts AS c WHERE c.queue_id = q.id), 0),
        (SELECT count(*) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0),
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count > 0
+          AND m.seq > coalesce(q.purge_seq, 0)),
        (SELECT count(*) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0),
-       (SELECT min(m.sent_ms) FROM messages AS m
-        WHERE m.queue_id = q.id AND m.sent_ms > :now - 1000 * coalesce(
+        WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.receive_count = 0
+          AND m.seq > coalesce(q.purge_seq, 0)),
+       (SELECT min(s.sent_ms) FROM (
+            SELECT m.sent_ms FROM messages AS m
+            WHERE m.queue_id = q.id AND m.visible_ms > :now AND m.seq > coalesce(q.purge_seq, 0)
+            UNION ALL
+            SELECT * FROM (
+                SELECT m.sent_ms FROM messages AS m
+                WHERE m.queue_id = q.id AND m.visible_ms <= :now
+                  AND m.visible_ms >= CASE WHEN q.purge_seq IS NULL THEN -1 ELSE q.purged_ms END
+                  AND m.seq > coalesce(q.purge_seq, 0)
+                  AND m.sent_ms > :now - 1000 * coalesce(
+                      CAST(json_extract(q.attributes, '$.MessageRetentionPeriod') AS INTEGER),
+                      :retention_s)
+                ORDER BY m.visible_ms
+                LIMIT 100)) AS s
+        WHERE s.sent_ms > :now - 1000 * coalesce(
             CAST(json_extract(q.attributes, '$.MessageRetentionPeriod') AS INTEGER),
             :retention_s))
 FROM queues q
@@ -268,7 +302,7 @@ WHERE seq IN (SELECT value FROM json_each(:seqs)) AND queue_id = :queue_id
 
 -- name: claim_candidates
 SELECT seq, receive_count FROM messages
-WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
   AND visible_ms > coalesce((SELECT purged_ms FROM queues
                              WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
   AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
@@ -291,6 +325,7 @@ SET visible_ms = :visible_until,
     last_receive_ms = :now,
     nonce = :nonce
 WHERE seq IN (SELECT value FROM json_each(:seqs))
+  AND queue_id = (SELECT id FROM queues WHERE id = :queue_id)
 RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
@@ -300,7 +335,7 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
 -- messages_fair; '' is the ungrouped messages of a fair queue, so group scans start after it.
 
 -- name: fair_probe
-SELECT 1 FROM messages WHERE queue_id = :queue_id AND group_id > '' AND fifo_seq IS NULL LIMIT 1;
+SELECT 1 FROM messages WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND group_id > '' AND fifo_seq IS NULL LIMIT 1;
 
 -- name: fair_groups
 -- Skip-scan: up to :max_groups distinct groups after :after (one index seek each), with each
@@ -308,7 +343,7 @@ SELECT 1 FROM messages WHERE queue_id = :queue_id AND group_id > '' AND fifo_seq
 -- (counted up to :cap), both from the index alone.
 WITH RECURSIVE g(group_id, n) AS (
     SELECT (SELECT group_id FROM messages
-            WHERE queue_id = :queue_id AND group_id > :after AND fifo_seq IS NULL
+            WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND group_id > :after AND fifo_seq IS NULL
             ORDER BY group_id LIMIT 1), 1
     UNION ALL
     SELECT (SELECT m.group_id FROM messages AS m
@@ -322,6 +357,7 @@ v(group_id, visible) AS (
                 SELECT 1 FROM messages AS m
                 WHERE m.queue_id = :queue_id AND m.group_id = g.group_id AND m.fifo_seq IS NULL
                   AND m.visible_ms <= :now
+                  AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
                 LIMIT :need) AS s)
     FROM g WHERE g.group_id IS NOT NULL
 )
@@ -330,12 +366,13 @@ SELECT v.group_id, v.visible,
             SELECT 1 FROM messages AS m
             WHERE m.queue_id = :queue_id AND m.group_id = v.group_id AND m.fifo_seq IS NULL
               AND m.visible_ms > :now AND m.receive_count > 0
+              AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
             LIMIT :cap) AS s) ELSE 0 END
 FROM v;
 
 -- name: fair_group_heads
 SELECT seq, visible_ms, receive_count FROM messages
-WHERE queue_id = :queue_id AND group_id = :group_id AND fifo_seq IS NULL
+WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND group_id = :group_id AND fifo_seq IS NULL
   AND visible_ms <= :now AND sent_ms > :cutoff
   AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms
@@ -343,7 +380,7 @@ LIMIT :limit;
 
 -- name: fair_window
 SELECT seq, visible_ms, receive_count, group_id FROM messages
-WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
   AND visible_ms > coalesce((SELECT purged_ms FROM queues
                              WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
   AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
@@ -359,7 +396,7 @@ SELECT seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, se
        sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
        nonce, visible_ms
 FROM messages
-WHERE queue_id = :queue_id AND (visible_ms, seq) > (:after_visible, :after_seq)
+WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND (visible_ms, seq) > (:after_visible, :after_seq)
   AND sent_ms > :cutoff AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms, seq
 LIMIT :limit;
@@ -369,7 +406,7 @@ SELECT seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, se
        sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
        nonce, visible_ms
 FROM messages
-WHERE queue_id = :queue_id AND (visible_ms, seq) < (:after_visible, :after_seq)
+WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND (visible_ms, seq) < (:after_visible, :after_seq)
   AND sent_ms > :cutoff AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
 ORDER BY visible_ms DESC, seq DESC
 LIMIT :limit;
@@ -379,7 +416,3 @@ LIMIT :limit;
 -- name: delete_peeked
 DELETE FROM messages WHERE seq = :seq AND queue_id = :queue_id AND message_id = :message_id;
 
--- The send time of the oldest unexpired message (the console's queue list).
--- name: oldest_sent
-SELECT min(sent_ms) FROM messages WHERE queue_id = :queue_id AND sent_ms > :cutoff
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);

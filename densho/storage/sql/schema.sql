@@ -18,6 +18,13 @@ CREATE TABLE IF NOT EXISTS queues (
     UNIQUE (account, name)
 );
 
+-- Queues deleted (DeleteQueue answered, the name free, the counts gone) whose message rows are
+-- still being deleted, in chunks in the background (a purge's machinery, ``purge_step``); a
+-- queue's id is never reused, so until then its rows belong to no queue and nothing reads them.
+CREATE TABLE IF NOT EXISTS queues_deleting (
+    queue_id INTEGER PRIMARY KEY
+);
+
 CREATE TABLE IF NOT EXISTS deleted_queues (
     account    TEXT    NOT NULL,
     name       TEXT    NOT NULL,
@@ -90,6 +97,8 @@ CREATE TABLE IF NOT EXISTS fifo_dedup (
     expires_ms INTEGER NOT NULL,
     PRIMARY KEY (queue_id, scope, dedup_id)
 );
+-- Expired ids are forgotten in chunks by maintenance, oldest first (``expire_windows``).
+CREATE INDEX IF NOT EXISTS fifo_dedup_by_expiry ON fifo_dedup (expires_ms);
 
 -- FIFO ReceiveRequestAttemptId: what a receive returned, so a retry returns the same.
 CREATE TABLE IF NOT EXISTS receive_attempts (
@@ -100,6 +109,7 @@ CREATE TABLE IF NOT EXISTS receive_attempts (
     expires_ms INTEGER NOT NULL,
     PRIMARY KEY (queue_id, attempt_id)
 );
+CREATE INDEX IF NOT EXISTS receive_attempts_by_expiry ON receive_attempts (expires_ms);
 
 -- Message move tasks (dead-letter queue redrive), durable so a task resumes after a restart.
 CREATE TABLE IF NOT EXISTS move_tasks (
