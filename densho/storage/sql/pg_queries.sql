@@ -66,16 +66,6 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
 
--- name: fifo_candidates
-SELECT group_id FROM messages
-WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-  AND group_id <> ALL(:skip::text[])
-ORDER BY visible_ms, seq
-LIMIT 64;
-
 -- name: claim
 UPDATE messages AS m
 SET visible_ms = :visible_until,

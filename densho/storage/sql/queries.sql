@@ -149,15 +149,51 @@ WHERE queue_id = :queue_id AND group_id = :group_id AND sent_ms > :cutoff AND se
 ORDER BY seq
 LIMIT :limit;
 
--- name: fifo_candidates
-SELECT group_id FROM messages
-WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-  AND group_id NOT IN (SELECT value FROM json_each(:skip))
-ORDER BY visible_ms, seq
-LIMIT 64;
+-- FIFO: a group is ready when its head (its oldest live message) is visible; groups are served
+-- in the order of their heads (visible_ms, seq), as AWS serves the group that waited longest.
+-- name: fifo_visible_page
+-- A keyset page of the queue's visible rows (messages_by_visibility), each marked whether it is
+-- its group's head: one seek of messages_by_group per row.
+SELECT m.seq, m.visible_ms, m.group_id,
+       NOT EXISTS (SELECT 1 FROM messages AS o
+                   WHERE o.queue_id = :queue_id AND o.group_id = m.group_id AND o.seq < m.seq
+                     AND o.sent_ms > :cutoff
+                     AND o.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0))
+FROM messages AS m
+WHERE m.queue_id = :queue_id AND m.visible_ms <= :now AND m.sent_ms > :cutoff
+  AND m.visible_ms >= :after_visible AND (m.visible_ms, m.seq) > (:after_visible, :after_seq)
+  AND m.visible_ms > coalesce((SELECT purged_ms FROM queues
+                               WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+  AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+ORDER BY m.visible_ms, m.seq
+LIMIT :limit;
+
+-- name: fifo_ready_groups
+-- Skip-scan of the queue's groups (one messages_by_group seek each) and each one's head: the
+-- ready ones, in the order of their heads. Costs the number of groups, not of messages: for
+-- queues whose visible rows are mostly behind heads in flight.
+WITH RECURSIVE g(group_id) AS (
+    SELECT (SELECT group_id FROM messages
+            WHERE queue_id = :queue_id AND group_id > '' ORDER BY group_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT m.group_id FROM messages AS m
+            WHERE m.queue_id = :queue_id AND m.group_id > g.group_id
+            ORDER BY m.group_id LIMIT 1)
+    FROM g WHERE g.group_id IS NOT NULL
+),
+heads(seq) AS (
+    SELECT (SELECT m.seq FROM messages AS m
+            WHERE m.queue_id = :queue_id AND m.group_id = g.group_id AND m.sent_ms > :cutoff
+              AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+            ORDER BY m.seq LIMIT 1)
+    FROM g WHERE g.group_id IS NOT NULL
+)
+SELECT m.seq, m.visible_ms, m.group_id FROM heads JOIN messages AS m ON m.seq = heads.seq
+WHERE m.visible_ms <= :now
+  AND m.visible_ms > coalesce((SELECT purged_ms FROM queues
+                               WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+ORDER BY m.visible_ms, m.seq
+LIMIT :limit;
 
 -- name: claim
 UPDATE messages
