@@ -71,7 +71,9 @@ def fifo_send(queue: Queue, now_ms: int) -> FifoSend | None:
     config = queue.config
     if not config.fifo:
         return None
-    return FifoSend(now_ms, FIFO_WINDOW_MS, config.dedup_scope is DedupScope.MESSAGE_GROUP)
+    by_group = config.dedup_scope is DedupScope.MESSAGE_GROUP
+    # A scope narrowed to messageGroup lately is queue-wide still (QUEUE_SCOPE_UNTIL).
+    return FifoSend(now_ms, FIFO_WINDOW_MS, by_group and now_ms >= config.queue_scope_until_ms)
 
 
 class MessageFlow:

@@ -24,6 +24,10 @@ from densho.core.store import Claim
 from densho.storage import fair
 from densho.storage.tx import Row, Tx
 
+# Standard queues: extra visible rows a claim looks at (oldest visible first) to deliver the
+# ones sent first among them (queries.sql "claim").
+CLAIM_WINDOW_EXTRA = 10
+
 Got = tuple[list[Row], int | None, int]  # rows claimed; earliest future visible_at; rows moved
 
 
@@ -32,6 +36,7 @@ def claim_args(claim: Claim) -> dict[str, Any]:
         "queue_id": claim.queue_id,
         "now": claim.now_ms,
         "limit": claim.limit,
+        "window": claim.limit + CLAIM_WINDOW_EXTRA,
         "visible_until": claim.visible_until_ms,
         "cutoff": claim.retention_cutoff_ms,
         "nonce": claim.nonce,
@@ -40,7 +45,7 @@ def claim_args(claim: Claim) -> dict[str, Any]:
 
 
 async def plain(tx: Tx, args: dict[str, Any]) -> Got:
-    """The oldest visible rows, in one statement."""
+    """Of the oldest visible rows, those sent first, in one statement."""
     rows = await tx.fetchall("claim", args)
     if rows:
         return rows, None, 0

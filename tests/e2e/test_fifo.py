@@ -356,6 +356,33 @@ def test_per_message_group_limit_needs_message_group_scope(sqs: Any, given: dict
     )
 
 
+def test_scope_narrowed_after_creation_stays_queue_wide_at_first(
+    sqs: Any, make_queue: QueueMaker
+) -> None:
+    """AWS, DeduplicationScope queue -> messageGroup by SetQueueAttributes: sends right after
+    the change are still deduplicated queue-wide (attribute changes take up to 60 seconds to
+    propagate; densho keeps the queue-wide scope that long). All attributes show the new
+    values at once, and nothing densho keeps for itself is listed."""
+    url = make_queue(fifo=True, attributes={"DeduplicationScope": "queue"})
+
+    def send(body: str, group: str, dedup: str) -> None:
+        sqs.send_message(
+            QueueUrl=url, MessageBody=body, MessageGroupId=group, MessageDeduplicationId=dedup
+        )
+
+    send("T1", "g1", "dedup_1")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes=HIGH_THROUGHPUT)
+    assert attributes(sqs, url, *HIGH_THROUGHPUT) == HIGH_THROUGHPUT
+    send("T3", "g3", "dedup_1")  # dropped: the same id, another group
+    send("T4", "g1", "dedup_2")
+    send("T5", "g2", "dedup_2")  # dropped too
+    got = receive_n(sqs, url, 2)
+    assert [m["Body"] for m in got] == ["T1", "T4"]
+    assert counts(sqs, url) == (0, 2, 0)
+    listed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert not [name for name in listed if name.startswith("densho")]
+
+
 def test_set_high_throughput_attributes(sqs: Any, make_queue: QueueMaker) -> None:
     url = make_queue(fifo=True)
     expect_error(

@@ -196,6 +196,9 @@ ORDER BY m.visible_ms, m.seq
 LIMIT :limit;
 
 -- name: claim
+-- Standard queues: of the oldest visible rows (a window of :window, by the visibility index),
+-- the :limit sent first, so a message back from flight comes before newer ones that became
+-- visible earlier (AWS), at the cost of a few more index rows, never of the backlog.
 UPDATE messages
 SET visible_ms = :visible_until,
     receive_count = receive_count + 1,
@@ -203,13 +206,15 @@ SET visible_ms = :visible_until,
     last_receive_ms = :now,
     nonce = :nonce
 WHERE seq IN (
-    SELECT seq FROM messages
-    WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-    ORDER BY visible_ms, seq
-    LIMIT :limit
+    SELECT seq FROM (
+        SELECT seq FROM messages
+        WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+          AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                                     WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+          AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+        ORDER BY visible_ms, seq
+        LIMIT :window
+    ) ORDER BY seq LIMIT :limit
 )
 RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
@@ -283,13 +288,16 @@ WHERE seq IN (SELECT value FROM json_each(:seqs)) AND queue_id = :queue_id
   AND sent_ms <= :cutoff;
 
 -- name: claim_candidates
-SELECT seq, receive_count FROM messages
-WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-ORDER BY visible_ms, seq
-LIMIT :limit;
+-- As claim's choice (a window, then send order).
+SELECT seq, receive_count FROM (
+    SELECT seq, receive_count FROM messages
+    WHERE queue_id = :queue_id AND visible_ms <= :now AND sent_ms > :cutoff
+      AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                                 WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+      AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+    ORDER BY visible_ms, seq
+    LIMIT :window
+) ORDER BY seq LIMIT :limit;
 
 -- name: move_to_queue
 -- One row (SQLite evaluates the new row id once per statement): a new row id, newer than any
