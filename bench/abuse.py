@@ -5,6 +5,9 @@ client feels meanwhile. The figures of the README's "Reliability under abuse" ta
     scripts/bench-abuse --messages 200000
     scripts/bench-abuse --store postgresql://postgres@127.0.0.1:5432/postgres
 
+Then the yes/no rows of the same table (bench.edges): hostile input, the open-file limit, a full
+disk, PostgreSQL connections terminated.
+
 Each probe runs while a *ticker* — one client sending to, receiving from and deleting on a small
 other queue, back to back — records how long each of its requests took; a probe's "others wait"
 figure is the ticker's worst request while the probe ran. Server CPU comes from /proc.
@@ -22,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import servers
+from bench import edges, servers
 from bench.loadgen import Endpoint, RawClient, sqs_call
 
 FILL_CLIENTS = 16
@@ -248,6 +251,7 @@ def run(argv: list[str] | None = None) -> None:
     database = servers.create_database(args.store) if args.store else None
     try:
         asyncio.run(main(args, database))
+        edges.report(args.store, edges.run_all(args.store, database))
     finally:
         if database is not None:
             servers.drop_database(args.store, database)

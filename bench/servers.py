@@ -133,12 +133,9 @@ def start(name: str, argv: list[str], *, url: str | None, timeout_s: float) -> S
     return server
 
 
-def start_densho(
-    timeout_s: float = 30.0, extra_args: Sequence[str] = (), store: str | None = None
-) -> Server:
-    """densho on a fresh data dir; on SQLite there, or on the ``store`` database URL."""
-    data_dir = tempfile.mkdtemp(prefix="densho-bench-data-")
-    argv = [
+def densho_argv(data_dir: str, store: str | None = None, *extra: str) -> list[str]:
+    """The command line of one densho on a free loopback port (it prints its URL)."""
+    return [
         sys.executable,
         "-m",
         "densho",
@@ -150,8 +147,16 @@ def start_densho(
         "--data-dir",
         data_dir,
         *(("--store", store) if store else ()),
-        *extra_args,
+        *extra,
     ]
+
+
+def start_densho(
+    timeout_s: float = 30.0, extra_args: Sequence[str] = (), store: str | None = None
+) -> Server:
+    """densho on a fresh data dir; on SQLite there, or on the ``store`` database URL."""
+    data_dir = tempfile.mkdtemp(prefix="densho-bench-data-")
+    argv = densho_argv(data_dir, store, *extra_args)
     try:
         server = start("densho", argv, url=None, timeout_s=timeout_s)
     except BaseException:
@@ -228,7 +233,7 @@ def _with_database(url: str, name: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def _admin_url(url: str) -> str:
+def admin_url(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return url if parts.path.strip("/") else _with_database(url, "postgres")
 
@@ -236,7 +241,7 @@ def _admin_url(url: str) -> str:
 async def _admin(url: str, sql: str) -> None:
     import asyncpg  # densho's own dependency
 
-    conn = await asyncpg.connect(_admin_url(url), timeout=10)
+    conn = await asyncpg.connect(admin_url(url), timeout=10)
     try:
         await conn.execute(sql)
     finally:

@@ -138,6 +138,9 @@ class Settings:
     # connections (plus one that listens for other nodes' notifications).
     store: str = ""
     pg_pool_size: int = 10
+    # Messages in flight per queue before receives get no more (AWS: 120,000; short polls of a
+    # standard queue then answer OverLimit).
+    max_inflight: int = 120_000
 
     # Authentication: "sigv4", "open", or "" — on exactly when credentials are configured.
     auth: str = ""
@@ -191,6 +194,13 @@ def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise ValueError(f"must be more than 0, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"must be at least 1, not {text}")
     return value
 
 
@@ -285,6 +295,13 @@ OPTIONS: tuple[Option, ...] = (
         default_text="SQLite, densho.db in --data-dir",
     ),
     Option("pg_pool_size", int, "PostgreSQL: connections per node", metavar="N"),
+    Option(
+        "max_inflight",
+        _positive_int,
+        "messages in flight (received, not deleted) per queue before receives get no more; "
+        "a short poll of a standard queue then answers OverLimit, as on AWS",
+        metavar="N",
+    ),
     Option(
         "auth",
         str,

@@ -84,7 +84,10 @@ class App:
         if self.metrics is not None:
             self.store.on_commit = self.metrics.commits.observe
         self.engine = SqsEngine(
-            self.store, SystemClock(), **({"events": self.metrics.sqs} if self.metrics else {})
+            self.store,
+            SystemClock(),
+            **({"events": self.metrics.sqs} if self.metrics else {}),
+            max_in_flight=settings.max_inflight,
         )
         self.moves = MoveTasks(self.engine, self.store)
         self._shared_signer: Signer | None = None  # several nodes: loaded at start-up

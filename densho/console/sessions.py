@@ -1,7 +1,9 @@
 """Console sessions: who signed in, their CSRF token, the notices waiting for their next page.
 
 Owns: sessions in memory (a random id in an HttpOnly, SameSite=Strict cookie; each expires
-``TTL_S`` after it was made; at most ``MAX_SESSIONS``, the oldest dropped first), checking an
+``TTL_S`` after it was made; at most ``MAX_SESSIONS`` signed-in and as many anonymous ones, the
+oldest of the same kind dropped first, so a flood of anonymous visits never signs anyone out),
+checking an
 access key and secret against the configured credentials in constant time, and the CSRF token
 every form carries. With authentication off a session names no identity (it still carries the
 CSRF token and the notices).
@@ -50,31 +52,41 @@ class Session:
 class Sessions:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._by_id: OrderedDict[str, Session] = OrderedDict()
+        # Anonymous sessions (a first visit, the sign-in form, or authentication off) cost a
+        # visitor nothing to make; signed-in ones need credentials. Apart, the first kind can
+        # only ever evict its own.
+        self._anonymous: OrderedDict[str, Session] = OrderedDict()
+        self._signed_in: OrderedDict[str, Session] = OrderedDict()
 
     def new(self, identity: Identity | None) -> Session:
-        while len(self._by_id) >= MAX_SESSIONS:
-            self._by_id.popitem(last=False)
+        pool = self._anonymous if identity is None else self._signed_in
+        while len(pool) >= MAX_SESSIONS:
+            pool.popitem(last=False)
         session = Session(
             secrets.token_urlsafe(32),
             secrets.token_urlsafe(32),
             identity,
             self._clock() + TTL_S,
         )
-        self._by_id[session.id] = session
+        pool[session.id] = session
         return session
 
     def get(self, session_id: str | None) -> Session | None:
         if not session_id:
             return None
-        session = self._by_id.get(session_id)
-        if session is not None and session.expires <= self._clock():
-            del self._by_id[session_id]
-            return None
-        return session
+        for pool in (self._signed_in, self._anonymous):
+            session = pool.get(session_id)
+            if session is None:
+                continue
+            if session.expires <= self._clock():
+                del pool[session_id]
+                return None
+            return session
+        return None
 
     def end(self, session_id: str) -> None:
-        self._by_id.pop(session_id, None)
+        self._signed_in.pop(session_id, None)
+        self._anonymous.pop(session_id, None)
 
 
 def check_credentials(

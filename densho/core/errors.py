@@ -6,9 +6,9 @@ message in one table (``densho.providers.errors``). Classes marked (base) are ne
 Must not know: AWS error codes, message texts, HTTP.
 
     DomainError (base)
-    ├── QueueNotFound(name) / QueueNameExists(name) / QueueDeletedRecently(name)
+    ├── QueueNotFound(name) / QueueNameExists(name, attribute) / QueueDeletedRecently(name)
     ├── InvalidQueueName(name, fifo)          — fifo: the queue type the name was checked for
-    ├── InvalidAttributeName(name)
+    ├── InvalidAttributeName(name) / FifoOnlyAttribute(name)
     ├── InvalidAttributeValue(name)           — a queue attribute value out of its domain
     │   ├── QueueTypeChange()                 — SetQueueAttributes FifoQueue=false on a FIFO queue
     │   ├── RedrivePolicyNotAMap()
@@ -47,12 +47,13 @@ Must not know: AWS error codes, message texts, HTTP.
     ├── PurgeInProgress(queue_name)
     ├── TooManyAttributes(count)
     ├── LabelExists(label) / LabelNotFound(label)
+    ├── TooManyActions(count, limit)          — AddPermission: actions per policy statement
     ├── MoveTasksDisabled()
     ├── ResourceNotFound(parameter)           — the queue an ARN parameter names does not exist
     ├── MoveTaskNotFound(task_id)             — no running task with that handle
     ├── AccessDenied(caller, action, resource, reason) — a policy refused the call; reason:
     │                                           the ``densho.iam.Outcome`` value that says why
-    └── batch errors: EmptyBatch, TooManyEntries(count), BatchIdsNotDistinct(entry_id),
+    └── batch errors: EmptyBatch(action), TooManyEntries(count), BatchIdsNotDistinct(entry_id),
         InvalidBatchEntryId(entry_id), BatchTooLong(size, limit)
 """
 
@@ -77,6 +78,7 @@ class QueueNotFound(DomainError):
 @dataclass(eq=False)
 class QueueNameExists(DomainError):
     name: str
+    attribute: str  # the first given attribute whose value differs from the queue's
 
 
 @dataclass(eq=False)
@@ -99,6 +101,11 @@ class InvalidQueueName(DomainError):
 @dataclass(eq=False)
 class InvalidAttributeName(DomainError):
     name: str
+
+
+@dataclass(eq=False)
+class FifoOnlyAttribute(DomainError):
+    name: str  # a high-throughput FIFO attribute given for a standard queue
 
 
 # --- queue attribute values ---
@@ -390,6 +397,13 @@ class PurgeInProgress(DomainError):
 
 
 @dataclass(eq=False)
+class TooManyInFlight(DomainError):
+    """A short poll of a standard queue holding its limit of messages in flight."""
+
+    limit: int
+
+
+@dataclass(eq=False)
 class TooManyAttributes(DomainError):
     count: int
 
@@ -402,6 +416,12 @@ class LabelExists(DomainError):
 @dataclass(eq=False)
 class LabelNotFound(DomainError):
     label: str
+
+
+@dataclass(eq=False)
+class TooManyActions(DomainError):
+    count: int
+    limit: int
 
 
 # --- message move tasks (densho.sqs.move_tasks) ---
@@ -432,8 +452,9 @@ class MoveTaskNotFound(DomainError):
 # --- batches ---
 
 
+@dataclass(eq=False)
 class EmptyBatch(DomainError):
-    pass
+    action: str  # the batch action (SendMessageBatch, ...): AWS names its entry type
 
 
 @dataclass(eq=False)

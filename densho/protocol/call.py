@@ -27,6 +27,8 @@ class Call:
     identity: Identity | None = None
     source_ip: str = ""  # the TCP peer's address (aws:SourceIp)
     secure: bool = False  # the request came over TLS (aws:SecureTransport; https queue URLs)
+    # The X-Amzn-Trace-Id header (an X-Ray trace header), when the request carried one.
+    trace_header: str | None = None
 
     @property
     def scheme(self) -> str:

@@ -95,12 +95,15 @@ class ErrorRenderer:
     def query(self, service: str, err: AwsError, request_id: str) -> HttpResponse:
         form = self.form(service, err)
         detail = "<Detail/>" if quirks.XML_ERROR_DETAIL[service] else ""
+        message = err.message
+        if service == "sqs":
+            message = quirks.SQS_QUERY_MESSAGES.get(form.query_code, message)
         body = (
             f"{quirks.XML_DECLARATION[service]}"
             f'<ErrorResponse xmlns="{NAMESPACES[service]}"><Error>'
             f"<Type>{'Sender' if form.sender else 'Receiver'}</Type>"
             f"<Code>{escape(form.query_code)}</Code>"
-            f"<Message>{escape(err.message)}</Message>{detail}</Error>"
+            f"<Message>{escape(message)}</Message>{detail}</Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         )
         headers = [(b"x-amzn-requestid", request_id.encode())]

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from .shapes import Decoder, ShapeCompiler
-from .validate import DecodeError, int_checks, size_checks
+from .validate import DecodeError, int_checks, member_name, size_checks
 
 _INT = re.compile(r"-?[0-9]+").fullmatch
 # Wider than any integer type: refused before int() spends time on it (or, past 4,300 digits,
@@ -90,6 +90,7 @@ class QueryDecoders(ShapeCompiler):
                 continue
             claimed.add(key)
             plan.append((name, key, wire, self._compile(member, shape.name, name)))
+        names = {name: member_name(name) for name in shape.members}
         required = tuple(shape.required_members)
         nonempty = self._nonempty_required(shape, top)
 
@@ -107,11 +108,13 @@ class QueryDecoders(ShapeCompiler):
                     out[name] = dec(value)
                 except DecodeError as err:
                     err.path.append(key)
+                    err.member_path.append(names[name])
                     raise
             for name in required:
                 if name not in out or (name in nonempty and out[name] == ""):
                     missing = DecodeError("missing")
                     missing.path.append(shape.members[name].serialization.get("name", name))
+                    missing.member_path.append(names[name])
                     raise missing
             return out
 
@@ -163,7 +166,7 @@ class QueryDecoders(ShapeCompiler):
                 if value_name not in entry:
                     raise _at(DecodeError("missing"), value_name)
                 key = _indexed(key_dec, entry[key_name], index, key_name)
-                out[key] = _indexed(value_dec, entry[value_name], index, value_name)
+                out[key] = _indexed(value_dec, entry[value_name], index, value_name, key=key)
             if size is not None:
                 size(out)
             return out
@@ -187,15 +190,20 @@ def _entries(node: Any) -> list[tuple[str, Any]]:
 
 def _at(err: DecodeError, *segments: str) -> DecodeError:
     err.path.extend(reversed(segments))
+    err.member_path.extend(member_name(s) for s in reversed(segments))
     return err
 
 
-def _indexed(dec: Decoder, value: Any, index: str, *tail: str) -> Any:
+def _indexed(dec: Decoder, value: Any, index: str, *tail: str, key: str | None = None) -> Any:
+    """An element decoded: a list's at ``index``, or a map entry's part ``tail`` (its value
+    under ``key``: AWS's member path names a map value by its key, a list element by index)."""
     try:
         return dec(value)
     except DecodeError as err:
         err.path.extend(reversed(tail))
         err.path.append(index)
+        err.member_path.append("member")
+        err.member_path.append(index if key is None else key)
         raise
 
 

@@ -120,6 +120,16 @@ INTERNAL_FAILURE_MESSAGE: Final = (
 UNKNOWN_ACTION_MESSAGE: Final = "The action {action} is not valid for this endpoint."
 MISSING_ACTION_MESSAGE: Final = "The request must contain the parameter Action."
 
+# A Query GET addressed to a queue URL (the path names a queue), as asserted against AWS in
+# LocalStack's aws-validated TestSqsQueryApi: without an Action, AWS's request framework answers
+# 404 with this bare body (no <ErrorResponse>, whatever the Accept header); CreateQueue and
+# ListQueues are InvalidAction there. GetQueueUrl is served (for any queue name), as are the
+# actions on a queue.
+QUEUE_URL_GET_REFUSED: Final = frozenset({"CreateQueue", "ListQueues"})
+QUEUE_URL_GET_UNKNOWN_STATUS: Final = 404
+QUEUE_URL_GET_UNKNOWN_BODY: Final = b"<UnknownOperationException/>\n"
+QUEUE_URL_GET_UNKNOWN_CODE: Final = "UnknownOperationException"
+
 # Members whose U+0000 the operation judges itself, with its own error (SQS
 # InvalidMessageContents, SNS InvalidParameter); in every other string member the wire refuses
 # it as InvalidParameterValue.
@@ -174,6 +184,16 @@ XML_DECLARATION: Final[dict[str, str]] = {"sqs": '<?xml version="1.0"?>', "sns":
 
 # SQS Query error bodies carry an empty <Detail/> after <Message>; SNS error bodies do not.
 XML_ERROR_DETAIL: Final[dict[str, bool]] = {"sqs": True, "sns": False}
+
+# SQS Query error messages that differ from the JSON protocol's for the same error, by Query code.
+# A missing queue is "...does not exist for this wsdl version." over Query and "...does not
+# exist." over JSON: recorded against AWS (LocalStack's test_non_existent_queue snapshot, key
+# queue-does-not-exist-query; moto's _verify_unknown_queue_error for Query-era botocore).
+SQS_QUERY_MESSAGES: Final[dict[str, str]] = {
+    "AWS.SimpleQueueService.NonExistentQueue": (
+        "The specified queue does not exist for this wsdl version."
+    ),
+}
 
 # --- Query wire names ---------------------------------------------------------------------------
 # In the Query protocol SQS serialises ReceiveMessage's ``MessageSystemAttributeNames`` under the

@@ -23,13 +23,16 @@ INT64 = (-(2**63), 2**63 - 1)
 
 
 class DecodeError(Exception):
-    """A parameter failed to decode. ``path`` is built innermost-first while unwinding.
+    """A parameter failed to decode. ``path`` (wire names: ``MessageAttributes.1.Value``) and
+    ``member_path`` (the model's member names as AWS's validation messages write them:
+    ``messageAttributes.attr1.member.dataType``, each list index or map key followed by
+    ``member``) are built innermost-first while unwinding.
 
     kind: "missing" (required member absent), "invalid" (value breaks a model constraint),
     "type" (wrong wire type: for JSON a serialization error), "enum" (not an allowed value).
     """
 
-    __slots__ = ("enum_shape", "kind", "path", "reason", "value")
+    __slots__ = ("enum_shape", "kind", "member_path", "path", "reason", "value")
 
     def __init__(
         self, kind: str, reason: str = "", value: Any = None, enum_shape: str = ""
@@ -40,6 +43,7 @@ class DecodeError(Exception):
         self.value = value
         self.enum_shape = enum_shape
         self.path: list[str] = []
+        self.member_path: list[str] = []
 
 
 Check = Callable[[Any], None]
@@ -159,9 +163,17 @@ def _lower_first(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+def member_name(name: str) -> str:
+    """A model member's name as AWS's validation messages write it."""
+    return _lower_first(name)
+
+
 def to_aws_error(err: DecodeError, service: str, protocol: str, operation: str) -> AwsError:
     """The error AWS answers for a parameter that failed to decode."""
     path = ".".join(reversed(err.path))
+    # SNS's ValidationError names the member as AWS's validator walks the model (a decoder
+    # that does not track it leaves the wire path).
+    at = ".".join(reversed(err.member_path)) or _lower_first(path)
     if err.kind == "missing":
         override = quirks.MISSING_MEMBER_ERRORS.get((service, operation, path))
         override = override or quirks.MISSING_MEMBER_ERRORS.get((service, "*", path))
@@ -170,7 +182,7 @@ def to_aws_error(err: DecodeError, service: str, protocol: str, operation: str) 
         if service == "sns":
             return AwsError(
                 "ValidationError",
-                f"1 validation error detected: Value null at '{_lower_first(path)}' failed to "
+                f"1 validation error detected: Value null at '{at}' failed to "
                 "satisfy constraint: Member must not be null",
             )
         return AwsError("MissingParameter", f"The request must contain the parameter {path}.")
@@ -185,7 +197,7 @@ def to_aws_error(err: DecodeError, service: str, protocol: str, operation: str) 
             return AwsError("InvalidParameter", f"Invalid parameter: {path}")
         return AwsError(
             "ValidationError",
-            f"1 validation error detected: Value '{err.value}' at '{_lower_first(path)}' failed to "
+            f"1 validation error detected: Value '{err.value}' at '{at}' failed to "
             f"satisfy constraint: {err.reason}",
         )
     return AwsError(

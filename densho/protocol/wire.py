@@ -75,6 +75,18 @@ def _described(
     return response
 
 
+def _unknown_operation(rid: str) -> HttpResponse:
+    """A Query GET on a queue URL without an Action, answered as AWS does (see ``quirks``)."""
+    response = HttpResponse(
+        quirks.QUEUE_URL_GET_UNKNOWN_STATUS,
+        quirks.QUEUE_URL_GET_UNKNOWN_BODY,
+        XML_CONTENT_TYPE,
+        [(b"x-amzn-requestid", rid.encode())],
+    )
+    response.error_code = quirks.QUEUE_URL_GET_UNKNOWN_CODE
+    return response
+
+
 def _internal_failure() -> AwsError:
     return AwsError("InternalFailure", quirks.INTERNAL_FAILURE_MESSAGE, 500, sender=False)
 
@@ -170,6 +182,7 @@ class Wire:
             identity,
             source_ip=req.client,
             secure=req.secure,
+            trace_header=req.headers.get("x-amzn-trace-id") or None,
         )
 
     def _authenticate(self, req: HttpRequest, service: str, action: Any) -> Identity | None:
@@ -230,10 +243,13 @@ class Wire:
                 )
             # Before the action is judged: an unsigned caller learns nothing of the API.
             identity = self._authenticate(req, service, action)
+            on_queue_url = service == "sqs" and req.method == "GET" and req.path not in ("", "/")
             if type(action) is not str or not action:
+                if on_queue_url:
+                    return _described(_unknown_operation(rid), rid, service, "", None)
                 raise AwsError("MissingAction", quirks.MISSING_ACTION_MESSAGE)
             op = self._query_ops.get((service, action))
-            if op is None:
+            if op is None or (on_queue_url and action in quirks.QUEUE_URL_GET_REFUSED):
                 raise AwsError("InvalidAction", quirks.UNKNOWN_ACTION_MESSAGE.format(action=action))
             if op.takes_queue_url and "QueueUrl" not in tree and req.path not in ("", "/"):
                 tree["QueueUrl"] = detect.queue_url(req)

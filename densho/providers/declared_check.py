@@ -119,7 +119,13 @@ def _check_topic(declared: Declared, topic: DeclaredTopic, rules: EndpointRules)
         )
         # A FilterPolicy is read in the scope declared with it.
         scope = {k: v for k, v in sub.attributes.items() if k == "FilterPolicyScope"}
-        checks = _one(sattrs.check_subscription_attributes, sub.attributes, {}, subscribing=True)
+        checks = _one(
+            sattrs.check_subscription_attributes,
+            sub.attributes,
+            {},
+            subscribing=True,
+            fifo_topic=fifo,
+        )
         parts = [
             (
                 f"{sub.key}.attributes.{k}",
@@ -128,6 +134,7 @@ def _check_topic(declared: Declared, topic: DeclaredTopic, rules: EndpointRules)
                     {k: v, **(scope if k == "FilterPolicy" else {})},
                     {},
                     subscribing=True,
+                    fifo_topic=fifo,
                 ),
             )
             for k, v in sub.attributes.items()

@@ -14,12 +14,10 @@ from densho.api import sns as api
 from densho.core.sns_model import Published, Subscription
 from densho.providers import authorize, paging, sns_manage
 from densho.providers.context import SnsContext
-from densho.providers.errors import batch_entry
 from densho.providers.message_attrs import attrs_in
 from densho.sns.errors import Refusal, SnsInvalidParameter
 from densho.sns.publishing.message import Message
-from densho.sns.publishing.publisher import BatchEntry
-from densho.sqs.flow import SEQUENCE_BASE
+from densho.sns.publishing.publisher import BatchEntry, sequence_number
 
 PAGE = 100
 # The SubscriptionArn Subscribe answers for a subscription that waits for confirmation.
@@ -49,7 +47,7 @@ def _tags_in(wire: list[api.Tag] | None) -> dict[str, str]:
     return tags
 
 
-def _message(p: api.PublishRequest | api.PublishBatchRequestEntry) -> Message:
+def _message(ctx: SnsContext, p: api.PublishRequest | api.PublishBatchRequestEntry) -> Message:
     return Message(
         message=p["Message"],
         subject=p.get("Subject"),
@@ -57,13 +55,14 @@ def _message(p: api.PublishRequest | api.PublishBatchRequestEntry) -> Message:
         attributes=attrs_in(p.get("MessageAttributes")),
         group_id=p.get("MessageGroupId"),
         dedup_id=p.get("MessageDeduplicationId"),
+        trace_header=ctx.call.trace_header,
     )
 
 
 def _published(result: Published) -> api.PublishResult:
     out: api.PublishResult = {"MessageId": result.message_id}
     if result.sequence is not None:
-        out["SequenceNumber"] = str(SEQUENCE_BASE + result.sequence)
+        out["SequenceNumber"] = sequence_number(result.sequence)
     return out
 
 
@@ -124,6 +123,7 @@ async def set_topic_attributes(
 
 
 async def subscribe(ctx: SnsContext, p: api.SubscribeRequest) -> api.SubscribeResult:
+    identity = ctx.call.identity
     sub = await ctx.engine.subscriptions.subscribe(
         ctx.account,
         p["TopicArn"],
@@ -131,6 +131,7 @@ async def subscribe(ctx: SnsContext, p: api.SubscribeRequest) -> api.SubscribeRe
         p.get("Endpoint"),
         p.get("Attributes") or {},
         ctx.endpoint,
+        principal=None if identity is None else identity.arn,
     )
     if sub.confirmed or p.get("ReturnSubscriptionArn"):
         return {"SubscriptionArn": sub.arn}
@@ -211,23 +212,21 @@ def _target(p: api.PublishRequest) -> str:
 
 async def publish_(ctx: SnsContext, p: api.PublishRequest) -> api.PublishResult:
     if sns_manage.is_direct(p):  # a phone number or a platform endpoint: recorded, not sent
-        return await sns_manage.publish_direct(ctx, p, _message(p))
-    result = await ctx.engine.publisher.publish(_target(p), _message(p), ctx.endpoint)
+        return await sns_manage.publish_direct(ctx, p, _message(ctx, p))
+    result = await ctx.engine.publisher.publish(_target(p), _message(ctx, p), ctx.endpoint)
     return _published(result)
 
 
 async def publish_batch(ctx: SnsContext, p: api.PublishBatchRequest) -> api.PublishBatchResult:
-    entries = [BatchEntry(e["Id"], _message(e)) for e in p.get("PublishBatchRequestEntries") or []]
+    entries = [
+        BatchEntry(e["Id"], _message(ctx, e)) for e in p.get("PublishBatchRequestEntries") or []
+    ]
     outcomes = await ctx.engine.publisher.publish_batch(p["TopicArn"], entries, ctx.endpoint)
-    successful: list[api.PublishBatchResultEntry] = []
-    failed: list[api.BatchResultErrorEntry] = []
-    for entry_id, outcome in outcomes:
-        if isinstance(outcome, Exception):
-            code, message, sender = batch_entry(outcome)
-            failed.append({"Id": entry_id, "Code": code, "Message": message, "SenderFault": sender})
-        else:
-            successful.append({"Id": entry_id, **_published(outcome)})
-    return {"Successful": successful, "Failed": failed}
+    # An entry AWS refuses refuses the whole request, so Failed is always empty.
+    successful: list[api.PublishBatchResultEntry] = [
+        {"Id": entry_id, **_published(result)} for entry_id, result in outcomes
+    ]
+    return {"Successful": successful, "Failed": []}
 
 
 # --- tags ---

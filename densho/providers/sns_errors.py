@@ -68,6 +68,9 @@ _INVALID: dict[R, Callable[[str, str], str]] = {
         f"{p}: deadLetterTargetArn is missing from the policy"
     ),
     R.DEAD_LETTER_TARGET_INVALID: lambda p, v: f"{p}: deadLetterTargetArn is an invalid arn",
+    R.DEAD_LETTER_NOT_FIFO: lambda p, v: (
+        f"{p}: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic."
+    ),
     R.UNKNOWN_ATTRIBUTE: lambda p, v: f"{p} Reason: Invalid attribute name: {v}",
     R.ATTRIBUTE_VALUE: lambda p, v: f"{p} Reason: Invalid value for attribute: {v}",
     R.CUSTOM_USER_DATA_TOO_LONG: lambda p, v: (
@@ -242,7 +245,11 @@ TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
     ),
     e.SnsInvalidBatchEntryId: (
         "InvalidBatchEntryId",
-        lambda x: "The Id of a batch entry in a batch request doesn't abide by the specification.",
+        lambda x: (
+            "The Id of a batch entry in the batch request "
+            + ("is too long: " if x.too_long else "contains an impermissible character: ")
+            + x.entry_id
+        ),
     ),
     e.SnsBatchTooLong: (
         "BatchRequestTooLong",

@@ -144,13 +144,18 @@ def default_policy(topic_arn: str, account: str) -> str:
 
 
 def check_subscription_attributes(
-    given: Mapping[str, str], current: Mapping[str, str], *, subscribing: bool
+    given: Mapping[str, str],
+    current: Mapping[str, str],
+    *,
+    subscribing: bool,
+    fifo_topic: bool = False,
 ) -> dict[str, str]:
     """Validate writable subscription attributes against the current ones; the merged result.
 
     ``FilterPolicy`` "" removes the policy (and its scope). The policy is parsed against the
-    scope it will have after the change. Refusals made at Subscribe are ``nested`` (AWS reports
-    them under ``Attributes``).
+    scope it will have after the change. A subscription to a FIFO topic (``fifo_topic``) takes
+    FIFO dead-letter queues only. Refusals made at Subscribe are ``nested`` (AWS reports them
+    under ``Attributes``).
     """
     merged = dict(current)
     for name, value in given.items():
@@ -166,7 +171,11 @@ def check_subscription_attributes(
             except delivery_policy.DeliveryPolicyError as exc:
                 raise _document(name, exc.reason, subscribing) from None
         elif name == "RedrivePolicy" and value:
-            dead_letter_target(value, nested=subscribing)
+            target = dead_letter_target(value, nested=subscribing)
+            # "FIFO topic subscriptions use FIFO queues" as dead-letter queues (SNS Developer
+            # Guide, Amazon SNS dead-letter queues).
+            if fifo_topic and not target.endswith(".fifo"):
+                raise SnsInvalidParameter(name, Refusal.DEAD_LETTER_NOT_FIFO, nested=subscribing)
         if value == "" and name in ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy"):
             merged.pop(name, None)
             if name == "FilterPolicy":

@@ -59,6 +59,7 @@ class Refusal(enum.Enum):
     DOCUMENT = enum.auto()  # a policy language's refusal; value: its reason
     DEAD_LETTER_TARGET_MISSING = enum.auto()
     DEAD_LETTER_TARGET_INVALID = enum.auto()
+    DEAD_LETTER_NOT_FIFO = enum.auto()  # a standard queue for a FIFO topic's subscription
     UNKNOWN_ATTRIBUTE = enum.auto()  # value: the attribute name
     ATTRIBUTE_VALUE = enum.auto()  # value: the attribute name
     CUSTOM_USER_DATA_TOO_LONG = enum.auto()
@@ -200,7 +201,13 @@ class SnsBatchIdsNotDistinct(DomainError):
 
 
 class SnsInvalidBatchEntryId(DomainError):
-    pass
+    """A batch entry Id with a character other than letters, digits, hyphens and underscores,
+    or (``too_long``) longer than 80 characters."""
+
+    def __init__(self, entry_id: str, *, too_long: bool = False) -> None:
+        super().__init__(entry_id, too_long)
+        self.entry_id = entry_id
+        self.too_long = too_long
 
 
 class SnsBatchTooLong(DomainError):

@@ -35,6 +35,7 @@ from densho.sns.views import (
     AUTH_UNSUBSCRIBE,
     AUTHENTICATED,
     INTERNAL_PREFIX,
+    PRINCIPAL,
     SubscriptionView,
     TopicView,
     requires_authentication,
@@ -65,19 +66,23 @@ class Subscriptions:
         endpoint: str | None,
         attributes: Mapping[str, str],
         endpoint_url: str = "",
+        principal: str | None = None,
     ) -> Subscription:
         """Subscribe; ``endpoint_url`` is the service URL the client used (it goes into the
-        SubscribeURL of the confirmation an HTTP/S or email endpoint receives)."""
+        SubscribeURL of the confirmation an HTTP/S or email endpoint receives), ``principal``
+        the caller's IAM identity (None: the owner account's root)."""
         topic = await self._topics.get(arn)
         endpoint = check_endpoint(topic.config.fifo, protocol, endpoint, self._node.endpoint_rules)
-        given = sattrs.check_subscription_attributes(attributes, {}, subscribing=True)
+        given = sattrs.check_subscription_attributes(
+            attributes, {}, subscribing=True, fifo_topic=topic.config.fifo
+        )
         candidate = Subscription(
             arn=f"{arn}:{uuid4()}",
             topic_arn=arn,
             owner=owner,
             protocol=protocol,
             endpoint=endpoint,
-            attributes=given,
+            attributes={**given, PRINCIPAL: principal or root_principal(owner)},
             # HTTP/S and email wait for their owner to confirm; AWS confirms the others at once.
             confirmed=protocol in protocols.CONFIRMED_ON_SUBSCRIBE
             and not self._queue_owner_confirms(protocol, endpoint, owner),
@@ -280,6 +285,8 @@ class Subscriptions:
             "Endpoint": sub.endpoint,
             "Protocol": sub.protocol,
             "SubscriptionArn": sub.arn,
+            # Kept since Subscribe; a subscription stored before densho kept it shows the root.
+            "SubscriptionPrincipal": sub.attributes.get(PRINCIPAL, root_principal(sub.owner)),
         }
         if view.delivery is not None:
             out["EffectiveDeliveryPolicy"] = delivery_policy.subscription_effective_json(
@@ -295,11 +302,21 @@ class Subscriptions:
         """SetSubscriptionAttributes of several attributes at once, checked together (a
         declared subscription's FilterPolicy with its FilterPolicyScope)."""
         sub = view.sub
-        merged = sattrs.check_subscription_attributes(given, sub.attributes, subscribing=False)
+        topic = await self._catalog.topic(sub.topic_arn)
+        fifo = topic is not None and topic.config.fifo
+        merged = sattrs.check_subscription_attributes(
+            given, sub.attributes, subscribing=False, fifo_topic=fifo
+        )
         updated = await self._store.update_subscription(sub.arn, merged, sub.confirmed)
         self._catalog.written(sub.topic_arn)
         if updated is None:
             raise SubscriptionNotFound()
+
+
+def root_principal(account: str) -> str:
+    """The principal of an account's root user, the caller densho assumes when none is known
+    (authentication off, or a subscription declared in the configuration file)."""
+    return f"arn:aws:iam::{account}:root"
 
 
 def check_endpoint(fifo: bool, protocol: str, endpoint: str | None, rules: EndpointRules) -> str:

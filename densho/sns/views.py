@@ -24,6 +24,8 @@ from densho.sns.outbox.delivery_policy import EffectiveDeliveryPolicy, TopicDeli
 # Subscription state densho keeps among a subscription's attributes; never shown or writable.
 AUTHENTICATED = "densho:ConfirmationWasAuthenticated"
 AUTH_UNSUBSCRIBE = "densho:AuthenticateOnUnsubscribe"
+# The IAM principal that called Subscribe (GetSubscriptionAttributes' SubscriptionPrincipal).
+PRINCIPAL = "densho:SubscriptionPrincipal"
 INTERNAL_PREFIX = "densho:"
 
 

@@ -11,6 +11,7 @@ Must not know: storage, the wire.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -25,7 +26,11 @@ from densho.core.queue_config import (
     json_map,
 )
 from densho.core.sqs_model import Queue, QueueCounts
-from densho.sqs.redrive import check_redrive_allow_policy, check_redrive_policy
+from densho.sqs.redrive import (
+    canonical_redrive_policy,
+    check_redrive_allow_policy,
+    check_redrive_policy,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,9 @@ class Spec:
     choices: tuple[str, ...] = ()
     fifo_only: bool = False
     create_only: bool = False
+    # A fifo_only attribute AWS names in its refusal for a standard queue ("You can specify the
+    # X only when FifoQueue is set to true."), where the others are just unknown.
+    named_fifo_only: bool = False
 
 
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
@@ -54,9 +62,15 @@ WRITABLE: dict[str, Spec] = {
     "SqsManagedSseEnabled": Spec("bool", "true"),
     "FifoQueue": Spec("bool", None, fifo_only=True, create_only=True),
     "ContentBasedDeduplication": Spec("bool", "false", fifo_only=True),
-    "DeduplicationScope": Spec("enum", "queue", choices=("messageGroup", "queue"), fifo_only=True),
+    "DeduplicationScope": Spec(
+        "enum", "queue", choices=("messageGroup", "queue"), fifo_only=True, named_fifo_only=True
+    ),
     "FifoThroughputLimit": Spec(
-        "enum", "perQueue", choices=("perQueue", "perMessageGroupId"), fifo_only=True
+        "enum",
+        "perQueue",
+        choices=("perQueue", "perMessageGroupId"),
+        fifo_only=True,
+        named_fifo_only=True,
     ),
 }
 
@@ -149,9 +163,15 @@ def check_high_throughput(config: QueueConfig) -> None:
         raise errors.ThroughputNeedsGroupScope()
 
 
-_DOCUMENT_CHECKS: dict[str, Callable[[str], object]] = {
-    "RedrivePolicy": check_redrive_policy,
-    "RedriveAllowPolicy": check_redrive_allow_policy,
+def _allow_policy(value: str) -> str:
+    check_redrive_allow_policy(value)
+    return value  # stored as given
+
+
+# Policy documents checked by their own rules: the document as stored, or a structured error.
+_DOCUMENTS: dict[str, Callable[[str], str]] = {
+    "RedrivePolicy": canonical_redrive_policy,
+    "RedriveAllowPolicy": _allow_policy,
 }
 
 
@@ -165,6 +185,8 @@ def validate(given: Mapping[str, str], fifo: bool, creating: bool) -> dict[str, 
     out: dict[str, str] = {}
     for name, value in given.items():
         spec = WRITABLE.get(name)
+        if spec is not None and spec.named_fifo_only and not fifo:
+            raise errors.FifoOnlyAttribute(name)
         if spec is None or (spec.fifo_only and not fifo):
             raise errors.InvalidAttributeName(name)
         if name == "FifoQueue" and not creating:
@@ -176,9 +198,9 @@ def validate(given: Mapping[str, str], fifo: bool, creating: bool) -> dict[str, 
             raise errors.InvalidAttributeValue(name)
         if spec.create_only and not creating:
             raise errors.InvalidAttributeName(name)
-        check = _DOCUMENT_CHECKS.get(name)
-        if check is not None and value != "":  # an empty document removes the policy
-            check(value)
+        document = _DOCUMENTS.get(name)
+        if document is not None and value != "":  # an empty document removes the policy
+            value = document(value)
         out[name] = _normalise(name, spec, value)
     if out.get("SqsManagedSseEnabled") == "true" and out.get("KmsMasterKeyId"):
         raise errors.SseTypeConflict()
@@ -207,10 +229,20 @@ def with_defaults(attributes: Mapping[str, str], fifo: bool) -> dict[str, str]:
     return {k: v for k, v in out.items() if v != "" or WRITABLE[k].kind != "json"}
 
 
-def matches(stored: Mapping[str, str], given: Mapping[str, str]) -> bool:
-    """Whether an existing queue has the validated ``given`` values (CreateQueue of an existing
-    name succeeds only then)."""
-    return all(stored.get(k, WRITABLE[k].default) == v for k, v in given.items())
+def differing(stored: Mapping[str, str], given: Mapping[str, str]) -> str | None:
+    """The first of the validated ``given`` attributes an existing queue has another value of
+    (None: CreateQueue of the existing name succeeds)."""
+    for key, value in given.items():
+        current = stored.get(key, WRITABLE[key].default)
+        document = _DOCUMENTS.get(key)
+        if current != value and document is not None and current:
+            # A document stored before densho normalised documents (as given): compare it in
+            # today's stored form, so CreateQueue with the same document still succeeds.
+            with contextlib.suppress(errors.DomainError):
+                current = document(current)
+        if current != value:
+            return key
+    return None
 
 
 def merge(stored: Mapping[str, str], given: Mapping[str, str]) -> dict[str, str]:
@@ -275,6 +307,11 @@ def _attribute(queue: Queue, name: str, counts: QueueCounts | None) -> str | Non
         return str(queue.created_ms // 1000)
     if name == "LastModifiedTimestamp":
         return str(queue.modified_ms // 1000)
+    if name == "KmsDataKeyReusePeriodSeconds" and not queue.attributes.get("KmsMasterKeyId"):
+        # A KMS setting: AWS lists it only while the queue has a KMS key, also after the key
+        # was removed by setting KmsMasterKeyId to "" (LocalStack snapshot
+        # get-queue-attributes-after-set-to-defaults, recorded against AWS).
+        return None
     if counts is not None:
         if name == "ApproximateNumberOfMessages":
             return str(counts.visible)

@@ -17,20 +17,28 @@ from densho.core.events import NO_SQS_EVENTS, SqsEvents
 from densho.core.sqs_model import NewMessage
 from densho.sqs.browse import Browse
 from densho.sqs.flow import MessageFlow
+from densho.sqs.inflight import AWS_LIMIT
 from densho.sqs.queues import Queues
 from densho.sqs.waiters import Waiters
 from densho.storage.base import Store
 
 
 class SqsEngine:
-    def __init__(self, store: Store, clock: Clock, events: SqsEvents = NO_SQS_EVENTS) -> None:
-        """``events``: told of every send, receive, delete and queue deletion (metrics)."""
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        events: SqsEvents = NO_SQS_EVENTS,
+        max_in_flight: int = AWS_LIMIT,
+    ) -> None:
+        """``events``: told of every send, receive, delete and queue deletion (metrics);
+        ``max_in_flight``: messages in flight per queue before receives get no more."""
         self._store = store
         self._clock = clock
         self._waiters = Waiters()
         self._events = events
         self.queues = Queues(store, clock, self._waiters, events)
-        self.messages = MessageFlow(store, clock, self.queues, self._waiters, events)
+        self.messages = MessageFlow(store, clock, self.queues, self._waiters, events, max_in_flight)
         self.browse = Browse(store, clock)  # the console: messages seen, never consumed
 
     def close(self) -> None:
@@ -50,6 +58,7 @@ class SqsEngine:
         """Another node changed or deleted the queue: drop its record, and let long polls on it
         look again (each checks that its queue still exists)."""
         self.queues.forget(queue_id)
+        self.messages.in_flight.forget(queue_id)
         self._waiters.notify_all(queue_id)
 
     def forget_all(self) -> None:

@@ -2,7 +2,8 @@
 
 Owns: every rule of a message's way through a queue — the checks a message must pass against its
 queue (FIFO ids and deduplication, size, delay), the clock arithmetic of delay, visibility and
-retention, redrive on receive, receipt handles, batch limits, and when long polls wait and wake.
+retention, redrive on receive, receipt handles, batch limits, and when long polls wait and wake
+(the in-flight limit's rule and estimate: ``densho.sqs.inflight``).
 It reads a queue's configuration from ``Queue.config`` only (precomputed: nothing is parsed per
 request). Time comes from the injected ``Clock``; state lives in the injected ``Store``.
 Must not know: HTTP, botocore, wire dict shapes, SQL, queue attribute names.
@@ -25,6 +26,7 @@ from densho.core.queue_config import DedupScope, QueueConfig
 from densho.core.sqs_model import Attr, NewMessage, Queue, ReceivedMessage
 from densho.core.store import Claim, FifoSend, Handle, QueueGone
 from densho.sqs import handles, messages
+from densho.sqs.inflight import AWS_LIMIT, REFRESH_MS, InFlightLimit, allowance
 from densho.sqs.queues import Queues
 from densho.sqs.visibility import refusal
 from densho.sqs.waiters import Waiters
@@ -84,8 +86,10 @@ class MessageFlow:
         queues: Queues,
         waiters: Waiters,
         events: SqsEvents = NO_SQS_EVENTS,
+        max_in_flight: int = AWS_LIMIT,
     ) -> None:
         self._store = store
+        self.in_flight = InFlightLimit(store, max_in_flight)
         self._events = events  # sends, receives, deletes as they succeed (metrics)
         self._clock = clock
         self._queues = queues  # dead-letter queues, and whether a waited-on queue still exists
@@ -173,9 +177,10 @@ class MessageFlow:
                 raise errors.DedupIdRequired()
 
     @staticmethod
-    def check_batch(ids: Sequence[str], sizes: Sequence[int] | None = None) -> None:
+    def check_batch(action: str, ids: Sequence[str], sizes: Sequence[int] | None = None) -> None:
+        """A batch request's entry count, ids and total size (``action``: which batch)."""
         if not ids:
-            raise errors.EmptyBatch()
+            raise errors.EmptyBatch(action)
         if len(ids) > MAX_BATCH_ENTRIES:
             raise errors.TooManyEntries(len(ids))
         seen: set[str] = set()
@@ -216,14 +221,25 @@ class MessageFlow:
         while True:
             woken = self._waiters.register(queue.id)
             try:
-                found = await self._claim_once(
-                    queue, max_messages, visibility_ms, dlq, max_receives, attempt_id
+                in_flight = await self.in_flight.count(queue.id, self._clock.now_ms(), max_messages)
+                room = allowance(
+                    self.in_flight.limit,
+                    in_flight,
+                    max_messages,
+                    fifo=config.fifo,
+                    short_poll=wait_ms == 0,
                 )
+                found: tuple[list[ReceivedMessage], int | None] = ([], None)
+                if room:
+                    found = await self._claim_once(
+                        queue, room, visibility_ms, dlq, max_receives, attempt_id
+                    )
             except BaseException:
                 self._waiters.forget(queue.id, woken)
                 raise
             rows, next_visible = found
             if rows:
+                self.in_flight.took(queue.id, len(rows))
                 if woken.done():  # a wake-up meant for someone else: pass it on
                     self._waiters.notify(queue.id)
                 else:
@@ -236,6 +252,8 @@ class MessageFlow:
                 self._events.received(queue, 0)
                 return []
             wake_at = deadline if next_visible is None else min(deadline, next_visible)
+            if not room:  # at the in-flight limit: deletes wake no one, so look again later
+                wake_at = min(wake_at, now + REFRESH_MS)
             try:
                 await self._waiters.wait(woken, max(wake_at - now, 1) / 1000)
             finally:
@@ -306,6 +324,7 @@ class MessageFlow:
         if valid:
             deleted = await self._store.delete_messages(valid)
             self._events.deleted(queue, len(valid))
+            self.in_flight.freed(queue.id, sum(deleted))
             if queue.config.fifo and any(deleted):
                 # Deleting a group's in-flight message unlocks the group: its next message may
                 # be deliverable now, so waiting long polls must look again.
@@ -344,6 +363,7 @@ class MessageFlow:
                 elif at <= now:
                     released += 1
             if released:
+                self.in_flight.freed(queue.id, released)
                 self._waiters.notify(queue.id, released)
         return results
 

@@ -18,7 +18,9 @@ MAX_ATTRIBUTES = 10
 # Characters SQS accepts in bodies and string attribute values (the XML 1.0 character set):
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
 _INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ATTR_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
+# "Alphanumeric" as AWS reads it includes non-ASCII letters and digits ("attr.1øßä" is accepted:
+# LocalStack's aws-validated message attribute name test). \w is Unicode letters, digits and "_".
+_ATTR_NAME = re.compile(r"[\w.\-]{1,256}")
 _DATA_TYPE = re.compile(r"(String|Number|Binary)(\.[A-Za-z0-9_.\-]{1,})?")
 _RESERVED_PREFIXES = ("aws.", "amazon.")
 SYSTEM_ATTRIBUTES = frozenset({"AWSTraceHeader"})
@@ -127,12 +129,13 @@ def size_of(body: str | bytes, attributes: Mapping[str, Attr]) -> int:
 def select(attributes: Mapping[str, Attr], names: Iterable[str]) -> dict[str, Attr]:
     """The message attributes a receive returns for MessageAttributeNames.
 
-    ``All`` or ``.*`` selects everything; ``prefix.*`` selects by prefix; anything else by name.
+    ``All``, ``.*`` or ``*`` selects everything (``*`` as AWS answers it: LocalStack snapshot
+    all_wildcard_asterisk); ``prefix.*`` selects by prefix; anything else by name.
     """
     wanted = list(names)
     if not wanted or not attributes:
         return {}
-    if "All" in wanted or ".*" in wanted:
+    if "All" in wanted or ".*" in wanted or "*" in wanted:
         return dict(attributes)
     prefixes = tuple(n[:-2] for n in wanted if n.endswith(".*"))
     exact = {n for n in wanted if not n.endswith(".*")}

@@ -38,6 +38,9 @@ PURGE_CHUNK_ROWS = 2_000
 PURGE_MAX_CHUNKS = 100_000
 DELETED_NAME_HOLD_MS = 60_000  # AWS: wait 60 s before re-creating a deleted queue's name
 MAX_TAGS = 50
+# API Reference AddPermission: "An Amazon SQS policy can have a maximum of seven actions per
+# statement" (Developer Guide, "Amazon SQS policy quotas": actions per statement, 7).
+MAX_PERMISSION_ACTIONS = 7
 _LABEL = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _PERMISSION_ACTIONS = frozenset(
     {
@@ -155,7 +158,7 @@ class Queues:
             return existing
         if await self._store.deleted_since(account, name, now - DELETED_NAME_HOLD_MS):
             raise errors.QueueDeletedRecently(name)
-        await self._check_dead_letter_target(account, region, name, fifo, given)
+        await self._check_dead_letter_target(account, region, name, fifo, attributes)
         queue, created = await self._store.create_queue(
             account, name, region, stored, dict(tags), now
         )
@@ -207,15 +210,18 @@ class Queues:
             if narrowed and config.dedup_scope is queue_config.DedupScope.MESSAGE_GROUP:
                 until = self._clock.now_ms() + queue_config.SCOPE_PROPAGATION_MS
                 merged[queue_config.QUEUE_SCOPE_UNTIL] = str(until)
-        await self._check_dead_letter_target(queue.account, queue.region, queue.name, fifo, given)
+        await self._check_dead_letter_target(
+            queue.account, queue.region, queue.name, fifo, attributes
+        )
         await self._save(queue, merged, queue.tags)
 
     async def _check_dead_letter_target(
-        self, account: str, region: str, name: str, fifo: bool, given: Mapping[str, str]
+        self, account: str, region: str, name: str, fifo: bool, attributes: Mapping[str, str]
     ) -> None:
         """A RedrivePolicy given to CreateQueue or SetQueueAttributes must name an existing queue
-        of the same type, account and region whose RedriveAllowPolicy admits the source."""
-        requested = qattrs.dead_letter_request(given)
+        of the same type, account and region whose RedriveAllowPolicy admits the source.
+        ``attributes`` as given (already validated): errors quote the document as written."""
+        requested = qattrs.dead_letter_request(attributes)
         if requested is None:
             return
         document, policy = requested
@@ -298,6 +304,8 @@ class Queues:
             raise errors.InvalidLabel(label)
         if not accounts or not actions:
             raise errors.MissingParameter("AWSAccountId" if not accounts else "ActionName")
+        if len(actions) > MAX_PERMISSION_ACTIONS:
+            raise errors.TooManyActions(len(actions), MAX_PERMISSION_ACTIONS)
         for action in actions:
             if action not in _PERMISSION_ACTIONS:
                 raise errors.ActionNotAllowed(action)
@@ -335,8 +343,9 @@ def check_new_queue(
 
 
 def _check_same(existing: Queue, given: Mapping[str, str]) -> None:
-    if not qattrs.matches(existing.attributes, given):
-        raise errors.QueueNameExists(existing.name)
+    attribute = qattrs.differing(existing.attributes, given)
+    if attribute is not None:
+        raise errors.QueueNameExists(existing.name, attribute)
 
 
 def check_tags(tags: Mapping[str, str]) -> None:

@@ -48,6 +48,15 @@ def check_redrive_policy(value: str) -> DeadLetterTarget:
     return DeadLetterTarget(str(arn), parts[3], parts[4], parts[5], count)
 
 
+def canonical_redrive_policy(value: str) -> str:
+    """A valid RedrivePolicy document as AWS stores and answers it: compact, the two keys in this
+    order, maxReceiveCount a number even when it was given as a string ("1" reads back as 1:
+    terraform-aws-modules/terraform-aws-sqs#63, getmoto/moto#2402)."""
+    target = check_redrive_policy(value)
+    doc = {"deadLetterTargetArn": target.arn, "maxReceiveCount": target.max_receive_count}
+    return orjson.dumps(doc).decode()
+
+
 def check_redrive_allow_policy(value: str) -> None:
     """Validate a RedriveAllowPolicy document as AWS does."""
     doc = json_map(value)

@@ -326,6 +326,20 @@ class Store(Sealed):
         total, in_flight, delayed = (int(v or 0) for v in row)
         return QueueCounts(max(0, total - in_flight - delayed), in_flight, delayed)
 
+    async def in_flight(self, queue_id: int, now_ms: int, floor: int) -> int:
+        """The queue's messages in flight at ``now_ms`` (ReceiveMessage's in-flight limit),
+        counted only when the queue holds at least ``floor`` rows (``queue_counts``: one row
+        read); below that, the row count, which bounds it: the common case costs no counting."""
+        args = {"queue_id": queue_id, "now": now_ms}
+
+        async def op(tx: Tx) -> int:
+            total = int(await tx.fetchval("message_total", args) or 0)
+            if total < floor:
+                return total
+            return int(await tx.fetchval("in_flight", args) or 0)
+
+        return await self._one(op)
+
     async def queue_overview(self, now_ms: int) -> list[QueueOverview]:
         """Every queue of every account and region with its backlog at ``now_ms`` (the
         counts of ``counts``, and its oldest unexpired message's send time), ordered by

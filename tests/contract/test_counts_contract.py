@@ -272,3 +272,25 @@ def test_a_database_written_before_the_counts_is_counted_when_opened(tmp_path: P
         again.close()
 
     asyncio.run(main())
+
+
+def test_in_flight_counts_only_when_the_queue_could_reach_the_floor(backend: Backend) -> None:
+    """``in_flight`` (ReceiveMessage's in-flight limit): below ``floor`` rows it answers the row
+    count (an upper bound, read without counting); from there the rows in flight."""
+
+    async def scenario(store: AnyStore) -> None:
+        qid = await new_queue(store)
+        await store.send(qid, [msg(f"m{i}") for i in range(6)])
+        await store.send(qid, [msg("late", delay_ms=60_000)])
+        got, _, _ = await store.receive(claim(qid, limit=2))
+        assert len(got) == 2
+        assert await store.in_flight(qid, T0, 100) == 7  # the row count
+        assert await store.in_flight(qid, T0, 7) == 2  # counted: delayed rows are not in flight
+        assert await store.delete_messages([Handle(qid, got[0].row, got[0].nonce)]) == [True]
+        assert await store.in_flight(qid, T0, 0) == 1
+        assert await store.in_flight(qid, T0 + 30_001, 0) == 0  # its visibility timeout ended
+        if isinstance(store, PostgresStore):
+            await store.fold_counts()
+        assert await store.in_flight(qid, T0, 100) == 6
+
+    run(backend, scenario)

@@ -360,6 +360,23 @@ def test_topics_are_tenants(endpoint: str) -> None:
     assert owner == BOB_ACCOUNT
 
 
+def test_subscription_principal_is_the_subscriber(endpoint: str) -> None:
+    # AWS: SubscriptionPrincipal is "the authenticated IAM principal that called the Subscribe
+    # API" (SNS Developer Guide, data protection policies): an IAM user, or an account's root.
+    for key, secret, principal in (
+        (ALICE_KEY, ALICE_SECRET, f"arn:aws:iam::{ALICE_ACCOUNT}:user/alice"),
+        (BOB_KEY, BOB_SECRET, f"arn:aws:iam::{BOB_ACCOUNT}:root"),
+    ):
+        sns = client("sns", endpoint, key, secret)
+        topic = sns.create_topic(Name=unique_name("principal"))["TopicArn"]
+        sub = sns.subscribe(
+            TopicArn=topic, Protocol="sms", Endpoint="+15555550100", ReturnSubscriptionArn=True
+        )["SubscriptionArn"]
+        attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+        assert attrs["SubscriptionPrincipal"] == principal
+        sns.delete_topic(TopicArn=topic)
+
+
 # --- densho's own endpoints ---
 
 

@@ -191,7 +191,8 @@ def test_json_non_existent_queue_error_shape(endpoint: str) -> None:
     assert reply.status == 400, reply.body
     doc = reply.json()
     assert str(doc["__type"]).rsplit("#", 1)[-1] == "QueueDoesNotExist", doc
-    assert doc.get("message") or doc.get("Message"), doc
+    # JSON keeps the short text; Query says "...for this wsdl version." (see the Query test).
+    assert doc.get("message") == "The specified queue does not exist.", doc
     assert reply.headers.get("x-amzn-query-error") == (
         "AWS.SimpleQueueService.NonExistentQueue;Sender"
     ), reply.headers
@@ -270,6 +271,9 @@ def test_query_non_existent_queue_error_shape(endpoint: str) -> None:
     error = reply.xml_error()
     assert error["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
     assert error["Type"] == "Sender"
+    # AWS's Query text for a missing queue (recorded against AWS: LocalStack's
+    # test_non_existent_queue, key queue-does-not-exist-query); JSON's is shorter.
+    assert error["Message"] == "The specified queue does not exist for this wsdl version."
 
 
 def test_query_invalid_attribute_name_error_shape(endpoint: str, make_queue: QueueMaker) -> None:
@@ -298,6 +302,53 @@ def test_query_action_posted_to_queue_url(endpoint: str, make_queue: QueueMaker)
     assert reply.status == 200, reply.body
     root = ET.fromstring(reply.body)
     assert _local(root.tag) == "SendMessageResponse"
+
+
+def _get(endpoint: str, path: str, params: dict[str, str]) -> Reply:
+    query = urllib.parse.urlencode(params)
+    return _request(endpoint, b"", {}, path=f"{path}?{query}" if query else path, method="GET")
+
+
+@pytest.mark.parametrize("accept", [None, "application/json"])
+def test_query_get_on_queue_url_without_action(
+    endpoint: str, make_queue: QueueMaker, accept: str | None
+) -> None:
+    # AWS: 404 with a bare <UnknownOperationException/>, whatever the client accepts.
+    path = urllib.parse.urlsplit(make_queue()).path
+    headers = {} if accept is None else {"Accept": accept}
+    reply = _request(endpoint, b"", headers, path=path, method="GET")
+    assert reply.status == 404, reply.body
+    assert reply.body.strip() == b"<UnknownOperationException/>"
+
+
+@pytest.mark.parametrize("action", ["CreateQueue", "ListQueues"])
+def test_query_get_on_queue_url_refuses_queueless_actions(
+    endpoint: str, make_queue: QueueMaker, admin_sqs: Any, action: str
+) -> None:
+    # AWS: a queue URL serves only the actions on that queue; CreateQueue is not run.
+    path = urllib.parse.urlsplit(make_queue()).path
+    name = unique_name("via-get")
+    params = {"Action": action, "Version": "2012-11-05"}
+    if action == "CreateQueue":
+        params["QueueName"] = name
+    reply = _get(endpoint, path, params)
+    assert reply.status == 400, reply.body
+    error = reply.xml_error()
+    assert error["Code"] == "InvalidAction"
+    assert error["Message"] == f"The action {action} is not valid for this endpoint."
+    assert not admin_sqs.list_queues(QueueNamePrefix=name).get("QueueUrls")
+
+
+def test_query_get_on_queue_url_runs_queue_actions(endpoint: str, make_queue: QueueMaker) -> None:
+    path = urllib.parse.urlsplit(make_queue()).path
+    reply = _get(endpoint, path, {"Action": "SendMessage", "MessageBody": "by GET"})
+    assert reply.status == 200, reply.body
+    assert _local(ET.fromstring(reply.body).tag) == "SendMessageResponse"
+    # GetQueueUrl is served on a queue URL too, even for another queue (AWS-validated).
+    other = make_queue()
+    reply = _get(endpoint, path, {"Action": "GetQueueUrl", "QueueName": other.rsplit("/", 1)[1]})
+    assert reply.status == 200, reply.body
+    assert other.encode() in reply.body
 
 
 def test_query_malformed_form_body(endpoint: str) -> None:

@@ -23,6 +23,7 @@ from tests.e2e.helpers import (
     expect_error,
     md5_of_attributes,
     md5_of_body,
+    receive_n,
     receive_one,
     wait_until,
 )
@@ -196,8 +197,24 @@ def test_more_than_ten_attributes_rejected(sqs: Any, queue: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["a.b-c_d", "UPPER.lower", "n" * 256, "awsy", "x.AWS.y"],
-    ids=["dots-hyphens", "case", "256-chars", "aws-not-prefix", "aws-inside"],
+    [
+        "a.b-c_d",
+        "UPPER.lower",
+        "n" * 256,
+        "awsy",
+        "x.AWS.y",
+        "attr.1\u00f8\u00df\u00e4",
+        "\u540d\u524d",
+    ],
+    ids=[
+        "dots-hyphens",
+        "case",
+        "256-chars",
+        "aws-not-prefix",
+        "aws-inside",
+        "non-ascii-letters",
+        "cjk",
+    ],
 )
 def test_valid_attribute_names(sqs: Any, queue: str, name: str) -> None:
     attrs = {name: {"DataType": "String", "StringValue": "ok"}}
@@ -277,6 +294,42 @@ def test_aws_trace_header(sqs: Any, queue: str) -> None:
     assert "AWSTraceHeader" not in found[plain["MessageId"]].get("Attributes", {})
     for m in found.values():
         assert m["MessageAttributes"] == user
+
+
+def _with_trace_header(client: Any, header: str) -> Any:
+    """``client`` sending ``X-Amzn-Trace-Id: header`` with every request (as X-Ray SDKs do)."""
+
+    def add(request: Any, **_: Any) -> None:
+        request.headers["X-Amzn-Trace-Id"] = header
+
+    client.meta.events.register("before-send.sqs.*", add)
+    return client
+
+
+def test_trace_header_from_http_header(client_factory: Any, queue: str) -> None:
+    # X-Ray Developer Guide, "Amazon SQS and AWS X-Ray": the X-Amzn-Trace-Id header applies to
+    # every message of a SendMessage or SendMessageBatch; the system attribute overrides it.
+    sqs = _with_trace_header(client_factory(), TRACE_HEADER)  # its own client: handlers stick
+    own = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Sampled=1"
+    sqs.send_message(QueueUrl=queue, MessageBody="single")
+    sqs.send_message_batch(
+        QueueUrl=queue,
+        Entries=[
+            {"Id": "a", "MessageBody": "batched"},
+            {
+                "Id": "b",
+                "MessageBody": "own",
+                "MessageSystemAttributes": {
+                    "AWSTraceHeader": {"DataType": "String", "StringValue": own}
+                },
+            },
+        ],
+    )
+    got = {
+        m["Body"]: m.get("Attributes", {}).get("AWSTraceHeader")
+        for m in receive_n(sqs, queue, 3, MessageSystemAttributeNames=["AWSTraceHeader"])
+    }
+    assert got == {"single": TRACE_HEADER, "batched": TRACE_HEADER, "own": own}
 
 
 # -- size -------------------------------------------------------------------------------

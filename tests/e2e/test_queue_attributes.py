@@ -208,6 +208,25 @@ def test_set_redrive_policy(sqs: Any, make_queue: QueueMaker) -> None:
     assert int(got["maxReceiveCount"]) == 5
 
 
+def test_redrive_policy_max_receive_count_reads_back_as_a_number(
+    sqs: Any, make_queue: QueueMaker
+) -> None:
+    # AWS stores the document normalised: maxReceiveCount "1" reads back as 1
+    # (terraform-aws-modules/terraform-aws-sqs#63, getmoto/moto#2402).
+    dlq_arn = queue_arn(queue_name_of(make_queue()))
+    source = make_queue()
+    given = json.dumps({"maxReceiveCount": "1", "deadLetterTargetArn": dlq_arn}, indent=2)
+    sqs.set_queue_attributes(QueueUrl=source, Attributes={"RedrivePolicy": given})
+    expected = json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}, separators=(",", ":")
+    )
+    assert attributes(sqs, source, "RedrivePolicy") == {"RedrivePolicy": expected}
+    # The same document, however written, is the queue's: CreateQueue of its name succeeds.
+    name = queue_name_of(source)
+    again = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": given})
+    assert again["QueueUrl"] == source
+
+
 def test_set_redrive_allow_policy(sqs: Any, queue: str) -> None:
     policy = {"redrivePermission": "denyAll"}
     sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedriveAllowPolicy": json.dumps(policy)})
@@ -224,6 +243,23 @@ def test_set_sse_kms_attributes(sqs: Any, queue: str) -> None:
     }
     sqs.set_queue_attributes(QueueUrl=queue, Attributes=given)
     assert attributes(sqs, queue, *given) == given
+
+
+def test_kms_data_key_reuse_period_only_listed_with_a_key(sqs: Any, queue: str) -> None:
+    # AWS (LocalStack snapshot get-queue-attributes-after-set-to-defaults): without a KMS key,
+    # GetQueueAttributes lists neither Kms attribute, also after the key was removed.
+    def kms() -> dict[str, str]:
+        return {k: v for k, v in attributes(sqs, queue, "All").items() if k.startswith("Kms")}
+
+    assert kms() == {}
+    sqs.set_queue_attributes(
+        QueueUrl=queue, Attributes={"KmsMasterKeyId": "k", "KmsDataKeyReusePeriodSeconds": "6000"}
+    )
+    assert kms() == {"KmsMasterKeyId": "k", "KmsDataKeyReusePeriodSeconds": "6000"}
+    sqs.set_queue_attributes(
+        QueueUrl=queue, Attributes={"KmsMasterKeyId": "", "KmsDataKeyReusePeriodSeconds": "300"}
+    )
+    assert kms() == {}
 
 
 @pytest.mark.parametrize("value", ["60", "86400"])

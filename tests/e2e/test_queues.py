@@ -135,11 +135,16 @@ def test_create_queue_is_idempotent_with_identical_attributes(
 def test_create_queue_with_different_attributes_fails(sqs: Any, make_queue: QueueMaker) -> None:
     name = unique_name("conflict")
     url = make_queue(name, attributes={"VisibilityTimeout": "69"})
-    expect_error(
+    resp = expect_error(
         sqs.create_queue,
         QueueName=name,
-        Attributes={"VisibilityTimeout": "70"},
+        Attributes={"DelaySeconds": "0", "VisibilityTimeout": "70"},
         code="QueueAlreadyExists",
+    )
+    # AWS names the attribute (LocalStack snapshots queue-already-exists, create_queue_01/02).
+    assert resp["Error"]["Message"] == (
+        "A queue already exists with the same name and a different value for attribute "
+        "VisibilityTimeout"
     )
     # After SetQueueAttributes, the new value is the one that matches.
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "70"})
@@ -165,6 +170,32 @@ def test_create_queue_with_tags(sqs: Any, make_queue: QueueMaker) -> None:
     tags = {"team": "densho", "env": "e2e", "empty": ""}
     url = make_queue(tags=tags)
     assert sqs.list_queue_tags(QueueUrl=url).get("Tags", {}) == tags
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DeduplicationScope", "queue"), ("FifoThroughputLimit", "perQueue")],
+)
+def test_standard_queue_refuses_high_throughput_attributes(
+    sqs: Any, queue: str, name: str, value: str
+) -> None:
+    # AWS names these two (LocalStack snapshot keys invalid-attribute-deduplication-scope,
+    # invalid-attribute-throughput-limit); FifoQueue / ContentBasedDeduplication stay unknown.
+    message = f"You can specify the {name} only when FifoQueue is set to true."
+    calls: list[tuple[Any, dict[str, Any]]] = [
+        (sqs.create_queue, {"QueueName": unique_name("std-fifo-attr")}),
+        (sqs.set_queue_attributes, {"QueueUrl": queue}),
+    ]
+    for call, kwargs in calls:
+        resp = expect_error(call, Attributes={name: value}, code="InvalidAttributeName", **kwargs)
+        assert resp["Error"]["Message"] == message
+    resp = expect_error(
+        sqs.create_queue,
+        QueueName=unique_name("std-cbd"),
+        Attributes={"ContentBasedDeduplication": "true"},
+        code="InvalidAttributeName",
+    )
+    assert resp["Error"]["Message"] == "Unknown Attribute ContentBasedDeduplication."
 
 
 def test_create_queue_rejects_unknown_attribute(sqs: Any) -> None:

@@ -101,6 +101,7 @@ FILTER_ATTRIBUTES: dict[str, dict[str, Any]] = {
     [
         (["All"], set(FILTER_ATTRIBUTES)),
         ([".*"], set(FILTER_ATTRIBUTES)),
+        (["*"], set(FILTER_ATTRIBUTES)),  # AWS: snapshot key all_wildcard_asterisk
         (["Hello", "General"], {"Hello", "General"}),
         (["Foo", "Hello"], {"Hello"}),
         (["Hel.*"], {"Help.Me", "Hello"}),
@@ -109,8 +110,8 @@ FILTER_ATTRIBUTES: dict[str, dict[str, Any]] = {
         (["Foo", "Help"], set()),
         ([], set()),
     ],
-    ids=["All", "dot-star", "exact", "exact-and-missing", "prefix-Hel", "prefix-Help", "binary",
-         "only-missing", "none"],
+    ids=["All", "dot-star", "star", "exact", "exact-and-missing", "prefix-Hel", "prefix-Help",
+         "binary", "only-missing", "none"],
 )  # fmt: skip
 def test_message_attribute_names_filter(
     sqs: Any, queue: str, names: list[str], expected: set[str]

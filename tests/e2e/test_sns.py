@@ -198,6 +198,8 @@ def test_subscribe_sqs_and_attributes(sns: Client, make: Maker) -> None:
     assert attrs["Protocol"] == "sqs" and attrs["Endpoint"] == arn
     assert attrs["PendingConfirmation"] == "false" and attrs["RawMessageDelivery"] == "false"
     assert attrs["TopicArn"] == topic and attrs["Owner"] == ACCOUNT_ID
+    # Authentication off: every caller is the account's root.
+    assert attrs["SubscriptionPrincipal"] == f"arn:aws:iam::{ACCOUNT_ID}:root"
     sns.set_subscription_attributes(
         SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true"
     )
@@ -483,27 +485,55 @@ def test_fifo_topic_feeds_a_standard_queue_too(sns: Client, sqs: Client, make: M
     assert sorted(bodies) == ["m0", "m1", "m2"]
 
 
-def test_publish_batch_with_partial_failures(sns: Client, sqs: Client, make: Maker) -> None:
+def test_publish_batch_one_bad_entry_refuses_the_whole_request(
+    sns: Client, sqs: Client, make: Maker
+) -> None:
+    # AWS answers a batch with an invalid entry with that entry's error, publishing nothing
+    # (not a per-entry Failed): recorded in LocalStack's test_publish_batch_exceptions.
     topic = make.topic()
     url, _ = make.subscribed_queue(topic, RawMessageDelivery="true")
-    out = sns.publish_batch(
-        TopicArn=topic,
-        PublishBatchRequestEntries=[
-            {"Id": "ok1", "Message": "one"},
-            {"Id": "bad", "Message": ""},
-            {
-                "Id": "badattr",
-                "Message": "x",
-                "MessageAttributes": {"a": {"DataType": "Nope", "StringValue": "1"}},
-            },
-            {"Id": "ok2", "Message": "two"},
-        ],
+    ok = {"Id": "ok1", "Message": "one"}
+    bad_attr = {
+        "Id": "badattr",
+        "Message": "x",
+        "MessageAttributes": {"a": {"DataType": "Nope", "StringValue": "1"}},
+    }
+    for bad, code in ((bad_attr, "ParameterValueInvalid"), ({"Id": "bad", "Message": ""}, None)):
+        expect_error(
+            sns.publish_batch,
+            TopicArn=topic,
+            PublishBatchRequestEntries=[ok, bad, {"Id": "ok2", "Message": "two"}],
+            code=code or "InvalidParameter",
+        )
+    fifo = make.topic(fifo=True)
+    refused = expect_error(
+        sns.publish_batch,
+        TopicArn=fifo,
+        PublishBatchRequestEntries=[{"Id": "1", "Message": "m"}],
+        code="InvalidParameter",
     )
-    assert [s["Id"] for s in out["Successful"]] == ["ok1", "ok2"]
-    failed = {f["Id"]: f for f in out["Failed"]}
-    assert failed["bad"]["Code"] == "InvalidParameter" and failed["bad"]["SenderFault"]
-    assert failed["badattr"]["Code"] == "ParameterValueInvalid"
+    assert refused["Error"]["Message"] == (
+        "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"
+    )
+    assert _receive(sqs, url) == []
+    out = sns.publish_batch(
+        TopicArn=topic, PublishBatchRequestEntries=[ok, {"Id": "ok2", "Message": "two"}]
+    )
+    assert [s["Id"] for s in out["Successful"]] == ["ok1", "ok2"] and out["Failed"] == []
     assert sorted(m["Body"] for m in _receive(sqs, url)) == ["one", "two"]
+    for entry_id, message in (
+        ("message.id", "contains an impermissible character: message.id"),
+        ("i" * 81, "is too long: " + "i" * 81),
+    ):
+        refused = expect_error(
+            sns.publish_batch,
+            TopicArn=topic,
+            PublishBatchRequestEntries=[{"Id": entry_id, "Message": "m"}],
+            code="InvalidBatchEntryId",
+        )
+        assert refused["Error"]["Message"] == "The Id of a batch entry in the batch request " + (
+            message
+        )
     entry = {"Id": "a", "Message": "m"}
     expect_error(
         sns.publish_batch,
@@ -565,6 +595,28 @@ def test_long_poll_wakes_on_publish(sns: Client, sqs: Client, make: Maker) -> No
 
 def json_client_for(sqs: Client) -> Client:
     return json_client(sqs.meta.endpoint_url)
+
+
+def test_publish_trace_header_reaches_the_queue(endpoint: str, sqs: Client, make: Maker) -> None:
+    # The publisher's X-Amzn-Trace-Id becomes the delivered SQS message's AWSTraceHeader, as on
+    # AWS (LocalStack's aws-validated SNS trace header test).
+    header = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Sampled=1"
+    traced = sns_client(endpoint)  # its own client: the handler stays registered
+
+    def add(request: Any, **_: Any) -> None:
+        request.headers["X-Amzn-Trace-Id"] = header
+
+    traced.meta.events.register("before-send.sns.*", add)
+    topic = make.topic()
+    url, _ = make.subscribed_queue(topic, RawMessageDelivery="true")
+    traced.publish(TopicArn=topic, Message="traced")
+    traced.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[{"Id": "1", "Message": "b"}])
+    make.sns.publish(TopicArn=topic, Message="plain")
+    got = {
+        m["Body"]: m.get("Attributes", {}).get("AWSTraceHeader")
+        for m in _receive(sqs, url, MessageSystemAttributeNames=["AWSTraceHeader"])
+    }
+    assert got == {"traced": header, "b": header, "plain": None}
 
 
 # --- tags ---

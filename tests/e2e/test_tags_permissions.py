@@ -170,8 +170,12 @@ def test_add_permission_duplicate_label(sqs: Any, queue: str) -> None:
 
 
 def test_remove_unknown_label(sqs: Any, queue: str) -> None:
-    expect_error(
+    resp = expect_error(
         sqs.remove_permission, QueueUrl=queue, Label="never-added", code="InvalidParameterValue"
+    )
+    # AWS's text (LocalStack snapshot get-queue-policy-attribute-delete-non-existent-label).
+    assert resp["Error"]["Message"] == (
+        "Value never-added for parameter Label is invalid. Reason: can't find label."
     )
     sqs.add_permission(
         QueueUrl=queue, Label="present", AWSAccountIds=[ACCOUNT_ID], Actions=["SendMessage"]
@@ -179,6 +183,37 @@ def test_remove_unknown_label(sqs: Any, queue: str) -> None:
     expect_error(
         sqs.remove_permission, QueueUrl=queue, Label="absent", code="InvalidParameterValue"
     )
+
+
+EIGHT_ACTIONS = [
+    "ChangeMessageVisibility",
+    "DeleteMessage",
+    "GetQueueAttributes",
+    "GetQueueUrl",
+    "ListDeadLetterSourceQueues",
+    "PurgeQueue",
+    "ReceiveMessage",
+    "SendMessage",
+]
+
+
+def test_add_permission_at_most_seven_actions(sqs: Any, queue: str) -> None:
+    # API Reference AddPermission: at most seven actions per statement; AWS answers 403 OverLimit.
+    resp = expect_error(
+        sqs.add_permission,
+        QueueUrl=queue,
+        Label="eight",
+        AWSAccountIds=["111111111111"],
+        Actions=EIGHT_ACTIONS,
+        code="OverLimit",
+        status=403,
+    )
+    assert resp["Error"]["Message"] == "8 Actions were found, maximum allowed is 7."
+    assert "Policy" not in attributes(sqs, queue, "All")
+    sqs.add_permission(
+        QueueUrl=queue, Label="seven", AWSAccountIds=["111111111111"], Actions=EIGHT_ACTIONS[:7]
+    )
+    assert set(_statements(sqs, queue)) == {"seven"}
 
 
 def test_add_permission_keeps_a_policy_set_by_hand(sqs: Any, queue: str) -> None:

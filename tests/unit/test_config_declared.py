@@ -209,6 +209,15 @@ def test_shape_mistakes(tmp_path: Path, text: str, message: str) -> None:
             f'endpoint = "{ARN}q"\n',
             ":8: topics[0].subscriptions[1].endpoint: this subscription is declared twice",
         ),
+        (
+            '[[topics]]\nname = "t.fifo"\nattributes = { FifoTopic = "true" }\n'
+            '[[topics.subscriptions]]\nprotocol = "sqs"\n'
+            f'endpoint = "{ARN}q.fifo"\n'
+            f'attributes = {{ RedrivePolicy = \'{{"deadLetterTargetArn": "{ARN}dlq"}}\' }}\n',
+            ":7: topics[0].subscriptions[0].attributes.RedrivePolicy: Invalid parameter: "
+            "Attributes Reason: RedrivePolicy: must use a FIFO queue as DLQ for a FIFO "
+            "Subscription to a FIFO Topic.",
+        ),
     ],
 )
 def test_refused_as_the_api_refuses(tmp_path: Path, text: str, message: str) -> None:

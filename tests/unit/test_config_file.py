@@ -44,6 +44,7 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "smtp_relay": '"127.0.0.1:25"',
         "store": '"sqlite:///x.db"',
         "pg_pool_size": "3",
+        "max_inflight": "500",
         "auth": '"open"',
         "master_key_file": f'"{tmp_path / "master.key"}"',
         "tls_cert": f'"{cert}"',
@@ -72,6 +73,7 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "sqlite:///x.db",
     )
     assert (settings.pg_pool_size, settings.auth) == (3, "open")
+    assert settings.max_inflight == 500
     assert settings.master_key_file == tmp_path / "master.key"
     assert (settings.tls_cert, settings.tls_key) == (cert, key)
     assert (settings.metrics, settings.metrics_interval) == ("off", 2.5)

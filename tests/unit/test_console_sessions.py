@@ -55,6 +55,16 @@ def test_the_oldest_session_goes_when_the_bound_is_reached() -> None:
     assert kept.get(first.id) is None
 
 
+def test_a_flood_of_anonymous_visits_signs_nobody_out() -> None:
+    kept = Sessions(Clock())
+    alice = kept.new(ALICE)
+    for _ in range(sessions.MAX_SESSIONS + 10):
+        kept.new(None)
+    assert kept.get(alice.id) is alice
+    signed_in = [kept.new(ALICE) for _ in range(sessions.MAX_SESSIONS)]
+    assert kept.get(alice.id) is None and kept.get(signed_in[0].id) is signed_in[0]
+
+
 def test_notices_are_shown_once() -> None:
     session = Sessions(Clock()).new(None)
     session.notice("ok", "sent")

@@ -1,6 +1,9 @@
-"""Pure engine rules: attribute selection, sizes, receipt handles, queue attribute validation."""
+"""Pure engine rules: attribute selection, sizes, receipt handles, queue attribute validation,
+the in-flight limit."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -10,6 +13,7 @@ from densho.core.sqs_model import Attr, Queue
 from densho.providers.errors import to_aws
 from densho.sqs import attributes, handles, messages
 from densho.sqs.flow import fifo_send
+from densho.sqs.inflight import AWS_LIMIT, allowance
 
 
 def test_select_all_prefix_and_exact() -> None:
@@ -95,6 +99,26 @@ def test_queue_attribute_validation() -> None:
     assert "maxReceiveCount: 0" in to_aws(policy_info.value).message
 
 
+def test_redrive_policy_is_stored_normalised_and_compared_so() -> None:
+    arn = "arn:aws:sqs:us-east-1:000000000000:dlq"
+    given = json.dumps({"maxReceiveCount": "3", "deadLetterTargetArn": arn}, indent=1)
+    normalised = json.dumps(
+        {"deadLetterTargetArn": arn, "maxReceiveCount": 3}, separators=(",", ":")
+    )
+    validated = attributes.validate({"RedrivePolicy": given}, fifo=False, creating=True)
+    assert validated == {"RedrivePolicy": normalised}
+    # A queue whose document was stored as given (before densho normalised) matches it too.
+    assert attributes.differing({"RedrivePolicy": normalised}, validated) is None
+    assert attributes.differing({"RedrivePolicy": given}, validated) is None
+    other = attributes.validate(
+        {"RedrivePolicy": json.dumps({"maxReceiveCount": 4, "deadLetterTargetArn": arn})},
+        fifo=False,
+        creating=True,
+    )
+    assert attributes.differing({"RedrivePolicy": given}, other) == "RedrivePolicy"
+    assert attributes.differing({"DelaySeconds": "1"}, {"DelaySeconds": "2"}) == "DelaySeconds"
+
+
 def test_queue_names() -> None:
     attributes.validate_queue_name("a-b_C9", fifo=False)
     attributes.validate_queue_name("x" * 75 + ".fifo", fifo=True)
@@ -118,3 +142,25 @@ def test_narrowed_deduplication_scope_applies_after_propagation() -> None:
     assert at_first is not None and not at_first.by_group
     assert later is not None and later.by_group
     assert created is not None and created.by_group
+
+
+@pytest.mark.parametrize("fifo", [False, True])
+@pytest.mark.parametrize("short_poll", [False, True])
+def test_in_flight_limit(fifo: bool, short_poll: bool) -> None:
+    """AWS's quotas: up to the limit every receive gets what it asks; one that would cross it
+    part-way gets up to the limit; at it, a standard queue's short poll is OverLimit (403) and
+    anything else gets nothing, without an error."""
+    rule = {"fifo": fifo, "short_poll": short_poll}
+    assert AWS_LIMIT == 120_000
+    assert allowance(AWS_LIMIT, 0, 10, **rule) == 10
+    assert allowance(AWS_LIMIT, AWS_LIMIT - 10, 10, **rule) == 10
+    assert allowance(AWS_LIMIT, AWS_LIMIT - 3, 10, **rule) == 3
+    for in_flight in (AWS_LIMIT, AWS_LIMIT + 5):  # several nodes may pass it a little
+        if short_poll and not fifo:
+            with pytest.raises(errors.TooManyInFlight) as refused:
+                allowance(AWS_LIMIT, in_flight, 10, **rule)
+            aws = to_aws(refused.value)  # the wire answers it 403 (protocol.quirks)
+            assert aws.code == "OverLimit"
+            assert aws.message.startswith("Too many messages have been received without being")
+        else:
+            assert allowance(AWS_LIMIT, in_flight, 10, **rule) == 0

@@ -132,7 +132,11 @@ def test_modeled_error_becomes_the_client_exception(
         client.get_queue_url(QueueName="nope")
     error = info.value.response["Error"]
     assert error["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
-    assert error["Message"] == "The specified queue does not exist."
+    assert error["Message"] == (
+        "The specified queue does not exist."
+        if protocol == "json"
+        else "The specified queue does not exist for this wsdl version."
+    )
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
     server.output = AwsError("ReceiptHandleIsInvalid", "The input receipt handle is invalid.")

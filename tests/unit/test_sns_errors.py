@@ -281,6 +281,18 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "Subscribe",
+        {
+            "TopicArn": FIFO_TOPIC,
+            "Protocol": "sqs",
+            "Endpoint": FIFO_QUEUE,
+            "Attributes": {"RedrivePolicy": json.dumps({"deadLetterTargetArn": QUEUE})},
+        },
+        "InvalidParameter",
+        IP + "Attributes Reason: RedrivePolicy: must use a FIFO queue as DLQ for a FIFO "
+        "Subscription to a FIFO Topic.",
+    ),
+    (
+        "Subscribe",
         {"TopicArn": TOPIC, "Protocol": "https", "Endpoint": "http://h/"},
         "InvalidParameter",
         IP + "Endpoint Reason: Endpoint must match the specified protocol",
@@ -568,9 +580,28 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "PublishBatch",
-        {"TopicArn": TOPIC, "PublishBatchRequestEntries": [{"Id": "a b", "Message": "m"}]},
+        {"TopicArn": TOPIC, "PublishBatchRequestEntries": [{"Id": "message.id", "Message": "m"}]},
         "InvalidBatchEntryId",
-        "The Id of a batch entry in a batch request doesn't abide by the specification.",
+        "The Id of a batch entry in the batch request contains an impermissible character: "
+        "message.id",
+    ),
+    (
+        "PublishBatch",
+        {"TopicArn": TOPIC, "PublishBatchRequestEntries": [{"Id": "i" * 81, "Message": "m"}]},
+        "InvalidBatchEntryId",
+        "The Id of a batch entry in the batch request is too long: " + "i" * 81,
+    ),
+    (
+        "PublishBatch",  # one entry refused refuses the request (nothing is published)
+        {
+            "TopicArn": FIFO_TOPIC,
+            "PublishBatchRequestEntries": [
+                {"Id": "ok", "Message": "m", "MessageGroupId": "g", "MessageDeduplicationId": "d"},
+                {"Id": "no-group", "Message": "m"},
+            ],
+        },
+        "InvalidParameter",
+        IP + "The MessageGroupId parameter is required for FIFO topics",
     ),
     (
         "PublishBatch",

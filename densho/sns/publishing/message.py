@@ -39,6 +39,8 @@ class Message:
     attributes: dict[str, Attr] = field(default_factory=dict)
     group_id: str | None = None
     dedup_id: str | None = None
+    # The publisher's X-Ray trace header: SQS deliveries carry it as AWSTraceHeader.
+    trace_header: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@ delivery in one storage job.
 
 Owns: the batch rules, FIFO topics' SequenceNumber and deduplication, signing a publication
 (ahead, in the signing process, when an SQS envelope is signed), turning each SQS send into a
-message of its queue (or of the subscription's dead-letter queue when the queue is missing),
-the promise that a publish's deliveries commit with it, and the wake-ups after the commit.
+message of its queue (or of the subscription's dead-letter queue when the queue is missing,
+its policy refuses SNS or it refuses the message), the FIFO ids each queue takes, the promise
+that a publish's deliveries commit with it, and the wake-ups after the commit.
 Must not know: HTTP, botocore, wire dict shapes, SQL; what each subscriber receives
 (``fanout``).
 """
@@ -44,11 +45,22 @@ log = logging.getLogger(__name__)
 # Notifications of one Publish or PublishBatch, by (protocol, outcome): told after the commit.
 Tally = dict[tuple[str, Outcome], int]
 MAX_BATCH = 10
-_BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+MAX_BATCH_ID = 80
+_BATCH_ID = re.compile(r"[A-Za-z0-9_-]+")
 # The SenderId SQS shows for messages SNS delivers (the SNS service principal's id on AWS).
 SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
 # The service principal a queue policy names to let SNS deliver.
 SNS_SERVICE = "sns.amazonaws.com"
+# A FIFO topic's SequenceNumbers grow by this much per message. AWS's are 20 digits that step
+# by thousands (10000000000000003000, 10000000000000004000, ... in notifications AWS sent);
+# stepping so keeps them apart from the SequenceNumbers a subscribed FIFO queue assigns the
+# same messages (its own count, one by one), which on AWS differ from the topic's too.
+_TOPIC_SEQUENCE_STEP = 1000
+
+
+def sequence_number(sequence: int) -> str:
+    """A FIFO topic's stored sequence as Publish, PublishBatch and the notification show it."""
+    return str(SEQUENCE_BASE + _TOPIC_SEQUENCE_STEP * sequence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +85,18 @@ class Publisher:
         """Publish one message; when this returns, every matching SQS subscription's queue holds
         its delivery (one storage job)."""
         topic = await self._topics.get(arn)
+        checked = _check(topic, message)
         tally: Tally = {}
-        item = await self._item(topic, message, endpoint, tally)
+        item = await self._item(topic, checked, endpoint, tally)
         (result,) = await self._commit(topic, [item], tally)
         return result
 
     async def publish_batch(
         self, arn: str, entries: Sequence[BatchEntry], endpoint: str
-    ) -> list[tuple[str, Published | Exception]]:
-        """Publish up to ten messages; per entry id, its result or the error that refused it.
-        The accepted entries' deliveries all commit in one storage job."""
+    ) -> list[tuple[str, Published]]:
+        """Publish up to ten messages; per entry id, its result. An entry that fails
+        validation fails the whole request and nothing is published, as on AWS (the first
+        such entry's error is raised). All deliveries commit in one storage job."""
         topic = await self._topics.get(arn)
         if not entries:
             raise SnsEmptyBatch()
@@ -90,27 +104,21 @@ class Publisher:
             raise SnsTooManyEntries()
         seen: set[str] = set()
         for entry in entries:
-            if not _BATCH_ID.fullmatch(entry.entry_id):
-                raise SnsInvalidBatchEntryId()
             if entry.entry_id in seen:
                 raise SnsBatchIdsNotDistinct()
             seen.add(entry.entry_id)
+        for entry in entries:
+            if len(entry.entry_id) > MAX_BATCH_ID:
+                raise SnsInvalidBatchEntryId(entry.entry_id, too_long=True)
+            if not _BATCH_ID.fullmatch(entry.entry_id):
+                raise SnsInvalidBatchEntryId(entry.entry_id)
         if sum(size_of(e.message) for e in entries) > MAX_MESSAGE_BYTES:
             raise SnsBatchTooLong()
-        outcomes: list[Exception | None] = []
-        items: list[PublishItem] = []
+        checked = [_check(topic, e.message) for e in entries]  # all, before any takes a number
         tally: Tally = {}
-        for entry in entries:
-            try:
-                items.append(await self._item(topic, entry.message, endpoint, tally))
-                outcomes.append(None)
-            except sqs_errors.DomainError as exc:
-                outcomes.append(exc)
-        committed = iter(await self._commit(topic, items, tally) if items else [])
-        return [
-            (entry.entry_id, outcome if outcome is not None else next(committed))
-            for entry, outcome in zip(entries, outcomes, strict=True)
-        ]
+        items = [await self._item(topic, c, endpoint, tally) for c in checked]
+        results = await self._commit(topic, items, tally)
+        return [(e.entry_id, r) for e, r in zip(entries, results, strict=True)]
 
     async def _commit(
         self, topic: TopicView, items: list[PublishItem], tally: Tally
@@ -135,13 +143,12 @@ class Publisher:
         return results
 
     async def _item(
-        self, topic: TopicView, message: Message, endpoint: str, tally: Tally
+        self, topic: TopicView, checked: Checked, endpoint: str, tally: Tally
     ) -> PublishItem:
-        """The message checked and fanned out; its notifications' outcomes counted in
-        ``tally`` (those to the outbox are counted when their attempts end)."""
+        """The checked message fanned out; its notifications' outcomes counted in ``tally``
+        (those to the outbox are counted when their attempts end)."""
         config = topic.config
         arn = topic.topic.arn
-        checked = check(message, fifo=config.fifo, content_dedup=config.content_dedup)
         now = self._clock.now_ms()
         message_id = uuid4()
         sequence: int | None = None
@@ -168,7 +175,7 @@ class Publisher:
             topic_arn=arn,
             message_id=message_id,
             timestamp_ms=now,
-            sequence_number=None if sequence is None else str(SEQUENCE_BASE + sequence),
+            sequence_number=None if sequence is None else sequence_number(sequence),
             endpoint=endpoint,
             signing=signing,
             relay_email=self._node.relay_email,
@@ -181,18 +188,19 @@ class Publisher:
             key = (recorded.protocol, "delivered")
             tally[key] = tally.get(key, 0) + 1
         for send in out.sqs:
-            queue = await self._queue(send.subscription.sub.endpoint)
-            delivered = queue is not None and self._admits(queue, send.subscription.sub)
-            if not delivered or queue is None:
+            sub = send.subscription.sub
+            queue = await self._queue(sub.endpoint)
+            delivery = None
+            if queue is not None and self._admits(queue, sub):
+                delivery = self._to_queue(queue, send, checked, config.fifo, now)
+            delivered = delivery is not None
+            if not delivered:
                 # AWS accepts the publish; the delivery fails with a client error (no queue,
-                # or its policy refuses SNS), which goes to the subscription's dead-letter
-                # queue when it has one.
+                # its policy refuses SNS, or it refuses the message), which goes to the
+                # subscription's dead-letter queue when it has one.
                 delivery = await self.dead_letter(
-                    send.subscription, send.body, send.attributes, now, checked.group_id
+                    send.subscription, send.body, send.attributes, now, checked, config.fifo
                 )
-            else:
-                delivery = self._to_queue(queue, send, checked, now)
-                delivered = delivery is not None
             key = ("sqs", "delivered" if delivered else "failed")
             tally[key] = tally.get(key, 0) + 1
             if delivery is not None:
@@ -200,15 +208,20 @@ class Publisher:
         return item
 
     def _to_queue(
-        self, queue: Queue, send: fanout.SqsSend, checked: Checked, now: int
+        self, queue: Queue, send: fanout.SqsSend, checked: Checked, fifo_topic: bool, now: int
     ) -> Delivery | None:
         """The SQS message ``send`` puts in its subscription's ``queue``; None when the queue
-        refuses it (AWS drops it too)."""
+        refuses it (a failed delivery, as on AWS)."""
+        group_id, dedup_id = _fifo_ids(queue, checked, fifo_topic)
+        trace = checked.source.trace_header
         out = Outgoing(
             body=send.body,
             attributes=send.attributes,
-            group_id=checked.group_id,
-            dedup_id=checked.dedup_id if queue.config.fifo else None,
+            # The publish's X-Ray trace header reaches the delivered message, as on AWS
+            # (LocalStack's aws-validated SNS trace header propagation test).
+            system_attributes={} if trace is None else {"AWSTraceHeader": Attr("String", trace)},
+            group_id=group_id,
+            dedup_id=dedup_id,
         )
         try:
             prepared = self._sqs.messages.prepare(queue, out, SNS_SENDER_ID, now)
@@ -239,11 +252,13 @@ class Publisher:
         body: str,
         attributes: Mapping[str, Attr],
         now: int,
-        group_id: str | None = None,
+        message: Checked | None = None,
+        fifo_topic: bool = False,
     ) -> Delivery | None:
         """The SQS message a failed delivery leaves in the subscription's dead-letter queue
         (RedrivePolicy deadLetterTargetArn): the body as it would have been delivered, with
-        the raw delivery's message attributes. None without a usable dead-letter queue."""
+        the raw delivery's message attributes and, from ``message`` (the published message
+        when known), the FIFO ids the queue takes. None without a usable dead-letter queue."""
         target = view.dead_letter_arn
         if target is None:
             return None
@@ -256,7 +271,10 @@ class Publisher:
             return None
         if not self._admits(queue, sub):
             return None
-        out = Outgoing(body=body, attributes=dict(attributes), group_id=group_id)
+        group_id, dedup_id = (
+            (None, None) if message is None else _fifo_ids(queue, message, fifo_topic)
+        )
+        out = Outgoing(body=body, attributes=dict(attributes), group_id=group_id, dedup_id=dedup_id)
         try:
             prepared = self._sqs.messages.prepare(queue, out, SNS_SENDER_ID, now)
         except sqs_errors.DomainError as exc:
@@ -322,3 +340,19 @@ class Publisher:
         except sqs_errors.QueueNotFound:
             return None
         return queue if queue.region == region else None
+
+
+def _check(topic: TopicView, message: Message) -> Checked:
+    config = topic.config
+    return check(message, fifo=config.fifo, content_dedup=config.content_dedup)
+
+
+def _fifo_ids(queue: Queue, message: Checked, fifo_topic: bool) -> tuple[str | None, str | None]:
+    """The MessageGroupId and MessageDeduplicationId a delivery of ``message`` to ``queue``
+    carries: a FIFO queue takes the FIFO topic's (a dead-letter queue too, which has no
+    content-based deduplication of its own to fall back on); a standard queue takes no
+    deduplication id, and a group only from a standard topic (fair queues): AWS delivers a
+    FIFO topic's messages to a standard queue without MessageGroupId."""
+    if queue.config.fifo:
+        return message.group_id, message.dedup_id
+    return (None if fifo_topic else message.group_id), None

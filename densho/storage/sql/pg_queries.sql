@@ -193,6 +193,11 @@ SELECT coalesce((SELECT messages - purging FROM queue_counts WHERE queue_id = :q
        count(*) FILTER (WHERE receive_count = 0)
 FROM messages WHERE queue_id = :queue_id AND visible_ms > :now AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
 
+-- name: message_total
+-- As queries.sql's, plus the deltas not folded yet (as counts).
+SELECT coalesce((SELECT messages - purging FROM queue_counts WHERE queue_id = :queue_id), 0)
+       + coalesce((SELECT sum(delta) FROM queue_count_deltas WHERE queue_id = :queue_id), 0);
+
 -- name: fold_counts
 -- Maintenance, on any node: move the deltas the triggers appended into queue_counts (atomic;
 -- a concurrent fold on another node finds the rows already deleted and adds nothing twice).

@@ -242,6 +242,17 @@ SELECT coalesce((SELECT messages - purging FROM queue_counts WHERE queue_id = :q
        count(*) FILTER (WHERE receive_count = 0)
 FROM messages WHERE queue_id = :queue_id AND visible_ms > :now AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
 
+-- name: message_total
+-- The queue's rows as queue_counts keeps them (one row read, no counting): ReceiveMessage's
+-- in-flight limit counts the rows in flight only when the queue holds enough to reach it.
+SELECT coalesce((SELECT messages - purging FROM queue_counts WHERE queue_id = :queue_id), 0);
+
+-- name: in_flight
+-- The queue's rows in flight: an index range of the rows whose visible_ms is in the future.
+SELECT count(*) FROM messages
+WHERE queue_id = :queue_id AND visible_ms > :now AND receive_count > 0
+  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0);
+
 -- name: add_counts
 -- A group commit's changes to one queue's row count (SQLite), unless the queue is gone.
 INSERT INTO queue_counts (queue_id, messages)
