@@ -164,8 +164,7 @@ async def fifo(tx: Tx, args: dict[str, Any], claim: Claim, shared: bool) -> Got:
     return rows, None, moved
 
 
-FIFO_PAGE = 128  # visible rows read per page of the walk
-FIFO_WALK_PAGES = 4  # pages walked before the skip-scan of groups takes over
+FIFO_WALK = 128  # visible rows the first look reads before the skip-scan of groups takes over
 FIFO_SCANS = 8  # skip-scans per receive (each after groups another receiver holds); bounded
 
 
@@ -173,31 +172,30 @@ async def _ready_groups(tx: Tx, args: dict[str, Any], seen: set[str]) -> AsyncGe
     """The groups whose head is visible, in the order of their heads (visible_ms, seq), each
     once (``seen`` collects them).
 
-    Index-driven, never a read of the backlog: first the queue's visible rows in visibility
-    order (keyset pages, each row checked for being its group's head by one seek), which finds
-    the first ready groups at once when most visible rows are heads; after ``FIFO_WALK_PAGES``
-    pages (visible rows mostly behind heads in flight: a deep backlog of few groups), a
-    skip-scan of the groups' heads, which costs the number of groups. Heads are a subsequence
-    of the visible rows in visibility order, so the walk's heads come first in either case.
+    Index-driven, never a read of the backlog: first the queue's oldest ``FIFO_WALK`` visible
+    rows (one statement, each row checked for being its group's head by one seek), which finds
+    the first ready groups at once when most visible rows are heads; when that did not cover
+    every visible row (visible rows mostly behind heads in flight: a deep backlog of few
+    groups), a skip-scan of the groups' heads, which costs the number of groups. Heads are a
+    subsequence of the visible rows in visibility order, so the first look's heads come first.
     """
-    after = {"after_visible": -1, "after_seq": -1}
-    for _ in range(FIFO_WALK_PAGES):
-        page = await tx.fetchall("fifo_visible_page", {**args, **after, "limit": FIFO_PAGE})
-        for seq, visible_ms, group, is_head in page:
-            after = {"after_visible": visible_ms, "after_seq": seq}
-            if is_head and group not in seen:
-                seen.add(group)
-                yield group
-        if len(page) < FIFO_PAGE:
-            return  # every visible row was looked at
+    walked = await tx.fetchall("fifo_walk_heads", {**args, "budget": FIFO_WALK})
+    # One row (seq NULL) says how many visible rows were read; the others are heads.
+    looked_at = next(row[1] for row in walked if row[0] is None)
+    heads = sorted((row[1], row[0], row[2]) for row in walked if row[0] is not None)
+    for _, _, group in heads:
+        seen.add(group)
+        yield group
+    if looked_at < FIFO_WALK:
+        return  # every visible row was looked at
     for _ in range(FIFO_SCANS):
         limit = len(seen) + 64
-        heads = await tx.fetchall("fifo_ready_groups", {**args, "limit": limit})
-        fresh = [group for _, _, group in heads if group not in seen]
+        ready = await tx.fetchall("fifo_ready_groups", {**args, "limit": limit})
+        fresh = [group for _, _, group in ready if group not in seen]
         for group in fresh:
             seen.add(group)
             yield group
-        if not fresh or len(heads) < limit:
+        if not fresh or len(ready) < limit:
             return
 
 

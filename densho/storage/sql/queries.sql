@@ -151,22 +151,29 @@ LIMIT :limit;
 
 -- FIFO: a group is ready when its head (its oldest live message) is visible; groups are served
 -- in the order of their heads (visible_ms, seq), as AWS serves the group that waited longest.
--- name: fifo_visible_page
--- A keyset page of the queue's visible rows (messages_by_visibility), each marked whether it is
--- its group's head: one seek of messages_by_group per row.
-SELECT m.seq, m.visible_ms, m.group_id,
-       NOT EXISTS (SELECT 1 FROM messages AS o
-                   WHERE o.queue_id = :queue_id AND o.group_id = m.group_id AND o.seq < m.seq
-                     AND o.sent_ms > :cutoff
-                     AND o.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0))
-FROM messages AS m
-WHERE m.queue_id = :queue_id AND m.visible_ms <= :now AND m.sent_ms > :cutoff
-  AND m.visible_ms >= :after_visible AND (m.visible_ms, m.seq) > (:after_visible, :after_seq)
-  AND m.visible_ms > coalesce((SELECT purged_ms FROM queues
-                               WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-ORDER BY m.visible_ms, m.seq
-LIMIT :limit;
+-- name: fifo_walk_heads
+-- The first :budget visible rows (messages_by_visibility) that are their group's head, and a
+-- row (seq NULL) carrying how many visible rows were looked at: fewer than :budget means every
+-- one. The head test is one seek of messages_by_group per row; it sits in the select list so
+-- that PostgreSQL runs it per row (a subplan on the row's group), never as an anti-join.
+WITH w AS (
+    SELECT m.seq, m.visible_ms, m.group_id,
+           NOT EXISTS (SELECT 1 FROM messages AS o
+                       WHERE o.queue_id = :queue_id AND o.group_id = m.group_id
+                         AND o.seq < m.seq AND o.sent_ms > :cutoff
+                         AND o.seq > coalesce((SELECT purge_seq FROM queues
+                                               WHERE id = :queue_id), 0)) AS head
+    FROM messages AS m
+    WHERE m.queue_id = :queue_id AND m.visible_ms <= :now AND m.sent_ms > :cutoff
+      AND m.visible_ms > coalesce((SELECT purged_ms FROM queues
+                                   WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+      AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+    ORDER BY m.visible_ms, m.seq
+    LIMIT :budget
+)
+SELECT seq, visible_ms, group_id FROM w WHERE head
+UNION ALL
+SELECT NULL, count(*), NULL FROM w;
 
 -- name: fifo_ready_groups
 -- Skip-scan of the queue's groups (one messages_by_group seek each) and each one's head: the
