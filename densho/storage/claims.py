@@ -136,7 +136,7 @@ async def fifo(tx: Tx, args: dict[str, Any], claim: Claim, shared: bool) -> Got:
     chosen: list[int] = []
     seen: set[str] = set()
     moved = 0
-    async with aclosing(_ready_groups(tx, args, seen)) as ready:
+    async with aclosing(_ready_groups(tx, args, seen, claim.limit)) as ready:
         async for group in ready:
             lock = {"queue_id": claim.queue_id, "group_id": group}
             if shared and not await tx.fetchval("lock_fifo_group", lock):
@@ -164,29 +164,37 @@ async def fifo(tx: Tx, args: dict[str, Any], claim: Claim, shared: bool) -> Got:
     return rows, None, moved
 
 
-FIFO_WALK = 128  # visible rows the first look reads before the skip-scan of groups takes over
+FIFO_WALK = 1024  # visible rows the first look may read before the skip-scan of groups
 FIFO_SCANS = 8  # skip-scans per receive (each after groups another receiver holds); bounded
 
 
-async def _ready_groups(tx: Tx, args: dict[str, Any], seen: set[str]) -> AsyncGenerator[str, None]:
+async def _ready_groups(
+    tx: Tx, args: dict[str, Any], seen: set[str], want: int
+) -> AsyncGenerator[str, None]:
     """The groups whose head is visible, in the order of their heads (visible_ms, seq), each
-    once (``seen`` collects them).
+    once (``seen`` collects them); ``want`` of them are usually enough.
 
-    Index-driven, never a read of the backlog: first the queue's oldest ``FIFO_WALK`` visible
-    rows (one statement, each row checked for being its group's head by one seek), which finds
-    the first ready groups at once when most visible rows are heads; when that did not cover
-    every visible row (visible rows mostly behind heads in flight: a deep backlog of few
-    groups), a skip-scan of the groups' heads, which costs the number of groups. Heads are a
-    subsequence of the visible rows in visibility order, so the first look's heads come first.
+    Index-driven, never a read of the backlog: first the oldest visible rows, in order, each
+    checked for being its group's head by one seek, until the first head is found, then (if
+    more are needed) until ``want`` heads are, at most ``FIFO_WALK`` rows each time; when most
+    visible rows are heads this ends after a few rows. When it
+    found fewer and did not cover every visible row (visible rows mostly behind heads in
+    flight: a deep backlog of few groups), a skip-scan of the groups' heads, which costs the
+    number of groups. Heads are a subsequence of the visible rows in visibility order, so the
+    first look's heads come first.
     """
-    walked = await tx.fetchall("fifo_walk_heads", {**args, "budget": FIFO_WALK})
-    # One row (seq NULL) says how many visible rows were read; the others are heads.
-    looked_at = next(row[1] for row in walked if row[0] is None)
-    heads = sorted((row[1], row[0], row[2]) for row in walked if row[0] is not None)
-    for _, _, group in heads:
-        seen.add(group)
-        yield group
-    if looked_at < FIFO_WALK:
+    look = {**args, "budget": FIFO_WALK}
+    walked: list[Row] = []
+    # The first head alone first: one group's backlog often fills the whole receive.
+    for asked in dict.fromkeys((1, want)):
+        walked = await tx.fetchall("fifo_walk_heads", {**look, "want": asked})
+        for _, _, group in sorted(walked, key=lambda row: (row[1], row[0])):
+            if group not in seen:
+                seen.add(group)
+                yield group
+        if len(walked) < asked:
+            break  # no more heads among the rows the walk may read
+    if len(walked) < want and await tx.fetchval("fifo_visible_upto", look) < FIFO_WALK:
         return  # every visible row was looked at
     for _ in range(FIFO_SCANS):
         limit = len(seen) + 64

@@ -274,7 +274,10 @@ def test_ready_groups_behind_a_deep_blocked_backlog(sqs: Any, make_queue: QueueM
     """Many visible messages behind a head in flight (more than the receive walks in visibility
     order) do not hide the groups that are ready: the skip-scan of the groups finds them."""
     url = make_queue(fifo=True, attributes=CBD)
-    for start in range(0, 600, 10):
+    # More than the first look reads (densho.storage.claims.FIFO_WALK, 1,024 rows): the
+    # skip-scan of the groups must find "small".
+    backlog = 1_200
+    for start in range(0, backlog, 10):
         entries = [
             {"Id": f"e{i}", "MessageBody": f"big-{i}", "MessageGroupId": "big"}
             for i in range(start, start + 10)

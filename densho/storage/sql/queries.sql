@@ -152,11 +152,11 @@ LIMIT :limit;
 -- FIFO: a group is ready when its head (its oldest live message) is visible; groups are served
 -- in the order of their heads (visible_ms, seq), as AWS serves the group that waited longest.
 -- name: fifo_walk_heads
--- The first :budget visible rows (messages_by_visibility) that are their group's head, and a
--- row (seq NULL) carrying how many visible rows were looked at: fewer than :budget means every
--- one. The head test is one seek of messages_by_group per row; it sits in the select list so
--- that PostgreSQL runs it per row (a subplan on the row's group), never as an anti-join.
-WITH w AS (
+-- Of the oldest :budget visible rows (messages_by_visibility, in order), the first :want that
+-- are their group's head. Read lazily: rows are looked at only until :want heads are found.
+-- The head test (one seek of messages_by_group) sits in the inner select list so that
+-- PostgreSQL runs it per row read (a subplan on the row's group), never as an anti-join.
+SELECT seq, visible_ms, group_id FROM (
     SELECT m.seq, m.visible_ms, m.group_id,
            NOT EXISTS (SELECT 1 FROM messages AS o
                        WHERE o.queue_id = :queue_id AND o.group_id = m.group_id
@@ -170,10 +170,20 @@ WITH w AS (
       AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
     ORDER BY m.visible_ms, m.seq
     LIMIT :budget
-)
-SELECT seq, visible_ms, group_id FROM w WHERE head
-UNION ALL
-SELECT NULL, count(*), NULL FROM w;
+) AS w
+WHERE head
+LIMIT :want;
+
+-- name: fifo_visible_upto
+-- How many rows are visible, counted up to :budget (an index range, no head tests).
+SELECT count(*) FROM (
+    SELECT 1 FROM messages AS m
+    WHERE m.queue_id = :queue_id AND m.visible_ms <= :now AND m.sent_ms > :cutoff
+      AND m.visible_ms > coalesce((SELECT purged_ms FROM queues
+                                   WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+      AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+    LIMIT :budget
+) AS v;
 
 -- name: fifo_ready_groups
 -- Skip-scan of the queue's groups (one messages_by_group seek each) and each one's head: the
