@@ -181,6 +181,11 @@ class DedupIdRequired(InvalidParameter):
     pass
 
 
+class BatchGroupIdRequired(InvalidParameter):
+    """A SendMessageBatch entry to a FIFO queue without MessageGroupId: fails the whole request
+    (SendMessage answers MissingParameter instead)."""
+
+
 @dataclass(eq=False)
 class VisibilityBeyondLimit(InvalidParameter):
     value: int

@@ -85,6 +85,9 @@ class QueueConfig:
     max_message_bytes: int = MIB
     content_based_dedup: bool = False
     dedup_scope: DedupScope = DedupScope.QUEUE
+    # Until when deduplication stays queue-wide although dedup_scope says messageGroup: a scope
+    # narrowed by SetQueueAttributes (``QUEUE_SCOPE_UNTIL``).
+    queue_scope_until_ms: int = 0
     throughput_limit: ThroughputLimit = ThroughputLimit.PER_QUEUE
     dead_letter: DeadLetterTarget | None = None  # RedrivePolicy
     redrive_allow: RedriveAllow = RedriveAllow()  # RedriveAllowPolicy; none is allowAll
@@ -99,6 +102,13 @@ class QueueConfig:
 
 
 _DEFAULT = QueueConfig()
+
+# A stored attribute densho keeps for itself (never listed: GetQueueAttributes lists known
+# names only). AWS: attribute changes "can take up to 60 seconds ... to propagate", and after
+# DeduplicationScope queue -> messageGroup it was seen deduplicating queue-wide still; densho
+# keeps the queue-wide scope for those 60 seconds (the wider scope applies at once).
+QUEUE_SCOPE_UNTIL = "densho:QueueScopeUntil"
+SCOPE_PROPAGATION_MS = 60_000
 
 
 def read(attributes: Mapping[str, str]) -> QueueConfig:
@@ -117,6 +127,7 @@ def read(attributes: Mapping[str, str]) -> QueueConfig:
         max_message_bytes=_int(get("MaximumMessageSize"), _DEFAULT.max_message_bytes),
         content_based_dedup=get("ContentBasedDeduplication") == "true",
         dedup_scope=_enum(DedupScope, get("DeduplicationScope"), _DEFAULT.dedup_scope),
+        queue_scope_until_ms=_int(get(QUEUE_SCOPE_UNTIL), 0),
         throughput_limit=_enum(
             ThroughputLimit, get("FifoThroughputLimit"), _DEFAULT.throughput_limit
         ),

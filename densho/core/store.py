@@ -50,9 +50,11 @@ class Claim:
     dead_letter_queue_id: int | None = None
     max_receive_count: int = 0
     # FIFO: deliver each group's messages in order, never past a message that is not visible
-    # (in flight or delayed). Standard queues whose messages carry a group id are fair queues:
-    # any visible messages may come, but the groups with the fewest messages in flight first
-    # (each backend's fair-queue module documents its rule); without groups, oldest first.
+    # (in flight or delayed); a group whose head is visible is ready, groups in the order of
+    # their heads. Standard queues whose messages carry a group id are fair queues: any visible
+    # messages may come, but the groups with the fewest messages in flight first (each
+    # backend's fair-queue module documents its rule); without groups, of the oldest visible
+    # ones those sent first.
     fifo: bool = False
     # FIFO ReceiveRequestAttemptId: a retry within ``attempt_window_ms`` returns the same
     # messages with the same receipt handles (their visibility timeout restarts).

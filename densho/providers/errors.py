@@ -128,6 +128,11 @@ _TABLE: dict[type[Exception], tuple[str, Callable[[Any], str]]] = {
             "1 to 128 in length."
         )
     ),
+    # AWS's code for a batch entry without a group id (SendMessage: MissingParameter).
+    e.BatchGroupIdRequired: (
+        _INVALID,
+        lambda x: "The request must contain the parameter MessageGroupId.",
+    ),
     e.DedupIdRequired: (
         _INVALID,
         lambda x: (

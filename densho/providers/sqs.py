@@ -256,6 +256,7 @@ async def send_message_batch(
         [entry.get("Id", "") for entry in entries],
         [messages.size_of(o.body, o.attributes) for o in outgoing],
     )
+    ctx.engine.messages.check_fifo_batch(queue, outgoing)
     now = ctx.engine.now_ms()
     failed: list[api.BatchResultErrorEntry] = []
     ready = []

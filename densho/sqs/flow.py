@@ -73,7 +73,9 @@ def fifo_send(queue: Queue, now_ms: int) -> FifoSend | None:
     config = queue.config
     if not config.fifo:
         return None
-    return FifoSend(now_ms, FIFO_WINDOW_MS, config.dedup_scope is DedupScope.MESSAGE_GROUP)
+    by_group = config.dedup_scope is DedupScope.MESSAGE_GROUP
+    # A scope narrowed to messageGroup lately is queue-wide still (QUEUE_SCOPE_UNTIL).
+    return FifoSend(now_ms, FIFO_WINDOW_MS, by_group and now_ms >= config.queue_scope_until_ms)
 
 
 class MessageFlow:
@@ -117,7 +119,7 @@ class MessageFlow:
         if size > config.max_message_bytes:
             raise errors.MessageTooLong(config.max_message_bytes)
         delay = out.delay_seconds
-        if delay is None or config.fifo:  # FIFO: _check_fifo rejected per-message delays
+        if delay is None or config.fifo:  # FIFO: _check_fifo let only 0 through
             delay_ms = config.delay_ms
         elif 0 <= delay <= MAX_DELAY_S:
             delay_ms = delay * 1000
@@ -161,6 +163,18 @@ class MessageFlow:
             )
             for m, (message_id, seq) in zip(prepared, stored, strict=True)
         ]
+
+    @staticmethod
+    def check_fifo_batch(queue: Queue, outgoing: Sequence[Outgoing]) -> None:
+        """FIFO SendMessageBatch: an entry without MessageGroupId, or without a deduplication id
+        where the queue derives none, fails the whole request (AWS), not just the entry."""
+        if not queue.config.fifo:
+            return
+        for out in outgoing:
+            if out.group_id is None:
+                raise errors.BatchGroupIdRequired()
+            if out.dedup_id is None and not queue.config.content_based_dedup:
+                raise errors.DedupIdRequired()
 
     @staticmethod
     def check_batch(action: str, ids: Sequence[str], sizes: Sequence[int] | None = None) -> None:
@@ -391,7 +405,7 @@ def _check_fifo(config: QueueConfig, out: Outgoing) -> str:
     if out.group_id is None:
         raise errors.MissingParameter("MessageGroupId")
     _check_fifo_id("MessageGroupId", out.group_id)
-    if out.delay_seconds is not None:
+    if out.delay_seconds:  # AWS takes 0 and means the queue's delay, as when none is given
         raise errors.NotForQueueType("DelaySeconds", out.delay_seconds)
     if out.dedup_id is not None:
         _check_fifo_id("MessageDeduplicationId", out.dedup_id)

@@ -205,7 +205,12 @@ class Queues:
         given = qattrs.validate(attributes, fifo=fifo, creating=False)
         merged = qattrs.merge(queue.attributes, given)
         if fifo:
-            qattrs.check_high_throughput(queue_config.read(merged))
+            config = queue_config.read(merged)
+            qattrs.check_high_throughput(config)
+            narrowed = queue.config.dedup_scope is not config.dedup_scope
+            if narrowed and config.dedup_scope is queue_config.DedupScope.MESSAGE_GROUP:
+                until = self._clock.now_ms() + queue_config.SCOPE_PROPAGATION_MS
+                merged[queue_config.QUEUE_SCOPE_UNTIL] = str(until)
         await self._check_dead_letter_target(
             queue.account, queue.region, queue.name, fifo, attributes
         )

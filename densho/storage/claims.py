@@ -2,9 +2,10 @@
 transaction, and the dead-letter moves made in it.
 
 Owns: the plain claim (oldest visible first, one statement), the claim under redrive (rows
-received maxReceiveCount times move to the dead-letter queue instead), FIFO (each group's visible
-prefix, in order; a group with a message in flight gives nothing; ReceiveRequestAttemptId) and
-the claim of what ``fair.pick`` chooses on fair queues.
+received maxReceiveCount times move to the dead-letter queue instead), FIFO (the groups whose
+head is visible, in the order of their heads; from each, its visible messages up to the first
+that is not; ReceiveRequestAttemptId) and the claim of what ``fair.pick`` chooses on fair
+queues.
 Must not know: receipt handles, the engine, a database driver.
 
 Several nodes (a ``shared`` store): the SQL claims with ``FOR UPDATE SKIP LOCKED``
@@ -15,11 +16,17 @@ a FIFO receive looks at a group only under its transaction-scoped advisory lock
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Any
 
 from densho.core.store import Claim
 from densho.storage import fair
 from densho.storage.tx import Row, Tx
+
+# Standard queues: extra visible rows a claim looks at (oldest visible first) to deliver the
+# ones sent first among them (queries.sql "claim").
+CLAIM_WINDOW_EXTRA = 10
 
 Got = tuple[list[Row], int | None, int]  # rows claimed; earliest future visible_at; rows moved
 
@@ -29,6 +36,7 @@ def claim_args(claim: Claim) -> dict[str, Any]:
         "queue_id": claim.queue_id,
         "now": claim.now_ms,
         "limit": claim.limit,
+        "window": claim.limit + CLAIM_WINDOW_EXTRA,
         "visible_until": claim.visible_until_ms,
         "cutoff": claim.retention_cutoff_ms,
         "nonce": claim.nonce,
@@ -37,7 +45,7 @@ def claim_args(claim: Claim) -> dict[str, Any]:
 
 
 async def plain(tx: Tx, args: dict[str, Any]) -> Got:
-    """The oldest visible rows, in one statement."""
+    """Of the oldest visible rows, those sent first, in one statement."""
     rows = await tx.fetchall("claim", args)
     if rows:
         return rows, None, 0
@@ -111,10 +119,13 @@ async def _fair(tx: Tx, args: dict[str, Any], claim: Claim, hints: fair.GroupHin
 
 
 async def fifo(tx: Tx, args: dict[str, Any], claim: Claim, shared: bool) -> Got:
-    """From each group's head, the prefix of messages that are visible now.
+    """From each ready group's head, the messages that are visible now, up to the first that is
+    not; groups in the order of their heads (``_ready_groups``).
 
-    A group whose head is in flight or delayed gives nothing, so its order holds. Heads
-    received maxReceiveCount times go to the dead-letter queue first.
+    AWS: a group is ready when its head is visible (never received, or back from flight by its
+    own timeout or ChangeMessageVisibility), whatever its later messages are doing; "groups
+    that have waited longest come first". Heads received maxReceiveCount times go to the
+    dead-letter queue first.
     """
     if claim.attempt_id is not None:
         found = await tx.fetchone("find_attempt", {**args, "attempt_id": claim.attempt_id})
@@ -123,15 +134,10 @@ async def fifo(tx: Tx, args: dict[str, Any], claim: Claim, shared: bool) -> Got:
             again = {**args, "nonce": found[0], "seqs": tx.array(seqs)}
             return _in_order(await tx.fetchall("redeliver", again), seqs), None, 0
     chosen: list[int] = []
-    skip: list[str] = []
+    seen: set[str] = set()
     moved = 0
-    for _ in range(50):  # rounds of candidate groups; bounded, a receive must answer
-        candidates = await tx.fetchall("fifo_candidates", {**args, "skip": tx.array(skip)})
-        groups = list(dict.fromkeys(row[0] for row in candidates))
-        if not groups:
-            break
-        for group in groups:
-            skip.append(group)
+    async with aclosing(_ready_groups(tx, args, seen, claim.limit)) as ready:
+        async for group in ready:
             lock = {"queue_id": claim.queue_id, "group_id": group}
             if shared and not await tx.fetchval("lock_fifo_group", lock):
                 continue  # another receiver is delivering from this group right now
@@ -141,8 +147,6 @@ async def fifo(tx: Tx, args: dict[str, Any], claim: Claim, shared: bool) -> Got:
                 moved += await _move(tx, args, spent)
             if len(chosen) >= claim.limit:
                 break
-        if len(chosen) >= claim.limit:
-            break
     if not chosen:
         return [], await tx.fetchval("next_visible", args), moved
     # Several nodes: the group is held (its lock), so these rows are claimed, never skipped,
@@ -160,15 +164,55 @@ async def fifo(tx: Tx, args: dict[str, Any], claim: Claim, shared: bool) -> Got:
     return rows, None, moved
 
 
+FIFO_WALK = 1024  # visible rows the first look may read before the skip-scan of groups
+FIFO_SCANS = 8  # skip-scans per receive (each after groups another receiver holds); bounded
+
+
+async def _ready_groups(
+    tx: Tx, args: dict[str, Any], seen: set[str], want: int
+) -> AsyncGenerator[str, None]:
+    """The groups whose head is visible, in the order of their heads (visible_ms, seq), each
+    once (``seen`` collects them); ``want`` of them are usually enough.
+
+    Index-driven, never a read of the backlog: first the oldest visible rows, in order, each
+    checked for being its group's head by one seek, until the first head is found, then (if
+    more are needed) until ``want`` heads are, at most ``FIFO_WALK`` rows each time; when most
+    visible rows are heads this ends after a few rows. When it
+    found fewer and did not cover every visible row (visible rows mostly behind heads in
+    flight: a deep backlog of few groups), a skip-scan of the groups' heads, which costs the
+    number of groups. Heads are a subsequence of the visible rows in visibility order, so the
+    first look's heads come first.
+    """
+    look = {**args, "budget": FIFO_WALK}
+    walked: list[Row] = []
+    # The first head alone first: one group's backlog often fills the whole receive.
+    for asked in dict.fromkeys((1, want)):
+        walked = await tx.fetchall("fifo_walk_heads", {**look, "want": asked})
+        for _, _, group in sorted(walked, key=lambda row: (row[1], row[0])):
+            if group not in seen:
+                seen.add(group)
+                yield group
+        if len(walked) < asked:
+            break  # no more heads among the rows the walk may read
+    if len(walked) < want and await tx.fetchval("fifo_visible_upto", look) < FIFO_WALK:
+        return  # every visible row was looked at
+    for _ in range(FIFO_SCANS):
+        limit = len(seen) + 64
+        ready = await tx.fetchall("fifo_ready_groups", {**args, "limit": limit})
+        fresh = [group for _, _, group in ready if group not in seen]
+        for group in fresh:
+            seen.add(group)
+            yield group
+        if not fresh or len(ready) < limit:
+            return
+
+
 async def _walk_group(
     tx: Tx, args: dict[str, Any], claim: Claim, group: str, need: int
 ) -> tuple[list[int], list[int]]:
-    """(rows to deliver, rows to dead-letter) of one FIFO group, in order.
-
-    Messages of a group are received in order, so the ones received before form a prefix of
-    the group. Any of them in flight locks the whole group. Otherwise deliver visible rows from
-    the head, stopping at the first delayed one, so the group's order holds.
-    """
+    """(rows to deliver, rows to dead-letter) of one ready FIFO group, in order: from the head,
+    the visible rows up to the first one that is not (in flight or delayed), so the group's
+    order holds. AWS: "up to the first message still in flight"."""
     take: list[int] = []
     spent: list[int] = []
     after = -1
@@ -179,15 +223,11 @@ async def _walk_group(
         )
         for seq, visible_ms, receive_count in page:
             after = seq
-            if visible_ms > claim.now_ms:
-                if receive_count > 0:  # in flight: the group is locked
-                    return [], []
-                return take, spent  # delayed: later messages wait behind it
-            if len(take) >= need and receive_count == 0:
-                return take, spent  # enough, and past every row that could be in flight
+            if visible_ms > claim.now_ms or len(take) >= need:
+                return take, spent
             if redrive and receive_count >= claim.max_receive_count:
                 spent.append(seq)
-            elif len(take) < need:
+            else:
                 take.append(seq)
         if len(page) < need + 10:
             break

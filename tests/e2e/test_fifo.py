@@ -178,6 +178,119 @@ def test_per_message_delay_not_allowed(sqs: Any, make_queue: QueueMaker) -> None
     )
 
 
+def test_zero_delay_is_accepted_and_means_the_queue_delay(sqs: Any, make_queue: QueueMaker) -> None:
+    """AWS accepts DelaySeconds=0 on a FIFO send (only other values are refused) and treats it
+    as not given: the queue's delay applies. SendMessage and SendMessageBatch entries."""
+    url = make_queue(fifo=True, attributes={**CBD, "DelaySeconds": "2"})
+    sent = sqs.send_message(QueueUrl=url, MessageBody="one", MessageGroupId="g", DelaySeconds=0)
+    assert sent["SequenceNumber"]
+    entries = [{"Id": "e", "MessageBody": "two", "MessageGroupId": "g2", "DelaySeconds": 0}]
+    batch = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    assert [e["Id"] for e in batch["Successful"]] == ["e"] and not batch.get("Failed")
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+    got = receive_n(sqs, url, 2, timeout=6)
+    assert sorted(m["Body"] for m in got) == ["one", "two"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"MessageGroupId": "g"},
+            "The queue should either have ContentBasedDeduplication enabled or "
+            "MessageDeduplicationId provided explicitly",
+        ),
+        (
+            {"MessageDeduplicationId": "d2"},
+            "The request must contain the parameter MessageGroupId.",
+        ),
+    ],
+    ids=["no-deduplication-id", "no-group-id"],
+)
+def test_batch_entry_without_fifo_ids_fails_the_request(
+    sqs: Any, make_queue: QueueMaker, entry: dict[str, str], message: str
+) -> None:
+    """AWS fails the whole SendMessageBatch (400 InvalidParameterValue), sending nothing, when
+    an entry lacks MessageGroupId, or MessageDeduplicationId on a queue without
+    ContentBasedDeduplication."""
+    url = make_queue(fifo=True)
+    good = {"Id": "a", "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d1"}
+    response = expect_error(
+        sqs.send_message_batch,
+        QueueUrl=url,
+        Entries=[good, {"Id": "b", "MessageBody": "y", **entry}],
+        code="InvalidParameterValue",
+    )
+    assert response["Error"]["Message"] == message
+    assert counts(sqs, url) == (0, 0, 0)
+
+
+def test_group_is_ready_again_when_its_head_is_visible(sqs: Any, make_queue: QueueMaker) -> None:
+    """AWS: receive g1-m1 and g1-m2, make g1-m1 visible (ChangeMessageVisibility 0) while
+    g1-m2 stays in flight: g1 is ready again, from its head up to the message in flight; the
+    group that waited longer (g2) comes first."""
+    url = make_queue(fifo=True, attributes=CBD)
+    for body in ("g1-m1", "g1-m2", "g2-m1"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body[:2])
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    assert [m["Body"] for m in first] == ["g1-m1", "g1-m2"]
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"], VisibilityTimeout=0
+    )
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3)["Messages"]
+    assert [m["Body"] for m in got] == ["g2-m1", "g1-m1"]
+
+
+def test_group_is_ready_when_its_head_times_out_first(sqs: Any, make_queue: QueueMaker) -> None:
+    """The head's own timeout ends while a later message of the group was extended: the head
+    is delivered again, the extended one is not."""
+    url = make_queue(fifo=True, attributes=CBD)
+    for body in ("foo", "bar"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=1)
+    _, bar = first["Messages"]
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=bar["ReceiptHandle"], VisibilityTimeout=30
+    )
+    again = receive_n(sqs, url, 1, timeout=6)
+    assert [m["Body"] for m in again] == ["foo"]
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+
+
+def test_groups_are_served_in_the_order_of_their_heads(sqs: Any, make_queue: QueueMaker) -> None:
+    """AWS: groups that waited longest come first; a group whose head was just received (even
+    with VisibilityTimeout=0) goes behind a group never received, however old the messages
+    behind that head are."""
+    url = make_queue(fifo=True, attributes=CBD)
+    for body in ("g1-m1", "g2-m1", "g2-m2", "g3-m1", "g1-m2"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body[:2])
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, VisibilityTimeout=0)
+    assert [m["Body"] for m in first["Messages"]] == ["g1-m1", "g1-m2", "g2-m1"]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    bodies = [m["Body"] for m in got["Messages"]]
+    assert bodies == ["g3-m1", "g1-m1", "g1-m2", "g2-m1", "g2-m2"]
+
+
+def test_ready_groups_behind_a_deep_blocked_backlog(sqs: Any, make_queue: QueueMaker) -> None:
+    """Many visible messages behind a head in flight (more than the receive walks in visibility
+    order) do not hide the groups that are ready: the skip-scan of the groups finds them."""
+    url = make_queue(fifo=True, attributes=CBD)
+    # More than the first look reads (densho.storage.claims.FIFO_WALK, 1,024 rows): the
+    # skip-scan of the groups must find "small".
+    backlog = 1_200
+    for start in range(0, backlog, 10):
+        entries = [
+            {"Id": f"e{i}", "MessageBody": f"big-{i}", "MessageGroupId": "big"}
+            for i in range(start, start + 10)
+        ]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    sqs.send_message(QueueUrl=url, MessageBody="small-1", MessageGroupId="small")
+    head = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+    assert [m["Body"] for m in head] == ["big-0"]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in got] == ["small-1"]
+
+
 def test_batch_send_keeps_order(sqs: Any, make_queue: QueueMaker) -> None:
     url = make_queue(fifo=True, attributes=CBD)
     entries = [{"Id": f"e{i}", "MessageBody": f"b{i}", "MessageGroupId": "g"} for i in range(10)]
@@ -245,6 +358,33 @@ def test_per_message_group_limit_needs_message_group_scope(sqs: Any, given: dict
         Attributes={"FifoQueue": "true", **given},
         code="InvalidParameterValue",
     )
+
+
+def test_scope_narrowed_after_creation_stays_queue_wide_at_first(
+    sqs: Any, make_queue: QueueMaker
+) -> None:
+    """AWS, DeduplicationScope queue -> messageGroup by SetQueueAttributes: sends right after
+    the change are still deduplicated queue-wide (attribute changes take up to 60 seconds to
+    propagate; densho keeps the queue-wide scope that long). All attributes show the new
+    values at once, and nothing densho keeps for itself is listed."""
+    url = make_queue(fifo=True, attributes={"DeduplicationScope": "queue"})
+
+    def send(body: str, group: str, dedup: str) -> None:
+        sqs.send_message(
+            QueueUrl=url, MessageBody=body, MessageGroupId=group, MessageDeduplicationId=dedup
+        )
+
+    send("T1", "g1", "dedup_1")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes=HIGH_THROUGHPUT)
+    assert attributes(sqs, url, *HIGH_THROUGHPUT) == HIGH_THROUGHPUT
+    send("T3", "g3", "dedup_1")  # dropped: the same id, another group
+    send("T4", "g1", "dedup_2")
+    send("T5", "g2", "dedup_2")  # dropped too
+    got = receive_n(sqs, url, 2)
+    assert [m["Body"] for m in got] == ["T1", "T4"]
+    assert counts(sqs, url) == (0, 2, 0)
+    listed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert not [name for name in listed if name.startswith("densho")]
 
 
 def test_set_high_throughput_attributes(sqs: Any, make_queue: QueueMaker) -> None:

@@ -405,3 +405,17 @@ def test_receipt_handle_of_another_queue(sqs: Any, make_queue: QueueMaker) -> No
     except ClientError as exc:
         assert exc.response["ResponseMetadata"]["HTTPStatusCode"] < 500
     assert counts(sqs, a) == (0, 1, 0)
+
+
+def test_message_back_from_flight_comes_before_newer_ones(sqs: Any, make_queue: QueueMaker) -> None:
+    """AWS (standard queue): a message whose visibility timeout ran out is delivered before a
+    message sent later, even though that one became visible first."""
+    url = make_queue()
+    sqs.send_message(QueueUrl=url, MessageBody="test1")
+    first = sqs.receive_message(QueueUrl=url, VisibilityTimeout=2)["Messages"]
+    assert [m["Body"] for m in first] == ["test1"]
+    time.sleep(1)
+    sqs.send_message(QueueUrl=url, MessageBody="test2")
+    wait_counts(sqs, url, (2, 0, 0), timeout=5)
+    got = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert [m["Body"] for m in got] == ["test1"]

@@ -31,13 +31,18 @@ The rules, and the AWS documentation each comes from (SQS Developer Guide unless
   "The receipt handle has expired" (snapshot ``delete_after_timeout_fifo``; AWS knowledge center
   sqs-receipt-handle-error: handles expire with the visibility timeout).
 * Delay: a queue's DelaySeconds hides every new message for that long; a standard queue's
-  per-message DelaySeconds overrides it; "FIFO queues don't support timers on individual messages".
-  sqs-delay-queues.html, sqs-message-timers.html, API SendMessage (DelaySeconds).
+  per-message DelaySeconds overrides it; "FIFO queues don't support timers on individual messages":
+  a FIFO send with a non-zero DelaySeconds is rejected, and 0 is taken as "not given" (the queue's
+  delay applies; observed on AWS). sqs-delay-queues.html, sqs-message-timers.html, API SendMessage.
 * FIFO order: "Messages within the same message group are always processed one at a time, in
-  strict order"; while a message of a group is in flight no other message of that group is
-  delivered; one receive may return several messages of one group, in order, and may add messages
-  of other groups. FIFO-key-terms.html, FIFO-queues-understanding-logic.html,
-  interleaving-multiple-ordered-message-groups.html.
+  strict order"; no more messages of a group are returned "unless you delete the message or it
+  becomes visible". As observed on AWS: a group is ready again as soon as its *head* (its oldest
+  message not deleted) is visible, by its own timeout or ChangeMessageVisibility, even while later
+  messages of it are in flight; a receive delivers from the head the visible messages up to the
+  first one that is not. Ready groups are served in the order of their heads (the time the head
+  became visible, then send order): "groups that have waited longest come first", one group's
+  ready messages all before the next group's. FIFO-key-terms.html,
+  FIFO-queues-understanding-logic.html, interleaving-multiple-ordered-message-groups.html.
 * FIFO deduplication: a send whose deduplication id was seen within the 5-minute interval is
   accepted but not delivered again; the id is tracked "even after the message has been received and
   deleted"; with ContentBasedDeduplication and no explicit id, the id is the SHA-256 of the body; an
@@ -109,11 +114,13 @@ class Deliverable:
     ``runs`` are disjoint tuples of message keys. An answer is allowed when it holds at most
     ``max_messages`` distinct messages and, from each run, takes a prefix of it in order. On a
     standard queue each visible message is a run of its own (any subset, any order); on a FIFO
-    queue each message group without a message in flight has one run: its messages in send order,
-    up to the first one that is not visible.
+    queue each message group whose head is visible has one run: its messages in send order, up to
+    the first one that is not visible. FIFO runs are ``ordered``: in the order of their heads, and
+    an answer takes them in that order, each one whole before the next (it may stop anywhere).
     """
 
     runs: tuple[tuple[int, ...], ...]
+    ordered: bool = False
 
     @property
     def keys(self) -> frozenset[int]:
@@ -148,6 +155,13 @@ class Deliverable:
                 raise NotAllowed(
                     f"group order broken: response holds {_names(got)} of the group whose next "
                     f"messages are {_names(run)} (a prefix, in order, is required)"
+                )
+        if self.ordered:
+            expected = [k for run in self.runs for k in run][: len(keys)]
+            if list(keys) != expected:
+                raise NotAllowed(
+                    f"groups not served in the order of their heads: response {_names(keys)}, "
+                    f"expected {_names(expected)} (deliverable: {self.describe()})"
                 )
 
     def describe(self) -> str:
@@ -201,7 +215,7 @@ class QueueModel:
             if accepted:
                 raise NotAllowed("a FIFO send without MessageGroupId must be rejected")
             return SendResult("rejected", reason="MessageGroupId is required on a FIFO queue")
-        if delay_s is not None:
+        if delay_s:  # 0 is accepted, and means the queue's delay
             if accepted:
                 raise NotAllowed("a FIFO send with a per-message DelaySeconds must be rejected")
             return SendResult("rejected", reason="FIFO queues take no per-message DelaySeconds")
@@ -270,18 +284,18 @@ class QueueModel:
         groups: dict[str | None, list[Message]] = {}
         for m in live:  # send order
             groups.setdefault(m.group_id, []).append(m)
-        runs = []
+        ready = []
         for members in groups.values():
-            if any(m.in_flight(now) for m in members):
-                continue  # the group is locked until that message is deleted or visible again
             run = []
-            for m in members:
+            for m in members:  # from the head; an empty run: the head is not visible
                 if not m.visible(now):
                     break
                 run.append(m.key)
             if run:
-                runs.append(tuple(run))
-        return Deliverable(tuple(runs))
+                head = members[0]
+                ready.append(((head.visible_at_ms, head.key), tuple(run)))
+        ready.sort()
+        return Deliverable(tuple(run for _, run in ready), ordered=True)
 
     def receive(
         self,
@@ -307,12 +321,14 @@ class QueueModel:
                 raise NotAllowed(
                     f"m{k} delivered during its delay ({m.visible_at_ms - now} ms left)"
                 )
-            blockers = [
-                o.key for o in self.messages if o.group_id == m.group_id and o.in_flight(now)
+            before = [
+                o.key
+                for o in self.live()
+                if o.group_id == m.group_id and o.key < k and not o.visible(now)
             ]
             raise NotAllowed(
-                f"m{k} of group {m.group_id!r} delivered while the group is locked by in-flight "
-                f"{_names(blockers)} (deliverable: {deliverable.describe()})"
+                f"m{k} of group {m.group_id!r} delivered behind {_names(before)}, which are not "
+                f"visible (deliverable: {deliverable.describe()})"
             )
         deliverable.check(keys, max_messages)
         timeout = self.visibility_s if visibility_s is None else visibility_s

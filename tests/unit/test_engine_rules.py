@@ -10,10 +10,12 @@ import struct
 import pytest
 
 from densho.core import errors
-from densho.core.sqs_model import Attr
+from densho.core.queue_config import QUEUE_SCOPE_UNTIL
+from densho.core.sqs_model import Attr, Queue
 from densho.core.store import Handle
 from densho.providers.errors import to_aws
 from densho.sqs import attributes, handles, messages
+from densho.sqs.flow import fifo_send
 from densho.sqs.inflight import AWS_LIMIT, allowance
 
 
@@ -136,6 +138,23 @@ def test_queue_names() -> None:
     for bad, fifo in [("", False), ("x" * 81, False), ("a.b", False), ("q", True)]:
         with pytest.raises(errors.InvalidQueueName):
             attributes.validate_queue_name(bad, fifo=fifo)
+
+
+def test_narrowed_deduplication_scope_applies_after_propagation() -> None:
+    """DeduplicationScope set to messageGroup after creation: queue-wide until the stored
+    propagation end, per group from then on; a queue created per group is per group at once."""
+
+    def queue(**extra: str) -> Queue:
+        attrs = {"FifoQueue": "true", "DeduplicationScope": "messageGroup", **extra}
+        return Queue(1, "000000000000", "q.fifo", "us-east-1", attrs, {}, 0, 0)
+
+    narrowed = queue(**{QUEUE_SCOPE_UNTIL: "60000"})
+    at_first = fifo_send(narrowed, 59_999)
+    later = fifo_send(narrowed, 60_000)
+    created = fifo_send(queue(), 0)
+    assert at_first is not None and not at_first.by_group
+    assert later is not None and later.by_group
+    assert created is not None and created.by_group
 
 
 @pytest.mark.parametrize("fifo", [False, True])

@@ -397,6 +397,15 @@ class FifoMachine(ModelMachine):
             return self.send_fifo(f"{body}{self.unique}", group_id, None)
         return self.send_fifo(body, group_id, f"u{self.unique}")
 
+    @rule(body=st.sampled_from(BODIES), group_id=st.sampled_from(GROUPS))
+    @_step
+    def send_zero_delay(self, body: str, group_id: str) -> None:
+        """DelaySeconds=0 on a FIFO send: accepted, and the queue's delay applies (AWS)."""
+        self.unique += 1
+        dedup_id = None if self.CONTENT_DEDUP else f"z{self.unique}"
+        body = f"{body}{self.unique}" if self.CONTENT_DEDUP else body
+        assert self.do_send(body, group_id=group_id, dedup_id=dedup_id, delay_s=0)
+
     @rule(spec=sent)
     @_step
     def send_again(self, spec: tuple[str, str, str | None]) -> None:
@@ -551,27 +560,58 @@ def test_model_standard_receive_any_subset_any_order() -> None:
 def test_model_fifo_group_order_and_lock() -> None:
     q = QueueModel(fifo=True, visibility_s=30)
     for i, group in enumerate(["g1", "g1", "g2", "g1"]):
-        assert q.send(T0, f"b{i}", group_id=group, dedup_id=f"d{i}").key == i
-    d = q.deliverable(T0)
-    assert d.runs == ((0, 1, 3), (2,))
-    assert d.violation([0, 2, 1], 10) is None  # several of a group, in order, plus other groups
-    assert d.violation([2], 10) is None
+        assert q.send(T0 + i, f"b{i}", group_id=group, dedup_id=f"d{i}").key == i
+    d = q.deliverable(T0 + 10)
+    assert d.runs == ((0, 1, 3), (2,))  # groups in the order of their heads
+    assert d.violation([0, 1, 3, 2], 10) is None  # several of a group, in order, then the next
+    assert d.violation([0, 1], 2) is None
+    assert d.violation([0, 2, 1], 10) is not None  # g2 before g1's ready messages are all taken
+    assert d.violation([2], 10) is not None  # g2 before g1, whose head waited longer
     assert d.violation([1], 10) is not None  # skips m0
     assert d.violation([1, 0], 10) is not None  # out of order
-    (r0,) = q.receive(T0, [0])
-    assert q.deliverable(T0).runs == ((2,),)  # g1 is locked while m0 is in flight
+    (r0,) = q.receive(T0 + 10, [0], max_messages=1)
+    assert q.deliverable(T0 + 10).runs == ((2,),)  # g1 is locked while m0 is in flight
     with pytest.raises(NotAllowed):
-        q.receive(T0, [1])
-    assert q.delete(T0, r0)
-    assert q.deliverable(T0).runs == ((1, 3), (2,))
-    r1, r3 = q.receive(T0, [1, 3], visibility_s=10)
-    # m1 comes back first when its timeout ends, even though m3's was extended.
-    assert q.change_visibility(T0, r3, 60)
-    assert q.deliverable(T0 + 10_000).runs == ((2,),)  # m3 still in flight: g1 stays locked
-    assert q.delete(T0 + 10_000, r3)
-    assert q.deliverable(T0 + 10_000).runs == ((1,), (2,))
-    (r1b,) = q.receive(T0 + 10_000, [1])
+        q.receive(T0 + 10, [1])
+    assert q.delete(T0 + 10, r0)
+    assert q.deliverable(T0 + 10).runs == ((1, 3), (2,))
+    r1, r3 = q.receive(T0 + 10, [1, 3], max_messages=2, visibility_s=10)
+    # m1 comes back first when its timeout ends, even though m3's was extended: its group is
+    # ready again from its head, up to m3, still in flight (AWS).
+    assert q.change_visibility(T0 + 10, r3, 60)
+    assert q.deliverable(T0 + 10_010).runs == ((2,), (1,))  # g2's head waited longer
+    assert q.deliverable(T0 + 10_010).violation([1], 10) is not None
+    assert q.delete(T0 + 10_010, r3)
+    assert q.deliverable(T0 + 10_010).runs == ((2,), (1,))
+    _, r1b = q.receive(T0 + 10_010, [2, 1])
     assert r1b.receive_no == 2 and r1.receive_no == 1
+
+
+def test_model_fifo_group_ready_when_its_head_is_visible() -> None:
+    """AWS: receive g1-m1 and g1-m2, ChangeMessageVisibility(g1-m1, 0), receive 3 gives
+    [g2-m1, g1-m1]; and groups are served by their heads: a group whose head was just received
+    (even with VisibilityTimeout=0) goes behind groups never received."""
+    q = QueueModel(fifo=True, visibility_s=30)
+    for i, group in enumerate(["g1", "g1", "g2"]):
+        q.send(T0 + i, f"b{i}", group_id=group, dedup_id=f"d{i}")
+    r0, _ = q.receive(T0 + 10, [0, 1], max_messages=2)
+    assert q.change_visibility(T0 + 20, r0, 0)
+    q.receive(T0 + 30, [2, 0], max_messages=3)
+
+    q = QueueModel(fifo=True, visibility_s=30)
+    for i, group in enumerate(["g1", "g2", "g2", "g3", "g1"]):
+        q.send(T0 + i, f"b{i}", group_id=group, dedup_id=f"d{i}")
+    q.receive(T0 + 10, [0, 4, 1], max_messages=3, visibility_s=0)
+    assert q.deliverable(T0 + 20).runs == ((3,), (0, 4), (1, 2))
+    q.receive(T0 + 20, [3, 0, 4, 1, 2], visibility_s=0)
+
+
+def test_model_fifo_zero_delay_means_the_queue_delay() -> None:
+    q = QueueModel(fifo=True, delay_s=2)
+    assert q.send(T0, "x", group_id="g", dedup_id="a", delay_s=0).status == "enqueued"
+    assert q.deliverable(T0 + 1_999).keys == frozenset()
+    assert q.deliverable(T0 + 2_000).keys == {0}
+    assert q.send(T0, "y", group_id="g", dedup_id="b", delay_s=1).status == "rejected"
 
 
 def test_model_fifo_deduplication() -> None:

@@ -79,17 +79,9 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
           nonce;
 
--- name: fifo_candidates
-SELECT group_id FROM messages
-WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-  AND group_id <> ALL(:skip::text[])
-ORDER BY visible_ms, seq
-LIMIT 64;
-
 -- name: claim
+-- As queries.sql's (a window, then send order); the window's rows are locked (SKIP LOCKED), so
+-- concurrent receivers choose among rows nobody else holds.
 UPDATE messages AS m
 SET visible_ms = :visible_until,
     receive_count = m.receive_count + 1,
@@ -97,14 +89,16 @@ SET visible_ms = :visible_until,
     last_receive_ms = :now,
     nonce = :nonce
 FROM (
-    SELECT seq FROM messages
-    WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-    ORDER BY visible_ms, seq
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
+    SELECT seq FROM (
+        SELECT seq FROM messages
+        WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
+          AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                                     WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+          AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+        ORDER BY visible_ms, seq
+        LIMIT :window
+        FOR UPDATE SKIP LOCKED
+    ) AS w ORDER BY seq LIMIT :limit
 ) AS c
 WHERE m.seq = c.seq
 RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_attrs, m.md5_sys,
@@ -112,14 +106,16 @@ RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_a
           m.fifo_seq, m.origin_queue_id, m.nonce;
 
 -- name: claim_candidates
-SELECT seq, receive_count FROM messages
-WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-ORDER BY visible_ms, seq
-LIMIT :limit
-FOR UPDATE SKIP LOCKED;
+SELECT seq, receive_count FROM (
+    SELECT seq, receive_count FROM messages
+    WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
+      AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                                 WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+      AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+    ORDER BY visible_ms, seq
+    LIMIT :window
+    FOR UPDATE SKIP LOCKED
+) AS w ORDER BY seq LIMIT :limit;
 
 -- name: claim_rows
 -- Rows picked by an earlier read of this transaction: claimed only if no other receiver holds

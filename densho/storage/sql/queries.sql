@@ -165,17 +165,73 @@ WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND group_id = :gr
 ORDER BY seq
 LIMIT :limit;
 
--- name: fifo_candidates
-SELECT group_id FROM messages
-WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-  AND group_id NOT IN (SELECT value FROM json_each(:skip))
-ORDER BY visible_ms, seq
-LIMIT 64;
+-- FIFO: a group is ready when its head (its oldest live message) is visible; groups are served
+-- in the order of their heads (visible_ms, seq), as AWS serves the group that waited longest.
+-- name: fifo_walk_heads
+-- Of the oldest :budget visible rows (messages_by_visibility, in order), the first :want that
+-- are their group's head. Read lazily: rows are looked at only until :want heads are found.
+-- The head test (one seek of messages_by_group) sits in the inner select list so that
+-- PostgreSQL runs it per row read (a subplan on the row's group), never as an anti-join.
+SELECT seq, visible_ms, group_id FROM (
+    SELECT m.seq, m.visible_ms, m.group_id,
+           NOT EXISTS (SELECT 1 FROM messages AS o
+                       WHERE o.queue_id = :queue_id AND o.group_id = m.group_id
+                         AND o.seq < m.seq AND o.sent_ms > :cutoff
+                         AND o.seq > coalesce((SELECT purge_seq FROM queues
+                                               WHERE id = :queue_id), 0)) AS head
+    FROM messages AS m
+    WHERE m.queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND m.visible_ms <= :now AND m.sent_ms > :cutoff
+      AND m.visible_ms > coalesce((SELECT purged_ms FROM queues
+                                   WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+      AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+    ORDER BY m.visible_ms, m.seq
+    LIMIT :budget
+) AS w
+WHERE head
+LIMIT :want;
+
+-- name: fifo_visible_upto
+-- How many rows are visible, counted up to :budget (an index range, no head tests).
+SELECT count(*) FROM (
+    SELECT 1 FROM messages AS m
+    WHERE m.queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND m.visible_ms <= :now AND m.sent_ms > :cutoff
+      AND m.visible_ms > coalesce((SELECT purged_ms FROM queues
+                                   WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+      AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+    LIMIT :budget
+) AS v;
+
+-- name: fifo_ready_groups
+-- Skip-scan of the queue's groups (one messages_by_group seek each) and each one's head: the
+-- ready ones, in the order of their heads. Costs the number of groups, not of messages: for
+-- queues whose visible rows are mostly behind heads in flight.
+WITH RECURSIVE g(group_id) AS (
+    SELECT (SELECT group_id FROM messages
+            WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND group_id > '' ORDER BY group_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT m.group_id FROM messages AS m
+            WHERE m.queue_id = :queue_id AND m.group_id > g.group_id
+            ORDER BY m.group_id LIMIT 1)
+    FROM g WHERE g.group_id IS NOT NULL
+),
+heads(seq) AS (
+    SELECT (SELECT m.seq FROM messages AS m
+            WHERE m.queue_id = :queue_id AND m.group_id = g.group_id AND m.sent_ms > :cutoff
+              AND m.seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+            ORDER BY m.seq LIMIT 1)
+    FROM g WHERE g.group_id IS NOT NULL
+)
+SELECT m.seq, m.visible_ms, m.group_id FROM heads JOIN messages AS m ON m.seq = heads.seq
+WHERE m.visible_ms <= :now
+  AND m.visible_ms > coalesce((SELECT purged_ms FROM queues
+                               WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+ORDER BY m.visible_ms, m.seq
+LIMIT :limit;
 
 -- name: claim
+-- Standard queues: of the oldest visible rows (a window of :window, by the visibility index),
+-- the :limit sent first, so a message back from flight comes before newer ones that became
+-- visible earlier (AWS), at the cost of a few more index rows, never of the backlog.
 UPDATE messages
 SET visible_ms = :visible_until,
     receive_count = receive_count + 1,
@@ -183,13 +239,15 @@ SET visible_ms = :visible_until,
     last_receive_ms = :now,
     nonce = :nonce
 WHERE seq IN (
-    SELECT seq FROM messages
-    WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-    ORDER BY visible_ms, seq
-    LIMIT :limit
+    SELECT seq FROM (
+        SELECT seq FROM messages
+        WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
+          AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                                     WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+          AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+        ORDER BY visible_ms, seq
+        LIMIT :window
+    ) ORDER BY seq LIMIT :limit
 )
 RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys, sender_id,
           sent_ms, receive_count, first_receive_ms, group_id, dedup_id, fifo_seq, origin_queue_id,
@@ -301,13 +359,16 @@ WHERE seq IN (SELECT value FROM json_each(:seqs)) AND queue_id = :queue_id
   AND sent_ms <= :cutoff;
 
 -- name: claim_candidates
-SELECT seq, receive_count FROM messages
-WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
-  AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                             WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-  AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-ORDER BY visible_ms, seq
-LIMIT :limit;
+-- As claim's choice (a window, then send order).
+SELECT seq, receive_count FROM (
+    SELECT seq, receive_count FROM messages
+    WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
+      AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                                 WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+      AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+    ORDER BY visible_ms, seq
+    LIMIT :window
+) ORDER BY seq LIMIT :limit;
 
 -- name: move_to_queue
 -- One row (SQLite evaluates the new row id once per statement): a new row id, newer than any
