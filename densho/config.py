@@ -290,7 +290,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "store",
         str,
-        "sqlite:///path/densho.db or postgresql://user@host:port/database",
+        "sqlite:///path/densho.db, postgresql://user@host:port/database, or memory (SQLite "
+        "in memory, nothing on disk: for test runs)",
         metavar="URL",
         default_text="SQLite, densho.db in --data-dir",
     ),

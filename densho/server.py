@@ -14,6 +14,7 @@ import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -49,7 +50,7 @@ from densho.sns.signing.keys import shared_signer
 from densho.sns.signing.signer import Signer
 from densho.sqs.engine import SqsEngine
 from densho.sqs.move_tasks import ADOPT_EVERY_S, MoveTasks
-from densho.storage.open import from_url
+from densho.storage.open import from_url, is_memory
 from densho.storage.sealed import start_sealing
 
 log = logging.getLogger("densho")
@@ -78,6 +79,8 @@ class App:
             synchronous=settings.synchronous,
             pg_pool_size=settings.pg_pool_size,
         )
+        # Where this node keeps its files (keys); None for the in-memory store: nothing on disk.
+        self.files: Path | None = None if is_memory(settings.store_url) else settings.data_dir
         self.metrics = (
             _metrics(settings, endpoint, self.store.url) if settings.metrics == "on" else None
         )
@@ -147,7 +150,9 @@ class App:
         node's own in its data directory, created on first use (the first signed message)."""
         if self._shared_signer is not None:
             return self._shared_signer
-        return Signer.load_or_create(self.settings.data_dir)
+        if self.files is None:
+            return Signer.generate(now_ms=SystemClock().now_ms())
+        return Signer.load_or_create(self.files)
 
     def _forget(self, kind: str | None, key: str) -> None:
         """Another node changed a queue or a topic (``kind`` None: changes may have been
@@ -162,13 +167,14 @@ class App:
 
     async def startup(self) -> None:
         # Files an older densho (or a copy) left readable to others: owner only from now on.
-        private_files.tighten_data_dir(self.settings.data_dir)
+        if self.files is not None:
+            private_files.tighten_data_dir(self.files)
         await self.store.open()
         await start_sealing(
             self.store,
             key=self.settings.master_key,
             key_file=self.settings.master_key_file,
-            data_dir=self.settings.data_dir,
+            data_dir=self.files,
             now_ms=SystemClock().now_ms(),
         )
         if self.store.cluster is not None:  # several nodes sign with the key they share

@@ -106,7 +106,8 @@ def servers_on(store_kind: str, base: Path) -> Iterator[ServerFactory]:
 
     def make(name: str = "data", **kwargs: Any) -> DenshoServer:
         url = pg.create_database() if store_kind == "postgresql" else None
-        server = DenshoServer(base / name, log_dir=base, store=url, **kwargs)
+        store = "memory" if store_kind == "memory" else url
+        server = DenshoServer(base / name, log_dir=base, store=store, **kwargs)
         made.append((server, url))
         return server
 

@@ -10,6 +10,8 @@ it already holds sealed data), SQS, SNS.
     SQLite, ``master.key`` in the data directory .........  that file
     SQLite, no file, database never sealed ...............  a new file, created now
     SQLite, no file, database sealed before ..............  refused: the key was lost or moved
+    SQLite in memory (no data directory) .................  a new key, in memory only: the
+                                                            database dies with the process
     PostgreSQL, no key given .............................  None: nothing is encrypted (a key
                                                             made here would be this node's
                                                             alone; the other nodes could not
@@ -66,7 +68,7 @@ def resolve(
     *,
     key: str | None,
     key_file: Path | None,
-    data_dir: Path,
+    data_dir: Path | None,
     shared: bool,
     sealed_before: bool,
 ) -> bytes | None:
@@ -82,6 +84,8 @@ def resolve(
                 "(--master-key-file or DENSHO_MASTER_KEY)"
             )
         return None
+    if data_dir is None:
+        return os.urandom(KEY_BYTES)
     path = data_dir / KEY_FILE
     if path.exists():
         return read_file(path)

@@ -206,7 +206,7 @@ async def start_sealing(
     *,
     key: str | None,
     key_file: Path | None,
-    data_dir: Path,
+    data_dir: Path | None,
     now_ms: int,
 ) -> bool:
     """Give an opened store its master key (``densho.sealing.master`` decides which); whether

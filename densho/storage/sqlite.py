@@ -21,6 +21,10 @@ Why this shape: handing each job to a writer thread, or each sync to a syncer th
 than the SQL and the sync themselves — every hand-off meant taking the GIL from the busy event
 loop. SQL now runs on the loop; the only wait on the disk happens in another process, and its
 answer arrives on a pipe the loop watches like a socket.
+In memory (``path`` None: the ``memory`` store URL, for test runs) it is the same code on one
+``:memory:`` connection, with nothing on disk: no file, lock, WAL or syncer (commits are answered
+at once), and the operator's views read in the group commit like any operation, because an
+in-memory database is private to the connection that made it.
 Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.
 """
 
@@ -160,9 +164,9 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
     shared = False
     cluster = None
 
-    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
-        self._path = path
-        self._synchronous = synchronous
+    def __init__(self, path: Path | None, synchronous: str = "FULL") -> None:
+        self._path = path  # None: in memory
+        self._synchronous = synchronous if path is not None else "NORMAL"
         self._pending: list[Job] = []
         self._flush_scheduled = False
         self._conn: sqlite3.Connection | None = None
@@ -187,7 +191,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
 
     @property
     def url(self) -> str:
-        return f"sqlite:///{self._path}"
+        return "memory" if self._path is None else f"sqlite:///{self._path}"
 
     def changed(self, kind: str, key: str) -> None:
         """No other node shares this store: nobody to tell."""
@@ -195,6 +199,11 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
     # --- lifecycle ---
 
     async def open(self) -> None:
+        if self._path is None:
+            self._loop = asyncio.get_running_loop()
+            self._conn = self._connect()
+            self._sqltx = SqliteTx(self._conn)
+            return
         if not self._path.parent.exists():
             private_files.private_dir(self._path.parent)
         # The database and (SQLite copies the database file's mode) its WAL: owner only.
@@ -287,15 +296,16 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
                 self._reader.close()
                 self._reader = None
         self._conn.close()
-        os.close(self._wal_fd)
-        os.close(
-            self._lock_fd
-        )  # after SQLite's own descriptors: closing it drops no lock of theirs
+        if self._path is not None:
+            os.close(self._wal_fd)
+            # After SQLite's own descriptors: closing it drops no lock of theirs.
+            os.close(self._lock_fd)
         self._conn = self._sqltx = None
 
     def _lock(self) -> int:
         """Take the database file's flock (never SQLite's own fcntl locks), so that a second
         densho on the same data directory fails at start instead of sharing the file."""
+        assert self._path is not None
         fd = os.open(self._path, os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -307,6 +317,8 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         return fd
 
     def _read(self, op: Op[T]) -> asyncio.Future[T]:
+        if self._path is None:  # no second connection can see an in-memory database
+            return self._tx(op)
         return asyncio.ensure_future(self._read_in_thread(op))
 
     async def _read_in_thread(self, op: Op[T]) -> T:
@@ -327,7 +339,8 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         return conn
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        where = ":memory:" if self._path is None else self._path
+        conn = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
         # SQLite's NORMAL locking mode (not EXCLUSIVE, which keeps the WAL index in process
         # memory and the file locked): the operator's views read on a second connection
         # (``_read``). It costs a few file-lock calls per transaction — one per group commit,
@@ -367,6 +380,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
     def _open_wal(self) -> int:
         """A descriptor of the WAL file (created by the schema write above), with the directory
         entry made durable once, so a later fdatasync of the file is enough."""
+        assert self._path is not None
         fd = os.open(f"{self._path}-wal", os.O_RDONLY)
         dir_fd = os.open(self._path.parent, os.O_RDONLY)
         try:

@@ -65,6 +65,8 @@ async def _truncate(url: str) -> None:
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if request.param == "sqlite":
         return Backend("sqlite", f"sqlite:///{tmp_path / 'contract.db'}")
+    if request.param == "memory":  # DENSHO_TEST_STORES=memory: a store reopened starts empty
+        return Backend("memory", "memory")
     url: str = request.getfixturevalue("contract_pg")
     asyncio.run(_truncate(url))
     return Backend("postgresql", url)

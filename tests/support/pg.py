@@ -1,6 +1,7 @@
 """PostgreSQL for tests: which stores the suite runs against, and throw-away databases.
 
-Owns: ``test_stores()`` (``DENSHO_TEST_STORES``, default both), creating a uniquely named
+Owns: ``test_stores()`` (``DENSHO_TEST_STORES``, default both; ``memory``, the throwaway
+store, only when named: restarts and crashes lose its data by design), creating a uniquely named
 database (``densho_test_<random>``) through the maintenance database and dropping it (even with
 connections left open) at the end. PostgreSQL is expected on 127.0.0.1:5432 (``DENSHO_TEST_PG``
 overrides the maintenance URL); when it is unreachable the PostgreSQL half *fails* with a message
@@ -22,14 +23,15 @@ import pytest
 
 ADMIN_URL = os.environ.get("DENSHO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ALL_STORES = ("sqlite", "postgresql")
+KNOWN_STORES = (*ALL_STORES, "memory")
 
 
 def test_stores() -> list[str]:
     raw = os.environ.get("DENSHO_TEST_STORES", ",".join(ALL_STORES))
     stores = [s.strip() for s in raw.split(",") if s.strip()]
-    unknown = set(stores) - set(ALL_STORES)
+    unknown = set(stores) - set(KNOWN_STORES)
     if unknown or not stores:
-        raise ValueError(f"DENSHO_TEST_STORES={raw!r}: use a list of {ALL_STORES}")
+        raise ValueError(f"DENSHO_TEST_STORES={raw!r}: use a list of {KNOWN_STORES}")
     return stores
 
 

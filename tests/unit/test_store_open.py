@@ -39,3 +39,10 @@ def test_bad_urls_and_redaction() -> None:
     with pytest.raises(ValueError, match="pool size"):
         from_url("postgresql://x/y", pg_pool_size=0)
     assert redact("postgresql://u:secret@h:1/d") == "postgresql://u:***@h:1/d"
+
+
+@pytest.mark.parametrize("url", ["memory", "sqlite://:memory:", "sqlite:///:memory:"])
+def test_the_throwaway_store(url: str) -> None:
+    _, settings = parse(["serve", "--store", url])
+    store = from_url(settings.store_url)
+    assert isinstance(store, SqliteStore) and store.url == "memory"
