@@ -15,7 +15,8 @@ FIFO sequence and deduplication in SQL).
 
 The operator's views (``queue_overview``, ``outbox_depths``: scans of every row) read on a
 read-only connection of their own in a worker thread (``_read``): WAL lets it read a committed
-snapshot while the loop's connection writes, and its statement never holds up the loop.
+snapshot while the loop's connection writes, and its statement never holds up the loop. WAL
+checkpoints run in a thread of their own too (``densho.storage.checkpointer``).
 
 Why this shape: handing each job to a writer thread, or each sync to a syncer thread, cost more
 than the SQL and the sync themselves — every hand-off meant taking the GIL from the busy event
@@ -51,6 +52,7 @@ from densho.core.sqs_model import NewMessage
 from densho.core.store import FifoSend, QueueGone, StoreUnavailable
 from densho.storage import sql
 from densho.storage.base import Store
+from densho.storage.checkpointer import BACKSTOP_PAGES, Checkpointer
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
 from densho.storage.sns_manage_base import SnsManageStore
@@ -188,6 +190,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         # (logged once when it starts and once when it ends; the ready probe fails meanwhile).
         self._fault: str | None = None
         self._failed_commits = 0
+        self._checkpointer: Checkpointer | None = None  # WAL checkpoints, off the event loop
 
     @property
     def url(self) -> str:
@@ -221,6 +224,8 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         self._wal_fd = self._open_wal()
         if self._synchronous == "FULL":
             self._start_syncer()
+        self._checkpointer = Checkpointer(self._path)
+        self._checkpointer.start()
 
     def _start_syncer(self) -> None:
         assert self._loop is not None
@@ -291,6 +296,9 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             await asyncio.to_thread(syncer.wait, 10)
             syncer.stdout.close()
             self._syncer = None
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
+            self._checkpointer = None
         async with self._reading:  # a view being read finishes first
             if self._reader is not None:
                 self._reader.close()
@@ -355,6 +363,9 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         # checkpoints). Durability of each acknowledged commit is the syncer thread's job: it
         # fdatasyncs the WAL after the commit and before the answer (see _sync_loop).
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoints run in their own thread (densho.storage.checkpointer); the writer, on the
+        # event loop, checkpoints only if that thread falls far behind.
+        conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         conn.execute("PRAGMA foreign_keys=OFF")
         conn.execute("PRAGMA busy_timeout=5000")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -413,6 +424,8 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             self._note(fault)
         elif self._fault is not None and conn.total_changes != changes:
             self._note(None)  # a write went through again
+        if conn.total_changes != changes and self._checkpointer is not None:
+            self._checkpointer.committed()
         syncer = self._syncer
         if syncer is None:  # NORMAL: answer at commit; the WAL reaches the disk at a checkpoint
             if self.on_commit is not None:
