@@ -108,7 +108,7 @@ class Densho:
                 body = response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")[:500]
-            hint = _HINTS.get(exc.code, "")
+            hint = _hint(path, exc.code)
             raise DenshoError(f"{method} {url}: {exc.code} {detail}{hint}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise DenshoError(f"{method} {url}: densho is not reachable ({exc})") from None
@@ -116,11 +116,16 @@ class Densho:
         return answer
 
 
-_HINTS = {
-    404: " (is this densho recent enough, and, with authentication on, started with "
-    "--allow-test-endpoints?)",
-    409: " (moving the clock needs a server started with --clock controlled)",
-}
+def _hint(path: str, status: int) -> str:
+    """What a test author may have missed, for an error answer."""
+    if status == 404:
+        return (
+            " (the test endpoints are off while authentication is on, unless densho was "
+            "started with --allow-test-endpoints)"
+        )
+    if path.startswith("/_densho/clock/advance"):
+        return " (the clock moves only on a densho started with --clock controlled)"
+    return ""
 
 
 def _number(seconds: float) -> str:
