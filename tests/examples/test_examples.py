@@ -3,9 +3,9 @@ subprocess, with densho's pytest plugin loaded through its entry point, each exa
 starting its own densho.
 
 The Node example needs Node.js and npm (on every machine densho is developed and tested on):
-when either is missing the test fails, never skips. Its packages (package.json, pinned) are
-installed once into ``~/.cache/densho-clients/examples-node`` and linked into a copy of the
-example, so the work tree gets no node_modules.
+when either is missing the test fails, never skips. Its packages (``npm ci``: the versions of
+its package-lock.json) are installed once per lock into ``~/.cache/densho-clients`` and linked
+into a copy of the example, so the work tree gets no node_modules.
 """
 
 from __future__ import annotations
@@ -51,25 +51,27 @@ def test_celery_app() -> None:
 @pytest.mark.timeout(600)
 def test_node_sqs_consumer(tmp_path: Path) -> None:
     source = EXAMPLES / "node_sqs_consumer"
-    modules = _node_modules(source / "package.json")
+    modules = _node_modules(source)
     copy = tmp_path / "node_sqs_consumer"
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("node_modules"))
     (copy / "node_modules").symlink_to(modules, target_is_directory=True)
     run_example(copy, passed=1)
 
 
-def _node_modules(package_json: Path) -> Path:
-    """The example's packages, installed once per version of its package.json."""
+def _node_modules(example: Path) -> Path:
+    """The example's packages, installed once per version of its package files."""
     for tool in ("node", "npm"):
         if shutil.which(tool) is None:
             pytest.fail(f"the Node example needs {tool} (Node.js 20 or later) on PATH")
-    digest = hashlib.sha256(package_json.read_bytes()).hexdigest()[:16]
-    home = CACHE / f"examples-node-{digest}"
+    files = ("package.json", "package-lock.json")
+    digest = hashlib.sha256(b"".join((example / f).read_bytes() for f in files)).hexdigest()
+    home = CACHE / f"examples-node-{digest[:16]}"
     modules = home / "node_modules"
     if not (modules / "sqs-consumer").is_dir():
         home.mkdir(parents=True, exist_ok=True)
-        shutil.copy(package_json, home / "package.json")
-        npm = ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"]
+        for name in files:
+            shutil.copy(example / name, home / name)
+        npm = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
         done = subprocess.run(
             npm, cwd=home, capture_output=True, text=True, timeout=480, check=False
         )
