@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import IO
 
 from densho.testing.handle import DEFAULT_ACCOUNT, DEFAULT_REGION, Densho, DenshoError
@@ -46,9 +47,7 @@ def server(
     ``store``: ``memory`` (nothing on disk), ``sqlite:///path`` or ``postgresql://...``.
     ``clock``: ``controlled`` (``Densho.advance`` moves it) or ``system``. ``args``: more
     ``densho serve`` flags."""
-    # Only a store on disk may write keys to a data directory: give it a throwaway one rather
-    # than the user's own (~/.local/share/densho). The in-memory store writes nothing at all.
-    data_dir = None if store == "memory" else tempfile.mkdtemp(prefix="densho-test-")
+    data_dir, throwaway = _data_dir(store)
     command = [
         sys.executable,
         "-m",
@@ -77,8 +76,21 @@ def server(
         yield densho
     finally:
         process.stop()
-        if data_dir is not None:
+        if throwaway and data_dir is not None:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _data_dir(store: str) -> tuple[str | None, bool]:
+    """Where the server may keep files, and whether that directory is this run's to remove.
+
+    The in-memory store writes nothing. A SQLite file keeps its keys beside it, as ``densho
+    serve`` does, so the next run on that file can read what this one encrypted. Any other
+    store gets a throwaway directory rather than the user's own (~/.local/share/densho)."""
+    if store == "memory":
+        return None, False
+    if store.startswith("sqlite:///"):
+        return str(Path(store.removeprefix("sqlite:///")).parent), False
+    return tempfile.mkdtemp(prefix="densho-test-"), True
 
 
 def connect(endpoint_url: str, *, region: str = DEFAULT_REGION, timeout: float = 10.0) -> Densho:

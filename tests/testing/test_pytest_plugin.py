@@ -158,6 +158,20 @@ def test_a_server_that_cannot_start_fails_the_tests_with_its_reason(
     result.stdout.fnmatch_lines(["*unknown store URL*nowhere://*"])
 
 
+def test_on_a_sqlite_file_the_state_outlives_the_run(
+    pytester: pytest.Pytester, record: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "state" / "densho.db"
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = pytester.runpytest_subprocess("--densho-store", f"sqlite:///{db}", timeout=90)
+    result.assert_outcomes(passed=8)
+    # Its key beside it, as densho serve keeps it: the next run reads what this one sealed.
+    assert sorted(p.name for p in db.parent.glob("*.key")) == ["master.key"]
+    with densho.testing.server(store=f"sqlite:///{db}") as again:
+        urls = again.client("sqs").list_queues()["QueueUrls"]
+        assert {"more-0", "more-3"} <= {u.rsplit("/", 1)[1] for u in urls}
+
+
 @pg.only_with_postgresql
 def test_on_postgresql(pytester: pytest.Pytester, record: Path) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
