@@ -69,10 +69,12 @@ class Densho:
         """Delete every queue, topic, subscription and message; answers when it is done."""
         return self._call("POST", "/_densho/reset")
 
-    def advance(self, seconds: float) -> datetime.datetime:
-        """Move the server's clock ``seconds`` forward (``--clock controlled``); the new time.
-        Whatever was waiting for that time (visibility timeouts, delays, retention, long polls)
-        happens at once."""
+    def advance(self, seconds: float | datetime.timedelta) -> datetime.datetime:
+        """Move the server's clock forward by ``seconds`` (or a timedelta) on a densho started
+        with ``--clock controlled``; the new time. Whatever was waiting for that time
+        (visibility timeouts, delays, retention, long polls) happens at once."""
+        if isinstance(seconds, datetime.timedelta):
+            seconds = seconds.total_seconds()
         clock = self._call("POST", f"/_densho/clock/advance?seconds={_number(seconds)}")
         return _when(clock)
 

@@ -11,6 +11,7 @@ stopped it. The clock and reset checks need the test endpoints (``/_densho/reset
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -192,6 +193,9 @@ def test_context_manager() -> None:
         d.reset()
         assert "QueueUrls" not in sqs.list_queues()
         assert d.clock()["mode"] == "controlled"
+        before = d.now()
+        assert d.advance(datetime.timedelta(days=4)) - before >= datetime.timedelta(days=4)
+        assert d.advance(0.5) > before
         pid = d.pid
     assert _gone(pid)
     with (
