@@ -32,6 +32,7 @@ from tests.conftest import (
     sns_client,
 )
 from tests.e2e.helpers import counts, expect_error, queue_arn, queue_name_of, wait_until
+from tests.e2e.test_metrics import scrape, value
 from tests.support.sns_endpoints import HttpSubscriber
 
 HOUR = 3600
@@ -46,7 +47,8 @@ def endpoint(store_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """A server of this module's own, on the controlled clock (shadows the session server)."""
     base: Path = tmp_path_factory.mktemp(f"densho-clock-{store_kind}")
     with servers_on(store_kind, base) as make:
-        yield make(extra_args=("--clock", "controlled")).start().endpoint
+        server = make(extra_args=("--clock", "controlled", "--metrics-interval", "0.2"))
+        yield server.start().endpoint
 
 
 @pytest.fixture(scope="module")
@@ -132,16 +134,19 @@ account_id = "111122223333"
 """
 
 
-@pytest.mark.parametrize("allowed", [False, True])
+@pytest.mark.parametrize("allowed", ["no", "file key", "flag"])
 def test_with_authentication_only_when_allowed(
-    new_server: ServerFactory, tmp_path: Path, allowed: bool
+    new_server: ServerFactory, tmp_path: Path, allowed: str
 ) -> None:
     config = tmp_path / "densho.toml"
-    config.write_text(AUTH.format(extra="allow_test_endpoints = true" if allowed else ""))
-    server = new_server(extra_args=("--config", str(config))).start().endpoint
+    config.write_text(
+        AUTH.format(extra="allow_test_endpoints = true" if allowed == "file key" else "")
+    )
+    flag = ("--allow-test-endpoints",) if allowed == "flag" else ()
+    server = new_server(extra_args=("--config", str(config), *flag)).start().endpoint
     for method, path in (("GET", "/_densho/clock"), ("POST", "/_densho/clock/advance?seconds=1")):
         status, _, _ = _call(server, method, path)
-        assert status == (200 if allowed else 404)
+        assert status == (404 if allowed == "no" else 200)
 
 
 # --- SQS ---
@@ -277,18 +282,19 @@ def test_a_long_poll_ends_when_its_time_has_come(
     endpoint: str, client_factory: Any, queue: str, make_queue: QueueMaker
 ) -> None:
     other = make_queue()
-    short, short_thread, short_took = _long_poll(client_factory(), queue, 20)
+    short, short_thread, short_took = _long_poll(client_factory(), queue, 5)
     longer, long_thread, long_took = _long_poll(client_factory(), other, 20)
-    time.sleep(0.5)  # both are waiting
-    advance(endpoint, 10)
-    time.sleep(0.3)
-    assert short_thread.is_alive() and long_thread.is_alive()  # 10 s of 20: both still wait
-    advance(endpoint, 10)
+    time.sleep(1.0)  # both are waiting
+    advance(endpoint, 5)
     short_thread.join(5)
+    assert not short_thread.is_alive()  # its 5 s have passed: it answered, empty
+    assert short == [] and short_took[0] < 4
+    time.sleep(0.3)
+    assert long_thread.is_alive()  # 5 s of its 20: still waiting
+    advance(endpoint, 15)
     long_thread.join(5)
-    assert not short_thread.is_alive() and not long_thread.is_alive()
-    assert short == longer == []
-    assert max(short_took + long_took) < 5  # not the 20 s of real time
+    assert not long_thread.is_alive()
+    assert longer == [] and long_took[0] < 5  # not the 20 s of real time
 
 
 def test_a_long_poll_gets_a_delayed_message_when_its_delay_ends(
@@ -322,6 +328,22 @@ def test_timestamps_come_from_the_clock(
     first = int(m["Attributes"]["ApproximateFirstReceiveTimestamp"])
     assert abs(sent - at) < 5000
     assert HOUR * 1000 <= first - sent < HOUR * 1000 + 5000
+
+
+def test_metrics_gauges_count_on_the_clock(endpoint: str, sqs: SqsClient, queue: str) -> None:
+    sqs.send_message(QueueUrl=queue, MessageBody="gauged", DelaySeconds=900)
+    labels = {"account": "000000000000", "region": "us-east-1", "queue": queue_name_of(queue)}
+
+    def gauges() -> tuple[float | None, float | None]:
+        samples = scrape(endpoint)
+        return tuple(  # type: ignore[return-value]
+            value(samples, f"densho_sqs_approximate_number_of_messages_{kind}", **labels)
+            for kind in ("visible", "delayed")
+        )
+
+    wait_until(lambda: gauges() == (0, 1), timeout=5, message="delayed in the gauges")
+    advance(endpoint, 900)
+    wait_until(lambda: gauges() == (1, 0), timeout=5, message="visible in the gauges")
 
 
 def _arn(url: str) -> str:
@@ -409,11 +431,22 @@ def test_sns_retries_follow_the_clock(endpoint: str, sns: Any, subscriber: HttpS
     sns.confirm_subscription(TopicArn=topic, Token=token)
     subscriber.script(path, [500, 500])
     sns.publish(TopicArn=topic, Message="persist")
-    subscriber.wait_for(path, "Notification", count=1)
-    time.sleep(0.3)
-    assert len(subscriber.to(path, "Notification")) == 1  # the retry waits 10 minutes
+
+    def scheduled(attempts: int) -> int:
+        """The retry's due time, once densho recorded ``attempts`` failed attempts."""
+        _, _, rows = _call(endpoint, "GET", "/_densho/sns/outbox")
+        mine = [r for r in rows if r["endpoint"] == subscriber.url + path]
+        if not mine or mine[0]["attempts"] != attempts:
+            return 0
+        due: int = mine[0]["nextAttemptMs"]  # while an attempt runs: its 60 s lease's end
+        return due if due - now(endpoint)["now_ms"] > 120_000 else 0
+
+    due = wait_until(lambda: scheduled(1), timeout=5, message="the first retry scheduled")
+    assert 599_000 <= due - now(endpoint)["now_ms"] <= 600_000  # the retry waits 10 minutes
+    assert len(subscriber.to(path, "Notification")) == 1
     advance(endpoint, 600)
     subscriber.wait_for(path, "Notification", count=2, timeout=5)
+    wait_until(lambda: scheduled(2), timeout=5, message="the second retry scheduled")
     advance(endpoint, 600)
     attempts = subscriber.wait_for(path, "Notification", count=3, timeout=5)
     stamps = {json.loads(a.body)["Timestamp"] for a in attempts}
