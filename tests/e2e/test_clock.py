@@ -309,6 +309,36 @@ def test_a_long_poll_gets_a_delayed_message_when_its_delay_ends(
     assert took[0] < 5
 
 
+def test_a_long_poll_gets_a_message_when_its_visibility_timeout_ends(
+    endpoint: str, sqs: SqsClient, client_factory: Any, queue: str
+) -> None:
+    sqs.send_message(QueueUrl=queue, MessageBody="back")
+    (first,) = _received(sqs, queue, VisibilityTimeout=HOUR)
+    got, thread, took = _long_poll(client_factory(), queue, 20)
+    time.sleep(1.0)
+    advance(endpoint, HOUR)
+    thread.join(5)
+    assert [m["MessageId"] for m in got] == [first["MessageId"]]
+    assert took[0] < 5
+
+
+def test_the_receive_request_attempt_id_window(
+    endpoint: str, sqs: SqsClient, make_queue: QueueMaker
+) -> None:
+    url = make_queue(fifo=True)
+    sqs.send_message(
+        QueueUrl=url, MessageBody="attempt", MessageGroupId="g", MessageDeduplicationId="x"
+    )
+    (first,) = _received(sqs, url, VisibilityTimeout=30, ReceiveRequestAttemptId="a")
+    advance(endpoint, 60)  # the message is visible again, but the attempt is remembered
+    (retried,) = _received(sqs, url, VisibilityTimeout=30, ReceiveRequestAttemptId="a")
+    assert retried["Attributes"]["ApproximateReceiveCount"] == "1"
+    assert retried["MessageId"] == first["MessageId"]
+    advance(endpoint, 300)  # past the 5-minute window: the same id is a new receive
+    (fresh,) = _received(sqs, url, VisibilityTimeout=30, ReceiveRequestAttemptId="a")
+    assert fresh["Attributes"]["ApproximateReceiveCount"] == "2"
+
+
 def test_timestamps_come_from_the_clock(
     endpoint: str, sqs: SqsClient, make_queue: QueueMaker
 ) -> None:
