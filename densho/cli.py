@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from densho import config_file
-from densho.config import BY_NAME, OPTIONS, Settings
+from densho.config import BY_NAME, OPTIONS, Settings, parse_bool
 from densho.config_file import ConfigError
 from densho.providers import declared_check
 from densho.sns.endpoint_rules import EndpointRules
@@ -59,6 +59,7 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
     for option in OPTIONS:
         # No argparse default: an absent flag falls through to the environment, the file, then
         # the Settings default (precedence flag > environment > file > default).
+        switch = option.parse is parse_bool  # a bare flag means true
         serve.add_argument(
             option.flag,
             dest=option.name,
@@ -66,6 +67,8 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
             choices=option.choices or None,
             metavar=option.metavar,
             help=option.help_text,
+            nargs="?" if switch else None,
+            const=True if switch else None,
         )
     check = commands.add_parser(
         "check-config",

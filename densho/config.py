@@ -167,6 +167,11 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     # The ``node`` label of this node's counters ("": host name and port).
     node_name: str = ""
+    # Test suites: "controlled" puts AWS time on a clock they can push forward
+    # (POST /_densho/clock/advance); never the default. Test endpoints (the clock, reset) are
+    # served without authentication; with it on, only if allow_test_endpoints.
+    clock: str = "system"
+    allow_test_endpoints: bool = False
 
     @property
     def database(self) -> Path:
@@ -195,6 +200,16 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise ValueError(f"must be more than 0, not {text}")
     return value
+
+
+def parse_bool(text: str) -> bool:
+    """A switch's value: a bare flag is true; ``true``/``false`` (any case), 1/0, yes/no."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"must be true or false, not {text}")
 
 
 def _positive_int(text: str) -> int:
@@ -350,6 +365,19 @@ OPTIONS: tuple[Option, ...] = (
         str,
         "this node's name in the metrics' node label (default: host name:port)",
         metavar="NAME",
+    ),
+    Option(
+        "clock",
+        str,
+        "AWS time: system, or controlled (tests: POST /_densho/clock/advance?seconds=N pushes "
+        "it forward)",
+        choices=("system", "controlled"),
+    ),
+    Option(
+        "allow_test_endpoints",
+        parse_bool,
+        "serve the test endpoints (/_densho/clock, /_densho/reset) with authentication on",
+        metavar="BOOL",
     ),
 )
 

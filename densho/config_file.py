@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from densho import config_declared, config_lines
-from densho.config import OPTIONS, ConfigError, Credential, Declared, Option
+from densho.config import OPTIONS, ConfigError, Credential, Declared, Option, parse_bool
 from densho.sns import endpoint_rules
 
 __all__ = ["ConfigError", "Loaded", "load"]
@@ -143,7 +143,9 @@ def _options(path: _File, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _value(path: _File, key: str, parse: Any, choices: tuple[str, ...], value: Any) -> Any:
-    # A file value is typed already; booleans and tables are never a setting's scalar.
+    # A file value is typed already; booleans are a switch's only, tables never a scalar.
+    if isinstance(value, bool) and parse is parse_bool:
+        return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ConfigError(f"{path.at(key)}: {key} must be a string or a number")
     try:

@@ -19,10 +19,11 @@ from typing import Any
 
 import orjson
 
-from densho import logs
+from densho import clock_admin, logs
 from densho.config import ConfigError, Settings
 from densho.console import visit as console_visit
 from densho.console.app import Console
+from densho.core import clock as clocks
 from densho.core import errors, private_files
 from densho.core.clock import SystemClock
 from densho.core.identity import Identity
@@ -86,9 +87,11 @@ class App:
         )
         if self.metrics is not None:
             self.store.on_commit = self.metrics.commits.observe
+        # AWS time: every engine's and every wait's (--clock controlled: pushed by the tests).
+        self.clock = clocks.make(settings.clock)
         self.engine = SqsEngine(
             self.store,
-            SystemClock(),
+            self.clock,
             **({"events": self.metrics.sqs} if self.metrics else {}),
             max_in_flight=settings.max_inflight,
         )
@@ -98,7 +101,7 @@ class App:
         self.sns = SnsEngine(
             self.store,
             self.engine,
-            SystemClock(),
+            self.clock,
             self._signer,
             relay_email=settings.smtp_relay is not None,
             endpoint_rules=rules,
@@ -111,14 +114,14 @@ class App:
             self.store.cluster.set_wake(self.engine.wake)
             self.store.cluster.set_forget(self._forget)
         # SNS deliveries outside densho (HTTP/S, email) from the durable outbox.
-        self.deliveries = Deliveries(self.sns, self.store, SystemClock())
+        self.deliveries = Deliveries(self.sns, self.store, self.clock)
         self.delivery = DeliveryWorker(
             self.deliveries,
             HttpSender(rules=rules),
             SmtpSender(settings.smtp_relay) if settings.smtp_relay else None,
         )
         self.sns.on_outbox = self.delivery.wake
-        self.sns_manage = SnsManage(self.store, self.sns.topics, SystemClock())
+        self.sns_manage = SnsManage(self.store, self.sns.topics, self.clock)
         self.verifier = _verifier(settings) if settings.auth_enabled else None
         self.wire = Wire(default_region=settings.region, verifier=self.verifier)
         self.console = Console(
@@ -184,7 +187,9 @@ class App:
         await self.moves.adopt()  # message move tasks a restart interrupted carry on
         self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
         if self.metrics is not None:
-            self.metrics.start(self.store)  # the gauges, read from the store in the background
+            self.metrics.start(
+                self.store, self.clock.now_ms
+            )  # the gauges, read from the store in the background
         self._maintenance = asyncio.create_task(self._maintain())
         self._phase = "serving"
         print(f"densho ready: {self.endpoint} (store: {self.store.url})", flush=True)
@@ -220,12 +225,17 @@ class App:
                     await self.moves.adopt()
                 if loop.time() >= expire_at:
                     expire_at = loop.time() + MAINTENANCE_INTERVAL_S
-                    await self.engine.expire_all()
-                    await self.sns.expire()
+                    await self.expire()
             except StoreUnavailable as exc:  # logged by the store; the next tick tries again
                 log.warning("maintenance skipped: %s", exc)
             except Exception:
                 log.exception("maintenance failed")
+
+    async def expire(self) -> None:
+        """Delete what is past its time (retention, FIFO windows, tokens): every
+        ``MAINTENANCE_INTERVAL_S``, and after each advance of a controlled clock."""
+        await self.engine.expire_all()
+        await self.sns.expire()
 
     async def dispatch(self, call: Call) -> dict[str, Any]:
         return await self._run(call, sqs.HANDLERS, sns_provider.HANDLERS)
@@ -356,6 +366,11 @@ class App:
             await _respond(send, 302, b"text/plain", b"", [(b"location", CONSOLE.encode())])
             self._observe_own(request.path, 302, started)
             return
+        if request.path in clock_admin.PATHS:
+            status, content_type, body = await self._test_endpoint(request)
+            await _respond(send, status, content_type, body)
+            self._observe_own(request.path, status, started)
+            return
         if request.path.startswith(delivery_admin.PREFIX):
             refused = self._admin_refusal(request)
             if refused is not None:
@@ -445,6 +460,15 @@ class App:
         if reason is None:
             return 200, orjson.dumps({"status": "ready"})
         return 503, orjson.dumps({"status": "not ready", "reason": reason})
+
+    async def _test_endpoint(self, request: HttpRequest) -> tuple[int, bytes, bytes]:
+        """Test suites' endpoints (the clock): 404 with authentication on, unless
+        ``--allow-test-endpoints``."""
+        if self.settings.auth_enabled and not self.settings.allow_test_endpoints:
+            return 404, b"text/plain", b"not found\n"
+        return await clock_admin.handle(
+            request.method, request.path, request.query_string, self.clock, self.expire
+        )
 
     def _admin_refusal(self, request: HttpRequest) -> bytes | None:
         """With authentication on, densho's own endpoints answer only signed requests (any

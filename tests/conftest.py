@@ -173,6 +173,12 @@ def client_factory(protocol: str, endpoint: str) -> ClientFactory:
 _cached_clients: dict[tuple[str, str], SqsClient] = {}
 
 
+@pytest.fixture(scope="module")
+def sns(endpoint: str) -> Any:
+    """An SNS client (Query, SNS's one protocol) of the server under test."""
+    return sns_client(endpoint)
+
+
 @pytest.fixture
 def sqs(protocol: str, endpoint: str) -> SqsClient:
     """The SQS client under test, for ``json`` and for ``query``."""

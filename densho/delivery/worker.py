@@ -11,8 +11,8 @@ attempted by one node at a time, and a node that dies mid-attempt only delays it
 their lease ends. Wake-ups stay within a node: a publish wakes the worker of the node that took
 it (which then delivers), and a node's own attempts wake it to schedule their retries. Rows of
 other nodes are found by the sleep itself — until the earliest due time of any row in the outbox
-(a claimed row's: its lease's end), at most ``IDLE_S`` — so a row whose node died is retried by
-another node when its lease ends, or at most ``IDLE_S`` after it was written.
+(a claimed row's: its lease's end), at most ``IDLE_MS`` — so a row whose node died is retried by
+another node when its lease ends, or at most ``IDLE_MS`` after it was written.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from densho.sns.outbox.deliveries import Deliveries
 
 log = logging.getLogger(__name__)
 
-IDLE_S = 30.0  # wake up at least this often, even with nothing due (bounded sleeps only)
-MIN_SLEEP_S = 0.005
+IDLE_MS = 30_000  # wake up at least this often, even with nothing due (bounded sleeps only)
+MIN_SLEEP_MS = 5
 
 
 class Sender(Protocol):
@@ -101,15 +101,15 @@ class DeliveryWorker:
                 self._attempts.add(task)
                 task.add_done_callback(self._finished)
             free = self._concurrency - len(self._attempts)
-        timeout = IDLE_S
+        now = self._deliveries.now_ms()
+        until = now + IDLE_MS
         if free > 0:
             due = await self._deliveries.next_due()
             if due is not None:
-                wait_ms = due - self._deliveries.now_ms()
-                timeout = min(IDLE_S, max(MIN_SLEEP_S, wait_ms / 1000))
-        # Full: the next wake-up is an attempt finishing (its done callback).
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+                until = min(until, max(now + MIN_SLEEP_MS, due))
+        # Full: the next wake-up is an attempt finishing (its done callback). The wait is the
+        # clock's: a controlled clock pushed past a retry's due time ends it at once.
+        await self._deliveries.wait(until, self._wake)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._attempts.discard(task)

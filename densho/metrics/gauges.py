@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from densho.core.sns_model import OutboxDepth
@@ -35,8 +36,11 @@ class Snapshot:
 
 
 class Refresher:
-    def __init__(self, store: AnyStore, interval_s: float) -> None:
+    def __init__(
+        self, store: AnyStore, interval_s: float, now_ms: Callable[[], int] | None = None
+    ) -> None:
         self._store = store
+        self._now_ms = now_ms  # the queues' clock (None: the wall clock)
         self._interval_s = interval_s
         self._snapshot: Snapshot | None = None  # replaced whole: a scrape reads one snapshot
         self._task: asyncio.Task[None] | None = None
@@ -65,7 +69,8 @@ class Refresher:
     async def refresh(self) -> None:
         started = time.perf_counter()
         now_s = time.time()
-        queues = await self._store.queue_overview(int(now_s * 1000))
+        now_ms = int(now_s * 1000) if self._now_ms is None else self._now_ms()
+        queues = await self._store.queue_overview(now_ms)
         outbox = await self._store.outbox_depths()
         families = _families(queues, outbox)
         self._snapshot = Snapshot(families, now_s, time.perf_counter() - started)

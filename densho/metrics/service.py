@@ -38,9 +38,10 @@ class Metrics:
         self.requests = Requests(node)
         self.gauges: Refresher | None = None
 
-    def start(self, store: AnyStore) -> None:
-        """Begin refreshing the gauges from ``store`` (open) every interval."""
-        self.gauges = Refresher(store, self.interval_s)
+    def start(self, store: AnyStore, now_ms: Callable[[], int]) -> None:
+        """Begin refreshing the gauges from ``store`` (open) every interval; ``now_ms``: the
+        queues' clock (what is visible, delayed, how old)."""
+        self.gauges = Refresher(store, self.interval_s, now_ms)
         self.gauges.start()
 
     def _encode(self, encoder: Callable[[CollectorRegistry], bytes], openmetrics: bool) -> bytes:

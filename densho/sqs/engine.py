@@ -35,6 +35,7 @@ class SqsEngine:
         ``max_in_flight``: messages in flight per queue before receives get no more."""
         self._store = store
         self._clock = clock
+        self.clock = clock  # what waits for a moment of queue time waits through it
         self._waiters = Waiters()
         self._events = events
         self.queues = Queues(store, clock, self._waiters, events)

@@ -258,7 +258,8 @@ class MessageFlow:
             if not room:  # at the in-flight limit: deletes wake no one, so look again later
                 wake_at = min(wake_at, now + REFRESH_MS)
             try:
-                await self._waiters.wait(woken, max(wake_at - now, 1) / 1000)
+                # Through the clock: advancing a controlled clock past wake_at ends the wait.
+                await self._clock.wait(max(wake_at, now + 1), woken)
             finally:
                 self._waiters.forget(queue.id, woken)
             current = await self._queues.lookup(queue.account, queue.name)

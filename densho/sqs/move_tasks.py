@@ -203,10 +203,20 @@ class MoveTasks:
     async def _run(self, task: MoveTask) -> None:
         rate = task.max_per_second
         chunk = DEFAULT_CHUNK if rate is None else -(-rate // CHUNKS_PER_SECOND)
-        loop = asyncio.get_running_loop()
+        clock = self._engine.clock
+        due = float(clock.now_ms())  # the moment of the clock the next chunk may start at
+        pushed = clock.offset_ms  # how far the clock had been pushed when last looked at
+        credit = 0  # of the pushes since, what the schedule has not yet caught up with
         try:
             while True:
-                began = loop.time()
+                # Late (a slow chunk or store): the lost time is not made up with a burst. But
+                # time the clock was pushed forward by counts as passed: advancing a controlled
+                # clock 10 s lets 10 s of messages move, in back-to-back chunks.
+                began = clock.now_ms()
+                credit += clock.offset_ms - pushed
+                pushed = clock.offset_ms
+                due = max(due, began - credit)
+                credit = max(0, min(credit, int(began - due)))
                 try:
                     async with self._slots:
                         step = await self._step(task, chunk)
@@ -221,9 +231,10 @@ class MoveTasks:
                     self._engine.notify(queue_id)
                 if step.status != RUNNING:
                     return
-                # Real-time pacing: this chunk's messages take moved/rate seconds of the budget.
-                pause = 0.0 if rate is None else step.moved / rate - (loop.time() - began)
-                await self._pause(task.task_id, pause)
+                # Pacing on the clock: this chunk's messages take moved/rate seconds.
+                if rate is not None:
+                    due += step.moved * 1000 / rate
+                await self._pause(task.task_id, None if rate is None else int(due))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -250,13 +261,13 @@ class MoveTasks:
             self._lease(),
         )
 
-    async def _pause(self, task_id: str, seconds: float) -> None:
+    async def _pause(self, task_id: str, until_ms: int | None) -> None:
+        """Until ``until_ms`` on the clock (None: no pause), or the task is cancelled."""
         wake = self._wake.get(task_id)
-        if seconds <= 0 or wake is None:
+        if until_ms is None or wake is None or until_ms <= self._engine.now_ms():
             await asyncio.sleep(0)  # let requests in between back-to-back chunks
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), seconds)
+        await self._engine.clock.wait(until_ms, wake)
         wake.clear()
 
     # --- queues ---

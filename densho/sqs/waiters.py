@@ -6,7 +6,7 @@ run a claim transaction for a single message. A waiter registers *before* it loo
 so a message committed in between is never missed; a waiter that was woken but leaves with
 messages it found on its own passes the wake-up on, so none is lost. No polling loops: the only
 timer is the waiter's own deadline (or the earliest known visible_at of a delayed or in-flight
-message).
+message), waited for through the clock (``Clock.wait``), so advancing a controlled clock ends it.
 Must not know: storage, the wire.
 """
 
@@ -54,8 +54,3 @@ class Waiters:
         keys = list(self._waiting) if key is None else [key]
         for k in keys:
             self.notify(k, len(self._waiting.get(k, ())))
-
-    @staticmethod
-    async def wait(fut: asyncio.Future[None], timeout_s: float) -> None:
-        if timeout_s > 0 and not fut.done():
-            await asyncio.wait((fut,), timeout=timeout_s)

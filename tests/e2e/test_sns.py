@@ -28,11 +28,6 @@ Client = Any
 
 
 @pytest.fixture(scope="module")
-def sns(endpoint: str) -> Client:
-    return sns_client(endpoint)
-
-
-@pytest.fixture(scope="module")
 def sqs(endpoint: str) -> Client:
     return json_client(endpoint)
 

@@ -17,16 +17,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.conftest import REGION, json_client, sns_client
+from tests.conftest import REGION, json_client
 from tests.e2e.helpers import expect_error, queue_arn, queue_name_of, wait_until
 
 Client = Any
 IP = "Invalid parameter: "
-
-
-@pytest.fixture(scope="module")
-def sns(endpoint: str) -> Client:
-    return sns_client(endpoint)
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import json_client, sns_client
+from tests.conftest import json_client
 from tests.e2e.helpers import expect_error, queue_arn, queue_name_of
 
 Client = Any
-
-
-@pytest.fixture(scope="module")
-def sns(endpoint: str) -> Client:
-    return sns_client(endpoint)
 
 
 @pytest.fixture(scope="module")

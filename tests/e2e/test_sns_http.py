@@ -98,11 +98,6 @@ def subscriber() -> Iterator[HttpSubscriber]:
 
 
 @pytest.fixture(scope="module")
-def sns(endpoint: str) -> Client:
-    return sns_client(endpoint)
-
-
-@pytest.fixture(scope="module")
 def sqs(endpoint: str) -> Client:
     return json_client(endpoint)
 

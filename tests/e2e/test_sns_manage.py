@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ACCOUNT_ID, REGION, sns_client
+from tests.conftest import ACCOUNT_ID, REGION
 from tests.e2e.helpers import expect_error
 
 Client = Any
@@ -36,11 +36,6 @@ DATA_PROTECTION_POLICY = {
         }
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def sns(endpoint: str) -> Client:
-    return sns_client(endpoint)
 
 
 def _name(hint: str) -> str:

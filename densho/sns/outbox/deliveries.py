@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from densho.core.clock import Clock
+from densho.core.clock import Clock, Wake
 from densho.core.events import Outcome
 from densho.core.ids import uuid4
 from densho.core.sns_model import Claimed, Pending, RecordedRow
@@ -38,6 +38,10 @@ class Deliveries:
 
     def now_ms(self) -> int:
         return self._clock.now_ms()
+
+    async def wait(self, until_ms: int, wake: Wake) -> None:
+        """Until ``until_ms`` on the clock (a retry's due time), or ``wake`` is set."""
+        await self._clock.wait(until_ms, wake)
 
     async def recover(self) -> int:
         """At start-up: rows a dead process had claimed are due again now."""
