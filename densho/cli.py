@@ -66,6 +66,7 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
             choices=option.choices or None,
             metavar=option.metavar,
             help=option.help_text,
+            **({"nargs": "?", "const": option.const} if option.const else {}),  # type: ignore[arg-type]
         )
     check = commands.add_parser(
         "check-config",

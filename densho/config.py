@@ -167,6 +167,9 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     # The ``node`` label of this node's counters ("": host name and port).
     node_name: str = ""
+    # The test endpoints (reset, moto's and LocalStack's helper paths; densho.testing_endpoints)
+    # with authentication on: "off" hides them (404), "on" serves them to signed requests.
+    allow_test_endpoints: str = "off"
 
     @property
     def database(self) -> Path:
@@ -216,6 +219,7 @@ class Option:
     metavar: str | None = None
     default: Callable[[], Any] | None = None  # when the Settings default is not a constant
     default_text: str | None = None  # the default as --help says it; None: the Settings default
+    const: str | None = None  # the value of the flag given alone (its argument is optional)
 
     @property
     def flag(self) -> str:
@@ -349,6 +353,15 @@ OPTIONS: tuple[Option, ...] = (
         str,
         "this node's name in the metrics' node label (default: host name:port)",
         metavar="NAME",
+    ),
+    Option(
+        "allow_test_endpoints",
+        str,
+        "with authentication on, serve the test endpoints (POST /_densho/reset, moto's and "
+        "LocalStack's helper paths) to signed requests; alone: on (without authentication "
+        "they are always served)",
+        choices=("on", "off"),
+        const="on",
     ),
 )
 

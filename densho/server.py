@@ -18,14 +18,14 @@ from typing import Any
 
 import orjson
 
-from densho import logs
+from densho import logs, testing_endpoints
 from densho.config import ConfigError, Settings
 from densho.console import visit as console_visit
 from densho.console.app import Console
 from densho.core import errors, private_files
 from densho.core.clock import SystemClock
 from densho.core.identity import Identity
-from densho.core.store import QUEUE, TOPIC, StoreUnavailable
+from densho.core.store import EVERYTHING, QUEUE, TOPIC, StoreUnavailable
 from densho.delivery import admin as delivery_admin
 from densho.delivery.http import HttpSender
 from densho.delivery.smtp import SmtpSender
@@ -152,7 +152,10 @@ class App:
     def _forget(self, kind: str | None, key: str) -> None:
         """Another node changed a queue or a topic (``kind`` None: changes may have been
         missed)."""
-        if kind is None:
+        if kind == EVERYTHING:  # a reset on another node
+            self.engine.reset()
+            self.sns.reset()
+        elif kind is None:
             self.engine.forget_all()
             self.sns.forget_all()
         elif kind == QUEUE:
@@ -345,6 +348,12 @@ class App:
             answer = await self.console.handle(request)
             await _respond(send, answer.status, answer.content_type, answer.body, answer.headers)
             self._observe_own(request.path, answer.status, started)
+            return
+        if request.path in testing_endpoints.PATHS:
+            allowed = self.settings.allow_test_endpoints == "on"
+            got = await testing_endpoints.handle(self, request, self.verifier, allowed)
+            await _respond(send, got.status, got.content_type, got.body)
+            self._observe_own(request.path, got.status, started)
             return
         if _is_browser_visit(request):
             await _respond(send, 302, b"text/plain", b"", [(b"location", CONSOLE.encode())])

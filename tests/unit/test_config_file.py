@@ -53,6 +53,7 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "metrics_interval": "2.5",  # a TOML float
         "metrics_token": '"s3cret"',
         "node_name": '"node-a"',
+        "allow_test_endpoints": '"on"',
     }
     assert set(values) == {option.name for option in OPTIONS}
     tables: dict[str, list[str]] = {}
@@ -78,6 +79,7 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
     assert (settings.tls_cert, settings.tls_key) == (cert, key)
     assert (settings.metrics, settings.metrics_interval) == ("off", 2.5)
     assert (settings.metrics_token, settings.node_name) == ("s3cret", "node-a")
+    assert settings.allow_test_endpoints == "on"
 
 
 def test_precedence_flag_then_env_then_file_then_default(

@@ -1,0 +1,88 @@
+"""The test endpoints end to end, on both stores: ``POST /_densho/reset`` (and moto's alias)
+empties everything at once and the API works after it; a long poll in flight answers empty;
+LocalStack's health document; with authentication on they are absent unless
+``--allow-test-endpoints``, and then need a signature."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import json_client, servers_on, sns_client, unique_name
+from tests.e2e.test_auth import http, signed_http
+
+
+def _post(url: str) -> tuple[int, Any]:
+    status, _, body = http(url, b"", method="POST")
+    return status, json.loads(body)
+
+
+def test_reset_empties_everything_and_names_are_free_at_once(
+    store_kind: str, tmp_path: Path
+) -> None:
+    with servers_on(store_kind, tmp_path) as make:
+        server = make().start()
+        sqs, sns = json_client(server.endpoint), sns_client(server.endpoint)
+        name = unique_name("reset")
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        for i in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+        arn = sns.create_topic(Name=name)["TopicArn"]
+        sns.subscribe(
+            TopicArn=arn, Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:000000000000:{name}"
+        )
+        got: list[Any] = []
+        poll = threading.Thread(
+            target=lambda: got.append(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)),
+        )
+        sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+        poll.start()
+        status, body = _post(server.endpoint + "/_densho/reset")
+        poll.join(10)
+        assert not poll.is_alive() and got[0].get("Messages", []) == []
+        assert status == 200 and body["reset"] is True
+        assert body["deleted"]["queues"] == 1 and body["deleted"]["topics"] == 1
+        assert body["deleted"]["subscriptions"] == 1
+        assert sqs.list_queues().get("QueueUrls", []) == []
+        assert sns.list_topics()["Topics"] == []
+        # No QueueDeletedRecently after a reset: the same name again at once, empty.
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+        sqs.send_message(QueueUrl=url, MessageBody="after")
+        assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "after"
+        assert _post(server.endpoint + "/moto-api/reset") == (200, {"status": "ok"})
+        assert sqs.list_queues().get("QueueUrls", []) == []
+        status, _, raw = http(server.endpoint + "/_localstack/health")
+        health = json.loads(raw)
+        assert status == 200 and health["services"] == {"sqs": "running", "sns": "running"}
+        assert {"edition", "version"} <= health.keys()
+
+
+AUTH = (
+    '[[credentials]]\naccess_key_id = "AKIARESET00000000001"\n'
+    'secret_access_key = "reset-secret"\naccount_id = "111111111111"\n'
+)
+
+
+def test_absent_with_authentication_unless_allowed(store_kind: str, tmp_path: Path) -> None:
+    config = tmp_path / "densho.toml"
+    config.write_text(AUTH, "utf-8")
+    with servers_on(store_kind, tmp_path) as make:
+        server = make(extra_args=("--config", str(config))).start()
+        for path in ("/_densho/reset", "/moto-api/reset"):
+            assert http(server.endpoint + path, b"", method="POST")[0] == 404
+        assert http(server.endpoint + "/_localstack/health")[0] == 404
+        allowed = make("allowed", extra_args=("--config", str(config), "--allow-test-endpoints"))
+        allowed.start()
+        assert http(allowed.endpoint + "/_densho/reset", b"", method="POST")[0] == 403
+        status, _, body = signed_http(
+            allowed.endpoint + "/_densho/reset",
+            "sqs",
+            b"",
+            {},
+            "AKIARESET00000000001",
+            "reset-secret",
+        )
+        assert status == 200 and json.loads(body)["reset"] is True
