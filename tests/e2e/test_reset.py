@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.parse
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from tests.conftest import json_client, servers_on, sns_client, unique_name
 from tests.e2e.test_auth import http, signed_http
+from tests.support.server import DenshoServer
 
 
 def _post(url: str) -> tuple[int, Any]:
@@ -86,3 +89,40 @@ def test_absent_with_authentication_unless_allowed(store_kind: str, tmp_path: Pa
             "reset-secret",
         )
         assert status == 200 and json.loads(body)["reset"] is True
+
+
+def test_localstack_peek_changes_nothing(densho_server: DenshoServer) -> None:
+    """LocalStack's developer endpoint on the shared server (it reads, so it may): JSON when
+    asked for, else XML; visible messages only unless ShowInvisible / ShowDelayed."""
+    sqs = json_client(densho_server.endpoint)
+    url = sqs.create_queue(QueueName=unique_name("peek"))["QueueUrl"]
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody="one")
+        sqs.send_message(QueueUrl=url, MessageBody="two", DelaySeconds=60)
+        sqs.send_message(QueueUrl=url, MessageBody="three")
+        taken = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=60)
+        assert len(taken["Messages"]) == 1
+        peek = (
+            densho_server.endpoint
+            + "/_aws/sqs/messages?"
+            + urllib.parse.urlencode({"QueueUrl": url})
+        )
+        status, _, raw = http(peek, headers={"Accept": "application/json"})
+        result = json.loads(raw)["ReceiveMessageResponse"]["ReceiveMessageResult"]
+        assert status == 200 and len(result["Message"]) == 1
+        message = result["Message"][0]
+        assert message["ReceiptHandle"] == "SQS/BACKDOOR/ACCESS"
+        assert message["Body"] in ("one", "three")
+        names = {a["Name"] for a in message["Attribute"]}
+        assert {"SenderId", "SentTimestamp", "ApproximateReceiveCount"} <= names
+        status, _, raw = http(peek + "&ShowInvisible=true&ShowDelayed=true")
+        root = ElementTree.fromstring(raw)
+        bodies = sorted(e.text or "" for e in root.iter() if e.tag.endswith("}Body"))
+        assert status == 200 and bodies == ["one", "three", "two"]
+        # Nothing changed: the visible one is still there to receive, never received before.
+        again = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])
+        assert again["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "1"
+        missing = densho_server.endpoint + "/_aws/sqs/messages?QueueUrl=http://x/000000000000/nope"
+        assert http(missing)[0] == 400
+    finally:
+        sqs.delete_queue(QueueUrl=url)
