@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.conftest import json_client, servers_on, sns_client, unique_name
 from tests.e2e.test_auth import http, signed_http
+from tests.e2e.test_multi_node import _start_pair, _stop_pair
+from tests.support import pg
 from tests.support.server import DenshoServer
 
 
@@ -126,3 +132,50 @@ def test_localstack_peek_changes_nothing(densho_server: DenshoServer) -> None:
         assert http(missing)[0] == 400
     finally:
         sqs.delete_queue(QueueUrl=url)
+
+
+def test_reset_of_one_account_keeps_the_others(densho_server: DenshoServer, tmp_path: Path) -> None:
+    """``?account=`` deletes only that account's resources (here: another account's, so none
+    of the shared server's)."""
+    sqs = json_client(densho_server.endpoint)
+    url = sqs.create_queue(QueueName=unique_name("kept"))["QueueUrl"]
+    try:
+        status, body = _post(densho_server.endpoint + "/_densho/reset?account=999999999999")
+        assert status == 200 and body["deleted"]["queues"] == 0
+        sqs.send_message(QueueUrl=url, MessageBody="still here")
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+
+
+@pg.only_with_postgresql
+def test_the_other_node_forgets_at_once(tmp_path: Path) -> None:
+    """Two nodes on one database: a reset on A ends B's long polls (empty) and B no longer
+    knows the queues it had cached."""
+    pair, started = _start_pair(tmp_path)
+    try:
+        a, b = pair.a.sqs(), pair.b.sqs()
+        name = unique_name("two-nodes")
+        url = a.create_queue(QueueName=name)["QueueUrl"]
+        b.send_message(QueueUrl=url, MessageBody="cached on B")
+        got: list[Any] = []
+        poll = threading.Thread(
+            target=lambda: got.append(
+                b.receive_message(QueueUrl=url, WaitTimeSeconds=20, VisibilityTimeout=0)
+            )
+        )
+        b.receive_message(QueueUrl=url, VisibilityTimeout=60)
+        poll.start()
+        time.sleep(0.3)
+        started_at = time.monotonic()
+        assert _post(pair.a.endpoint + "/_densho/reset")[0] == 200
+        poll.join(10)
+        assert not poll.is_alive() and got[0].get("Messages", []) == []
+        assert time.monotonic() - started_at < 5
+        with pytest.raises(ClientError) as caught:
+            b.send_message(QueueUrl=url, MessageBody="gone")
+        assert caught.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+        url = b.create_queue(QueueName=name)["QueueUrl"]
+        a.send_message(QueueUrl=url, MessageBody="again")
+        assert b.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "again"
+    finally:
+        _stop_pair(pair, started)
