@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from densho import clock_admin, logs
+from densho import clock_admin, logs, testing_endpoints
 from densho.config import ConfigError, Settings
 from densho.console import visit as console_visit
 from densho.console.app import Console
@@ -27,7 +27,7 @@ from densho.core import clock as clocks
 from densho.core import errors, private_files
 from densho.core.clock import SystemClock
 from densho.core.identity import Identity
-from densho.core.store import QUEUE, TOPIC, StoreUnavailable
+from densho.core.store import EVERYTHING, QUEUE, TOPIC, StoreUnavailable
 from densho.delivery import admin as delivery_admin
 from densho.delivery.http import HttpSender
 from densho.delivery.smtp import SmtpSender
@@ -160,7 +160,10 @@ class App:
     def _forget(self, kind: str | None, key: str) -> None:
         """Another node changed a queue or a topic (``kind`` None: changes may have been
         missed)."""
-        if kind is None:
+        if kind == EVERYTHING:  # a reset on another node
+            self.engine.reset()
+            self.sns.reset()
+        elif kind is None:
             self.engine.forget_all()
             self.sns.forget_all()
         elif kind == QUEUE:
@@ -362,6 +365,12 @@ class App:
             await _respond(send, answer.status, answer.content_type, answer.body, answer.headers)
             self._observe_own(request.path, answer.status, started)
             return
+        if request.path in testing_endpoints.PATHS:
+            allowed = self.settings.allow_test_endpoints
+            got = await testing_endpoints.handle(self, request, self.verifier, allowed)
+            await _respond(send, got.status, got.content_type, got.body)
+            self._observe_own(request.path, got.status, started)
+            return
         if _is_browser_visit(request):
             await _respond(send, 302, b"text/plain", b"", [(b"location", CONSOLE.encode())])
             self._observe_own(request.path, 302, started)
@@ -462,10 +471,12 @@ class App:
         return 503, orjson.dumps({"status": "not ready", "reason": reason})
 
     async def _test_endpoint(self, request: HttpRequest) -> tuple[int, bytes, bytes]:
-        """Test suites' endpoints (the clock): 404 with authentication on, unless
-        ``--allow-test-endpoints``."""
-        if self.settings.auth_enabled and not self.settings.allow_test_endpoints:
-            return 404, b"text/plain", b"not found\n"
+        """The clock's endpoints, under the test endpoints' one rule."""
+        refused = testing_endpoints.refusal(
+            request, self.verifier, self.settings.allow_test_endpoints
+        )
+        if refused is not None:
+            return refused.status, refused.content_type, refused.body
         return await clock_admin.handle(
             request.method, request.path, request.query_string, self.clock, self.expire
         )

@@ -33,6 +33,17 @@ class QueueGone(LookupError):
 # records — the queue's, or the topic's and its subscriptions' — other nodes should forget.
 QUEUE = "queue"
 TOPIC = "topic"
+EVERYTHING = "everything"  # a reset: every queue and topic (the key is empty)
+
+
+@dataclass(frozen=True, slots=True)
+class ResetCounts:
+    """What a reset deleted (``Store.reset``)."""
+
+    queues: int
+    topics: int
+    subscriptions: int
+    messages: int
 
 
 @dataclass(frozen=True, slots=True)

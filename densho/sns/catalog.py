@@ -101,6 +101,12 @@ class Catalog:
         self._topics.forget(arn)
         self._subs.forget(arn)
 
+    def reset(self) -> None:
+        """A reset deleted topics: nothing cached of them is kept."""
+        self.forget_all()
+        self._built.clear()
+        self.sequences.clear()
+
     def forget_all(self) -> None:
         """Other nodes' changes may have been missed: drop every cached topic."""
         self._topics.forget_all()

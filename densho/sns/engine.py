@@ -84,6 +84,11 @@ class SnsEngine:
         """Other nodes' changes may have been missed: drop every cached topic."""
         self._catalog.forget_all()
 
+    def reset(self) -> None:
+        """A reset deleted topics (here or on another node): drop every cached topic and the
+        FIFO sequence numbers this node handed out."""
+        self._catalog.reset()
+
     async def expire(self) -> None:
         now = self._clock.now_ms()
         await self._store.expire_topic_windows(now)

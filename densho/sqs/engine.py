@@ -66,6 +66,12 @@ class SqsEngine:
         """Other nodes' changes may have been missed: drop every cached queue record."""
         self.queues.forget_all()
 
+    def reset(self) -> None:
+        """A reset deleted queues (here or on another node): drop every cached record, and
+        waiting long polls answer empty now."""
+        self.queues.forget_all()
+        self._waiters.reset()
+
     def notify(self, queue_id: int) -> None:
         """Wake long polls on the queue: messages arrived by a path other than a send (a message
         move task, an SNS publish)."""

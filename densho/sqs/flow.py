@@ -218,6 +218,7 @@ class MessageFlow:
                 attempt_id = None  # only FIFO queues honour it; standard queues ignore it
         dlq, max_receives = await self._dead_letter_queue(config)
         deadline = self._clock.now_ms() + wait_ms
+        resets = self._waiters.resets
         while True:
             woken = self._waiters.register(queue.id)
             try:
@@ -262,6 +263,10 @@ class MessageFlow:
                 await self._clock.wait(max(wake_at, now + 1), woken)
             finally:
                 self._waiters.forget(queue.id, woken)
+            if (
+                self._waiters.resets != resets
+            ):  # a reset deleted the queue: empty, as AWS never says
+                return []
             current = await self._queues.lookup(queue.account, queue.name)
             if current is None or current.id != queue.id:  # deleted while we waited
                 raise errors.QueueNotFound(queue.name)

@@ -190,6 +190,13 @@ class MoveTasks:
             except Exception:
                 log.warning("could not release this node's move tasks", exc_info=True)
 
+    async def stop_all(self) -> None:
+        """A reset deletes every task: stop this node's runners first (their rows go)."""
+        runners = list(self._runners.values())
+        for runner in runners:
+            runner.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+
     # --- the runner ---
 
     def _spawn(self, task: MoveTask) -> None:

@@ -20,9 +20,15 @@ class Waiters:
     def __init__(self) -> None:
         self._waiting: dict[int, deque[asyncio.Future[None]]] = {}
         self.closing = False  # shutting down: waiting receives return now, new ones do not wait
+        self.resets = 0  # how many resets happened: a long poll that saw one answers empty
 
     def close(self) -> None:
         self.closing = True
+        self.notify_all()
+
+    def reset(self) -> None:
+        """Every queue was deleted (a reset): waiting receives answer empty now."""
+        self.resets += 1
         self.notify_all()
 
     def register(self, key: int) -> asyncio.Future[None]:

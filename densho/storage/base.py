@@ -28,11 +28,13 @@ from densho.core.sqs_model import (
     ReceivedMessage,
 )
 from densho.core.store import (
+    EVERYTHING,
     Claim,
     Deletion,
     FifoSend,
     Handle,
     QueueGone,
+    ResetCounts,
     VisibilityRow,
     VisibilityRule,
 )
@@ -140,6 +142,28 @@ class Store(Sealed):
 
         await self._tx(op)
         self._groups.drop(queue_id)
+
+    async def reset(self, account: str | None, region: str | None) -> ResetCounts:
+        """Delete every queue and topic of ``account`` in ``region`` (None: of all), and all
+        that hangs off them — messages, counts, deduplication windows, receive attempts, move
+        tasks, subscriptions, outbox rows, recorded deliveries, tokens, SNS management records,
+        the names' recent deletions — set-based, in one transaction. What was there, as cheaply
+        known (the message count is ``queue_counts``', which PostgreSQL folds in lazily)."""
+        args = {"account": account, "region": region}
+
+        async def op(tx: Tx) -> ResetCounts:
+            tx.settle_counts()
+            row = await tx.fetchone("reset_counted", args)
+            assert row is not None
+            if account is None and region is None:
+                await tx.execute("reset_everything")  # PostgreSQL: TRUNCATE
+            for name in _RESET_STATEMENTS:
+                await tx.execute(name, args)
+            return ResetCounts(int(row[0]), int(row[1]), int(row[2]), int(row[3] or 0))
+
+        counts = await self._tx(op)  # queue ids are never reused: no per-id hint goes stale
+        self.changed(EVERYTHING, "")
+        return counts
 
     async def deleted_since(self, account: str, name: str, since_ms: int) -> bool:
         """Whether a queue of this name was deleted after ``since_ms``."""
@@ -484,6 +508,29 @@ class Store(Sealed):
 
                 if await self._one(op) < EXPIRE_CHUNK_ROWS:
                     break
+
+
+# The deletes of a reset, in their order (densho/storage/sql/reset.sql).
+_RESET_STATEMENTS = (
+    "reset_messages",
+    "reset_queue_counts",
+    "reset_fifo_dedup",
+    "reset_receive_attempts",
+    "reset_move_tasks",
+    "reset_queues",
+    "reset_deleted_queues",
+    "reset_sns_dedup",
+    "reset_sns_outbox",
+    "reset_sns_recorded",
+    "reset_sns_tokens",
+    "reset_sns_subscriptions",
+    "reset_sns_topics",
+    "reset_sns_platform_endpoints",
+    "reset_sns_platform_apps",
+    "reset_sns_sms_attributes",
+    "reset_sns_opted_out",
+    "reset_sns_sandbox_numbers",
+)
 
 
 # The keysets before the first and after the last row (times and row ids are below 2**62).

@@ -32,6 +32,7 @@ from tests.conftest import (
     sns_client,
 )
 from tests.e2e.helpers import counts, expect_error, queue_arn, queue_name_of, wait_until
+from tests.e2e.test_auth import signed_http
 from tests.e2e.test_metrics import scrape, value
 from tests.support.sns_endpoints import HttpSubscriber
 
@@ -146,7 +147,10 @@ def test_with_authentication_only_when_allowed(
     server = new_server(extra_args=("--config", str(config), *flag)).start().endpoint
     for method, path in (("GET", "/_densho/clock"), ("POST", "/_densho/clock/advance?seconds=1")):
         status, _, _ = _call(server, method, path)
-        assert status == (404 if allowed == "no" else 200)
+        assert status == (404 if allowed == "no" else 403)  # when allowed: signed requests only
+        if allowed != "no" and method == "POST":
+            signed, _, _ = signed_http(server + path, "sqs", b"", {}, "AKIDCLOCK", "secret")
+            assert signed == 200
 
 
 # --- SQS ---

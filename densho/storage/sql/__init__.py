@@ -19,6 +19,7 @@ SHARED = (
     "sns_outbox.sql",
     "sns_manage.sql",
     "sealing.sql",
+    "reset.sql",
 )
 
 
