@@ -48,6 +48,7 @@ def test_reset_empties_everything_and_names_are_free_at_once(
         )
         sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)
         poll.start()
+        time.sleep(1.0)  # the poll is waiting when the reset comes (not arriving after it)
         status, body = _post(server.endpoint + "/_densho/reset")
         poll.join(10)
         assert not poll.is_alive() and got[0].get("Messages", []) == []
