@@ -46,7 +46,9 @@ class InFlightLimit:
         # Room reserved by receives whose claim has not committed yet: a store read does not
         # see them, and concurrent receives must not all spend the same room.
         self._pending: dict[int, int] = {}
-        # Everything ever reserved per queue (only grows): what was reserved during a store read.
+        # Per queue, everything ever reserved less what receives gave back unused when they
+        # settled: its change during a store read is what the receives meanwhile claimed or still
+        # hold.
         self._reserved: dict[int, int] = {}
 
     async def count(self, queue_id: int, now_ms: int, wanted: int) -> int:
@@ -60,12 +62,13 @@ class InFlightLimit:
             return self.limit - known[0]
         # The read sees claims committed before its snapshot. Those of reservations pending when
         # it starts are added (counted twice if they committed first: never too few), and so is
-        # every reservation made while it runs (another receive's claim may commit and settle
-        # meanwhile, after the snapshot): a read of 120,000 rows takes ~15 ms on PostgreSQL.
+        # what receives reserved while it ran, less what they gave back unused (another receive's
+        # claim may commit and settle meanwhile, after the snapshot): a read of 120,000 rows
+        # takes ~15 ms on PostgreSQL.
         pending, before = self._pending.get(queue_id, 0), self._reserved.get(queue_id, 0)
         # Below limit - wanted rows the store answers its row count (no counting): room enough.
         in_flight = await self._store.in_flight(queue_id, now_ms, self.limit - wanted)
-        in_flight += pending + max(0, self._reserved.get(queue_id, 0) - before)
+        in_flight += max(0, pending + self._reserved.get(queue_id, 0) - before)
         if len(self._room) >= MAX_KNOWN:  # queues come and go: keep only recent estimates
             self._room = {q: r for q, r in self._room.items() if now_ms - r[1] < REFRESH_MS}
             self._reserved = {q: n for q, n in self._reserved.items() if q in self._room}
@@ -88,6 +91,8 @@ class InFlightLimit:
             self._pending[queue_id] = left
         else:
             self._pending.pop(queue_id, None)
+        if queue_id in self._reserved:
+            self._reserved[queue_id] -= reserved - claimed
         self.freed(queue_id, reserved - claimed)
 
     def freed(self, queue_id: int, count: int) -> None:

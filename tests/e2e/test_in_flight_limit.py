@@ -145,4 +145,13 @@ def test_concurrent_receives_never_pass_the_limit_together(
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         received = sum(pool.map(one, range(10)))
+    # Racing receives may leave room unspent until the node's next count (it errs low, never
+    # high); once that count is made (after a second), the rest of the room is there.
+    assert 0 < received <= LIMIT
+    time.sleep(1.2)
+    for _ in range(LIMIT):
+        got = one(0)
+        received += got
+        if not got:
+            break
     assert received == LIMIT
