@@ -374,20 +374,14 @@ class App:
             await _respond(send, answer.status, answer.content_type, answer.body, answer.headers)
             self._observe_own(seen, request.path, answer.status, started)
             return
-        if request.path in testing_endpoints.PATHS:
-            allowed = self.settings.allow_test_endpoints
-            got = await testing_endpoints.handle(self, request, self.verifier, allowed)
-            await _respond(send, got.status, got.content_type, got.body)
-            self._observe_own(seen, request.path, got.status, started)
+        if request.path in testing_endpoints.PATHS or request.path in clock_admin.PATHS:
+            status, content_type, body = await self._test_endpoint(request)
+            await _respond(send, status, content_type, body)
+            self._observe_own(seen, request.path, status, started)
             return
         if _is_browser_visit(request):
             await _respond(send, 302, b"text/plain", b"", [(b"location", CONSOLE.encode())])
             self._observe_own(seen, request.path, 302, started)
-            return
-        if request.path in clock_admin.PATHS:
-            status, content_type, body = await self._test_endpoint(request)
-            await _respond(send, status, content_type, body)
-            self._observe_own(seen, request.path, status, started)
             return
         if request.path.startswith(delivery_admin.PREFIX):
             refused = self._admin_refusal(request)
@@ -482,15 +476,18 @@ class App:
         return 503, orjson.dumps({"status": "not ready", "reason": reason})
 
     async def _test_endpoint(self, request: HttpRequest) -> tuple[int, bytes, bytes]:
-        """The clock's endpoints, under the test endpoints' one rule."""
+        """Reset, the migration aids and the clock: all under the test endpoints' one rule."""
         refused = testing_endpoints.refusal(
             request, self.verifier, self.settings.allow_test_endpoints
         )
         if refused is not None:
             return refused.status, refused.content_type, refused.body
-        return await clock_admin.handle(
-            request.method, request.path, request.query_string, self.clock, self.expire
-        )
+        if request.path in clock_admin.PATHS:
+            return await clock_admin.handle(
+                request.method, request.path, request.query_string, self.clock, self.expire
+            )
+        got = await testing_endpoints.handle(self, request)
+        return got.status, got.content_type, got.body
 
     def _admin_refusal(self, request: HttpRequest) -> bytes | None:
         """With authentication on, densho's own endpoints answer only signed requests (any

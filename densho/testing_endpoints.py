@@ -16,7 +16,7 @@ import base64
 import urllib.parse
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from xml.sax.saxutils import escape
 
 import orjson
@@ -27,6 +27,13 @@ from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
 from densho.protocol.sigv4 import Verifier
 from densho.sqs.browse import MAX_PAGE
+
+if TYPE_CHECKING:
+    from densho.core.store import ResetCounts
+    from densho.sns.engine import SnsEngine
+    from densho.sqs.engine import SqsEngine
+    from densho.sqs.move_tasks import MoveTasks
+    from densho.storage.base import Store
 
 RESET = "/_densho/reset"
 MOTO_RESET = "/moto-api/reset"
@@ -39,6 +46,19 @@ MAX_PEEKED = 1000  # messages one answer lists at most (pages of Browse.peek)
 JSON = b"application/json"
 XML = b"text/xml"
 SQS_XMLNS = "http://queue.amazonaws.com/doc/2012-11-05/"
+
+
+class Services(Protocol):
+    """What these endpoints reach of the server: its store, engines and move tasks."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def engine(self) -> SqsEngine: ...
+    @property
+    def sns(self) -> SnsEngine: ...
+    @property
+    def moves(self) -> MoveTasks: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,18 +87,12 @@ def _not_found() -> Answer:
     return Answer(404, JSON, orjson.dumps({"message": "not found"}))
 
 
-async def handle(
-    app: Any, request: HttpRequest, verifier: Verifier | None, allowed: bool
-) -> Answer:
-    """``app``: the server's App (its store and engines). ``verifier``: None without
-    authentication; ``allowed``: --allow-test-endpoints."""
-    refused = refusal(request, verifier, allowed)
-    if refused is not None:
-        return refused
+async def handle(services: Services, request: HttpRequest) -> Answer:
+    """Answer one of ``PATHS``; the caller has applied ``refusal`` already."""
     if request.path == LOCALSTACK_MESSAGES:
         if request.method != "GET":
             return _not_found()
-        return await _messages(app, request)
+        return await _messages(services, request)
     if request.path == LOCALSTACK_HEALTH:
         if request.method not in ("GET", "HEAD"):
             return _not_found()
@@ -88,7 +102,7 @@ async def handle(
     query = urllib.parse.parse_qs(request.query_string.decode("latin-1"))
     account = query.get("account", [None])[0]
     region = query.get("region", [None])[0]
-    counts = await reset(app, account, region)
+    counts = await reset(services, account, region)
     if request.path == MOTO_RESET:
         return Answer(200, JSON, orjson.dumps({"status": "ok"}))  # moto's answer, as it is
     deleted = {
@@ -100,18 +114,20 @@ async def handle(
     return Answer(200, JSON, orjson.dumps({"reset": True, "deleted": deleted}))
 
 
-async def reset(app: Any, account: str | None, region: str | None) -> Any:
+async def reset(services: Services, account: str | None, region: str | None) -> ResetCounts:
     """Delete, then drop every cache of what was deleted; waiting long polls answer empty."""
     everything = account is None and region is None
     if everything:
-        await app.moves.stop_all()  # their rows go; a filtered reset's runners find theirs gone
-    counts = await app.store.reset(account, region)
-    app.engine.reset()
-    app.sns.reset()
+        await (
+            services.moves.stop_all()
+        )  # their rows go; a filtered reset's runners find theirs gone
+    counts = await services.store.reset(account, region)
+    services.engine.reset()
+    services.sns.reset()
     return counts
 
 
-async def _messages(app: Any, request: HttpRequest) -> Answer:
+async def _messages(services: Services, request: HttpRequest) -> Answer:
     """LocalStack's peek: a ReceiveMessage answer (JSON when the client accepts it, else XML)
     listing the queue's visible messages — and, with ShowInvisible / ShowDelayed, those in
     flight and delayed too, marked by the IsVisible / IsDelayed attributes. Nothing changes."""
@@ -121,7 +137,7 @@ async def _messages(app: Any, request: HttpRequest) -> Answer:
     parts = urllib.parse.urlsplit(url).path.strip("/").split("/")
     queue = None
     if len(parts) == 2:
-        queue = await app.engine.queues.lookup(parts[0], parts[1])
+        queue = await services.engine.queues.lookup(parts[0], parts[1])
     if queue is None:
         return _error(
             as_json,
@@ -130,11 +146,11 @@ async def _messages(app: Any, request: HttpRequest) -> Answer:
         )
     show_invisible = _flag(query, "ShowInvisible")
     show_delayed = _flag(query, "ShowDelayed")
-    now = app.engine.now_ms()
+    now = services.engine.now_ms()
     listed: list[dict[str, Any]] = []
     after = None
     while len(listed) < MAX_PEEKED:
-        page = await app.engine.browse.peek(queue, after, MAX_PAGE, False)
+        page = await services.engine.browse.peek(queue, after, MAX_PAGE, False)
         for peeked in page:
             delayed = not peeked.in_flight and peeked.visible_ms > now
             visible = not peeked.in_flight and not delayed

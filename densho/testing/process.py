@@ -32,6 +32,12 @@ STOP_TIMEOUT_S = 15.0
 _READY_LINE = re.compile(r"densho ready: (https?://\S+)")
 
 
+def serve_command(*flags: str) -> list[str]:
+    """``densho serve`` with this Python, on a free loopback port (its ready line names it),
+    with ``flags`` after."""
+    return [sys.executable, "-m", "densho", "serve", "--host", "127.0.0.1", "--port", "0", *flags]
+
+
 @contextlib.contextmanager
 def server(
     *,
@@ -48,15 +54,7 @@ def server(
     ``clock``: ``controlled`` (``Densho.advance`` moves it) or ``system``. ``args``: more
     ``densho serve`` flags."""
     data_dir, throwaway = _data_dir(store)
-    command = [
-        sys.executable,
-        "-m",
-        "densho",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
+    command = serve_command(
         "--store",
         store,
         "--clock",
@@ -67,7 +65,7 @@ def server(
         account_id,
         *(("--data-dir", data_dir) if data_dir else ()),
         *args,
-    ]
+    )
     process = ServerProcess(command)
     try:
         endpoint = process.start(ready_timeout)

@@ -17,12 +17,13 @@ import queue
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO
+
+from densho.testing.process import serve_command
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 15.0
@@ -85,15 +86,7 @@ class DenshoServer:
         return self._proc.pid
 
     def command(self) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "densho",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
+        return serve_command(
             "--data-dir",
             str(self.data_dir),
             "--account-id",
@@ -102,7 +95,7 @@ class DenshoServer:
             "us-east-1",
             *(("--store", self.store, "--pg-pool-size", "4") if self.store else ()),
             *self.extra_args,
-        ]
+        )
 
     def start(self) -> DenshoServer:
         if self.running:
