@@ -10,6 +10,7 @@ Must not know: AWS, ASGI, or what the view is used for.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -71,12 +72,14 @@ class Edge:
     def __init__(self, public: str | None, trusted: tuple[str, ...]) -> None:
         self._public = public
         self._trusted = tuple(ipaddress.ip_network(t) for t in trusted)
+        # The same few proxies and clients come again and again; parsing is the cost.
+        self._hop = functools.lru_cache(maxsize=4096)(self._read_hop)
 
     def view(self, peer: str, headers: Mapping[str, str], tls: bool) -> View:
         """What the request says of its client; ``headers`` lower-cased, repeats joined
         with ","."""
         client, secure, host = peer, tls, headers.get("host", "")
-        if self._trusted and self._trusts(_address(peer)):
+        if self._trusted and (self._hop(peer) or ("", False))[1]:
             proto = _last(headers.get("x-forwarded-proto", "")).lower()
             if proto in ("http", "https"):
                 secure = proto == "https"
@@ -87,8 +90,13 @@ class Edge:
         base = self._public or f"{'https' if secure else 'http'}://{host}"
         return View(client, secure, base)
 
-    def _trusts(self, address: Address | None) -> bool:
-        return address is not None and any(address in net for net in self._trusted)
+    def _read_hop(self, text: str) -> tuple[str, bool] | None:
+        """An address as a socket or a header gives it: normalized, and whether it is a
+        trusted proxy's; None when it is no address."""
+        address = _address(text)
+        if address is None:
+            return None
+        return str(address), any(address in net for net in self._trusted)
 
     def _client(self, peer: str, forwarded_for: str) -> str:
         """The nearest address that is not a trusted proxy, read from the right of the chain
@@ -96,11 +104,11 @@ class Edge:
         written by whoever sent them); the leftmost when every hop is trusted."""
         client = peer
         for entry in reversed([e for e in forwarded_for.split(",") if e.strip()]):
-            address = _address(entry.strip())
-            if address is None:  # "unknown", an obfuscated name: nothing to trust beyond
+            hop = self._hop(entry.strip())
+            if hop is None:  # "unknown", an obfuscated name: nothing to trust beyond
                 break
-            client = str(address)
-            if not self._trusts(address):
+            client, trusted = hop
+            if not trusted:
                 break
         return client
 
