@@ -32,7 +32,28 @@ from densho.sns.endpoint_rules import EndpointRules
 def _from_env(name: str) -> Any:
     option = BY_NAME[name]
     raw = os.environ.get(option.env)
-    return None if raw is None or raw == "" else option.parse(raw)
+    if raw is None or raw == "":
+        return None
+    try:
+        return option.parse(raw)
+    except ValueError as exc:
+        raise ValueError(f"{option.env}: {exc}") from None
+
+
+def _argument_type(parse: Any) -> Any:
+    """``parse`` for argparse: densho's own parsers' reasons are the message (argparse would
+    say only "invalid VALUE"); Python's int, float and Path keep argparse's wording."""
+    if not getattr(parse, "__module__", "").startswith("densho"):
+        return parse
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__
+    return convert
 
 
 def parse(argv: list[str]) -> tuple[str, Settings]:
@@ -63,7 +84,7 @@ def parse(argv: list[str]) -> tuple[str, Settings]:
         serve.add_argument(
             option.flag,
             dest=option.name,
-            type=option.parse,
+            type=_argument_type(option.parse),
             choices=option.choices or None,
             metavar=option.metavar,
             help=option.help_text,
@@ -220,7 +241,8 @@ def serve(settings: Settings) -> None:
         lifespan="on",
         access_log=False,  # densho writes its own access line (densho.logs)
         log_config=None,  # uvicorn's messages go through densho's handler and format
-        proxy_headers=False,  # densho reads no X-Forwarded-* header; skip the middleware
+        # densho reads X-Forwarded-* itself, from --trusted-proxies only (densho.proxies)
+        proxy_headers=False,
         log_level=settings.log_level,
         timeout_graceful_shutdown=30,
         server_header=False,

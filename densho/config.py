@@ -17,7 +17,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from densho import config_lines
+from densho import config_lines, proxies
 
 
 def default_data_dir() -> Path:
@@ -155,6 +155,11 @@ class Settings:
     # HTTPS: both or neither (PEM files; the certificate file may hold the chain).
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # The base URL densho writes into the URLs it returns (queue URLs, SubscribeURL, ...);
+    # None: the scheme and host the request came with (densho.proxies).
+    public_url: str | None = None
+    # Peers (CIDR blocks) whose X-Forwarded-Proto, -Host and -For headers are believed.
+    trusted_proxies: tuple[str, ...] = ()
     # Where SNS may deliver (HTTP/S, email): ``[sns] http_endpoints = {allow=[...], deny=[...]}``
     # entries (CIDRs, addresses, host patterns), checked by densho.sns.endpoint_rules.
     http_endpoints_allow: tuple[str, ...] = ()
@@ -341,6 +346,22 @@ OPTIONS: tuple[Option, ...] = (
         default_text="none: plain HTTP",
     ),
     Option("tls_key", Path, "the PEM private key of --tls-cert", metavar="FILE"),
+    Option(
+        "public_url",
+        proxies.public_url,
+        "the base URL (http(s)://HOST[:PORT]) of the queue, subscribe, unsubscribe and "
+        "certificate URLs densho returns, e.g. a TLS proxy's in front of it",
+        metavar="URL",
+        default_text="the scheme and host each request came with",
+    ),
+    Option(
+        "trusted_proxies",
+        proxies.trusted_proxies,
+        "addresses or CIDR blocks of proxies whose X-Forwarded-Proto, -Host and -For headers "
+        "densho believes (the client's scheme, host and address)",
+        metavar="CIDR,...",
+        default_text="none: forwarded headers are ignored",
+    ),
     Option(
         "metrics",
         str,

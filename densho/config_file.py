@@ -150,8 +150,8 @@ def _value(path: _File, key: str, parse: Any, choices: tuple[str, ...], value: A
         raise ConfigError(f"{path.at(key)}: {key} must be a string or a number")
     try:
         parsed = parse(str(value))
-    except ValueError:
-        raise ConfigError(f"{path.at(key)}: {key}: invalid value {value!r}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path.at(key)}: {key}: invalid value {value!r} ({exc})") from None
     if choices and parsed not in choices:
         raise ConfigError(f"{path.at(key)}: {key} must be one of {', '.join(choices)}")
     return parsed

@@ -21,7 +21,19 @@ from densho.observe import RequestRecord
 ACCESS = logging.getLogger("densho.access")
 PROBES = frozenset({"/_densho/health", "/_densho/ready", "/metrics"})
 # The fields of an access line, in the order the text format writes them.
-_FIELDS = ("request_id", "account", "service", "action", "resource", "status", "error", "ms")
+_FIELDS = (
+    "request_id",
+    "account",
+    "service",
+    "action",
+    "resource",
+    "status",
+    "error",
+    "ms",
+    "client",
+    "method",
+    "path",
+)
 # LogRecord attributes every record has: anything else was passed with ``extra=``.
 # (uvicorn adds "color_message", the same text with terminal colours.)
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -86,6 +98,9 @@ def access(record: RequestRecord) -> None:
         "status": record.status,
         "error": record.error_code or "-",
         "ms": round(record.latency_s * 1000, 2),
+        "client": record.client or "-",
+        "method": record.method or "-",
+        "path": record.path or "-",
     }
     text = " ".join(f"{name}={fields[name]}" for name in _FIELDS)
     ACCESS.log(level, "%s", text, extra=fields)

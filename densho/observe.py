@@ -23,6 +23,11 @@ class RequestRecord:
     status: int  # the HTTP status answered
     error_code: str  # AWS's error code, "" on success
     latency_s: float  # from the first byte read to the response handed to the server
+    # The client's address (a trusted proxy's forwarded one, see densho.proxies), the method,
+    # and the path as sent (percent-encoded; never the query string, which may hold a secret).
+    client: str = ""
+    method: str = ""
+    path: str = ""
 
 
 Observer = Callable[[RequestRecord], None]

@@ -14,12 +14,13 @@ import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from densho import clock_admin, logs, testing_endpoints
+from densho import clock_admin, logs, proxies, testing_endpoints
 from densho.config import ConfigError, Settings
 from densho.console import visit as console_visit
 from densho.console.app import Console
@@ -123,6 +124,8 @@ class App:
         self.sns.on_outbox = self.delivery.wake
         self.sns_manage = SnsManage(self.store, self.sns.topics, self.clock)
         self.verifier = _verifier(settings) if settings.auth_enabled else None
+        # Whose X-Forwarded-* headers to believe, and the base URL of densho's own URLs.
+        self.edge = proxies.Edge(settings.public_url, settings.trusted_proxies)
         self.wire = Wire(default_region=settings.region, verifier=self.verifier)
         self.console = Console(
             console_visit.Services(
@@ -186,7 +189,8 @@ class App:
         if self.store.cluster is not None:  # several nodes sign with the key they share
             self._shared_signer = await shared_signer(self.store.cluster, SystemClock().now_ms())
         # The configuration file's queues, topics and subscriptions, before anything is served.
-        await declared.apply(self.settings.declared, self.engine, self.sns, self.endpoint)
+        public = self.settings.public_url or self.endpoint  # declared subscriptions' SubscribeURL
+        await declared.apply(self.settings.declared, self.engine, self.sns, public)
         await self.moves.adopt()  # message move tasks a restart interrupted carry on
         self.delivery.start()  # SNS outbox; rows a crash interrupted are retried
         if self.metrics is not None:
@@ -195,7 +199,8 @@ class App:
             )  # the gauges, read from the store in the background
         self._maintenance = asyncio.create_task(self._maintain())
         self._phase = "serving"
-        print(f"densho ready: {self.endpoint} (store: {self.store.url})", flush=True)
+        public = f", public URL: {self.settings.public_url}" if self.settings.public_url else ""
+        print(f"densho ready: {self.endpoint} (store: {self.store.url}{public})", flush=True)
 
     def begin_shutdown(self) -> None:
         """Answer waiting long polls now (empty), so shutdown does not wait up to 20 s."""
@@ -320,11 +325,14 @@ class App:
                 "shedding load: too many connections for the open-file limit; requests "
                 "answer 503 until some close (raise `ulimit -n`)"
             )
-        await self._answer(send, self.wire.refuse(_headers(scope), _unavailable()), started)
+        headers = _headers(scope)
+        seen = _Seen.of(self.edge, scope, headers)
+        await self._answer(send, self.wire.refuse(headers, _unavailable()), started, seen)
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
         headers = _headers(scope)
+        seen = _Seen.of(self.edge, scope, headers)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -334,7 +342,7 @@ class App:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY:
-                await self._answer(send, self.wire.refuse(headers, _too_large()), started)
+                await self._answer(send, self.wire.refuse(headers, _too_large()), started, seen)
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -346,49 +354,50 @@ class App:
             query_string=scope.get("query_string", b""),
             headers=headers,
             body=b"".join(chunks),
-            client=(scope.get("client") or ("",))[0],
-            secure=scope.get("scheme") == "https",
+            client=seen.view.client,
+            secure=seen.view.secure,
             raw_path=raw_path.decode("latin-1") if raw_path else "",
+            base_url=seen.view.base_url,
         )
         if request.path in (HEALTH, READY):  # probes: public, even with authentication on
             status, body = await self._probe(request.path)
             await _respond(send, status, b"application/json", body)
-            self._observe_own(request.path, status, started)
+            self._observe_own(seen, request.path, status, started)
             return
         if request.path == METRICS and request.method == "GET":
             status = await self._scrape(request, send)
-            self._observe_own(request.path, status, started)
+            self._observe_own(seen, request.path, status, started)
             return
         if request.path == CONSOLE or request.path.startswith(CONSOLE + "/"):
             # The console signs its viewers in itself (a browser cannot sign requests).
             answer = await self.console.handle(request)
             await _respond(send, answer.status, answer.content_type, answer.body, answer.headers)
-            self._observe_own(request.path, answer.status, started)
+            self._observe_own(seen, request.path, answer.status, started)
             return
         if request.path in testing_endpoints.PATHS or request.path in clock_admin.PATHS:
             status, content_type, body = await self._test_endpoint(request)
             await _respond(send, status, content_type, body)
-            self._observe_own(request.path, status, started)
+            self._observe_own(seen, request.path, status, started)
             return
         if _is_browser_visit(request):
             await _respond(send, 302, b"text/plain", b"", [(b"location", CONSOLE.encode())])
-            self._observe_own(request.path, 302, started)
+            self._observe_own(seen, request.path, 302, started)
             return
         if request.path.startswith(delivery_admin.PREFIX):
             refused = self._admin_refusal(request)
             if refused is not None:
                 await _respond(send, 403, b"application/json", refused)
-                self._observe_own(request.path, 403, started)
+                self._observe_own(seen, request.path, 403, started)
                 return
             status, content_type, body = await delivery_admin.handle(
                 request.method, request.path, request.query_string, self.sns, self.deliveries
             )
             await _respond(send, status, content_type, body)
-            self._observe_own(request.path, status, started)
+            self._observe_own(seen, request.path, status, started)
             return
-        await self._answer(send, await self.wire.handle(request, self.dispatch), started)
+        await self._answer(send, await self.wire.handle(request, self.dispatch), started, seen)
 
-    async def _answer(self, send: Any, response: HttpResponse, started: float) -> None:
+    async def _answer(self, send: Any, response: HttpResponse, started: float, seen: _Seen) -> None:
         """Send an AWS API answer, then tell the observers about it."""
         await _respond(
             send, response.status, response.content_type, response.body, response.headers
@@ -408,13 +417,15 @@ class App:
                 response.status,
                 response.error_code,
                 time.perf_counter() - started,
+                *seen.fields,
             )
         )
 
-    def _observe_own(self, path: str, status: int, started: float) -> None:
+    def _observe_own(self, seen: _Seen, path: str, status: int, started: float) -> None:
         """A request to densho's own endpoints (probes, admin, console)."""
         latency = time.perf_counter() - started
-        self._observe(RequestRecord("", "densho", path, "", "", status, "", latency))
+        record = RequestRecord("", "densho", path, "", "", status, "", latency, *seen.fields)
+        self._observe(record)
 
     def _observe(self, record: RequestRecord) -> None:
         for observer in self.observers:
@@ -489,6 +500,28 @@ class App:
         except AwsError as err:
             return orjson.dumps({"__type": err.code, "message": err.message})
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """Who sent a request and what it asked for, as read before its body (the access line)."""
+
+    view: proxies.View
+    method: str
+    path: str  # as sent, percent-encoded
+
+    @classmethod
+    def of(cls, edge: proxies.Edge, scope: dict[str, Any], headers: dict[str, str]) -> _Seen:
+        peer = (scope.get("client") or ("",))[0]
+        view = edge.view(peer, headers, scope.get("scheme") == "https")
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else scope.get("path", "")
+        return cls(view, scope.get("method", ""), path)
+
+    @property
+    def fields(self) -> tuple[str, str, str]:
+        """``RequestRecord``'s client, method and path."""
+        return self.view.client, self.method, self.path
 
 
 def _metrics(settings: Settings, endpoint: str, store_url: str) -> Metrics:

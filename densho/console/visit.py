@@ -82,11 +82,7 @@ class Visit:
         return self.account is None or self.account == account
 
     def queue_url(self, account: str, name: str) -> str:
-        return f"{self.request_scheme}://{self.request.headers.get('host', '')}/{account}/{name}"
-
-    @property
-    def request_scheme(self) -> str:
-        return "https" if self.request.secure else "http"
+        return f"{self.request.endpoint}/{account}/{name}"
 
     def call(self, service: str, operation: str, params: dict[str, Any], region: str) -> Call:
         identity = self.session.identity
@@ -101,6 +97,7 @@ class Visit:
             identity,
             source_ip=self.request.client,
             secure=self.request.secure,
+            base_url=self.request.endpoint,
         )
 
     async def act(

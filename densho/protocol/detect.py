@@ -114,6 +114,6 @@ def choose_service(
 
 
 def queue_url(req: HttpRequest) -> str:
-    """The queue URL a Query request addresses by its path: ``http://<Host><path>``."""
-    scheme = req.headers.get("x-forwarded-proto", "http").split(",")[0].strip() or "http"
-    return f"{scheme}://{req.headers.get('host', '')}{req.path}"
+    """The queue URL a Query request addresses by its path, on densho's URL as the client
+    reached it."""
+    return f"{req.endpoint}{req.path}"

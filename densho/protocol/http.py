@@ -20,10 +20,22 @@ class HttpRequest:
     query_string: bytes
     headers: dict[str, str]  # names lower-cased; repeated headers joined with ","
     body: bytes
-    client: str = ""  # the TCP peer's address
-    secure: bool = False  # received over TLS
+    # The client's address: the TCP peer's, or the one a trusted proxy forwarded.
+    client: str = ""
+    secure: bool = False  # the client used TLS (to densho, or to a trusted proxy)
     # The path as sent, still percent-encoded (SigV4 signs it so); "": same as ``path``.
     raw_path: str = ""
+    # densho's URL as the client reached it (``scheme://host[:port]``, see densho.proxies);
+    # "": built from ``secure`` and the Host header.
+    base_url: str = ""
+
+    @property
+    def endpoint(self) -> str:
+        """The base of every URL densho returns for this request (queue URLs, SubscribeURL)."""
+        return (
+            self.base_url
+            or f"{'https' if self.secure else 'http'}://{self.headers.get('host', '')}"
+        )
 
 
 @dataclass(slots=True)

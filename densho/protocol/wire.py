@@ -183,6 +183,7 @@ class Wire:
             source_ip=req.client,
             secure=req.secure,
             trace_header=req.headers.get("x-amzn-trace-id") or None,
+            base_url=req.endpoint,
         )
 
     def _authenticate(self, req: HttpRequest, service: str, action: Any) -> Identity | None:

@@ -34,4 +34,4 @@ class SnsContext:
     @property
     def endpoint(self) -> str:
         """The service URL the client used (UnsubscribeURL, SigningCertURL)."""
-        return f"{self.call.scheme}://{self.call.host}"
+        return self.call.endpoint

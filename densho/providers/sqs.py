@@ -31,7 +31,7 @@ Handler = Callable[[SqsContext, Any], Awaitable[Any]]
 
 
 def queue_url(ctx: SqsContext, queue: Queue) -> str:
-    return f"{ctx.call.scheme}://{ctx.call.host}/{queue.account}/{queue.name}"
+    return f"{ctx.call.endpoint}/{queue.account}/{queue.name}"
 
 
 _URL_MEMO: dict[tuple[str, str], tuple[str, str]] = {}

@@ -132,3 +132,57 @@ def test_default_level_writes_no_access_line(densho_server: DenshoServer) -> Non
     sqs = make_client("json", densho_server.endpoint)
     sqs.list_queues()
     assert "densho.access" not in _log_text(densho_server)
+
+
+def test_debug_level_logs_every_request_once(store_kind: str, tmp_path: Path) -> None:
+    """``--log-level debug``: one access line per request — client, method, path, action,
+    status, duration — for both SQS protocols (Query also at a queue URL's path), SNS, a
+    refused request and densho's own endpoints (probes included at this level)."""
+    with servers_on(store_kind, tmp_path) as make:
+        server = make(extra_args=("--log-level", "debug")).start()
+        json_sqs = make_client("json", server.endpoint)
+        url = json_sqs.create_queue(QueueName="debug-logs")["QueueUrl"]
+        json_sent = json_sqs.send_message(QueueUrl=url, MessageBody="one")
+        # A Query request POSTed to the queue URL itself (as the JavaScript SDK v2 sends them).
+        form = b"Action=SendMessage&MessageBody=two"
+        with urllib.request.urlopen(urllib.request.Request(url, data=form), timeout=5) as reply:
+            assert reply.status == 200
+        sns = sns_client(server.endpoint)
+        topic = sns.create_topic(Name="debug-logs")["TopicArn"]
+        published = sns.publish(TopicArn=topic, Message="three")
+        try:
+            json_sqs.get_queue_url(QueueName="no-such-queue")
+        except ClientError:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError("GetQueueUrl of a missing queue succeeded")
+        urllib.request.urlopen(server.endpoint + "/_densho/health", timeout=5).close()
+        sns.list_topics()
+        text = _log_text(server, until="action=ListTopics")
+
+        access = [line for line in text.splitlines() if " densho.access: " in line]
+        fields = [dict(f.split("=", 1) for f in line.split(": ", 1)[1].split()) for line in access]
+        for entry in fields:
+            assert entry["client"] == "127.0.0.1"
+            assert entry["method"] in ("GET", "POST") and entry["path"].startswith("/")
+            assert float(entry["ms"]) >= 0 and entry["status"].isdigit()
+        by_action = [
+            (e["service"], e["action"], e["status"], e["method"], e["path"]) for e in fields
+        ]
+        assert by_action == [
+            ("sqs", "CreateQueue", "200", "POST", "/"),
+            ("sqs", "SendMessage", "200", "POST", "/"),
+            ("sqs", "SendMessage", "200", "POST", "/000000000000/debug-logs"),
+            ("sns", "CreateTopic", "200", "POST", "/"),
+            ("sns", "Publish", "200", "POST", "/"),
+            ("sqs", "GetQueueUrl", "400", "POST", "/"),
+            ("densho", "/_densho/health", "200", "GET", "/_densho/health"),
+            ("sns", "ListTopics", "200", "POST", "/"),
+        ]
+        ids = [e["request_id"] for e in fields]
+        assert json_sent["ResponseMetadata"]["RequestId"] in ids
+        assert published["ResponseMetadata"]["RequestId"] in ids
+        assert len(set(ids) - {"-"}) == len(ids) - 1  # one line per request (the probe has no id)
+        assert " DEBUG densho.access: " in access[6] and " INFO densho.access: " in access[0]
+        json_sqs.close()
+        sns.close()

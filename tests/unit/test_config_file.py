@@ -49,6 +49,8 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
         "master_key_file": f'"{tmp_path / "master.key"}"',
         "tls_cert": f'"{cert}"',
         "tls_key": f'"{key}"',
+        "public_url": '"HTTPS://Queues.Example.com:8443/"',
+        "trusted_proxies": '"10.0.0.0/8, 192.168.1.7"',
         "metrics": '"off"',
         "metrics_interval": "2.5",  # a TOML float
         "metrics_token": '"s3cret"',
@@ -78,6 +80,8 @@ def test_every_flag_has_a_file_key(tmp_path: Path) -> None:
     assert settings.max_inflight == 500
     assert settings.master_key_file == tmp_path / "master.key"
     assert (settings.tls_cert, settings.tls_key) == (cert, key)
+    assert settings.public_url == "https://queues.example.com:8443"
+    assert settings.trusted_proxies == ("10.0.0.0/8", "192.168.1.7/32")
     assert (settings.metrics, settings.metrics_interval) == ("off", 2.5)
     assert (settings.metrics_token, settings.node_name) == ("s3cret", "node-a")
     assert (settings.clock, settings.allow_test_endpoints) == ("controlled", True)

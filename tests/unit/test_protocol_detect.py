@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import orjson
@@ -78,17 +79,32 @@ def test_query_string_and_body_are_merged() -> None:
 
 
 @pytest.mark.parametrize(
-    ("headers", "url"),
+    ("edge", "url"),
     [
         ({}, "http://sqs.local:9324/000000000000/orders"),
-        ({"x-forwarded-proto": "https"}, "https://sqs.local:9324/000000000000/orders"),
+        ({"secure": True}, "https://sqs.local:9324/000000000000/orders"),
+        # What the server decided the client reached (a public URL, a trusted proxy's view).
+        ({"base_url": "https://q.example.com"}, "https://q.example.com/000000000000/orders"),
     ],
 )
-def test_queue_url_from_path(headers: dict[str, str], url: str) -> None:
-    request = form({"Action": "SendMessage", "MessageBody": "x"}, "/000000000000/orders", **headers)
+def test_queue_url_from_path(edge: dict[str, Any], url: str) -> None:
+    request = form({"Action": "SendMessage", "MessageBody": "x"}, "/000000000000/orders")
+    for name, value in edge.items():
+        setattr(request, name, value)
     response, recorder = run(request)
     assert response.status == 200
     assert recorder.calls[0].params == {"QueueUrl": url, "MessageBody": "x"}
+
+
+def test_a_forwarded_proto_header_alone_is_not_believed() -> None:
+    # Whether to believe X-Forwarded-Proto is the server's call (densho.proxies), not the wire's.
+    request = form(
+        {"Action": "SendMessage", "MessageBody": "x"},
+        "/000000000000/orders",
+        **{"x-forwarded-proto": "https"},
+    )
+    _, recorder = run(request)
+    assert recorder.calls[0].params["QueueUrl"] == "http://sqs.local:9324/000000000000/orders"
 
 
 def test_explicit_queue_url_beats_path() -> None:
