@@ -21,7 +21,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import ACCOUNT_ID, REGION, ServerFactory, aws_client, make_client, unique_name
+from tests.conftest import (
+    ACCOUNT_ID,
+    REGION,
+    ServerFactory,
+    aws_client,
+    make_client,
+    server_with_config,
+    unique_name,
+)
 from tests.e2e.helpers import attributes, expect_error, receive_one
 
 pytestmark = pytest.mark.timeout(120)
@@ -344,3 +352,33 @@ def test_a_store_from_before_regions_keeps_each_queue_in_its_region(
     server.stop()
     if server.store is None:
         assert _sequence(db) > before  # the new queue took an id past the deleted one's
+
+
+def test_declared_queues_of_one_name_in_two_regions(store_kind: str, tmp_path: Path) -> None:
+    config = (
+        "[[queues]]\n"
+        'name = "jobs"\n'
+        "[[queues]]\n"
+        'name = "jobs"\n'
+        f'region = "{OTHER}"\n'
+        'attributes = { VisibilityTimeout = "45" }\n'
+        "[[topics]]\n"
+        'name = "events"\n'
+        f'region = "{OTHER}"\n'
+        "[[topics.subscriptions]]\n"
+        'protocol = "sqs"\n'
+        f'endpoint = "{_arn(OTHER, "jobs")}"\n'
+    )
+    with server_with_config(store_kind, tmp_path, config) as server:
+        here = aws_client("sqs", server.endpoint, region=REGION)
+        there = aws_client("sqs", server.endpoint, region=OTHER)
+        url = here.get_queue_url(QueueName="jobs")["QueueUrl"]
+        assert attributes(here, url)["VisibilityTimeout"] == "30"
+        assert attributes(there, url)["VisibilityTimeout"] == "45"
+        sns_there = aws_client("sns", server.endpoint, region=OTHER)
+        topic = f"arn:aws:sns:{OTHER}:{ACCOUNT_ID}:events"
+        assert [t["TopicArn"] for t in sns_there.list_topics()["Topics"]] == [topic]
+        assert aws_client("sns", server.endpoint, region=REGION).list_topics()["Topics"] == []
+        sns_there.publish(TopicArn=topic, Message="declared")
+        assert "declared" in receive_one(there, url)["Body"]
+        assert _bodies(here, url) == []
