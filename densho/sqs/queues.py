@@ -1,9 +1,11 @@
 """SQS queue lifecycle: create, look up, list, delete, attributes, tags, permissions, purge.
 
-Owns: the rules of a queue's life — CreateQueue is idempotent for equal attributes and refused
-for a name deleted less than a minute ago; a RedrivePolicy must name an existing queue of the
-same type, account and region that admits the source; tags, permissions, the purge interval —
-and the read-through cache of queue records every request looks its queue up in. Attribute names
+Owns: the rules of a queue's life — a queue is its account's, region's and name's (as in AWS:
+the same name in two regions is two queues); CreateQueue is idempotent for equal attributes and
+refused for a name deleted in that region less than a minute ago; a RedrivePolicy must name an
+existing queue of the same type, account and region that admits the source; tags, permissions,
+the purge interval — and the read-through cache of queue records, by account, region and name,
+every request looks its queue up in. Attribute names
 and strings are ``densho.sqs.attributes``'s; the rules here read ``Queue.config``.
 Must not know: HTTP, botocore, wire dict shapes, SQL, how messages flow (``densho.sqs.flow``).
 """

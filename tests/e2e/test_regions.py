@@ -382,3 +382,26 @@ def test_declared_queues_of_one_name_in_two_regions(store_kind: str, tmp_path: P
         sns_there.publish(TopicArn=topic, Message="declared")
         assert "declared" in receive_one(there, url)["Body"]
         assert _bodies(here, url) == []
+
+
+def test_a_reset_of_one_region_frees_that_regions_deleted_names(
+    new_server: ServerFactory,
+) -> None:
+    server = new_server().start()
+    here = aws_client("sqs", server.endpoint, region=REGION)
+    there = aws_client("sqs", server.endpoint, region=OTHER)
+    kept = here.create_queue(QueueName="kept")["QueueUrl"]
+    for sqs in (here, there):
+        sqs.delete_queue(QueueUrl=sqs.create_queue(QueueName="reused")["QueueUrl"])
+    request = urllib.request.Request(
+        f"{server.endpoint}/_densho/reset?region={OTHER}", data=b"", method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["reset"] is True
+    there.create_queue(QueueName="reused")  # its region's hold is gone with the reset
+    expect_error(
+        here.create_queue,
+        QueueName="reused",
+        code="AWS.SimpleQueueService.QueueDeletedRecently",
+    )
+    assert here.get_queue_url(QueueName="kept")["QueueUrl"] == kept
