@@ -5,8 +5,10 @@ messages; GetQueueUrl, ListQueues, ListTopics and ListSubscriptions answer for t
 region; a queue URL used from another region names no queue; an ARN names its region
 (an SNS topic delivers to a queue of another region; a RedrivePolicy's dead-letter queue must be
 in the source's region; a move task's SourceArn); the 60 s name hold after DeleteQueue is per
-region; the console's and LocalStack's endpoints find a queue by its region; and a store written
-before regions (SQLite schema 7, PostgreSQL migration 8) keeps each queue in its region."""
+region, and so is a reset's; declared queues and topics carry their region; the console's and
+LocalStack's endpoints find a queue by its region; two PostgreSQL nodes cache each region's
+queue apart; and a store written before regions (SQLite schema 7, PostgreSQL migration 8) keeps
+each queue in its region."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ from tests.conftest import (
     unique_name,
 )
 from tests.e2e.helpers import attributes, expect_error, receive_one
+from tests.support import pg
+from tests.support.server import DenshoServer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -405,3 +409,32 @@ def test_a_reset_of_one_region_frees_that_regions_deleted_names(
         code="AWS.SimpleQueueService.QueueDeletedRecently",
     )
     assert here.get_queue_url(QueueName="kept")["QueueUrl"] == kept
+
+
+@pg.only_with_postgresql
+def test_two_nodes_cache_each_regions_queue_apart(tmp_path: Path) -> None:
+    """Each node caches queue records by account, region and name: a record one node holds for
+    one region never answers for another region's name, whichever node created which."""
+    with pg.fresh_database() as url:
+        a = DenshoServer(tmp_path / "A", log_dir=tmp_path / "A-logs", store=url)
+        b = DenshoServer(tmp_path / "B", log_dir=tmp_path / "B-logs", store=url)
+        try:
+            a.start()
+            b.start()
+            a_there = aws_client("sqs", a.endpoint, region=OTHER)
+            a_here = aws_client("sqs", a.endpoint, region=REGION)
+            b_there = aws_client("sqs", b.endpoint, region=OTHER)
+            b_here = aws_client("sqs", b.endpoint, region=REGION)
+            queue = a_there.create_queue(QueueName="shared")["QueueUrl"]
+            assert attributes(b_there, queue)["VisibilityTimeout"] == "30"  # B caches it
+            expect_error(b_here.get_queue_url, QueueName="shared", code=NOT_FOUND)
+            b_here.create_queue(QueueName="shared", Attributes={"VisibilityTimeout": "20"})
+            assert attributes(a_here, queue)["VisibilityTimeout"] == "20"
+            assert attributes(a_there, queue)["VisibilityTimeout"] == "30"
+            assert attributes(b_there, queue)["VisibilityTimeout"] == "30"
+            a_there.send_message(QueueUrl=queue, MessageBody="eu")
+            assert _bodies(b_here, queue) == []
+            assert _bodies(b_there, queue) == ["eu"]
+        finally:
+            a.close()
+            b.close()
