@@ -486,7 +486,7 @@ class App:
             return await clock_admin.handle(
                 request.method, request.path, request.query_string, self.clock, self.expire
             )
-        got = await testing_endpoints.handle(self, request)
+        got = await testing_endpoints.handle(self, request, self.settings.region)
         return got.status, got.content_type, got.body
 
     def _admin_refusal(self, request: HttpRequest) -> bytes | None:

@@ -22,7 +22,9 @@ from xml.sax.saxutils import escape
 import orjson
 
 import densho
+from densho.config_declared import REGION
 from densho.core.sqs_model import Attr, PeekCursor, ReceivedMessage
+from densho.protocol.detect import header_scope
 from densho.protocol.errors import AwsError
 from densho.protocol.http import HttpRequest
 from densho.protocol.sigv4 import Verifier
@@ -87,12 +89,13 @@ def _not_found() -> Answer:
     return Answer(404, JSON, orjson.dumps({"message": "not found"}))
 
 
-async def handle(services: Services, request: HttpRequest) -> Answer:
-    """Answer one of ``PATHS``; the caller has applied ``refusal`` already."""
+async def handle(services: Services, request: HttpRequest, default_region: str) -> Answer:
+    """Answer one of ``PATHS``; the caller has applied ``refusal`` already. ``default_region``:
+    the server's (``--region``), the region of an unsigned peek whose queue URL names none."""
     if request.path == LOCALSTACK_MESSAGES:
         if request.method != "GET":
             return _not_found()
-        return await _messages(services, request)
+        return await _messages(services, request, default_region)
     if request.path == LOCALSTACK_HEALTH:
         if request.method not in ("GET", "HEAD"):
             return _not_found()
@@ -127,17 +130,22 @@ async def reset(services: Services, account: str | None, region: str | None) -> 
     return counts
 
 
-async def _messages(services: Services, request: HttpRequest) -> Answer:
+async def _messages(services: Services, request: HttpRequest, default_region: str) -> Answer:
     """LocalStack's peek: a ReceiveMessage answer (JSON when the client accepts it, else XML)
     listing the queue's visible messages — and, with ShowInvisible / ShowDelayed, those in
-    flight and delayed too, marked by the IsVisible / IsDelayed attributes. Nothing changes."""
+    flight and delayed too, marked by the IsVisible / IsDelayed attributes. Nothing changes.
+    The queue is the URL's account and name in the region of the request's signature, else
+    the one the URL's host names (``sqs.<region>.…``, as AWS's and LocalStack's), else the
+    server's default region."""
     query = urllib.parse.parse_qs(request.query_string.decode("latin-1"))
     as_json = "application/json" in request.headers.get("accept", "")
     url = query.get("QueueUrl", [""])[0]
-    parts = urllib.parse.urlsplit(url).path.strip("/").split("/")
+    split = urllib.parse.urlsplit(url)
+    parts = split.path.strip("/").split("/")
+    region = header_scope(request.headers).region or _host_region(split.hostname or "")
     queue = None
     if len(parts) == 2:
-        queue = await services.engine.queues.lookup(parts[0], parts[1])
+        queue = await services.engine.queues.lookup(parts[0], region or default_region, parts[1])
     if queue is None:
         return _error(
             as_json,
@@ -171,6 +179,14 @@ async def _messages(services: Services, request: HttpRequest) -> Answer:
         }
         return Answer(200, JSON, orjson.dumps(body))
     return Answer(200, XML, _xml(listed[:MAX_PEEKED], request_id))
+
+
+def _host_region(host: str) -> str | None:
+    """The region of a host ``sqs.<region>.<domain>``, if it is one."""
+    labels = host.split(".")
+    if len(labels) > 2 and labels[0] == "sqs" and REGION.fullmatch(labels[1]):
+        return labels[1]
+    return None
 
 
 def _flag(query: dict[str, list[str]], name: str) -> bool:

@@ -38,14 +38,19 @@ ClientFactory = Callable[[], SqsClient]
 
 
 def aws_client(
-    service: str, endpoint: str, *, connect_timeout: float = 5, read_timeout: float = 45
+    service: str,
+    endpoint: str,
+    *,
+    connect_timeout: float = 5,
+    read_timeout: float = 45,
+    region: str = REGION,
 ) -> Any:
-    """A boto3 client of ``service`` on ``endpoint``, retries off so server errors are never
-    hidden."""
+    """A boto3 client of ``service`` on ``endpoint`` (signing for ``region``), retries off so
+    server errors are never hidden."""
     return boto3.client(
         service,
         endpoint_url=endpoint,
-        region_name=REGION,
+        region_name=region,
         aws_access_key_id="test",
         aws_secret_access_key="test",
         config=Config(
@@ -68,7 +73,7 @@ def sns_client(endpoint: str) -> Any:
     return aws_client("sns", endpoint, read_timeout=30)
 
 
-def query_client(endpoint: str) -> SqsClient:
+def query_client(endpoint: str, region: str = REGION) -> SqsClient:
     """A botocore SQS client speaking the Query protocol (must exist: never skipped)."""
     try:
         from tests.support.query_client import make_sqs_query_client
@@ -78,14 +83,15 @@ def query_client(endpoint: str) -> SqsClient:
             "cases cannot run",
             pytrace=False,
         )
-    return make_sqs_query_client(endpoint, region=REGION)
+    return make_sqs_query_client(endpoint, region=region)
 
 
-def make_client(protocol: str, endpoint: str) -> SqsClient:
+def make_client(protocol: str, endpoint: str, region: str = REGION) -> SqsClient:
+    """An SQS client of ``protocol`` signing for ``region``."""
     if protocol == "json":
-        return json_client(endpoint)
+        return aws_client("sqs", endpoint, region=region)
     if protocol == "query":
-        return query_client(endpoint)
+        return query_client(endpoint, region)
     raise ValueError(protocol)
 
 

@@ -113,10 +113,16 @@ class Console:
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if path in ("/", "/queues"):
             return await queue_pages.queue_list(visit)
-        if parts[0] == "queues" and len(parts) == 3 and not post:
-            return await queue_pages.queue_page(visit, parts[1], parts[2])
-        if parts[0] == "queues" and len(parts) == 4 and post:
-            return await queue_pages.queue_action(visit, parts[1], parts[2], parts[3])
+        if parts[0] == "queues":
+            # /queues/ACCOUNT/REGION/NAME, and /ACTION to post a form. A link from before
+            # regions, /queues/ACCOUNT/NAME[/ACTION], names a queue of the default region.
+            named = parts[1:]
+            if len(named) == (3 if post else 2):
+                named.insert(1, visit.services.region)
+            if len(named) == 3 and not post:
+                return await queue_pages.queue_page(visit, named[0], named[1], named[2])
+            if len(named) == 4 and post:
+                return await queue_pages.queue_action(visit, named[0], named[1], named[2], named[3])
         pages: dict[tuple[str, bool], Page] = {
             ("/topics", False): topic_pages.topic_list,
             ("/topic", False): topic_pages.topic_page,

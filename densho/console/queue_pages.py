@@ -58,12 +58,12 @@ async def queue_list(visit: Visit) -> Answer:
     )
 
 
-async def _queue(visit: Visit, account: str, name: str) -> Queue | None:
+async def _queue(visit: Visit, account: str, region: str, name: str) -> Queue | None:
     """The queue, if it exists and the viewer's account is its (else: not found, so another
     account's queue names do not leak)."""
     if not visit.may_see(account):
         return None
-    return await visit.services.sqs.queues.lookup(account, name)
+    return await visit.services.sqs.queues.lookup(account, region, name)
 
 
 def _cursor(text: str) -> PeekCursor | None:
@@ -105,12 +105,12 @@ def _message(p: Peeked, now_ms: int) -> dict[str, Any]:
     }
 
 
-async def queue_page(visit: Visit, account: str, name: str) -> Answer:
-    queue = await _queue(visit, account, name)
+async def queue_page(visit: Visit, account: str, region: str, name: str) -> Answer:
+    queue = await _queue(visit, account, region, name)
     if queue is None:
-        return render(visit, "missing.html", status=404, what=f"queue {account}/{name}")
+        return render(visit, "missing.html", status=404, what=f"queue {account}/{name} in {region}")
+    # The operations run in the queue's region (their call's), which decides what the URL names.
     url = visit.queue_url(account, name)
-    region = queue.region
     errors: list[str] = []
     attributes: dict[str, str] = {}
     tags: dict[str, str] = {}
@@ -148,7 +148,7 @@ async def queue_page(visit: Visit, account: str, name: str) -> Answer:
             next_after = f"{last.visible_ms}.{last.message.row}"
     except AwsError as err:
         errors.append(f"{err.code}: {err.message}")
-    base = queue_path(account, name)
+    base = queue_path(account, region, name)
     order = "newest" if newest else "oldest"
     return render(
         visit,
@@ -170,14 +170,13 @@ async def queue_page(visit: Visit, account: str, name: str) -> Answer:
     )
 
 
-async def queue_action(visit: Visit, account: str, name: str, action: str) -> Answer:
-    queue = await _queue(visit, account, name)
-    back = queue_path(account, name)
+async def queue_action(visit: Visit, account: str, region: str, name: str, action: str) -> Answer:
+    queue = await _queue(visit, account, region, name)
+    back = queue_path(account, region, name)
     if queue is None:
-        return render(visit, "missing.html", status=404, what=f"queue {account}/{name}")
+        return render(visit, "missing.html", status=404, what=f"queue {account}/{name} in {region}")
     url = visit.queue_url(account, name)
     form = visit.form
-    region = queue.region
     try:
         if action == "send":
             fields = [("QueueUrl", url), ("MessageBody", form.get("body", ""))]

@@ -43,9 +43,9 @@ async def topic_list(visit: Visit) -> Answer:
             errors.append(f"{err.code}: {err.message}")
             accounts = []
     for account in accounts:
-        topics += await visit.services.sns.topics.of_account(account)
+        topics += await visit.services.sns.topics.of_account(account, None)
     rows = []
-    for topic in sorted(topics, key=lambda t: (t.account, t.name)):
+    for topic in sorted(topics, key=lambda t: (t.account, t.region, t.name)):
         subs = await visit.services.sns.subscriptions.of_topic(topic.arn)
         rows.append({"topic": topic, "subscriptions": len(subs)})
     return render(visit, "topics.html", rows=rows, errors=errors)

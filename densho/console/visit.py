@@ -134,8 +134,10 @@ def attribute_fields(text: str, prefix: str) -> list[tuple[str, str]]:
     return fields
 
 
-def queue_path(account: str, name: str) -> str:
-    return f"{PREFIX}/queues/{quote(account, safe='')}/{quote(name, safe='')}"
+def queue_path(account: str, region: str, name: str) -> str:
+    """A queue's page: a queue is its account's, region's and name's (as in AWS)."""
+    parts = (quote(part, safe="") for part in (account, region, name))
+    return f"{PREFIX}/queues/" + "/".join(parts)
 
 
 def topic_path(arn: str) -> str:

@@ -74,12 +74,13 @@ def _request(ctx: SqsContext | SnsContext, now_ms: int) -> iam.Request:
 # --- SQS ---
 
 
-def _arn_owner(arn: str) -> tuple[str, str] | None:
-    """(account, name) of an ``arn:aws:<service>:<region>:<account>:<name>``; None if not one."""
+def _arn_owner(arn: str) -> tuple[str, str, str] | None:
+    """(account, region, name) of an ``arn:aws:<service>:<region>:<account>:<name>``; None if
+    not one."""
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not parts[4] or not parts[5]:
         return None
-    return parts[4], parts[5]
+    return parts[4], parts[3], parts[5]
 
 
 async def _move_source(ctx: SqsContext, p: Any) -> Queue | None:
@@ -111,7 +112,7 @@ def sqs_check(resolve: Callable[[SqsContext, Any], Awaitable[Queue]]) -> Check:
             resource, owner = f"arn:aws:sqs:{region}:{ctx.account}:{name}", ctx.account
         elif operation == "GetQueueUrl":
             owner = p.get("QueueOwnerAWSAccountId") or ctx.account
-            queue = await ctx.engine.queues.lookup(owner, p.get("QueueName", ""))
+            queue = await ctx.engine.queues.lookup(owner, region, p.get("QueueName", ""))
             if queue is None:
                 return  # the handler answers QueueDoesNotExist
         elif operation.endswith("MessageMoveTask") or operation == "ListMessageMoveTasks":

@@ -68,7 +68,7 @@ async def _guarded(
 
 async def _queue(sqs: SqsEngine, declared: DeclaredQueue) -> str:
     queues = sqs.queues
-    queue = await queues.lookup(declared.account, declared.name)
+    queue = await queues.lookup(declared.account, declared.region, declared.name)
     if queue is None:
         try:
             await queues.create_queue(
@@ -76,12 +76,13 @@ async def _queue(sqs: SqsEngine, declared: DeclaredQueue) -> str:
             )
             return CREATED
         except errors.QueueNameExists:  # another node created it meanwhile, otherwise
-            queue = await queues.get_queue(declared.account, declared.name)
+            queue = await queues.get_queue(declared.account, declared.region, declared.name)
     _, given, _ = check_new_queue(declared.name, declared.attributes, declared.tags)
     outcome = UNCHANGED
     if qattrs.merge(queue.attributes, given) != queue.attributes:  # "" removes a policy
         await queues.set_attributes(queue, declared.attributes)
-        queue = await queues.get_queue(declared.account, declared.name)  # its new record
+        # its new record
+        queue = await queues.get_queue(declared.account, declared.region, declared.name)
         outcome = UPDATED
     if any(queue.tags.get(k) != v for k, v in declared.tags.items()):
         await queues.tag(queue, declared.tags)

@@ -53,9 +53,9 @@ def _first_refusal(
 def check(declared: Declared, rules: EndpointRules) -> tuple[DeclaredQueue, ...]:
     """Refuse what the API would refuse, and names declared twice; the queues in the order
     they are to be created."""
-    seen: dict[str, str] = {}  # a queue is its account's name (in any region), a topic its ARN
+    seen: dict[str, str] = {}  # a queue or topic is its ARN (account, region and name)
     for queue in declared.queues:
-        _twice(declared, seen, f"{queue.account}/{queue.name}", queue.key, "queue")
+        _twice(declared, seen, queue.arn, queue.key, "queue")
         _check_queue(declared, queue)
     for topic in declared.topics:
         _twice(declared, seen, topic.arn, topic.key, "topic")

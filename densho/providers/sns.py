@@ -95,7 +95,7 @@ async def delete_topic(ctx: SnsContext, p: api.DeleteTopicRequest) -> api.Delete
 
 
 async def list_topics(ctx: SnsContext, p: api.ListTopicsRequest) -> api.ListTopicsResult:
-    topics = await ctx.engine.topics.of_account(ctx.account)
+    topics = await ctx.engine.topics.of_account(ctx.account, ctx.call.region)
     arns = [t.arn for t in topics]
     start, end, token = _page(arns, p.get("NextToken"))
     out: api.ListTopicsResult = {"Topics": [{"TopicArn": arn} for arn in arns[start:end]]}
@@ -172,7 +172,7 @@ def _subs_page(
 async def list_subscriptions(
     ctx: SnsContext, p: api.ListSubscriptionsRequest
 ) -> api.ListSubscriptionsResult:
-    return _subs_page(await ctx.engine.subscriptions.of_owner(ctx.account), p)
+    return _subs_page(await ctx.engine.subscriptions.of_owner(ctx.account, ctx.call.region), p)
 
 
 async def list_subscriptions_by_topic(

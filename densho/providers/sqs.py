@@ -55,9 +55,11 @@ def _owner_and_name(url: str, default_account: str) -> tuple[str, str]:
 
 
 async def _queue(ctx: SqsContext, p: Params) -> Queue:
-    """The queue a QueueUrl names: looked up by account + name, whatever host the URL has."""
+    """The queue a QueueUrl names: looked up by account + name in the request's region (a
+    queue URL's path names no region: AWS's host does, densho's request signature does),
+    whatever host the URL has."""
     account, name = _owner_and_name(p["QueueUrl"], ctx.account)
-    return await ctx.engine.queues.get_queue(account, name)
+    return await ctx.engine.queues.get_queue(account, ctx.call.region, name)
 
 
 resolve_queue = _queue  # the same rule for the console's operations (densho.providers.browse)
@@ -118,7 +120,7 @@ async def create_queue(ctx: SqsContext, p: api.CreateQueueRequest) -> api.Create
 
 async def get_queue_url(ctx: SqsContext, p: api.GetQueueUrlRequest) -> api.GetQueueUrlResult:
     account = p.get("QueueOwnerAWSAccountId") or ctx.account
-    queue = await ctx.engine.queues.get_queue(account, p["QueueName"])
+    queue = await ctx.engine.queues.get_queue(account, ctx.call.region, p["QueueName"])
     return {"QueueUrl": queue_url(ctx, queue)}
 
 
@@ -146,7 +148,9 @@ def _page(
 
 
 async def list_queues(ctx: SqsContext, p: api.ListQueuesRequest) -> api.ListQueuesResult:
-    queues = await ctx.engine.queues.list_queues(ctx.account, p.get("QueueNamePrefix", ""))
+    queues = await ctx.engine.queues.list_queues(
+        ctx.account, ctx.call.region, p.get("QueueNamePrefix", "")
+    )
     by_name = {q.name: q for q in queues}
     page, token = _page(sorted(by_name), p)
     out: api.ListQueuesResult = {}
@@ -346,7 +350,9 @@ async def receive_message(
         for m in received:  # dead-letter messages' sources: ids in the store, ARNs on the wire
             source = m.dead_letter_source_id
             if source is not None and source not in source_arns:
-                source_arns[source] = await ctx.engine.queues.arn_of(source, queue.account)
+                source_arns[source] = await ctx.engine.queues.arn_of(
+                    source, queue.account, queue.region
+                )
     out = []
     for m in received:
         msg: api.Message = {

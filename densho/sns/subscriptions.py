@@ -278,8 +278,14 @@ class Subscriptions:
         if await self._store.delete_subscription_noting(sub.arn, record, [entry]):
             self._node.woken()
 
-    async def of_owner(self, owner: str) -> list[Subscription]:
-        return await self._store.list_subscriptions(owner)
+    async def of_owner(self, owner: str, region: str) -> list[Subscription]:
+        """ListSubscriptions: the owner's subscriptions in ``region`` (its topic's, which the
+        topic's ARN names), as AWS lists only the caller's region."""
+        return [
+            sub
+            for sub in await self._store.list_subscriptions(owner)
+            if parse_arn(sub.topic_arn, "TopicArn")[0] == region
+        ]
 
     async def of_topic(self, arn: str) -> list[Subscription]:
         topic = await self._topics.get(arn)

@@ -79,8 +79,10 @@ class Topics:
         await self._store.delete_topic(arn)  # idempotent: a missing topic is no error
         self._catalog.deleted(arn)
 
-    async def of_account(self, account: str) -> list[Topic]:
-        return await self._store.list_topics(account)
+    async def of_account(self, account: str, region: str | None) -> list[Topic]:
+        """The account's topics in ``region`` (ListTopics: the caller's; None: every region,
+        the console's list)."""
+        return await self._store.list_topics(account, region)
 
     async def attributes(self, view: TopicView) -> dict[str, str]:
         """GetTopicAttributes: the computed attributes, overlaid with the stored ones."""

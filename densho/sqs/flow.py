@@ -267,7 +267,7 @@ class MessageFlow:
                 self._waiters.resets != resets
             ):  # a reset deleted the queue: empty, as AWS never says
                 return []
-            current = await self._queues.lookup(queue.account, queue.name)
+            current = await self._queues.lookup(queue.account, queue.region, queue.name)
             if current is None or current.id != queue.id:  # deleted while we waited
                 raise errors.QueueNotFound(queue.name)
 
@@ -308,7 +308,8 @@ class MessageFlow:
         target = config.dead_letter
         if target is None:
             return None, 0
-        return await self._queues.lookup(target.account, target.name), target.max_receive_count
+        found = await self._queues.lookup(target.account, target.region, target.name)
+        return found, target.max_receive_count
 
     # --- delete and visibility ---
 

@@ -69,14 +69,15 @@ def decode_handle(handle: str) -> tuple[str, str]:
     return task_id, source_arn
 
 
-def _arn_parts(arn: str, parameter: str) -> tuple[str, str]:
-    """(account, queue name) of a queue ARN ``arn:<partition>:sqs:<region>:<account>:<name>``."""
+def _arn_parts(arn: str, parameter: str) -> tuple[str, str, str]:
+    """(account, region, queue name) of a queue ARN
+    ``arn:<partition>:sqs:<region>:<account>:<name>``."""
     parts = arn.split(":")
     if len(parts) != 6 or parts[0] != "arn" or not parts[4] or not parts[5]:
         raise errors.InvalidArn(parameter)
     if parts[2] != "sqs":
         raise errors.ResourceNotFound(parameter)
-    return parts[4], parts[5]
+    return parts[4], parts[3], parts[5]
 
 
 def _retention_cutoff(queue: Queue, now_ms: int) -> int:
@@ -280,9 +281,9 @@ class MoveTasks:
     # --- queues ---
 
     async def _queue(self, arn: str, parameter: str) -> Queue:
-        account, name = _arn_parts(arn, parameter)
+        account, region, name = _arn_parts(arn, parameter)
         try:
-            return await self._engine.queues.get_queue(account, name)
+            return await self._engine.queues.get_queue(account, region, name)
         except errors.QueueNotFound:
             raise errors.ResourceNotFound(parameter) from None
 

@@ -1,9 +1,11 @@
 """SQS queue lifecycle: create, look up, list, delete, attributes, tags, permissions, purge.
 
-Owns: the rules of a queue's life — CreateQueue is idempotent for equal attributes and refused
-for a name deleted less than a minute ago; a RedrivePolicy must name an existing queue of the
-same type, account and region that admits the source; tags, permissions, the purge interval —
-and the read-through cache of queue records every request looks its queue up in. Attribute names
+Owns: the rules of a queue's life — a queue is its account's, region's and name's (as in AWS:
+the same name in two regions is two queues); CreateQueue is idempotent for equal attributes and
+refused for a name deleted in that region less than a minute ago; a RedrivePolicy must name an
+existing queue of the same type, account and region that admits the source; tags, permissions,
+the purge interval — and the read-through cache of queue records, by account, region and name,
+every request looks its queue up in. Attribute names
 and strings are ``densho.sqs.attributes``'s; the rules here read ``Queue.config``.
 Must not know: HTTP, botocore, wire dict shapes, SQL, how messages flow (``densho.sqs.flow``).
 """
@@ -73,41 +75,44 @@ class Queues:
         # Alone on its store, that keeps it exact; on a shared store other nodes' writes arrive
         # as ``forget`` (their notifications), and entries are reloaded after a second in case
         # one was lost.
-        self._cache: ReadThrough[tuple[str, str], Queue] = ReadThrough(
+        # Keyed by (account, region, name): a queue's identity, as AWS's.
+        self._cache: ReadThrough[tuple[str, str, str], Queue] = ReadThrough(
             clock, SHARED_TTL_MS if store.shared else None
         )
-        self._ids: dict[int, tuple[str, str]] = {}  # queue id -> its cache key (forget by id)
+        # queue id -> its cache key (forget by id)
+        self._ids: dict[int, tuple[str, str, str]] = {}
         self._purging: dict[int, asyncio.Task[None]] = {}  # purges deleting their rows
 
     # --- the record cache ---
 
-    async def lookup(self, account: str, name: str) -> Queue | None:
-        key = (account, name)
+    async def lookup(self, account: str, region: str, name: str) -> Queue | None:
+        """The queue of that name in the account and region, if there is one."""
+        key = (account, region, name)
         queue = self._cache.get(key)
         if queue is None:
             began = self._cache.begin()
-            queue = await self._store.get_queue(account, name)
+            queue = await self._store.get_queue(account, region, name)
             if queue is not None:
                 self._ids[queue.id] = key
                 self._cache.loaded(key, queue, began)
         return queue
 
-    async def get_queue(self, account: str, name: str) -> Queue:
-        queue = await self.lookup(account, name)
+    async def get_queue(self, account: str, region: str, name: str) -> Queue:
+        queue = await self.lookup(account, region, name)
         if queue is None:
             raise errors.QueueNotFound(name)
         return queue
 
     def _put(self, queue: Queue) -> None:
         """This node wrote the queue: cache what the store answered."""
-        key = (queue.account, queue.name)
+        key = (queue.account, queue.region, queue.name)
         self._ids[queue.id] = key
         self._cache.put(key, queue)
 
     def _drop(self, queue: Queue) -> None:
         """The queue is gone (deleted here, or found gone on a shared store)."""
         self._ids.pop(queue.id, None)
-        self._cache.forget((queue.account, queue.name))
+        self._cache.forget((queue.account, queue.region, queue.name))
 
     def gone(self, queue: Queue) -> errors.QueueNotFound:
         """The store found the queue deleted (by another node, after this one looked it up)."""
@@ -131,12 +136,12 @@ class Queues:
         queue = None if key is None else self._cache.peek(key)
         return queue if queue is not None and queue.id == queue_id else None
 
-    async def arn_of(self, queue_id: int, account: str) -> str | None:
-        """The ARN of a queue of ``account`` by id (a dead-letter message's source), if it
-        still exists."""
+    async def arn_of(self, queue_id: int, account: str, region: str) -> str | None:
+        """The ARN of a queue of ``account`` in ``region`` by id (a dead-letter message's
+        source), if it still exists."""
         queue = self.cached(queue_id)  # an ARN never changes
         if queue is None:
-            listed = await self._store.list_queues(account, "")
+            listed = await self._store.list_queues(account, region, "")
             queue = next((q for q in listed if q.id == queue_id), None)
         return None if queue is None else queue.arn
 
@@ -152,11 +157,11 @@ class Queues:
     ) -> Queue:
         fifo, given, stored = check_new_queue(name, attributes, tags)
         now = self._clock.now_ms()
-        existing = await self.lookup(account, name)
+        existing = await self.lookup(account, region, name)
         if existing is not None:
             _check_same(existing, given)
             return existing
-        if await self._store.deleted_since(account, name, now - DELETED_NAME_HOLD_MS):
+        if await self._store.deleted_since(account, region, name, now - DELETED_NAME_HOLD_MS):
             raise errors.QueueDeletedRecently(name)
         await self._check_dead_letter_target(account, region, name, fifo, attributes)
         queue, created = await self._store.create_queue(
@@ -167,8 +172,8 @@ class Queues:
         self._put(queue)
         return queue
 
-    async def list_queues(self, account: str, prefix: str) -> list[Queue]:
-        return await self._store.list_queues(account, prefix)
+    async def list_queues(self, account: str, region: str, prefix: str) -> list[Queue]:
+        return await self._store.list_queues(account, region, prefix)
 
     async def delete_queue(self, queue: Queue) -> None:
         await self._store.delete_queue(queue.id, self._clock.now_ms())
@@ -228,8 +233,10 @@ class Queues:
         document, policy = requested
         if policy.account != account:
             raise errors.DeadLetterOwnerDiffers(document)
-        target = await self.lookup(account, policy.name) if policy.region == region else None
-        if target is None or target.region != region:
+        target = (
+            await self.lookup(account, region, policy.name) if policy.region == region else None
+        )
+        if target is None:
             raise errors.DeadLetterTargetMissing(document)
         if target.config.fifo != fifo:
             raise errors.DeadLetterTypeDiffers(document)
@@ -241,7 +248,7 @@ class Queues:
         arn = queue.arn
         return [
             candidate
-            for candidate in await self._store.list_queues(queue.account, "")
+            for candidate in await self._store.list_queues(queue.account, queue.region, "")
             if (target := candidate.config.dead_letter) is not None and target.arn == arn
         ]
 

@@ -112,12 +112,15 @@ class Store(Sealed):
 
         return await self._tx(op)
 
-    async def get_queue(self, account: str, name: str) -> Queue | None:
-        return await self._record("get_queue", {"account": account, "name": name}, queue_from_row)
+    async def get_queue(self, account: str, region: str, name: str) -> Queue | None:
+        """The queue of that name in the account and region (a queue is regional, as in AWS)."""
+        args = {"account": account, "region": region, "name": name}
+        return await self._record("get_queue", args, queue_from_row)
 
-    async def list_queues(self, account: str, prefix: str) -> list[Queue]:
-        """All queues of the account whose name starts with ``prefix``, ordered by name."""
-        args = {"account": account, "prefix": prefix, "plen": len(prefix)}
+    async def list_queues(self, account: str, region: str, prefix: str) -> list[Queue]:
+        """All queues of the account in the region whose name starts with ``prefix``, ordered
+        by name."""
+        args = {"account": account, "region": region, "prefix": prefix, "plen": len(prefix)}
         return await self._records("list_queues", args, queue_from_row)
 
     async def all_queues(self) -> list[Queue]:
@@ -137,7 +140,7 @@ class Store(Sealed):
             row = await tx.fetchone("delete_queue", args)
             if row is not None:
                 await tx.execute("mark_deleting", args)
-                deleted = {"account": row[0], "name": row[1], "now": now_ms}
+                deleted = {"account": row[0], "region": row[1], "name": row[2], "now": now_ms}
                 await tx.execute("remember_deleted", deleted)
 
         await self._tx(op)
@@ -165,9 +168,9 @@ class Store(Sealed):
         self.changed(EVERYTHING, "")
         return counts
 
-    async def deleted_since(self, account: str, name: str, since_ms: int) -> bool:
-        """Whether a queue of this name was deleted after ``since_ms``."""
-        args = {"account": account, "name": name, "since": since_ms}
+    async def deleted_since(self, account: str, region: str, name: str, since_ms: int) -> bool:
+        """Whether a queue of this name, account and region was deleted after ``since_ms``."""
+        args = {"account": account, "region": region, "name": name, "since": since_ms}
         return await self._record("deleted_since", args, bool) is not None
 
     async def update_queue(

@@ -55,9 +55,10 @@ class SnsStore(Outbox):
     async def get_topic(self, arn: str) -> Topic | None:
         return await self._record("sns_topic_get", {"arn": arn}, topic_from_row)
 
-    async def list_topics(self, account: str) -> list[Topic]:
-        """The account's topics, ordered by ARN."""
-        return await self._records("sns_topic_list", {"account": account}, topic_from_row)
+    async def list_topics(self, account: str, region: str | None) -> list[Topic]:
+        """The account's topics in ``region`` (None: in every region), ordered by ARN."""
+        args = {"account": account, "region": region}
+        return await self._records("sns_topic_list", args, topic_from_row)
 
     async def update_topic(
         self, arn: str, attributes: dict[str, str], tags: dict[str, str]

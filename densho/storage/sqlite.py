@@ -104,7 +104,9 @@ _Q = sql.queries(postgres=False)
 # 7: DeleteQueue deleting its rows in the background — table queues_deleting; expired FIFO
 #    windows forgotten in chunks — indexes by expiry (schema.sql, created on open: the step
 #    from 6). An older densho would leave a deleted queue's rows behind.
-SCHEMA_VERSION = 7
+# 8: regional queues — queues unique by (account, region, name), deleted_queues by the same
+#    (sql/sqlite_regions.sql rebuilds both: the step from 7 and before, in one transaction).
+SCHEMA_VERSION = 8
 
 
 class SqliteTx:
@@ -385,6 +387,8 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             conn.execute(_Q["backfill_counts"])
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.execute("COMMIT")
+        if "region" not in {r[1] for r in conn.execute("PRAGMA table_info(deleted_queues)")}:
+            _migrate(conn, "sqlite_regions.sql")
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return conn
 
@@ -595,6 +599,16 @@ async def _execute(conn: sqlite3.Connection, tx: SqliteTx, batch: list[Job]) -> 
         failure = fault or exc
         return [(fut, False, failure) for _, _, fut in batch]
     return outcomes
+
+
+def _migrate(conn: sqlite3.Connection, script: str) -> None:
+    """Run a migration script (its own BEGIN ... COMMIT: all of it, or none of it)."""
+    try:
+        conn.executescript(sql.read(script))
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _add(into: dict[int, int], counted: dict[int, int]) -> None:

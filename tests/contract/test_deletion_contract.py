@@ -37,7 +37,7 @@ def test_a_deleted_queue_goes_at_once_and_its_rows_in_the_background(backend: Ba
         await store.delete_queue(qid, T0 + 1)
         await store.delete_queue(fifo, T0 + 1)
         # Gone at once, rows and all as far as anyone can see; the rows themselves wait.
-        assert await store.get_queue("acct", "big") is None
+        assert await store.get_queue("acct", "us-east-1", "big") is None
         assert await _rows(backend, qid) == 5 and await _rows(backend, fifo) == 3
         async with nodes(backend, store) as every:
             for node in every:

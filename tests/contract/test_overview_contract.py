@@ -59,7 +59,7 @@ def test_queue_overview_counts_every_queue_in_one_read_two_nodes(backend: Backen
         overview = views[0]
         assert [o.fifo for o in overview] == [False, False, True, False]
         assert overview[3].arn == "arn:aws:sqs:eu-west-1:other:short"
-        assert overview[0].queue == await store.get_queue("acct", "busy")
+        assert overview[0].queue == await store.get_queue("acct", "us-east-1", "busy")
         assert overview[0].now_ms == now and overview[1].oldest_sent_ms is None
         # At a later moment the delayed message is visible and the received ones are back.
         later = {o.name: o for o in await store.queue_overview(T0 + 90_000)}

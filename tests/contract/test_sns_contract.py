@@ -75,7 +75,7 @@ def test_sns_topics_subscriptions_and_publish(backend: Backend) -> None:
         made, created = await store.create_topic(topic)
         assert created and made == topic
         assert (await store.create_topic(topic))[1] is False
-        assert [t.arn for t in await store.list_topics("a")] == [topic.arn]
+        assert [t.arn for t in await store.list_topics("a", "r")] == [topic.arn]
         updated = await store.update_topic(topic.arn, {"FifoTopic": "true", "X": "y"}, {"k": "v"})
         assert updated.tags == {"k": "v"}
         qid = await new_queue(store, "sub.fifo", fifo=True)

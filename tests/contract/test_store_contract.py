@@ -46,10 +46,10 @@ def test_queues_create_get_list_update_delete(backend: Backend) -> None:
         assert not created and again == q
         await store.create_queue("a", "beta", "r", {}, {}, T0)
         await store.create_queue("b", "alpha", "r", {}, {}, T0)
-        assert await store.get_queue("a", "alpha") == q
-        assert await store.get_queue("a", "nope") is None
-        assert [x.name for x in await store.list_queues("a", "")] == ["alpha", "beta"]
-        assert [x.name for x in await store.list_queues("a", "be")] == ["beta"]
+        assert await store.get_queue("a", "r", "alpha") == q
+        assert await store.get_queue("a", "r", "nope") is None
+        assert [x.name for x in await store.list_queues("a", "r", "")] == ["alpha", "beta"]
+        assert [x.name for x in await store.list_queues("a", "r", "be")] == ["beta"]
         updated = await store.update_queue(q.id, {"Y": "3"}, {"k": "w"}, T0 + 10)
         assert (updated.attributes, updated.tags, updated.modified_ms) == (
             {"Y": "3"},
@@ -57,11 +57,11 @@ def test_queues_create_get_list_update_delete(backend: Backend) -> None:
             T0 + 10,
         )
         await store.send(q.id, [msg("m")])
-        assert not await store.deleted_since("a", "alpha", T0)
+        assert not await store.deleted_since("a", "r", "alpha", T0)
         await store.delete_queue(q.id, T0 + 20)
-        assert await store.get_queue("a", "alpha") is None
-        assert await store.deleted_since("a", "alpha", T0 + 19)
-        assert not await store.deleted_since("a", "alpha", T0 + 20)
+        assert await store.get_queue("a", "r", "alpha") is None
+        assert await store.deleted_since("a", "r", "alpha", T0 + 19)
+        assert not await store.deleted_since("a", "r", "alpha", T0 + 20)
         assert (await store.counts(q.id, T0 + 30, 0)).visible == 0
 
     run(backend, scenario)
@@ -244,7 +244,7 @@ def test_retention_expire_and_purge(backend: Backend) -> None:
         assert await store.purge(qid, T0 + 6_000, 60_000)
         await store.send(qid, [msg("later", now=T0 + 7_000)])
         assert (await store.counts(qid, T0 + 8_000, 0)).visible == 1  # sent after the purge
-        queue = await store.get_queue("acct", "q")
+        queue = await store.get_queue("acct", "us-east-1", "q")
         assert queue is not None and queue.purged_ms == T0 + 6_000
         # Once a minute: refused (nothing deleted) within the interval, atomically.
         assert not await store.purge(qid, T0 + 65_999, 60_000)

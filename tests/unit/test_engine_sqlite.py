@@ -31,7 +31,7 @@ def run(tmp_path: Path, scenario: Scenario) -> None:
 
 
 async def _send(engine: SqsEngine, queue_name: str, body: str, delay: int | None = None) -> None:
-    queue = await engine.queues.get_queue("0", queue_name)
+    queue = await engine.queues.get_queue("0", "r", queue_name)
     msg = engine.messages.prepare(
         queue, Outgoing(body, delay_seconds=delay), "sender", engine.now_ms()
     )
@@ -161,12 +161,12 @@ def test_purge_once_a_minute(tmp_path: Path) -> None:
         queue = await engine.queues.create_queue("0", "r", "q", {}, {})
         await _send(engine, "q", "m")
         await engine.queues.purge(queue)
-        queue = await engine.queues.get_queue("0", "q")
+        queue = await engine.queues.get_queue("0", "r", "q")
         assert (await engine.queues.counts(queue)).visible == 0
         with pytest.raises(errors.PurgeInProgress):
             await engine.queues.purge(queue)
         clock.advance(60_000)
-        await engine.queues.purge(await engine.queues.get_queue("0", "q"))
+        await engine.queues.purge(await engine.queues.get_queue("0", "r", "q"))
 
     run(tmp_path, scenario)
 
@@ -212,7 +212,7 @@ def test_new_databases_use_16k_pages_and_older_4k_ones_still_open(tmp_path: Path
             await reopened.open()
             try:
                 engine = SqsEngine(reopened, FakeClock())
-                queue = await engine.queues.get_queue("0", "q")
+                queue = await engine.queues.get_queue("0", "r", "q")
                 assert queue is not None
                 got = await engine.messages.receive(queue, 1, None, 0)
                 assert [m.body for m in got] == ["kept"]

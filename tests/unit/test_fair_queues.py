@@ -300,7 +300,7 @@ def test_a_version_1_database_gains_the_fair_index(tmp_path: Path) -> None:
 
     async def after(engine: SqsEngine, clock: FakeClock, store: SqliteStore) -> None:
         clock.advance(1_000)  # a new fake clock starts where the first one did
-        queue = await engine.queues.get_queue("0", "q")
+        queue = await engine.queues.get_queue("0", "r", "q")
         assert by_group(await receive(engine, queue)) == {"A": 7, "B": 3}
 
     run(tmp_path, after)

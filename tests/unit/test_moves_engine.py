@@ -73,7 +73,7 @@ class World:
         return source.arn, dlq.arn
 
     async def bodies(self, name: str) -> list[str]:
-        queue = await self.engine.queues.get_queue(ACCOUNT, name)
+        queue = await self.engine.queues.get_queue(ACCOUNT, "us-east-1", name)
         out: list[str] = []
         while True:
             got = await self.engine.messages.receive(queue, 10, 300, 0)
@@ -135,7 +135,7 @@ def test_move_to_destination_as_new_messages(tmp_path: Path) -> None:
             assert m.sent_ms == w.clock.now_ms()
         bodies = [m.body for m in got] + await w.bodies("dest")
         assert sorted(bodies) == sorted(f"m{i}" for i in range(25))
-        dlq = await w.engine.queues.get_queue(ACCOUNT, "src-dlq")
+        dlq = await w.engine.queues.get_queue(ACCOUNT, "us-east-1", "src-dlq")
         assert (await w.engine.queues.counts(dlq)).visible == 0
 
     run(tmp_path, scenario)
@@ -144,12 +144,12 @@ def test_move_to_destination_as_new_messages(tmp_path: Path) -> None:
 def test_message_ids_are_new(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(3)
-        dlq = await w.engine.queues.get_queue(ACCOUNT, "src-dlq")
+        dlq = await w.engine.queues.get_queue(ACCOUNT, "us-east-1", "src-dlq")
         before = {m.message_id for m in await w.engine.messages.receive(dlq, 10, 0, 0)}
         w.clock.advance(1)  # the visibility-0 receive above ends
         await w.moves.start(dlq_arn, None, None)
         await w.wait_status(dlq_arn, COMPLETED)
-        source = await w.engine.queues.get_queue(ACCOUNT, "src")
+        source = await w.engine.queues.get_queue(ACCOUNT, "us-east-1", "src")
         after = {m.message_id for m in await w.engine.messages.receive(source, 10, 30, 0)}
         assert len(after) == 3 and not after & before
 
@@ -159,7 +159,7 @@ def test_message_ids_are_new(tmp_path: Path) -> None:
 def test_back_to_the_original_sources(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(4, "one")
-        dlq = await w.engine.queues.get_queue(ACCOUNT, "one-dlq")
+        dlq = await w.engine.queues.get_queue(ACCOUNT, "us-east-1", "one-dlq")
         policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
         # Same region as its dead-letter queue: AWS refuses a DLQ in another region.
         two = await w.engine.queues.create_queue(
@@ -183,7 +183,7 @@ def test_back_to_the_original_sources(tmp_path: Path) -> None:
 def test_original_source_gone_fails(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(2)
-        dlq = await w.engine.queues.get_queue(ACCOUNT, "src-dlq")
+        dlq = await w.engine.queues.get_queue(ACCOUNT, "us-east-1", "src-dlq")
         # A message sent straight to the DLQ has no original source queue.
         await w.engine.messages.send(
             dlq, [w.engine.messages.prepare(dlq, Outgoing("direct"), "s", w.clock.now_ms())]
@@ -199,8 +199,10 @@ def test_original_source_gone_fails(tmp_path: Path) -> None:
 def test_start_rules(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(50)
-        plain = await w.engine.queues.create_queue(ACCOUNT, "r", "plain", {}, {})
-        fifo = await w.engine.queues.create_queue(ACCOUNT, "r", "f.fifo", {"FifoQueue": "true"}, {})
+        plain = await w.engine.queues.create_queue(ACCOUNT, "us-east-1", "plain", {}, {})
+        fifo = await w.engine.queues.create_queue(
+            ACCOUNT, "us-east-1", "f.fifo", {"FifoQueue": "true"}, {}
+        )
         with pytest.raises(errors.InvalidParameter) as info:
             await w.moves.start(plain.arn, None, None)
         assert "Dead Letter Queue" in to_aws(info.value).message
@@ -269,7 +271,7 @@ def test_keeps_ten_most_recent_tasks(tmp_path: Path) -> None:
 def test_destination_deleted_mid_task_fails(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(30)
-        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "dest", {}, {})
+        dest = await w.engine.queues.create_queue(ACCOUNT, "us-east-1", "dest", {}, {})
         await w.moves.start(dlq_arn, dest.arn, 20)  # one message per 50 ms
         await w.wait_moved(dlq_arn, 2)
         await w.engine.queues.delete_queue(dest)
@@ -283,7 +285,7 @@ def test_destination_deleted_mid_task_fails(tmp_path: Path) -> None:
 def test_restart_resumes_without_loss_or_duplicate(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(40)
-        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "dest", {}, {})
+        dest = await w.engine.queues.create_queue(ACCOUNT, "us-east-1", "dest", {}, {})
         await w.moves.start(dlq_arn, dest.arn, 50)  # ~0.8 s for all
         await w.wait_moved(dlq_arn, 5)
         await w.reopen()
@@ -301,7 +303,7 @@ def test_restart_resumes_without_loss_or_duplicate(tmp_path: Path) -> None:
 def test_cancel_of_a_task_without_runner_still_finishes(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(5)
-        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "dest", {}, {})
+        dest = await w.engine.queues.create_queue(ACCOUNT, "us-east-1", "dest", {}, {})
         task = await w.moves.start(dlq_arn, dest.arn, 1)
         await w.reopen()  # the task is RUNNING in the store, no runner yet
         assert await w.moves.cancel(w.moves.handle(task)) <= 1
@@ -314,10 +316,12 @@ def test_cancel_of_a_task_without_runner_still_finishes(tmp_path: Path) -> None:
 def test_source_deleted_mid_task_fails(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         _, dlq_arn = await w.pipe(30)
-        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "dest", {}, {})
+        dest = await w.engine.queues.create_queue(ACCOUNT, "us-east-1", "dest", {}, {})
         task = await w.moves.start(dlq_arn, dest.arn, 20)
         await w.wait_moved(dlq_arn, 2)
-        await w.engine.queues.delete_queue(await w.engine.queues.get_queue(ACCOUNT, "src-dlq"))
+        await w.engine.queues.delete_queue(
+            await w.engine.queues.get_queue(ACCOUNT, "us-east-1", "src-dlq")
+        )
         for _ in range(500):
             stored = await w.store.get_move_task(task.task_id)
             assert stored is not None
@@ -338,12 +342,12 @@ def test_source_deleted_mid_task_fails(tmp_path: Path) -> None:
 def test_fifo_redrive_orders_moved_messages_after_the_destinations_own(tmp_path: Path) -> None:
     async def scenario(w: World) -> None:
         fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
-        dlq = await w.engine.queues.create_queue(ACCOUNT, "r", "d.fifo", fifo, {})
+        dlq = await w.engine.queues.create_queue(ACCOUNT, "us-east-1", "d.fifo", fifo, {})
         policy = json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 1})
         src = await w.engine.queues.create_queue(
-            ACCOUNT, "r", "s.fifo", {**fifo, "RedrivePolicy": policy}, {}
+            ACCOUNT, "us-east-1", "s.fifo", {**fifo, "RedrivePolicy": policy}, {}
         )
-        dest = await w.engine.queues.create_queue(ACCOUNT, "r", "t.fifo", fifo, {})
+        dest = await w.engine.queues.create_queue(ACCOUNT, "us-east-1", "t.fifo", fifo, {})
         now = w.clock.now_ms()
         for i in range(3):
             out = Outgoing(f"old{i}", group_id="g")

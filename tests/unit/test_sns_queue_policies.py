@@ -60,7 +60,7 @@ def test_queue_policy_gates_delivery(tmp_path: Path, enforced: bool) -> None:
                 await sns.publisher.publish(topic, Message(message="m"), "http://x")
                 counts = []
                 for name in ("q", "dlq"):
-                    current = await sqs.queues.get_queue(ACCOUNT, name)
+                    current = await sqs.queues.get_queue(ACCOUNT, REGION, name)
                     counts.append(len(await sqs.messages.receive(current, 10, None, 0)))
                 return counts[0], counts[1]
 
@@ -70,7 +70,7 @@ def test_queue_policy_gates_delivery(tmp_path: Path, enforced: bool) -> None:
             # Dead-lettered where the dead-letter queue's policy allows SNS.
             await sqs.queues.set_attributes(dlq, {"Policy": sns_allowed(dlq.arn, topic)})
             assert await publish() == ((0, 1) if enforced else (1, 0))
-            queue = await sqs.queues.get_queue(ACCOUNT, "q")
+            queue = await sqs.queues.get_queue(ACCOUNT, REGION, "q")
             await sqs.queues.set_attributes(
                 queue, {"Policy": sns_allowed(queue.arn, "arn:aws:sns:*:*:t")}
             )

@@ -336,10 +336,11 @@ class Publisher:
     async def _queue(self, queue_arn: str) -> Queue | None:
         _, _, _, region, account, name = queue_arn.split(":", 5)
         try:
-            queue = await self._sqs.queues.get_queue(account, name)
+            # The ARN's region, whichever region the topic is in: a subscription may deliver
+            # to a queue of another region, as on AWS.
+            return await self._sqs.queues.get_queue(account, region, name)
         except sqs_errors.QueueNotFound:
             return None
-        return queue if queue.region == region else None
 
 
 def _check(topic: TopicView, message: Message) -> Checked:

@@ -14,15 +14,16 @@ SELECT 1;
 -- name: insert_queue
 INSERT INTO queues (account, name, region, attributes, tags, created_ms, modified_ms)
 VALUES (:account, :name, :region, :attributes, :tags, :now, :now)
-ON CONFLICT (account, name) DO NOTHING;
+ON CONFLICT (account, region, name) DO NOTHING;
 
 -- name: get_queue
 SELECT id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms
-FROM queues WHERE account = :account AND name = :name;
+FROM queues WHERE account = :account AND region = :region AND name = :name;
 
 -- name: list_queues
 SELECT id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms
-FROM queues WHERE account = :account AND substr(name, 1, :plen) = :prefix ORDER BY name;
+FROM queues
+WHERE account = :account AND region = :region AND substr(name, 1, :plen) = :prefix ORDER BY name;
 
 -- name: all_queues
 SELECT id, account, name, region, attributes, tags, created_ms, modified_ms, purged_ms
@@ -33,14 +34,16 @@ FROM queues ORDER BY id;
 INSERT INTO queues_deleting (queue_id) VALUES (:queue_id) ON CONFLICT (queue_id) DO NOTHING;
 
 -- name: delete_queue
-DELETE FROM queues WHERE id = :queue_id RETURNING account, name;
+DELETE FROM queues WHERE id = :queue_id RETURNING account, region, name;
 
 -- name: remember_deleted
-INSERT INTO deleted_queues (account, name, deleted_ms) VALUES (:account, :name, :now)
-ON CONFLICT (account, name) DO UPDATE SET deleted_ms = excluded.deleted_ms;
+INSERT INTO deleted_queues (account, region, name, deleted_ms)
+VALUES (:account, :region, :name, :now)
+ON CONFLICT (account, region, name) DO UPDATE SET deleted_ms = excluded.deleted_ms;
 
 -- name: deleted_since
-SELECT 1 FROM deleted_queues WHERE account = :account AND name = :name AND deleted_ms > :since;
+SELECT 1 FROM deleted_queues
+WHERE account = :account AND region = :region AND name = :name AND deleted_ms > :since;
 
 -- name: update_queue
 UPDATE queues SET attributes = :attributes, tags = :tags, modified_ms = :now WHERE id = :queue_id

@@ -30,7 +30,7 @@ DELETE FROM queues WHERE (CAST(:account AS TEXT) IS NULL OR account = :account) 
 
 -- name: reset_deleted_queues
 -- the names deleted recently: a reset frees them at once (no 60 s QueueDeletedRecently)
-DELETE FROM deleted_queues WHERE CAST(:account AS TEXT) IS NULL OR account = :account;
+DELETE FROM deleted_queues WHERE (CAST(:account AS TEXT) IS NULL OR account = :account) AND (CAST(:region AS TEXT) IS NULL OR region = :region);
 
 -- name: reset_sns_dedup
 DELETE FROM sns_dedup WHERE topic_arn IN (SELECT arn FROM sns_topics WHERE (CAST(:account AS TEXT) IS NULL OR account = :account) AND (CAST(:region AS TEXT) IS NULL OR region = :region));

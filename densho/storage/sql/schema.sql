@@ -15,7 +15,9 @@ CREATE TABLE IF NOT EXISTS queues (
     -- A purge under way: its rows (row ids up to this one) are hidden from receives and counts
     -- and deleted in chunks in the background; NULL when none is.
     purge_seq   INTEGER,
-    UNIQUE (account, name)
+    -- A queue belongs to one account and one region, as in AWS: the same name in two regions
+    -- is two queues.
+    UNIQUE (account, region, name)
 );
 
 -- Queues deleted (DeleteQueue answered, the name free, the counts gone) whose message rows are
@@ -27,9 +29,10 @@ CREATE TABLE IF NOT EXISTS queues_deleting (
 
 CREATE TABLE IF NOT EXISTS deleted_queues (
     account    TEXT    NOT NULL,
+    region     TEXT    NOT NULL,
     name       TEXT    NOT NULL,
     deleted_ms INTEGER NOT NULL,
-    PRIMARY KEY (account, name)
+    PRIMARY KEY (account, region, name)
 );
 
 CREATE TABLE IF NOT EXISTS messages (

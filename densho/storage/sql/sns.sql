@@ -12,7 +12,7 @@ WHERE arn = :arn;
 
 -- name: sns_topic_list
 SELECT arn, account, region, name, attributes, tags, created_ms, seq FROM sns_topics
-WHERE account = :account ORDER BY arn;
+WHERE account = :account AND (CAST(:region AS TEXT) IS NULL OR region = :region) ORDER BY arn;
 
 -- name: sns_topic_update
 UPDATE sns_topics SET attributes = :attributes, tags = :tags WHERE arn = :arn
