@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from bench.envelopes import signature_problem
 from bench.loadgen import (
     SNS_PREFIX,
     Bodies,
@@ -1168,9 +1169,12 @@ async def scenario_fifo(
 SNS_SUBSCRIBERS = 3
 
 
-def envelope_message(topic_arn: str) -> Callable[[str], str]:
+def envelope_message(
+    topic_arn: str, sample: list[dict[str, Any]] | None = None
+) -> Callable[[str], str]:
     """The published message inside an SNS notification envelope of ``topic_arn``; '' (a
-    foreign body) for anything else."""
+    foreign body) for anything else. The first such envelope is added to ``sample`` (its
+    signature is checked afterwards: once per queue, off the clock)."""
 
     def unwrap(body: str) -> str:
         try:
@@ -1184,7 +1188,11 @@ def envelope_message(topic_arn: str) -> Callable[[str], str]:
         if not envelope.get("Signature") or not envelope.get("MessageId"):
             return ""
         message = envelope.get("Message")
-        return message if isinstance(message, str) else ""
+        if not isinstance(message, str):
+            return ""
+        if sample is not None and not sample:
+            sample.append(envelope)
+        return message
 
     return unwrap
 
@@ -1251,6 +1259,7 @@ async def scenario_sns(
             _load_problems(result, outcome)
             drains = []
             for url in urls:
+                sample: list[dict[str, Any]] = []
                 drained = await consume(
                     pool.clients,
                     url,
@@ -1260,9 +1269,14 @@ async def scenario_sns(
                     timeout_s=settings.drain_timeout_s,
                     empty_limit=3 * len(pool.clients),
                     max_errors=settings.max_errors,
-                    unwrap=envelope_message(topic_arn),
+                    unwrap=envelope_message(topic_arn, sample),
                 )
                 await check_drained(client, url, acked, drained, outcome)
+                for envelope in sample:  # a subscriber's check: the signature verifies
+                    problem = await signature_problem(envelope)
+                    line = f"envelope not validly signed: {problem}"
+                    if problem is not None and line not in outcome.problems:
+                        outcome.problems.append(line)
                 drains.append(drained.summary())
             outcome.details["verify"] = {"mode": "drain every subscribed queue", "queues": drains}
     finally:
