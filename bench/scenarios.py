@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from bench.envelopes import signature_problem
 from bench.loadgen import (
     SNS_PREFIX,
     Bodies,
@@ -51,12 +52,12 @@ SCENARIO_TITLES = {
 }
 # Which targets take part in which scenario: the ceiling only knows SendMessage.
 SCENARIO_TARGETS = {
-    "send": ("densho", "moto", "ceiling"),
-    "batch": ("densho", "moto"),
-    "drain": ("densho", "moto"),
-    "pc": ("densho", "moto"),
-    "fifo": ("densho", "moto"),
-    "sns": ("densho", "moto"),
+    "send": ("densho", "ministack", "moto", "ceiling"),
+    "batch": ("densho", "ministack", "moto"),
+    "drain": ("densho", "ministack", "moto"),
+    "pc": ("densho", "ministack", "moto"),
+    "fifo": ("densho", "ministack", "moto"),
+    "sns": ("densho", "ministack", "moto"),
 }
 VISIBILITY_TIMEOUT = 600  # long enough that nothing reappears during a run
 
@@ -78,7 +79,9 @@ class Settings:
     duration_s: float = 5.0
     body_size: int = 1024
     max_msgs: int = 2_000_000  # count bound on the duration-bounded send scenarios
-    drain_msgs: dict[str, int] = field(default_factory=lambda: {"densho": 20_000, "moto": 500})
+    drain_msgs: dict[str, int] = field(
+        default_factory=lambda: {"densho": 20_000, "ministack": 20_000, "moto": 500}
+    )
     pc_producers: int = 8
     pc_consumers: int = 8
     pc_wait_s: int = 1  # WaitTimeSeconds of the consumers' long polls
@@ -87,7 +90,9 @@ class Settings:
     fifo_groups: int = 10
     # FIFO: messages per group in the untimed backlog check after the timed phase (0: none),
     # and how long its consumers hold each answer before deleting it.
-    fifo_backlog: dict[str, int] = field(default_factory=lambda: {"densho": 100, "moto": 20})
+    fifo_backlog: dict[str, int] = field(
+        default_factory=lambda: {"densho": 100, "ministack": 100, "moto": 20}
+    )
     fifo_hold_s: float = 0.002
     verify: str = "drain"  # or "count": compare ApproximateNumberOfMessages only
     drain_timeout_s: float = 180.0  # hard bound on any single drain
@@ -103,6 +108,7 @@ class Outcome:
     target: str
     round: int
     msgs: int = 0
+    requests: int = 0  # HTTP requests sent over the measured phase (server CPU per request)
     elapsed_s: float = 0.0
     latencies_ns: list[int] = field(default_factory=list, repr=False)
     latency_kind: str = "request"  # or "send-to-receive"
@@ -113,6 +119,16 @@ class Outcome:
     @property
     def rate(self) -> float:
         return self.msgs / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def cpu_us(self, per: str) -> float | None:
+        """Server CPU (utime + stime of its processes over the measured phase) per
+        ``"request"`` or per ``"msg"``, in microseconds; None when unknown (a server the bench
+        did not start, or nothing counted)."""
+        cpu_s = self.details.get("server_cpu_s")
+        count = self.requests if per == "request" else self.msgs
+        if not cpu_s or not count:
+            return None
+        return float(cpu_s / count * 1e6)
 
     def cpu(self, before: CpuSample, after: CpuSample) -> None:
         """Record CPU use over the measured phase, in % of one core: the server under
@@ -125,6 +141,8 @@ class Outcome:
         # A process that ended during the run takes its CPU time with it: never below 0.
         pct = [max(0.0, 100 * (after[i] - before[i]) / wall) for i in range(5)]
         foreign = max(0.0, pct[4] - sum(pct[:4])) if pct[4] else 0.0
+        if after[0] > before[0]:
+            self.details["server_cpu_s"] = round(after[0] - before[0], 4)
         self.details["cpu_pct"] = {
             "server": round(pct[0], 1),
             "loader": round(pct[1], 1),
@@ -145,9 +163,12 @@ class Outcome:
             "target": self.target,
             "round": self.round,
             "msgs": self.msgs,
+            "requests": self.requests,
             "elapsed_s": round(self.elapsed_s, 4),
             "msgs_per_s": round(self.rate, 1),
             "latency_kind": self.latency_kind,
+            "server_cpu_us_per_request": _round(self.cpu_us("request"), 2),
+            "server_cpu_us_per_msg": _round(self.cpu_us("msg"), 2),
             "latency_samples": len(self.latencies_ns),
             "p50_ms": None if p50 != p50 else round(p50, 3),
             "p99_ms": None if p99 != p99 else round(p99, 3),
@@ -155,6 +176,10 @@ class Outcome:
             "problems": self.problems,
             "details": self.details,
         }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 # --------------------------------------------------------------------------- queue helpers
@@ -502,10 +527,16 @@ async def produce_while_consuming(
 
 
 def record_consumed(
-    outcome: Outcome, consumed: Consumed, acked: set[int], before: CpuSample, after: CpuSample
+    outcome: Outcome,
+    producing: LoadResult,
+    consumed: Consumed,
+    acked: set[int],
+    before: CpuSample,
+    after: CpuSample,
 ) -> None:
     """The timed result of a send-to-receive run: what the consumers got of what was acked."""
     outcome.msgs = len(consumed.seen & acked)
+    outcome.requests = producing.requests + len(consumed.latencies_ns)
     outcome.elapsed_s = consumed.busy_s
     outcome.cpu(before, after)
     outcome.latencies_ns = consumed.e2e_ns
@@ -551,6 +582,7 @@ async def scenario_send(
             max_errors=settings.max_errors,
         )
         outcome.msgs = result.ok
+        outcome.requests = result.requests
         outcome.elapsed_s = result.elapsed_s
         outcome.cpu(before, probe())
         outcome.latencies_ns = result.latencies_ns
@@ -586,6 +618,7 @@ async def scenario_batch(
             max_errors=settings.max_errors,
         )
         outcome.msgs = len(acked)
+        outcome.requests = result.requests
         outcome.elapsed_s = result.elapsed_s
         outcome.cpu(before, probe())
         outcome.latencies_ns = result.latencies_ns
@@ -672,6 +705,7 @@ async def scenario_drain(
             max_errors=settings.max_errors,
         )
         outcome.msgs = len(drained.seen & acked)
+        outcome.requests = len(drained.latencies_ns)  # receives and deletes answered
         outcome.elapsed_s = drained.busy_s
         outcome.cpu(before, probe())
         outcome.latencies_ns = drained.latencies_ns
@@ -728,7 +762,7 @@ async def scenario_pc(
             ),
             acked,
         )
-        record_consumed(outcome, consumed, acked, before, probe())
+        record_consumed(outcome, result, consumed, acked, before, probe())
         outcome.details["producers"] = {"clients": len(producers), **send_summary(result)}
         outcome.details["consumers"] = {"clients": len(consumers), **consumed.summary()}
         _load_problems(result, outcome)
@@ -1099,7 +1133,7 @@ async def scenario_fifo(
             ),
             acked,
         )
-        record_consumed(outcome, consumed, acked, before, probe())
+        record_consumed(outcome, result, consumed, acked, before, probe())
         outcome.details["producers"] = {
             "clients": len(sends.owners),
             "groups": groups,
@@ -1135,9 +1169,12 @@ async def scenario_fifo(
 SNS_SUBSCRIBERS = 3
 
 
-def envelope_message(topic_arn: str) -> Callable[[str], str]:
+def envelope_message(
+    topic_arn: str, sample: list[dict[str, Any]] | None = None
+) -> Callable[[str], str]:
     """The published message inside an SNS notification envelope of ``topic_arn``; '' (a
-    foreign body) for anything else."""
+    foreign body) for anything else. The first such envelope is added to ``sample`` (its
+    signature is checked afterwards: once per queue, off the clock)."""
 
     def unwrap(body: str) -> str:
         try:
@@ -1151,7 +1188,11 @@ def envelope_message(topic_arn: str) -> Callable[[str], str]:
         if not envelope.get("Signature") or not envelope.get("MessageId"):
             return ""
         message = envelope.get("Message")
-        return message if isinstance(message, str) else ""
+        if not isinstance(message, str):
+            return ""
+        if sample is not None and not sample:
+            sample.append(envelope)
+        return message
 
     return unwrap
 
@@ -1210,6 +1251,7 @@ async def scenario_sns(
                 max_errors=settings.max_errors,
             )
             outcome.msgs = result.ok
+            outcome.requests = result.requests
             outcome.elapsed_s = result.elapsed_s
             outcome.cpu(before, probe())
             outcome.latencies_ns = result.latencies_ns
@@ -1217,6 +1259,7 @@ async def scenario_sns(
             _load_problems(result, outcome)
             drains = []
             for url in urls:
+                sample: list[dict[str, Any]] = []
                 drained = await consume(
                     pool.clients,
                     url,
@@ -1226,9 +1269,14 @@ async def scenario_sns(
                     timeout_s=settings.drain_timeout_s,
                     empty_limit=3 * len(pool.clients),
                     max_errors=settings.max_errors,
-                    unwrap=envelope_message(topic_arn),
+                    unwrap=envelope_message(topic_arn, sample),
                 )
                 await check_drained(client, url, acked, drained, outcome)
+                for envelope in sample:  # a subscriber's check: the signature verifies
+                    problem = await signature_problem(envelope)
+                    line = f"envelope not validly signed: {problem}"
+                    if problem is not None and line not in outcome.problems:
+                        outcome.problems.append(line)
                 drains.append(drained.summary())
             outcome.details["verify"] = {"mode": "drain every subscribed queue", "queues": drains}
     finally:

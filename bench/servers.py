@@ -1,4 +1,5 @@
-"""Start and stop the servers under test as subprocesses on loopback ports.
+"""Start and stop the servers under test (densho, moto, MiniStack, the ceiling) as subprocesses
+on loopback ports.
 
 Every server gets its own log directory; ``stop`` sends SIGTERM to the PID we
 started (never anything broader), waits, and only then SIGKILLs that PID.
@@ -21,7 +22,7 @@ import tempfile
 import time
 import urllib.parse
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,9 +77,12 @@ def _connectable(host: str, port: int) -> bool:
         return False
 
 
-def _spawn(name: str, argv: list[str], workdir: Path) -> subprocess.Popen[bytes]:
+def _spawn(
+    name: str, argv: list[str], workdir: Path, env_extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.update(env_extra or {})
     with (
         open(workdir / "stdout.log", "wb") as stdout,
         open(workdir / "stderr.log", "wb") as stderr,
@@ -117,9 +121,17 @@ def _wait_ready(
     raise ServerError(f"{name} not ready within {timeout_s:.0f}s")
 
 
-def start(name: str, argv: list[str], *, url: str | None, timeout_s: float) -> Server:
+def start(
+    name: str,
+    argv: list[str],
+    *,
+    url: str | None,
+    timeout_s: float,
+    env: Callable[[Path], dict[str, str]] | None = None,
+) -> Server:
+    """``env(workdir)``: variables to add to the server's environment."""
     workdir = Path(tempfile.mkdtemp(prefix=f"densho-bench-{name}-"))
-    proc = _spawn(name, argv, workdir)
+    proc = _spawn(name, argv, workdir, env(workdir) if env else None)
     server = Server(name, url or "", proc, workdir, argv)
     try:
         server.url = _wait_ready(name, proc, workdir, url, timeout_s)
@@ -179,6 +191,43 @@ def start_moto(timeout_s: float = 60.0, attempts: int = 3) -> Server:
         port = free_port()
         try:
             return start("moto", _moto_argv(port), url=f"http://{HOST}:{port}", timeout_s=timeout_s)
+        except ServerError as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+# MiniStack pins another botocore than densho: it lives in a venv of its own, made by
+# ``scripts/_venv bench`` from pyproject.toml's dependency group bench-ministack.
+MINISTACK = REPO / ".venv-ministack" / "bin" / "ministack"
+
+
+def start_ministack(timeout_s: float = 60.0, attempts: int = 3) -> Server:
+    """MiniStack (in memory, all its services in one process on hypercorn) on a free loopback
+    port. It takes its port and bind address from the environment; LOG_LEVEL WARNING keeps
+    hypercorn's access log off, as densho's is; TMPDIR is where it writes its PID file."""
+    if not MINISTACK.exists():
+        raise ServerError(f"{MINISTACK} missing: run `bash scripts/_venv bench`")
+    last: ServerError | None = None
+    for _ in range(attempts):  # the port may be taken between probing and binding
+        port = free_port()
+
+        def env(workdir: Path, port: int = port) -> dict[str, str]:
+            return {
+                "GATEWAY_PORT": str(port),
+                "BIND_HOST": HOST,
+                "LOG_LEVEL": "WARNING",
+                "TMPDIR": str(workdir),
+            }
+
+        try:
+            return start(
+                "ministack",
+                [str(MINISTACK)],
+                url=f"http://{HOST}:{port}",
+                timeout_s=timeout_s,
+                env=env,
+            )
         except ServerError as exc:
             last = exc
     assert last is not None

@@ -101,21 +101,23 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
-            if self._timer is None:  # the first byte of a head after a keep-alive pause
-                self._arm(self.timeout_s, "request head incomplete")
             allowance = MAX_HEAD_BYTES - self._head_bytes
             if len(data) > allowance and _END_OF_HEAD not in self._tail + data[:allowance]:
                 self._refuse_head()
                 return
             self._head_bytes += len(data)
             self._tail = data[-3:]
-        else:
-            self._arm(self.timeout_s, "request body stalled")
         super().data_received(data)
+        # The deadline is set once these bytes are parsed: a request that came whole in one
+        # read (the usual case) is complete by now and needs none. Arming before the parse and
+        # again at the end of the head cost two timers per request (about 5 us of CPU).
+        if not self._in_head:  # part of a body: its bytes may not pause for longer
+            self._arm(self.timeout_s, "request body stalled")
+        elif self._head_bytes and self._timer is None:  # part of a head: from its first byte
+            self._arm(self.timeout_s, "request head incomplete")
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._arm(self.timeout_s, "request body stalled")
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
