@@ -53,9 +53,9 @@ import orjson
 
 from densho.core import private_files
 from densho.core.sqs_model import NewMessage
-from densho.core.store import FifoSend, QueueGone, StoreUnavailable
+from densho.core.store import Deletion, FifoSend, Handle, QueueGone, StoreUnavailable
 from densho.storage import sql
-from densho.storage.base import Store
+from densho.storage.base import Store, _deleting, _not_deleted
 from densho.storage.checkpointer import BACKSTOP_PAGES, Checkpointer
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
@@ -522,6 +522,42 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             out += _insert_rows(conn, rows[start : start + ROWS_PER_INSERT])
         return out
 
+    # --- deletes ---
+
+    async def delete_messages(
+        self, handles: list[Handle], in_flight_at_ms: int | None = None
+    ) -> list[Deletion]:
+        """As ``Store.delete_messages``; a batch of distinct rows of one queue (DeleteMessageBatch)
+        with one DELETE statement, bound by position, instead of one per handle."""
+        queue_id = handles[0].queue_id if handles else 0
+        seqs = [h.seq for h in handles]
+        if (
+            not 1 < len(handles) <= ROWS_PER_DELETE
+            or len(set(seqs)) != len(seqs)
+            or any(h.queue_id != queue_id for h in handles)
+        ):
+            return await super().delete_messages(handles, in_flight_at_ms)
+        args: list[Any] = [*seqs, queue_id]
+        for h in handles:
+            each = _deleting(h, in_flight_at_ms)
+            args += (each["seq"], each["message_id"], each["nonce"])
+        args.append(each["in_flight_at"])  # the same for every handle
+        statement = _delete_statement(len(handles))
+        conn = self._conn
+        assert conn is not None
+
+        async def op(tx: Tx) -> list[Deletion]:
+            deleted = {row[0] for row in conn.execute(statement, args)}
+            tx.count(queue_id, -len(deleted))
+            return [
+                "deleted" if h.seq in deleted else await _not_deleted(tx, h, in_flight_at_ms)
+                for h in handles
+            ]
+
+        # Without in_flight_at_ms a handle that deleted nothing found its message gone, with no
+        # query: the operation is the one statement, which needs no savepoint.
+        return await (self._one(op) if in_flight_at_ms is None else self._tx(op))
+
 
 # Standard sends: the rows of a send go in with one multi-row INSERT of ``insert_message``'s
 # columns, bound by position. Against a named INSERT per row (executemany) it saves a statement
@@ -547,6 +583,26 @@ def _insert_rows(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> Stored
     # One connection writes, and one statement inserts its rows in order: consecutive row ids.
     first = last - len(rows) + 1
     return [(row["message_id"], first + i) for i, row in enumerate(rows)]
+
+
+# DeleteMessageBatch: ``delete_message``'s test per handle, for up to this many rows in one
+# statement: each row by its row id (the IN list, so SQLite seeks each one), then the handle
+# of that row names its message (by id or by the nonce of its receive), in flight at the time
+# given. The rows it deleted come back, so each handle's outcome is known. NOT INDEXED: the
+# planner would otherwise walk the queue's rows in flight (messages_by_visibility) to find ten.
+ROWS_PER_DELETE = 64
+
+
+@functools.cache
+def _delete_statement(count: int) -> str:
+    """The DELETE of ``count`` distinct rows of one queue, parameters by position: the row ids,
+    the queue, (row id, message id, nonce) of each handle, the in-flight time."""
+    rows = ",".join("?" * count)
+    named = " ".join(["WHEN ? THEN (message_id = ? OR nonce = ?)"] * count)
+    return (
+        f"DELETE FROM messages NOT INDEXED WHERE seq IN ({rows}) AND queue_id = ? "
+        f"AND CASE seq {named} ELSE 0 END AND visible_ms > ? RETURNING seq"
+    )
 
 
 async def _send_fifo(tx: Tx, queue_id: int, rows: list[dict[str, Any]], fifo: FifoSend) -> Stored:
