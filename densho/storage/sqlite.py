@@ -10,8 +10,9 @@ gather and go in one transaction as soon as it returns, so there is one commit p
 (fewer, fuller transactions write fewer WAL pages). Syncs complete in commit order, so an
 answered commit implies every earlier one is durable. The operations of a transaction run in one
 coroutine over ``SqliteTx``, whose methods never suspend: ``tx.drive`` runs it synchronously, in
-one step. What only SQLite does: sends, as statements of the one writer (consecutive row ids;
-FIFO sequence and deduplication in SQL).
+one step. What only SQLite does: sends, as statements of the one writer (a standard send is one
+multi-row INSERT with consecutive row ids; FIFO sequence and deduplication in SQL), and a
+DeleteMessageBatch of distinct rows as one DELETE.
 
 The operator's views (``queue_overview``, ``outbox_depths``: scans of every row) read on a
 read-only connection of their own in a worker thread (``_read``): WAL lets it read a committed
