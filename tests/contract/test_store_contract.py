@@ -226,6 +226,41 @@ def test_delete_by_any_receive_or_only_the_latest_in_flight(backend: Backend) ->
     run(backend, scenario)
 
 
+def test_delete_batch_of_distinct_rows_answers_each_handle(backend: Backend) -> None:
+    """A batch naming distinct rows of one queue (SQLite deletes it with one statement): each
+    handle answers for itself, and only the rows a handle names go."""
+
+    async def scenario(store: AnyStore) -> None:
+        qid = await new_queue(store)
+        await store.send(qid, [msg(body) for body in "abcdef"])
+        got, _, _ = await store.receive(claim(qid, vis_ms=0))
+        first = {m.body: Handle(qid, m.row, m.nonce, m.message_id) for m in got}
+        got, _, _ = await store.receive(claim(qid))  # in flight until T0 + 30 s
+        latest = {m.body: Handle(qid, m.row, m.nonce, m.message_id) for m in got}
+        assert len(latest) == 6
+        assert await store.delete_messages([latest["a"]]) == ["deleted"]
+        batch = [
+            latest["a"],  # deleted already
+            Handle(qid, latest["b"].seq, 1, "another message"),  # b's row, not b
+            first["c"],  # an earlier receive of c: any receive deletes
+            Handle(qid, latest["d"].seq, latest["d"].nonce ^ 1),  # no id, another receive
+            Handle(qid, latest["e"].seq, latest["e"].nonce),  # no id, the latest receive
+        ]
+        assert await store.delete_messages(batch) == ["gone", "gone", "deleted", "gone", "deleted"]
+        # Only the latest receive while in flight deletes: b's earlier one has expired, f's
+        # latest one too once its visibility timeout is over.
+        assert await store.delete_messages([first["b"], latest["d"]], T0) == ["expired", "deleted"]
+        late = T0 + 30_000
+        assert await store.delete_messages([latest["b"], latest["f"]], late) == ["expired"] * 2
+        counts = await store.counts(qid, T0, 0)
+        assert (counts.visible, counts.in_flight, counts.delayed) == (0, 2, 0)  # b and f
+        assert await store.delete_messages([latest["f"], latest["b"]]) == ["deleted"] * 2
+        counts = await store.counts(qid, T0, 0)
+        assert (counts.visible, counts.in_flight, counts.delayed) == (0, 0, 0)
+
+    run(backend, scenario)
+
+
 def test_retention_expire_and_purge(backend: Backend) -> None:
     async def scenario(store: AnyStore) -> None:
         qid = await new_queue(store)
