@@ -219,6 +219,7 @@ class Store(Sealed):
             if upto is None:
                 return True
             args = {"queue_id": queue_id, "upto": upto, "limit": limit}
+            await tx.execute("purge_chunk_plan")
             deleted = await tx.execute("purge_chunk", args)
             if deleted:
                 tx.count(queue_id, -deleted)

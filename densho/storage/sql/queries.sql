@@ -87,6 +87,10 @@ DELETE FROM messages WHERE seq IN (
     LIMIT :limit
 );
 
+-- name: purge_chunk_plan
+-- Nothing here: purge_chunk names its index (pg_queries.sql's sets how PostgreSQL plans it).
+SELECT 1;
+
 -- name: purge_left
 SELECT 1 FROM messages INDEXED BY messages_by_visibility
 WHERE queue_id = :queue_id AND seq <= :upto LIMIT 1;
