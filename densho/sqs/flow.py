@@ -256,7 +256,9 @@ class MessageFlow:
                 self._events.received(queue, 0)
                 return []
             wake_at = deadline if next_visible is None else min(deadline, next_visible)
-            if not room:  # at the in-flight limit: deletes wake no one, so look again later
+            if not room:
+                # At the in-flight limit: this node's deletes wake the waiters; room freed by
+                # other nodes or by visibility timeouts running out is seen a refresh later.
                 wake_at = min(wake_at, now + REFRESH_MS)
             try:
                 # Through the clock: advancing a controlled clock past wake_at ends the wait.
@@ -346,10 +348,12 @@ class MessageFlow:
                     results[i] = errors.ReceiptHandleExpired(receipt_handles[i])
             self._events.deleted(queue, sum(outcome != "expired" for outcome in done))
             deleted = sum(outcome == "deleted" for outcome in done)
+            was_full = self.in_flight.full(queue.id)
             self.in_flight.freed(queue.id, deleted)
-            if queue.config.fifo and deleted:
-                # Deleting a group's in-flight message unlocks the group: its next message may
-                # be deliverable now, so waiting long polls must look again.
+            if deleted and (queue.config.fifo or was_full):
+                # Deleting a group's in-flight message unlocks the group, and deleting at the
+                # in-flight limit makes room: a message may be deliverable now, so waiting long
+                # polls must look again.
                 self._waiters.notify(queue.id, deleted)
         return results
 

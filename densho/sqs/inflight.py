@@ -95,6 +95,11 @@ class InFlightLimit:
             self._reserved[queue_id] -= reserved - claimed
         self.freed(queue_id, reserved - claimed)
 
+    def full(self, queue_id: int) -> bool:
+        """Whether the estimate says the queue has no room left (long polls wait for some)."""
+        known = self._room.get(queue_id)
+        return known is not None and known[0] <= 0
+
     def freed(self, queue_id: int, count: int) -> None:
         """This node deleted ``count`` messages of the queue, or made them visible again. (A
         deleted message may have been visible again already: the estimate may err high by

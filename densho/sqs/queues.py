@@ -36,8 +36,13 @@ log = logging.getLogger(__name__)
 PURGE_INTERVAL_MS = 60_000
 # A purge deletes its rows in the background, this many per transaction (a few ms each), other
 # requests' work in between; at most this many chunks per run (maintenance resumes the rest).
-PURGE_CHUNK_ROWS = 2_000
+PURGE_CHUNK_ROWS = 1_000
 PURGE_MAX_CHUNKS = 100_000
+# After each chunk the deleter rests this many times as long as the chunk took, so it takes at
+# most about a third of the store's time whatever a chunk costs at the moment: deleting a
+# million rows writes hundreds of MB of WAL (SQLite's or PostgreSQL's), and every commit of
+# another queue waits for whatever WAL was written before its own.
+PURGE_REST_RATIO = 2.0
 DELETED_NAME_HOLD_MS = 60_000  # AWS: wait 60 s before re-creating a deleted queue's name
 MAX_TAGS = 50
 # API Reference AddPermission: "An Amazon SQS policy can have a maximum of seven actions per
@@ -277,11 +282,13 @@ class Queues:
             task.add_done_callback(lambda _: self._purging.pop(queue_id, None))
 
     async def _delete_purged(self, queue_id: int) -> None:
+        loop = asyncio.get_running_loop()  # real time: pacing, not SQS semantics
         try:
             for _ in range(PURGE_MAX_CHUNKS):
+                began = loop.time()
                 if await self._store.purge_step(queue_id, PURGE_CHUNK_ROWS):
                     return
-                await asyncio.sleep(0)  # whatever else is waiting runs between chunks
+                await asyncio.sleep((loop.time() - began) * PURGE_REST_RATIO)
         except StoreUnavailable as exc:  # maintenance carries on later (``purges_pending``)
             log.warning("purge of queue %d paused: %s", queue_id, exc)
         except Exception:

@@ -186,10 +186,11 @@ class Store(Sealed):
     async def purge(self, queue_id: int, now_ms: int, interval_ms: int) -> bool:
         """Unless the queue was purged after ``now_ms - interval_ms`` (then False, nothing
         changed): hide every message the queue holds now from receives and counts (its rows
-        are deleted later, in chunks: ``purge_step``), forget the queue's deduplication window,
-        and record the purge time — all atomically, so of concurrent purges on several nodes
-        one wins. Messages that arrive after it are not purged. QueueGone if the queue no longer
-        exists."""
+        are deleted later, in chunks: ``purge_step``), forget the queue's deduplication window
+        (ids sent before the purge time no longer count; maintenance deletes their rows when
+        their window ends), and record the purge time — all atomically, so of concurrent purges
+        on several nodes one wins. Messages that arrive after it are not purged. QueueGone if
+        the queue no longer exists."""
         args = {"queue_id": queue_id, "now": now_ms}
 
         async def op(tx: Tx) -> bool:
@@ -201,7 +202,6 @@ class Store(Sealed):
             await tx.execute("mark_purged", args)
             tx.settle_counts()  # sends of the same transaction are purged: count them
             await tx.execute("purge_counts", args)
-            await tx.execute("purge_dedup", args)
             return True
 
         return await self._tx(op)
@@ -222,6 +222,7 @@ class Store(Sealed):
             if upto is None:
                 return True
             args = {"queue_id": queue_id, "upto": upto, "limit": limit}
+            await tx.execute("purge_chunk_plan")
             deleted = await tx.execute("purge_chunk", args)
             if deleted:
                 tx.count(queue_id, -deleted)

@@ -121,7 +121,10 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
             timeout=5,  # connecting
             command_timeout=60,
             statement_cache_size=256,
-            server_settings={"application_name": "densho"},
+            # No JIT compilation: densho's statements are short, and a plan whose estimate
+            # passes jit_above_cost (the queue overview's, by its subqueries) was compiled for
+            # seconds of a core every time it ran, while it itself takes a millisecond.
+            server_settings={"application_name": "densho", "jit": "off"},
             reset=_keep_session,
         )
         assert pool is not None

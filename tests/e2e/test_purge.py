@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.conftest import QueueMaker
 from tests.e2e.helpers import counts, expect_error, receive_n, wait_counts
 
 
@@ -45,3 +46,27 @@ def test_purge_non_existent_queue(sqs: Any, endpoint: str) -> None:
         QueueUrl=f"{endpoint}/000000000000/no-such-queue-for-purge",
         code="AWS.SimpleQueueService.NonExistentQueue",
     )
+
+
+def test_fifo_purge_forgets_the_ids_before_it_and_remembers_those_after(
+    sqs: Any, make_queue: QueueMaker
+) -> None:
+    """The purge forgets the deduplication ids sent before it (their rows are left for
+    maintenance to delete when their window ends); ids sent after it deduplicate as ever, also
+    one that was forgotten and sent again."""
+    url = make_queue(fifo=True)
+
+    def send(body: str, dedup_id: str) -> str:
+        sent = sqs.send_message(
+            QueueUrl=url, MessageBody=body, MessageGroupId="g", MessageDeduplicationId=dedup_id
+        )
+        return str(sent["MessageId"])
+
+    before = [send(f"before-{i}", f"id-{i}") for i in range(3)]
+    sqs.purge_queue(QueueUrl=url)
+    again = send("again-0", "id-0")  # forgotten: a new message
+    assert again not in before
+    assert send("again-0 twice", "id-0") == again  # remembered since the purge
+    fresh = send("fresh", "id-new")
+    assert send("fresh twice", "id-new") == fresh
+    assert [m["Body"] for m in receive_n(sqs, url, 2)] == ["again-0", "fresh"]

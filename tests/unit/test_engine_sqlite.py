@@ -10,6 +10,7 @@ import pytest
 
 from densho.core import errors
 from densho.core.clock import FakeClock
+from densho.sqs import flow
 from densho.sqs.engine import SqsEngine
 from densho.sqs.flow import Outgoing
 from densho.storage.sqlite import SqliteStore
@@ -71,6 +72,34 @@ def test_delay_then_visible(tmp_path: Path) -> None:
         assert len(await engine.messages.receive(queue, 1, None, 0)) == 1
 
     run(tmp_path, scenario)
+
+
+def test_a_delete_wakes_a_long_poll_waiting_at_the_in_flight_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long poll at the limit is woken by the delete that makes room, not by its re-count
+    (for other nodes' deletes), which here would come after the poll's 20 s."""
+    monkeypatch.setattr(flow, "REFRESH_MS", 60_000)
+
+    async def main() -> None:
+        store = SqliteStore(tmp_path / "t.db")
+        await store.open()
+        try:
+            engine = SqsEngine(store, FakeClock(), max_in_flight=2)
+            queue = await engine.queues.create_queue("0", "r", "q", {}, {})
+            for body in ("a", "b", "c"):
+                await _send(engine, "q", body)
+            held = await engine.messages.receive(queue, 10, 600, 0)
+            assert len(held) == 2
+            waiting = asyncio.create_task(engine.messages.receive(queue, 10, 600, 20))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+            assert await engine.messages.delete(queue, [held[0].receipt_handle]) == [None]
+            assert [m.body for m in await asyncio.wait_for(waiting, 5)] == ["c"]
+        finally:
+            await store.close()
+
+    asyncio.run(main())
 
 
 def test_retention_expiry(tmp_path: Path) -> None:

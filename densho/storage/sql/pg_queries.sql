@@ -164,6 +164,13 @@ VALUES (:queue_id, 0,
         coalesce((SELECT sum(delta) FROM queue_count_deltas WHERE queue_id = :queue_id), 0))
 ON CONFLICT (queue_id) DO UPDATE SET purging = c.messages + excluded.purging;
 
+-- name: purge_chunk_plan
+-- For the rest of the purge step's transaction: purge_chunk and purge_left walk the queue's
+-- visibility index.
+-- Right after a fill (statistics not analyzed yet) the planner took the queue for a few hundred
+-- rows and chose a bitmap scan of all of them plus a sort spilling to disk: 1-3 s a chunk.
+SET LOCAL enable_bitmapscan = off;
+
 -- name: purge_chunk
 -- Rows another node's chunk holds are left to it.
 DELETE FROM messages WHERE seq IN (

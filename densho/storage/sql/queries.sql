@@ -58,9 +58,6 @@ SELECT purged_ms FROM queues WHERE id = :queue_id;
 INSERT INTO queue_counts (queue_id, messages, purging) VALUES (:queue_id, 0, 0)
 ON CONFLICT (queue_id) DO UPDATE SET purging = queue_counts.messages;
 
--- name: purge_dedup
-DELETE FROM fifo_dedup WHERE queue_id = :queue_id;
-
 -- name: mark_purged
 -- The purge's rows are those with a row id up to the newest now (a row a dead-letter move or a
 -- move task brings in later gets a newer one): receives and counts skip them from here on.
@@ -90,6 +87,10 @@ DELETE FROM messages WHERE seq IN (
     LIMIT :limit
 );
 
+-- name: purge_chunk_plan
+-- Nothing here: purge_chunk names its index (pg_queries.sql's sets how PostgreSQL plans it).
+SELECT 1;
+
 -- name: purge_left
 SELECT 1 FROM messages INDEXED BY messages_by_visibility
 WHERE queue_id = :queue_id AND seq <= :upto LIMIT 1;
@@ -116,14 +117,19 @@ VALUES (:queue_id, :message_id, :body, :attrs, :sys_attrs, :md5_body, :md5_attrs
         :sender_id, :sent_ms, :visible_ms, :group_id, :dedup_id, :fifo_seq);
 
 -- name: claim_dedup
--- Remember a deduplication id for the window, unless it is remembered already and not expired:
--- returns a row when this send is new, none when it is a duplicate (then find_duplicate).
+-- Remember a deduplication id for the window, unless it is remembered already, not expired and
+-- sent since the queue's last purge (a purge forgets the ids before it without deleting their
+-- rows: maintenance does when their window ends): returns a row when this send is new, none
+-- when it is a duplicate (then find_duplicate). A send in the purge's own millisecond but
+-- before it stays remembered: a duplicate is refused rather than delivered.
 INSERT INTO fifo_dedup (queue_id, scope, dedup_id, message_id, fifo_seq, expires_ms)
 VALUES (:queue_id, :scope, :dedup_id, :message_id, :fifo_seq, :expires)
 ON CONFLICT (queue_id, scope, dedup_id) DO UPDATE
 SET message_id = excluded.message_id, fifo_seq = excluded.fifo_seq,
     expires_ms = excluded.expires_ms
 WHERE fifo_dedup.expires_ms <= :now
+   OR fifo_dedup.expires_ms - (:expires - :now)
+      < coalesce((SELECT purged_ms FROM queues WHERE id = :queue_id), 0)
 RETURNING 1;
 
 -- name: find_duplicate
