@@ -394,7 +394,10 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             conn.execute("COMMIT")
         if "region" not in {r[1] for r in conn.execute("PRAGMA table_info(deleted_queues)")}:
             _migrate(conn, "sqlite_regions.sql")
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if version != SCHEMA_VERSION:
+            # Only when it changes: a start on a full disk must not need a write (writes answer
+            # 503 until there is room; reads and the rest of the start work meanwhile).
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return conn
 
     def _open_wal(self) -> int:
