@@ -16,13 +16,9 @@ the start with one line.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import re
 import ssl
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -37,15 +33,12 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.conftest import ACCOUNT_ID, REGION, json_client, servers_on, sns_client
 from tests.support.query_client import make_sqs_query_client
-from tests.support.server import DenshoServer
+from tests.support.server import DenshoServer, serve_refused
 from tests.support.sns_endpoints import HttpSubscriber
+from tests.support.sns_validator import NotVerified, validate
 from tests.support.tls import self_signed
 from tests.support.tls_proxy import TlsProxy
 
@@ -82,51 +75,6 @@ def _fetch(url: str, cert: Path, data: bytes | None = None) -> tuple[int, bytes]
             return int(response.status), bytes(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
-
-
-# --- an SNS message validator, independent of densho ---
-
-SIGNED_KEYS = {
-    "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
-    "SubscriptionConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
-}
-
-
-class NotVerified(Exception):
-    pass
-
-
-def validate(doc: dict[str, str], cert: Path) -> None:
-    """Check an SNS message as AWS's validators do: the certificate URL must be https and end
-    in .pem; fetch it; build the string to sign from the message's own fields; verify
-    SHA1withRSA (SignatureVersion 1) or SHA256withRSA (2). Raises ``NotVerified``."""
-    cert_url = urllib.parse.urlsplit(doc["SigningCertURL"])
-    if cert_url.scheme != "https" or not cert_url.path.endswith(".pem"):
-        raise NotVerified(f"SigningCertURL must be an https .pem URL: {doc['SigningCertURL']}")
-    status, pem = _fetch(doc["SigningCertURL"], cert)
-    if status != 200:
-        raise NotVerified(f"SigningCertURL answered {status}")
-    key = x509.load_pem_x509_certificate(pem).public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise NotVerified("the signing certificate's key is not RSA")
-    canonical = "".join(f"{k}\n{doc[k]}\n" for k in SIGNED_KEYS[doc["Type"]] if k in doc)
-    algorithm: hashes.HashAlgorithm = (
-        hashes.SHA1() if doc["SignatureVersion"] == "1" else hashes.SHA256()
-    )
-    try:
-        key.verify(
-            base64.b64decode(doc["Signature"]), canonical.encode(), padding.PKCS1v15(), algorithm
-        )
-    except InvalidSignature:
-        raise NotVerified("bad signature") from None
 
 
 # --- fixtures ---
@@ -216,7 +164,7 @@ def test_subscribe_url_confirms_through_the_proxy_and_signatures_verify(
     doc = json.loads(confirmation.body)
     assert doc["SubscribeURL"].startswith(f"{base}/?Action=ConfirmSubscription&")
     assert doc["SigningCertURL"].startswith(f"{base}/_densho/sns/cert/")
-    validate(doc, cert)
+    validate(doc, lambda url: _fetch(url, cert), https_only=True)
 
     # The subscriber confirms as an HTTP endpoint does: it visits SubscribeURL.
     status, body = _fetch(doc["SubscribeURL"], cert)
@@ -231,13 +179,13 @@ def test_subscribe_url_confirms_through_the_proxy_and_signatures_verify(
     assert note["UnsubscribeURL"] == (
         f"{base}/?Action=Unsubscribe&SubscriptionArn={sub['SubscriptionArn']}"
     )
-    validate(note, cert)
+    validate(note, lambda url: _fetch(url, cert), https_only=True)
     with pytest.raises(NotVerified, match="bad signature"):
-        validate({**note, "Message": "tampered"}, cert)
+        validate({**note, "Message": "tampered"}, lambda url: _fetch(url, cert), https_only=True)
     # The validator refuses a plain-http certificate URL, as AWS's validators do.
     plain = note["SigningCertURL"].replace("https://", "http://", 1)
     with pytest.raises(NotVerified, match="https"):
-        validate({**note, "SigningCertURL": plain}, cert)
+        validate({**note, "SigningCertURL": plain}, lambda url: _fetch(url, cert), https_only=True)
     sns.close()
 
 
@@ -393,28 +341,6 @@ endpoint = "{subscriber.url}{path}"
     assert f"public URL: {public}" in ready
 
 
-def _serve(
-    *args: str, tmp_path: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "densho",
-            "serve",
-            "--port",
-            "0",
-            "--data-dir",
-            str(tmp_path),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
-
-
 @pytest.mark.parametrize(
     ("args", "env", "says"),
     [
@@ -432,7 +358,7 @@ def _serve(
 def test_bad_values_stop_the_start_with_one_line(
     tmp_path: Path, args: tuple[str, ...], env: dict[str, str], says: str
 ) -> None:
-    done = _serve(*args, tmp_path=tmp_path, env=env)
+    done = serve_refused(*args, data_dir=tmp_path, env=env)
     assert done.returncode == 2
     assert says in done.stderr
     assert "Traceback" not in done.stderr
@@ -441,6 +367,6 @@ def test_bad_values_stop_the_start_with_one_line(
 def test_bad_public_url_in_the_file_names_the_line(tmp_path: Path) -> None:
     config = tmp_path / "densho.toml"
     config.write_text('[server]\npublic_url = "https://q.example.com/?x=1"\n', "utf-8")
-    done = _serve("--config", str(config), tmp_path=tmp_path)
+    done = serve_refused("--config", str(config), data_dir=tmp_path)
     assert done.returncode == 2
     assert re.search(r"densho.toml:2: server.public_url: invalid value .*no path", done.stderr)

@@ -1,17 +1,14 @@
 """SNS delivery outside densho, end to end: HTTP/S subscribers, email, and recorded protocols.
 
 A local HTTP subscriber and SMTP sink (``tests/support/sns_endpoints.py``) stand in for the
-endpoints. Every message's signature is checked by the verifier below, written from the SNS
-Developer Guide ("Verifying the signatures of Amazon SNS messages") and not from densho's code:
-fetch SigningCertURL, build the string to sign from the message's own fields, verify with
-SHA1withRSA (SignatureVersion 1) or SHA256withRSA (2).
+endpoints. Every message's signature is checked by ``tests/support/sns_validator.py``, written
+from the SNS Developer Guide and not from densho's code.
 
 Retry timings use DeliveryPolicy delays of 1-2 s so the suite stays fast; every wait is bounded.
 """
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import re
@@ -24,28 +21,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.conftest import REGION, ServerFactory, json_client, sns_client
 from tests.e2e.helpers import expect_error, queue_arn, queue_name_of, wait_until
 from tests.support.server import DenshoServer
 from tests.support.sns_endpoints import HttpSubscriber, Request, SmtpSink
+from tests.support.sns_validator import NotVerified, validate
 
 Client = Any
 
-NOTIFICATION_KEYS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
-CONFIRMATION_KEYS = (
-    "Message",
-    "MessageId",
-    "SubscribeURL",
-    "Timestamp",
-    "Token",
-    "TopicArn",
-    "Type",
-)
 CERT_PATH = re.compile(r"/_densho/sns/cert/SimpleNotificationService-[0-9a-f]+\.pem")
 
 
@@ -58,22 +42,9 @@ def http_get(url: str) -> tuple[int, bytes]:
 
 
 def verify(doc: dict[str, str]) -> None:
-    """Verify an SNS message's signature as a subscriber would (raises on a bad one)."""
-    cert_url = doc["SigningCertURL"]
-    assert CERT_PATH.fullmatch(urllib.parse.urlparse(cert_url).path), cert_url
-    status, pem = http_get(cert_url)
-    assert status == 200
-    key = x509.load_pem_x509_certificate(pem).public_key()
-    assert isinstance(key, rsa.RSAPublicKey)
-    names = NOTIFICATION_KEYS if doc["Type"] == "Notification" else CONFIRMATION_KEYS
-    # Each listed name present in the message, in this (byte) order: "name\nvalue\n".
-    canonical = "".join(f"{name}\n{doc[name]}\n" for name in names if name in doc)
-    algorithm: hashes.HashAlgorithm = (
-        hashes.SHA1() if doc["SignatureVersion"] == "1" else hashes.SHA256()
-    )
-    key.verify(
-        base64.b64decode(doc["Signature"]), canonical.encode("utf-8"), padding.PKCS1v15(), algorithm
-    )
+    """Verify an SNS message's signature as a subscriber would (raises NotVerified)."""
+    assert CERT_PATH.fullmatch(urllib.parse.urlparse(doc["SigningCertURL"]).path), doc
+    validate(doc, http_get, https_only=False)
 
 
 def verified(request: Request, version: str) -> dict[str, str]:
@@ -81,7 +52,7 @@ def verified(request: Request, version: str) -> dict[str, str]:
     assert doc["SignatureVersion"] == version
     verify(doc)
     tampered = {**doc, "Message": doc["Message"] + "!"}
-    with pytest.raises(InvalidSignature):
+    with pytest.raises(NotVerified, match="bad signature"):
         verify(tampered)
     return doc
 

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import REGION, servers_on
 from tests.support.query_client import make_sqs_query_client
-from tests.support.server import DenshoServer
+from tests.support.server import DenshoServer, serve_refused
 from tests.support.tls import self_signed
 
 
@@ -90,29 +90,10 @@ def test_plain_http_to_the_tls_port_fails(tls_server: DenshoServer) -> None:
     assert status is None
 
 
-def _serve(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "densho",
-            "serve",
-            "--port",
-            "0",
-            "--data-dir",
-            str(tmp_path),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 @pytest.mark.parametrize("flag", ["--tls-cert", "--tls-key"])
 def test_one_flag_alone_exits_2(tls_files: tuple[Path, Path], tmp_path: Path, flag: str) -> None:
     cert, key = tls_files
-    done = _serve(flag, str(cert if flag == "--tls-cert" else key), tmp_path=tmp_path)
+    done = serve_refused(flag, str(cert if flag == "--tls-cert" else key), data_dir=tmp_path)
     assert done.returncode == 2
     other = "--tls-key" if flag == "--tls-cert" else "--tls-cert"
     assert f"{flag} needs {other} too" in done.stderr
@@ -122,12 +103,12 @@ def test_one_flag_alone_exits_2(tls_files: tuple[Path, Path], tmp_path: Path, fl
 def test_unreadable_files_are_one_clear_line(tls_files: tuple[Path, Path], tmp_path: Path) -> None:
     cert, key = tls_files
     missing = tmp_path / "missing.pem"
-    done = _serve("--tls-cert", str(missing), "--tls-key", str(key), tmp_path=tmp_path)
+    done = serve_refused("--tls-cert", str(missing), "--tls-key", str(key), data_dir=tmp_path)
     assert done.returncode == 2
     assert f"--tls-cert {missing}: cannot read: No such file or directory" in done.stderr
     assert "Traceback" not in done.stderr
     # A key where the certificate should be: not a certificate.
-    done = _serve("--tls-cert", str(key), "--tls-key", str(key), tmp_path=tmp_path)
+    done = serve_refused("--tls-cert", str(key), "--tls-key", str(key), data_dir=tmp_path)
     assert done.returncode == 2
     assert "not a PEM certificate and its private key" in done.stderr
     assert "Traceback" not in done.stderr

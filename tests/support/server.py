@@ -266,3 +266,17 @@ def _tail(path: Path, chars: int = 4000) -> str:
     except OSError:
         return "<no log>"
     return text[-chars:]
+
+
+def serve_refused(
+    *flags: str, data_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``densho serve`` with ``flags`` expecting it to refuse to start: its exit status and
+    output (bounded to 60 s, in case it starts after all)."""
+    return subprocess.run(
+        serve_command("--data-dir", str(data_dir), *flags),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
