@@ -121,9 +121,8 @@ async def reset(services: Services, account: str | None, region: str | None) -> 
     """Delete, then drop every cache of what was deleted; waiting long polls answer empty."""
     everything = account is None and region is None
     if everything:
-        await (
-            services.moves.stop_all()
-        )  # their rows go; a filtered reset's runners find theirs gone
+        # Their rows go; a filtered reset's runners find theirs gone.
+        await services.moves.stop_all()
     counts = await services.store.reset(account, region)
     services.engine.reset()
     services.sns.reset()

@@ -92,12 +92,11 @@ class Visit:
             operation,
             params,
             region,
-            self.request.headers.get("host", ""),
+            self.request.endpoint,
             identity.access_key if identity is not None else None,
             identity,
             source_ip=self.request.client,
             secure=self.request.secure,
-            base_url=self.request.endpoint,
         )
 
     async def act(

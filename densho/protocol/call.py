@@ -21,7 +21,9 @@ class Call:
     # blobs, lists and dicts; absent members are absent (never None).
     params: dict[str, Any]
     region: str  # from the SigV4 credential scope, else the server's default region
-    host: str  # the request's Host header
+    # densho's URL as the client reached it (``HttpRequest.endpoint``): the base of the URLs
+    # densho returns — queue URLs, SubscribeURL, UnsubscribeURL, SigningCertURL.
+    endpoint: str
     access_key: str | None  # from SigV4 (header or query string), if signed
     # The verified caller when authentication is on; None: open mode (any key, one account).
     identity: Identity | None = None
@@ -30,11 +32,3 @@ class Call:
     secure: bool = False  # the client used TLS (aws:SecureTransport)
     # The X-Amzn-Trace-Id header (an X-Ray trace header), when the request carried one.
     trace_header: str | None = None
-    # densho's URL as the client reached it (``HttpRequest.endpoint``); "": from Host.
-    base_url: str = ""
-
-    @property
-    def endpoint(self) -> str:
-        """The base of the URLs densho returns: queue URLs, SubscribeURL, UnsubscribeURL,
-        SigningCertURL."""
-        return self.base_url or f"{'https' if self.secure else 'http'}://{self.host}"

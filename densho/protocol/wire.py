@@ -177,13 +177,12 @@ class Wire:
             operation,
             params,
             scope.region or self._region,
-            req.headers.get("host", ""),
+            req.endpoint,
             scope.access_key,
             identity,
             source_ip=req.client,
             secure=req.secure,
             trace_header=req.headers.get("x-amzn-trace-id") or None,
-            base_url=req.endpoint,
         )
 
     def _authenticate(self, req: HttpRequest, service: str, action: Any) -> Identity | None:

@@ -307,17 +307,17 @@ class Store(Sealed):
                 # count less than a RETURNING, a batch statement more than ten single ones).
                 out: list[Deletion] = []
                 for h in handles:
-                    if await tx.execute("delete_message", _deleting(h, in_flight_at_ms)) == 1:
+                    if await tx.execute("delete_message", deletion_args(h, in_flight_at_ms)) == 1:
                         tx.count(h.queue_id, -1)
                         out.append("deleted")
                     else:
-                        out.append(await _not_deleted(tx, h, in_flight_at_ms))
+                        out.append(await not_deleted(tx, h, in_flight_at_ms))
                 return out
             if len(handles) == 1:
                 h = handles[0]
-                fifo = await tx.fetchval("delete_message", _deleting(h, in_flight_at_ms))
+                fifo = await tx.fetchval("delete_message", deletion_args(h, in_flight_at_ms))
                 if fifo is None:
-                    return [await _not_deleted(tx, h, in_flight_at_ms)]
+                    return [await not_deleted(tx, h, in_flight_at_ms)]
                 if fifo:  # a FIFO group may be unlocked now
                     tx.wake(h.queue_id, 1)
                 return ["deleted"]
@@ -326,7 +326,7 @@ class Store(Sealed):
             for i, h in enumerate(handles):
                 by_queue.setdefault(h.queue_id, []).append(i)
             for queue_id, indexes in by_queue.items():  # one statement per queue (round trip)
-                each = [_deleting(handles[i], in_flight_at_ms) for i in indexes]
+                each = [deletion_args(handles[i], in_flight_at_ms) for i in indexes]
                 args = {
                     "queue_id": queue_id,
                     "in_flight_at": each[0]["in_flight_at"],
@@ -356,7 +356,7 @@ class Store(Sealed):
                         named = handles[i].names(row[0], row[1])
                         found[i] = "expired" if named and in_flight_at_ms is not None else "gone"
             return [
-                done or await _not_deleted(tx, h, in_flight_at_ms)
+                done or await not_deleted(tx, h, in_flight_at_ms)
                 for h, done in zip(handles, found, strict=True)
             ]
 
@@ -546,7 +546,7 @@ _LAST = PeekCursor(2**62, 2**62)
 _ANY_TIME = -(2**62)
 
 
-def _deleting(h: Handle, in_flight_at_ms: int | None) -> dict[str, Any]:
+def deletion_args(h: Handle, in_flight_at_ms: int | None) -> dict[str, Any]:
     """The arguments of ``delete_message``: the handle's message, by its id (any of its
     receives) or, under ``in_flight_at_ms`` or for a handle without the id, by the nonce of the
     handle's receive (then only while it is the latest); in flight at ``in_flight_at_ms``."""
@@ -560,7 +560,7 @@ def _deleting(h: Handle, in_flight_at_ms: int | None) -> dict[str, Any]:
     }
 
 
-async def _not_deleted(tx: Tx, h: Handle, in_flight_at_ms: int | None) -> Deletion:
+async def not_deleted(tx: Tx, h: Handle, in_flight_at_ms: int | None) -> Deletion:
     """Why ``h`` deleted nothing: its message is "gone", or (only the latest receive in flight
     deletes) it is still there and the handle "expired"."""
     if in_flight_at_ms is None:

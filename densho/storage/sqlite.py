@@ -56,7 +56,7 @@ from densho.core import private_files
 from densho.core.sqs_model import NewMessage
 from densho.core.store import Deletion, FifoSend, Handle, QueueGone, StoreUnavailable
 from densho.storage import sql
-from densho.storage.base import Store, _deleting, _not_deleted
+from densho.storage.base import Store, deletion_args, not_deleted
 from densho.storage.checkpointer import BACKSTOP_PAGES, Checkpointer
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
@@ -547,7 +547,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             return await super().delete_messages(handles, in_flight_at_ms)
         args: list[Any] = [*seqs, queue_id]
         for h in handles:
-            each = _deleting(h, in_flight_at_ms)
+            each = deletion_args(h, in_flight_at_ms)
             args += (each["seq"], each["message_id"], each["nonce"])
         args.append(each["in_flight_at"])  # the same for every handle
         statement = _delete_statement(len(handles))
@@ -558,7 +558,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             deleted = {row[0] for row in conn.execute(statement, args)}
             tx.count(queue_id, -len(deleted))
             return [
-                "deleted" if h.seq in deleted else await _not_deleted(tx, h, in_flight_at_ms)
+                "deleted" if h.seq in deleted else await not_deleted(tx, h, in_flight_at_ms)
                 for h in handles
             ]
 

@@ -54,7 +54,7 @@ def with_engines(body: Callable[[Run], Awaitable[None]], tmp_path: Path) -> None
 
         async def run(service: str, op: str, who: Identity | None, params: dict[str, Any]) -> Any:
             account = who.account_id if who is not None else A
-            call = Call(service, "json", op, params, REGION, "localhost", None, who)
+            call = Call(service, "json", op, params, REGION, "http://localhost", None, who)
             if service == "sqs":
                 return await sqs_provider.HANDLERS[op](SqsContext(sqs, account, call), params)
             return await sns_provider.HANDLERS[op](SnsContext(sns, account, call), params)

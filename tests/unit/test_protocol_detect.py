@@ -42,7 +42,11 @@ def test_header_scope() -> None:
 def test_unsigned_request_uses_default_region() -> None:
     _, recorder = run(form({"Action": "ListQueues"}))
     call = recorder.calls[0]
-    assert (call.region, call.access_key, call.host) == ("us-east-1", None, "sqs.local:9324")
+    assert (call.region, call.access_key, call.endpoint) == (
+        "us-east-1",
+        None,
+        "http://sqs.local:9324",
+    )
 
 
 def test_presigned_get_request() -> None:

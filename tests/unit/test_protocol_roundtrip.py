@@ -323,7 +323,11 @@ def test_sqs_round_trip(protocol: str, operation: str) -> None:
     [call] = recorder.calls
     assert (call.service, call.protocol, call.operation) == ("sqs", protocol, operation)
     assert call.params == params
-    assert (call.region, call.access_key, call.host) == ("eu-west-1", ACCESS_KEY, "localhost:9324")
+    assert (call.region, call.access_key, call.endpoint) == (
+        "eu-west-1",
+        ACCESS_KEY,
+        "http://localhost:9324",
+    )
     parsed = botocore_parse("sqs", protocol, operation, response)
     assert without_metadata(parsed) == output
     request_id = dict(response.headers)[b"x-amzn-requestid"].decode()

@@ -1012,7 +1012,7 @@ async def _world(
 
 
 def _context(sns: SnsEngine, manage: SnsManage, operation: str) -> SnsContext:
-    call = Call("sns", "query", operation, {}, REGION, "localhost", "AKID")
+    call = Call("sns", "query", operation, {}, REGION, "http://localhost", "AKID")
     return SnsContext(sns, ACCOUNT, call, manage)
 
 
@@ -1060,7 +1060,10 @@ def test_an_unauthenticated_unsubscribe_of_a_protected_subscription(tmp_path: Pa
                 ctx, {"TopicArn": TOPIC, "Token": token, "AuthenticateOnUnsubscribe": "true"}
             )
             unsigned = SnsContext(
-                sns, ACCOUNT, Call("sns", "query", "Unsubscribe", {}, REGION, "h", None), manage
+                sns,
+                ACCOUNT,
+                Call("sns", "query", "Unsubscribe", {}, REGION, "http://h", None),
+                manage,
             )
             with pytest.raises(DomainError) as caught:
                 await HANDLERS["Unsubscribe"](unsigned, {"SubscriptionArn": sub["SubscriptionArn"]})

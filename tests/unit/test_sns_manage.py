@@ -215,7 +215,7 @@ def run(tmp_path: Path, scenario: Scenario) -> None:
 
 
 def _context(manager: SnsManage, store: SqliteStore, clock: FakeClock) -> Context:
-    call = Call("sns", "query", "ListPhoneNumbersOptedOut", {}, REGION, "localhost", None)
+    call = Call("sns", "query", "ListPhoneNumbersOptedOut", {}, REGION, "http://localhost", None)
     topics = SnsEngine(store, SqsEngine(store, clock), clock, lambda: Signer.load_or_create(Path()))
     return Context(topics, ACCOUNT, call, manager)
 
