@@ -3,9 +3,9 @@
 Owns: crashing and restarting a densho node (``kill -9``, same data, same port), pausing it
 (``SIGSTOP`` past the visibility timeout, then ``SIGCONT``), filling the disk under its SQLite
 data (a small tmpfs of the test's own) and freeing it, terminating its PostgreSQL connections
-(``pg_terminate_backend``), holding a transaction open on its database (vacuum blocked), and a
-PostgreSQL cluster of the test's own (``initdb``/``pg_ctl`` as the ``postgres`` user) to crash
-and restart. Each returns how many times it struck.
+(``pg_terminate_backend``), holding a transaction open on its database (vacuum blocked), and
+crashing and restarting a PostgreSQL cluster of the test's own (``tests/support/pg_cluster.py``).
+Each returns how many times it struck.
 
 Knows nothing of the workload or the checker.
 """
@@ -16,12 +16,7 @@ import asyncio
 import contextlib
 import errno
 import os
-import pwd
-import shutil
 import signal
-import socket
-import subprocess
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -29,15 +24,8 @@ from pathlib import Path
 
 import asyncpg
 
+from tests.support.pg_cluster import PgCluster
 from tests.support.server import DenshoServer
-
-PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), Path("/nonexistent"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _until(duration: float) -> Iterator[float]:
@@ -156,65 +144,16 @@ def hold_transaction(database: str, duration: float, held_for: float) -> int:
     return 1
 
 
-class PgCluster:
-    """A PostgreSQL cluster of the test's own (``initdb``), on a free port, run as the
-    ``postgres`` user (PostgreSQL refuses root); ``crash_and_restart()`` stops it with
-    ``-m immediate`` (a crash: no shutdown checkpoint) and starts it again."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="densho-pgcluster-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self._as_postgres: list[str] = []
-        if os.geteuid() == 0:
-            user = pwd.getpwnam("postgres")
-            os.chown(self.dir, user.pw_uid, user.pw_gid)
-            self._as_postgres = ["runuser", "-u", "postgres", "--"]
-        self._run(PG_BIN / "initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
-        self.start()
-
-    @property
-    def admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, *args: str | Path) -> None:
-        subprocess.run(
-            [*self._as_postgres, *map(str, args)],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
-        log = self.dir / "log"
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", log, "-w", "-o", options, "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-w", "-m", mode, "stop")
-
-    def create_database(self, name: str) -> str:
-        async def create() -> None:
-            conn = await asyncpg.connect(self.admin_url, timeout=5)
-            try:
-                await conn.execute(f'CREATE DATABASE "{name}"')
-            finally:
-                await conn.close()
-
-        asyncio.run(create())
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
-
-    def crash_and_restart(self, duration: float, every: float = 1.5, down_for: float = 0.5) -> int:
-        strikes = 0
-        for left in _until(duration):
-            time.sleep(min(every, left))
-            self.stop("immediate")
-            time.sleep(down_for)
-            self.start()
-            strikes += 1
-        return strikes
-
-    def close(self) -> None:
-        with contextlib.suppress(subprocess.SubprocessError):
-            self.stop("immediate")
-        shutil.rmtree(self.dir, ignore_errors=True)
+def crash_and_restart(
+    cluster: PgCluster, duration: float, every: float = 1.5, down_for: float = 0.5
+) -> int:
+    """Stop ``cluster`` with ``-m immediate`` (a crash: no shutdown checkpoint) every ``every``
+    s and start it again ``down_for`` s later."""
+    strikes = 0
+    for left in _until(duration):
+        time.sleep(min(every, left))
+        cluster.stop("immediate")
+        time.sleep(down_for)
+        cluster.start()
+        strikes += 1
+    return strikes

@@ -27,6 +27,7 @@ from tests.fault import faults
 from tests.fault.checker import check
 from tests.fault.workload import VISIBILITY_S, Workload
 from tests.support import pg
+from tests.support.pg_cluster import PgCluster, free_port
 from tests.support.server import DenshoServer
 
 SECONDS = float(os.environ.get("DENSHO_FAULT_SECONDS", "4"))
@@ -43,13 +44,13 @@ class Node:
     store: str
     database: str | None = None
     disk: Path | None = None
-    cluster: faults.PgCluster | None = None
+    cluster: PgCluster | None = None
 
 
 Inject = Callable[[Node, float], int]
 
 
-def _cluster_of(node: Node) -> faults.PgCluster:
+def _cluster_of(node: Node) -> PgCluster:
     assert node.cluster is not None
     return node.cluster
 
@@ -87,7 +88,7 @@ SCENARIOS: dict[str, tuple[tuple[str, ...], Inject]] = {
     ),
     "pg-restart": (
         ("postgresql",),
-        lambda node, s: _cluster_of(node).crash_and_restart(s),
+        lambda node, s: faults.crash_and_restart(_cluster_of(node), s),
     ),
 }
 
@@ -100,7 +101,7 @@ def _cases() -> list[tuple[str, str]]:
 @pytest.fixture
 def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
     store, scenario = request.param
-    port_args = ("--port", str(faults.free_port()))  # clients keep it across restarts
+    port_args = ("--port", str(free_port()))  # clients keep it across restarts
     if store == "sqlite" and scenario == "disk-full":
         disk = tmp_path / "disk"
         disk.mkdir()
@@ -115,7 +116,7 @@ def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
         with DenshoServer(tmp_path / "data", log_dir=tmp_path, extra_args=port_args) as server:
             yield Node(server, store)
     elif scenario == "pg-restart":
-        cluster = faults.PgCluster()
+        cluster = PgCluster()
         try:
             url = cluster.create_database("densho")
             with DenshoServer(
