@@ -24,7 +24,6 @@ import contextlib
 import datetime as dt
 import os
 import platform
-import re
 import shlex
 import signal
 import statistics
@@ -40,7 +39,7 @@ from typing import Any
 
 import orjson
 
-from bench import loadgen, metrics_ab, servers
+from bench import loadgen, metrics_ab, model, pgstats, servers
 from bench.scenarios import (
     FOREIGN_CPU_WARN_PCT,
     RUNNERS,
@@ -128,44 +127,41 @@ def machine_busy_s() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / CLK_TCK  # minus idle and iowait
 
 
-# A PostgreSQL backend's process title: "postgres: [cluster: ]USER DATABASE HOST(PORT) STATE".
-PG_BACKEND_TITLE = re.compile(r"(?:^|: )\S+ (\S+) (?:\S+\(\d+\)|\[local\])(?: |$)")
-
-
-def postgres_cpu_s(databases: Collection[str]) -> float:
-    """CPU seconds of this machine's PostgreSQL processes that work for the bench: the
-    postmaster, its background processes (WAL writer, checkpointer, ...) and the backends
-    connected to ``databases``. Backends of other databases are someone else's work (they
-    count as foreign)."""
-    total = 0.0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/comm", "rb") as f:
-                if f.read().strip() != b"postgres":
-                    continue
-            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                title = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        backend = PG_BACKEND_TITLE.search(title.removeprefix("postgres: "))
-        if title.startswith("postgres: ") and backend and backend.group(1) not in databases:
-            continue
-        total += process_cpu_s(int(entry.name))
-    return total
-
-
-def make_probe(pids: Sequence[int], others: Sequence[int], databases: Collection[str]) -> CpuProbe:
+def make_probe(
+    pids: Sequence[int],
+    others: Sequence[int],
+    databases: Collection[str],
+    pg: tuple[str, str] | None = None,
+) -> CpuProbe:
     """CPU use of the target's nodes, the loader, the idle targets and, when any target uses
-    PostgreSQL, its server's processes that serve the bench databases."""
+    PostgreSQL, its server's processes that serve the bench databases (all of them: ``db``;
+    per role among the counters). ``pg``: (server URL, the target's database) when the target
+    runs on PostgreSQL: then the first call (before the measured phase) and the second (after
+    it) also read PostgreSQL's commit and WAL counters, each after letting its statistics
+    settle, the first before the CPU sample and the second after it, so the settling is
+    outside the measured wall time."""
+    calls = 0
+
+    def read_pg() -> dict[str, float]:
+        if pg is None:
+            return {}
+        time.sleep(pgstats.SETTLE_S)  # the loader is quiet: nothing else is sent meanwhile
+        return pgstats.counters(*pg)
 
     def probe() -> CpuSample:
+        nonlocal calls
+        calls += 1
+        extra = read_pg() if calls == 1 else {}
         idle = sum(tree_cpu_s(p) for p in others)
         loader = time.process_time()
         server = sum(tree_cpu_s(p) for p in pids)
-        db = postgres_cpu_s(databases) if databases else 0.0
-        return server, loader, idle, db, machine_busy_s(), time.perf_counter()
+        roles = pgstats.cpu_by_role(databases) if databases else {}
+        db = sum(v for k, v in roles.items() if k in pgstats.ROLES)
+        sample = (server, loader, idle, db, machine_busy_s(), time.perf_counter())
+        extra.update({f"db_cpu_{k}": v for k, v in roles.items()})
+        if calls == 2:
+            extra.update(read_pg())
+        return (*sample, extra)
 
     return probe
 
@@ -274,6 +270,7 @@ async def run_one(
     client_kind: str,
     others: Sequence[int] = (),
     databases: Collection[str] = (),
+    pg_server: str | None = None,
 ) -> Outcome:
     if target.dead():
         outcome = Outcome(scenario, target.name, round_no)
@@ -284,7 +281,10 @@ async def run_one(
         [target.urls[n] for n in nodes], client_kind, target.signer
     )
     bound = settings.duration_s + 3 * settings.drain_timeout_s + 120
-    probe = make_probe(target.pids, others, databases)
+    pg = None
+    if pg_server is not None and target.database is not None:
+        pg = (pg_server, servers.database_name(target.database))
+    probe = make_probe(target.pids, others, databases, pg)
     try:
         outcome = await asyncio.wait_for(
             RUNNERS[scenario](pool, target.kind, round_no, settings, probe), timeout=bound
@@ -335,6 +335,7 @@ async def run_all(
     settings: Settings,
     client_kind: str,
     outcomes: list[Outcome],
+    pg_server: str | None = None,
 ) -> None:
     databases = [servers.database_name(t.database) for t in targets.values() if t.database]
     for round_no in range(1, rounds + 1):
@@ -350,7 +351,7 @@ async def run_all(
                     continue
                 others = [p for t in targets.values() if t is not target for p in t.pids]
                 outcome = await run_one(
-                    scenario, target, round_no, settings, client_kind, others, databases
+                    scenario, target, round_no, settings, client_kind, others, databases, pg_server
                 )
                 outcomes.append(outcome)
                 print(progress_line(outcome), flush=True)
@@ -731,6 +732,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         " is a target pg-Nnode whose clients are spread over its N nodes",
     )
     p.add_argument(
+        "--model",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --densho-store: print and save the node model (CPU per message on the nodes"
+        " and on PostgreSQL, the projected throughput of 1, 2, 4, 8 nodes on machines of their"
+        " own, the check against this machine); default: on with several --densho-nodes",
+    )
+    p.add_argument(
+        "--model-cores",
+        type=float,
+        help="the model's cores per node machine (default: this machine's)",
+    )
+    p.add_argument(
+        "--model-db-cores",
+        type=float,
+        help="the model's cores of PostgreSQL's machine (default: --model-cores)",
+    )
+    p.add_argument(
         "--auth-ab",
         action="store_true",
         help="also run densho-auth: densho with SigV4 verification on (a config file with one"
@@ -777,6 +796,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--densho-store starts densho nodes of its own: not with --densho-url")
     if args.densho_nodes != [1] and not args.densho_store:
         p.error("several densho nodes share a PostgreSQL database: give --densho-store")
+    if args.model and not args.densho_store:
+        p.error("--model is the model of densho on PostgreSQL: give --densho-store")
+    if args.model is None:  # by default whenever there are several node counts to compare
+        args.model = bool(args.densho_store) and len(args.densho_nodes) > 1
+    if (args.model_cores or 1) <= 0 or (args.model_db_cores or 1) <= 0:
+        p.error("--model-cores and --model-db-cores must be positive")
     return args
 
 
@@ -906,6 +931,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     exits: dict[str, list[int | None]] = {}
     interrupted = False
     scraper = metrics_ab.Scraper([], args.scrape_every)  # --metrics-ab: the targets' below
+    flush_ms = None
+    if args.model:
+        # Timed before any server starts, so nothing else writes meanwhile.
+        flush_ms = pgstats.fsync_ms()
+        print(f"one WAL flush (8 KiB write + fdatasync) here: {fmt_ms(flush_ms)} ms", flush=True)
     try:
         for name in wanted:
             given = getattr(args, f"{name}_url")
@@ -943,7 +973,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if targets:
             with scraper:
                 loadgen.run(
-                    run_all(targets, args.scenarios, args.rounds, settings, args.client, outcomes),
+                    run_all(
+                        targets,
+                        args.scenarios,
+                        args.rounds,
+                        settings,
+                        args.client,
+                        outcomes,
+                        args.densho_store,
+                    ),
                     args.loop,
                 )
     except KeyboardInterrupt:
@@ -964,6 +1002,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if metrics_ab.METRICS_OFF in labels:
         print_metrics_ab(summary, outcomes, args.scenarios)
         print("  " + scraper.report())
+    node_model = None
+    if args.model:
+        cores = float(os.cpu_count() or 1)
+        params = model.Params(
+            cores=args.model_cores or cores,
+            db_cores=args.model_db_cores or args.model_cores or cores,
+            flush_ms=flush_ms,
+            fifo_groups=args.fifo_groups,
+            here_cores=cores,
+        )
+        runs = [o.to_json() for o in outcomes]
+        pg_nodes = {label: count for label, count in nodes.items() if label.startswith("pg-")}
+        node_model = model.build(model.costs_from_runs(runs, pg_nodes), params)
+        print()
+        print("\n".join(model.report(node_model)))
     noisy = sum(1 for o in outcomes if o.details.get("noisy"))
     if noisy:
         print(
@@ -1023,6 +1076,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ratios": ratio,
             "goals": checks,
             "runs": [o.to_json() for o in outcomes],
+            "model": node_model,
             "interrupted": interrupted,
         }
         with contextlib.suppress(OSError):

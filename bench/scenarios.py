@@ -62,14 +62,16 @@ SCENARIO_TARGETS = {
 VISIBILITY_TIMEOUT = 600  # long enough that nothing reappears during a run
 
 # () -> CPU seconds so far of (server under test, loader, idle servers, database server,
-# whole machine) and the wall clock; sampled around the measured phase of a scenario.
-CpuSample = tuple[float, float, float, float, float, float]
+# whole machine), the wall clock and further cumulative counters by name (with PostgreSQL: its
+# CPU per role, its commits and WAL counters, for the node model); sampled around the measured
+# phase of a scenario, once before it and once after.
+CpuSample = tuple[float, float, float, float, float, float, dict[str, float]]
 CpuProbe = Callable[[], CpuSample]
 FOREIGN_CPU_WARN_PCT = 20.0  # other processes using more than this: figures are suspect
 
 
 def no_probe() -> CpuSample:
-    return 0.0, time.process_time(), 0.0, 0.0, 0.0, time.perf_counter()
+    return 0.0, time.process_time(), 0.0, 0.0, 0.0, time.perf_counter(), {}
 
 
 @dataclass
@@ -139,10 +141,16 @@ class Outcome:
         if wall <= 0:
             return
         # A process that ended during the run takes its CPU time with it: never below 0.
-        pct = [max(0.0, 100 * (after[i] - before[i]) / wall) for i in range(5)]
+        pct = [max(0.0, 100 * (a - b) / wall) for a, b in zip(after[:5], before[:5], strict=True)]
         foreign = max(0.0, pct[4] - sum(pct[:4])) if pct[4] else 0.0
         if after[0] > before[0]:
             self.details["server_cpu_s"] = round(after[0] - before[0], 4)
+        self.details["loader_cpu_s"] = round(max(0.0, after[1] - before[1]), 4)
+        if after[6] and before[6]:
+            # Differences of the cumulative counters over the measured phase (bench/model.py).
+            self.details["counters"] = {
+                k: round(after[6][k] - before[6][k], 4) for k in after[6] if k in before[6]
+            }
         self.details["cpu_pct"] = {
             "server": round(pct[0], 1),
             "loader": round(pct[1], 1),
