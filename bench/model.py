@@ -12,7 +12,10 @@ Must not know: how the figures were measured (bench/run.py, bench/pgstats.py), H
 The model (bench/README.md, "The node model"): a scenario's throughput with N nodes, each on a
 machine of C cores, and PostgreSQL on one of C_db cores, is the least of
 
-* N·C / (node CPU per message): the nodes are CPU-bound and share the load evenly;
+* N·min(C, c_node) / (node CPU per message): the nodes are CPU-bound and share the load evenly;
+  c_node is what one node can use: a densho node is one process with one event loop, so one
+  core (its helper processes, e.g. SNS signing, add a little: in node CPU, not in c_node). To
+  use a bigger machine, run more nodes on it;
 * C_db / (PostgreSQL CPU per message): its backends, WAL writer, checkpointer and the rest;
 * 1 / (WAL flushes per message · one flush's time): flushes are serial (one at a time, the
   committers waiting meanwhile join the next); at the measured number of messages per flush,
@@ -79,6 +82,12 @@ class Params:
     flush_ms: float | None = None  # one WAL flush (write + fdatasync), measured on this disk
     fifo_groups: int = 10  # the fifo scenario's message groups (one sequential producer each)
     here_cores: float | None = None  # the cores this machine's loader, nodes, PostgreSQL share
+    node_cores: float = 1.0  # cores one node can use: one process, one event loop
+
+    @property
+    def per_node(self) -> float:
+        """The cores one node gets on its machine."""
+        return min(self.cores, self.node_cores)
 
 
 @dataclass
@@ -201,7 +210,7 @@ def project(
             c = pick(costs, scenario, n)
             if c is None or c.node_us <= 0:
                 continue
-            bounds = {"nodes_cpu": n * p.cores * 1e6 / c.node_us}
+            bounds = {"nodes_cpu": n * p.per_node * 1e6 / c.node_us}
             if c.db_total_us > 0:
                 bounds["db_cpu"] = p.db_cores * 1e6 / c.db_total_us
             bounds.update(serial_bounds(c, n, p))
@@ -319,8 +328,9 @@ def report(result: Mapping[str, Any]) -> list[str]:
     flush = p.get("flush_ms")
     lines += [
         "",
-        f"projected msgs/s, each node on its own machine of C={p['cores']:g} cores, PostgreSQL on"
-        f" one of C_db={p['db_cores']:g}; one WAL flush {_num(flush, 2)} ms (measured here):",
+        f"projected msgs/s, each node on its own machine of C={p['cores']:g} cores (a node uses"
+        f" {min(p['cores'], p.get('node_cores', 1.0)):g}), PostgreSQL on one of"
+        f" C_db={p['db_cores']:g}; one WAL flush {_num(flush, 2)} ms (measured here):",
         f"{'scenario':<9}"
         + "".join(f"{f'N={n}':>10}" for n in PROJECT_NODES)
         + f"  {'limit at N=8':<16}{'CPU only N=8':>13}",
@@ -338,9 +348,10 @@ def report(result: Mapping[str, Any]) -> list[str]:
             + f"  {BOUND_NAMES[last['limit']]:<16}{_num(last['cpu_only_msgs_per_s']):>13}"
         )
     lines.append(
-        "  least of: N*C/node CPU, C_db/PostgreSQL CPU, WAL flushes (serial; at the measured"
-        " messages per flush), FIFO queue lock (groups / (producer nodes * flush)); N >= 2 from"
-        " the costs measured with the most nodes; CPU only: the first two alone"
+        "  least of: N*min(C, node cores)/node CPU, C_db/PostgreSQL CPU, WAL flushes (serial;"
+        " at the measured messages per flush), FIFO queue lock (groups / (producer nodes *"
+        " flush)); N >= 2 from the costs measured with the most nodes; CPU only: the first two"
+        " alone"
     )
     if result["checks"]:
         here = p.get("here_cores")
@@ -383,6 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - a thin
     here = saved.get("here_cores") or data.get("machine", {}).get("cpus")
     cores = float(args[1]) if len(args) > 1 else saved.get("cores") or here
     p = Params(
+        node_cores=saved.get("node_cores", 1.0),
         cores=cores,
         db_cores=float(args[2]) if len(args) > 2 else saved.get("db_cores") or cores,
         flush_ms=saved.get("flush_ms"),

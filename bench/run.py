@@ -745,6 +745,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the model's cores per node machine (default: this machine's)",
     )
     p.add_argument(
+        "--model-node-cores",
+        type=float,
+        default=1.0,
+        help="the model's cores one node can use (default 1: a node is one process, one event"
+        " loop)",
+    )
+    p.add_argument(
         "--model-db-cores",
         type=float,
         help="the model's cores of PostgreSQL's machine (default: --model-cores)",
@@ -800,8 +807,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--model is the model of densho on PostgreSQL: give --densho-store")
     if args.model is None:  # by default whenever there are several node counts to compare
         args.model = bool(args.densho_store) and len(args.densho_nodes) > 1
-    if (args.model_cores or 1) <= 0 or (args.model_db_cores or 1) <= 0:
-        p.error("--model-cores and --model-db-cores must be positive")
+    if min(args.model_cores or 1, args.model_db_cores or 1, args.model_node_cores) <= 0:
+        p.error("--model-cores, --model-db-cores and --model-node-cores must be positive")
     return args
 
 
@@ -1017,6 +1024,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush_ms=flush_ms,
             fifo_groups=args.fifo_groups,
             here_cores=cores,
+            node_cores=args.model_node_cores,
         )
         runs = [o.to_json() for o in outcomes]
         pg_nodes = {label: count for label, count in nodes.items() if label.startswith("pg-")}
