@@ -64,6 +64,9 @@ class Costs:
     commits_per_msg: float | None = None  # the bench database's commits
     flushes_per_msg: float | None = None  # the server's WAL fsyncs (pg_stat_wal: all databases)
     wal_bytes_per_msg: float | None = None
+    # A WAL flush's mean time during the runs (pg_stat_wal: wal_sync_time / wal_sync; only the
+    # bench database's sessions are timed, so a lower bound).
+    flush_ms_in_run: float | None = None
     # Cores other processes used meanwhile (other people's work, idle targets, the kernel's
     # threads, e.g. its I/O for the flushes): what this machine's pool did not give the run.
     others_cores: float | None = None
@@ -162,6 +165,13 @@ def costs_from_runs(runs: Iterable[Mapping[str, Any]], nodes: Mapping[str, int])
                 flushes_per_msg=med(lambda r, m, d, c: _per_msg(c.get("wal_sync"), m, 1)),
                 wal_bytes_per_msg=med(lambda r, m, d, c: _per_msg(c.get("wal_bytes"), m, 1)),
                 others_cores=_median(_others_cores(r) for r in group),
+                flush_ms_in_run=med(
+                    lambda r, m, d, c: (
+                        c["wal_sync_time"] / c["wal_sync"]
+                        if c.get("wal_sync_time") and c.get("wal_sync")
+                        else None
+                    )
+                ),
             )
         )
     return out
@@ -183,10 +193,12 @@ def producer_nodes(scenario: str, nodes: int) -> int:
 
 
 def serial_bounds(c: Costs, nodes: int, p: Params) -> dict[str, float]:
-    """The bounds that more cores do not lift (msgs/s): the WAL flushes, FIFO's queue lock."""
+    """The bounds that more cores do not lift (msgs/s): the WAL flushes, FIFO's queue lock; a
+    flush takes the slower of the disk's time (``p.flush_ms``) and the run's own mean."""
     out: dict[str, float] = {}
-    if p.flush_ms and p.flush_ms > 0:
-        flush_s = p.flush_ms / 1000
+    flush_ms = max((v for v in (p.flush_ms, c.flush_ms_in_run) if v), default=None)
+    if flush_ms and flush_ms > 0:
+        flush_s = flush_ms / 1000
         if c.flushes_per_msg and c.flushes_per_msg > 0:
             out["wal_flush"] = 1 / (c.flushes_per_msg * flush_s)
         if c.scenario == "fifo":
@@ -307,7 +319,8 @@ def report(result: Mapping[str, Any]) -> list[str]:
     lines = [
         "node model (PostgreSQL): per message, medians over the rounds; CPU in us",
         f"{'scenario':<9}{'nodes':>6}{'msgs/s':>9}{'node':>8}{'pg all':>8}{'backend':>8}"
-        f"{'walwr':>7}{'ckpt':>6}{'other':>7}{'loader':>8}{'commit':>8}{'flush':>7}{'WAL B':>7}",
+        f"{'walwr':>7}{'ckpt':>6}{'other':>7}{'loader':>8}{'commit':>8}{'flush':>7}"
+        f"{'fl ms':>7}{'WAL B':>7}",
     ]
     for c in result["costs"]:
         db = c["db_us"]
@@ -317,13 +330,15 @@ def report(result: Mapping[str, Any]) -> list[str]:
             f"{_num(db['walwriter'], 1):>7}{_num(db['checkpointer'], 1):>6}"
             f"{_num(db['other'], 1):>7}{_num(c['loader_us'], 1):>8}"
             f"{_num(c['commits_per_msg'], 3):>8}{_num(c['flushes_per_msg'], 3):>7}"
+            f"{_num(c.get('flush_ms_in_run'), 2):>7}"
             f"{_num(c['wal_bytes_per_msg']):>7}"
         )
     lines.append(
         "  node: the densho nodes; pg all = backend (the bench database's) + walwr (WAL writer)"
         " + ckpt (checkpointer) + other (postmaster, bgwriter, autovacuum, ...); loader: the"
         " bench's client; commit: the database's commits per message; flush: WAL fsyncs per"
-        " message (pg_stat_wal, the whole server); WAL B: WAL bytes per message"
+        " message (pg_stat_wal, the whole server); fl ms: a flush's mean time in the run (the"
+        " bench database's sessions timed: a lower bound); WAL B: WAL bytes per message"
     )
     flush = p.get("flush_ms")
     lines += [

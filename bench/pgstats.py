@@ -37,7 +37,7 @@ ROLES = ("backends", "walwriter", "checkpointer", "other")
 # Counters PostgreSQL keeps (cumulative); the model uses their differences over a run.
 COUNTERS_SQL = """
 SELECT w.wal_records, w.wal_fpi, w.wal_bytes, w.wal_write, w.wal_sync,
-       d.xact_commit, d.xact_rollback
+       w.wal_write_time, w.wal_sync_time, d.xact_commit, d.xact_rollback
 FROM pg_stat_wal AS w, pg_stat_database AS d
 WHERE d.datname = $1
 """
@@ -114,6 +114,29 @@ def counters(server_url: str, database: str) -> dict[str, float]:
             return pool.submit(asyncio.run, _read_counters(server_url, database)).result(15)
         except Exception:
             return {}
+
+
+async def _time_wal_io(server_url: str, database: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(servers.admin_url(server_url), timeout=10)
+    try:
+        await conn.execute(f'ALTER DATABASE "{database}" SET track_wal_io_timing = on')
+    finally:
+        await conn.close()
+
+
+def time_wal_io(server_url: str, database: str) -> bool:
+    """Have the sessions of the bench's ``database`` (made by the bench, before its nodes
+    connect) time their WAL writes and flushes, so ``pg_stat_wal.wal_sync_time`` shows what a
+    flush took during the runs; False if not allowed (not a superuser). The WAL writer and other
+    databases' sessions stay untimed, though their flushes count in ``wal_sync``: the mean
+    from these two is a lower bound."""
+    try:
+        asyncio.run(_time_wal_io(server_url, database))
+    except Exception:
+        return False
+    return True
 
 
 def fsync_ms(directory: str | None = None, count: int = 200, max_s: float = 2.0) -> float | None:

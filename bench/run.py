@@ -896,6 +896,8 @@ def start_densho_target(label: str, nodes: int, args: argparse.Namespace) -> Tar
     database = servers.create_database(args.densho_store)
     target = Target(label, "densho", [], [], database)
     try:
+        if args.model:
+            pgstats.time_wal_io(args.densho_store, servers.database_name(database))
         for _ in range(nodes):
             server = servers.start_densho(args.startup_timeout, args.densho_args, database)
             target.procs.append(server)

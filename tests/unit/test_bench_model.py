@@ -8,6 +8,7 @@ hand in the comments, so a change of the model's formulas shows here.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -167,3 +168,13 @@ def test_build_and_report() -> None:
     assert "N=8" in text
     assert "17,868" in text
     assert "+96%" in text  # the send check, from the 1-node costs
+
+
+def test_a_slower_flush_in_the_run_wins() -> None:
+    # The disk probe said 0.09 ms, the run's own flushes averaged 1.5 ms: the bounds use 1.5.
+    send = dataclasses.replace(one("send", 1), flush_ms_in_run=1.5)
+    p = model.Params(cores=2, db_cores=2, flush_ms=0.09)
+    bounds = model.serial_bounds(send, 1, p)
+    assert bounds["wal_flush"] == pytest.approx(4_623, abs=1)  # 20,429 / (2,946 * 1.5 ms)
+    slower_probe = model.Params(cores=2, db_cores=2, flush_ms=3.0)
+    assert model.serial_bounds(send, 1, slower_probe)["wal_flush"] == pytest.approx(2_312, abs=1)
