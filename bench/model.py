@@ -12,10 +12,10 @@ Must not know: how the figures were measured (bench/run.py, bench/pgstats.py), H
 The model (bench/README.md, "The node model"): a scenario's throughput with N nodes, each on a
 machine of C cores, and PostgreSQL on one of C_db cores, is the least of
 
-* N·min(C, c_node) / (node CPU per message): the nodes are CPU-bound and share the load evenly;
-  c_node is what one node can use: a densho node is one process with one event loop, so one
-  core (its helper processes, e.g. SNS signing, add a little: in node CPU, not in c_node). To
-  use a bigger machine, run more nodes on it;
+* N · min(C / node CPU per message, c_node / node process CPU per message): the nodes are
+  CPU-bound and share the load evenly; a node's own process (one event loop, one GIL) can use
+  c_node = 1 core, its child processes (SNS signing) the machine's other cores. To use a
+  bigger machine, run more nodes on it;
 * C_db / (PostgreSQL CPU per message): its backends, WAL writer, checkpointer and the rest;
 * 1 / (WAL flushes per message · one flush's time): flushes are serial (one at a time, the
   committers waiting meanwhile join the next); at the measured number of messages per flush,
@@ -58,9 +58,13 @@ class Costs:
     nodes: int
     rounds: int
     msgs_per_s: float
-    node_us: float
+    node_us: float  # the nodes' processes and their children (SNS signing)
     db_us: dict[str, float]  # per role: backends, walwriter, checkpointer, other
     loader_us: float | None = None
+    node_main_us: float | None = None  # the nodes' own processes (children not included)
+    # Backends of other databases meanwhile (someone else's work: not in db_us, but their WAL
+    # flushes are in pg_stat_wal's counts), per message of this run.
+    db_foreign_us: float | None = None
     commits_per_msg: float | None = None  # the bench database's commits
     flushes_per_msg: float | None = None  # the server's WAL fsyncs (pg_stat_wal: all databases)
     wal_bytes_per_msg: float | None = None
@@ -85,12 +89,7 @@ class Params:
     flush_ms: float | None = None  # one WAL flush (write + fdatasync), measured on this disk
     fifo_groups: int = 10  # the fifo scenario's message groups (one sequential producer each)
     here_cores: float | None = None  # the cores this machine's loader, nodes, PostgreSQL share
-    node_cores: float = 1.0  # cores one node can use: one process, one event loop
-
-    @property
-    def per_node(self) -> float:
-        """The cores one node gets on its machine."""
-        return min(self.cores, self.node_cores)
+    node_cores: float = 1.0  # cores a node's own process can use: one event loop, one GIL
 
 
 @dataclass
@@ -156,8 +155,15 @@ def costs_from_runs(runs: Iterable[Mapping[str, Any]], nodes: Mapping[str, int])
                 rounds=len(group),
                 msgs_per_s=statistics.median(float(r["msgs_per_s"]) for r in group),
                 node_us=node_us,
+                node_main_us=med(lambda r, m, d, c: _per_msg(c.get("node_main_cpu"), m)),
+                db_foreign_us=med(lambda r, m, d, c: _per_msg(c.get("db_cpu_foreign"), m)),
                 db_us={
-                    k: med(lambda r, m, d, c, k=k: _per_msg(c.get(f"db_cpu_{k}", 0.0), m)) or 0.0
+                    # Never below 0: a process that ended (an autovacuum worker) takes its CPU
+                    # time with it.
+                    k: max(
+                        0.0,
+                        med(lambda r, m, d, c, k=k: _per_msg(c.get(f"db_cpu_{k}", 0.0), m)) or 0.0,
+                    )
                     for k in ROLES
                 },
                 loader_us=med(lambda r, m, d, c: _per_msg(d.get("loader_cpu_s"), m)),
@@ -206,6 +212,15 @@ def serial_bounds(c: Costs, nodes: int, p: Params) -> dict[str, float]:
     return out
 
 
+def per_node(c: Costs, p: Params) -> float:
+    """Messages a second one node can handle on its machine of ``p.cores``: all of them for the
+    node and its children, at most ``p.node_cores`` for its own process."""
+    rate = p.cores * 1e6 / c.node_us
+    if c.node_main_us:
+        rate = min(rate, min(p.cores, p.node_cores) * 1e6 / c.node_main_us)
+    return rate
+
+
 def pick(costs: Sequence[Costs], scenario: str, nodes: int) -> Costs | None:
     """The costs measured for ``scenario`` with the most nodes not above ``nodes``."""
     fitting = [c for c in costs if c.scenario == scenario and c.nodes <= nodes]
@@ -222,7 +237,7 @@ def project(
             c = pick(costs, scenario, n)
             if c is None or c.node_us <= 0:
                 continue
-            bounds = {"nodes_cpu": n * p.per_node * 1e6 / c.node_us}
+            bounds = {"nodes_cpu": n * per_node(c, p)}
             if c.db_total_us > 0:
                 bounds["db_cpu"] = p.db_cores * 1e6 / c.db_total_us
             bounds.update(serial_bounds(c, n, p))
@@ -340,11 +355,22 @@ def report(result: Mapping[str, Any]) -> list[str]:
         " message (pg_stat_wal, the whole server); fl ms: a flush's mean time in the run (the"
         " bench database's sessions timed: a lower bound); WAL B: WAL bytes per message"
     )
+    shared = [
+        f"{c['scenario']} {c['nodes']}"
+        for c in result["costs"]
+        if (c.get("db_foreign_us") or 0) > 0.1 * max(c["db_us"]["backends"], 1e-9)
+    ]
+    if shared:
+        lines.append(
+            "  other databases' backends used over 10% of the bench's backend CPU in: "
+            + ", ".join(shared)
+            + " (their WAL flushes are in the flush counts)"
+        )
     flush = p.get("flush_ms")
     lines += [
         "",
         f"projected msgs/s, each node on its own machine of C={p['cores']:g} cores (a node uses"
-        f" {min(p['cores'], p.get('node_cores', 1.0)):g}), PostgreSQL on one of"
+        f" {min(p['cores'], p.get('node_cores', 1.0)):g} for its process), PostgreSQL on one of"
         f" C_db={p['db_cores']:g}; one WAL flush {_num(flush, 2)} ms (measured here):",
         f"{'scenario':<9}"
         + "".join(f"{f'N={n}':>10}" for n in PROJECT_NODES)
@@ -363,10 +389,10 @@ def report(result: Mapping[str, Any]) -> list[str]:
             + f"  {BOUND_NAMES[last['limit']]:<16}{_num(last['cpu_only_msgs_per_s']):>13}"
         )
     lines.append(
-        "  least of: N*min(C, node cores)/node CPU, C_db/PostgreSQL CPU, WAL flushes (serial;"
-        " at the measured messages per flush), FIFO queue lock (groups / (producer nodes *"
-        " flush)); N >= 2 from the costs measured with the most nodes; CPU only: the first two"
-        " alone"
+        "  least of: N*min(C/node CPU, 1 core/node process CPU), C_db/PostgreSQL CPU,"
+        " WAL flushes (serial; at the measured messages per flush), FIFO queue lock"
+        " (groups / (producer nodes * flush)); N >= 2 from the costs measured with the most"
+        " nodes; CPU only: the first two alone"
     )
     if result["checks"]:
         here = p.get("here_cores")

@@ -159,6 +159,8 @@ def make_probe(
         db = sum(v for k, v in roles.items() if k in pgstats.ROLES)
         sample = (server, loader, idle, db, machine_busy_s(), time.perf_counter())
         extra.update({f"db_cpu_{k}": v for k, v in roles.items()})
+        # The nodes' own processes without their children: one event loop each, one core.
+        extra["node_main_cpu"] = sum(process_cpu_s(p) for p in pids)
         if calls == 2:
             extra.update(read_pg())
         return (*sample, extra)
