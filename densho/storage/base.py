@@ -277,7 +277,7 @@ class Store(Sealed):
     async def _receive(self, claim: Claim) -> tuple[list[ReceivedMessage], int | None, int]:
         args = claims.claim_args(claim)
         if claim.fifo:
-            got = await self._tx(lambda tx: claims.fifo(tx, args, claim, self.shared))
+            got = await self._claim_fifo(args, claim)
         elif not self._groups.plain(claim.queue_id):
             got = await self._tx(lambda tx: claims.standard(tx, args, claim, self._groups))
         elif claim.dead_letter_queue_id is None:
@@ -292,6 +292,10 @@ class Store(Sealed):
         if rows:
             rows = await self._open_messages(rows)
         return [received_from_row(r) for r in rows], next_visible, moved
+
+    async def _claim_fifo(self, args: dict[str, Any], claim: Claim) -> claims.Got:
+        """A FIFO receive's claim, one transaction (PostgreSQL does the usual one in a call)."""
+        return await self._tx(lambda tx: claims.fifo(tx, args, claim, self.shared))
 
     async def delete_messages(
         self, handles: list[Handle], in_flight_at_ms: int | None = None

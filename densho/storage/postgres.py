@@ -37,8 +37,8 @@ from typing import Any
 import asyncpg
 
 from densho.core.sqs_model import NewMessage
-from densho.core.store import FifoSend, QueueGone, StoreUnavailable
-from densho.storage import postgres_migrations
+from densho.core.store import Claim, FifoSend, QueueGone, StoreUnavailable
+from densho.storage import claims, postgres_migrations
 from densho.storage.base import Forget, Store, Wake
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
@@ -281,6 +281,24 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
             return await _send_fifo_rows(tx, queue_id, [(rows, fifo)])
         await mark_rows(tx, self._groups, queue_id, rows)
         return await _insert_rows(tx, rows)
+
+    # --- receives ---
+
+    async def _claim_fifo(self, args: dict[str, Any], claim: Claim) -> claims.Got:
+        """A FIFO receive without ReceiveRequestAttemptId or dead-letter queue: one call of
+        ``densho_receive_fifo`` (migration 0011; ``claims.fifo``'s rules), committed by itself,
+        instead of a transaction of about nine round trips. The others as ``claims.fifo``."""
+        if claim.attempt_id is not None or claim.dead_letter_queue_id is not None:
+            return await super()._claim_fifo(args, claim)
+        call = {**args, "budget": claims.FIFO_WALK, "scans": claims.FIFO_SCANS}
+
+        async def op(tx: Tx) -> claims.Got:
+            rows = await tx.fetchall("receive_fifo", call)
+            if rows:
+                return rows, None, 0
+            return rows, await tx.fetchval("next_visible", args), 0
+
+        return await self._one(op)
 
     # --- the signing key every node shares (``SigningStore``) ---
 

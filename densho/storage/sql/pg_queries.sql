@@ -72,6 +72,13 @@ DELETE FROM receive_attempts WHERE ctid IN (
 -- over, as if locked by a message in flight.
 SELECT pg_try_advisory_xact_lock(:queue_id::integer, hashtext(:group_id));
 
+-- name: receive_fifo
+-- A FIFO receive without ReceiveRequestAttemptId or dead-letter queue in one statement,
+-- committed by itself (migration 0011): the rows claimed, in delivery order, with
+-- claim_fifo_rows' columns.
+SELECT * FROM densho_receive_fifo(:queue_id, :now, :cutoff, :limit, :budget, :scans,
+                                  :visible_until, :nonce);
+
 -- name: redeliver
 UPDATE messages SET visible_ms = :visible_until
 WHERE seq = ANY(:seqs::bigint[]) AND queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND nonce = :nonce
