@@ -108,6 +108,11 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
     def changed(self, kind: str, key: str) -> None:
         self._notes.changed(kind, key)
 
+    @property
+    def wakes_others(self) -> bool:
+        """Whether commits are announced to other nodes (only while another one listens)."""
+        return self._notes.others
+
     # --- lifecycle and running operations ---
 
     async def open(self) -> None:

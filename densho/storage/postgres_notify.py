@@ -19,6 +19,16 @@ nothing durable). The price: if a node dies between a commit and its notificatio
 elsewhere find those messages at their next look (their deadline, at most 20 s), not at once.
 Each payload carries the sending node's id, so a node ignores its own (its engine already woke
 its own waiters).
+
+Wake-ups go out only while another node listens: a node alone on its database (the usual
+single-node setup) would otherwise send a NOTIFY, one more round trip, per loop turn that
+committed messages, for nobody. Whether others listen: every ``PRESENCE_EVERY_S`` the listening
+connection (which is also its liveness check) counts the other nodes' listening sessions
+(``application_name``), and a node that starts listening says so at once (a payload of its id
+alone), so the others turn their wake-ups on within a round trip rather than a period. A
+commit made elsewhere in between, unannounced, is covered by the new node waking all its
+waiters once, a period after it started listening. Changed records (``densho_changes``, rare)
+are always announced.
 """
 
 from __future__ import annotations
@@ -38,7 +48,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "densho_messages"  # payload: "<node> <queue id>:<count> ..."
 CHANGES = "densho_changes"  # payload: "<node> <kind>:<key> ..." (an ARN key holds colons)
 MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes
-PING_EVERY_S = 15.0  # an idle listening connection is checked this often
+PRESENCE_EVERY_S = 1.0  # other listeners counted (and the connection checked) this often
+LISTENER_NAME = "densho-listen"  # the listening session's application_name
 MAX_BACKOFF_S = 2.0
 
 
@@ -55,12 +66,21 @@ class Notifications:
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
         self._busy = asyncio.Lock()  # one statement at a time on the connection
+        # Whether another node listens (wake-ups are sent only then); True until counted.
+        self._others = True
+        self._heard = 0  # payloads heard from other nodes (a count taken before one is stale)
+        self._rewake: asyncio.TimerHandle | None = None
 
     def set_wake(self, wake: Wake) -> None:
         self._wake = wake
 
     def set_forget(self, forget: Forget) -> None:
         self._forget = forget
+
+    @property
+    def others(self) -> bool:
+        """Whether wake-ups are sent: another node listens, or may."""
+        return self._others
 
     @property
     def connected(self) -> bool:
@@ -80,6 +100,8 @@ class Notifications:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
+        if self._rewake is not None:
+            self._rewake.cancel()
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
             with contextlib.suppress(Exception):
@@ -114,7 +136,7 @@ class Notifications:
             payloads = (
                 [(CHANGES, p) for p in _payloads(self.node, list(changes))] if changes else []
             )
-            if batch:
+            if batch and self._others:
                 entries = [f"{queue_id}:{count}" for queue_id, count in batch.items()]
                 payloads.extend((CHANNEL, p) for p in _payloads(self.node, entries))
             try:
@@ -128,8 +150,12 @@ class Notifications:
 
     def _on_notify(self, conn: Any, pid: int, channel: str, payload: str) -> None:
         node, _, entries = payload.partition(" ")
+        if node == self.node:
+            return
+        self._heard += 1  # a node that speaks listens: send it wake-ups (its id alone: hello)
+        self._others = True
         wake = self._wake
-        if node == self.node or wake is None:
+        if wake is None:
             return
         for entry in entries.split():
             queue_id, _, count = entry.partition(":")
@@ -150,16 +176,28 @@ class Notifications:
             self._dsn,
             timeout=5,
             # Notifications carry nothing durable: their transactions need not wait for the disk.
-            server_settings={"synchronous_commit": "off", "application_name": "densho-listen"},
+            server_settings={"synchronous_commit": "off", "application_name": LISTENER_NAME},
         )
         try:
             await conn.add_listener(CHANNEL, self._on_notify)
             await conn.add_listener(CHANGES, self._on_change)
+            # Listening now: the others send their wake-ups from their next commit on.
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, self.node)
         except BaseException:
             conn.terminate()
             raise
         self._conn = conn
+        self._others = True  # until counted
+        # A commit another node made before it heard that is found by looking again.
+        if self._rewake is not None:
+            self._rewake.cancel()
+        self._rewake = asyncio.get_running_loop().call_later(PRESENCE_EVERY_S, self._look_again)
         return conn
+
+    def _look_again(self) -> None:
+        self._rewake = None
+        if self._wake is not None:
+            self._wake(None, 0)
 
     async def _supervise(self, conn: asyncpg.Connection | None) -> None:
         delay = 0.1
@@ -185,18 +223,30 @@ class Notifications:
             conn = None
 
     async def _watch(self, conn: asyncpg.Connection) -> None:
-        """Return when the connection is lost (the server closed it, or a ping failed)."""
+        """Count the other listeners every period; return when the connection is lost (the
+        server closed it, or a count failed)."""
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _: lost.set())
         while not lost.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), PING_EVERY_S)
+                await asyncio.wait_for(lost.wait(), PRESENCE_EVERY_S)
                 return
+            heard = self._heard
             try:
                 async with self._busy:
-                    await asyncio.wait_for(conn.execute("SELECT 1"), 5)
+                    others = await asyncio.wait_for(
+                        conn.fetchval(_OTHER_LISTENERS, LISTENER_NAME), 5
+                    )
             except Exception:
                 return
+            # None counted, and nobody spoke while counting (a node starting meanwhile).
+            self._others = bool(others) or self._heard != heard
+
+
+_OTHER_LISTENERS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND application_name = $1 AND pid <> pg_backend_pid()"
+)
 
 
 def _payloads(node: str, entries: list[str]) -> list[str]:

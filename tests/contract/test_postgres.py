@@ -32,7 +32,7 @@ from densho.core.sns_model import Delivery, PublishItem, Topic
 from densho.core.store import QUEUE, TOPIC, QueueGone, StoreUnavailable
 from densho.sns.signing.keys import shared_signer
 from densho.sns.signing.signer import string_to_sign
-from densho.storage import postgres_migrations
+from densho.storage import postgres_migrations, postgres_notify
 from densho.storage.postgres import PostgresStore
 from tests.contract.scenarios import T0, VISIBILITY, claim, fifo_send, msg
 from tests.support import pg
@@ -145,6 +145,51 @@ def test_a_send_on_one_node_wakes_the_other(fresh_db: str) -> None:
         finally:
             await a.close()
             await b.close()
+
+    asyncio.run(main())
+
+
+def test_a_node_alone_announces_no_commits_until_another_listens(fresh_db: str) -> None:
+    """Wake-ups go out only while another node listens; a node that starts listening is
+    announced to the others at once, and hears the next commit."""
+
+    async def main() -> None:
+        a = PostgresStore(fresh_db, 2)
+        await a.open()
+        heard: asyncio.Queue[str] = asyncio.Queue()
+        spy = await asyncpg.connect(fresh_db)  # a listener that is no node
+        await spy.add_listener(postgres_notify.CHANNEL, lambda *args: heard.put_nowait(args[3]))
+        b: PostgresStore | None = None
+        try:
+            queue, _ = await a.create_queue("acct", "q", "r", {}, {}, 0)
+            for _ in range(200):  # the first count, a period after opening
+                if not a.wakes_others:
+                    break
+                await asyncio.sleep(0.05)
+            assert not a.wakes_others  # counted: no other node listens
+            await a.send(queue.id, [msg("nobody hears")])
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(heard.get(), 0.5)
+
+            b = PostgresStore(fresh_db, 2)
+            woken: asyncio.Queue[tuple[int | None, int]] = asyncio.Queue()
+            b.set_wake(lambda q, n: woken.put_nowait((q, n)))
+            await b.open()
+            assert (await asyncio.wait_for(heard.get(), 5)).split() == [b._notes.node]  # hello
+            for _ in range(500):  # b's hello reaches a (not a's next count)
+                if a.wakes_others:
+                    break
+                await asyncio.sleep(0.01)
+            assert a.wakes_others
+            await a.send(queue.id, [msg("b hears")])
+            while (got := await asyncio.wait_for(woken.get(), 5)) == (None, 0):
+                pass  # b looks again once after it started listening
+            assert got == (queue.id, 1)
+        finally:
+            await spy.close()
+            await a.close()
+            if b is not None:
+                await b.close()
 
     asyncio.run(main())
 
