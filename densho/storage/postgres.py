@@ -32,10 +32,12 @@ import contextlib
 import logging
 import time
 import urllib.parse
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
+from densho.core.sns_model import Published, PublishItem
 from densho.core.sqs_model import NewMessage
 from densho.core.store import Claim, FifoSend, QueueGone, StoreUnavailable
 from densho.storage import claims, postgres_migrations
@@ -44,6 +46,8 @@ from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
 from densho.storage.postgres_notify import Notifications
 from densho.storage.postgres_sql import Db, PgTx
+from densho.storage.rows import message_row
+from densho.storage.sealed import seal_message
 from densho.storage.sns_manage_base import SnsManageStore
 from densho.storage.tx import Dangling, Op, Stored, T, Tx
 
@@ -57,7 +61,8 @@ FOLD_COUNTS_EVERY_S = 2.0
 # before it is looked at again (another node's first grouped send is not told to this one).
 UNGROUPED_RECHECK_S = 2.0
 
-_Send = tuple[int, list[dict[str, Any]], "asyncio.Future[Stored]"]
+# One send (or one SNS publish's deliveries): its rows per queue, answered together.
+_Send = tuple[list[tuple[int, list[dict[str, Any]]]], "asyncio.Future[Stored]"]
 _FifoSend = tuple[list[dict[str, Any]], FifoSend, "asyncio.Future[Stored]"]
 
 
@@ -194,21 +199,27 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         self, queue_id: int, messages: list[NewMessage], fifo: FifoSend | None = None
     ) -> Stored:
         rows = await self._message_rows(queue_id, messages)
+        if fifo is None:
+            return await self._submit([(queue_id, rows)])
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Stored] = loop.create_future()
-        if fifo is None:
-            # This loop turn's shared INSERT; answered after it committed (or raises, and then
-            # none of the turn's sends is acknowledged).
-            self._sends.append((queue_id, rows, fut))
-            if not self._sends_scheduled:
-                self._sends_scheduled = True
-                loop.call_soon(self._flush_sends)
-        else:
-            # The queue's writer's next round; answered after the statement that stored it
-            # committed (or raises, as every send of that statement does).
-            self._fifo_sends.setdefault(queue_id, []).append((rows, fifo, fut))
-            if queue_id not in self._fifo_writers:
-                self._fifo_writers[queue_id] = self._spawn(self._write_fifo(queue_id))
+        # The queue's writer's next round; answered after the statement that stored it
+        # committed (or raises, as every send of that statement does).
+        self._fifo_sends.setdefault(queue_id, []).append((rows, fifo, fut))
+        if queue_id not in self._fifo_writers:
+            self._fifo_writers[queue_id] = self._spawn(self._write_fifo(queue_id))
+        return await fut
+
+    async def _submit(self, parts: list[tuple[int, list[dict[str, Any]]]]) -> Stored:
+        """Standard rows (of one or several queues) into this loop turn's shared INSERT;
+        answered after it committed (or raises, and then none of the turn's sends is
+        acknowledged). All of ``parts`` go in, or none (one statement)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Stored] = loop.create_future()
+        self._sends.append((parts, fut))
+        if not self._sends_scheduled:
+            self._sends_scheduled = True
+            loop.call_soon(self._flush_sends)
         return await fut
 
     def _spawn(self, work: Any) -> asyncio.Task[None]:
@@ -226,30 +237,37 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         began = time.perf_counter()
         try:
             async with self.db.one() as tx:  # one INSERT statement: atomic by itself
-                for queue_id, queue_rows, _ in batch:
-                    await mark_rows(tx, self._groups, queue_id, queue_rows)
+                for parts, _ in batch:
+                    for queue_id, queue_rows in parts:
+                        await mark_rows(tx, self._groups, queue_id, queue_rows)
                 try:
-                    stored = await _insert_rows(tx, [r for _, rows, _ in batch for r in rows])
+                    stored = await _insert_rows(tx, _all_rows(batch))
                 except Dangling:
-                    # A queue of this turn was deleted on another node: its sends fail, the
-                    # others' go in (nothing was inserted by the failed statement).
-                    ids = tx.array(sorted({queue_id for queue_id, _, _ in batch}))
+                    # A queue of this turn was deleted on another node: the sends to it fail
+                    # (a publish's as a whole), the others' go in (nothing was inserted by the
+                    # failed statement).
+                    ids = tx.array(sorted({q for parts, _ in batch for q, _ in parts}))
                     live = {r[0] for r in await tx.fetchall("live_queues", {"ids": ids})}
-                    for queue_id, _, fut in batch:
-                        if queue_id not in live and not fut.done():
-                            fut.set_exception(QueueGone(queue_id))
-                    batch = [entry for entry in batch if entry[0] in live]
-                    stored = await _insert_rows(tx, [r for _, rows, _ in batch for r in rows])
+                    kept: list[_Send] = []
+                    for parts, fut in batch:
+                        gone = [q for q, _ in parts if q not in live]
+                        if not gone:
+                            kept.append((parts, fut))
+                        elif not fut.done():
+                            fut.set_exception(QueueGone(gone[0]))
+                    batch = kept
+                    stored = await _insert_rows(tx, _all_rows(batch))
         except BaseException as exc:
-            _fail([fut for _, _, fut in batch], exc)
+            _fail([fut for _, fut in batch], exc)
             if not isinstance(exc, Exception):
                 raise
             return
         if self.on_commit is not None:  # one INSERT, committed by itself: its commit
             self.on_commit(time.perf_counter() - began)
-        _answer([(rows, fut) for _, rows, fut in batch], stored)
-        for queue_id, queue_rows, _ in batch:
-            self._notes.publish(queue_id, len(queue_rows))
+        _answer([([r for _, rows in parts for r in rows], fut) for parts, fut in batch], stored)
+        for parts, _ in batch:
+            for queue_id, queue_rows in parts:
+                self._notes.publish(queue_id, len(queue_rows))
 
     async def _write_fifo(self, queue_id: int) -> None:
         """The one writer of a FIFO queue on this node while it has sends: each round stores
@@ -305,6 +323,45 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
 
         return await self._one(op)
 
+    # --- SNS ---
+
+    async def publish(self, topic_arn: str, items: list[PublishItem]) -> list[Published]:
+        """A publish that only delivers to standard queues (no FIFO, no topic deduplication,
+        no outbox or recorded rows) goes into the loop turn's shared INSERT, as sends do: one
+        statement, so all of its deliveries or none, and one commit for many publishes (it was
+        a transaction of its own, a round trip per delivery). Others as ``SnsStore.publish``."""
+        if not all(_plain_publish(item) for item in items):
+            return await super().publish(topic_arn, items)
+        while True:
+            keys = await self._data_keys(
+                [d.message.seal for item in items for d in item.deliveries]
+            )
+            parts: list[tuple[int, list[dict[str, Any]]]] = []
+            for item in items:
+                for d in item.deliveries:
+                    seal = d.message.seal
+                    dk = None if seal is None else keys.get(seal)
+                    parts.append(
+                        (d.queue_id, [seal_message(message_row(d.queue_id, d.message), dk)])
+                    )
+            try:
+                if parts:
+                    await self._submit(parts)
+            except QueueGone as gone:
+                # As SnsStore.publish: a subscribed queue deleted on another node meanwhile;
+                # nothing went in. Again, without that queue.
+                kept = [
+                    replace(
+                        item, deliveries=[d for d in item.deliveries if d.queue_id != gone.queue_id]
+                    )
+                    for item in items
+                ]
+                if sum(len(i.deliveries) for i in kept) == sum(len(i.deliveries) for i in items):
+                    raise
+                items = kept
+                continue
+            return [Published(item.message_id, item.sequence, True) for item in items]
+
     # --- the signing key every node shares (``SigningStore``) ---
 
     async def signing_material(self) -> tuple[bytes, bytes] | None:
@@ -354,6 +411,21 @@ async def asyncpg_close(pool: asyncpg.Pool) -> None:
         await asyncio.wait_for(pool.close(), 5)
     except TimeoutError:
         pool.terminate()
+
+
+def _plain_publish(item: PublishItem) -> bool:
+    """Whether a published item only delivers to standard queues (``publish``'s shared path)."""
+    return (
+        item.dedup is None
+        and item.sequence is None
+        and not item.outbox
+        and not item.recorded
+        and all(d.fifo is None for d in item.deliveries)
+    )
+
+
+def _all_rows(batch: list[_Send]) -> list[dict[str, Any]]:
+    return [r for parts, _ in batch for _, rows in parts for r in rows]
 
 
 def _fail(futs: list[asyncio.Future[Stored]], exc: BaseException) -> None:
