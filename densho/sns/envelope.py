@@ -69,9 +69,18 @@ _ESCAPES.update(
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
 
 
+# What JSON escapes among ASCII characters: long ASCII texts (a message) are checked by
+# deleting these from their bytes, several times cheaper than the regex's scan.
+_ESCAPED_ASCII = bytes(range(0x20)) + b'"\\'
+_LONG_TEXT = 64
+
+
 def _q(text: str) -> str:
     # Most texts need no escaping; finding that out in C is far cheaper than translating.
-    if _NEEDS_ESCAPE.search(text) is None:
+    if len(text) >= _LONG_TEXT and text.isascii():
+        if len(text.encode("ascii").translate(None, _ESCAPED_ASCII)) == len(text):
+            return '"' + text + '"'
+    elif _NEEDS_ESCAPE.search(text) is None:
         return '"' + text + '"'
     return '"' + text.translate(_ESCAPES) + '"'
 

@@ -28,10 +28,21 @@ SYSTEM_ATTRIBUTES = frozenset({"AWSTraceHeader"})
 
 # The only ASCII characters SQS rejects: C0 controls other than tab, newline, carriage return.
 _ASCII_CONTROLS = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
+# From this length on, an ASCII text is checked by ``bytes.translate``: shorter ones, the
+# regex's set-up costs less than the copy.
+_LONG_TEXT = 64
 
 
 def invalid_character(text: str) -> str | None:
     """The first character SQS and SNS refuse in a message (outside XML 1.0's), or None."""
+    # ASCII text (a flag CPython keeps: O(1)) can only hold the C0 controls: deleting them from
+    # its bytes is several times cheaper than the regex's scan of a Unicode character class.
+    if (
+        len(text) >= _LONG_TEXT
+        and text.isascii()
+        and len(text.encode("ascii").translate(None, _ASCII_CONTROLS)) == len(text)
+    ):
+        return None
     bad = _INVALID.search(text)
     return None if bad is None else bad.group()
 

@@ -13,6 +13,8 @@ nodes attempt a row at once, and a row whose node died is due again when the lea
 
 from __future__ import annotations
 
+from typing import Any
+
 from densho.core.sns_model import (
     Claimed,
     Delivery,
@@ -80,19 +82,43 @@ async def insert_token(tx: Tx, token: Token, subscription_arn: str | None = None
 
 
 class Outbox(Sealed):
-    async def _deliver(self, tx: Tx, delivery: Delivery, keys: Keys) -> None:
-        """Store one SNS delivery to an SQS queue (sealed with its key among ``keys``);
-        QueueGone (the operation fails) when that queue was deleted on another node since the
-        engine looked it up."""
-        message = delivery.message
-        seal = message.seal
-        dk = None if seal is None else keys.get(seal)
-        row = seal_message(message_row(delivery.queue_id, message), dk)
-        try:
-            await self._insert_messages(tx, delivery.queue_id, [row], delivery.fifo)
-        except Dangling:
-            raise QueueGone(delivery.queue_id) from None
-        tx.wake(delivery.queue_id, 1)
+    async def _deliver(self, tx: Tx, deliveries: list[Delivery], keys: Keys) -> None:
+        """Store SNS deliveries to SQS queues (each sealed with its key among ``keys``): the
+        FIFO ones each through its queue's deduplication, the standard ones together
+        (``_insert_fanout``). QueueGone (the operation fails) when a queue was deleted on
+        another node since the engine looked it up."""
+        standard: list[tuple[int, dict[str, Any]]] = []
+        for delivery in deliveries:
+            message = delivery.message
+            seal = message.seal
+            dk = None if seal is None else keys.get(seal)
+            queue_id = delivery.queue_id
+            row = seal_message(message_row(queue_id, message), dk)
+            if delivery.fifo is None:
+                standard.append((queue_id, row))
+                continue
+            try:
+                await self._insert_messages(tx, queue_id, [row], delivery.fifo)
+            except Dangling:
+                raise QueueGone(queue_id) from None
+            tx.wake(queue_id, 1)
+        if standard:
+            await self._insert_fanout(tx, standard)
+            for queue_id, _ in standard:
+                tx.wake(queue_id, 1)
+
+    async def _insert_fanout(self, tx: Tx, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        """Standard message rows of several queues, (queue id, row) in the order given, inside
+        an operation; QueueGone when a queue is gone. One statement per queue, so a missing
+        queue is named (a backend with one writer may insert them all at once)."""
+        by_queue: dict[int, list[dict[str, Any]]] = {}
+        for queue_id, row in rows:
+            by_queue.setdefault(queue_id, []).append(row)
+        for queue_id, queue_rows in by_queue.items():
+            try:
+                await self._insert_messages(tx, queue_id, queue_rows, None)
+            except Dangling:
+                raise QueueGone(queue_id) from None
 
     async def outbox_claim(
         self, now_ms: int, lease: str, lease_until_ms: int, limit: int
@@ -128,7 +154,7 @@ class Outbox(Sealed):
         async def op(tx: Tx) -> bool:
             if not await _done(tx, row_id, lease):
                 return False  # the lease was lost: whoever holds the row now decides
-            await self._deliver(tx, delivery, keys)
+            await self._deliver(tx, [delivery], keys)
             return True
 
         try:

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Protocol
 
 from densho.core.sns_model import (
+    Delivery,
     OutboxEntry,
     Published,
     PublishItem,
@@ -221,6 +222,7 @@ class SnsStore(Outbox):
         if self.shared and fifo_queues:  # in id order, before any delivery: no deadlock
             await tx.fetchall("lock_fifo_queues", {"ids": tx.array(fifo_queues)})
         out: list[Published] = []
+        deliveries: list[Delivery] = []  # of every item delivered: stored together, below
         top_seq = 0
         for item in items:
             dedup = item.dedup
@@ -243,14 +245,14 @@ class SnsStore(Outbox):
                     assert found is not None  # the conflicting row is live (and locked)
                     out.append(Published(found[0], found[1], False))
                     continue
-            for delivery in item.deliveries:
-                await self._deliver(tx, delivery, keys)
+            deliveries += item.deliveries
             dk = None if item.seal is None else keys.get(item.seal)
             await insert_outbox(tx, item.outbox, dk=dk)
             await insert_recorded(tx, item.recorded, dk=dk)
             if item.sequence is not None:
                 top_seq = max(top_seq, item.sequence)
             out.append(Published(item.message_id, item.sequence, True))
+        await self._deliver(tx, deliveries, keys)
         if top_seq:
             await tx.execute("sns_topic_seq", {"arn": topic_arn, "seq": top_seq})
         return out

@@ -530,6 +530,22 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             out += _insert_rows(conn, rows[start : start + ROWS_PER_INSERT])
         return out
 
+    async def _insert_fanout(self, tx: Tx, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        """An SNS publish's standard deliveries, whatever their queues, with one multi-row
+        INSERT (``_insert_rows``) instead of one per queue: the statement carries each row's
+        queue. No queue can be gone here (one writer), so nothing needs naming."""
+        by_queue: dict[int, list[dict[str, Any]]] = {}
+        for queue_id, row in rows:
+            by_queue.setdefault(queue_id, []).append(row)
+        for queue_id, queue_rows in by_queue.items():
+            await mark_rows(tx, self._groups, queue_id, queue_rows)
+            tx.count(queue_id, len(queue_rows))
+        conn = self._conn
+        assert conn is not None
+        flat = [row for _, row in rows]
+        for start in range(0, len(flat), ROWS_PER_INSERT):
+            _insert_rows(conn, flat[start : start + ROWS_PER_INSERT])
+
     # --- deletes ---
 
     async def delete_messages(
