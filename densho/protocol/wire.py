@@ -15,7 +15,7 @@ Must not know: what an operation does (the dispatcher decides), queues, topics o
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NamedTuple
 
 from botocore.model import ServiceModel
@@ -143,11 +143,12 @@ class Wire:
         except DecodeError as err:
             raise to_aws_error(err, service, "query", op.name) from None
 
-    async def handle(self, req: HttpRequest, dispatch: Dispatch) -> HttpResponse:
-        rid = request_id()
+    def handle(self, req: HttpRequest, dispatch: Dispatch) -> Coroutine[Any, Any, HttpResponse]:
+        """The response to ``req`` (a coroutine: the protocol's own, one frame fewer)."""
+        rid = uuid4()
         if detect.is_json(req.headers):
-            return await self._handle_json(req, dispatch, rid)
-        return await self._handle_query(req, dispatch, rid)
+            return self._handle_json(req, dispatch, rid)
+        return self._handle_query(req, dispatch, rid)
 
     def refuse(self, headers: dict[str, str], err: AwsError) -> HttpResponse:
         """Answer ``err`` before the request is read whole (its body too large), in the shape
@@ -177,12 +178,12 @@ class Wire:
             operation,
             params,
             scope.region or self._region,
-            req.endpoint,
+            req.base_url or req.endpoint,  # the server always sets base_url
             scope.access_key,
             identity,
-            source_ip=req.client,
-            secure=req.secure,
-            trace_header=req.headers.get("x-amzn-trace-id") or None,
+            req.client,
+            req.secure,
+            req.headers.get("x-amzn-trace-id") or None,
         )
 
     def _authenticate(self, req: HttpRequest, service: str, action: Any) -> Identity | None:
@@ -198,7 +199,7 @@ class Wire:
         action = ""
         call: Call | None = None
         try:
-            identity = self._authenticate(req, "sqs", None)
+            identity = None if self._verifier is None else self._verifier.verify(req, "sqs")
             target = req.headers.get("x-amz-target", "")
             prefix, _, name = target.partition(".")
             op = self._json_ops.get(name) if prefix == "AmazonSQS" else None
@@ -215,10 +216,9 @@ class Wire:
             scope = detect.header_scope(req.headers)
             call = self._call("sqs", "json", op.name, params, req, scope, identity)
             result = await dispatch(call)
-            body = op.encode(result or {}, rid)
-            response = HttpResponse(
-                200, body, JSON_CONTENT_TYPE, [(b"x-amzn-requestid", rid.encode())]
-            )
+            body = json_codec.encode(result or {})  # every JSON operation's encoder
+            headers = [(b"x-amzn-requestid", rid.encode())]
+            return HttpResponse(200, body, JSON_CONTENT_TYPE, headers, rid, "sqs", action, call)
         except AwsError as err:
             response = _failed(self._errors.json(err, rid), err)
         except Exception:
