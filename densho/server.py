@@ -442,7 +442,9 @@ class App:
                 response.status,
                 response.error_code,
                 time.perf_counter() - started,
-                *seen.fields,
+                seen.view.client,
+                seen.method,
+                seen.path,
             )
         )
 

@@ -84,8 +84,9 @@ def message_row(queue_id: int, m: NewMessage) -> dict[str, Any]:
         "queue_id": queue_id,
         "message_id": m.message_id,
         "body": m.body,
-        "attrs": pack_attrs(m.attributes),
-        "sys_attrs": pack_attrs(m.system_attributes),
+        # No call for the attributes most messages lack (pack_attrs answers None for those).
+        "attrs": pack_attrs(m.attributes) if m.attributes else None,
+        "sys_attrs": pack_attrs(m.system_attributes) if m.system_attributes else None,
         "md5_body": m.md5_body,
         "md5_attrs": m.md5_attributes,
         "md5_sys": m.md5_system_attributes,
