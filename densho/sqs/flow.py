@@ -211,12 +211,14 @@ class MessageFlow:
         config = queue.config
         if not 1 <= max_messages <= MAX_RECEIVE:
             raise errors.OutOfRange("MaxNumberOfMessages", max_messages, 1, MAX_RECEIVE)
-        visibility_ms = _optional_ms("VisibilityTimeout", visibility_s, MAX_VISIBILITY_S)
-        if visibility_ms is None:
+        if visibility_s is None:  # the queue's (no call for the common case)
             visibility_ms = config.visibility_timeout_ms
-        wait_ms = _optional_ms("WaitTimeSeconds", wait_s, MAX_WAIT_S)
-        if wait_ms is None:
+        else:
+            visibility_ms = _checked_ms("VisibilityTimeout", visibility_s, MAX_VISIBILITY_S)
+        if wait_s is None:
             wait_ms = config.receive_wait_ms
+        else:
+            wait_ms = _checked_ms("WaitTimeSeconds", wait_s, MAX_WAIT_S)
         if attempt_id is not None:
             _check_fifo_id("ReceiveRequestAttemptId", attempt_id)
             if not config.fifo:
@@ -428,10 +430,8 @@ class MessageFlow:
         return results
 
 
-def _optional_ms(parameter: str, seconds: int | None, high: int) -> int | None:
-    """A ReceiveMessage duration given in seconds, in milliseconds (None: not given)."""
-    if seconds is None:
-        return None
+def _checked_ms(parameter: str, seconds: int, high: int) -> int:
+    """A ReceiveMessage duration given in seconds, in milliseconds."""
     if not 0 <= seconds <= high:
         raise errors.OutOfRange(parameter, seconds, 0, high)
     return seconds * 1000

@@ -105,9 +105,9 @@ def received_from_row(r: Row) -> ReceivedMessage:
         receipt_handle="",
         body=r[2],
         md5_body=r[5],
-        attributes=unpack_attrs(r[3]),
+        attributes=unpack_attrs(r[3]) if r[3] else {},  # most messages have none
         md5_attributes=r[6],
-        system_attributes=unpack_attrs(r[4]),
+        system_attributes=unpack_attrs(r[4]) if r[4] else {},
         md5_system_attributes=r[7],
         sender_id=r[8],
         sent_ms=r[9],

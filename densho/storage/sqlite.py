@@ -546,10 +546,12 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
     ) -> list[Deletion]:
         """As ``Store.delete_messages``; a batch of distinct rows of one queue (DeleteMessageBatch)
         with one DELETE statement, bound by position, instead of one per handle."""
-        queue_id = handles[0].queue_id if handles else 0
+        if len(handles) < 2:  # DeleteMessage: one statement of its own
+            return await super().delete_messages(handles, in_flight_at_ms)
+        queue_id = handles[0].queue_id
         seqs = [h.seq for h in handles]
         if (
-            not 1 < len(handles) <= ROWS_PER_DELETE
+            len(handles) > ROWS_PER_DELETE
             or len(set(seqs)) != len(seqs)
             or any(h.queue_id != queue_id for h in handles)
         ):
