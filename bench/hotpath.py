@@ -1,20 +1,32 @@
-"""densho's own CPU per SendMessage (or SNS Publish), without the HTTP server: its ASGI app
-driven in-process.
+"""densho's own CPU per SendMessage, ReceiveMessage, DeleteMessage and SNS Publish, without the
+HTTP server: its ASGI app driven in-process.
 
-    PYTHONPATH=. .venv/bin/python -m bench.hotpath [--action send|publish] [--requests 20000]
-        [--concurrency 16] [--profile FILE]
+    PYTHONPATH=. .venv/bin/python -m bench.hotpath [--requests 20000] [--concurrency 16]
+        [--ops send,receive,delete,publish] [--sdk-headers] [--synchronous FULL|NORMAL]
+        [--profile FILE]
 
 The app runs as ``densho serve`` would run it (SQLite on a fresh data dir, synchronous=FULL,
 metrics on, encryption at rest), but the requests are ASGI calls made here: the figure is what
 densho adds to the HTTP server's own cost (see ``scripts/bench`` for the two together). The CPU is
 this process's (utime + stime, all threads; the store's fdatasync helper process not counted),
 over the timed requests only, so the machine's other load changes it far less than it changes a
-throughput. ``--profile FILE`` writes a cProfile (CPU time) of the timed requests.
+throughput.
 
-``--action publish`` measures SNS Publish (Query protocol) to a standard topic with three SQS
-subscriptions (signed JSON envelopes), as ``scripts/bench --scenarios sns`` does. The signature
-is made in the signing process, whose CPU is not this process's: the figure is the server's
-side of a publish without its RSA signature (see ``--signer-cpu``, which adds the children's).
+Phases, each timed on its own: ``send`` (SendMessage of 1 KiB bodies), ``receive``
+(ReceiveMessage of one message each, short polls, from the messages the send phase stored) and
+``delete`` (DeleteMessage of each received message by its receipt handle). Each phase is warmed
+up first with the same number of requests. ``--sdk-headers`` sends the headers boto3 sends
+(eleven, signed) instead of the bare four. ``--profile FILE`` writes a cProfile (CPU time) of
+the timed requests of the phases run (``FILE.send``, ``FILE.receive``, ``FILE.delete``).
+
+``publish`` measures SNS Publish (Query protocol) of 1 KiB messages to a standard topic with three
+SQS subscriptions (signed JSON envelopes), as ``scripts/bench --scenarios sns`` does. The
+signature is made in the signing process, whose CPU is not this process's: each phase's line
+also gives its child processes' CPU per request (read from /proc), the signing process's for a
+publish.
+
+Instruction counts (robust on a loaded machine): run under ``valgrind --tool=callgrind`` twice,
+with ``--requests N`` and ``--requests 2N``, and divide the difference by N (start-up cancels).
 """
 
 from __future__ import annotations
@@ -27,7 +39,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -44,28 +56,52 @@ from bench.loadgen import (
 from densho.config import Settings
 from densho.server import App
 
+OPS = ("send", "receive", "delete", "publish")
 SNS_SUBSCRIBERS = 3
 
+# What botocore 1.43 sends with an SQS JSON call (besides host and content-length, which the
+# HTTP server passes on too), as uvicorn hands them to the app.
+SDK_HEADERS = [
+    (b"accept-encoding", b"identity"),
+    (b"x-amz-query-mode", b"true"),
+    (
+        b"user-agent",
+        b"Boto3/1.43.11 md/Botocore#1.43.11 ua/2.1 os/linux#6.1 md/arch#x86_64 "
+        b"lang/python#3.11.2 md/pyimpl#CPython m/Z,b,D cfg/retry-mode#legacy Botocore/1.43.11",
+    ),
+    (b"x-amz-date", b"20260101T000000Z"),
+    (b"amz-sdk-invocation-id", b"6b0a3a47-0d5b-4a6c-9c36-7a8a1e0e2f11"),
+    (b"amz-sdk-request", b"attempt=1"),
+    (b"content-length", b"1130"),
+]
 
-def _scope(action: str) -> dict[str, Any]:
+
+def _scope(action: str, sdk_headers: bool = False) -> dict[str, Any]:
+    """An SQS JSON call of ``action``, or with ``action`` "SNS" an SNS (Query protocol) call."""
     headers = [
         (b"host", b"127.0.0.1:9324"),
         (b"x-amz-target", b"AmazonSQS." + action.encode()),
         (b"content-type", CONTENT_TYPE),
         (b"authorization", AUTHORIZATION),
     ]
-    if action == "SNS":  # the Query protocol; the credential scope names the service
+    if action == "SNS":  # the credential scope names the service
         headers = [
             (b"host", b"127.0.0.1:9324"),
             (b"content-type", FORM_CONTENT_TYPE),
             (b"authorization", SNS_AUTHORIZATION),
         ]
+    if sdk_headers:
+        headers += SDK_HEADERS
     return {
         "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 9324),
         "method": "POST",
         "path": "/",
         "raw_path": b"/",
         "query_string": b"",
+        "root_path": "",
         "headers": headers,
         "client": ("127.0.0.1", 50000),
         "scheme": "http",
@@ -104,16 +140,9 @@ def _xml_field(document: str, name: str) -> str:
     return document.split(f"<{name}>", 1)[1].split(f"</{name}>", 1)[0]
 
 
-async def _send_setup(app: App) -> tuple[dict[str, Any], bytes, bytes]:
-    """SendMessage to one queue: (scope, body head, body tail)."""
-    url = (await _sqs(app, "CreateQueue", {"QueueName": "hotpath"}))["QueueUrl"]
-    head = b'{"QueueUrl":' + orjson.dumps(url) + b',"MessageBody":"'
-    return _scope("SendMessage"), head, b'"}'
-
-
-async def _publish_setup(app: App) -> tuple[dict[str, Any], bytes, bytes]:
+async def _publish_setup(app: App) -> tuple[dict[str, Any], bytes]:
     """Publish to a topic with three SQS subscriptions (signed envelopes), as the bench's
-    ``sns`` scenario does: (scope, body head, body tail)."""
+    ``sns`` scenario does: (scope, body head; the message follows it)."""
     topic_arn = _xml_field(await _sns(app, "CreateTopic", {"Name": "hotpath"}), "TopicArn")
     for n in range(SNS_SUBSCRIBERS):
         url = (await _sqs(app, "CreateQueue", {"QueueName": f"hotpath-{n}"}))["QueueUrl"]
@@ -123,7 +152,7 @@ async def _publish_setup(app: App) -> tuple[dict[str, Any], bytes, bytes]:
         params = {"TopicArn": topic_arn, "Protocol": "sqs", "Endpoint": arn}
         await _sns(app, "Subscribe", params)
     # Bodies are URL-safe ASCII (tag, digits, '-', 'x'), so they go in unescaped.
-    return _scope("SNS"), sns_form("Publish", {"TopicArn": topic_arn}) + b"&Message=", b""
+    return _scope("SNS"), sns_form("Publish", {"TopicArn": topic_arn}) + b"&Message="
 
 
 def _children_cpu() -> float:
@@ -142,40 +171,104 @@ def _children_cpu() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+Phase = Callable[[int], Awaitable[None]]  # one worker's requests, from its first sequence number
+
+
+async def _timed(
+    run: Phase, concurrency: int, per_worker: int, first: int, profile: Path | None
+) -> tuple[float, float]:
+    """(CPU seconds, child processes' CPU seconds) of ``concurrency`` workers running
+    ``per_worker`` requests each."""
+    profiler = cProfile.Profile(time.process_time) if profile else None
+    cpu0, kids0 = time.process_time(), _children_cpu()
+    if profiler is not None:
+        profiler.enable()
+    await asyncio.gather(*(run(first + i * per_worker) for i in range(concurrency)))
+    if profiler is not None:
+        profiler.disable()
+    cpu, kids = time.process_time() - cpu0, _children_cpu() - kids0
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(profile)
+    return cpu, kids
+
+
 async def measure(
-    action: str, requests: int, concurrency: int, profile: Path | None
-) -> tuple[float, float, float, int]:
-    """(CPU seconds, children's CPU seconds, wall seconds, requests) of ``requests`` calls."""
+    requests: int,
+    concurrency: int,
+    profile: Path | None,
+    ops: Sequence[str] = ("send",),
+    sdk_headers: bool = False,
+    synchronous: str = "FULL",
+) -> dict[str, tuple[float, float, int]]:
+    """Per phase run: (CPU seconds, children's CPU seconds, requests) of its timed requests."""
     data_dir = Path(tempfile.mkdtemp(prefix="densho-hotpath-"))
-    app = App(Settings(data_dir=data_dir), "http://127.0.0.1:9324")
+    app = App(Settings(data_dir=data_dir, synchronous=synchronous), "http://127.0.0.1:9324")
+    out: dict[str, tuple[float, float, int]] = {}
     try:
         await app.startup()
-        setup = _publish_setup if action == "publish" else _send_setup
-        scope, head, tail = await setup(app)
+        status, answer = await _call(
+            app, _scope("CreateQueue"), orjson.dumps({"QueueName": "hotpath"})
+        )
+        assert status == 200, answer
+        url = orjson.dumps(orjson.loads(answer)["QueueUrl"])
+        head = b'{"QueueUrl":' + url + b',"MessageBody":"'
         bodies = Bodies(1024)
         per_worker = max(1, requests // concurrency)
+        n = concurrency * per_worker
+        send_scope = _scope("SendMessage", sdk_headers)
+        receive_scope = _scope("ReceiveMessage", sdk_headers)
+        delete_scope = _scope("DeleteMessage", sdk_headers)
+        receive_body = b'{"QueueUrl":' + url + b',"MaxNumberOfMessages":1}'
+        handles: list[bytes] = []
 
-        async def worker(first: int) -> None:
+        async def send(first: int) -> None:
             for seq in range(first, first + per_worker):
-                status, answer = await _call(app, scope, head + bodies.body(seq) + tail)
+                status, answer = await _call(app, send_scope, head + bodies.body(seq) + b'"}')
                 if status != 200:
-                    raise RuntimeError(f"{action}: {status} {answer[:200]!r}")
+                    raise RuntimeError(f"SendMessage: {status} {answer[:200]!r}")
 
-        # Warm-up: caches, the first data key, the group-commit machinery.
-        await asyncio.gather(*(worker(i * per_worker) for i in range(concurrency)))
-        profiler = cProfile.Profile(time.process_time) if profile else None
-        cpu0, wall0, kids0 = time.process_time(), time.perf_counter(), _children_cpu()
-        if profiler is not None:
-            profiler.enable()
-        offset = concurrency * per_worker
-        await asyncio.gather(*(worker(offset + i * per_worker) for i in range(concurrency)))
-        if profiler is not None:
-            profiler.disable()
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        kids = _children_cpu() - kids0
-        if profiler is not None and profile is not None:
-            profiler.dump_stats(profile)
-        return cpu, kids, wall, concurrency * per_worker
+        async def receive(first: int) -> None:
+            for _ in range(per_worker):
+                status, answer = await _call(app, receive_scope, receive_body)
+                if status != 200:
+                    raise RuntimeError(f"ReceiveMessage: {status} {answer[:200]!r}")
+                (message,) = orjson.loads(answer)["Messages"]
+                handles.append(orjson.dumps(message["ReceiptHandle"]))
+
+        async def delete(first: int) -> None:
+            for seq in range(first, first + per_worker):
+                body = b'{"QueueUrl":' + url + b',"ReceiptHandle":' + handles[seq] + b"}"
+                status, answer = await _call(app, delete_scope, body)
+                if status != 200:
+                    raise RuntimeError(f"DeleteMessage: {status} {answer[:200]!r}")
+
+        async def publish(first: int) -> None:
+            for seq in range(first, first + per_worker):
+                status, answer = await _call(app, publish_scope, publish_head + bodies.body(seq))
+                if status != 200:
+                    raise RuntimeError(f"Publish: {status} {answer[:200]!r}")
+
+        if "publish" in ops:
+            publish_scope, publish_head = await _publish_setup(app)
+        phases = {"send": send, "receive": receive, "delete": delete, "publish": publish}
+        # Receives and deletes need the messages (and the handles) of the phase before.
+        wanted = {op: op in ops for op in OPS}
+        if wanted["delete"]:
+            wanted["receive"] = True
+        if wanted["receive"]:
+            wanted["send"] = True
+        for op in OPS:
+            if not wanted[op]:
+                continue
+            run = phases[op]
+            # Warm-up (caches, the first data key, the group-commit machinery), then the timed
+            # requests: the same count, so receives find as many messages as sends stored.
+            await asyncio.gather(*(run(i * per_worker) for i in range(concurrency)))
+            where = None if profile is None or op not in ops else Path(f"{profile}.{op}")
+            cpu, kids = await _timed(run, concurrency, per_worker, n, where)
+            if op in ops:
+                out[op] = (cpu, kids, n)
+        return out
     finally:
         await app.shutdown()
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -183,23 +276,36 @@ async def measure(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.hotpath", description=__doc__)
-    parser.add_argument("--action", choices=("send", "publish"), default="send")
-    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=20_000, help="per phase")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--profile", type=Path, help="write a CPU-time cProfile here")
+    parser.add_argument(
+        "--ops", default="send", help="comma-separated: send,receive,delete,publish"
+    )
+    parser.add_argument("--sdk-headers", action="store_true", help="boto3's eleven headers")
+    parser.add_argument("--profile", type=Path, help="write CPU-time cProfiles FILE.<phase>")
+    # NORMAL: commits answered without waiting for the fdatasync process, so how requests share
+    # commits no longer depends on its timing (deterministic instruction counts under callgrind).
+    parser.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL")
     args = parser.parse_args(argv)
+    ops = [op.strip() for op in args.ops.split(",") if op.strip()]
+    unknown = [op for op in ops if op not in OPS]
+    if unknown:
+        parser.error(f"unknown --ops {unknown}; choose from {', '.join(OPS)}")
     import uvloop
 
-    cpu, kids, wall, n = uvloop.run(
-        measure(args.action, args.requests, args.concurrency, args.profile)
+    got = uvloop.run(
+        measure(
+            args.requests, args.concurrency, args.profile, ops, args.sdk_headers, args.synchronous
+        )
     )
     load = os.getloadavg()[0]
-    name = "Publish (3 SQS subscribers)" if args.action == "publish" else "SendMessage"
-    print(
-        f"{n} {name}: {cpu / n * 1e6:.1f} us CPU per request (densho without HTTP server),"
-        f" +{kids / n * 1e6:.1f} us in child processes (signing), {n / wall:,.0f} req/s;"
-        f" load average {load:.2f}"
-    )
+    for op in OPS:
+        if op in got:
+            cpu, kids, n = got[op]
+            print(
+                f"{n} {op}: {cpu / n * 1e6:.1f} us CPU per request (densho without HTTP server),"
+                f" +{kids / n * 1e6:.1f} us in child processes; load average {load:.2f}"
+            )
     return 0
 
 

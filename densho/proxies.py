@@ -58,7 +58,9 @@ def trusted_proxies(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though never changed: made per request, and a frozen dataclass's __init__ costs
+# ~6x (object.__setattr__ per field: 3 us against 0.5 for eleven fields).
+@dataclass(slots=True)
 class View:
     client: str  # the client's address: the TCP peer, or what a trusted proxy forwarded
     secure: bool  # the client used TLS (to densho, or to a trusted proxy in front of it)

@@ -245,8 +245,9 @@ class App:
         await self.engine.expire_all()
         await self.sns.expire()
 
-    async def dispatch(self, call: Call) -> dict[str, Any]:
-        return await self._run(call, sqs.HANDLERS, sns_provider.HANDLERS)
+    def dispatch(self, call: Call) -> Awaitable[dict[str, Any]]:
+        # Not a coroutine of its own: the wire awaits ``_run``'s, one frame fewer per request.
+        return self._run(call, sqs.HANDLERS, sns_provider.HANDLERS)
 
     async def dispatch_console(self, call: Call) -> dict[str, Any]:
         """The console's own operations (``densho.providers.browse``), which no wire reaches,
@@ -262,10 +263,11 @@ class App:
         handler: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]] | None
         # The signer's account when authenticated; else the one account of open mode.
         account = call.identity.account_id if call.identity else self.settings.account_id
-        if call.service == "sqs":
+        service = call.service
+        if service == "sqs":
             handler = sqs_handlers.get(call.operation)
             context = SqsContext(self.engine, account, call, self.moves)
-        elif call.service == "sns":
+        elif service == "sns":
             handler = sns_handlers.get(call.operation)
             context = SnsContext(self.sns, account, call, self.sns_manage)
         else:
@@ -333,32 +335,45 @@ class App:
         started = time.perf_counter()
         headers = _headers(scope)
         seen = _Seen.of(self.edge, scope, headers)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY:
-                await self._answer(send, self.wire.refuse(headers, _too_large()), started, seen)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        raw_path = scope.get("raw_path")
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body = message.get("body", b"")
+        if message.get("more_body"):  # a body in several reads (the common one arrives whole)
+            chunks = [body]
+            size = len(body)
+            while True:
+                if size > MAX_BODY:
+                    await self._answer(send, self.wire.refuse(headers, _too_large()), started, seen)
+                    return
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                chunks.append(chunk)
+                if not message.get("more_body"):
+                    break
+            body = b"".join(chunks)
+        if len(body) > MAX_BODY:
+            await self._answer(send, self.wire.refuse(headers, _too_large()), started, seen)
+            return
+        view = seen.view
         request = HttpRequest(
-            method=scope["method"],
-            path=scope["path"],
-            query_string=scope.get("query_string", b""),
-            headers=headers,
-            body=b"".join(chunks),
-            client=seen.view.client,
-            secure=seen.view.secure,
-            raw_path=raw_path.decode("latin-1") if raw_path else "",
-            base_url=seen.view.base_url,
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            headers,
+            body,
+            view.client,
+            view.secure,
+            seen.path,
+            view.base_url,
         )
+        if request.path == "/" and request.method == "POST":
+            # An SDK's call (both protocols POST to the root): none of densho's own endpoints.
+            await self._answer(send, await self.wire.handle(request, self.dispatch), started, seen)
+            return
         if request.path in (HEALTH, READY):  # probes: public, even with authentication on
             status, body = await self._probe(request.path)
             await _respond(send, status, b"application/json", body)
@@ -399,9 +414,19 @@ class App:
 
     async def _answer(self, send: Any, response: HttpResponse, started: float, seen: _Seen) -> None:
         """Send an AWS API answer, then tell the observers about it."""
-        await _respond(
-            send, response.status, response.content_type, response.body, response.headers
+        body = response.body
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    (b"content-type", response.content_type),
+                    (b"content-length", b"%d" % len(body)),
+                    *response.headers,
+                ],
+            }
         )
+        await send({"type": "http.response.body", "body": body})
         call = response.call
         if call is None:
             account = ""
@@ -417,7 +442,9 @@ class App:
                 response.status,
                 response.error_code,
                 time.perf_counter() - started,
-                *seen.fields,
+                seen.view.client,
+                seen.method,
+                seen.path,
             )
         )
 
@@ -502,7 +529,9 @@ class App:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though never changed: made per request, and a frozen dataclass's __init__ costs
+# ~6x (object.__setattr__ per field: 3 us against 0.5 for eleven fields).
+@dataclass(slots=True)
 class _Seen:
     """Who sent a request and what it asked for, as read before its body (the access line)."""
 
@@ -562,11 +591,22 @@ def _is_browser_visit(request: HttpRequest) -> bool:
     )
 
 
+# Header names as ``_headers`` keys them, by the bytes the server gave: the same few names come
+# with every request, and one lookup costs less than decoding and lower-casing each again.
+_HEADER_NAMES: dict[bytes, str] = {}
+_HEADER_NAMES_MAX = 1024  # names a client makes up are decoded each time beyond this many
+
+
 def _headers(scope: dict[str, Any]) -> dict[str, str]:
     """The request's headers, names lower-cased, repeated ones joined with ","."""
     headers: dict[str, str] = {}
+    names = _HEADER_NAMES
     for raw_name, raw_value in scope["headers"]:
-        name = raw_name.decode("latin-1").lower()
+        name = names.get(raw_name)
+        if name is None:
+            name = raw_name.decode("latin-1").lower()
+            if len(names) < _HEADER_NAMES_MAX:
+                names[raw_name] = name
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
     return headers

@@ -74,7 +74,7 @@ class SystemClock:
     mode = SYSTEM
 
     def now_ms(self) -> int:
-        return _wall_ms()
+        return time.time_ns() // 1_000_000  # _wall_ms, without its call (several per request)
 
     @property
     def offset_ms(self) -> int:

@@ -33,6 +33,12 @@ def _split_credential(credential: str) -> Scope:
     return Scope(parts[0] or None, None, None)
 
 
+# Scopes by credential text (``AKID/20260101/us-east-1/sqs/aws4_request``): a client sends the
+# same one with every request of a day, and a lookup costs less than splitting it again.
+_SCOPES: dict[str, Scope] = {}
+_SCOPES_MAX = 4096
+
+
 def header_scope(headers: dict[str, str]) -> Scope:
     auth = headers.get("authorization")
     if not auth:
@@ -46,7 +52,14 @@ def header_scope(headers: dict[str, str]) -> Scope:
         found = auth.find(sep, start)
         if 0 <= found < end:
             end = found
-    return _split_credential(auth[start:end])
+    credential = auth[start:end]
+    scope = _SCOPES.get(credential)
+    if scope is None:
+        scope = _split_credential(credential)
+        if len(_SCOPES) >= _SCOPES_MAX:
+            _SCOPES.clear()
+        _SCOPES[credential] = scope
+    return scope
 
 
 def form_scope(headers: dict[str, str], tree: dict[str, Any]) -> Scope:

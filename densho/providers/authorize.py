@@ -45,11 +45,16 @@ def guarded(handlers: Mapping[str, Handler], check: Check) -> dict[str, Handler]
     """The handler table with ``check`` run before each handler of a signed call."""
 
     def wrap(handler: Handler) -> Handler:
-        @functools.wraps(handler)  # keeps its typed signature (tests/unit/test_api_shapes.py)
-        async def run(ctx: Any, p: Any) -> Any:
-            if ctx.call.identity is not None:
-                await check(ctx, p)
+        async def checked(ctx: Any, p: Any) -> Any:
+            await check(ctx, p)
             return await handler(ctx, p)
+
+        @functools.wraps(handler)  # keeps its typed signature (tests/unit/test_api_shapes.py)
+        def run(ctx: Any, p: Any) -> Awaitable[Any]:
+            # Unsigned (authentication off): the handler's own coroutine, no frame around it.
+            if ctx.call.identity is None:
+                return handler(ctx, p)
+            return checked(ctx, p)
 
         return run
 

@@ -16,7 +16,9 @@ from densho.sqs.engine import SqsEngine
 from densho.sqs.move_tasks import MoveTasks
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though never changed: made per request, and a frozen dataclass's __init__ costs
+# ~6x (object.__setattr__ per field: 3 us against 0.5 for eleven fields).
+@dataclass(slots=True)
 class SqsContext:
     engine: SqsEngine
     account: str  # the caller's account (queues it creates are owned by it)
@@ -24,7 +26,9 @@ class SqsContext:
     moves: MoveTasks | None = None  # message move tasks (DLQ redrive), when the server runs them
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though never changed: made per request, and a frozen dataclass's __init__ costs
+# ~6x (object.__setattr__ per field: 3 us against 0.5 for eleven fields).
+@dataclass(slots=True)
 class SnsContext:
     engine: SnsEngine
     account: str

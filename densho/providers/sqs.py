@@ -65,6 +65,13 @@ async def _queue(ctx: SqsContext, p: Params) -> Queue:
 resolve_queue = _queue  # the same rule for the console's operations (densho.providers.browse)
 
 
+def _cached_queue(ctx: SqsContext, p: Params) -> Queue | None:
+    """``_queue``'s answer when the queue is cached (None: ask ``_queue``): the message
+    operations' lookup without awaiting a coroutine."""
+    account, name = _owner_and_name(p["QueueUrl"], ctx.account)
+    return ctx.engine.queues.known(account, ctx.call.region, name)
+
+
 def _attrs_out(attrs: dict[str, Attr]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, a in attrs.items():
@@ -80,20 +87,23 @@ def _attrs_out(attrs: dict[str, Attr]) -> dict[str, Any]:
 def _outgoing(
     ctx: SqsContext, p: api.SendMessageRequest | api.SendMessageBatchRequestEntry
 ) -> Outgoing:
-    system = attrs_in(p.get("MessageSystemAttributes"))
+    # Most messages carry no attributes: no call for those.
+    wire_system = p.get("MessageSystemAttributes")
+    system = attrs_in(wire_system) if wire_system else {}
     trace = ctx.call.trace_header
     if trace is not None and "AWSTraceHeader" not in system:
         # X-Ray: the request's X-Amzn-Trace-Id header is every sent message's AWSTraceHeader;
         # a MessageSystemAttributes value overrides it (X-Ray Developer Guide, "Amazon SQS and
         # AWS X-Ray").
         system["AWSTraceHeader"] = Attr("String", trace, None)
+    wire_attributes = p.get("MessageAttributes")
     return Outgoing(
-        body=p.get("MessageBody", ""),
-        attributes=attrs_in(p.get("MessageAttributes")),
-        system_attributes=system,
-        delay_seconds=p.get("DelaySeconds"),
-        group_id=p.get("MessageGroupId"),
-        dedup_id=p.get("MessageDeduplicationId"),
+        p.get("MessageBody", ""),
+        attrs_in(wire_attributes) if wire_attributes else {},
+        system,
+        p.get("DelaySeconds"),
+        p.get("MessageGroupId"),
+        p.get("MessageDeduplicationId"),
     )
 
 
@@ -242,7 +252,7 @@ def _sent(result: Any) -> api.SendMessageResult:
 
 
 async def send_message(ctx: SqsContext, p: api.SendMessageRequest) -> api.SendMessageResult:
-    queue = await _queue(ctx, p)
+    queue = _cached_queue(ctx, p) or await _queue(ctx, p)
     now = ctx.engine.now_ms()
     prepared = ctx.engine.messages.prepare(queue, _outgoing(ctx, p), _sender(ctx), now)
     (sent,) = await ctx.engine.messages.send(queue, [prepared])
@@ -252,7 +262,7 @@ async def send_message(ctx: SqsContext, p: api.SendMessageRequest) -> api.SendMe
 async def send_message_batch(
     ctx: SqsContext, p: api.SendMessageBatchRequest
 ) -> api.SendMessageBatchResult:
-    queue = await _queue(ctx, p)
+    queue = _cached_queue(ctx, p) or await _queue(ctx, p)
     entries = p.get("Entries") or []
     outgoing = [_outgoing(ctx, entry) for entry in entries]
     ctx.engine.messages.check_batch(
@@ -333,7 +343,7 @@ def _system_attributes(
 async def receive_message(
     ctx: SqsContext, p: api.ReceiveMessageRequest
 ) -> api.ReceiveMessageResult:
-    queue = await _queue(ctx, p)
+    queue = _cached_queue(ctx, p) or await _queue(ctx, p)
     received = await ctx.engine.messages.receive(
         queue,
         p.get("MaxNumberOfMessages", 1),
@@ -341,9 +351,10 @@ async def receive_message(
         p.get("WaitTimeSeconds"),
         p.get("ReceiveRequestAttemptId"),
     )
-    wanted_system = set(p.get("AttributeNames") or []) | set(
-        p.get("MessageSystemAttributeNames") or []
-    )
+    names, system_names = p.get("AttributeNames"), p.get("MessageSystemAttributeNames")
+    wanted_system: set[str] = set(names) if names else set()
+    if system_names:
+        wanted_system.update(system_names)
     wanted_attrs = p.get("MessageAttributeNames") or []
     source_arns: dict[int, str | None] = {}
     if wanted_system:
@@ -361,10 +372,11 @@ async def receive_message(
             "MD5OfBody": m.md5_body,
             "Body": m.body,
         }
-        system = _system_attributes(m, wanted_system, source_arns)
-        if system:
-            msg["Attributes"] = system
-        chosen = messages.select(m.attributes, wanted_attrs)
+        if wanted_system:
+            system = _system_attributes(m, wanted_system, source_arns)
+            if system:
+                msg["Attributes"] = system
+        chosen = messages.select(m.attributes, wanted_attrs) if wanted_attrs else None
         if chosen:
             # Both digests are set, as chosen is not empty; their types say "or None".
             msg["MD5OfMessageAttributes"] = (
@@ -376,7 +388,7 @@ async def receive_message(
 
 
 async def delete_message(ctx: SqsContext, p: api.DeleteMessageRequest) -> api.DeleteMessageResult:
-    queue = await _queue(ctx, p)
+    queue = _cached_queue(ctx, p) or await _queue(ctx, p)
     (problem,) = await ctx.engine.messages.delete(queue, [p["ReceiptHandle"]])
     if problem is not None:
         raise problem
@@ -386,7 +398,7 @@ async def delete_message(ctx: SqsContext, p: api.DeleteMessageRequest) -> api.De
 async def delete_message_batch(
     ctx: SqsContext, p: api.DeleteMessageBatchRequest
 ) -> api.DeleteMessageBatchResult:
-    queue = await _queue(ctx, p)
+    queue = _cached_queue(ctx, p) or await _queue(ctx, p)
     entries = p.get("Entries") or []
     ctx.engine.messages.check_batch(
         "DeleteMessageBatch", [entry.get("Id", "") for entry in entries]
@@ -413,7 +425,7 @@ def _batch_result(
 async def change_message_visibility(
     ctx: SqsContext, p: api.ChangeMessageVisibilityRequest
 ) -> api.ChangeMessageVisibilityResult:
-    queue = await _queue(ctx, p)
+    queue = _cached_queue(ctx, p) or await _queue(ctx, p)
     (problem,) = await ctx.engine.messages.change_visibility(
         queue, [(p["ReceiptHandle"], p["VisibilityTimeout"])]
     )
@@ -425,7 +437,7 @@ async def change_message_visibility(
 async def change_message_visibility_batch(
     ctx: SqsContext, p: api.ChangeMessageVisibilityBatchRequest
 ) -> api.ChangeMessageVisibilityBatchResult:
-    queue = await _queue(ctx, p)
+    queue = _cached_queue(ctx, p) or await _queue(ctx, p)
     entries = p.get("Entries") or []
     ctx.engine.messages.check_batch(
         "ChangeMessageVisibilityBatch", [entry.get("Id", "") for entry in entries]

@@ -11,6 +11,7 @@ Must not know: HTTP, botocore, wire dict shapes, SQL, queue attribute names.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 import re
@@ -27,6 +28,7 @@ from densho.core.sqs_model import Attr, NewMessage, Queue, ReceivedMessage
 from densho.core.store import Claim, FifoSend, Handle, QueueGone
 from densho.sqs import handles, messages
 from densho.sqs.inflight import AWS_LIMIT, REFRESH_MS, InFlightLimit, allowance
+from densho.sqs.md5 import md5_of_attributes, md5_of_body
 from densho.sqs.queues import Queues
 from densho.sqs.visibility import refusal
 from densho.sqs.waiters import Waiters
@@ -125,7 +127,10 @@ class MessageFlow:
             delay_ms = delay * 1000
         else:
             raise errors.OutOfRange("DelaySeconds", delay, 0, MAX_DELAY_S)
-        md5_body, md5_attrs, md5_sys = messages.digests(raw, out.attributes, out.system_attributes)
+        # messages.digests, with no call for the attributes most messages lack.
+        md5_body = md5_of_body(raw)
+        md5_attrs = md5_of_attributes(out.attributes) if out.attributes else None
+        md5_sys = md5_of_attributes(out.system_attributes) if out.system_attributes else None
         return NewMessage(
             message_id=uuid4(),
             body=out.body,
@@ -206,23 +211,37 @@ class MessageFlow:
         config = queue.config
         if not 1 <= max_messages <= MAX_RECEIVE:
             raise errors.OutOfRange("MaxNumberOfMessages", max_messages, 1, MAX_RECEIVE)
-        visibility_ms = _optional_ms("VisibilityTimeout", visibility_s, MAX_VISIBILITY_S)
-        if visibility_ms is None:
+        if visibility_s is None:  # the queue's (no call for the common case)
             visibility_ms = config.visibility_timeout_ms
-        wait_ms = _optional_ms("WaitTimeSeconds", wait_s, MAX_WAIT_S)
-        if wait_ms is None:
+        else:
+            visibility_ms = _checked_ms("VisibilityTimeout", visibility_s, MAX_VISIBILITY_S)
+        if wait_s is None:
             wait_ms = config.receive_wait_ms
+        else:
+            wait_ms = _checked_ms("WaitTimeSeconds", wait_s, MAX_WAIT_S)
         if attempt_id is not None:
             _check_fifo_id("ReceiveRequestAttemptId", attempt_id)
             if not config.fifo:
                 attempt_id = None  # only FIFO queues honour it; standard queues ignore it
-        dlq, max_receives = await self._dead_letter_queue(config)
+        if config.dead_letter is None:
+            dlq, max_receives = None, 0
+        else:
+            dlq, max_receives = await self._dead_letter_queue(config)
         deadline = self._clock.now_ms() + wait_ms
         resets = self._waiters.resets
+        # A short poll waits for nothing, so it needs no waiter (a future) unless it finds the
+        # clock before its deadline after an empty claim (the wall clock stepped back): then it
+        # registers and looks again, as a long poll does.
+        waits = wait_ms > 0
+        woken: asyncio.Future[None] | None = None
         while True:
-            woken = self._waiters.register(queue.id)
+            if waits:
+                woken = self._waiters.register(queue.id)
             try:
-                in_flight = await self.in_flight.count(queue.id, self._clock.now_ms(), max_messages)
+                now = self._clock.now_ms()
+                in_flight = self.in_flight.known(queue.id, now, max_messages)
+                if in_flight is None:
+                    in_flight = await self.in_flight.count(queue.id, now, max_messages)
                 room = allowance(
                     self.in_flight.limit,
                     in_flight,
@@ -240,21 +259,27 @@ class MessageFlow:
                     finally:
                         self.in_flight.settle(queue.id, room, len(found[0]))
             except BaseException:
-                self._waiters.forget(queue.id, woken)
+                if woken is not None:
+                    self._waiters.forget(queue.id, woken)
                 raise
             rows, next_visible = found
             if rows:
-                if woken.done():  # a wake-up meant for someone else: pass it on
-                    self._waiters.notify(queue.id)
-                else:
-                    self._waiters.forget(queue.id, woken)
+                if woken is not None:
+                    if woken.done():  # a wake-up meant for someone else: pass it on
+                        self._waiters.notify(queue.id)
+                    else:
+                        self._waiters.forget(queue.id, woken)
                 self._events.received(queue, len(rows))
                 return rows
             now = self._clock.now_ms()
             if now >= deadline or self._waiters.closing:
-                self._waiters.forget(queue.id, woken)
+                if woken is not None:
+                    self._waiters.forget(queue.id, woken)
                 self._events.received(queue, 0)
                 return []
+            if woken is None:  # a short poll before its deadline: wait as a long poll does
+                waits = True
+                continue
             wake_at = deadline if next_visible is None else min(deadline, next_visible)
             if not room:
                 # At the in-flight limit: this node's deletes wake the waiters; room freed by
@@ -343,11 +368,14 @@ class MessageFlow:
         if valid:
             fifo_at = self._clock.now_ms() if queue.config.fifo else None
             done = await self._store.delete_messages([h for _, h in valid], fifo_at)
+            deleted = expired = 0
             for (i, _), outcome in zip(valid, done, strict=True):
-                if outcome == "expired":
+                if outcome == "deleted":
+                    deleted += 1
+                elif outcome == "expired":
+                    expired += 1
                     results[i] = errors.ReceiptHandleExpired(receipt_handles[i])
-            self._events.deleted(queue, sum(outcome != "expired" for outcome in done))
-            deleted = sum(outcome == "deleted" for outcome in done)
+            self._events.deleted(queue, len(done) - expired)
             was_full = self.in_flight.full(queue.id)
             self.in_flight.freed(queue.id, deleted)
             if deleted and (queue.config.fifo or was_full):
@@ -402,10 +430,8 @@ class MessageFlow:
         return results
 
 
-def _optional_ms(parameter: str, seconds: int | None, high: int) -> int | None:
-    """A ReceiveMessage duration given in seconds, in milliseconds (None: not given)."""
-    if seconds is None:
-        return None
+def _checked_ms(parameter: str, seconds: int, high: int) -> int:
+    """A ReceiveMessage duration given in seconds, in milliseconds."""
     if not 0 <= seconds <= high:
         raise errors.OutOfRange(parameter, seconds, 0, high)
     return seconds * 1000

@@ -51,6 +51,14 @@ class InFlightLimit:
         # hold.
         self._reserved: dict[int, int] = {}
 
+    def known(self, queue_id: int, now_ms: int, wanted: int) -> int | None:
+        """What ``count`` answers when its estimate is recent enough, else None (then await
+        ``count``): most receives, without a coroutine."""
+        known = self._room.get(queue_id)
+        if known is not None and now_ms - known[1] < REFRESH_MS and not 0 < known[0] < wanted:
+            return self.limit - known[0]
+        return None
+
     async def count(self, queue_id: int, now_ms: int, wanted: int) -> int:
         """The queue's messages in flight, or an upper bound that leaves room for ``wanted``.
         A recent estimate is taken as it is unless it leaves some room but less than ``wanted``:

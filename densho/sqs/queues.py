@@ -102,6 +102,11 @@ class Queues:
                 self._cache.loaded(key, queue, began)
         return queue
 
+    def known(self, account: str, region: str, name: str) -> Queue | None:
+        """The queue as the cache holds it, or None (then ``lookup`` reads the store): every
+        request's lookup, without a coroutine when the queue is cached."""
+        return self._cache.get((account, region, name))
+
     async def get_queue(self, account: str, region: str, name: str) -> Queue:
         queue = await self.lookup(account, region, name)
         if queue is None:

@@ -285,7 +285,7 @@ class Store(Sealed):
         else:
             got = await self._tx(lambda tx: claims.redriving(tx, args, claim.max_receive_count))
         rows, next_visible, moved = got
-        if not claim.fifo:
+        if not claim.fifo and len(rows) > 1:
             rows.sort(key=lambda r: r[0])
         if moved and claim.dead_letter_queue_id is not None:
             self._groups.forget(claim.dead_letter_queue_id)  # it may hold groups now

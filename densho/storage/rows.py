@@ -84,8 +84,9 @@ def message_row(queue_id: int, m: NewMessage) -> dict[str, Any]:
         "queue_id": queue_id,
         "message_id": m.message_id,
         "body": m.body,
-        "attrs": pack_attrs(m.attributes),
-        "sys_attrs": pack_attrs(m.system_attributes),
+        # No call for the attributes most messages lack (pack_attrs answers None for those).
+        "attrs": pack_attrs(m.attributes) if m.attributes else None,
+        "sys_attrs": pack_attrs(m.system_attributes) if m.system_attributes else None,
         "md5_body": m.md5_body,
         "md5_attrs": m.md5_attributes,
         "md5_sys": m.md5_system_attributes,
@@ -104,9 +105,9 @@ def received_from_row(r: Row) -> ReceivedMessage:
         receipt_handle="",
         body=r[2],
         md5_body=r[5],
-        attributes=unpack_attrs(r[3]),
+        attributes=unpack_attrs(r[3]) if r[3] else {},  # most messages have none
         md5_attributes=r[6],
-        system_attributes=unpack_attrs(r[4]),
+        system_attributes=unpack_attrs(r[4]) if r[4] else {},
         md5_system_attributes=r[7],
         sender_id=r[8],
         sent_ms=r[9],
