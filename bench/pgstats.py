@@ -47,8 +47,10 @@ WHERE d.datname = $1
 SETTLE_S = 1.2
 
 
-def process_cpu_s(pid: int) -> float:
-    """utime + stime of a process (all its threads), from /proc; 0 if gone."""
+def process_cpu_s(pid: int | None) -> float:
+    """utime + stime of a process (all its threads), from /proc; 0 if unknown or gone."""
+    if pid is None:
+        return 0.0
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()

@@ -77,18 +77,6 @@ GOAL_VS_MOTO = 20.0
 # --------------------------------------------------------------------------- helpers
 
 
-def process_cpu_s(pid: int | None) -> float:
-    """utime + stime of a process (all its threads), from /proc; 0 if unknown."""
-    if pid is None:
-        return 0.0
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
 def descendants(pid: int) -> list[int]:
     """Child processes of ``pid``, recursively (densho's fdatasync helper, for one)."""
     out: list[int] = []
@@ -114,7 +102,7 @@ def tree_cpu_s(pid: int | None) -> float:
     """CPU seconds of a process and its live descendants."""
     if pid is None:
         return 0.0
-    return process_cpu_s(pid) + sum(process_cpu_s(p) for p in descendants(pid))
+    return pgstats.process_cpu_s(pid) + sum(pgstats.process_cpu_s(p) for p in descendants(pid))
 
 
 def machine_busy_s() -> float:
@@ -160,7 +148,7 @@ def make_probe(
         sample = (server, loader, idle, db, machine_busy_s(), time.perf_counter())
         extra.update({f"db_cpu_{k}": v for k, v in roles.items()})
         # The nodes' own processes without their children: one event loop each, one core.
-        extra["node_main_cpu"] = sum(process_cpu_s(p) for p in pids)
+        extra["node_main_cpu"] = sum(pgstats.process_cpu_s(p) for p in pids)
         if calls == 2:
             extra.update(read_pg())
         return (*sample, extra)

@@ -32,7 +32,6 @@ import contextlib
 import logging
 import time
 import urllib.parse
-from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -48,6 +47,7 @@ from densho.storage.postgres_notify import Notifications
 from densho.storage.postgres_sql import Db, PgTx
 from densho.storage.rows import message_row
 from densho.storage.sealed import seal_message
+from densho.storage.sns_base import without_queue
 from densho.storage.sns_manage_base import SnsManageStore
 from densho.storage.tx import Dangling, Op, Stored, T, Tx
 
@@ -350,13 +350,8 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
             except QueueGone as gone:
                 # As SnsStore.publish: a subscribed queue deleted on another node meanwhile;
                 # nothing went in. Again, without that queue.
-                kept = [
-                    replace(
-                        item, deliveries=[d for d in item.deliveries if d.queue_id != gone.queue_id]
-                    )
-                    for item in items
-                ]
-                if sum(len(i.deliveries) for i in kept) == sum(len(i.deliveries) for i in items):
+                kept = without_queue(items, gone.queue_id)
+                if kept is None:
                     raise
                 items = kept
                 continue

@@ -203,13 +203,8 @@ class SnsStore(Outbox):
                 # A queue subscribed to the topic was deleted on another node after the engine
                 # looked it up; the transaction rolled back. AWS drops a delivery to a queue
                 # that is gone and accepts the publish: again, without that queue.
-                kept = [
-                    replace(
-                        item, deliveries=[d for d in item.deliveries if d.queue_id != gone.queue_id]
-                    )
-                    for item in items
-                ]
-                if sum(len(i.deliveries) for i in kept) == sum(len(i.deliveries) for i in items):
+                kept = without_queue(items, gone.queue_id)
+                if kept is None:
                     raise
                 items = kept
 
@@ -285,3 +280,15 @@ class SigningStore(Protocol):
         """Replace the stored certificate with ``new_pem`` if it is still ``old_pem`` (of
         nodes renewing at once, the first wins); the stored certificate after."""
         ...
+
+
+def without_queue(items: list[PublishItem], queue_id: int) -> list[PublishItem] | None:
+    """``items`` without their deliveries to ``queue_id`` (a subscribed queue deleted on another
+    node), to publish again; None when none of them delivered there (nothing to retry)."""
+    kept = [
+        replace(item, deliveries=[d for d in item.deliveries if d.queue_id != queue_id])
+        for item in items
+    ]
+    if sum(len(i.deliveries) for i in kept) == sum(len(i.deliveries) for i in items):
+        return None
+    return kept
