@@ -529,8 +529,7 @@ class App:
         return None
 
 
-# Not frozen, though never changed: made per request, and a frozen dataclass's __init__ costs
-# ~6x (object.__setattr__ per field: 3 us against 0.5 for eleven fields).
+# Not frozen, though never changed: made per request (why: densho/core/store.py, Claim).
 @dataclass(slots=True)
 class _Seen:
     """Who sent a request and what it asked for, as read before its body (the access line)."""

@@ -180,7 +180,7 @@ class Wire:
             operation,
             params,
             scope.region or self._region,
-            req.base_url or req.endpoint,  # the server always sets base_url
+            req.endpoint,
             scope.access_key,
             identity,
             req.client,
@@ -201,7 +201,7 @@ class Wire:
         action = ""
         call: Call | None = None
         try:
-            identity = None if self._verifier is None else self._verifier.verify(req, "sqs")
+            identity = self._authenticate(req, "sqs", None)
             target = req.headers.get("x-amz-target", "")
             op = self._json_targets.get(target)
             if op is None:
@@ -215,23 +215,10 @@ class Wire:
                 params = op.decode(json_codec.decode_body(req.body))
             except DecodeError as err:
                 raise to_aws_error(err, "sqs", "json", action) from None
-            headers = req.headers
-            scope = detect.header_scope(headers)
-            call = Call(  # Wire._call, inline: every JSON request makes one
-                "sqs",
-                "json",
-                action,
-                params,
-                scope.region or self._region,
-                req.base_url or req.endpoint,
-                scope.access_key,
-                identity,
-                req.client,
-                req.secure,
-                headers.get("x-amzn-trace-id") or None,
-            )
+            scope = detect.header_scope(req.headers)
+            call = self._call("sqs", "json", action, params, req, scope, identity)
             result = await dispatch(call)
-            body = json_codec.encode(result or {})  # every JSON operation's encoder
+            body = op.encode(result or {}, rid)
             answer_headers = [(b"x-amzn-requestid", rid.encode())]
             return HttpResponse(
                 200, body, JSON_CONTENT_TYPE, answer_headers, rid, "sqs", action, call

@@ -16,8 +16,7 @@ from densho.sqs.engine import SqsEngine
 from densho.sqs.move_tasks import MoveTasks
 
 
-# Not frozen, though never changed: made per request, and a frozen dataclass's __init__ costs
-# ~6x (object.__setattr__ per field: 3 us against 0.5 for eleven fields).
+# Not frozen, though never changed: made per request (why: densho/core/store.py, Claim).
 @dataclass(slots=True)
 class SqsContext:
     engine: SqsEngine
@@ -26,8 +25,7 @@ class SqsContext:
     moves: MoveTasks | None = None  # message move tasks (DLQ redrive), when the server runs them
 
 
-# Not frozen, though never changed: made per request, and a frozen dataclass's __init__ costs
-# ~6x (object.__setattr__ per field: 3 us against 0.5 for eleven fields).
+# Not frozen, though never changed: made per request (why: densho/core/store.py, Claim).
 @dataclass(slots=True)
 class SnsContext:
     engine: SnsEngine

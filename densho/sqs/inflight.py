@@ -65,9 +65,9 @@ class InFlightLimit:
         at the limit, counting the rows in flight (about 18 ms at 120,000, on SQLite's one
         writer) for every short poll refused or every long poll woken would let a client in a
         loop stall the store."""
-        known = self._room.get(queue_id)
-        if known is not None and now_ms - known[1] < REFRESH_MS and not 0 < known[0] < wanted:
-            return self.limit - known[0]
+        estimate = self.known(queue_id, now_ms, wanted)
+        if estimate is not None:
+            return estimate
         # The read sees claims committed before its snapshot. Those of reservations pending when
         # it starts are added (counted twice if they committed first: never too few), and so is
         # what receives reserved while it ran, less what they gave back unused (another receive's
