@@ -10,10 +10,11 @@ moto, ceiling, then the reverse, ...), verifies each run (PASS/FAIL), prints a
 table with the server CPU per request and per message, the ratios
 densho/ministack, densho/moto and densho/ceiling and the performance targets,
 writes the full results as JSON under bench/results/, and stops the servers
-by PID, also on error or ^C. With ``--densho-store`` densho runs on
-PostgreSQL instead of SQLite, once per ``--densho-nodes`` count (N nodes on a
-fresh database of their own, the load spread over them), and the table shows
-the scaling N nodes / 1 node. See bench/README.md.
+by PID, also on error or ^C. With ``--densho-store`` densho also runs on
+PostgreSQL, once per ``--densho-nodes`` count (N nodes on a fresh database of
+their own, the load spread over them), beside densho on SQLite (``--no-sqlite``
+drops it), and the tables show PostgreSQL / SQLite and the scaling N nodes /
+1 node. So one run gives every goal of bench/README.md. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ GOAL_FIFO_ORDER_VIOLATIONS = 0
 GOAL_SNS_RATE = 3_000  # publishes/s to a topic with 3 SQS subscribers
 GOAL_VS_MINISTACK = 2.0
 GOAL_VS_MOTO = 20.0
+GOAL_PG_VS_SQLITE = 0.8  # PostgreSQL, one node, against SQLite, every scenario
+GOAL_PG_FIFO_P50_MS = 5.0
 
 
 # --------------------------------------------------------------------------- helpers
@@ -365,6 +368,10 @@ def aggregate(outcomes: list[Outcome]) -> dict[tuple[str, str], dict[str, Any]]:
             "rounds": len(group),
             "msgs_per_s": statistics.median(rates),
             "msgs_per_s_by_round": [round(r, 1) for r in rates],
+            # What the ceiling is compared on: it answers bare requests, not messages.
+            "requests_per_s": statistics.median(
+                o.requests / o.elapsed_s if o.elapsed_s > 0 else 0.0 for o in group
+            ),
             "p50_ms": None if p50 != p50 else p50,
             "p99_ms": None if p99 != p99 else p99,
             "latency_kind": group[0].latency_kind,
@@ -388,35 +395,48 @@ def _median(values: Iterable[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
-def _ratio(row: dict[str, Any] | None, ref: dict[str, Any] | None) -> float | None:
-    if row is None or ref is None or ref["msgs_per_s"] <= 0:
+def _ratio(
+    row: dict[str, Any] | None, ref: dict[str, Any] | None, key: str = "msgs_per_s"
+) -> float | None:
+    if row is None or ref is None or not ref.get(key) or row.get(key) is None:
         return None
-    return float(row["msgs_per_s"] / ref["msgs_per_s"])
+    return float(row[key] / ref[key])
 
 
 def ratios(
     summary: dict[tuple[str, str], dict[str, Any]], labels: dict[str, str], nodes: dict[str, int]
 ) -> dict[str, dict[str, float | None]]:
-    """Per scenario: densho/ministack, densho/moto and densho/ceiling (densho: the first densho
-    target) and, for
-    densho on N > 1 nodes, "N nodes/1 node" (against the 1-node densho on the same store)."""
+    """Per scenario, for every densho target LABEL: "LABEL/ministack" and "LABEL/moto" (msgs/s),
+    "LABEL/ceiling" (requests/s against the ceiling's SendMessage requests/s: the ceiling
+    answers bare requests, so this is the share of the bare HTTP stack's request rate a
+    scenario's requests reach), and for densho on PostgreSQL "LABEL/densho" (against densho on
+    SQLite) and, with N > 1 nodes, "LABEL/pg-1node"."""
     densho = [label for label, kind in labels.items() if kind == "densho"]
-    primary = densho[0] if densho else "densho"
-    one = next((label for label in densho if nodes.get(label) == 1), None)
+    one = next((label for label in densho if pg_node_count(label, nodes) == 1), None)
+    ceiling = summary.get(("send", "ceiling"))
     out: dict[str, dict[str, float | None]] = {}
     for scenario in SCENARIOS:
-        base = summary.get((scenario, primary))
         row: dict[str, float | None] = {}
-        for other in ("ministack", "moto", "ceiling"):
-            row[f"densho/{other}"] = _ratio(base, summary.get((scenario, other)))
         for label in densho:
-            if one is not None and nodes.get(label, 1) > 1:
-                row[f"{nodes[label]} nodes/1 node"] = _ratio(
-                    summary.get((scenario, label)), summary.get((scenario, one))
-                )
+            base = summary.get((scenario, label))
+            for other in ("ministack", "moto"):
+                row[f"{label}/{other}"] = _ratio(base, summary.get((scenario, other)))
+            row[f"{label}/ceiling"] = _ratio(base, ceiling, "requests_per_s")
+            count = pg_node_count(label, nodes)
+            if count is None:
+                continue
+            if "densho" in densho:
+                row[f"{label}/densho"] = _ratio(base, summary.get((scenario, "densho")))
+            if one is not None and count > 1:
+                row[f"{label}/{one}"] = _ratio(base, summary.get((scenario, one)))
         if any((scenario, label) in summary for label in labels):
             out[scenario] = row
     return out
+
+
+def pg_node_count(label: str, nodes: dict[str, int]) -> int | None:
+    """A PostgreSQL densho target's node count (its label is pg-Nnode); None for others."""
+    return nodes.get(label, 1) if label.startswith("pg-") else None
 
 
 def goals(
@@ -424,8 +444,10 @@ def goals(
     ratio: dict[str, dict[str, float | None]],
     scenarios: Sequence[str] = SCENARIOS,
     densho: str = "densho",
+    pg: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The goals, checked on the ``densho`` target (the first densho configuration)."""
+    """The goals, checked on the ``densho`` target (the first densho configuration); with
+    ``pg`` (densho on PostgreSQL, one node) also PostgreSQL's against it."""
 
     def rate(scenario: str) -> float | None:
         row = summary.get((scenario, densho))
@@ -448,7 +470,7 @@ def goals(
         met = None if actual is None else (actual <= goal if lower else actual >= goal)
         checks.append({"goal": name, "actual": actual, "wanted": text, "met": met})
 
-    send_ratio = ratio.get("send", {}).get("densho/ceiling")
+    send_ratio = ratio.get("send", {}).get(f"{densho}/ceiling")
     add("SendMessage vs ceiling", send_ratio, GOAL_SEND_VS_CEILING, ">= 0.50x")
     add("SendMessageBatch msgs/s", rate("batch"), GOAL_BATCH_RATE, f">= {GOAL_BATCH_RATE:,}")
     add("drain msgs/s", rate("drain"), GOAL_DRAIN_RATE, f">= {GOAL_DRAIN_RATE:,}")
@@ -481,13 +503,31 @@ def goals(
     )
     for peer, goal in (("ministack", GOAL_VS_MINISTACK), ("moto", GOAL_VS_MOTO)):
         for scenario in SCENARIOS:
-            if scenario in ratio and ratio[scenario].get(f"densho/{peer}") is not None:
+            if scenario in ratio and ratio[scenario].get(f"{densho}/{peer}") is not None:
                 add(
                     f"{scenario} vs {peer}",
-                    ratio[scenario].get(f"densho/{peer}"),
+                    ratio[scenario].get(f"{densho}/{peer}"),
                     goal,
                     f">= {goal:g}x",
                 )
+    if pg is None or pg == densho:
+        return checks
+    for scenario in SCENARIOS:
+        if scenario in ratio and ratio[scenario].get(f"{pg}/{densho}") is not None:
+            add(
+                f"{scenario} PostgreSQL/SQLite",
+                ratio[scenario].get(f"{pg}/{densho}"),
+                GOAL_PG_VS_SQLITE,
+                f">= {GOAL_PG_VS_SQLITE:g}x",
+            )
+    pg_fifo = summary.get(("fifo", pg))
+    add(
+        "FIFO PostgreSQL p50 ms",
+        pg_fifo["p50_ms"] if pg_fifo else None,
+        GOAL_PG_FIFO_P50_MS,
+        f"<= {GOAL_PG_FIFO_P50_MS:g}",
+        lower=True,
+    )
     return checks
 
 
@@ -535,18 +575,7 @@ def print_report(
             shown = "not checked (run aborted)" if found is None else f"{found:,}"
             print(f"  FIFO order + group-lock violations, {target}, all rounds: {shown}")
     print()
-    # Only the ratios this run can give (no moto target: no densho/moto column, ...).
-    columns = [
-        c
-        for c in dict.fromkeys(c for row in ratio.values() for c in row)
-        if any(row.get(c) is not None for row in ratio.values())
-    ]
-    if columns:
-        print(f"{'scenario':<24}" + "".join(f" {c:>15}" for c in columns))
-        for scenario, row in ratio.items():
-            cells = "".join(f" {fmt_ratio(row.get(c)):>15}" for c in columns)
-            print(f"{SCENARIO_TITLES[scenario]:<24}{cells}")
-        print()
+    print_ratios(ratio, [label for label, kind in labels.items() if kind == "densho"])
     print(f"goals ({densho}):")
     for check in checks:
         status = {True: "met", False: "MISSED", None: "n/a"}[check["met"]]
@@ -563,6 +592,28 @@ def print_report(
         print(f"\n{name} unavailable: {lines[0]}")
         for line in lines[1:][-12:]:
             print(f"    {line}")
+
+
+def print_ratios(ratio: dict[str, dict[str, float | None]], densho: Sequence[str]) -> None:
+    """One line per scenario and densho target: its ratio to each reference this run has
+    (no moto target: no moto column, ...)."""
+    refs = [
+        ref
+        for ref in ("ministack", "moto", "ceiling", "densho", "pg-1node")
+        if any(row.get(f"{label}/{ref}") is not None for row in ratio.values() for label in densho)
+    ]
+    if not refs:
+        return
+    titles = {"ceiling": "ceiling req/s", "densho": "SQLite", "pg-1node": "1 node"}
+    print(f"{'scenario':<24} {'target':<10}" + "".join(f" {titles.get(r, r):>14}" for r in refs))
+    for scenario, row in ratio.items():
+        for label in densho:
+            cells = [row.get(f"{label}/{ref}") for ref in refs]
+            if any(c is not None for c in cells):
+                shown = "".join(f" {fmt_ratio(c):>14}" for c in cells)
+                print(f"{SCENARIO_TITLES[scenario]:<24} {label:<10}{shown}")
+    print("  ratios of msgs/s, but ceiling: of requests/s, to the ceiling's bare requests/s.")
+    print()
 
 
 def _server_us_per_msg(outcomes: list[Outcome], scenario: str, target: str) -> float | None:
@@ -722,6 +773,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         " is a target pg-Nnode whose clients are spread over its N nodes",
     )
     p.add_argument(
+        "--sqlite",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --densho-store: also run densho on SQLite in the same run, the baseline of"
+        " the PostgreSQL/SQLite goal (default: on)",
+    )
+    p.add_argument(
         "--model",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -845,15 +903,17 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def densho_configs(args: argparse.Namespace) -> list[tuple[str, int]]:
-    """(label, nodes) of each densho configuration to run: one SQLite densho, or one
-    PostgreSQL configuration per ``--densho-nodes`` count."""
+    """(label, nodes) of each densho configuration to run: one SQLite densho (and its A/B
+    twins), then with ``--densho-store`` one PostgreSQL configuration per ``--densho-nodes``
+    count (with ``--no-sqlite`` those alone)."""
     if args.densho_store is None:
         return [
             ("densho", 1),
             *([("densho-auth", 1)] if args.auth_ab else []),
             *([(metrics_ab.METRICS_OFF, 1)] if args.metrics_ab else []),
         ]
-    return [(f"pg-{n}node", n) for n in args.densho_nodes]
+    sqlite = [("densho", 1)] if args.sqlite else []
+    return [*sqlite, *((f"pg-{n}node", n) for n in args.densho_nodes)]
 
 
 AUTH_CONFIG = f"""
@@ -877,7 +937,7 @@ def start_auth_target(label: str, args: argparse.Namespace) -> Target:
 def start_densho_target(label: str, nodes: int, args: argparse.Namespace) -> Target:
     """One densho configuration: a node on SQLite, or ``nodes`` nodes sharing a PostgreSQL
     database made for them here (dropped by :func:`stop_target`)."""
-    if args.densho_store is None:
+    if not label.startswith("pg-"):
         if label == "densho-auth":
             return start_auth_target(label, args)
         extra = ["--metrics", "off"] if label == metrics_ab.METRICS_OFF else []
@@ -993,7 +1053,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     densho = next((label for label, kind in labels.items() if kind == "densho"), "densho")
     summary = aggregate(outcomes)
     ratio = ratios(summary, labels, nodes)
-    checks = goals(summary, ratio, args.scenarios, densho)
+    pg_one = next((label for label in labels if pg_node_count(label, nodes) == 1), None)
+    checks = goals(summary, ratio, args.scenarios, densho, pg_one)
     print_report(summary, ratio, checks, unavailable, args.scenarios, labels, densho)
     print_failures(outcomes)
     if "densho-auth" in labels:
