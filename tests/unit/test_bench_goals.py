@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench import run
+from bench import report, run
 
 LABELS = {
     "densho": "densho",
@@ -89,3 +89,31 @@ def test_without_sqlite_or_postgresql_there_is_no_postgresql_goal(pg: str | None
     checks = run.goals(SUMMARY, ratios, ["send", "fifo"], densho, pg)
     assert not [c for c in checks if "PostgreSQL" in c["goal"]]
     assert {c["goal"] for c in checks} >= {"send vs ministack", "fifo vs ministack"}
+
+
+def test_the_readme_tables_show_every_goal_with_its_figure_and_ratios() -> None:
+    ratios = run.ratios(SUMMARY, LABELS, NODES)
+    summary = [{"scenario": s, "target": t, **r} for (s, t), r in SUMMARY.items()]
+    targets = {
+        "densho": {"store": "sqlite", "nodes": 1},
+        "pg-1node": {"store": "postgresql", "nodes": 1},
+        "pg-2node": {"store": "postgresql", "nodes": 2},
+        "ministack": {"store": None, "nodes": 1},
+    }
+    payload = {
+        "summary": summary,
+        "ratios": ratios,
+        "goals": run.goals(SUMMARY, ratios, ["send", "fifo"], "densho", "pg-1node"),
+        "targets": targets,
+    }
+    lines = report.tables(payload)
+    X = report.TIMES
+    send = next(line for line in lines if line.startswith("| SendMessage |"))
+    assert f"| 10,000, p50 1.00 ms | 2,500 | 100 | 4.00{X} | 100.00{X} | 0.25{X} |" in send
+    assert f"SendMessage vs ceiling 0.25 (≥ 0.50{X}): **missed**" in send
+    assert f"send vs ministack 4.00 (≥ 2{X}): met" in send
+    assert "PostgreSQL" not in send
+    pg_fifo = [line for line in lines if line.startswith("| FIFO")][1]
+    assert pg_fifo.startswith(f"| FIFO prod+cons, groups | 1,500, p50 9.00 ms | 3,000 | 0.50{X} |")
+    assert "FIFO PostgreSQL p50 ms 9.00 (≤ 5): **missed**" in pg_fifo
+    assert any("answered 40,000 requests/s" in line for line in lines)
