@@ -453,6 +453,10 @@ def goals(
         row = summary.get((scenario, densho))
         return row["msgs_per_s"] if row else None
 
+    def p50(scenario: str, label: str) -> float | None:
+        row = summary.get((scenario, label))
+        return row["p50_ms"] if row else None
+
     checks: list[dict[str, Any]] = []
     first_words = {
         "send": "SendMessage",
@@ -475,14 +479,8 @@ def goals(
     add("SendMessageBatch msgs/s", rate("batch"), GOAL_BATCH_RATE, f">= {GOAL_BATCH_RATE:,}")
     add("drain msgs/s", rate("drain"), GOAL_DRAIN_RATE, f">= {GOAL_DRAIN_RATE:,}")
     add("producers+consumers msgs/s", rate("pc"), GOAL_PC_RATE, f">= {GOAL_PC_RATE:,}")
-    pc = summary.get(("pc", densho))
-    add(
-        "producers+consumers p50 ms",
-        pc["p50_ms"] if pc else None,
-        GOAL_PC_P50_MS,
-        f"<= {GOAL_PC_P50_MS:g}",
-        lower=True,
-    )
+    pc_p50 = p50("pc", densho)
+    add("producers+consumers p50 ms", pc_p50, GOAL_PC_P50_MS, f"<= {GOAL_PC_P50_MS:g}", lower=True)
     add("FIFO msgs/s", rate("fifo"), GOAL_FIFO_RATE, f">= {GOAL_FIFO_RATE:,}")
     fifo = summary.get(("fifo", densho))
     add(
@@ -501,29 +499,23 @@ def goals(
         f"<= {GOAL_SEND_CPU_US:g}",
         lower=True,
     )
-    for peer, goal in (("ministack", GOAL_VS_MINISTACK), ("moto", GOAL_VS_MOTO)):
+    # (ratio key, goal name, goal): densho against each peer, then PostgreSQL against SQLite.
+    wanted = [
+        (f"{densho}/ministack", "vs ministack", GOAL_VS_MINISTACK),
+        (f"{densho}/moto", "vs moto", GOAL_VS_MOTO),
+    ]
+    if pg is not None and pg != densho:
+        wanted.append((f"{pg}/{densho}", "PostgreSQL/SQLite", GOAL_PG_VS_SQLITE))
+    for key, name, goal in wanted:
         for scenario in SCENARIOS:
-            if scenario in ratio and ratio[scenario].get(f"{densho}/{peer}") is not None:
-                add(
-                    f"{scenario} vs {peer}",
-                    ratio[scenario].get(f"{densho}/{peer}"),
-                    goal,
-                    f">= {goal:g}x",
-                )
+            if scenario in ratio and ratio[scenario].get(key) is not None:
+                add(f"{scenario} {name}", ratio[scenario].get(key), goal, f">= {goal:g}x")
     if pg is None or pg == densho:
         return checks
-    for scenario in SCENARIOS:
-        if scenario in ratio and ratio[scenario].get(f"{pg}/{densho}") is not None:
-            add(
-                f"{scenario} PostgreSQL/SQLite",
-                ratio[scenario].get(f"{pg}/{densho}"),
-                GOAL_PG_VS_SQLITE,
-                f">= {GOAL_PG_VS_SQLITE:g}x",
-            )
-    pg_fifo = summary.get(("fifo", pg))
+    pg_p50 = p50("fifo", pg)
     add(
         "FIFO PostgreSQL p50 ms",
-        pg_fifo["p50_ms"] if pg_fifo else None,
+        pg_p50,
         GOAL_PG_FIFO_P50_MS,
         f"<= {GOAL_PG_FIFO_P50_MS:g}",
         lower=True,
