@@ -152,10 +152,10 @@ def _render(fields: list[tuple[str, str]], attributes: Mapping[str, Attr] | None
     return "{\n" + ",\n".join(lines) + "\n}"
 
 
-def _signature_fields(signing: Signing, signed: Mapping[str, str | None]) -> list[tuple[str, str]]:
+def _signature_fields(signing: Signing, signature: str) -> list[tuple[str, str]]:
     return [
         ("SignatureVersion", str(signing.version)),
-        ("Signature", signing.signer.sign(signed, signing.version)),
+        ("Signature", signature),
         ("SigningCertURL", signing.cert_url),
     ]
 
@@ -212,8 +212,10 @@ def notification_template(
     subject: str | None = None,
     attributes: Mapping[str, Attr] | None = None,
     sequence_number: str | None = None,
+    signature: str | None = None,
 ) -> Notification:
-    """``notification`` without its UnsubscribeURL yet (the same arguments otherwise)."""
+    """``notification`` without its UnsubscribeURL yet (the same arguments otherwise;
+    ``signature``: the Signature of these fields, already made with ``signing``)."""
     timestamp = iso_timestamp(timestamp_ms)
     fields = [("Type", NOTIFICATION), ("MessageId", message_id)]
     if sequence_number is not None:
@@ -223,8 +225,10 @@ def notification_template(
         fields.append(("Subject", subject))
     fields += [("Message", message), ("Timestamp", timestamp)]
     if signing is not None:
-        signed = notification_signed(message_id, topic_arn, message, timestamp, subject)
-        fields += _signature_fields(signing, signed)
+        if signature is None:
+            signed = notification_signed(message_id, topic_arn, message, timestamp, subject)
+            signature = signing.signer.sign(signed, signing.version)
+        fields += _signature_fields(signing, signature)
     head = "{\n" + ",\n".join(_lines(fields)) + ',\n  "UnsubscribeURL" : '
     tail = (",\n" + _attributes_line(attributes) if attributes else "") + "\n}"
     return Notification(head, tail)
@@ -265,7 +269,8 @@ def _confirmation(
         ("SubscribeURL", subscribe_url),
         ("Timestamp", timestamp),
     ]
-    return _render(fields + _signature_fields(signing, dict(fields)))
+    signature = signing.signer.sign(dict(fields), signing.version)
+    return _render(fields + _signature_fields(signing, signature))
 
 
 def subscription_confirmation(

@@ -43,9 +43,10 @@ class Signatures:
 
     async def sign_ahead(
         self, signing: envelope.Signing, message_id: str, topic_arn: str, c: Checked, now: int
-    ) -> None:
-        """Sign a message's SQS envelope in the signing process (beside the event loop),
-        leaving the signature where rendering will find it."""
+    ) -> str:
+        """Sign a message's SQS envelope in the signing process (beside the event loop): the
+        signature, for the envelope's rendering (``Publication.signature``), also kept where
+        the signer finds it for other documents of the same fields (HTTP/S, email-json)."""
         fields = envelope.notification_signed(
             message_id, topic_arn, c.text_for("sqs"), envelope.iso_timestamp(now), c.source.subject
         )
@@ -54,3 +55,4 @@ class Signatures:
             self._process = SigningProcess(self.signer())
         signature = await self._process.signature(data, signing.version)
         signing.signer.remember(data, signing.version, signature)
+        return signature

@@ -35,6 +35,9 @@ class Publication:
     endpoint: str  # the service URL the publisher used (UnsubscribeURL)
     signing: envelope.Signing | None  # None: unsigned (FIFO topics; raw SQS deliveries only)
     relay_email: bool  # emails go to the outbox (an SMTP relay is configured) or are recorded
+    # The SQS envelope's Signature when made ahead (``Signatures.sign_ahead``): rendering takes
+    # it as it is instead of rebuilding the string to sign to look it up.
+    signature: str | None = None
 
 
 @dataclass(slots=True)
@@ -99,6 +102,7 @@ def fan_out(p: Publication, reached: Sequence[SubscriptionView]) -> Fanout:
                     subject=c.source.subject,
                     attributes=c.source.attributes or None,
                     sequence_number=p.sequence_number,
+                    signature=p.signature,
                 )
             body = template.for_subscription(envelope.unsubscribe_url(p.endpoint, sub.arn))
             out.sqs.append(SqsSend(view, body, {}))

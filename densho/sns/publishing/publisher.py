@@ -166,10 +166,13 @@ class Publisher:
                 key: tuple[str, Outcome] = (view.sub.protocol, "filtered_out")
                 tally[key] = tally.get(key, 0) + 1
         signing = None
+        signature = None
         if fanout.signed(config.fifo, reached):
             signing = self._signatures.signing(config.signature_version, endpoint)
             if fanout.sqs_envelope_signed(config.fifo, reached):
-                await self._signatures.sign_ahead(signing, message_id, arn, checked, now)
+                signature = await self._signatures.sign_ahead(
+                    signing, message_id, arn, checked, now
+                )
         publication = fanout.Publication(
             message=checked,
             topic_arn=arn,
@@ -179,6 +182,7 @@ class Publisher:
             endpoint=endpoint,
             signing=signing,
             relay_email=self._node.relay_email,
+            signature=signature,
         )
         out = fanout.fan_out(publication, reached)
         item = PublishItem(
