@@ -10,7 +10,7 @@ Must not know: models, codecs, or error rendering.
 from __future__ import annotations
 
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from .errors import AwsError
 from .http import HttpRequest
@@ -92,15 +92,29 @@ def form_pairs(req: HttpRequest) -> list[tuple[str, str]]:
     try:
         pairs: list[tuple[str, str]] = []
         if req.query_string:
-            text = req.query_string.decode("utf-8")
-            pairs.extend(parse_qsl(text, keep_blank_values=True, errors="strict"))
+            pairs += parse_form(req.query_string.decode("utf-8"))
         if req.body and req.method != "GET":
-            text = req.body.decode("utf-8")
-            pairs.extend(parse_qsl(text, keep_blank_values=True, errors="strict"))
+            pairs += parse_form(req.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise AwsError(
             "InvalidQueryParameter", "The request is not valid UTF-8 form data."
         ) from None
+    return pairs
+
+
+def parse_form(text: str) -> list[tuple[str, str]]:
+    """``urllib.parse.parse_qsl(text, keep_blank_values=True, errors="strict")``, pair for
+    pair, in fewer steps: a field without ``%`` or ``+`` (a message body, an ARN: most of
+    them) is taken as it is, with no decoding call per name and value."""
+    pairs: list[tuple[str, str]] = []
+    for field in text.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in field or "+" in field:
+            name = unquote(name.replace("+", " "), errors="strict")
+            value = unquote(value.replace("+", " "), errors="strict")
+        pairs.append((name, value))
     return pairs
 
 
