@@ -217,21 +217,28 @@ def notification_template(
     """``notification`` without its UnsubscribeURL yet (the same arguments otherwise;
     ``signature``: the Signature of these fields, already made with ``signing``)."""
     timestamp = iso_timestamp(timestamp_ms)
-    fields = [("Type", NOTIFICATION), ("MessageId", message_id)]
+    # The document's lines written out (as ``_render`` would write them): the names and the
+    # Type are constants, so only the values go through ``_q``.
+    head = ['{\n  "Type" : "Notification",\n  "MessageId" : ', _q(message_id)]
     if sequence_number is not None:
-        fields.append(("SequenceNumber", sequence_number))
-    fields.append(("TopicArn", topic_arn))
+        head += [',\n  "SequenceNumber" : ', _q(sequence_number)]
+    head += [',\n  "TopicArn" : ', _q(topic_arn)]
     if subject is not None:
-        fields.append(("Subject", subject))
-    fields += [("Message", message), ("Timestamp", timestamp)]
+        head += [',\n  "Subject" : ', _q(subject)]
+    head += [',\n  "Message" : ', _q(message), ',\n  "Timestamp" : ', _q(timestamp)]
     if signing is not None:
         if signature is None:
             signed = notification_signed(message_id, topic_arn, message, timestamp, subject)
             signature = signing.signer.sign(signed, signing.version)
-        fields += _signature_fields(signing, signature)
-    head = "{\n" + ",\n".join(_lines(fields)) + ',\n  "UnsubscribeURL" : '
+        head += [
+            f',\n  "SignatureVersion" : "{signing.version}",\n  "Signature" : ',
+            _q(signature),
+            ',\n  "SigningCertURL" : ',
+            _q(signing.cert_url),
+        ]
+    head.append(',\n  "UnsubscribeURL" : ')
     tail = (",\n" + _attributes_line(attributes) if attributes else "") + "\n}"
-    return Notification(head, tail)
+    return Notification("".join(head), tail)
 
 
 def notification_signed(
