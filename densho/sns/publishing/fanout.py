@@ -20,6 +20,7 @@ from densho.sns import envelope, payloads, protocols
 from densho.sns.filter.policy import MESSAGE_BODY
 from densho.sns.publishing.message import Checked
 from densho.sns.views import SubscriptionView
+from densho.sqs.messages import invalid_character
 
 
 @dataclass(slots=True)
@@ -47,6 +48,10 @@ class SqsSend:
     subscription: SubscriptionView
     body: str
     attributes: dict[str, Attr]
+    # The body holds only characters SQS accepts (``invalid_character``): checked per publish
+    # for what the deliveries share, per delivery only for its own UnsubscribeURL. False: not
+    # known, the queue checks it.
+    checked: bool = False
 
 
 @dataclass(slots=True)
@@ -85,12 +90,17 @@ def fan_out(p: Publication, reached: Sequence[SubscriptionView]) -> Fanout:
     out = Fanout()
     c = p.message
     template: envelope.Notification | None = None  # the SQS envelope, rendered once
+    shared_valid = False  # the template's characters are all valid in SQS
     for view in reached:
         sub = view.sub
         if sub.protocol != "sqs":
             _outside(out, p, view)
         elif view.raw:
-            out.sqs.append(SqsSend(view, c.text_for("sqs"), dict(c.source.attributes)))
+            # A message without MessageStructure was checked whole (``check``); a protocol's
+            # text from a JSON structure was not.
+            text = c.text_for("sqs")
+            attributes = dict(c.source.attributes)
+            out.sqs.append(SqsSend(view, text, attributes, checked=c.per_protocol is None))
         else:
             if template is None:
                 template = envelope.notification_template(
@@ -104,8 +114,14 @@ def fan_out(p: Publication, reached: Sequence[SubscriptionView]) -> Fanout:
                     sequence_number=p.sequence_number,
                     signature=p.signature,
                 )
-            body = template.for_subscription(envelope.unsubscribe_url(p.endpoint, sub.arn))
-            out.sqs.append(SqsSend(view, body, {}))
+                shared_valid = (
+                    invalid_character(template.head) is None
+                    and invalid_character(template.tail) is None
+                )
+            url = envelope.unsubscribe_url(p.endpoint, sub.arn)
+            # Escaping in the document only takes characters out: a valid URL stays valid.
+            valid = shared_valid and invalid_character(url) is None
+            out.sqs.append(SqsSend(view, template.for_subscription(url), {}, checked=valid))
     return out
 
 

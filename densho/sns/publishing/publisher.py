@@ -226,6 +226,7 @@ class Publisher:
             system_attributes={} if trace is None else {"AWSTraceHeader": Attr("String", trace)},
             group_id=group_id,
             dedup_id=dedup_id,
+            body_checked=send.checked,
         )
         try:
             prepared = self._sqs.messages.prepare(queue, out, SNS_SENDER_ID, now)
@@ -338,13 +339,12 @@ class Publisher:
         self._sqs.notify(queue_id)
 
     async def _queue(self, queue_arn: str) -> Queue | None:
+        # The ARN's region, whichever region the topic is in: a subscription may deliver to a
+        # queue of another region, as on AWS.
         _, _, _, region, account, name = queue_arn.split(":", 5)
-        try:
-            # The ARN's region, whichever region the topic is in: a subscription may deliver
-            # to a queue of another region, as on AWS.
-            return await self._sqs.queues.get_queue(account, region, name)
-        except sqs_errors.QueueNotFound:
-            return None
+        queues = self._sqs.queues
+        queue = queues.known(account, region, name)  # cached: no coroutine of its own
+        return queue if queue is not None else await queues.lookup(account, region, name)
 
 
 def _check(topic: TopicView, message: Message) -> Checked:
