@@ -102,19 +102,38 @@ def form_pairs(req: HttpRequest) -> list[tuple[str, str]]:
     return pairs
 
 
+# Decoded short fields that needed decoding, by their text (``TopicArn=arn%3Aaws%3Asns...``):
+# a client names the same topic or queue in every request, and a lookup costs far less than
+# unquoting it again.
+_DECODED: dict[str, tuple[str, str]] = {}
+_DECODED_MAX = 4096
+_DECODED_FIELD_MAX = 256  # longer fields (message bodies) are decoded each time
+
+
 def parse_form(text: str) -> list[tuple[str, str]]:
     """``urllib.parse.parse_qsl(text, keep_blank_values=True, errors="strict")``, pair for
-    pair, in fewer steps: a field without ``%`` or ``+`` (a message body, an ARN: most of
-    them) is taken as it is, with no decoding call per name and value."""
+    pair, in fewer steps: a field without ``%`` or ``+`` (a message body, most names) is taken
+    as it is, with no decoding call per name and value."""
     pairs: list[tuple[str, str]] = []
     for field in text.split("&"):
         if not field:
             continue
-        name, _, value = field.partition("=")
-        if "%" in field or "+" in field:
-            name = unquote(name.replace("+", " "), errors="strict")
-            value = unquote(value.replace("+", " "), errors="strict")
-        pairs.append((name, value))
+        if "%" not in field and "+" not in field:
+            name, _, value = field.partition("=")
+            pairs.append((name, value))
+            continue
+        pair = _DECODED.get(field)
+        if pair is None:
+            name, _, value = field.partition("=")
+            pair = (
+                unquote(name.replace("+", " "), errors="strict"),
+                unquote(value.replace("+", " "), errors="strict"),
+            )
+            if len(field) <= _DECODED_FIELD_MAX:
+                if len(_DECODED) >= _DECODED_MAX:
+                    _DECODED.clear()
+                _DECODED[field] = pair
+        pairs.append(pair)
     return pairs
 
 

@@ -232,3 +232,9 @@ def test_parse_form_refuses_bad_utf8_escapes() -> None:
         detect.parse_form("Message=%FF")
     with pytest.raises(UnicodeDecodeError):
         parse_qsl("Message=%FF", keep_blank_values=True, errors="strict")
+
+
+def test_parse_form_answers_a_decoded_field_again_from_its_cache() -> None:
+    text = "TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3At&Message=a+b"
+    first = detect.parse_form(text)
+    assert detect.parse_form(text) == first == parse_qsl(text, keep_blank_values=True)
