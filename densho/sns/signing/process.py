@@ -10,7 +10,9 @@ Why a process: an RSA-2048 signature costs about a quarter of a millisecond of C
 publish that reaches an SQS subscriber with the JSON envelope. On a thread, that work shared the
 GIL with the event loop: every signature meant taking the GIL from the loop and giving it back,
 and the loop stalled on those hand-offs. The child has its own interpreter; the loop only
-writes to and reads from two pipes.
+writes to and reads from two pipes — the requests of one loop turn in one write, and the child
+answers all it read in one write (a pipe write and read per publish, on each side, had cost
+both processes CPU: 2.9 system calls per publish before, 0.4 after, in ``bench.hotpath``).
 Must not know: what is signed and why (``densho.sns.signing.signer``), HTTP, storage.
 """
 
