@@ -17,6 +17,7 @@ from densho.sns.publishing import fanout
 from densho.sns.publishing.message import Checked, Message, check
 from densho.sns.signing.signer import Signer
 from densho.sns.views import SubscriptionView, subscription_view
+from densho.sqs.md5 import md5_of_body
 from densho.sqs.messages import invalid_character
 
 TOPIC = "arn:aws:sns:us-east-1:000000000000:t"
@@ -117,6 +118,8 @@ def test_bodies_known_valid_for_sqs_are_marked_checked(
     for send in out.sqs:
         if send.checked:
             assert invalid_character(send.body) is None
+        # An envelope's MD5OfMessageBody is made here (its head hashed once per publish).
+        assert send.md5_body == (md5_of_body(send.body) if send is not raw else None)
 
 
 def test_a_fifo_publication_is_unsigned_and_numbered() -> None:

@@ -20,6 +20,7 @@ from densho.sns import envelope, payloads, protocols
 from densho.sns.filter.policy import MESSAGE_BODY
 from densho.sns.publishing.message import Checked
 from densho.sns.views import SubscriptionView
+from densho.sqs.md5 import SharedPrefix
 from densho.sqs.messages import invalid_character
 
 
@@ -52,6 +53,7 @@ class SqsSend:
     # for what the deliveries share, per delivery only for its own UnsubscribeURL. False: not
     # known, the queue checks it.
     checked: bool = False
+    md5_body: str | None = None  # the body's MD5OfMessageBody, when made here
 
 
 @dataclass(slots=True)
@@ -91,6 +93,7 @@ def fan_out(p: Publication, reached: Sequence[SubscriptionView]) -> Fanout:
     c = p.message
     template: envelope.Notification | None = None  # the SQS envelope, rendered once
     shared_valid = False  # the template's characters are all valid in SQS
+    digests: SharedPrefix | None = None  # the envelopes' MD5s, the template's head hashed once
     for view in reached:
         sub = view.sub
         if sub.protocol != "sqs":
@@ -118,10 +121,14 @@ def fan_out(p: Publication, reached: Sequence[SubscriptionView]) -> Fanout:
                     invalid_character(template.head) is None
                     and invalid_character(template.tail) is None
                 )
+                digests = SharedPrefix(template.head)
             url = envelope.unsubscribe_url(p.endpoint, sub.arn)
             # Escaping in the document only takes characters out: a valid URL stays valid.
             valid = shared_valid and invalid_character(url) is None
-            out.sqs.append(SqsSend(view, template.for_subscription(url), {}, checked=valid))
+            body = template.for_subscription(url)
+            assert digests is not None  # made with the template
+            md5 = digests.md5_of_body(body[len(template.head) :])
+            out.sqs.append(SqsSend(view, body, {}, checked=valid, md5_body=md5))
     return out
 
 

@@ -227,6 +227,7 @@ class Publisher:
             group_id=group_id,
             dedup_id=dedup_id,
             body_checked=send.checked,
+            md5_body=send.md5_body,
         )
         try:
             prepared = self._sqs.messages.prepare(queue, out, SNS_SENDER_ID, now)
