@@ -152,10 +152,10 @@ def _render(fields: list[tuple[str, str]], attributes: Mapping[str, Attr] | None
     return "{\n" + ",\n".join(lines) + "\n}"
 
 
-def _signature_fields(signing: Signing, signed: Mapping[str, str | None]) -> list[tuple[str, str]]:
+def _signature_fields(signing: Signing, signature: str) -> list[tuple[str, str]]:
     return [
         ("SignatureVersion", str(signing.version)),
-        ("Signature", signing.signer.sign(signed, signing.version)),
+        ("Signature", signature),
         ("SigningCertURL", signing.cert_url),
     ]
 
@@ -212,22 +212,33 @@ def notification_template(
     subject: str | None = None,
     attributes: Mapping[str, Attr] | None = None,
     sequence_number: str | None = None,
+    signature: str | None = None,
 ) -> Notification:
-    """``notification`` without its UnsubscribeURL yet (the same arguments otherwise)."""
+    """``notification`` without its UnsubscribeURL yet (the same arguments otherwise;
+    ``signature``: the Signature of these fields, already made with ``signing``)."""
     timestamp = iso_timestamp(timestamp_ms)
-    fields = [("Type", NOTIFICATION), ("MessageId", message_id)]
+    # The document's lines written out (as ``_render`` would write them): the names and the
+    # Type are constants, so only the values go through ``_q``.
+    head = ['{\n  "Type" : "Notification",\n  "MessageId" : ', _q(message_id)]
     if sequence_number is not None:
-        fields.append(("SequenceNumber", sequence_number))
-    fields.append(("TopicArn", topic_arn))
+        head += [',\n  "SequenceNumber" : ', _q(sequence_number)]
+    head += [',\n  "TopicArn" : ', _q(topic_arn)]
     if subject is not None:
-        fields.append(("Subject", subject))
-    fields += [("Message", message), ("Timestamp", timestamp)]
+        head += [',\n  "Subject" : ', _q(subject)]
+    head += [',\n  "Message" : ', _q(message), ',\n  "Timestamp" : ', _q(timestamp)]
     if signing is not None:
-        signed = notification_signed(message_id, topic_arn, message, timestamp, subject)
-        fields += _signature_fields(signing, signed)
-    head = "{\n" + ",\n".join(_lines(fields)) + ',\n  "UnsubscribeURL" : '
+        if signature is None:
+            signed = notification_signed(message_id, topic_arn, message, timestamp, subject)
+            signature = signing.signer.sign(signed, signing.version)
+        head += [
+            f',\n  "SignatureVersion" : "{signing.version}",\n  "Signature" : ',
+            _q(signature),
+            ',\n  "SigningCertURL" : ',
+            _q(signing.cert_url),
+        ]
+    head.append(',\n  "UnsubscribeURL" : ')
     tail = (",\n" + _attributes_line(attributes) if attributes else "") + "\n}"
-    return Notification(head, tail)
+    return Notification("".join(head), tail)
 
 
 def notification_signed(
@@ -265,7 +276,8 @@ def _confirmation(
         ("SubscribeURL", subscribe_url),
         ("Timestamp", timestamp),
     ]
-    return _render(fields + _signature_fields(signing, dict(fields)))
+    signature = signing.signer.sign(dict(fields), signing.version)
+    return _render(fields + _signature_fields(signing, signature))
 
 
 def subscription_confirmation(

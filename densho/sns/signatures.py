@@ -14,7 +14,9 @@ from collections.abc import Callable
 from densho.sns import envelope
 from densho.sns.publishing.message import Checked
 from densho.sns.signing.process import SigningProcess
-from densho.sns.signing.signer import Signer, string_to_sign
+from densho.sns.signing.signer import Signer, notification_to_sign
+
+_SIGNINGS_MAX = 256  # kept ``Signing``s (endpoints come from the clients' Host headers)
 
 
 class Signatures:
@@ -22,6 +24,7 @@ class Signatures:
         self._factory = signer
         self._signer: Signer | None = None
         self._process: SigningProcess | None = None
+        self._signings: dict[tuple[int, str], envelope.Signing] = {}
 
     def signer(self) -> Signer:
         if self._signer is None:
@@ -39,18 +42,26 @@ class Signatures:
 
     def signing(self, version: int, endpoint: str) -> envelope.Signing:
         """How a topic whose SignatureVersion is ``version`` signs what it sends."""
-        return envelope.Signing(self.signer(), version, self.cert_url(endpoint))
+        key = (version, endpoint)
+        signing = self._signings.get(key)
+        if signing is None:  # one per version and endpoint the clients use: kept
+            if len(self._signings) >= _SIGNINGS_MAX:
+                self._signings.clear()
+            signing = envelope.Signing(self.signer(), version, self.cert_url(endpoint))
+            self._signings[key] = signing
+        return signing
 
     async def sign_ahead(
         self, signing: envelope.Signing, message_id: str, topic_arn: str, c: Checked, now: int
-    ) -> None:
-        """Sign a message's SQS envelope in the signing process (beside the event loop),
-        leaving the signature where rendering will find it."""
-        fields = envelope.notification_signed(
+    ) -> str:
+        """Sign a message's SQS envelope in the signing process (beside the event loop): the
+        signature, for the envelope's rendering (``Publication.signature``), also kept where
+        the signer finds it for other documents of the same fields (HTTP/S, email-json)."""
+        data = notification_to_sign(
             message_id, topic_arn, c.text_for("sqs"), envelope.iso_timestamp(now), c.source.subject
         )
-        data = string_to_sign(fields)
         if self._process is None:
             self._process = SigningProcess(self.signer())
         signature = await self._process.signature(data, signing.version)
         signing.signer.remember(data, signing.version, signature)
+        return signature

@@ -59,6 +59,11 @@ class Outgoing:
     delay_seconds: int | None = None
     group_id: str | None = None
     dedup_id: str | None = None
+    # The body's characters are known to be ones SQS accepts (SNS checks what the deliveries of
+    # one publish share once, not per delivery): only encoded, not checked again.
+    body_checked: bool = False
+    # The body's MD5OfMessageBody when the sender has it already (``md5.SharedPrefix``).
+    md5_body: str | None = None
 
 
 @dataclass(slots=True)
@@ -112,7 +117,7 @@ class MessageFlow:
         elif out.group_id is not None:
             # Standard queues accept MessageGroupId since fair queues (2025).
             _check_fifo_id("MessageGroupId", out.group_id)
-        raw = messages.encode_body(out.body)
+        raw = out.body.encode() if out.body_checked else messages.encode_body(out.body)
         if out.attributes:
             messages.check_attributes(out.attributes)
         if out.system_attributes:
@@ -128,7 +133,7 @@ class MessageFlow:
         else:
             raise errors.OutOfRange("DelaySeconds", delay, 0, MAX_DELAY_S)
         # messages.digests, with no call for the attributes most messages lack.
-        md5_body = md5_of_body(raw)
+        md5_body = out.md5_body or md5_of_body(raw)
         md5_attrs = md5_of_attributes(out.attributes) if out.attributes else None
         md5_sys = md5_of_attributes(out.system_attributes) if out.system_attributes else None
         return NewMessage(

@@ -26,6 +26,22 @@ def md5_of_body(body: str | bytes) -> str:
     return hashlib.md5(raw, usedforsecurity=False).hexdigest()
 
 
+class SharedPrefix:
+    """MD5OfMessageBody of bodies that begin alike (the SNS envelopes of one publish differ
+    only from their UnsubscribeURL on): the shared beginning is hashed once, not per body."""
+
+    __slots__ = ("_head",)
+
+    def __init__(self, prefix: str) -> None:
+        self._head = hashlib.md5(prefix.encode("utf-8"), usedforsecurity=False)
+
+    def md5_of_body(self, rest: str) -> str:
+        """``md5_of_body(prefix + rest)``."""
+        digest = self._head.copy()
+        digest.update(rest.encode("utf-8"))
+        return digest.hexdigest()
+
+
 def _put(out: list[bytes], data: bytes) -> None:
     out.append(len(data).to_bytes(4, "big"))
     out.append(data)

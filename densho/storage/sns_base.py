@@ -195,10 +195,11 @@ class SnsStore(Outbox):
                 [item.seal for item in items]
                 + [d.message.seal for item in items for d in item.deliveries]
             )
+            op = partial(self._publish, topic_arn=topic_arn, items=items, keys=keys)
             try:
-                return await self._tx(
-                    partial(self._publish, topic_arn=topic_arn, items=items, keys=keys)
-                )
+                if self._publish_is_one_insert(items):
+                    return await self._one(op)
+                return await self._tx(op)
             except QueueGone as gone:
                 # A queue subscribed to the topic was deleted on another node after the engine
                 # looked it up; the transaction rolled back. AWS drops a delivery to a queue
@@ -207,6 +208,12 @@ class SnsStore(Outbox):
                 if kept is None:
                     raise
                 items = kept
+
+    def _publish_is_one_insert(self, items: list[PublishItem]) -> bool:
+        """Whether ``_publish`` of ``items`` writes with one statement (then it needs no
+        transaction or savepoint of its own). A backend with one writer says so for
+        standard deliveries only, inserted together (``_insert_fanout``)."""
+        return False
 
     async def _publish(
         self, tx: Tx, topic_arn: str, items: list[PublishItem], keys: Keys

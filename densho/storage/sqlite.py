@@ -53,6 +53,7 @@ from typing import Any, cast
 import orjson
 
 from densho.core import private_files
+from densho.core.sns_model import PublishItem
 from densho.core.sqs_model import NewMessage
 from densho.core.store import Deletion, FifoSend, Handle, QueueGone, StoreUnavailable
 from densho.storage import sql
@@ -538,6 +539,19 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         for start in range(0, len(rows), ROWS_PER_INSERT):
             out += _insert_rows(conn, rows[start : start + ROWS_PER_INSERT])
         return out
+
+    def _publish_is_one_insert(self, items: list[PublishItem]) -> bool:
+        """A publish of standard deliveries only (no FIFO, outbox or recorded row, no topic
+        sequence), at most ``ROWS_PER_INSERT`` of them: ``_insert_fanout``'s one INSERT."""
+        rows = 0
+        for item in items:
+            if item.dedup is not None or item.sequence is not None or item.outbox or item.recorded:
+                return False
+            for delivery in item.deliveries:
+                if delivery.fifo is not None:
+                    return False
+            rows += len(item.deliveries)
+        return rows <= ROWS_PER_INSERT
 
     async def _insert_fanout(self, tx: Tx, rows: list[tuple[int, dict[str, Any]]]) -> None:
         """An SNS publish's standard deliveries, whatever their queues, with one multi-row

@@ -6,6 +6,7 @@ import hashlib
 import struct
 
 from densho.core.sqs_model import Attr
+from densho.sqs import md5
 from densho.sqs.md5 import md5_of_attributes, md5_of_body
 
 
@@ -57,3 +58,10 @@ def test_all_types_custom_suffixes_and_ordering() -> None:
     assert md5_of_attributes(attrs) == expected
     # Insertion order must not matter: AWS sorts by name.
     assert md5_of_attributes(dict(reversed(list(attrs.items())))) == expected
+
+
+def test_a_shared_prefix_hashed_once_gives_each_body_s_md5() -> None:
+    digests = md5.SharedPrefix('{\n  "Message" : "héllo 😀",\n  "UnsubscribeURL" : ')
+    for rest in ('"http://h/?a=1"\n}', "", "ü"):
+        body = '{\n  "Message" : "héllo 😀",\n  "UnsubscribeURL" : ' + rest
+        assert digests.md5_of_body(rest) == md5.md5_of_body(body)

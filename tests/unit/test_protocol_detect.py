@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 import pytest
 
+from densho.protocol import detect
 from densho.protocol.detect import header_scope
 from densho.protocol.http import HttpRequest
 from tests.support.wire_harness import botocore_parse, botocore_request, run
@@ -203,3 +204,37 @@ def test_request_ids_are_uuid4_and_distinct() -> None:
         assert f"<RequestId>{rid}</RequestId>".encode() in response.body
         ids.add(rid)
     assert len(ids) == 50
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "&",
+        "&&a=1&&",
+        "Action=Publish&Message=hello",
+        "a=&b&=c&=",
+        "a=1=2&b==",
+        "Message=a+b%20c%2Bd&Subject=%E2%9C%93",
+        "x%3Dy=z%26w",
+        "k=%zz&j=%4",
+        "M=caf%C3%A9+%F0%9F%98%80",
+        "a=1;b=2",
+        "Name.1=x&Name.2=+",
+    ],
+)
+def test_parse_form_is_parse_qsl(text: str) -> None:
+    assert detect.parse_form(text) == parse_qsl(text, keep_blank_values=True, errors="strict")
+
+
+def test_parse_form_refuses_bad_utf8_escapes() -> None:
+    with pytest.raises(UnicodeDecodeError):
+        detect.parse_form("Message=%FF")
+    with pytest.raises(UnicodeDecodeError):
+        parse_qsl("Message=%FF", keep_blank_values=True, errors="strict")
+
+
+def test_parse_form_answers_a_decoded_field_again_from_its_cache() -> None:
+    text = "TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3At&Message=a+b"
+    first = detect.parse_form(text)
+    assert detect.parse_form(text) == first == parse_qsl(text, keep_blank_values=True)

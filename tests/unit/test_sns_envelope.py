@@ -94,6 +94,27 @@ def test_notification_matches_the_guides_example(signer: Signer) -> None:
     assert document == with_signature(NOTIFICATION_EXAMPLE, signature)
 
 
+def test_a_signature_made_ahead_is_the_one_the_document_carries(signer: Signer) -> None:
+    """The SQS envelope's signature, made in the signing process, goes in as it is: the same
+    document as one signed while rendering."""
+
+    def template(signature: str | None) -> envelope.Notification:
+        return envelope.notification_template(
+            message_id="22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+            topic_arn=TOPIC,
+            subject="My First Message",
+            message="Hello world!",
+            timestamp_ms=ms("2012-05-02T00:54:06.655Z"),
+            signing=Signing(signer, 1, CERT_URL),
+            signature=signature,
+        )
+
+    url = envelope.unsubscribe_url(ENDPOINT, f"{TOPIC}:c9135db0")
+    signed_now = template(None).for_subscription(url)
+    ahead = template(independently_verified(signer, signed_now))
+    assert ahead.for_subscription(url) == signed_now
+
+
 # The SQS-subscriber page's example, indented by 2 as AWS delivers it (the page uses 3) and
 # with SignatureVersion 2 where the page has 1.
 SQS_EXAMPLE = """{

@@ -17,6 +17,8 @@ from densho.sns.publishing import fanout
 from densho.sns.publishing.message import Checked, Message, check
 from densho.sns.signing.signer import Signer
 from densho.sns.views import SubscriptionView, subscription_view
+from densho.sqs.md5 import md5_of_body
+from densho.sqs.messages import invalid_character
 
 TOPIC = "arn:aws:sns:us-east-1:000000000000:t"
 ENDPOINT = "http://127.0.0.1:9324"
@@ -87,6 +89,37 @@ def test_sqs_subscriptions_share_one_envelope_but_for_the_unsubscribe_url() -> N
     assert one["MessageAttributes"] == {"a": {"Type": "String", "Value": "1"}}
     assert first.attributes == {} and first.subscription.sub.arn == f"{TOPIC}:1"
     assert (raw.body, raw.attributes) == ("hello", {"a": Attr("String", "1")})
+
+
+@pytest.mark.parametrize(
+    ("message", "envelope_checked", "raw_checked"),
+    [
+        (Message("hello", attributes={"a": Attr("String", "1")}), True, True),
+        # SNS lets an attribute value hold U+FFFF; the envelope carries it, SQS refuses it.
+        (Message("hello", attributes={"a": Attr("String", "x\uffff")}), False, True),
+        # A protocol's text from MessageStructure was never checked as a message.
+        (Message(json.dumps({"default": "d", "sqs": "\x01"}), structure="json"), True, False),
+    ],
+)
+def test_bodies_known_valid_for_sqs_are_marked_checked(
+    message: Message, envelope_checked: bool, raw_checked: bool
+) -> None:
+    """A delivery's body is marked checked only when every character of it is one SQS takes,
+    as the queue's own check would find: then the queue does not scan it again."""
+    out = fanout.fan_out(
+        publication(checked(message)), [sub(1), sub(2), sub(3, RawMessageDelivery="true")]
+    )
+    first, second, raw = out.sqs
+    assert (first.checked, second.checked, raw.checked) == (
+        envelope_checked,
+        envelope_checked,
+        raw_checked,
+    )
+    for send in out.sqs:
+        if send.checked:
+            assert invalid_character(send.body) is None
+        # An envelope's MD5OfMessageBody is made here (its head hashed once per publish).
+        assert send.md5_body == (md5_of_body(send.body) if send is not raw else None)
 
 
 def test_a_fifo_publication_is_unsigned_and_numbered() -> None:

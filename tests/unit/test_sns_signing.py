@@ -23,7 +23,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from densho.sns.signing.signer import CERT_FILE, KEY_FILE, Signer, string_to_sign
+from densho.sns import envelope
+from densho.sns.signing.signer import (
+    CERT_FILE,
+    KEY_FILE,
+    Signer,
+    notification_to_sign,
+    string_to_sign,
+)
 
 NOW_MS = 1_700_000_000_000
 DAY_MS = 86_400_000
@@ -253,3 +260,10 @@ def test_creates_the_directory(tmp_path: Path) -> None:
     directory = tmp_path / "data" / "sns"
     Signer.load_or_create(directory, now_ms=NOW_MS)
     assert (directory / KEY_FILE).is_file()
+
+
+@pytest.mark.parametrize("subject", [None, 'Café "quoted"\nline'])
+def test_a_notification_s_string_to_sign_written_out_is_the_same(subject: str | None) -> None:
+    named = ("m-1", "arn:aws:sns:us-east-1:000000000000:t", "héllo\n{}", "2012-05-02T00:54:06.655Z")
+    fields = envelope.notification_signed(*named, subject)
+    assert notification_to_sign(*named, subject) == string_to_sign(fields)

@@ -20,6 +20,8 @@ from densho.sns import envelope, payloads, protocols
 from densho.sns.filter.policy import MESSAGE_BODY
 from densho.sns.publishing.message import Checked
 from densho.sns.views import SubscriptionView
+from densho.sqs.md5 import SharedPrefix
+from densho.sqs.messages import invalid_character
 
 
 @dataclass(slots=True)
@@ -35,6 +37,9 @@ class Publication:
     endpoint: str  # the service URL the publisher used (UnsubscribeURL)
     signing: envelope.Signing | None  # None: unsigned (FIFO topics; raw SQS deliveries only)
     relay_email: bool  # emails go to the outbox (an SMTP relay is configured) or are recorded
+    # The SQS envelope's Signature when made ahead (``Signatures.sign_ahead``): rendering takes
+    # it as it is instead of rebuilding the string to sign to look it up.
+    signature: str | None = None
 
 
 @dataclass(slots=True)
@@ -44,6 +49,11 @@ class SqsSend:
     subscription: SubscriptionView
     body: str
     attributes: dict[str, Attr]
+    # The body holds only characters SQS accepts (``invalid_character``): checked per publish
+    # for what the deliveries share, per delivery only for its own UnsubscribeURL. False: not
+    # known, the queue checks it.
+    checked: bool = False
+    md5_body: str | None = None  # the body's MD5OfMessageBody, when made here
 
 
 @dataclass(slots=True)
@@ -82,12 +92,18 @@ def fan_out(p: Publication, reached: Sequence[SubscriptionView]) -> Fanout:
     out = Fanout()
     c = p.message
     template: envelope.Notification | None = None  # the SQS envelope, rendered once
+    shared_valid = False  # the template's characters are all valid in SQS
+    digests: SharedPrefix | None = None  # the envelopes' MD5s, the template's head hashed once
     for view in reached:
         sub = view.sub
         if sub.protocol != "sqs":
             _outside(out, p, view)
         elif view.raw:
-            out.sqs.append(SqsSend(view, c.text_for("sqs"), dict(c.source.attributes)))
+            # A message without MessageStructure was checked whole (``check``); a protocol's
+            # text from a JSON structure was not.
+            text = c.text_for("sqs")
+            attributes = dict(c.source.attributes)
+            out.sqs.append(SqsSend(view, text, attributes, checked=c.per_protocol is None))
         else:
             if template is None:
                 template = envelope.notification_template(
@@ -99,9 +115,20 @@ def fan_out(p: Publication, reached: Sequence[SubscriptionView]) -> Fanout:
                     subject=c.source.subject,
                     attributes=c.source.attributes or None,
                     sequence_number=p.sequence_number,
+                    signature=p.signature,
                 )
-            body = template.for_subscription(envelope.unsubscribe_url(p.endpoint, sub.arn))
-            out.sqs.append(SqsSend(view, body, {}))
+                shared_valid = (
+                    invalid_character(template.head) is None
+                    and invalid_character(template.tail) is None
+                )
+                digests = SharedPrefix(template.head)
+            url = envelope.unsubscribe_url(p.endpoint, sub.arn)
+            # Escaping in the document only takes characters out: a valid URL stays valid.
+            valid = shared_valid and invalid_character(url) is None
+            body = template.for_subscription(url)
+            assert digests is not None  # made with the template
+            md5 = digests.md5_of_body(body[len(template.head) :])
+            out.sqs.append(SqsSend(view, body, {}, checked=valid, md5_body=md5))
     return out
 
 

@@ -166,10 +166,13 @@ class Publisher:
                 key: tuple[str, Outcome] = (view.sub.protocol, "filtered_out")
                 tally[key] = tally.get(key, 0) + 1
         signing = None
+        signature = None
         if fanout.signed(config.fifo, reached):
             signing = self._signatures.signing(config.signature_version, endpoint)
             if fanout.sqs_envelope_signed(config.fifo, reached):
-                await self._signatures.sign_ahead(signing, message_id, arn, checked, now)
+                signature = await self._signatures.sign_ahead(
+                    signing, message_id, arn, checked, now
+                )
         publication = fanout.Publication(
             message=checked,
             topic_arn=arn,
@@ -179,6 +182,7 @@ class Publisher:
             endpoint=endpoint,
             signing=signing,
             relay_email=self._node.relay_email,
+            signature=signature,
         )
         out = fanout.fan_out(publication, reached)
         item = PublishItem(
@@ -222,6 +226,8 @@ class Publisher:
             system_attributes={} if trace is None else {"AWSTraceHeader": Attr("String", trace)},
             group_id=group_id,
             dedup_id=dedup_id,
+            body_checked=send.checked,
+            md5_body=send.md5_body,
         )
         try:
             prepared = self._sqs.messages.prepare(queue, out, SNS_SENDER_ID, now)
@@ -334,13 +340,12 @@ class Publisher:
         self._sqs.notify(queue_id)
 
     async def _queue(self, queue_arn: str) -> Queue | None:
+        # The ARN's region, whichever region the topic is in: a subscription may deliver to a
+        # queue of another region, as on AWS.
         _, _, _, region, account, name = queue_arn.split(":", 5)
-        try:
-            # The ARN's region, whichever region the topic is in: a subscription may deliver
-            # to a queue of another region, as on AWS.
-            return await self._sqs.queues.get_queue(account, region, name)
-        except sqs_errors.QueueNotFound:
-            return None
+        queues = self._sqs.queues
+        queue = queues.known(account, region, name)  # cached: no coroutine of its own
+        return queue if queue is not None else await queues.lookup(account, region, name)
 
 
 def _check(topic: TopicView, message: Message) -> Checked:

@@ -97,6 +97,18 @@ def string_to_sign(fields: Mapping[str, str | None]) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
+def notification_to_sign(
+    message_id: str, topic_arn: str, message: str, timestamp: str, subject: str | None
+) -> bytes:
+    """``string_to_sign`` of a Notification's fields, written out (one per publish: no
+    mapping of the fields to build and walk)."""
+    subject_line = "" if subject is None else f"Subject\n{subject}\n"
+    return (
+        f"Message\n{message}\nMessageId\n{message_id}\n{subject_line}"
+        f"Timestamp\n{timestamp}\nTopicArn\n{topic_arn}\nType\nNotification\n"
+    ).encode()
+
+
 def _hash_for(version: int) -> hashes.HashAlgorithm:
     # bool is an int; SignatureVersion True is a caller's bug, not version 1.
     if isinstance(version, bool) or version not in SIGNATURE_VERSIONS:

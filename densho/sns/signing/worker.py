@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import signal
 import struct
-import sys
 
 from densho.sns.signing.signer import load_key, sign_bytes
 
@@ -26,28 +25,45 @@ KEY_VERSION = 0  # the version byte of the first frame, which carries the key
 READY = b"ready"
 
 
+# What one read takes from stdin at most: a pipe's usual capacity, so a read empties it.
+_READ_SIZE = 1 << 16
+
+
 def main() -> None:
     # ^C at a terminal reaches the whole process group; the parent decides when this ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    requests = sys.stdin.buffer
     key = None
+    pending = bytearray()
     while True:
-        head = requests.read(HEAD.size)
-        if len(head) < HEAD.size:
+        chunk = os.read(0, _READ_SIZE)
+        if not chunk:
             return
-        length, version = HEAD.unpack(head)
-        data = requests.read(length)
-        if len(data) < length:
-            return
-        if key is None:
-            key = load_key(data)
-            answer = READY
-        else:
-            try:
-                answer = sign_bytes(key, data, version).encode("ascii")
-            except ValueError:
-                answer = b""
-        _write(ANSWER.pack(len(answer)) + answer)
+        pending += chunk
+        # Every whole frame read so far is answered, and the answers go out in one write: the
+        # parent writes the requests of one loop turn together, so one read and one write
+        # here (and one read there) serve them all.
+        answers: list[bytes] = []
+        start = 0
+        while len(pending) - start >= HEAD.size:
+            length, version = HEAD.unpack_from(pending, start)
+            end = start + HEAD.size + length
+            if len(pending) < end:
+                break
+            data = bytes(pending[start + HEAD.size : end])
+            start = end
+            if key is None:
+                key = load_key(data)
+                answer = READY
+            else:
+                try:
+                    answer = sign_bytes(key, data, version).encode("ascii")
+                except ValueError:
+                    answer = b""
+            answers.append(ANSWER.pack(len(answer)))
+            answers.append(answer)
+        del pending[:start]
+        if answers:
+            _write(b"".join(answers))
 
 
 def _write(frame: bytes) -> None:
