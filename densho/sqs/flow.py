@@ -117,7 +117,7 @@ class MessageFlow:
             messages.check_attributes(out.attributes)
         if out.system_attributes:
             messages.check_system_attributes(out.system_attributes)
-        size = messages.size_of(raw, out.attributes)
+        size = messages.size_of(raw, out.attributes) if out.attributes else len(raw)
         if size > config.max_message_bytes:
             raise errors.MessageTooLong(config.max_message_bytes)
         delay = out.delay_seconds
