@@ -131,21 +131,22 @@ class MessageFlow:
         md5_body = md5_of_body(raw)
         md5_attrs = md5_of_attributes(out.attributes) if out.attributes else None
         md5_sys = md5_of_attributes(out.system_attributes) if out.system_attributes else None
+        # Positional, in the field order: keywords cost ~1 µs more per message.
         return NewMessage(
-            message_id=uuid4(),
-            body=out.body,
-            attributes=out.attributes,
-            system_attributes=out.system_attributes,
-            md5_body=md5_body,
-            md5_attributes=md5_attrs,
-            md5_system_attributes=md5_sys,
-            sent_ms=now,
-            visible_ms=now + delay_ms,
-            sender_id=sender_id,
-            group_id=out.group_id,
-            dedup_id=dedup_id,
-            seal=config.seal,
-            size=size,
+            uuid4(),  # message_id
+            out.body,
+            out.attributes,
+            out.system_attributes,
+            md5_body,
+            md5_attrs,
+            md5_sys,
+            now,  # sent_ms
+            now + delay_ms,  # visible_ms
+            sender_id,
+            out.group_id,
+            dedup_id,
+            config.seal,
+            size,
         )
 
     async def send(self, queue: Queue, prepared: list[NewMessage]) -> list[Sent]:
