@@ -19,9 +19,11 @@ up first with the same number of requests. ``sendbatch`` (SendMessageBatch of te
 ``receive10`` (ReceiveMessage of up to ten, short polls, a visibility timeout that outlasts the
 run, from the messages ``sendbatch`` stored) and ``deletebatch`` (DeleteMessageBatch of the ten
 handles of one receive) are the same for the bench's ``batch`` and ``drain`` scenarios; their
-lines also give the CPU per message. ``--sdk-headers`` sends the headers boto3 sends
-(eleven, signed) instead of the bare four. ``--profile FILE`` writes a cProfile (CPU time) of
-the timed requests of the phases run (``FILE.send``, ``FILE.receive``, ``FILE.delete``).
+lines also give the CPU per message. They run at most 3,000 requests (``--requests`` caps it):
+the messages of both rounds stay in flight until ``deletebatch``. ``--sdk-headers`` sends the
+headers boto3 sends (eleven, signed) instead of the bare four. ``--profile FILE`` writes a
+cProfile (CPU time) of the timed requests of the phases run (``FILE.send``, ``FILE.receive``,
+``FILE.delete``, ...).
 
 ``publish`` measures SNS Publish (Query protocol) of 1 KiB messages to a standard topic with three
 SQS subscriptions (signed JSON envelopes), as ``scripts/bench --scenarios sns`` does. The
@@ -70,6 +72,7 @@ NEEDS = {
 }
 BATCH = 10  # messages per request of the batch phases
 BATCH_OPS = ("sendbatch", "receive10", "deletebatch")
+MAX_BATCH_REQUESTS = 3_000  # per round of a batch phase: 60,000 messages in flight at most
 # Messages received by receive10 stay in flight longer than any run (as the bench's drain).
 VISIBILITY_TIMEOUT = 3600
 SNS_SUBSCRIBERS = 3
@@ -229,7 +232,9 @@ async def measure(
         head = b'{"QueueUrl":' + url + b',"MessageBody":"'
         bodies = Bodies(1024)
         per_worker = max(1, requests // concurrency)
-        n = concurrency * per_worker
+        # The batch phases' messages of both rounds stay in flight until deletebatch: fewer
+        # requests there, so they stay well under SQS's limit on messages in flight.
+        batch_per_worker = max(1, min(requests, MAX_BATCH_REQUESTS) // concurrency)
         send_scope = _scope("SendMessage", sdk_headers)
         receive_scope = _scope("ReceiveMessage", sdk_headers)
         delete_scope = _scope("DeleteMessage", sdk_headers)
@@ -271,7 +276,7 @@ async def measure(
                     raise RuntimeError(f"DeleteMessage: {status} {answer[:200]!r}")
 
         async def sendbatch(first: int) -> None:
-            for seq in range(first, first + per_worker):
+            for seq in range(first, first + batch_per_worker):
                 entries = b",".join(
                     entry_heads[i] + bodies.body(seq * BATCH + i) + b'"}' for i in range(BATCH)
                 )
@@ -280,7 +285,7 @@ async def measure(
                     raise RuntimeError(f"SendMessageBatch: {status} {answer[:200]!r}")
 
         async def receive10(first: int) -> None:
-            for _ in range(per_worker):
+            for _ in range(batch_per_worker):
                 status, answer = await _call(app, receive_scope, receive10_body)
                 if status != 200:
                     raise RuntimeError(f"ReceiveMessage: {status} {answer[:200]!r}")
@@ -290,7 +295,7 @@ async def measure(
                 batch_handles.append([orjson.dumps(m["ReceiptHandle"]) for m in messages])
 
         async def deletebatch(first: int) -> None:
-            for seq in range(first, first + per_worker):
+            for seq in range(first, first + batch_per_worker):
                 entries = b",".join(
                     b'{"Id":"%d","ReceiptHandle":%s}' % (i, handle)
                     for i, handle in enumerate(batch_handles[seq])
@@ -328,9 +333,11 @@ async def measure(
             run = phases[op]
             # Warm-up (caches, the first data key, the group-commit machinery), then the timed
             # requests: the same count, so receives find as many messages as sends stored.
-            await asyncio.gather(*(run(i * per_worker) for i in range(concurrency)))
+            each = batch_per_worker if op in BATCH_OPS else per_worker
+            n = concurrency * each
+            await asyncio.gather(*(run(i * each) for i in range(concurrency)))
             where = None if profile is None or op not in ops else Path(f"{profile}.{op}")
-            cpu, kids = await _timed(run, concurrency, per_worker, n, where)
+            cpu, kids = await _timed(run, concurrency, each, n, where)
             if op in ops:
                 out[op] = (cpu, kids, n)
         return out
