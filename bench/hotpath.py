@@ -1,9 +1,9 @@
-"""densho's own CPU per SendMessage, ReceiveMessage, DeleteMessage and SNS Publish, without the
-HTTP server: its ASGI app driven in-process.
+"""densho's own CPU per SendMessage, ReceiveMessage, DeleteMessage, their batch forms and SNS
+Publish, without the HTTP server: its ASGI app driven in-process.
 
     PYTHONPATH=. .venv/bin/python -m bench.hotpath [--requests 20000] [--concurrency 16]
-        [--ops send,receive,delete,publish] [--sdk-headers] [--synchronous FULL|NORMAL]
-        [--profile FILE]
+        [--ops send,receive,delete,sendbatch,receive10,deletebatch,publish] [--sdk-headers]
+        [--synchronous FULL|NORMAL] [--profile FILE]
 
 The app runs as ``densho serve`` would run it (SQLite on a fresh data dir, synchronous=FULL,
 metrics on, encryption at rest), but the requests are ASGI calls made here: the figure is what
@@ -15,9 +15,15 @@ throughput.
 Phases, each timed on its own: ``send`` (SendMessage of 1 KiB bodies), ``receive``
 (ReceiveMessage of one message each, short polls, from the messages the send phase stored) and
 ``delete`` (DeleteMessage of each received message by its receipt handle). Each phase is warmed
-up first with the same number of requests. ``--sdk-headers`` sends the headers boto3 sends
-(eleven, signed) instead of the bare four. ``--profile FILE`` writes a cProfile (CPU time) of
-the timed requests of the phases run (``FILE.send``, ``FILE.receive``, ``FILE.delete``).
+up first with the same number of requests. ``sendbatch`` (SendMessageBatch of ten 1 KiB bodies),
+``receive10`` (ReceiveMessage of up to ten, short polls, a visibility timeout that outlasts the
+run, from the messages ``sendbatch`` stored) and ``deletebatch`` (DeleteMessageBatch of the ten
+handles of one receive) are the same for the bench's ``batch`` and ``drain`` scenarios; their
+lines also give the CPU per message. They run at most 3,000 requests (``--requests`` caps it):
+the messages of both rounds stay in flight until ``deletebatch``. ``--sdk-headers`` sends the
+headers boto3 sends (eleven, signed) instead of the bare four. ``--profile FILE`` writes a
+cProfile (CPU time) of the timed requests of the phases run (``FILE.send``, ``FILE.receive``,
+``FILE.delete``, ...).
 
 ``publish`` measures SNS Publish (Query protocol) of 1 KiB messages to a standard topic with three
 SQS subscriptions (signed JSON envelopes), as ``scripts/bench --scenarios sns`` does. The
@@ -56,7 +62,19 @@ from bench.loadgen import (
 from densho.config import Settings
 from densho.server import App
 
-OPS = ("send", "receive", "delete", "publish")
+OPS = ("send", "receive", "delete", "sendbatch", "receive10", "deletebatch", "publish")
+# The phases each one needs first: receives and deletes work on what the phase before left.
+NEEDS = {
+    "delete": "receive",
+    "receive": "send",
+    "deletebatch": "receive10",
+    "receive10": "sendbatch",
+}
+BATCH = 10  # messages per request of the batch phases
+BATCH_OPS = ("sendbatch", "receive10", "deletebatch")
+MAX_BATCH_REQUESTS = 3_000  # per round of a batch phase: 60,000 messages in flight at most
+# Messages received by receive10 stay in flight longer than any run (as the bench's drain).
+VISIBILITY_TIMEOUT = 3600
 SNS_SUBSCRIBERS = 3
 
 # What botocore 1.43 sends with an SQS JSON call (besides host and content-length, which the
@@ -214,12 +232,27 @@ async def measure(
         head = b'{"QueueUrl":' + url + b',"MessageBody":"'
         bodies = Bodies(1024)
         per_worker = max(1, requests // concurrency)
-        n = concurrency * per_worker
+        # The batch phases' messages of both rounds stay in flight until deletebatch: fewer
+        # requests there, so they stay well under SQS's limit on messages in flight.
+        batch_per_worker = max(1, min(requests, MAX_BATCH_REQUESTS) // concurrency)
         send_scope = _scope("SendMessage", sdk_headers)
         receive_scope = _scope("ReceiveMessage", sdk_headers)
         delete_scope = _scope("DeleteMessage", sdk_headers)
         receive_body = b'{"QueueUrl":' + url + b',"MaxNumberOfMessages":1}'
         handles: list[bytes] = []
+        batch_scope = _scope("SendMessageBatch", sdk_headers)
+        delete_batch_scope = _scope("DeleteMessageBatch", sdk_headers)
+        batch_head = b'{"QueueUrl":' + url + b',"Entries":['
+        entry_heads = [b'{"Id":"%d","MessageBody":"' % i for i in range(BATCH)]
+        receive10_body = orjson.dumps(
+            {
+                "QueueUrl": orjson.loads(url),
+                "MaxNumberOfMessages": BATCH,
+                "VisibilityTimeout": VISIBILITY_TIMEOUT,
+                "WaitTimeSeconds": 0,
+            }
+        )
+        batch_handles: list[list[bytes]] = []
 
         async def send(first: int) -> None:
             for seq in range(first, first + per_worker):
@@ -242,6 +275,36 @@ async def measure(
                 if status != 200:
                     raise RuntimeError(f"DeleteMessage: {status} {answer[:200]!r}")
 
+        async def sendbatch(first: int) -> None:
+            for seq in range(first, first + batch_per_worker):
+                entries = b",".join(
+                    entry_heads[i] + bodies.body(seq * BATCH + i) + b'"}' for i in range(BATCH)
+                )
+                status, answer = await _call(app, batch_scope, batch_head + entries + b"]}")
+                if status != 200 or b'"Failed"' in answer:
+                    raise RuntimeError(f"SendMessageBatch: {status} {answer[:200]!r}")
+
+        async def receive10(first: int) -> None:
+            for _ in range(batch_per_worker):
+                status, answer = await _call(app, receive_scope, receive10_body)
+                if status != 200:
+                    raise RuntimeError(f"ReceiveMessage: {status} {answer[:200]!r}")
+                messages = orjson.loads(answer)["Messages"]
+                if len(messages) != BATCH:
+                    raise RuntimeError(f"ReceiveMessage: {len(messages)} messages, not {BATCH}")
+                batch_handles.append([orjson.dumps(m["ReceiptHandle"]) for m in messages])
+
+        async def deletebatch(first: int) -> None:
+            for seq in range(first, first + batch_per_worker):
+                entries = b",".join(
+                    b'{"Id":"%d","ReceiptHandle":%s}' % (i, handle)
+                    for i, handle in enumerate(batch_handles[seq])
+                )
+                body = batch_head + entries + b"]}"
+                status, answer = await _call(app, delete_batch_scope, body)
+                if status != 200 or b'"Failed":[]' not in answer:
+                    raise RuntimeError(f"DeleteMessageBatch: {status} {answer[:200]!r}")
+
         async def publish(first: int) -> None:
             for seq in range(first, first + per_worker):
                 status, answer = await _call(app, publish_scope, publish_head + bodies.body(seq))
@@ -250,22 +313,31 @@ async def measure(
 
         if "publish" in ops:
             publish_scope, publish_head = await _publish_setup(app)
-        phases = {"send": send, "receive": receive, "delete": delete, "publish": publish}
+        phases = {
+            "send": send,
+            "receive": receive,
+            "delete": delete,
+            "sendbatch": sendbatch,
+            "receive10": receive10,
+            "deletebatch": deletebatch,
+            "publish": publish,
+        }
         # Receives and deletes need the messages (and the handles) of the phase before.
         wanted = {op: op in ops for op in OPS}
-        if wanted["delete"]:
-            wanted["receive"] = True
-        if wanted["receive"]:
-            wanted["send"] = True
+        for op in reversed(OPS):
+            if wanted[op] and op in NEEDS:
+                wanted[NEEDS[op]] = True
         for op in OPS:
             if not wanted[op]:
                 continue
             run = phases[op]
             # Warm-up (caches, the first data key, the group-commit machinery), then the timed
             # requests: the same count, so receives find as many messages as sends stored.
-            await asyncio.gather(*(run(i * per_worker) for i in range(concurrency)))
+            each = batch_per_worker if op in BATCH_OPS else per_worker
+            n = concurrency * each
+            await asyncio.gather(*(run(i * each) for i in range(concurrency)))
             where = None if profile is None or op not in ops else Path(f"{profile}.{op}")
-            cpu, kids = await _timed(run, concurrency, per_worker, n, where)
+            cpu, kids = await _timed(run, concurrency, each, n, where)
             if op in ops:
                 out[op] = (cpu, kids, n)
         return out
@@ -279,7 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=20_000, help="per phase")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
-        "--ops", default="send", help="comma-separated: send,receive,delete,publish"
+        "--ops",
+        default="send",
+        help="comma-separated: send,receive,delete,sendbatch,receive10,deletebatch,publish",
     )
     parser.add_argument("--sdk-headers", action="store_true", help="boto3's eleven headers")
     parser.add_argument("--profile", type=Path, help="write CPU-time cProfiles FILE.<phase>")
@@ -302,9 +376,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for op in OPS:
         if op in got:
             cpu, kids, n = got[op]
+            per_message = f" ({cpu / n / BATCH * 1e6:.1f} per message)" if op in BATCH_OPS else ""
             print(
-                f"{n} {op}: {cpu / n * 1e6:.1f} us CPU per request (densho without HTTP server),"
-                f" +{kids / n * 1e6:.1f} us in child processes; load average {load:.2f}"
+                f"{n} {op}: {cpu / n * 1e6:.1f} us CPU per request{per_message} (densho without"
+                f" HTTP server), +{kids / n * 1e6:.1f} us in child processes; load average"
+                f" {load:.2f}"
             )
     return 0
 

@@ -20,7 +20,7 @@ from densho.providers.context import SqsContext
 from densho.providers.errors import batch_entry
 from densho.providers.message_attrs import attrs_in
 from densho.sqs import messages
-from densho.sqs.flow import Outgoing
+from densho.sqs.flow import Outgoing, Sent
 from densho.sqs.md5 import md5_of_attributes
 
 Params = Mapping[str, Any]  # any operation's request, for helpers that read what all of them have
@@ -237,18 +237,17 @@ async def list_dead_letter_source_queues(
 # --- messages ---
 
 
-def _sent(result: Any) -> api.SendMessageResult:
-    out: api.SendMessageResult = {
-        "MD5OfMessageBody": result.md5_body,
-        "MessageId": result.message_id,
-    }
+def _sent(result: Sent, out: Any) -> None:
+    """One sent message's result, written into ``out`` (a SendMessageResult, or a batch entry
+    holding its Id)."""
+    out["MD5OfMessageBody"] = result.md5_body
+    out["MessageId"] = result.message_id
     if result.md5_attributes:
         out["MD5OfMessageAttributes"] = result.md5_attributes
     if result.md5_system_attributes:
         out["MD5OfMessageSystemAttributes"] = result.md5_system_attributes
     if result.sequence_number is not None:
         out["SequenceNumber"] = str(result.sequence_number)
-    return out
 
 
 async def send_message(ctx: SqsContext, p: api.SendMessageRequest) -> api.SendMessageResult:
@@ -256,7 +255,9 @@ async def send_message(ctx: SqsContext, p: api.SendMessageRequest) -> api.SendMe
     now = ctx.engine.now_ms()
     prepared = ctx.engine.messages.prepare(queue, _outgoing(ctx, p), _sender(ctx), now)
     (sent,) = await ctx.engine.messages.send(queue, [prepared])
-    return _sent(sent)
+    out: api.SendMessageResult = {}
+    _sent(sent, out)
+    return out
 
 
 async def send_message_batch(
@@ -274,16 +275,19 @@ async def send_message_batch(
     now = ctx.engine.now_ms()
     failed: list[api.BatchResultErrorEntry] = []
     ready = []
+    prepare, sender = ctx.engine.messages.prepare, _sender(ctx)
     for entry, out in zip(entries, outgoing, strict=True):
         try:
-            ready.append((entry["Id"], ctx.engine.messages.prepare(queue, out, _sender(ctx), now)))
+            ready.append((entry["Id"], prepare(queue, out, sender, now)))
         except errors.DomainError as exc:
             failed.append(_failure(entry["Id"], exc))
     successful: list[api.SendMessageBatchResultEntry] = []
     if ready:
         sent = await ctx.engine.messages.send(queue, [m for _, m in ready])
-        # _sent always sets MessageId and MD5OfMessageBody, which SendMessageResult leaves optional.
-        successful = [{"Id": i, **_sent(s)} for (i, _), s in zip(ready, sent, strict=True)]  # type: ignore[typeddict-item]
+        for (entry_id, _), one in zip(ready, sent, strict=True):
+            done: Any = {"Id": entry_id}  # the Id first, as AWS writes it; _sent adds the rest
+            _sent(one, done)
+            successful.append(done)
     # AWS leaves an empty Failed out (LocalStack snapshot send_oversized_message_batch), though
     # the model calls the member required.
     result: api.SendMessageBatchResult = {"Successful": successful}  # type: ignore[typeddict-item]

@@ -122,7 +122,7 @@ class MessageFlow:
             messages.check_attributes(out.attributes)
         if out.system_attributes:
             messages.check_system_attributes(out.system_attributes)
-        size = messages.size_of(raw, out.attributes)
+        size = messages.size_of(raw, out.attributes) if out.attributes else len(raw)
         if size > config.max_message_bytes:
             raise errors.MessageTooLong(config.max_message_bytes)
         delay = out.delay_seconds
@@ -136,21 +136,22 @@ class MessageFlow:
         md5_body = out.md5_body or md5_of_body(raw)
         md5_attrs = md5_of_attributes(out.attributes) if out.attributes else None
         md5_sys = md5_of_attributes(out.system_attributes) if out.system_attributes else None
+        # Positional, in the field order: keywords cost ~1 µs more per message.
         return NewMessage(
-            message_id=uuid4(),
-            body=out.body,
-            attributes=out.attributes,
-            system_attributes=out.system_attributes,
-            md5_body=md5_body,
-            md5_attributes=md5_attrs,
-            md5_system_attributes=md5_sys,
-            sent_ms=now,
-            visible_ms=now + delay_ms,
-            sender_id=sender_id,
-            group_id=out.group_id,
-            dedup_id=dedup_id,
-            seal=config.seal,
-            size=size,
+            uuid4(),  # message_id
+            out.body,
+            out.attributes,
+            out.system_attributes,
+            md5_body,
+            md5_attrs,
+            md5_sys,
+            now,  # sent_ms
+            now + delay_ms,  # visible_ms
+            sender_id,
+            out.group_id,
+            dedup_id,
+            config.seal,
+            size,
         )
 
     async def send(self, queue: Queue, prepared: list[NewMessage]) -> list[Sent]:

@@ -127,7 +127,8 @@ def check_system_attributes(attributes: Mapping[str, Attr]) -> None:
 
 def size_of(body: str | bytes, attributes: Mapping[str, Attr]) -> int:
     """Message size as SQS counts it: body plus each attribute's name, type and value."""
-    size = len(body if isinstance(body, bytes) else body.encode("utf-8"))
+    # isascii: a flag of the str (no scan); an ASCII text has as many bytes as characters.
+    size = len(body) if isinstance(body, bytes) or body.isascii() else len(body.encode("utf-8"))
     for name, attr in attributes.items():
         size += len(name.encode("utf-8")) + len(attr.data_type.encode("utf-8"))
         if attr.binary_value is not None:

@@ -100,25 +100,27 @@ def message_row(queue_id: int, m: NewMessage) -> dict[str, Any]:
 
 
 def received_from_row(r: Row) -> ReceivedMessage:
+    # Positional, in the field order: keywords cost ~1.5 µs more for these 18 fields, and this
+    # runs for every message received.
     return ReceivedMessage(
-        message_id=r[1],
-        receipt_handle="",
-        body=r[2],
-        md5_body=r[5],
-        attributes=unpack_attrs(r[3]) if r[3] else {},  # most messages have none
-        md5_attributes=r[6],
-        system_attributes=unpack_attrs(r[4]) if r[4] else {},
-        md5_system_attributes=r[7],
-        sender_id=r[8],
-        sent_ms=r[9],
-        receive_count=r[10],
-        first_receive_ms=r[11],
-        group_id=r[12] or None,  # '': a fair queue's message without a group
-        dedup_id=r[13],
-        sequence_number=r[14],
-        row=r[0],
-        dead_letter_source_id=r[15],
-        nonce=r[16],
+        r[1],  # message_id
+        "",  # receipt_handle
+        r[2],  # body
+        r[5],  # md5_body
+        unpack_attrs(r[3]) if r[3] else {},  # attributes (most messages have none)
+        r[6],  # md5_attributes
+        unpack_attrs(r[4]) if r[4] else {},  # system_attributes
+        r[7],  # md5_system_attributes
+        r[9],  # sent_ms
+        r[11],  # first_receive_ms
+        r[10],  # receive_count
+        r[8],  # sender_id
+        r[12] or None,  # group_id ('': a fair queue's message without a group)
+        r[13],  # dedup_id
+        r[14],  # sequence_number
+        r[0],  # row
+        r[16],  # nonce
+        r[15],  # dead_letter_source_id
     )
 
 

@@ -165,16 +165,23 @@ class Sealed(Backend):
         """Receive claims' rows with sealed messages opened (``seal_message``'s inverse)."""
         keyring = self.keyring
         out = rows
+        # A sealed body is the marker naming its data key, and a claim's rows mostly share one:
+        # the key is looked up again only when the marker changes.
+        marker: object = None
+        dk: DataKey | None = None
         for n, row in enumerate(rows):
-            dk_id = key_of(row[BODY_COLUMN])
-            if dk_id is None:
-                continue
-            if keyring is None:
-                raise SealingUnavailable(
-                    "an encrypted message was read but this densho has no master key "
-                    "(--master-key-file or DENSHO_MASTER_KEY)"
-                )
-            dk = keyring.known(dk_id) or await self._learn(keyring, dk_id)
+            body = row[BODY_COLUMN]
+            if body != marker or dk is None:
+                dk_id = key_of(body)
+                if dk_id is None:
+                    continue
+                if keyring is None:
+                    raise SealingUnavailable(
+                        "an encrypted message was read but this densho has no master key "
+                        "(--master-key-file or DENSHO_MASTER_KEY)"
+                    )
+                dk = keyring.known(dk_id) or await self._learn(keyring, dk_id)
+                marker = body
             packed = open_bytes(dk, row[ATTRS_COLUMN], MESSAGE)
             size = int.from_bytes(packed[:4], "big")
             opened = list(row)

@@ -111,7 +111,12 @@ WHERE queue_id = :queue_id
   AND NOT EXISTS (SELECT 1 FROM queues WHERE id = :queue_id AND purge_seq IS NOT NULL);
 
 -- name: insert_message
-INSERT INTO messages (queue_id, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
+-- OR FAIL (here, in claim, claim_rows and add_counts), because ABORT, the default, makes SQLite
+-- copy each page a statement of several rows changes into a statement journal first (16 KiB
+-- each), so that a constraint failing halfway can undo the statement's earlier rows. No
+-- constraint can fail here (every NOT NULL column is bound a value; no unique key is written),
+-- and a failure of the disk rolls back the whole transaction either way.
+INSERT OR FAIL INTO messages (queue_id, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
                       sender_id, sent_ms, visible_ms, group_id, dedup_id, fifo_seq)
 VALUES (:queue_id, :message_id, :body, :attrs, :sys_attrs, :md5_body, :md5_attrs, :md5_sys,
         :sender_id, :sent_ms, :visible_ms, :group_id, :dedup_id, :fifo_seq);
@@ -241,7 +246,7 @@ LIMIT :limit;
 -- Standard queues: of the oldest visible rows (a window of :window, by the visibility index),
 -- the :limit sent first, so a message back from flight comes before newer ones that became
 -- visible earlier (AWS), at the cost of a few more index rows, never of the backlog.
-UPDATE messages
+UPDATE OR FAIL messages
 SET visible_ms = :visible_until,
     receive_count = receive_count + 1,
     first_receive_ms = COALESCE(first_receive_ms, :now),
@@ -306,7 +311,7 @@ WHERE queue_id = :queue_id AND visible_ms > :now AND receive_count > 0
 
 -- name: add_counts
 -- A group commit's changes to one queue's row count (SQLite), unless the queue is gone.
-INSERT INTO queue_counts (queue_id, messages)
+INSERT OR FAIL INTO queue_counts (queue_id, messages)
 SELECT :queue_id, :delta WHERE EXISTS (SELECT 1 FROM queues WHERE id = :queue_id)
 ON CONFLICT (queue_id) DO UPDATE SET messages = messages + excluded.messages;
 
@@ -388,7 +393,7 @@ SET origin_queue_id = queue_id, queue_id = :target, visible_ms = :now, nonce = 0
 WHERE seq = :seq;
 
 -- name: claim_rows
-UPDATE messages
+UPDATE OR FAIL messages
 SET visible_ms = :visible_until,
     receive_count = receive_count + 1,
     first_receive_ms = COALESCE(first_receive_ms, :now),
