@@ -202,12 +202,15 @@ AND (message_id = :message_id OR nonce = :nonce) AND visible_ms > :in_flight_at
 RETURNING fifo_seq IS NOT NULL;
 
 -- name: delete_messages
--- Several handles at once (each by message id or by nonce, the other NULL): the rows deleted.
+-- Several handles at once, of any queues (the deletes of a loop turn: one statement, one
+-- commit), each by message id or by nonce (the other NULL) and in flight at its own time: the
+-- rows deleted, each once however many handles named it.
 DELETE FROM messages AS m
-USING unnest(:seqs::bigint[], :nonces::bigint[], :message_ids::text[]) AS h(seq, nonce, message_id)
-WHERE m.seq = h.seq AND m.queue_id = :queue_id
-AND (m.message_id = h.message_id OR m.nonce = h.nonce) AND m.visible_ms > :in_flight_at
-RETURNING m.seq, m.nonce, m.message_id, m.fifo_seq IS NOT NULL;
+USING unnest(:seqs::bigint[], :queue_ids::bigint[], :nonces::bigint[], :message_ids::text[],
+             :in_flight_at::bigint[]) AS h(seq, queue_id, nonce, message_id, in_flight_at)
+WHERE m.seq = h.seq AND m.queue_id = h.queue_id
+AND (m.message_id = h.message_id OR m.nonce = h.nonce) AND m.visible_ms > h.in_flight_at
+RETURNING m.queue_id, m.seq, m.nonce, m.message_id, m.visible_ms, m.fifo_seq IS NOT NULL;
 
 -- name: visibility_row
 SELECT nonce, visible_ms, last_receive_ms, message_id FROM messages
