@@ -343,10 +343,7 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         call = {**args, "budget": claims.FIFO_WALK, "scans": claims.FIFO_SCANS}
 
         async def op(tx: Tx) -> claims.Got:
-            rows = await tx.fetchall("receive_fifo", call)
-            if rows:
-                return rows, None, 0
-            return rows, await tx.fetchval("next_visible", args), 0
+            return claims.next_visible_in(await tx.fetchall("receive_fifo", call))
 
         return await self._one(op)
 
