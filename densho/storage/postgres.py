@@ -158,6 +158,7 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         await self._notes.close()
         if self._db is not None:
             try:
+                await self._db.release_idle()
                 await asyncpg_close(self._db.pool)
             finally:
                 self._db = None
