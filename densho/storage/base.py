@@ -281,7 +281,7 @@ class Store(Sealed):
         elif not self._groups.plain(claim.queue_id):
             got = await self._tx(lambda tx: claims.standard(tx, args, claim, self._groups))
         elif claim.dead_letter_queue_id is None:
-            got = await self._one(lambda tx: claims.plain(tx, args))
+            got = await self._claim_plain(args)
         else:
             got = await self._tx(lambda tx: claims.redriving(tx, args, claim.max_receive_count))
         rows, next_visible, moved = got
@@ -292,6 +292,11 @@ class Store(Sealed):
         if rows:
             rows = await self._open_messages(rows)
         return [received_from_row(r) for r in rows], next_visible, moved
+
+    async def _claim_plain(self, args: dict[str, Any]) -> claims.Got:
+        """A standard queue's claim without message groups or dead-letter queue: one statement
+        (PostgreSQL shares one among a loop turn's receives)."""
+        return await self._one(lambda tx: claims.plain(tx, args))
 
     async def _claim_fifo(self, args: dict[str, Any], claim: Claim) -> claims.Got:
         """A FIFO receive's claim, one transaction (PostgreSQL does the usual one in a call)."""

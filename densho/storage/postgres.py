@@ -50,7 +50,7 @@ from densho.storage.rows import message_row
 from densho.storage.sealed import seal_message
 from densho.storage.sns_base import without_queue
 from densho.storage.sns_manage_base import SnsManageStore
-from densho.storage.tx import Dangling, Op, Stored, T, Tx
+from densho.storage.tx import Dangling, Op, Row, Stored, T, Tx
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ _Send = tuple[list[tuple[int, list[dict[str, Any]]]], "asyncio.Future[Stored]"]
 # One delete request: its handles and the time they must be in flight at (FIFO), answered
 # together.
 _Delete = tuple[tuple[list[Handle], int | None], "asyncio.Future[list[Deletion]]"]
+# One plain claim: its arguments (``claims.claim_args``).
+_Claim = tuple[dict[str, Any], "asyncio.Future[claims.Got]"]
 _FifoSend = tuple[list[dict[str, Any]], FifoSend, "asyncio.Future[Stored]"]
 
 
@@ -93,8 +95,10 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         # Group commit of standard sends: every send of one event-loop turn goes into one
         # multi-row INSERT (one round trip, one commit, one WAL flush).
         self._sends = _Turn(self._insert_sends, self._spawn)
-        # Likewise every delete of a loop turn, of any queues: one DELETE statement.
+        # Likewise every delete of a loop turn, of any queues: one DELETE statement; and the
+        # plain claims of a loop turn, one statement per queue.
         self._deletes = _Turn(self._delete_turn, self._spawn)
+        self._claims = _Turn(self._claim_turn, self._spawn)
         # FIFO sends, per queue: those waiting for the queue's writer task (``_write_fifo``).
         self._fifo_sends: dict[int, list[_FifoSend]] = {}
         self._fifo_writers: dict[int, asyncio.Task[None]] = {}
@@ -335,6 +339,38 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
 
     # --- receives ---
 
+    async def _claim_plain(self, args: dict[str, Any]) -> claims.Got:
+        """Into this loop turn's claims (``_claim_turn``); answered after the claim committed."""
+        return await self._claims.join(args)
+
+    async def _claim_turn(self, batch: list[_Claim]) -> None:
+        """The plain claims of a loop turn: those of one queue at one time in one statement
+        (``claim_many``; one round trip and one commit where each was one), each queue's on a
+        connection of its own."""
+        together: dict[tuple[int, int, int], list[_Claim]] = {}
+        for args, fut in batch:
+            together.setdefault((args["queue_id"], args["now"], args["cutoff"]), []).append(
+                (args, fut)
+            )
+        for group in together.values():
+            self._spawn(self._claim_group(group))
+
+    async def _claim_group(self, group: list[_Claim]) -> None:
+        try:
+            async with self.db.one() as tx:  # one statement: atomic by itself
+                if len(group) == 1:
+                    got = [await claims.plain(tx, group[0][0])]
+                else:
+                    got = await _claim_many(tx, [args for args, _ in group])
+        except BaseException as exc:
+            _fail([fut for _, fut in group], exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, fut), answer in zip(group, got, strict=True):
+            if not fut.done():  # a cancelled receive's rows are back when their timeout ends
+                fut.set_result(answer)
+
     async def _claim_fifo(self, args: dict[str, Any], claim: Claim) -> claims.Got:
         """A FIFO receive without ReceiveRequestAttemptId or dead-letter queue: one call of
         ``densho_receive_fifo`` (migration 0011; ``claims.fifo``'s rules), committed by itself,
@@ -549,6 +585,39 @@ async def _delete_handles(tx: Tx, handles: list[tuple[Handle, int | None]]) -> l
         else:
             out.append("expired" if h.names(row[0], row[1]) and at is not None else "gone")
     return out
+
+
+async def _claim_many(tx: Tx, receives: list[dict[str, Any]]) -> list[claims.Got]:
+    """Plain claims of one queue at one time (``claims.claim_args`` each) in one statement
+    (``claim_many``): the rows of the window in send order dealt out in turn, each receive its
+    limit. A receive left without any gets the earliest future visible_at: of the rows nobody
+    claimed, or of those claimed now (their visibility timeout)."""
+    owners = [k for k, args in enumerate(receives, 1) for _ in range(args["limit"])]
+    first = receives[0]
+    rows = await tx.fetchall(
+        "claim_many",
+        {
+            "queue_id": first["queue_id"],
+            "now": first["now"],
+            "cutoff": first["cutoff"],
+            "limit": len(owners),
+            "window": len(owners) + claims.CLAIM_WINDOW_EXTRA,
+            "owners": owners,
+            "visible_untils": [args["visible_until"] for args in receives],
+            "nonces": [args["nonce"] for args in receives],
+        },
+    )
+    got: list[list[Row]] = [[] for _ in receives]
+    later: list[int] = []
+    for row in rows:
+        if row[0] is None:
+            if row[-1] is not None:
+                later.append(row[-1])
+        else:
+            got[row[17] - 1].append(row)
+    later.extend(args["visible_until"] for args, mine in zip(receives, got, strict=True) if mine)
+    next_visible = min(later, default=None)
+    return [(mine, None, 0) if mine else ([], next_visible, 0) for mine in got]
 
 
 async def _insert_rows(tx: Tx, rows: list[dict[str, Any]]) -> Stored:

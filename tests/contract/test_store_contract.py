@@ -226,6 +226,35 @@ def test_delete_by_any_receive_or_only_the_latest_in_flight(backend: Backend) ->
     run(backend, scenario)
 
 
+def test_concurrent_receives_share_out_the_visible_messages(backend: Backend) -> None:
+    """Receives of one queue at one time (one loop turn: on PostgreSQL one shared statement)
+    each get their own messages, at most their limit, the oldest first, until none are left;
+    one left without any is told when the next becomes visible."""
+
+    async def scenario(store: AnyStore) -> None:
+        qid = await new_queue(store)
+        await store.send(qid, [msg(f"m{n}") for n in range(7)])
+        got = await asyncio.gather(
+            store.receive(claim(qid, limit=3)),
+            store.receive(claim(qid, limit=1)),
+            store.receive(claim(qid, limit=2, vis_ms=5_000)),
+            store.receive(claim(qid, limit=10)),
+            store.receive(claim(qid, limit=10)),
+        )
+        bodies = [[m.body for m in rows] for rows, _, _ in got]
+        flat = [b for each in bodies for b in each]
+        assert sorted(flat) == [f"m{n}" for n in range(7)]  # each once
+        assert [len(b) for b in bodies[:3]] == [3, 1, 2] and len(bodies[3]) + len(bodies[4]) == 1
+        for rows, next_visible, moved in got:
+            assert moved == 0 and len({m.nonce for m in rows}) <= 1
+            assert next_visible is None if rows else next_visible == T0 + 5_000
+        again, next_visible, _ = await store.receive(claim(qid, now=T0 + 5_000))
+        assert sorted(m.body for m in again) == sorted(bodies[2])  # its visibility ended
+        assert next_visible is None
+
+    run(backend, scenario)
+
+
 def test_concurrent_deletes_answer_as_if_in_turn(backend: Backend) -> None:
     """Deletes requested together (one loop turn: on PostgreSQL one shared statement), with and
     without an in-flight time, of two queues, naming the same messages: each request answers

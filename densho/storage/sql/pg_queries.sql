@@ -133,6 +133,44 @@ SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, N
         WHERE queue_id = :queue_id AND visible_ms > :now AND sent_ms > :cutoff)
 WHERE NOT EXISTS (SELECT 1 FROM c);
 
+-- name: claim_many
+-- Several receives of one queue at one time in one statement (a loop turn's, postgres.py): as
+-- claim, over a window as large as theirs together; its rows in send order are dealt out in
+-- turn, :owners[n] the receive (1-based) that gets the n-th, each receive its own visibility
+-- and nonce. Claim's columns, then the receive's number; when fewer rows than :limit were
+-- claimed, also a row of NULLs whose last column is next_visible's answer.
+WITH c AS (
+    UPDATE messages AS m
+    SET visible_ms = (:visible_untils::bigint[])[o.k],
+        receive_count = m.receive_count + 1,
+        first_receive_ms = COALESCE(m.first_receive_ms, :now),
+        last_receive_ms = :now,
+        nonce = (:nonces::bigint[])[o.k]
+    FROM (
+        SELECT seq, (:owners::integer[])[row_number() OVER (ORDER BY seq)] AS k FROM (
+            SELECT seq FROM messages
+            WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
+              AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                                         WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+              AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+            ORDER BY visible_ms, seq
+            LIMIT :window
+            FOR UPDATE SKIP LOCKED
+        ) AS w ORDER BY seq LIMIT :limit
+    ) AS o
+    WHERE m.seq = o.seq
+    RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_attrs,
+              m.md5_sys, m.sender_id, m.sent_ms, m.receive_count, m.first_receive_ms,
+              m.group_id, m.dedup_id, m.fifo_seq, m.origin_queue_id, m.nonce, o.k
+)
+SELECT c.*, NULL::bigint FROM c
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL,
+       (SELECT min(visible_ms) FROM messages
+        WHERE queue_id = :queue_id AND visible_ms > :now AND sent_ms > :cutoff)
+WHERE (SELECT count(*) FROM c) < :limit;
+
 -- name: claim_candidates
 SELECT seq, receive_count FROM (
     SELECT seq, receive_count FROM messages
