@@ -3,7 +3,10 @@
 Owns: the pool (asyncpg), migrations at open, running the operations written once
 (``base``, ``move_store``, ``sns_base``, ``outbox``, ``sns_manage_base``) on it, what only
 PostgreSQL does — sends (standard ones of one loop turn in one multi-row INSERT; FIFO ones
-through ``densho_send_fifo``), the signing key the nodes share — and telling the other nodes
+through ``densho_send_fifo``), deletes (those of one loop turn in one DELETE), plain claims
+(those of one loop turn on one queue in one UPDATE), the signing key the nodes share — each
+request of a loop turn's shared statement answered only after it committed (``_Turn``) — and
+telling the other nodes
 what they should know (``postgres_notify``): that a commit made messages available, that a
 cached record changed.
 Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.

@@ -2,7 +2,8 @@
 
 Owns: turning the named queries (``densho/storage/sql``) into asyncpg's positional form once,
 running them as ``Tx`` (``PgTx``) on a pooled connection (``Db.tx`` for a transaction, ``Db.one``
-for statements that each commit by themselves), and translating every failure that means "the
+for statements that each commit by themselves; ``Db`` keeps the connections it took from the
+pool and hands them from block to block), and translating every failure that means "the
 database is not reachable right now" into ``StoreUnavailable`` — after which the pool's
 connections are dropped, so the next call connects anew instead of failing once per stale
 connection.
