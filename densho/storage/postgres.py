@@ -6,9 +6,8 @@ PostgreSQL does — sends (standard ones of one loop turn in one multi-row INSER
 through ``densho_send_fifo``), deletes (those of one loop turn in one DELETE), plain claims
 (those of one loop turn on one queue in one UPDATE), the signing key the nodes share — each
 request of a loop turn's shared statement answered only after it committed (``_Turn``) — and
-telling the other nodes
-what they should know (``postgres_notify``): that a commit made messages available, that a
-cached record changed.
+telling the other nodes what they should know (``postgres_notify``): that a commit made
+messages available, that a cached record changed.
 Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.
 
 Concurrency, since other nodes write the same rows at the same time (READ COMMITTED):
