@@ -281,7 +281,7 @@ class Store(Sealed):
         elif not self._groups.plain(claim.queue_id):
             got = await self._tx(lambda tx: claims.standard(tx, args, claim, self._groups))
         elif claim.dead_letter_queue_id is None:
-            got = await self._one(lambda tx: claims.plain(tx, args))
+            got = await self._claim_plain(args)
         else:
             got = await self._tx(lambda tx: claims.redriving(tx, args, claim.max_receive_count))
         rows, next_visible, moved = got
@@ -293,6 +293,11 @@ class Store(Sealed):
             rows = await self._open_messages(rows)
         return [received_from_row(r) for r in rows], next_visible, moved
 
+    async def _claim_plain(self, args: dict[str, Any]) -> claims.Got:
+        """A standard queue's claim without message groups or dead-letter queue: one statement
+        (PostgreSQL shares one among a loop turn's receives)."""
+        return await self._one(lambda tx: claims.plain(tx, args))
+
     async def _claim_fifo(self, args: dict[str, Any], claim: Claim) -> claims.Got:
         """A FIFO receive's claim, one transaction (PostgreSQL does the usual one in a call)."""
         return await self._tx(lambda tx: claims.fifo(tx, args, claim, self.shared))
@@ -303,68 +308,22 @@ class Store(Sealed):
         """Delete the message each handle names (whichever of its receives the handle is from);
         with ``in_flight_at_ms``, only while the handle's receive is the message's latest and the
         message is in flight at that time ("expired" otherwise: the message stays). What each
-        handle did, in order; a repeated handle deletes once."""
+        handle did, in order; a repeated handle deletes once. (PostgreSQL deletes a loop turn's
+        handles together: ``PostgresStore.delete_messages``.)"""
 
         async def op(tx: Tx) -> list[Deletion]:
-            if not self.shared:
-                # One writer, nobody to wake: a statement per handle costs microseconds (a row
-                # count less than a RETURNING, a batch statement more than ten single ones).
-                out: list[Deletion] = []
-                for h in handles:
-                    if await tx.execute("delete_message", deletion_args(h, in_flight_at_ms)) == 1:
-                        tx.count(h.queue_id, -1)
-                        out.append("deleted")
-                    else:
-                        out.append(await not_deleted(tx, h, in_flight_at_ms))
-                return out
-            if len(handles) == 1:
-                h = handles[0]
-                fifo = await tx.fetchval("delete_message", deletion_args(h, in_flight_at_ms))
-                if fifo is None:
-                    return [await not_deleted(tx, h, in_flight_at_ms)]
-                if fifo:  # a FIFO group may be unlocked now
-                    tx.wake(h.queue_id, 1)
-                return ["deleted"]
-            found: list[Deletion | None] = [None] * len(handles)
-            by_queue: dict[int, list[int]] = {}
-            for i, h in enumerate(handles):
-                by_queue.setdefault(h.queue_id, []).append(i)
-            for queue_id, indexes in by_queue.items():  # one statement per queue (round trip)
-                each = [deletion_args(handles[i], in_flight_at_ms) for i in indexes]
-                args = {
-                    "queue_id": queue_id,
-                    "in_flight_at": each[0]["in_flight_at"],
-                    "seqs": tx.array([a["seq"] for a in each]),
-                    "nonces": tx.array([a["nonce"] for a in each]),
-                    "message_ids": tx.array([a["message_id"] for a in each]),
-                }
-                # (seq, nonce, message id, fifo) of each row deleted (once, however many
-                # handles named it). Answered as if the handles ran in order, as on SQLite: the
-                # first handle that could delete the row did; its message's other handles
-                # before it found it there ("expired"), those after it found it "gone".
-                rows = await tx.fetchall("delete_messages", args)
-                deleted: dict[int, tuple[int, str] | None] = {r[0]: (r[1], r[2]) for r in rows}
-                for r in rows:
-                    if r[3]:  # a FIFO group may be unlocked now
-                        tx.wake(queue_id, 1)
-                for i, a in zip(indexes, each, strict=True):
-                    if a["seq"] not in deleted:
-                        continue  # not this statement's row: as the row is now
-                    row = deleted[a["seq"]]
-                    if row is None:
-                        found[i] = "gone"
-                    elif row[0] == a["nonce"] or row[1] == a["message_id"]:
-                        found[i] = "deleted"
-                        deleted[a["seq"]] = None
-                    else:
-                        named = handles[i].names(row[0], row[1])
-                        found[i] = "expired" if named and in_flight_at_ms is not None else "gone"
-            return [
-                done or await not_deleted(tx, h, in_flight_at_ms)
-                for h, done in zip(handles, found, strict=True)
-            ]
+            # One writer, nobody to wake: a statement per handle costs microseconds (a row
+            # count less than a RETURNING, a batch statement more than ten single ones).
+            out: list[Deletion] = []
+            for h in handles:
+                if await tx.execute("delete_message", deletion_args(h, in_flight_at_ms)) == 1:
+                    tx.count(h.queue_id, -1)
+                    out.append("deleted")
+                else:
+                    out.append(await not_deleted(tx, h, in_flight_at_ms))
+            return out
 
-        return await (self._one(op) if self.shared or len(handles) == 1 else self._tx(op))
+        return await (self._one(op) if len(handles) == 1 else self._tx(op))
 
     async def change_visibility(
         self, changes: list[tuple[Handle, int]], now_ms: int, refuse: VisibilityRule

@@ -45,11 +45,21 @@ def claim_args(claim: Claim) -> dict[str, Any]:
 
 
 async def plain(tx: Tx, args: dict[str, Any]) -> Got:
-    """Of the oldest visible rows, those sent first, in one statement."""
+    """Of the oldest visible rows, those sent first, in one statement. Without any, the
+    earliest future visible_at: PostgreSQL's claim answers it in the same statement (one row
+    of NULLs but its last column, pg_queries.sql; a round trip less), SQLite's none."""
     rows = await tx.fetchall("claim", args)
-    if rows:
-        return rows, None, 0
-    return rows, await tx.fetchval("next_visible", args), 0
+    if not rows:
+        return rows, await tx.fetchval("next_visible", args), 0
+    return next_visible_in(rows)
+
+
+def next_visible_in(rows: list[Row]) -> Got:
+    """A PostgreSQL claim's answer (``claim``, ``receive_fifo``): the rows claimed, or the one
+    row saying none was, whose last column is the earliest future visible_at."""
+    if rows[0][0] is None:
+        return [], rows[0][-1], 0
+    return rows, None, 0
 
 
 async def redriving(tx: Tx, args: dict[str, Any], max_receive_count: int) -> Got:

@@ -3,9 +3,11 @@
 Owns: the pool (asyncpg), migrations at open, running the operations written once
 (``base``, ``move_store``, ``sns_base``, ``outbox``, ``sns_manage_base``) on it, what only
 PostgreSQL does — sends (standard ones of one loop turn in one multi-row INSERT; FIFO ones
-through ``densho_send_fifo``), the signing key the nodes share — and telling the other nodes
-what they should know (``postgres_notify``): that a commit made messages available, that a
-cached record changed.
+through ``densho_send_fifo``), deletes (those of one loop turn in one DELETE), plain claims
+(those of one loop turn on one queue in one UPDATE), the signing key the nodes share — each
+request of a loop turn's shared statement answered only after it committed (``_Turn``) — and
+telling the other nodes what they should know (``postgres_notify``): that a commit made
+messages available, that a cached record changed.
 Must not know: SQS semantics beyond the ``Store`` contract; HTTP; AWS errors.
 
 Concurrency, since other nodes write the same rows at the same time (READ COMMITTED):
@@ -32,15 +34,16 @@ import contextlib
 import logging
 import time
 import urllib.parse
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
 from densho.core.sns_model import Published, PublishItem
 from densho.core.sqs_model import NewMessage
-from densho.core.store import Claim, FifoSend, QueueGone, StoreUnavailable
+from densho.core.store import Claim, Deletion, FifoSend, Handle, QueueGone, StoreUnavailable
 from densho.storage import claims, postgres_migrations
-from densho.storage.base import Forget, Store, Wake
+from densho.storage.base import Forget, Store, Wake, deletion_args, not_deleted
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
 from densho.storage.postgres_notify import Notifications
@@ -49,7 +52,7 @@ from densho.storage.rows import message_row
 from densho.storage.sealed import seal_message
 from densho.storage.sns_base import without_queue
 from densho.storage.sns_manage_base import SnsManageStore
-from densho.storage.tx import Dangling, Op, Stored, T, Tx
+from densho.storage.tx import Dangling, Op, Row, Stored, T, Tx
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,11 @@ UNGROUPED_RECHECK_S = 2.0
 
 # One send (or one SNS publish's deliveries): its rows per queue, answered together.
 _Send = tuple[list[tuple[int, list[dict[str, Any]]]], "asyncio.Future[Stored]"]
+# One delete request: its handles and the time they must be in flight at (FIFO), answered
+# together.
+_Delete = tuple[tuple[list[Handle], int | None], "asyncio.Future[list[Deletion]]"]
+# One plain claim: its arguments (``claims.claim_args``).
+_Claim = tuple[dict[str, Any], "asyncio.Future[claims.Got]"]
 _FifoSend = tuple[list[dict[str, Any]], FifoSend, "asyncio.Future[Stored]"]
 
 
@@ -85,11 +93,14 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         self._notes = Notifications(dsn)
         self._groups = GroupHints(UNGROUPED_RECHECK_S)
         self.cluster = self
+        self._flushes: set[asyncio.Task[None]] = set()
         # Group commit of standard sends: every send of one event-loop turn goes into one
         # multi-row INSERT (one round trip, one commit, one WAL flush).
-        self._sends: list[_Send] = []
-        self._sends_scheduled = False
-        self._flushes: set[asyncio.Task[None]] = set()
+        self._sends = _Turn(self._insert_sends, self._spawn)
+        # Likewise every delete of a loop turn, of any queues: one DELETE statement; and the
+        # plain claims of a loop turn, one statement per queue.
+        self._deletes = _Turn(self._delete_turn, self._spawn)
+        self._claims = _Turn(self._claim_turn, self._spawn)
         # FIFO sends, per queue: those waiting for the queue's writer task (``_write_fifo``).
         self._fifo_sends: dict[int, list[_FifoSend]] = {}
         self._fifo_writers: dict[int, asyncio.Task[None]] = {}
@@ -153,6 +164,7 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         await self._notes.close()
         if self._db is not None:
             try:
+                await self._db.release_idle()
                 await asyncpg_close(self._db.pool)
             finally:
                 self._db = None
@@ -214,24 +226,13 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         """Standard rows (of one or several queues) into this loop turn's shared INSERT;
         answered after it committed (or raises, and then none of the turn's sends is
         acknowledged). All of ``parts`` go in, or none (one statement)."""
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Stored] = loop.create_future()
-        self._sends.append((parts, fut))
-        if not self._sends_scheduled:
-            self._sends_scheduled = True
-            loop.call_soon(self._flush_sends)
-        return await fut
+        return await self._sends.join(parts)
 
     def _spawn(self, work: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work)
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
         return task
-
-    def _flush_sends(self) -> None:
-        self._sends_scheduled = False
-        batch, self._sends = self._sends, []
-        self._spawn(self._insert_sends(batch))
 
     async def _insert_sends(self, batch: list[_Send]) -> None:
         began = time.perf_counter()
@@ -305,7 +306,72 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         await mark_rows(tx, self._groups, queue_id, rows)
         return await _insert_rows(tx, rows)
 
+    # --- deletes ---
+
+    async def delete_messages(
+        self, handles: list[Handle], in_flight_at_ms: int | None = None
+    ) -> list[Deletion]:
+        """As ``Store.delete_messages`` promises, in this loop turn's shared DELETE
+        (``_delete_turn``): answered after it committed; the turn's requests as if run one after
+        another in the order they came."""
+        if not handles:
+            return []
+        return await self._deletes.join((handles, in_flight_at_ms))
+
+    async def _delete_turn(self, batch: list[_Delete]) -> None:
+        """Every delete of a loop turn in one statement (one round trip, one commit, and one
+        count-delta row per queue from its trigger), where each request had been a statement
+        and a commit of its own."""
+        try:
+            async with self.db.one() as tx:  # one DELETE statement: atomic by itself
+                done = await _delete_handles(
+                    tx, [(h, at) for (handles, at), _ in batch for h in handles]
+                )
+        except BaseException as exc:
+            _fail([fut for _, fut in batch], exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        start = 0
+        for (handles, _), fut in batch:
+            if not fut.done():  # a cancelled caller's delete is committed regardless
+                fut.set_result(done[start : start + len(handles)])
+            start += len(handles)
+        self._woken(tx)
+
     # --- receives ---
+
+    async def _claim_plain(self, args: dict[str, Any]) -> claims.Got:
+        """Into this loop turn's claims (``_claim_turn``); answered after the claim committed."""
+        return await self._claims.join(args)
+
+    async def _claim_turn(self, batch: list[_Claim]) -> None:
+        """The plain claims of a loop turn: those of one queue at one time in one statement
+        (``claim_many``; one round trip and one commit where each was one), each queue's on a
+        connection of its own."""
+        together: dict[tuple[int, int, int], list[_Claim]] = {}
+        for args, fut in batch:
+            together.setdefault((args["queue_id"], args["now"], args["cutoff"]), []).append(
+                (args, fut)
+            )
+        for group in together.values():
+            self._spawn(self._claim_group(group))
+
+    async def _claim_group(self, group: list[_Claim]) -> None:
+        try:
+            async with self.db.one() as tx:  # one statement: atomic by itself
+                if len(group) == 1:
+                    got = [await claims.plain(tx, group[0][0])]
+                else:
+                    got = await _claim_many(tx, [args for args, _ in group])
+        except BaseException as exc:
+            _fail([fut for _, fut in group], exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, fut), answer in zip(group, got, strict=True):
+            if not fut.done():  # a cancelled receive's rows are back when their timeout ends
+                fut.set_result(answer)
 
     async def _claim_fifo(self, args: dict[str, Any], claim: Claim) -> claims.Got:
         """A FIFO receive without ReceiveRequestAttemptId or dead-letter queue: one call of
@@ -316,10 +382,7 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         call = {**args, "budget": claims.FIFO_WALK, "scans": claims.FIFO_SCANS}
 
         async def op(tx: Tx) -> claims.Got:
-            rows = await tx.fetchall("receive_fifo", call)
-            if rows:
-                return rows, None, 0
-            return rows, await tx.fetchval("next_visible", args), 0
+            return claims.next_visible_in(await tx.fetchall("receive_fifo", call))
 
         return await self._one(op)
 
@@ -388,6 +451,42 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         return await self._one(op)
 
 
+W = TypeVar("W")
+R = TypeVar("R")
+
+
+class _Turn(Generic[W, R]):
+    """Requests of one event-loop turn, run together (a group commit): ``join`` adds one and
+    awaits its answer; the first of a turn schedules ``run`` of them all for the turn's end
+    (``call_soon``), as a task of the store's (``spawn``), which answers each."""
+
+    __slots__ = ("_items", "_run", "_scheduled", "_spawn")
+
+    def __init__(
+        self,
+        run: Callable[[list[tuple[W, asyncio.Future[R]]]], Coroutine[Any, Any, None]],
+        spawn: Callable[[Coroutine[Any, Any, None]], object],
+    ) -> None:
+        self._items: list[tuple[W, asyncio.Future[R]]] = []
+        self._scheduled = False
+        self._run = run
+        self._spawn = spawn
+
+    async def join(self, item: W) -> R:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[R] = loop.create_future()
+        self._items.append((item, fut))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await fut
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch, self._items = self._items, []
+        self._spawn(self._run(batch))
+
+
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """The pool's reset on release: nothing (asyncpg still rolls back a transaction left open).
 
@@ -423,8 +522,8 @@ def _all_rows(batch: list[_Send]) -> list[dict[str, Any]]:
     return [r for parts, _ in batch for _, rows in parts for r in rows]
 
 
-def _fail(futs: list[asyncio.Future[Stored]], exc: BaseException) -> None:
-    """A shared statement failed: none of its sends is acknowledged."""
+def _fail(futs: list[asyncio.Future[Any]], exc: BaseException) -> None:
+    """A shared statement failed: none of its requests is acknowledged."""
     for fut in futs:
         if not fut.done():
             fut.set_exception(exc)
@@ -439,6 +538,88 @@ def _answer(
         if not fut.done():  # a cancelled caller's write is committed regardless
             fut.set_result(stored[start : start + len(rows)])
         start += len(rows)
+
+
+async def _delete_handles(tx: Tx, handles: list[tuple[Handle, int | None]]) -> list[Deletion]:
+    """Delete what each (handle, in flight at) names, in one statement; what each did, as if
+    they ran in order (as SQLite does): the first handle that could delete a row did, its
+    message's other handles before it found it there ("expired" under an in-flight time, else
+    "gone"), those after it found it "gone". FIFO rows deleted wake their queue (a group may be
+    unlocked now)."""
+    if len(handles) == 1:
+        h, at = handles[0]
+        fifo = await tx.fetchval("delete_message", deletion_args(h, at))
+        if fifo is None:
+            return [await not_deleted(tx, h, at)]
+        if fifo:
+            tx.wake(h.queue_id, 1)
+        return ["deleted"]
+    each = [deletion_args(h, at) for h, at in handles]
+    rows = await tx.fetchall(
+        "delete_messages",
+        {
+            "seqs": [a["seq"] for a in each],
+            "queue_ids": [a["queue_id"] for a in each],
+            "nonces": [a["nonce"] for a in each],
+            "message_ids": [a["message_id"] for a in each],
+            "in_flight_at": [a["in_flight_at"] for a in each],
+        },
+    )
+    # (queue, row id) -> (nonce, message id, visible_ms) of the row deleted, until the handle
+    # that deleted it is found (then None: later handles of it find it gone).
+    deleted: dict[tuple[int, int], tuple[int, str, int] | None] = {}
+    for queue_id, seq, nonce, message_id, visible_ms, fifo in rows:
+        deleted[(queue_id, seq)] = (nonce, message_id, visible_ms)
+        if fifo:
+            tx.wake(queue_id, 1)
+    out: list[Deletion] = []
+    for (h, at), a in zip(handles, each, strict=True):
+        key = (h.queue_id, h.seq)
+        if key not in deleted:  # not the statement's row: as the row is now
+            out.append(await not_deleted(tx, h, at))
+            continue
+        row = deleted[key]
+        if row is None:
+            out.append("gone")
+        elif (row[0] == a["nonce"] or row[1] == a["message_id"]) and row[2] > a["in_flight_at"]:
+            out.append("deleted")
+            deleted[key] = None
+        else:
+            out.append("expired" if h.names(row[0], row[1]) and at is not None else "gone")
+    return out
+
+
+async def _claim_many(tx: Tx, receives: list[dict[str, Any]]) -> list[claims.Got]:
+    """Plain claims of one queue at one time (``claims.claim_args`` each) in one statement
+    (``claim_many``): the rows of the window in send order dealt out in turn, each receive its
+    limit. A receive left without any gets the earliest future visible_at: of the rows nobody
+    claimed, or of those claimed now (their visibility timeout)."""
+    owners = [k for k, args in enumerate(receives, 1) for _ in range(args["limit"])]
+    first = receives[0]
+    rows = await tx.fetchall(
+        "claim_many",
+        {
+            "queue_id": first["queue_id"],
+            "now": first["now"],
+            "cutoff": first["cutoff"],
+            "limit": len(owners),
+            "window": len(owners) + claims.CLAIM_WINDOW_EXTRA,
+            "owners": owners,
+            "visible_untils": [args["visible_until"] for args in receives],
+            "nonces": [args["nonce"] for args in receives],
+        },
+    )
+    got: list[list[Row]] = [[] for _ in receives]
+    later: list[int] = []
+    for row in rows:
+        if row[0] is None:
+            if row[-1] is not None:
+                later.append(row[-1])
+        else:
+            got[row[17] - 1].append(row)
+    later.extend(args["visible_until"] for args, mine in zip(receives, got, strict=True) if mine)
+    next_visible = min(later, default=None)
+    return [(mine, None, 0) if mine else ([], next_visible, 0) for mine in got]
 
 
 async def _insert_rows(tx: Tx, rows: list[dict[str, Any]]) -> Stored:

@@ -304,6 +304,59 @@ def test_outage_answers_unavailable_then_recovers_by_itself(fresh_db: str) -> No
     asyncio.run(main())
 
 
+def test_more_requests_than_connections_take_turns_on_the_kept_ones(fresh_db: str) -> None:
+    """Db keeps its connections and hands them from block to block: with many more requests
+    than the pool's size, some cancelled while they wait, every other one is answered, and no
+    more connections are opened than the pool's size."""
+
+    async def main() -> None:
+        store = PostgresStore(fresh_db, 2)
+        await store.open()
+        try:
+            queue, _ = await store.create_queue("acct", "q", "r", {}, {}, 0)
+
+            async def one(n: int) -> int:
+                await store.send(queue.id, [msg(f"m{n}")])
+                got, _, _ = await store.receive(claim(queue.id, limit=1))
+                return len(got)
+
+            tasks = [asyncio.ensure_future(one(n)) for n in range(40)]
+            await asyncio.sleep(0)
+            for task in tasks[::7]:
+                task.cancel()
+            done = await asyncio.gather(*tasks, return_exceptions=True)
+            answered = [d for d in done if not isinstance(d, BaseException)]
+            assert len(answered) >= 40 - len(tasks[::7])
+            assert all(isinstance(d, int | asyncio.CancelledError) for d in done)
+            db = store.db
+            assert db._held <= 2 and not db._waiting
+            assert len(db._idle) == db._held  # all back, none lost
+            # Still working, also after every pooled connection was terminated.
+            await store.send(queue.id, [msg("again")])
+            admin = await asyncpg.connect(fresh_db)
+            try:
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND application_name = 'densho'"
+                )
+            finally:
+                await admin.close()
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    await store.send(queue.id, [msg("after")])
+                    break
+                except StoreUnavailable:
+                    assert time.monotonic() < deadline, "the connections were not replaced"
+                    await asyncio.sleep(0.1)
+            assert db._held <= 2
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
 # --- several nodes: what the in-process pieces rely on ---
 
 

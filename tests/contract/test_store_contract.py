@@ -226,6 +226,74 @@ def test_delete_by_any_receive_or_only_the_latest_in_flight(backend: Backend) ->
     run(backend, scenario)
 
 
+def test_concurrent_receives_share_out_the_visible_messages(backend: Backend) -> None:
+    """Receives of one queue at one time (one loop turn: on PostgreSQL one shared statement)
+    each get their own messages, at most their limit, the oldest first, until none are left;
+    one left without any is told when the next becomes visible."""
+
+    async def scenario(store: AnyStore) -> None:
+        qid = await new_queue(store)
+        await store.send(qid, [msg(f"m{n}") for n in range(7)])
+        got = await asyncio.gather(
+            store.receive(claim(qid, limit=3)),
+            store.receive(claim(qid, limit=1)),
+            store.receive(claim(qid, limit=2, vis_ms=5_000)),
+            store.receive(claim(qid, limit=10)),
+            store.receive(claim(qid, limit=10)),
+        )
+        bodies = [[m.body for m in rows] for rows, _, _ in got]
+        flat = [b for each in bodies for b in each]
+        assert sorted(flat) == [f"m{n}" for n in range(7)]  # each once
+        assert [len(b) for b in bodies[:3]] == [3, 1, 2] and len(bodies[3]) + len(bodies[4]) == 1
+        for rows, next_visible, moved in got:
+            assert moved == 0 and len({m.nonce for m in rows}) <= 1
+            assert next_visible is None if rows else next_visible == T0 + 5_000
+        again, next_visible, _ = await store.receive(claim(qid, now=T0 + 5_000))
+        assert sorted(m.body for m in again) == sorted(bodies[2])  # its visibility ended
+        assert next_visible is None
+
+    run(backend, scenario)
+
+
+def test_concurrent_deletes_answer_as_if_in_turn(backend: Backend) -> None:
+    """Deletes requested together (one loop turn: on PostgreSQL one shared statement), with and
+    without an in-flight time, of two queues, naming the same messages: each request answers
+    as if the requests ran one after another in the order they came."""
+
+    async def scenario(store: AnyStore) -> None:
+        qid = await new_queue(store)
+        other = await new_queue(store, "other")
+        await store.send(qid, [msg("a"), msg("b"), msg("c")])
+        await store.send(other, [msg("x")])
+        got, _, _ = await store.receive(claim(qid, vis_ms=0))
+        first = {m.body: Handle(qid, m.row, m.nonce, m.message_id) for m in got}
+        got, _, _ = await store.receive(claim(qid))  # in flight until T0 + 30 s
+        latest = {m.body: Handle(qid, m.row, m.nonce, m.message_id) for m in got}
+        (x,), _, _ = await store.receive(claim(other))
+        hx = Handle(other, x.row, x.nonce, x.message_id)
+        done = await asyncio.gather(
+            store.delete_messages([first["a"]], T0),  # only the latest receive: expired
+            store.delete_messages([latest["a"], hx]),
+            store.delete_messages([first["a"], latest["b"]], T0 + 30_000),  # a gone, b expired
+            store.delete_messages([first["b"]]),  # any receive
+            store.delete_messages([latest["b"], hx, latest["c"]], T0),
+            store.delete_messages([]),
+        )
+        assert list(done) == [
+            ["expired"],
+            ["deleted", "deleted"],
+            ["gone", "expired"],
+            ["deleted"],
+            ["gone", "gone", "deleted"],
+            [],
+        ]
+        for q in (qid, other):
+            counts = await store.counts(q, T0, 0)
+            assert (counts.visible, counts.in_flight, counts.delayed) == (0, 0, 0)
+
+    run(backend, scenario)
+
+
 def test_delete_batch_of_distinct_rows_answers_each_handle(backend: Backend) -> None:
     """A batch naming distinct rows of one queue (SQLite deletes it with one statement): each
     handle answers for itself, and only the rows a handle names go."""

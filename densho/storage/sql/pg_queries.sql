@@ -75,9 +75,19 @@ SELECT pg_try_advisory_xact_lock(:queue_id::integer, hashtext(:group_id));
 -- name: receive_fifo
 -- A FIFO receive without ReceiveRequestAttemptId or dead-letter queue in one statement,
 -- committed by itself (migration 0011): the rows claimed, in delivery order, with
--- claim_fifo_rows' columns.
-SELECT * FROM densho_receive_fifo(:queue_id, :now, :cutoff, :limit, :budget, :scans,
-                                  :visible_until, :nonce);
+-- claim_fifo_rows' columns and a last one as claim's: NULL, or in the one row of NULLs that
+-- says none was claimed, next_visible's answer.
+WITH r AS MATERIALIZED (
+    SELECT * FROM densho_receive_fifo(:queue_id, :now, :cutoff, :limit, :budget, :scans,
+                                      :visible_until, :nonce)
+)
+SELECT r.*, NULL::bigint FROM r
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL,
+       (SELECT min(visible_ms) FROM messages
+        WHERE queue_id = :queue_id AND visible_ms > :now AND sent_ms > :cutoff)
+WHERE NOT EXISTS (SELECT 1 FROM r);
 
 -- name: redeliver
 UPDATE messages SET visible_ms = :visible_until
@@ -88,29 +98,78 @@ RETURNING seq, message_id, body, attrs, sys_attrs, md5_body, md5_attrs, md5_sys,
 
 -- name: claim
 -- As queries.sql's (a window, then send order); the window's rows are locked (SKIP LOCKED), so
--- concurrent receivers choose among rows nobody else holds.
-UPDATE messages AS m
-SET visible_ms = :visible_until,
-    receive_count = m.receive_count + 1,
-    first_receive_ms = COALESCE(m.first_receive_ms, :now),
-    last_receive_ms = :now,
-    nonce = :nonce
-FROM (
-    SELECT seq FROM (
-        SELECT seq FROM messages
-        WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
-          AND visible_ms > coalesce((SELECT purged_ms FROM queues
-                                     WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
-          AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
-        ORDER BY visible_ms, seq
-        LIMIT :window
-        FOR UPDATE SKIP LOCKED
-    ) AS w ORDER BY seq LIMIT :limit
-) AS c
-WHERE m.seq = c.seq
-RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_attrs, m.md5_sys,
-          m.sender_id, m.sent_ms, m.receive_count, m.first_receive_ms, m.group_id, m.dedup_id,
-          m.fifo_seq, m.origin_queue_id, m.nonce;
+-- concurrent receivers choose among rows nobody else holds. A last column, NULL; when no row is
+-- claimed, instead one row of NULLs whose last column is next_visible's answer (the earliest
+-- future visible_at): an empty receive in one round trip, not two (claims.plain).
+WITH c AS (
+    UPDATE messages AS m
+    SET visible_ms = :visible_until,
+        receive_count = m.receive_count + 1,
+        first_receive_ms = COALESCE(m.first_receive_ms, :now),
+        last_receive_ms = :now,
+        nonce = :nonce
+    FROM (
+        SELECT seq FROM (
+            SELECT seq FROM messages
+            WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
+              AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                                         WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+              AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+            ORDER BY visible_ms, seq
+            LIMIT :window
+            FOR UPDATE SKIP LOCKED
+        ) AS w ORDER BY seq LIMIT :limit
+    ) AS c
+    WHERE m.seq = c.seq
+    RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_attrs,
+              m.md5_sys, m.sender_id, m.sent_ms, m.receive_count, m.first_receive_ms,
+              m.group_id, m.dedup_id, m.fifo_seq, m.origin_queue_id, m.nonce
+)
+SELECT c.*, NULL::bigint FROM c
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL,
+       (SELECT min(visible_ms) FROM messages
+        WHERE queue_id = :queue_id AND visible_ms > :now AND sent_ms > :cutoff)
+WHERE NOT EXISTS (SELECT 1 FROM c);
+
+-- name: claim_many
+-- Several receives of one queue at one time in one statement (a loop turn's, postgres.py): as
+-- claim, over a window as large as theirs together; its rows in send order are dealt out in
+-- turn, :owners[n] the receive (1-based) that gets the n-th, each receive its own visibility
+-- and nonce. Claim's columns, then the receive's number; when fewer rows than :limit were
+-- claimed, also a row of NULLs whose last column is next_visible's answer.
+WITH c AS (
+    UPDATE messages AS m
+    SET visible_ms = (:visible_untils::bigint[])[o.k],
+        receive_count = m.receive_count + 1,
+        first_receive_ms = COALESCE(m.first_receive_ms, :now),
+        last_receive_ms = :now,
+        nonce = (:nonces::bigint[])[o.k]
+    FROM (
+        SELECT seq, (:owners::integer[])[row_number() OVER (ORDER BY seq)] AS k FROM (
+            SELECT seq FROM messages
+            WHERE queue_id = (SELECT id FROM queues WHERE id = :queue_id) AND visible_ms <= :now AND sent_ms > :cutoff
+              AND visible_ms > coalesce((SELECT purged_ms FROM queues
+                                         WHERE id = :queue_id AND purge_seq IS NOT NULL), -1)
+              AND seq > coalesce((SELECT purge_seq FROM queues WHERE id = :queue_id), 0)
+            ORDER BY visible_ms, seq
+            LIMIT :window
+            FOR UPDATE SKIP LOCKED
+        ) AS w ORDER BY seq LIMIT :limit
+    ) AS o
+    WHERE m.seq = o.seq
+    RETURNING m.seq, m.message_id, m.body, m.attrs, m.sys_attrs, m.md5_body, m.md5_attrs,
+              m.md5_sys, m.sender_id, m.sent_ms, m.receive_count, m.first_receive_ms,
+              m.group_id, m.dedup_id, m.fifo_seq, m.origin_queue_id, m.nonce, o.k
+)
+SELECT c.*, NULL::bigint FROM c
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL,
+       (SELECT min(visible_ms) FROM messages
+        WHERE queue_id = :queue_id AND visible_ms > :now AND sent_ms > :cutoff)
+WHERE (SELECT count(*) FROM c) < :limit;
 
 -- name: claim_candidates
 SELECT seq, receive_count FROM (
@@ -202,12 +261,15 @@ AND (message_id = :message_id OR nonce = :nonce) AND visible_ms > :in_flight_at
 RETURNING fifo_seq IS NOT NULL;
 
 -- name: delete_messages
--- Several handles at once (each by message id or by nonce, the other NULL): the rows deleted.
+-- Several handles at once, of any queues (the deletes of a loop turn: one statement, one
+-- commit), each by message id or by nonce (the other NULL) and in flight at its own time: the
+-- rows deleted, each once however many handles named it.
 DELETE FROM messages AS m
-USING unnest(:seqs::bigint[], :nonces::bigint[], :message_ids::text[]) AS h(seq, nonce, message_id)
-WHERE m.seq = h.seq AND m.queue_id = :queue_id
-AND (m.message_id = h.message_id OR m.nonce = h.nonce) AND m.visible_ms > :in_flight_at
-RETURNING m.seq, m.nonce, m.message_id, m.fifo_seq IS NOT NULL;
+USING unnest(:seqs::bigint[], :queue_ids::bigint[], :nonces::bigint[], :message_ids::text[],
+             :in_flight_at::bigint[]) AS h(seq, queue_id, nonce, message_id, in_flight_at)
+WHERE m.seq = h.seq AND m.queue_id = h.queue_id
+AND (m.message_id = h.message_id OR m.nonce = h.nonce) AND m.visible_ms > h.in_flight_at
+RETURNING m.queue_id, m.seq, m.nonce, m.message_id, m.visible_ms, m.fifo_seq IS NOT NULL;
 
 -- name: visibility_row
 SELECT nonce, visible_ms, last_receive_ms, message_id FROM messages
