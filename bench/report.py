@@ -4,11 +4,12 @@
 
 Owns: the layout of the tables the README shows — per scenario every target's msgs/s, densho's
 ratios to MiniStack, moto and the ceiling, the server CPU per message and each goal with its
-figure and met or missed; the same for densho on PostgreSQL against SQLite; the node model's
-projection when the run has one. Printing them from the file keeps the README's figures those
-of one run, copied by no hand.
-Must not know: how the figures were measured or checked (bench/run.py), or the model's
-arithmetic (bench/model.py).
+figure and met or missed; the same for densho on PostgreSQL against SQLite; where the CPU went
+(how busy the server's one core was, the CPU per message a goal allows it, PostgreSQL's CPU per
+message beside the node's); the node model's projection when the run has one. Printing them
+from the file keeps the README's figures those of one run, copied by no hand.
+Must not know: how the figures were measured or checked (bench/run.py: only its goals), or the
+model's arithmetic (bench/model.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from bench import model
+from bench import model, run
 from bench.scenarios import SCENARIO_TITLES, SCENARIOS
 
 # The goal names bench/run.py gives start with one of these (or the scenario's own key).
@@ -86,6 +87,79 @@ def _cpu(row: Mapping[str, Any] | None) -> str:
     if row is None or row.get("cpu_us_per_msg") is None:
         return NONE
     return f"{row['cpu_us_per_msg']:,.1f}"
+
+
+def _median_of_runs(
+    runs: Sequence[Mapping[str, Any]], scenario: str, target: str, key: str
+) -> float | None:
+    """The median over a target's runs of one scenario of ``details.cpu_pct[key]``."""
+    values = sorted(
+        float(r["details"]["cpu_pct"][key])
+        for r in runs
+        if r.get("scenario") == scenario
+        and r.get("target") == target
+        and key in (r.get("details", {}).get("cpu_pct") or {})
+    )
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def goal_rates(ceiling_rps: float | None) -> dict[str, float | None]:
+    """Each scenario's msgs/s goal (SendMessage's: half the ceiling's requests/s)."""
+    return {
+        "send": None if ceiling_rps is None else run.GOAL_SEND_VS_CEILING * ceiling_rps,
+        "batch": run.GOAL_BATCH_RATE,
+        "drain": run.GOAL_DRAIN_RATE,
+        "pc": run.GOAL_PC_RATE,
+        "fifo": run.GOAL_FIFO_RATE,
+        "sns": run.GOAL_SNS_RATE,
+    }
+
+
+def cpu_table(payload: Mapping[str, Any]) -> list[str]:
+    """Where the CPU went, per scenario: the densho server's CPU in % of one core (its event
+    loop is one thread: 100% is its limit; SNS signs in a child process beside it) and the
+    loader's, its CPU per message against what the goal's rate allows on one core; with a
+    PostgreSQL run, the node's and PostgreSQL's CPU per message (the model's costs, 1 node)."""
+    summary = {(r["scenario"], r["target"]): r for r in payload.get("summary", [])}
+    runs: Sequence[Mapping[str, Any]] = payload.get("runs", [])
+    ceiling = summary.get(("send", "ceiling"))
+    wanted = goal_rates(ceiling.get("requests_per_s") if ceiling else None)
+    costs = {
+        c["scenario"]: c
+        for c in (payload.get("model") or {}).get("costs", [])
+        if c.get("nodes") == 1
+    }
+    pg = bool(costs)
+    lines = [
+        "| scenario | densho server CPU, % of one core | loader, % | server CPU µs per message"
+        " | the goal's msgs/s | µs per message it allows on one core"
+        + (" | PostgreSQL, 1 node: node + PostgreSQL CPU µs per message" if pg else "")
+        + " |",
+        "|---|---|---|---|---|---" + ("|---" if pg else "") + "|",
+    ]
+    for s in SCENARIOS:
+        row = summary.get((s, "densho"))
+        if row is None:
+            continue
+        server = _median_of_runs(runs, s, "densho", "server")
+        loader = _median_of_runs(runs, s, "densho", "loader")
+        goal = wanted.get(s)
+        line = (
+            f"| {SCENARIO_TITLES[s]} | {_rate(server)} | {_rate(loader)} | {_cpu(row)}"
+            f" | {_rate(goal)} | {NONE if not goal else f'{1e6 / goal:,.1f}'}"
+        )
+        if pg:
+            c = costs.get(s)
+            if c is None:
+                line += f" | {NONE}"
+            else:
+                node, db = c["node_us"], c["db_total_us"]
+                line += f" | {node:,.0f} + {db:,.0f} = {node + db:,.0f}"
+        lines.append(line + " |")
+    return lines
 
 
 def tables(payload: Mapping[str, Any]) -> list[str]:
@@ -160,6 +234,7 @@ def tables(payload: Mapping[str, Any]) -> list[str]:
                 f" | {_cpu(summary.get((s, pg)))}{extra}"
                 f" | {'; '.join(_goal(c) for c in mine) or NONE} |"
             )
+    lines += ["", *cpu_table(payload)]
     if payload.get("model"):
         lines += ["", "```text", *model.report(payload["model"]), "```"]
     return lines

@@ -117,3 +117,24 @@ def test_the_readme_tables_show_every_goal_with_its_figure_and_ratios() -> None:
     assert pg_fifo.startswith(f"| FIFO prod+cons, groups | 1,500, p50 9.00 ms | 3,000 | 0.50{X} |")
     assert "FIFO PostgreSQL p50 ms 9.00 (≤ 5): **missed**" in pg_fifo
     assert any("answered 40,000 requests/s" in line for line in lines)
+
+
+def test_the_cpu_table_sets_each_scenarios_cpu_per_message_against_what_its_goal_allows() -> None:
+    def one_run(server: float, loader: float) -> dict[str, Any]:
+        return {
+            "scenario": "send",
+            "target": "densho",
+            "details": {"cpu_pct": {"server": server, "loader": loader}},
+        }
+
+    payload = {
+        "summary": [
+            {"scenario": "send", "target": "densho", "cpu_us_per_msg": 100.0},
+            {"scenario": "send", "target": "ceiling", "requests_per_s": 40_000},
+        ],
+        "runs": [one_run(98, 20), one_run(100, 22)],
+        "model": {"costs": [{"scenario": "send", "nodes": 1, "node_us": 120, "db_total_us": 60.4}]},
+    }
+    send = next(line for line in report.cpu_table(payload) if line.startswith("| SendMessage"))
+    # Half the ceiling's 40,000 requests/s: 20,000 msgs/s, so 50 µs per message on one core.
+    assert send == "| SendMessage | 99 | 21 | 100.0 | 20,000 | 50.0 | 120 + 60 = 180 |"
