@@ -119,10 +119,11 @@ def goal_rates(ceiling_rps: float | None) -> dict[str, float | None]:
 
 
 def cpu_table(payload: Mapping[str, Any]) -> list[str]:
-    """Where the CPU went, per scenario: the densho server's CPU in % of one core (its event
-    loop is one thread: 100% is its limit; SNS signs in a child process beside it) and the
-    loader's, its CPU per message against what the goal's rate allows on one core; with a
-    PostgreSQL run, the node's and PostgreSQL's CPU per message (the model's costs, 1 node)."""
+    """Where the CPU went, per scenario: the cores the densho server kept busy while it moved
+    the messages (its CPU per message times msgs/s: its event loop is one thread, so 1.0 is its
+    limit; SNS signs in a child process beside it), the loader's CPU in % of one core, the
+    server's CPU per message against what the goal's rate allows on one core; with a PostgreSQL
+    run, the node's and PostgreSQL's CPU per message (the model's costs, 1 node)."""
     summary = {(r["scenario"], r["target"]): r for r in payload.get("summary", [])}
     runs: Sequence[Mapping[str, Any]] = payload.get("runs", [])
     ceiling = summary.get(("send", "ceiling"))
@@ -134,7 +135,9 @@ def cpu_table(payload: Mapping[str, Any]) -> list[str]:
     }
     pg = bool(costs)
     lines = [
-        "| scenario | densho server CPU, % of one core | loader, % | server CPU µs per message"
+        f"| scenario | densho server, cores busy (CPU per message {TIMES} msgs/s)"
+        " | loader, % of a core"
+        " | server CPU µs per message"
         " | the goal's msgs/s | µs per message it allows on one core"
         + (" | PostgreSQL, 1 node: node + PostgreSQL CPU µs per message" if pg else "")
         + " |",
@@ -144,11 +147,12 @@ def cpu_table(payload: Mapping[str, Any]) -> list[str]:
         row = summary.get((s, "densho"))
         if row is None:
             continue
-        server = _median_of_runs(runs, s, "densho", "server")
+        per_msg, rate = row.get("cpu_us_per_msg"), row.get("msgs_per_s")
+        cores = None if per_msg is None or rate is None else f"{per_msg * rate / 1e6:.2f}"
         loader = _median_of_runs(runs, s, "densho", "loader")
         goal = wanted.get(s)
         line = (
-            f"| {SCENARIO_TITLES[s]} | {_rate(server)} | {_rate(loader)} | {_cpu(row)}"
+            f"| {SCENARIO_TITLES[s]} | {cores or NONE} | {_rate(loader)} | {_cpu(row)}"
             f" | {_rate(goal)} | {NONE if not goal else f'{1e6 / goal:,.1f}'}"
         )
         if pg:

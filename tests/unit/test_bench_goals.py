@@ -129,7 +129,7 @@ def test_the_cpu_table_sets_each_scenarios_cpu_per_message_against_what_its_goal
 
     payload = {
         "summary": [
-            {"scenario": "send", "target": "densho", "cpu_us_per_msg": 100.0},
+            {"scenario": "send", "target": "densho", "cpu_us_per_msg": 100.0, "msgs_per_s": 9_900},
             {"scenario": "send", "target": "ceiling", "requests_per_s": 40_000},
         ],
         "runs": [one_run(98, 20), one_run(100, 22)],
@@ -137,4 +137,5 @@ def test_the_cpu_table_sets_each_scenarios_cpu_per_message_against_what_its_goal
     }
     send = next(line for line in report.cpu_table(payload) if line.startswith("| SendMessage"))
     # Half the ceiling's 40,000 requests/s: 20,000 msgs/s, so 50 µs per message on one core.
-    assert send == "| SendMessage | 99 | 21 | 100.0 | 20,000 | 50.0 | 120 + 60 = 180 |"
+    # 100 µs per message at 9,900 msgs/s: 0.99 of a core.
+    assert send == "| SendMessage | 0.99 | 21 | 100.0 | 20,000 | 50.0 | 120 + 60 = 180 |"
