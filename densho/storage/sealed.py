@@ -49,6 +49,16 @@ class SealingUnavailable(RuntimeError):
     """A sealed value was read by a store that has no master key."""
 
 
+def _keyring(keyring: Keyring | None, what: str) -> Keyring:
+    """The keyring that opens a sealed ``what`` just read; none: SealingUnavailable."""
+    if keyring is None:
+        raise SealingUnavailable(
+            f"an encrypted {what} was read but this densho has no master key "
+            "(--master-key-file or DENSHO_MASTER_KEY)"
+        )
+    return keyring
+
+
 class Sealed(Backend):
     keyring: Keyring | None = None
     _making: dict[str, asyncio.Future[DataKey]] | None = None
@@ -142,12 +152,8 @@ class Sealed(Backend):
                 dk_id = key_of(value)
                 if dk_id is None:
                     continue
-                if keyring is None:
-                    raise SealingUnavailable(
-                        "an encrypted row was read but this densho has no master key "
-                        "(--master-key-file or DENSHO_MASTER_KEY)"
-                    )
-                dk = keyring.known(dk_id) or await self._learn(keyring, dk_id)
+                known = _keyring(keyring, "row")
+                dk = known.known(dk_id) or await self._learn(known, dk_id)
                 if opened is None:
                     opened = list(row)
                 opened[index] = (
@@ -175,12 +181,8 @@ class Sealed(Backend):
                 dk_id = key_of(body)
                 if dk_id is None:
                     continue
-                if keyring is None:
-                    raise SealingUnavailable(
-                        "an encrypted message was read but this densho has no master key "
-                        "(--master-key-file or DENSHO_MASTER_KEY)"
-                    )
-                dk = keyring.known(dk_id) or await self._learn(keyring, dk_id)
+                known = _keyring(keyring, "message")
+                dk = known.known(dk_id) or await self._learn(known, dk_id)
                 marker = body
             packed = open_bytes(dk, row[ATTRS_COLUMN], MESSAGE)
             size = int.from_bytes(packed[:4], "big")

@@ -253,6 +253,18 @@ async def proxied(url: str) -> AsyncIterator[tuple[Proxy, str]]:
             await proxy.cut()
 
 
+async def send_once_back(store: PostgresStore, queue_id: int, failure: str) -> None:
+    """Send one message as soon as the store answers again (within 15 s, else ``failure``)."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            await store.send(queue_id, [msg("after")])
+            return
+        except StoreUnavailable:
+            assert time.monotonic() < deadline, failure
+            await asyncio.sleep(0.1)
+
+
 def test_outage_answers_unavailable_then_recovers_by_itself(fresh_db: str) -> None:
     async def main() -> None:
         async with proxied(fresh_db) as (proxy, url):
@@ -274,14 +286,7 @@ def test_outage_answers_unavailable_then_recovers_by_itself(fresh_db: str) -> No
                         await store.receive(claim(queue.id))
                     assert time.monotonic() - started < 12
                 await proxy.start()  # the database is back (same port)
-                deadline = time.monotonic() + 15
-                while True:
-                    try:
-                        await store.send(queue.id, [msg("after")])
-                        break
-                    except StoreUnavailable:
-                        assert time.monotonic() < deadline, "the pool did not reconnect"
-                        await asyncio.sleep(0.2)
+                await send_once_back(store, queue.id, "the pool did not reconnect")
                 # The LISTEN connection came back too: a missed-notifications wake, then
                 # notifications from other nodes again.
                 deadline = time.monotonic() + 15
@@ -342,14 +347,7 @@ def test_more_requests_than_connections_take_turns_on_the_kept_ones(fresh_db: st
                 )
             finally:
                 await admin.close()
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    await store.send(queue.id, [msg("after")])
-                    break
-                except StoreUnavailable:
-                    assert time.monotonic() < deadline, "the connections were not replaced"
-                    await asyncio.sleep(0.1)
+            await send_once_back(store, queue.id, "the connections were not replaced")
             assert db._held <= 2
         finally:
             await store.close()
