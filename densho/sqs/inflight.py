@@ -9,10 +9,11 @@ receive that would cross the limit part-way gets: densho delivers up to the limi
 Owns: that rule (``allowance``, pure) and ``InFlightLimit``, which keeps a per-queue estimate of
 the room left so that most receives need no store read: the store is asked (a row count read from
 ``queue_counts``; the rows in flight are counted only when the queue holds enough to reach the
-limit) when the estimate is older than ``REFRESH_MS`` or too small for the receive. Receives on
-this node take from the estimate, its deletes and visibility changes to 0 give back; expired
-visibility timeouts and other nodes' receives and deletes are seen at the next refresh, so
-several nodes may pass the limit by what they receive within ``REFRESH_MS``, and room freed
+limit) when the estimate is older than ``REFRESH_MS``, too small for the receive, or spent
+while it came from a row count (which bounds the rows in flight however many are received).
+Receives on this node take from the estimate, its deletes and visibility changes to 0 give back;
+expired visibility timeouts and other nodes' receives and deletes are seen at the next refresh,
+so several nodes may pass the limit by what they receive within ``REFRESH_MS``, and room freed
 elsewhere may wait as long — AWS's limit is approximate too.
 Must not know: HTTP, botocore, wire shapes, SQL.
 """
@@ -42,7 +43,10 @@ class InFlightLimit:
     def __init__(self, store: Store, limit: int) -> None:
         self.limit = limit
         self._store = store
-        self._room: dict[int, tuple[int, int]] = {}  # queue id -> (room estimate, read at ms)
+        # Queue id -> (room estimate, read at ms, whether the read was the queue's row count).
+        # A row count bounds what is in flight however many of those rows are received since:
+        # an estimate from one that runs out is read again, not taken for the limit.
+        self._room: dict[int, tuple[int, int, bool]] = {}
         # Room reserved by receives whose claim has not committed yet: a store read does not
         # see them, and concurrent receives must not all spend the same room.
         self._pending: dict[int, int] = {}
@@ -55,9 +59,11 @@ class InFlightLimit:
         """What ``count`` answers when its estimate is recent enough, else None (then await
         ``count``): most receives, without a coroutine."""
         known = self._room.get(queue_id)
-        if known is not None and now_ms - known[1] < REFRESH_MS and not 0 < known[0] < wanted:
-            return self.limit - known[0]
-        return None
+        if known is None or now_ms - known[1] >= REFRESH_MS or 0 < known[0] < wanted:
+            return None
+        if known[0] <= 0 and known[2]:
+            return None
+        return self.limit - known[0]
 
     async def count(self, queue_id: int, now_ms: int, wanted: int) -> int:
         """The queue's messages in flight, or an upper bound that leaves room for ``wanted``.
@@ -74,13 +80,15 @@ class InFlightLimit:
         # claim may commit and settle meanwhile, after the snapshot): a read of 120,000 rows
         # takes ~15 ms on PostgreSQL.
         pending, before = self._pending.get(queue_id, 0), self._reserved.get(queue_id, 0)
-        # Below limit - wanted rows the store answers its row count (no counting): room enough.
-        in_flight = await self._store.in_flight(queue_id, now_ms, self.limit - wanted)
-        in_flight += max(0, pending + self._reserved.get(queue_id, 0) - before)
+        # Below limit - wanted rows the store answers its row count (no counting): room enough,
+        # and a bound that receives of those rows, before or during the read, do not raise.
+        in_flight, rows = await self._store.in_flight(queue_id, now_ms, self.limit - wanted)
+        if not rows:
+            in_flight += max(0, pending + self._reserved.get(queue_id, 0) - before)
         if len(self._room) >= MAX_KNOWN:  # queues come and go: keep only recent estimates
             self._room = {q: r for q, r in self._room.items() if now_ms - r[1] < REFRESH_MS}
             self._reserved = {q: n for q, n in self._reserved.items() if q in self._room}
-        self._room[queue_id] = (self.limit - in_flight, now_ms)
+        self._room[queue_id] = (self.limit - in_flight, now_ms, rows)
         return in_flight
 
     def reserve(self, queue_id: int, count: int) -> None:
@@ -90,7 +98,7 @@ class InFlightLimit:
         self._reserved[queue_id] = self._reserved.get(queue_id, 0) + count
         known = self._room.get(queue_id)
         if known is not None:
-            self._room[queue_id] = (known[0] - count, known[1])
+            self._room[queue_id] = (known[0] - count, known[1], known[2])
 
     def settle(self, queue_id: int, reserved: int, claimed: int) -> None:
         """The receive that reserved ``reserved`` claimed ``claimed`` (0 if it failed)."""
@@ -106,7 +114,7 @@ class InFlightLimit:
     def full(self, queue_id: int) -> bool:
         """Whether the estimate says the queue has no room left (long polls wait for some)."""
         known = self._room.get(queue_id)
-        return known is not None and known[0] <= 0
+        return known is not None and known[0] <= 0 and not known[2]
 
     def freed(self, queue_id: int, count: int) -> None:
         """This node deleted ``count`` messages of the queue, or made them visible again. (A
@@ -114,7 +122,7 @@ class InFlightLimit:
         those, until the next refresh.)"""
         known = self._room.get(queue_id)
         if known is not None and count:
-            self._room[queue_id] = (known[0] + count, known[1])
+            self._room[queue_id] = (known[0] + count, known[1], known[2])
 
     def forget(self, queue_id: int) -> None:
         """The queue was deleted (or changed on another node): read it afresh."""

@@ -360,17 +360,18 @@ class Store(Sealed):
         total, in_flight, delayed = (int(v or 0) for v in row)
         return QueueCounts(max(0, total - in_flight - delayed), in_flight, delayed)
 
-    async def in_flight(self, queue_id: int, now_ms: int, floor: int) -> int:
+    async def in_flight(self, queue_id: int, now_ms: int, floor: int) -> tuple[int, bool]:
         """The queue's messages in flight at ``now_ms`` (ReceiveMessage's in-flight limit),
         counted only when the queue holds at least ``floor`` rows (``queue_counts``: one row
-        read); below that, the row count, which bounds it: the common case costs no counting."""
+        read); below that, the row count, which bounds it: the common case costs no counting.
+        With whether the answer is that row count."""
         args = {"queue_id": queue_id, "now": now_ms}
 
-        async def op(tx: Tx) -> int:
+        async def op(tx: Tx) -> tuple[int, bool]:
             total = int(await tx.fetchval("message_total", args) or 0)
             if total < floor:
-                return total
-            return int(await tx.fetchval("in_flight", args) or 0)
+                return total, True
+            return int(await tx.fetchval("in_flight", args) or 0), False
 
         return await self._one(op)
 

@@ -284,13 +284,19 @@ def test_in_flight_counts_only_when_the_queue_could_reach_the_floor(backend: Bac
         await store.send(qid, [msg("late", delay_ms=60_000)])
         got, _, _ = await store.receive(claim(qid, limit=2))
         assert len(got) == 2
-        assert await store.in_flight(qid, T0, 100) == 7  # the row count
-        assert await store.in_flight(qid, T0, 7) == 2  # counted: delayed rows are not in flight
+        assert await store.in_flight(qid, T0, 100) == (7, True)  # the row count
+        assert await store.in_flight(qid, T0, 7) == (
+            2,
+            False,
+        )  # counted: delayed rows are not in flight
         assert await store.delete_messages([Handle(qid, got[0].row, got[0].nonce)]) == ["deleted"]
-        assert await store.in_flight(qid, T0, 0) == 1
-        assert await store.in_flight(qid, T0 + 30_001, 0) == 0  # its visibility timeout ended
+        assert await store.in_flight(qid, T0, 0) == (1, False)
+        assert await store.in_flight(qid, T0 + 30_001, 0) == (
+            0,
+            False,
+        )  # its visibility timeout ended
         if isinstance(store, PostgresStore):
             await store.fold_counts()
-        assert await store.in_flight(qid, T0, 100) == 6
+        assert await store.in_flight(qid, T0, 100) == (6, True)
 
     run(backend, scenario)

@@ -155,3 +155,26 @@ def test_concurrent_receives_never_pass_the_limit_together(
         if not got:
             break
     assert received == LIMIT
+
+
+def test_messages_already_stored_are_received_until_the_limit(client: SqsClient) -> None:
+    """A queue that holds fewer messages than the limit can never reach it by receiving them:
+    each receive of one gets one, none OverLimit. (densho bounds the messages in flight by the
+    queue's row count when that is below the limit; receiving those rows must not count
+    against the room twice.)"""
+    url = _queue(client, count=LIMIT - 2)
+    got = [
+        client.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=600).get(
+            "Messages", []
+        )
+        for _ in range(LIMIT - 2)
+    ]
+    assert [len(m) for m in got] == [1] * (LIMIT - 2)
+    assert len({m[0]["MessageId"] for m in got}) == LIMIT - 2
+    # And the room the limit leaves is still there for messages sent now.
+    client.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"late{i}"} for i in range(2)]
+    )
+    assert len(_receive(client, url)) == 2
+    response = expect_error(_receive, client, url, code="OverLimit", status=403)
+    assert response["Error"]["Message"] == MESSAGE
