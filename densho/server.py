@@ -342,10 +342,7 @@ class App:
         if message.get("more_body"):  # a body in several reads (the common one arrives whole)
             chunks = [body]
             size = len(body)
-            while True:
-                if size > MAX_BODY:
-                    await self._answer(send, self.wire.refuse(headers, _too_large()), started, seen)
-                    return
+            while size <= MAX_BODY:  # past it, the rest is not read: refused below
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     return
@@ -414,19 +411,9 @@ class App:
 
     async def _answer(self, send: Any, response: HttpResponse, started: float, seen: _Seen) -> None:
         """Send an AWS API answer, then tell the observers about it."""
-        body = response.body
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [
-                    (b"content-type", response.content_type),
-                    (b"content-length", b"%d" % len(body)),
-                    *response.headers,
-                ],
-            }
+        await _respond(
+            send, response.status, response.content_type, response.body, response.headers
         )
-        await send({"type": "http.response.body", "body": body})
         call = response.call
         if call is None:
             account = ""
@@ -639,7 +626,7 @@ async def _respond(
             "status": status,
             "headers": [
                 (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
+                (b"content-length", b"%d" % len(body)),
                 *headers,
             ],
         }

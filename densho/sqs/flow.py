@@ -132,7 +132,7 @@ class MessageFlow:
             delay_ms = delay * 1000
         else:
             raise errors.OutOfRange("DelaySeconds", delay, 0, MAX_DELAY_S)
-        # messages.digests, with no call for the attributes most messages lack.
+        # No call for the attributes most messages lack.
         md5_body = out.md5_body or md5_of_body(raw)
         md5_attrs = md5_of_attributes(out.attributes) if out.attributes else None
         md5_sys = md5_of_attributes(out.system_attributes) if out.system_attributes else None

@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 
 from densho.core import errors
 from densho.core.sqs_model import Attr
-from densho.sqs.md5 import md5_of_attributes, md5_of_body
 
 MAX_ATTRIBUTES = 10
 # Characters SQS accepts in bodies and string attribute values (the XML 1.0 character set):
@@ -154,9 +153,3 @@ def select(attributes: Mapping[str, Attr], names: Iterable[str]) -> dict[str, At
     return {
         k: v for k, v in attributes.items() if k in exact or (prefixes and k.startswith(prefixes))
     }
-
-
-def digests(
-    body: bytes, attributes: Mapping[str, Attr], system: Mapping[str, Attr]
-) -> tuple[str, str | None, str | None]:
-    return md5_of_body(body), md5_of_attributes(attributes), md5_of_attributes(system)

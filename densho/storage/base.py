@@ -510,16 +510,22 @@ _LAST = PeekCursor(2**62, 2**62)
 _ANY_TIME = -(2**62)
 
 
+def by_receive(h: Handle, in_flight_at_ms: int | None) -> bool:
+    """Whether ``h`` deletes by the nonce of its receive (under ``in_flight_at_ms``, or a
+    handle without the message id: then only while that receive is the latest), not by its
+    message id (any of its receives)."""
+    return in_flight_at_ms is not None or h.message_id is None
+
+
 def deletion_args(h: Handle, in_flight_at_ms: int | None) -> dict[str, Any]:
-    """The arguments of ``delete_message``: the handle's message, by its id (any of its
-    receives) or, under ``in_flight_at_ms`` or for a handle without the id, by the nonce of the
-    handle's receive (then only while it is the latest); in flight at ``in_flight_at_ms``."""
-    by_receive = in_flight_at_ms is not None or h.message_id is None
+    """The arguments of ``delete_message``: the handle's message, named as ``by_receive``
+    says; in flight at ``in_flight_at_ms``."""
+    by_nonce = by_receive(h, in_flight_at_ms)
     return {
         "seq": h.seq,
         "queue_id": h.queue_id,
-        "nonce": h.nonce if by_receive else None,
-        "message_id": None if by_receive else h.message_id,
+        "nonce": h.nonce if by_nonce else None,
+        "message_id": None if by_nonce else h.message_id,
         "in_flight_at": _ANY_TIME if in_flight_at_ms is None else in_flight_at_ms,
     }
 

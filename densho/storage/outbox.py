@@ -81,6 +81,14 @@ async def insert_token(tx: Tx, token: Token, subscription_arn: str | None = None
     await tx.execute("sns_token_insert", token_row(token, subscription_arn))
 
 
+def by_queue(rows: list[tuple[int, dict[str, Any]]]) -> dict[int, list[dict[str, Any]]]:
+    """(queue id, row) pairs grouped by queue, in the order given."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for queue_id, row in rows:
+        grouped.setdefault(queue_id, []).append(row)
+    return grouped
+
+
 class Outbox(Sealed):
     async def _deliver(self, tx: Tx, deliveries: list[Delivery], keys: Keys) -> None:
         """Store SNS deliveries to SQS queues (each sealed with its key among ``keys``): the
@@ -111,10 +119,7 @@ class Outbox(Sealed):
         """Standard message rows of several queues, (queue id, row) in the order given, inside
         an operation; QueueGone when a queue is gone. One statement per queue, so a missing
         queue is named (a backend with one writer may insert them all at once)."""
-        by_queue: dict[int, list[dict[str, Any]]] = {}
-        for queue_id, row in rows:
-            by_queue.setdefault(queue_id, []).append(row)
-        for queue_id, queue_rows in by_queue.items():
+        for queue_id, queue_rows in by_queue(rows).items():
             try:
                 await self._insert_messages(tx, queue_id, queue_rows, None)
             except Dangling:

@@ -57,10 +57,11 @@ from densho.core.sns_model import PublishItem
 from densho.core.sqs_model import NewMessage
 from densho.core.store import Deletion, FifoSend, Handle, QueueGone, StoreUnavailable
 from densho.storage import sql
-from densho.storage.base import Store, deletion_args, not_deleted
+from densho.storage.base import Store, by_receive, deletion_args, not_deleted
 from densho.storage.checkpointer import BACKSTOP_PAGES, Checkpointer
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
+from densho.storage.outbox import by_queue
 from densho.storage.sns_manage_base import SnsManageStore
 from densho.storage.tx import NO_ARGS, Args, Op, Row, Stored, T, Tx, drive
 
@@ -557,10 +558,7 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
         """An SNS publish's standard deliveries, whatever their queues, with one multi-row
         INSERT (``_insert_rows``) instead of one per queue: the statement carries each row's
         queue. No queue can be gone here (one writer), so nothing needs naming."""
-        by_queue: dict[int, list[dict[str, Any]]] = {}
-        for queue_id, row in rows:
-            by_queue.setdefault(queue_id, []).append(row)
-        for queue_id, queue_rows in by_queue.items():
+        for queue_id, queue_rows in by_queue(rows).items():
             await mark_rows(tx, self._groups, queue_id, queue_rows)
             tx.count(queue_id, len(queue_rows))
         conn = self._conn
@@ -586,15 +584,14 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
             or any(h.queue_id != queue_id for h in handles)
         ):
             return await super().delete_messages(handles, in_flight_at_ms)
-        # ``deletion_args``' rule, per handle: by its message id, or (under in_flight_at_ms, or
-        # a handle without the id) by the nonce of its receive. Only the column that names it
-        # is bound (no NULL for the other: each NULL bound costs sqlite3 an adapter lookup).
-        by_receive = [in_flight_at_ms is not None or h.message_id is None for h in handles]
+        # Each handle binds only the column that names it (``by_receive``): no NULL for the
+        # other, as each NULL bound costs sqlite3 an adapter lookup.
+        nonces = tuple(by_receive(h, in_flight_at_ms) for h in handles)
         args: list[Any] = [*seqs, queue_id]
-        for h, nonce in zip(handles, by_receive, strict=True):
+        for h, nonce in zip(handles, nonces, strict=True):
             args += (h.seq, h.nonce if nonce else h.message_id)
         args.append(deletion_args(handles[0], in_flight_at_ms)["in_flight_at"])
-        statement = _delete_statement(tuple(by_receive))
+        statement = _delete_statement(nonces)
         conn = self._conn
         assert conn is not None
 
