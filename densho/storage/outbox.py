@@ -21,6 +21,7 @@ from densho.core.sns_model import (
     OutboxDepth,
     OutboxEntry,
     Pending,
+    PublishItem,
     Recorded,
     RecordedRow,
     Token,
@@ -81,6 +82,26 @@ async def insert_token(tx: Tx, token: Token, subscription_arn: str | None = None
     await tx.execute("sns_token_insert", token_row(token, subscription_arn))
 
 
+def delivery_row(delivery: Delivery, keys: Keys) -> dict[str, Any]:
+    """The message row of an SNS delivery to an SQS queue, sealed with its key among ``keys``."""
+    seal = delivery.message.seal
+    dk = None if seal is None else keys.get(seal)
+    return seal_message(message_row(delivery.queue_id, delivery.message), dk)
+
+
+def plain_publish(item: PublishItem) -> bool:
+    """Whether a published item only stores standard deliveries: no FIFO delivery, topic
+    deduplication or sequence, outbox or recorded row (a store may then write it with one
+    statement)."""
+    return (
+        item.dedup is None
+        and item.sequence is None
+        and not item.outbox
+        and not item.recorded
+        and all(d.fifo is None for d in item.deliveries)
+    )
+
+
 def by_queue(rows: list[tuple[int, dict[str, Any]]]) -> dict[int, list[dict[str, Any]]]:
     """(queue id, row) pairs grouped by queue, in the order given."""
     grouped: dict[int, list[dict[str, Any]]] = {}
@@ -97,11 +118,8 @@ class Outbox(Sealed):
         another node since the engine looked it up."""
         standard: list[tuple[int, dict[str, Any]]] = []
         for delivery in deliveries:
-            message = delivery.message
-            seal = message.seal
-            dk = None if seal is None else keys.get(seal)
             queue_id = delivery.queue_id
-            row = seal_message(message_row(queue_id, message), dk)
+            row = delivery_row(delivery, keys)
             if delivery.fifo is None:
                 standard.append((queue_id, row))
                 continue

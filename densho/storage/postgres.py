@@ -46,10 +46,9 @@ from densho.storage import claims, postgres_migrations
 from densho.storage.base import Forget, Store, Wake, deletion_args, not_deleted
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
+from densho.storage.outbox import delivery_row, plain_publish
 from densho.storage.postgres_notify import Notifications
 from densho.storage.postgres_sql import Db, PgTx
-from densho.storage.rows import message_row
-from densho.storage.sealed import seal_message
 from densho.storage.sns_base import without_queue
 from densho.storage.sns_manage_base import SnsManageStore
 from densho.storage.tx import Dangling, Op, Row, Stored, T, Tx
@@ -393,7 +392,7 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
         no outbox or recorded rows) goes into the loop turn's shared INSERT, as sends do: one
         statement, so all of its deliveries or none, and one commit for many publishes (it was
         a transaction of its own, a round trip per delivery). Others as ``SnsStore.publish``."""
-        if not all(_plain_publish(item) for item in items):
+        if not all(plain_publish(item) for item in items):
             return await super().publish(topic_arn, items)
         while True:
             keys = await self._data_keys(
@@ -402,11 +401,7 @@ class PostgresStore(Store, MoveStore, SnsManageStore):
             parts: list[tuple[int, list[dict[str, Any]]]] = []
             for item in items:
                 for d in item.deliveries:
-                    seal = d.message.seal
-                    dk = None if seal is None else keys.get(seal)
-                    parts.append(
-                        (d.queue_id, [seal_message(message_row(d.queue_id, d.message), dk)])
-                    )
+                    parts.append((d.queue_id, [delivery_row(d, keys)]))
             try:
                 if parts:
                     await self._submit(parts)
@@ -505,17 +500,6 @@ async def asyncpg_close(pool: asyncpg.Pool) -> None:
         await asyncio.wait_for(pool.close(), 5)
     except TimeoutError:
         pool.terminate()
-
-
-def _plain_publish(item: PublishItem) -> bool:
-    """Whether a published item only delivers to standard queues (``publish``'s shared path)."""
-    return (
-        item.dedup is None
-        and item.sequence is None
-        and not item.outbox
-        and not item.recorded
-        and all(d.fifo is None for d in item.deliveries)
-    )
 
 
 def _all_rows(batch: list[_Send]) -> list[dict[str, Any]]:

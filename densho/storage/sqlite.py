@@ -61,7 +61,7 @@ from densho.storage.base import Store, by_receive, deletion_args, not_deleted
 from densho.storage.checkpointer import BACKSTOP_PAGES, Checkpointer
 from densho.storage.fair import GroupHints, mark_rows
 from densho.storage.move_store import MoveStore
-from densho.storage.outbox import by_queue
+from densho.storage.outbox import by_queue, plain_publish
 from densho.storage.sns_manage_base import SnsManageStore
 from densho.storage.tx import NO_ARGS, Args, Op, Row, Stored, T, Tx, drive
 
@@ -544,15 +544,9 @@ class SqliteStore(Store, MoveStore, SnsManageStore):
     def _publish_is_one_insert(self, items: list[PublishItem]) -> bool:
         """A publish of standard deliveries only (no FIFO, outbox or recorded row, no topic
         sequence), at most ``ROWS_PER_INSERT`` of them: ``_insert_fanout``'s one INSERT."""
-        rows = 0
-        for item in items:
-            if item.dedup is not None or item.sequence is not None or item.outbox or item.recorded:
-                return False
-            for delivery in item.deliveries:
-                if delivery.fifo is not None:
-                    return False
-            rows += len(item.deliveries)
-        return rows <= ROWS_PER_INSERT
+        if not all(plain_publish(item) for item in items):
+            return False
+        return sum(len(item.deliveries) for item in items) <= ROWS_PER_INSERT
 
     async def _insert_fanout(self, tx: Tx, rows: list[tuple[int, dict[str, Any]]]) -> None:
         """An SNS publish's standard deliveries, whatever their queues, with one multi-row
